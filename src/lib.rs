@@ -1,5 +1,12 @@
 //! syncdesk: keeps orders, fulfilment and stock in agreement between sales channels and the back office.
-//! See `DESIGN.md` in the shared folder for how the layers fit.
+//! Layers (see DESIGN.md): `domain` (pure rules) ← `store` (SQLite) ← `app` (the facade every face uses)
+//! and `engine` (background jobs) → `connectors` (external systems); `cli` is a face; `sim` simulates peers.
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod connectors;
+pub mod domain;
+pub mod engine;
 pub mod sim;
+pub mod store;

@@ -1,0 +1,135 @@
+//! The one facade every face (CLI, console, HTTP) goes through. Commands change state in exactly one store
+//! transaction, appending history and enqueuing jobs in that same transaction; queries return plain snapshots.
+//! Nothing here touches the network: side effects are jobs the engine runs later.
+
+mod effects;
+pub mod jobs;
+pub mod orders;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::domain::{ShipmentError, TransitionError, Workflow};
+use crate::store::{Store, StoreError, statuses};
+
+pub use effects::BACKORDER_EMAIL;
+pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
+
+/// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    /// `operator`, `engine`, or a channel/system name such as `woocommerce`.
+    pub source: String,
+}
+
+impl Actor {
+    pub fn operator(name: impl Into<String>) -> Self {
+        Actor {
+            name: name.into(),
+            source: "operator".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request was understood and refused (bad input, forbidden move): exit code 2.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("no order {0}")]
+    OrderNotFound(String),
+    #[error("no job {0}")]
+    JobNotFound(i64),
+    /// Another process changed the order after the caller loaded it.
+    #[error("order {number} changed since you loaded it (by {by} at {at})")]
+    Stale {
+        number: String,
+        by: String,
+        at: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// 2 for anything the caller can fix by asking differently, 1 for failures.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Store(_) => 1,
+            _ => 2,
+        }
+    }
+
+    fn rejected(context: &str, err: impl std::fmt::Display) -> Self {
+        AppError::Rejected(format!("{context}: {err}"))
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Store(StoreError::from(e))
+    }
+}
+
+impl From<TransitionError> for AppError {
+    fn from(e: TransitionError) -> Self {
+        AppError::Rejected(e.to_string())
+    }
+}
+
+impl From<ShipmentError> for AppError {
+    fn from(e: ShipmentError) -> Self {
+        AppError::Rejected(e.to_string())
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+pub struct App {
+    store: Store,
+    workflow: Workflow,
+    config: Config,
+    actor: Actor,
+}
+
+impl App {
+    /// Opens the database, migrates it and seeds the configured statuses.
+    pub fn open(db: &Path, config: Config, actor: Actor) -> Result<App> {
+        let mut store = Store::open(db, Duration::from_millis(config.store.busy_timeout_ms))?;
+        let wanted = config.statuses.to_workflow().map_err(AppError::Rejected)?;
+        let workflow = store.write(|tx| -> Result<Workflow> {
+            if statuses::load(tx)? != wanted {
+                statuses::seed(tx, &wanted)?;
+            }
+            Ok(statuses::load(tx)?)
+        })?;
+        Ok(App {
+            store,
+            workflow,
+            config,
+            actor,
+        })
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.actor = actor;
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}

@@ -1,0 +1,212 @@
+//! The headless face: one subcommand per operator action and sync, `--json` on every read, and exit codes
+//! scripts can trust (0 ok, 1 failure, 2 rejected input). It parses, calls `app`, prints; nothing more.
+
+mod demo;
+mod jobs;
+mod orders;
+mod output;
+mod serve;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{Actor, App, AppError};
+use crate::config::{self, Config, ConfigError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "syncdesk",
+    version,
+    about = "Orders, fulfilment and stock in agreement across your shop's systems"
+)]
+pub struct Cli {
+    /// Config file (default: $SYNCDESK_CONFIG, else the platform config directory).
+    #[arg(long, global = true, env = "SYNCDESK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database file (default: $SYNCDESK_DB, else the platform data directory).
+    #[arg(long, global = true, env = "SYNCDESK_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Operator name recorded in history (default: $SYNCDESK_USER, else the OS user).
+    #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
+    user: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write the commented default config file.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the order statuses, their rules and how many active orders each holds.
+    Statuses {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create, list, inspect and move orders.
+    #[command(subcommand)]
+    Orders(orders::OrdersCommand),
+    /// Inspect the background job queue; retry or discard jobs.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Run the background engine until Ctrl-C.
+    Serve,
+    /// A guided tour on a scratch database with a built-in mail sink.
+    Demo {
+        /// Keep the tour's database and config here (default: a new temporary folder).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Why a command failed, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    pub fn failed(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure {
+            code: e.exit_code() as u8,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::rejected(e.to_string())
+    }
+}
+
+pub type CliResult = Result<(), Failure>;
+
+/// Where config, database and operator name come from, resolved once.
+pub struct Context {
+    pub config_path: PathBuf,
+    config_named: bool,
+    pub db_path: PathBuf,
+    pub user: String,
+}
+
+impl Context {
+    pub fn config(&self) -> Result<Config, Failure> {
+        Ok(Config::load(&self.config_path, self.config_named)?)
+    }
+
+    pub fn app(&self) -> Result<App, Failure> {
+        open_app(&self.db_path, self.config()?, &self.user)
+    }
+}
+
+pub fn open_app(db: &Path, config: Config, user: &str) -> Result<App, Failure> {
+    Ok(App::open(db, config, Actor::operator(user))?)
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let context = Context {
+        config_named: cli.config.is_some(),
+        config_path: cli.config.unwrap_or_else(config::default_config_path),
+        db_path: cli.db.unwrap_or_else(config::default_db_path),
+        user: cli
+            .user
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(os_user),
+    };
+    let result = match cli.command {
+        None => Err(Failure::rejected(
+            "the console is not built yet; try `syncdesk demo`, `syncdesk orders list` or `syncdesk --help`",
+        )),
+        Some(Command::Init { force }) => init(&context, force),
+        Some(Command::Statuses { json }) => statuses(&context, json),
+        Some(Command::Orders(cmd)) => orders::run(&context, cmd),
+        Some(Command::Jobs(cmd)) => jobs::run(&context, cmd),
+        Some(Command::Serve) => serve::run(&context),
+        Some(Command::Demo { dir }) => demo::run(dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn init(context: &Context, force: bool) -> CliResult {
+    let path = &context.config_path;
+    if path.exists() && !force {
+        return Err(Failure::rejected(format!(
+            "{} already exists; use --force to overwrite it",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, config::TEMPLATE)
+        .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn statuses(context: &Context, json: bool) -> CliResult {
+    let list = context.app()?.status_summaries()?;
+    if json {
+        return output::json(&list);
+    }
+    let rows = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.name.clone(),
+                s.kind.as_str().to_string(),
+                if s.pickable { "yes" } else { "no" }.to_string(),
+                s.active_orders.to_string(),
+                if s.is_final {
+                    "(final)".to_string()
+                } else {
+                    s.allowed_next.join(", ")
+                },
+            ]
+        })
+        .collect();
+    output::table(
+        &["ID", "STATUS", "KIND", "PICKABLE", "ACTIVE", "NEXT"],
+        rows,
+    );
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! `syncdesk orders …`: the Restock workflow from the command line.
+
+use clap::{Args, Subcommand};
+
+use super::{CliResult, Context, Failure, output};
+use crate::app::{OrderDetail, ShipmentDetails};
+use crate::domain::time::{age, now_ms};
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// Create an order (it starts in the first open status).
+    Add {
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        customer: Option<String>,
+        /// A line as SKU=QTY; repeat for more lines.
+        #[arg(long = "line", value_name = "SKU=QTY", value_parser = parse_line, required = true)]
+        lines: Vec<(String, i64)>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List orders, newest first (active ones unless --archived).
+    List {
+        /// Only orders in this status (case-insensitive).
+        #[arg(long)]
+        status: Option<String>,
+        /// Completed and cancelled orders instead of active ones.
+        #[arg(long)]
+        archived: bool,
+        /// Only orders whose number, customer or SKU contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one order: lines, shipments, history.
+    Show {
+        /// Order number, or id (`#12` for an id only).
+        order: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move an order to another status (only the allowed moves are accepted).
+    SetStatus {
+        order: String,
+        status: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        guard: VersionGuard,
+    },
+    /// Record a shipment of some lines; the order completes when every line is shipped.
+    Ship {
+        order: String,
+        #[arg(long = "line", value_name = "SKU=QTY", value_parser = parse_line, required = true)]
+        lines: Vec<(String, i64)>,
+        #[command(flatten)]
+        details: Details,
+        #[command(flatten)]
+        guard: VersionGuard,
+    },
+    /// Ship everything still open on the order (completes it).
+    Fulfill {
+        order: String,
+        #[command(flatten)]
+        details: Details,
+        #[command(flatten)]
+        guard: VersionGuard,
+    },
+    /// Cancel an order; a reason is required.
+    Cancel {
+        order: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        guard: VersionGuard,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct Details {
+    #[arg(long)]
+    tracking: Option<String>,
+    #[arg(long)]
+    carrier: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+impl From<Details> for ShipmentDetails {
+    fn from(d: Details) -> Self {
+        ShipmentDetails {
+            tracking: d.tracking,
+            carrier: d.carrier,
+            notes: d.notes,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct VersionGuard {
+    /// Refuse if the order is no longer at this version (as shown by `orders show`): protects a
+    /// decision made on what you saw from a change someone made since.
+    #[arg(long, value_name = "VERSION")]
+    if_version: Option<i64>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_line(s: &str) -> Result<(String, i64), String> {
+    let (sku, qty) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("expected SKU=QTY, got '{s}'"))?;
+    let sku = sku.trim();
+    if sku.is_empty() {
+        return Err(format!("expected SKU=QTY, got '{s}' (empty SKU)"));
+    }
+    let qty: i64 = qty
+        .trim()
+        .parse()
+        .map_err(|_| format!("quantity in '{s}' is not a whole number"))?;
+    if qty <= 0 {
+        return Err(format!("quantity in '{s}' must be positive"));
+    }
+    Ok((sku.to_string(), qty))
+}
+
+pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
+    let mut app = context.app()?;
+    match command {
+        OrdersCommand::Add {
+            number,
+            customer,
+            lines,
+            json,
+        } => {
+            let order = app.add_order(&number, customer.as_deref(), "manual", &lines)?;
+            if json {
+                output::json(&order)
+            } else {
+                print_detail(&order)
+            }
+        }
+        OrdersCommand::List {
+            status,
+            archived,
+            search,
+            limit,
+            offset,
+            json,
+        } => {
+            if limit <= 0 {
+                return Err(Failure::rejected("--limit: must be positive"));
+            }
+            let orders = app.list_orders(
+                status.as_deref(),
+                archived,
+                search.as_deref(),
+                limit,
+                offset,
+            )?;
+            if json {
+                return output::json(&orders);
+            }
+            let now = now_ms();
+            let workflow = app.workflow();
+            let rows = orders
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.id.to_string(),
+                        o.number.clone(),
+                        o.channel.clone(),
+                        o.customer.clone().unwrap_or_default(),
+                        format!("{}/{}", o.quantity_shipped, o.quantity),
+                        age(o.created_at, now),
+                        workflow
+                            .get(o.status_id)
+                            .map(|s| s.name.clone())
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "ID", "NUMBER", "CHANNEL", "CUSTOMER", "SHIPPED", "AGE", "STATUS",
+                ],
+                rows,
+            );
+            Ok(())
+        }
+        OrdersCommand::Show { order, json } => {
+            let order = app.order(&order)?;
+            if json {
+                output::json(&order)
+            } else {
+                print_detail(&order)
+            }
+        }
+        OrdersCommand::SetStatus {
+            order,
+            status,
+            note,
+            guard,
+        } => {
+            let change = app.change_status(&order, &status, note.as_deref(), guard.if_version)?;
+            if guard.json {
+                return output::json(&change);
+            }
+            println!(
+                "{}: {} → {}{}",
+                change.order,
+                change.from,
+                change.to,
+                if change.archived { " (archived)" } else { "" }
+            );
+            Ok(())
+        }
+        OrdersCommand::Ship {
+            order,
+            lines,
+            details,
+            guard,
+        } => {
+            let outcome = app.ship(&order, &lines, &details.into(), guard.if_version)?;
+            if guard.json {
+                return output::json(&outcome);
+            }
+            let shipped: Vec<String> = outcome
+                .shipped
+                .iter()
+                .map(|(s, q)| format!("{s}×{q}"))
+                .collect();
+            println!(
+                "{}: shipped {} (shipment {}); status {}",
+                outcome.order,
+                shipped.join(", "),
+                outcome.shipment_id,
+                outcome.status
+            );
+            Ok(())
+        }
+        OrdersCommand::Fulfill {
+            order,
+            details,
+            guard,
+        } => {
+            let outcome = app.fulfill(&order, &details.into(), guard.if_version)?;
+            if guard.json {
+                return output::json(&outcome);
+            }
+            println!(
+                "{}: fulfilled (shipment {}); status {}",
+                outcome.order, outcome.shipment_id, outcome.status
+            );
+            Ok(())
+        }
+        OrdersCommand::Cancel {
+            order,
+            reason,
+            guard,
+        } => {
+            let change = app.cancel(&order, &reason, guard.if_version)?;
+            if guard.json {
+                return output::json(&change);
+            }
+            println!(
+                "{}: {} → {} (archived): {}",
+                change.order,
+                change.from,
+                change.to,
+                reason.trim()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn print_detail(o: &OrderDetail) -> CliResult {
+    println!("Order {} (id {}, version {})", o.number, o.id, o.version);
+    println!(
+        "  status    {}{}",
+        o.status,
+        if o.archived { " (archived)" } else { "" }
+    );
+    println!("  channel   {}", o.channel);
+    if let Some(c) = &o.customer {
+        println!("  customer  {c}");
+    }
+    println!("  created   {}", o.created_at);
+    println!("  updated   {} by {}", o.updated_at, o.updated_by);
+    if !o.allowed_next.is_empty() {
+        println!("  next      {}", o.allowed_next.join(", "));
+    }
+    println!("\nLines");
+    output::table(
+        &["#", "SKU", "ORDERED", "SHIPPED"],
+        o.lines
+            .iter()
+            .map(|l| {
+                vec![
+                    l.line_no.to_string(),
+                    l.sku.clone(),
+                    l.quantity.to_string(),
+                    l.quantity_shipped.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    if !o.shipments.is_empty() {
+        println!("\nShipments");
+        output::table(
+            &["ID", "AT", "CARRIER", "TRACKING", "LINES"],
+            o.shipments
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        crate::domain::time::to_short(s.shipped_at),
+                        s.carrier.clone().unwrap_or_default(),
+                        s.tracking.clone().unwrap_or_default(),
+                        s.lines
+                            .iter()
+                            .map(|l| format!("{}×{}", l.sku, l.quantity))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    println!("\nHistory");
+    output::table(
+        &["AT", "FROM", "TO", "BY", "SOURCE", "NOTE"],
+        o.history
+            .iter()
+            .map(|h| {
+                vec![
+                    h.at.clone(),
+                    h.from.clone().unwrap_or_else(|| "-".into()),
+                    h.to.clone(),
+                    h.by.clone(),
+                    h.source.clone(),
+                    h.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_line;
+
+    #[test]
+    fn line_syntax() {
+        assert_eq!(parse_line("SKU-1=3").unwrap(), ("SKU-1".to_string(), 3));
+        assert_eq!(parse_line("A=B=2").unwrap(), ("A=B".to_string(), 2));
+        assert!(parse_line("SKU").unwrap_err().contains("SKU=QTY"));
+        assert!(parse_line("SKU=0").unwrap_err().contains("positive"));
+        assert!(parse_line("SKU=x").unwrap_err().contains("whole number"));
+        assert!(parse_line("=2").unwrap_err().contains("empty SKU"));
+    }
+}

@@ -1,0 +1,414 @@
+//! Configuration: a TOML file whose every field has a default, so an empty file (or none) is a working setup.
+//! `assets/config.toml` is the commented template `syncdesk init` writes; a test keeps it equal to the defaults.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::backoff::Backoff;
+use crate::domain::{Status, StatusKind, Workflow};
+
+/// The commented default configuration, embedded in the binary.
+pub const TEMPLATE: &str = include_str!("../assets/config.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file}: cannot read: {source}")]
+    Unreadable {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub statuses: StatusesConfig,
+    pub email: EmailConfig,
+    pub jobs: JobsConfig,
+    pub engine: EngineConfig,
+    pub store: StoreConfig,
+}
+
+impl Config {
+    /// Reads and validates a config file. A missing file is an error only when `required` (named by the user).
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Config::default());
+            }
+            Err(source) => return Err(ConfigError::Unreadable { file, source }),
+        };
+        Self::parse(&text).map_err(|message| ConfigError::Invalid { file, message })
+    }
+
+    /// Parses and validates TOML text; the error names the field and what is wrong.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.statuses.to_workflow()?;
+        if self.jobs.lease_secs == 0 {
+            return Err("jobs.lease_secs: must be at least 1".into());
+        }
+        if self.jobs.backoff_base_ms == 0 || self.jobs.backoff_cap_secs == 0 {
+            return Err("jobs.backoff_base_ms / jobs.backoff_cap_secs: must be positive".into());
+        }
+        for (kind, n) in &self.jobs.max_attempts_by_kind {
+            if *n == 0 {
+                return Err(format!(
+                    "jobs.max_attempts_by_kind.{kind}: must be at least 1"
+                ));
+            }
+        }
+        if self.jobs.max_attempts == 0 {
+            return Err("jobs.max_attempts: must be at least 1".into());
+        }
+        if self.engine.lease_secs < 2 {
+            return Err("engine.lease_secs: must be at least 2".into());
+        }
+        for (i, r) in self.email.purchasing.iter().enumerate() {
+            if r.parse::<lettre::Address>().is_err() {
+                return Err(format!(
+                    "email.purchasing[{i}]: '{r}' is not an e-mail address"
+                ));
+            }
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "email.from: '{}' is not an e-mail address",
+                self.email.from
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where the config lives when neither `--config` nor `$SYNCDESK_CONFIG` says.
+pub fn default_config_path() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("syncdesk")
+        .join("config.toml")
+}
+
+/// Where the database lives when neither `--db` nor `$SYNCDESK_DB` says.
+pub fn default_db_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("syncdesk")
+        .join("syncdesk.db")
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusDef {
+    pub id: i64,
+    pub name: String,
+    pub kind: StatusKind,
+    #[serde(default = "yes")]
+    pub pickable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusesConfig {
+    pub status: Vec<StatusDef>,
+    /// Status name → the statuses an operator may move to from it.
+    pub transitions: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for StatusesConfig {
+    fn default() -> Self {
+        let def = |id, name: &str, kind, pickable| StatusDef {
+            id,
+            name: name.into(),
+            kind,
+            pickable,
+        };
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Self {
+            status: vec![
+                def(1, "Pending", StatusKind::Open, true),
+                def(2, "Processing", StatusKind::Open, true),
+                def(3, "Ready to Ship", StatusKind::Open, true),
+                def(4, "Shipped", StatusKind::Shipped, true),
+                def(5, "Completed", StatusKind::Completed, false),
+                def(6, "Cancelled", StatusKind::Cancelled, true),
+                def(7, "Backorder", StatusKind::Backorder, true),
+            ],
+            transitions: BTreeMap::from([
+                (
+                    "Pending".into(),
+                    names(&["Processing", "Backorder", "Cancelled"]),
+                ),
+                (
+                    "Processing".into(),
+                    names(&["Ready to Ship", "Backorder", "Cancelled"]),
+                ),
+                (
+                    "Backorder".into(),
+                    names(&["Processing", "Ready to Ship", "Cancelled"]),
+                ),
+                ("Ready to Ship".into(), names(&["Shipped", "Cancelled"])),
+            ]),
+        }
+    }
+}
+
+impl StatusesConfig {
+    /// Checks the table and builds the workflow; errors name the offending field.
+    pub fn to_workflow(&self) -> Result<Workflow, String> {
+        if self.status.is_empty() {
+            return Err("statuses.status: at least one status is required".into());
+        }
+        let mut statuses: Vec<Status> = Vec::new();
+        for (i, def) in self.status.iter().enumerate() {
+            let name = def.name.trim();
+            if name.is_empty() {
+                return Err(format!("statuses.status[{i}].name: must not be empty"));
+            }
+            if statuses.iter().any(|s| s.id == def.id) {
+                return Err(format!("statuses.status[{i}].id: {} is used twice", def.id));
+            }
+            if statuses.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
+                return Err(format!("statuses.status[{i}].name: '{name}' is used twice"));
+            }
+            if def.kind == StatusKind::Completed && def.pickable {
+                return Err(format!(
+                    "statuses.status[{i}].pickable: '{name}' is a completed status; orders complete through shipments, so it cannot be pickable"
+                ));
+            }
+            statuses.push(Status {
+                id: def.id,
+                name: name.to_string(),
+                kind: def.kind,
+                pickable: def.pickable,
+            });
+        }
+        for kind in [StatusKind::Completed, StatusKind::Cancelled] {
+            if !statuses.iter().any(|s| s.kind == kind) {
+                return Err(format!(
+                    "statuses.status: one status must have kind = \"{}\"",
+                    kind.as_str()
+                ));
+            }
+        }
+        let probe = Workflow::new(statuses.clone(), BTreeMap::new());
+        let mut transitions = BTreeMap::new();
+        for (from, tos) in &self.transitions {
+            let from_s = probe
+                .by_name(from)
+                .map_err(|_| format!("statuses.transitions.\"{from}\": unknown status"))?;
+            if from_s.kind.is_final() {
+                return Err(format!(
+                    "statuses.transitions.\"{from}\": {} is final; no moves may leave it",
+                    from_s.name
+                ));
+            }
+            let mut ids = Vec::new();
+            for to in tos {
+                let to_s = probe.by_name(to).map_err(|_| {
+                    format!("statuses.transitions.\"{from}\": unknown status '{to}'")
+                })?;
+                ids.push(to_s.id);
+            }
+            transitions.insert(from_s.id, ids);
+        }
+        Ok(Workflow::new(statuses, transitions))
+    }
+}
+
+/// A value that must never reach logs or Debug output.
+#[derive(Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP: only for a relay on the same host or a test sink.
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Secret,
+    pub from: String,
+    /// Who hears about backorders.
+    pub purchasing: Vec<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            security: SmtpSecurity::None,
+            username: String::new(),
+            password: Secret::default(),
+            from: "syncdesk <syncdesk@localhost>".into(),
+            purchasing: vec!["purchasing@localhost".into()],
+            timeout_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// How long a claimed job is reserved; renewed while it runs, re-queued if its process dies.
+    pub lease_secs: u64,
+    pub backoff_base_ms: u64,
+    pub backoff_cap_secs: u64,
+    pub max_attempts: u32,
+    pub max_attempts_by_kind: BTreeMap<String, u32>,
+    /// How many jobs of one kind may run at once; kinds not listed use `default_concurrency`.
+    pub concurrency: BTreeMap<String, usize>,
+    pub default_concurrency: usize,
+    /// How often an idle engine looks for due jobs (it is also woken at once by its own process).
+    pub poll_ms: u64,
+    /// A job running longer than this is stopped and retried.
+    pub timeout_secs: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            lease_secs: 30,
+            backoff_base_ms: 1000,
+            backoff_cap_secs: 300,
+            max_attempts: 8,
+            max_attempts_by_kind: BTreeMap::from([("email.backorder".into(), 20)]),
+            concurrency: BTreeMap::from([("email.backorder".into(), 2)]),
+            default_concurrency: 8,
+            poll_ms: 250,
+            timeout_secs: 300,
+        }
+    }
+}
+
+impl JobsConfig {
+    pub fn backoff(&self) -> Backoff {
+        Backoff {
+            base: Duration::from_millis(self.backoff_base_ms),
+            cap: Duration::from_secs(self.backoff_cap_secs),
+        }
+    }
+    pub fn max_attempts_for(&self, kind: &str) -> u32 {
+        self.max_attempts_by_kind
+            .get(kind)
+            .copied()
+            .unwrap_or(self.max_attempts)
+    }
+    pub fn concurrency_for(&self, kind: &str) -> usize {
+        self.concurrency
+            .get(kind)
+            .copied()
+            .unwrap_or(self.default_concurrency)
+            .max(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// One engine per database: it holds a lease it renews every third of this; another takes over after it.
+    pub lease_secs: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { lease_secs: 10 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// How long a write waits for another process's write to finish before failing.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            busy_timeout_ms: 5000,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_the_defaults() {
+        assert_eq!(Config::parse(TEMPLATE).unwrap(), Config::default());
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let err = Config::parse("[jobs]\nlease_secs = \"soon\"\n").unwrap_err();
+        assert!(err.contains("lease_secs"), "{err}");
+        let err = Config::parse("[jobs]\nleese_secs = 3\n").unwrap_err();
+        assert!(err.contains("leese_secs"), "{err}");
+        let err =
+            Config::parse("[statuses.transitions]\n\"Pendng\" = [\"Processing\"]\n").unwrap_err();
+        assert_eq!(err, "statuses.transitions.\"Pendng\": unknown status");
+        let err = Config::parse("[email]\npurchasing = [\"nobody\"]\n").unwrap_err();
+        assert_eq!(
+            err,
+            "email.purchasing[0]: 'nobody' is not an e-mail address"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let c = Config::parse("[email]\npassword = \"hunter2\"\n").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.email.password.expose(), "hunter2");
+    }
+}

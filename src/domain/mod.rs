@@ -1,0 +1,10 @@
+//! Pure business rules: statuses and their transitions, shipment arithmetic, retry timing.
+//! No I/O and no async here, so every rule can be unit- and property-tested in isolation.
+
+pub mod backoff;
+pub mod fulfilment;
+pub mod status;
+pub mod time;
+
+pub use fulfilment::{LineProgress, ShipmentError, plan_shipment};
+pub use status::{Status, StatusKind, TransitionError, Workflow};

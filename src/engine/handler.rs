@@ -1,0 +1,110 @@
+//! What a job handler is: an async function of the job and a context, answering done or a classified error.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::store::{Job, Store};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a job did not finish, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    pub message: String,
+    pub retryable: bool,
+    /// A delay the remote system asked for (HTTP `Retry-After`); overrides the backoff.
+    pub retry_after: Option<Duration>,
+}
+
+impl JobError {
+    /// A failure worth retrying (network down, 5xx, timeout).
+    pub fn retry(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            retryable: true,
+            retry_after: None,
+        }
+    }
+
+    /// A failure that will fail again the same way (bad payload, 4xx): the job goes straight to dead.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+}
+
+/// Shared state a handler may use: the engine's store connection and the config.
+#[derive(Clone)]
+pub struct JobContext {
+    pub store: Arc<Mutex<Store>>,
+    pub config: Arc<Config>,
+}
+
+impl JobContext {
+    /// Runs a store operation on a blocking thread so slow disks never stall the async workers.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, JobError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, JobError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .map_err(|_| JobError::retry("store lock poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| JobError::retry(format!("store task failed: {e}")))?
+    }
+}
+
+pub trait JobHandler: Send + Sync + 'static {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>>;
+}
+
+/// Any suitable closure is a handler (tests and small jobs).
+impl<F> JobHandler for F
+where
+    F: for<'a> Fn(&'a Job, &'a JobContext) -> BoxFuture<'a, Result<(), JobError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
+        self(job, ctx)
+    }
+}
+
+/// Job kind → handler. The engine only claims kinds it has a handler for.
+#[derive(Default, Clone)]
+pub struct HandlerRegistry {
+    handlers: BTreeMap<String, Arc<dyn JobHandler>>,
+}
+
+impl HandlerRegistry {
+    pub fn register(&mut self, kind: &str, handler: impl JobHandler) -> &mut Self {
+        self.handlers.insert(kind.to_string(), Arc::new(handler));
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(kind).cloned()
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.handlers.keys().map(String::as_str)
+    }
+}

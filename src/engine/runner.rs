@@ -1,0 +1,369 @@
+//! The engine's main loop. One task owns the bookkeeping; each claimed job runs in its own task and reports
+//! back through a channel. Every turn is one write transaction: record outcomes, (on the heartbeat) hold the
+//! engine lease, renew our job leases and re-queue expired ones, then claim what is due within the limits.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+
+use super::handler::{HandlerRegistry, JobContext, JobError};
+use crate::config::Config;
+use crate::domain::time::{Millis, now_ms};
+use crate::store::{Job, Store, StoreError, engine_lease, jobs};
+
+/// Most jobs in flight at once across kinds, whatever the per-kind limits say.
+const MAX_IN_FLIGHT: usize = 256;
+/// How long a clean shutdown waits for running jobs before leaving them to lease expiry.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What the engine is doing, for `serve`, the console and `/health`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStatus {
+    pub holds_lease: bool,
+    pub running: usize,
+    pub succeeded: u64,
+    pub failed: u64,
+}
+
+pub struct Engine {
+    db_path: PathBuf,
+    config: Arc<Config>,
+    registry: HandlerRegistry,
+    holder: String,
+}
+
+/// Controls a running engine.
+pub struct EngineHandle {
+    wake: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    status: watch::Receiver<EngineStatus>,
+    task: tokio::task::JoinHandle<Result<(), StoreError>>,
+    holder: String,
+}
+
+impl EngineHandle {
+    /// Looks for due jobs now instead of at the next poll (call after enqueuing in this process).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn status(&self) -> EngineStatus {
+        self.status.borrow().clone()
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// A receiver that changes whenever the status does (for a console to redraw on).
+    pub fn subscribe(&self) -> watch::Receiver<EngineStatus> {
+        self.status.clone()
+    }
+
+    /// Stops claiming, lets running jobs finish (up to a grace period), records them, releases the lease.
+    pub async fn shutdown(self) -> Result<(), StoreError> {
+        let _ = self.shutdown.send(true);
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Stops at once as if the process died: no outcomes recorded, lease kept until it expires (tests).
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+impl Engine {
+    pub fn new(db_path: &Path, config: Config, registry: HandlerRegistry) -> Self {
+        let holder = format!(
+            "{}:{}:{:04x}",
+            hostname(),
+            std::process::id(),
+            fastrand::u16(..)
+        );
+        Engine {
+            db_path: db_path.to_path_buf(),
+            config: Arc::new(config),
+            registry,
+            holder,
+        }
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Opens the engine's own store connection and starts the loop on the current tokio runtime.
+    pub fn spawn(self) -> Result<EngineHandle, StoreError> {
+        let store = Store::open(
+            &self.db_path,
+            Duration::from_millis(self.config.store.busy_timeout_ms),
+        )?;
+        let wake = Arc::new(Notify::new());
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (status_tx, status_rx) = watch::channel(EngineStatus::default());
+        let holder = self.holder.clone();
+        let turn = Loop {
+            ctx: JobContext {
+                store: Arc::new(Mutex::new(store)),
+                config: self.config.clone(),
+            },
+            registry: self.registry,
+            holder: self.holder,
+            wake: wake.clone(),
+            status: status_tx,
+        };
+        let task = tokio::spawn(turn.run(shutdown_rx));
+        Ok(EngineHandle {
+            wake,
+            shutdown: shutdown_tx,
+            status: status_rx,
+            task,
+            holder,
+        })
+    }
+}
+
+struct Loop {
+    ctx: JobContext,
+    registry: HandlerRegistry,
+    holder: String,
+    wake: Arc<Notify>,
+    status: watch::Sender<EngineStatus>,
+}
+
+type Outcome = (Job, Result<(), JobError>);
+
+/// What one bookkeeping transaction decided.
+struct Turn {
+    holds_lease: Option<bool>,
+    claimed: Vec<Job>,
+    next_run_at: Option<Millis>,
+}
+
+impl Loop {
+    async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
+        let config = self.ctx.config.clone();
+        let engine_ttl_ms = (config.engine.lease_secs * 1000) as i64;
+        let job_lease_ms = (config.jobs.lease_secs * 1000) as i64;
+        let heartbeat = Duration::from_millis((engine_ttl_ms.min(job_lease_ms) / 3).max(50) as u64);
+        let poll = Duration::from_millis(config.jobs.poll_ms.max(10));
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
+        let mut running: HashMap<String, usize> = HashMap::new();
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut holds_lease = false;
+        let mut next_heartbeat = Instant::now();
+        let mut stopping_since: Option<Instant> = None;
+
+        loop {
+            while let Ok(o) = done_rx.try_recv() {
+                outcomes.push(o);
+            }
+            for (job, result) in &outcomes {
+                if let Some(n) = running.get_mut(&job.kind) {
+                    *n = n.saturating_sub(1);
+                }
+                self.status.send_modify(|s| match result {
+                    Ok(()) => s.succeeded += 1,
+                    Err(_) => s.failed += 1,
+                });
+            }
+            let in_flight: usize = running.values().sum();
+            if *shutdown.borrow() && stopping_since.is_none() {
+                stopping_since = Some(Instant::now());
+            }
+            let stopping = stopping_since.is_some();
+            let heartbeat_due = Instant::now() >= next_heartbeat;
+            if heartbeat_due {
+                next_heartbeat = Instant::now() + heartbeat;
+            }
+            // What each kind may still start this turn.
+            let capacity: HashMap<String, usize> = if stopping || (!holds_lease && !heartbeat_due) {
+                HashMap::new()
+            } else {
+                self.registry
+                    .kinds()
+                    .map(|k| {
+                        let used = running.get(k).copied().unwrap_or(0);
+                        (
+                            k.to_string(),
+                            config.jobs.concurrency_for(k).saturating_sub(used),
+                        )
+                    })
+                    .filter(|(_, free)| *free > 0)
+                    .collect()
+            };
+            let budget = MAX_IN_FLIGHT.saturating_sub(in_flight);
+            let turn = self
+                .bookkeeping(
+                    std::mem::take(&mut outcomes),
+                    heartbeat_due,
+                    engine_ttl_ms,
+                    job_lease_ms,
+                    capacity,
+                    budget,
+                )
+                .await?;
+            if let Some(held) = turn.holds_lease {
+                if held != holds_lease {
+                    tracing::info!(holder = %self.holder, held, "engine lease changed");
+                }
+                holds_lease = held;
+            }
+            let claimed_any = !turn.claimed.is_empty();
+            for job in turn.claimed {
+                *running.entry(job.kind.clone()).or_default() += 1;
+                self.start(job, done_tx.clone());
+            }
+            let in_flight: usize = running.values().sum();
+            self.status.send_modify(|s| {
+                s.holds_lease = holds_lease;
+                s.running = in_flight;
+            });
+
+            if let Some(since) = stopping_since
+                && (in_flight == 0 || since.elapsed() > SHUTDOWN_GRACE)
+            {
+                return self.release_lease().await;
+            }
+            if claimed_any {
+                continue; // more may be due right away
+            }
+            let mut sleep_for = poll.min(next_heartbeat.saturating_duration_since(Instant::now()));
+            if let Some(at) = turn.next_run_at {
+                sleep_for = sleep_for.min(Duration::from_millis((at - now_ms()).max(0) as u64));
+            }
+            tokio::select! {
+                Some(o) = done_rx.recv() => outcomes.push(o),
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep_for.max(Duration::from_millis(1))) => {}
+                _ = shutdown.changed(), if !stopping => {}
+            }
+        }
+    }
+
+    async fn release_lease(&self) -> Result<(), StoreError> {
+        let holder = self.holder.clone();
+        let store = self.ctx.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store
+                .lock()
+                .map_err(|_| StoreError::Corrupt("store lock poisoned".into()))?;
+            store.write(|tx| engine_lease::release(tx, &holder))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("engine shutdown task failed: {e}")))?
+    }
+
+    /// One write transaction: outcomes, lease upkeep, claims.
+    async fn bookkeeping(
+        &self,
+        outcomes: Vec<Outcome>,
+        heartbeat_due: bool,
+        engine_ttl_ms: i64,
+        job_lease_ms: i64,
+        capacity: HashMap<String, usize>,
+        budget: usize,
+    ) -> Result<Turn, StoreError> {
+        let holder = self.holder.clone();
+        let config = self.ctx.config.clone();
+        let store = self.ctx.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().map_err(|_| StoreError::Corrupt("store lock poisoned".into()))?;
+            store.write(|tx| {
+                let now = now_ms();
+                let backoff = config.jobs.backoff();
+                for (job, result) in &outcomes {
+                    let recorded = match result {
+                        Ok(()) => jobs::complete(tx, job.id, &holder, now)?,
+                        Err(e) => {
+                            let out_of_attempts = job.attempts >= job.max_attempts;
+                            let retry_at = (e.retryable && !out_of_attempts).then(|| {
+                                let delay = backoff.delay(job.attempts, e.retry_after, fastrand::f64());
+                                now + delay.as_millis() as i64
+                            });
+                            let message = if retry_at.is_none() && e.retryable {
+                                format!("gave up after {} attempts: {}", job.attempts, e.message)
+                            } else {
+                                e.message.clone()
+                            };
+                            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %message, "job failed");
+                            jobs::fail(tx, job.id, &holder, &message, retry_at, now)?
+                        }
+                    };
+                    if !recorded {
+                        tracing::warn!(job = job.id, "job finished after its lease was lost; another run owns it now");
+                    }
+                }
+                let mut holds_lease = None;
+                if heartbeat_due {
+                    let held = engine_lease::acquire(tx, &holder, engine_ttl_ms, now)?;
+                    if held {
+                        jobs::renew_leases(tx, &holder, now + job_lease_ms)?;
+                        let requeued = jobs::requeue_expired(tx, now)?;
+                        if requeued > 0 {
+                            tracing::warn!(requeued, "re-queued jobs whose lease expired");
+                        }
+                    }
+                    holds_lease = Some(held);
+                }
+                let mut claimed = Vec::new();
+                if holds_lease != Some(false) && !capacity.is_empty() && budget > 0 {
+                    let mut left = budget;
+                    for (kind, due) in jobs::due_by_kind(tx, now)? {
+                        let Some(free) = capacity.get(&kind) else { continue };
+                        let take = (*free).min(due as usize).min(left);
+                        if take == 0 {
+                            continue;
+                        }
+                        let got = jobs::claim(tx, &kind, take, &holder, job_lease_ms, now)?;
+                        left -= got.len();
+                        claimed.extend(got);
+                    }
+                }
+                let next_run_at = jobs::next_run_at(tx)?;
+                Ok(Turn { holds_lease, claimed, next_run_at })
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("engine bookkeeping task failed: {e}")))?
+    }
+
+    fn start(&self, job: Job, done: mpsc::UnboundedSender<Outcome>) {
+        let Some(handler) = self.registry.get(&job.kind) else {
+            let _ = done.send((
+                job,
+                Err(JobError::permanent("no handler for this job kind")),
+            ));
+            return;
+        };
+        let ctx = self.ctx.clone();
+        let timeout = Duration::from_secs(ctx.config.jobs.timeout_secs.max(1));
+        tokio::spawn(async move {
+            let result = match tokio::time::timeout(timeout, handler.run(&job, &ctx)).await {
+                Ok(r) => r,
+                Err(_) => Err(JobError::retry(format!(
+                    "timed out after {}s",
+                    timeout.as_secs()
+                ))),
+            };
+            let _ = done.send((job, result));
+        });
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}

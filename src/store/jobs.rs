@@ -1,0 +1,271 @@
+//! The durable job queue's rows. The engine decides *when* and *what next*; this module only moves rows
+//! between states atomically: queued/retrying → running (claim, with a lease) → done | retrying | dead.
+//! A running job whose lease runs out (its process died) goes back to retrying: jobs run at least once.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, StoreError};
+use crate::domain::time::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Retrying,
+    Done,
+    Dead,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Retrying,
+        JobState::Done,
+        JobState::Dead,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Retrying => "retrying",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub key: Option<String>,
+    pub payload: String,
+    pub state: JobState,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_at: Millis,
+    pub lease_until: Option<Millis>,
+    pub leased_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, max_attempts, run_at, lease_until, leased_by, last_error, created_at, updated_at";
+
+fn job_from(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let state: String = r.get(4)?;
+    Ok(Job {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        key: r.get(2)?,
+        payload: r.get(3)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        attempts: r.get(5)?,
+        max_attempts: r.get(6)?,
+        run_at: r.get(7)?,
+        lease_until: r.get(8)?,
+        leased_by: r.get(9)?,
+        last_error: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    /// Jobs with the same kind and key replace each other while still waiting (e.g. "stock of SKU X").
+    pub key: Option<String>,
+    pub payload: String,
+    pub run_at: Millis,
+    pub max_attempts: u32,
+}
+
+/// Adds a job; a still-waiting job of the same kind and key is cancelled in its favour.
+pub fn enqueue(conn: &Connection, job: &NewJob, now: Millis) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO jobs (kind, key, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![job.kind, job.key, job.payload, job.max_attempts, job.run_at, now])?;
+    let id = conn.last_insert_rowid();
+    if job.key.is_some() {
+        conn.prepare_cached(
+            "UPDATE jobs SET state = 'cancelled', last_error = 'superseded by job ' || ?1, updated_at = ?4
+             WHERE kind = ?2 AND key = ?3 AND state IN ('queued', 'retrying') AND id <> ?1",
+        )?
+        .execute(params![id, job.kind, job.key, now])?;
+    }
+    Ok(id)
+}
+
+/// How many jobs of each kind are due now, for the engine's per-kind concurrency decisions.
+pub fn due_by_kind(conn: &Connection, now: Millis) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, COUNT(*) FROM jobs WHERE state IN ('queued', 'retrying') AND run_at <= ?1 GROUP BY kind",
+    )?;
+    let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Claims up to `limit` due jobs of one kind for `holder`, oldest first, counting an attempt each.
+pub fn claim(
+    conn: &Connection,
+    kind: &str,
+    limit: usize,
+    holder: &str,
+    lease_ms: i64,
+    now: Millis,
+) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?3, leased_by = ?4, updated_at = ?5
+         WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'retrying') AND run_at <= ?5 AND kind = ?1
+                      ORDER BY run_at, id LIMIT ?2)
+         RETURNING {JOB_COLUMNS}"
+    ))?;
+    let rows = stmt.query_map(
+        params![kind, limit as i64, now + lease_ms, holder, now],
+        job_from,
+    )?;
+    let mut jobs: Vec<Job> = rows.collect::<rusqlite::Result<_>>()?;
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+/// Extends the leases of every job `holder` is running (one statement per heartbeat, not one per job).
+pub fn renew_leases(conn: &Connection, holder: &str, until: Millis) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET lease_until = ?2 WHERE state = 'running' AND leased_by = ?1",
+        )?
+        .execute(params![holder, until])?)
+}
+
+/// Marks a job this holder ran as done.
+pub fn complete(conn: &Connection, id: i64, holder: &str, now: Millis) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = ?3
+             WHERE id = ?1 AND state = 'running' AND leased_by = ?2",
+        )?
+        .execute(params![id, holder, now])?;
+    Ok(n == 1)
+}
+
+/// Records a failure: retry at `retry_at`, or `dead` when there is none.
+pub fn fail(
+    conn: &Connection,
+    id: i64,
+    holder: &str,
+    error: &str,
+    retry_at: Option<Millis>,
+    now: Millis,
+) -> Result<bool> {
+    let (state, run_at) = match retry_at {
+        Some(at) => ("retrying", at),
+        None => ("dead", now),
+    };
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = ?3, run_at = ?4, lease_until = NULL, last_error = ?5, updated_at = ?6
+             WHERE id = ?1 AND state = 'running' AND leased_by = ?2",
+        )?
+        .execute(params![id, holder, state, run_at, error, now])?;
+    Ok(n == 1)
+}
+
+/// Puts back every running job whose lease ran out (its process died); ones out of attempts become dead.
+pub fn requeue_expired(conn: &Connection, now: Millis) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retrying' END,
+                 run_at = ?1, lease_until = NULL,
+                 last_error = 'lease expired while running (the process running it stopped) — ' || COALESCE(leased_by, '?'),
+                 updated_at = ?1
+             WHERE state = 'running' AND lease_until < ?1",
+        )?
+        .execute([now])?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Job>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
+            [id],
+            job_from,
+        )
+        .optional()?)
+}
+
+/// Jobs, newest first, optionally in one state.
+pub fn list(conn: &Connection, state: Option<JobState>, limit: i64) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![state.map(JobState::as_str), limit], job_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn count_by_state(conn: &Connection) -> Result<Vec<(JobState, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (state, n) = row?;
+        let state = JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("job state '{state}'")))?;
+        out.push((state, n));
+    }
+    Ok(out)
+}
+
+/// Sends a job back to the queue to run now with a fresh attempt budget (keeping its last error for reference).
+pub fn requeue(conn: &Connection, id: i64, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, lease_until = NULL, leased_by = NULL, updated_at = ?2
+         WHERE id = ?1",
+    )?
+    .execute(params![id, now])?;
+    Ok(())
+}
+
+/// Re-queues every dead job; returns how many.
+pub fn requeue_dead(conn: &Connection, now: Millis) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, lease_until = NULL, leased_by = NULL, updated_at = ?1
+             WHERE state = 'dead'",
+        )?
+        .execute([now])?)
+}
+
+pub fn cancel(conn: &Connection, id: i64, reason: &str, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE jobs SET state = 'cancelled', lease_until = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, reason, now])?;
+    Ok(())
+}
+
+/// The earliest time a waiting job becomes due, so an idle engine can sleep exactly that long.
+pub fn next_run_at(conn: &Connection) -> Result<Option<Millis>> {
+    Ok(conn.query_row(
+        "SELECT MIN(run_at) FROM jobs WHERE state IN ('queued', 'retrying')",
+        [],
+        |r| r.get(0),
+    )?)
+}

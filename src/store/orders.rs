@@ -1,0 +1,382 @@
+//! Orders, their lines, shipments (fulfilments) and status history.
+//! Every change to an order bumps its `version`, which is how a stale edit from another console is caught.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::Result;
+use crate::domain::LineProgress;
+use crate::domain::time::Millis;
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub number: String,
+    pub channel: String,
+    pub customer: Option<String>,
+    pub status_id: i64,
+    /// (SKU, name, quantity)
+    pub lines: Vec<(String, Option<String>, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub customer: Option<String>,
+    pub status_id: i64,
+    pub archived: bool,
+    pub version: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub updated_by: String,
+}
+
+const ORDER_COLUMNS: &str = "id, number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by";
+
+fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
+    Ok(OrderRow {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        channel: r.get(2)?,
+        customer: r.get(3)?,
+        status_id: r.get(4)?,
+        archived: r.get(5)?,
+        version: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        updated_by: r.get(9)?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderLine {
+    pub id: i64,
+    pub line_no: i64,
+    pub sku: String,
+    pub name: Option<String>,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+}
+
+impl OrderLine {
+    pub fn progress(&self) -> LineProgress {
+        LineProgress {
+            line_id: self.id,
+            sku: self.sku.clone(),
+            ordered: self.quantity,
+            shipped: self.quantity_shipped,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShipmentLine {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shipment {
+    pub id: i64,
+    pub shipped_at: Millis,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub notes: Option<String>,
+    pub source: String,
+    pub created_by: String,
+    pub lines: Vec<ShipmentLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub from_status_id: Option<i64>,
+    pub to_status_id: i64,
+    pub changed_by: String,
+    pub changed_at: Millis,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// One row of an order list: what a table shows without loading lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub customer: Option<String>,
+    pub status_id: i64,
+    pub archived: bool,
+    pub items: i64,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status_id: Option<i64>,
+    /// false: active orders only; true: archived (final) orders only.
+    pub archived: bool,
+    /// Matches number, customer or a line's SKU (case-insensitive substring).
+    pub search: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub fn insert(conn: &Connection, order: &NewOrder, by: &str, now: Millis) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO orders (number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by)
+         VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?5, ?6)",
+        params![order.number, order.channel, order.customer, order.status_id, now, by],
+    )?;
+    let id = conn.last_insert_rowid();
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO order_lines (order_id, line_no, sku, name, quantity) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (i, (sku, name, qty)) in order.lines.iter().enumerate() {
+        stmt.execute(params![id, i as i64 + 1, sku, name, qty])?;
+    }
+    Ok(id)
+}
+
+pub fn number_exists(conn: &Connection, number: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE number = ?1)",
+        [number],
+        |r| r.get(0),
+    )?)
+}
+
+/// Finds an order by number first, then by numeric id (`#12` means id 12 only).
+pub fn find(conn: &Connection, reference: &str) -> Result<Option<OrderRow>> {
+    let reference = reference.trim();
+    if let Some(id) = reference
+        .strip_prefix('#')
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        return get(conn, id);
+    }
+    let by_number = conn
+        .query_row(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?1"),
+            [reference],
+            order_from,
+        )
+        .optional()?;
+    match (by_number, reference.parse::<i64>()) {
+        (Some(o), _) => Ok(Some(o)),
+        (None, Ok(id)) => get(conn, id),
+        (None, Err(_)) => Ok(None),
+    }
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<OrderRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
+            [id],
+            order_from,
+        )
+        .optional()?)
+}
+
+pub fn lines(conn: &Connection, order_id: i64) -> Result<Vec<OrderLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, line_no, sku, name, quantity, quantity_shipped FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
+    )?;
+    let rows = stmt.query_map([order_id], |r| {
+        Ok(OrderLine {
+            id: r.get(0)?,
+            line_no: r.get(1)?,
+            sku: r.get(2)?,
+            name: r.get(3)?,
+            quantity: r.get(4)?,
+            quantity_shipped: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn shipments(conn: &Connection, order_id: i64) -> Result<Vec<Shipment>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, shipped_at, carrier, tracking, notes, source, created_by FROM shipments WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let mut shipments: Vec<Shipment> = stmt
+        .query_map([order_id], |r| {
+            Ok(Shipment {
+                id: r.get(0)?,
+                shipped_at: r.get(1)?,
+                carrier: r.get(2)?,
+                tracking: r.get(3)?,
+                notes: r.get(4)?,
+                source: r.get(5)?,
+                created_by: r.get(6)?,
+                lines: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.sku, sl.quantity FROM shipment_lines sl JOIN order_lines l ON l.id = sl.order_line_id
+         WHERE sl.shipment_id = ?1 ORDER BY l.line_no",
+    )?;
+    for s in &mut shipments {
+        s.lines = stmt
+            .query_map([s.id], |r| {
+                Ok(ShipmentLine {
+                    sku: r.get(0)?,
+                    quantity: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(shipments)
+}
+
+pub fn history(conn: &Connection, order_id: i64) -> Result<Vec<HistoryEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, from_status_id, to_status_id, changed_by, changed_at, source, note
+         FROM status_history WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([order_id], |r| {
+        Ok(HistoryEntry {
+            id: r.get(0)?,
+            from_status_id: r.get(1)?,
+            to_status_id: r.get(2)?,
+            changed_by: r.get(3)?,
+            changed_at: r.get(4)?,
+            source: r.get(5)?,
+            note: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_history(
+    conn: &Connection,
+    order_id: i64,
+    from: Option<i64>,
+    to: i64,
+    by: &str,
+    source: &str,
+    note: Option<&str>,
+    now: Millis,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO status_history (order_id, from_status_id, to_status_id, changed_by, changed_at, source, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![order_id, from, to, by, now, source, note])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Bumps the version if it still equals `expected`; false means someone else changed the order first.
+pub fn touch(
+    conn: &Connection,
+    order_id: i64,
+    expected_version: i64,
+    by: &str,
+    now: Millis,
+) -> Result<bool> {
+    let n = conn.prepare_cached(
+        "UPDATE orders SET version = version + 1, updated_at = ?3, updated_by = ?4 WHERE id = ?1 AND version = ?2",
+    )?
+    .execute(params![order_id, expected_version, now, by])?;
+    Ok(n == 1)
+}
+
+/// Sets the status (and the archive flag); call after [`touch`] in the same transaction.
+pub fn set_status(conn: &Connection, order_id: i64, status_id: i64, archived: bool) -> Result<()> {
+    conn.prepare_cached("UPDATE orders SET status_id = ?2, archived = ?3 WHERE id = ?1")?
+        .execute(params![order_id, status_id, archived])?;
+    Ok(())
+}
+
+pub struct NewShipment<'a> {
+    pub order_id: i64,
+    /// (order line id, quantity)
+    pub lines: &'a [(i64, i64)],
+    pub carrier: Option<&'a str>,
+    pub tracking: Option<&'a str>,
+    pub notes: Option<&'a str>,
+    pub source: &'a str,
+    pub shipped_at: Millis,
+}
+
+/// Records a shipment and adds its quantities to the lines.
+pub fn insert_shipment(conn: &Connection, s: &NewShipment<'_>, by: &str) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO shipments (order_id, shipped_at, carrier, tracking, notes, source, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        s.order_id,
+        s.shipped_at,
+        s.carrier,
+        s.tracking,
+        s.notes,
+        s.source,
+        by
+    ])?;
+    let shipment_id = conn.last_insert_rowid();
+    let mut add_line = conn.prepare_cached(
+        "INSERT INTO shipment_lines (shipment_id, order_line_id, quantity) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut bump = conn.prepare_cached(
+        "UPDATE order_lines SET quantity_shipped = quantity_shipped + ?2 WHERE id = ?1 AND order_id = ?3",
+    )?;
+    for (line_id, qty) in s.lines {
+        add_line.execute(params![shipment_id, line_id, qty])?;
+        bump.execute(params![line_id, qty, s.order_id])?;
+    }
+    Ok(shipment_id)
+}
+
+/// A page of orders, newest first, with line totals. Only the requested rows are read.
+pub fn list(conn: &Connection, filter: &OrderFilter) -> Result<Vec<OrderSummary>> {
+    let search = filter
+        .search
+        .as_deref()
+        .map(|s| format!("%{}%", s.trim().to_lowercase()));
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
+                (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
+                (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l WHERE l.order_id = o.id),
+                (SELECT COALESCE(SUM(quantity_shipped), 0) FROM order_lines l WHERE l.order_id = o.id),
+                o.created_at, o.updated_at
+         FROM orders o
+         WHERE o.archived = ?1
+           AND (?2 IS NULL OR o.status_id = ?2)
+           AND (?3 IS NULL OR lower(o.number) LIKE ?3 OR lower(COALESCE(o.customer, '')) LIKE ?3
+                OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3))
+         ORDER BY o.id DESC
+         LIMIT ?4 OFFSET ?5",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            filter.archived,
+            filter.status_id,
+            search,
+            filter.limit,
+            filter.offset
+        ],
+        |r| {
+            Ok(OrderSummary {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                channel: r.get(2)?,
+                customer: r.get(3)?,
+                status_id: r.get(4)?,
+                archived: r.get(5)?,
+                items: r.get(6)?,
+                quantity: r.get(7)?,
+                quantity_shipped: r.get(8)?,
+                created_at: r.get(9)?,
+                updated_at: r.get(10)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

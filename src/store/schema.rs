@@ -1,0 +1,186 @@
+//! Numbered migrations. `PRAGMA user_version` records how far a file has come; opening an older file
+//! upgrades it in place, each step in its own transaction. Never edit a released step: add a new one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// Each entry upgrades the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the order workflow.
+    r#"
+    CREATE TABLE statuses (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        kind      TEXT NOT NULL,
+        pickable  INTEGER NOT NULL,
+        position  INTEGER NOT NULL
+    );
+    CREATE TABLE status_transitions (
+        from_id   INTEGER NOT NULL REFERENCES statuses(id),
+        to_id     INTEGER NOT NULL REFERENCES statuses(id),
+        position  INTEGER NOT NULL,
+        PRIMARY KEY (from_id, to_id)
+    );
+    CREATE TABLE orders (
+        id          INTEGER PRIMARY KEY,
+        number      TEXT NOT NULL UNIQUE,
+        channel     TEXT NOT NULL,
+        customer    TEXT,
+        status_id   INTEGER NOT NULL REFERENCES statuses(id),
+        archived    INTEGER NOT NULL DEFAULT 0,
+        version     INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        updated_by  TEXT NOT NULL
+    );
+    CREATE INDEX orders_by_status ON orders (archived, status_id, id);
+    CREATE TABLE order_lines (
+        id                INTEGER PRIMARY KEY,
+        order_id          INTEGER NOT NULL REFERENCES orders(id),
+        line_no           INTEGER NOT NULL,
+        sku               TEXT NOT NULL,
+        name              TEXT,
+        quantity          INTEGER NOT NULL CHECK (quantity > 0),
+        quantity_shipped  INTEGER NOT NULL DEFAULT 0 CHECK (quantity_shipped >= 0),
+        UNIQUE (order_id, line_no)
+    );
+    CREATE INDEX order_lines_by_sku ON order_lines (sku);
+    CREATE TABLE status_history (
+        id              INTEGER PRIMARY KEY,
+        order_id        INTEGER NOT NULL REFERENCES orders(id),
+        from_status_id  INTEGER REFERENCES statuses(id),
+        to_status_id    INTEGER NOT NULL REFERENCES statuses(id),
+        changed_by      TEXT NOT NULL,
+        changed_at      INTEGER NOT NULL,
+        source          TEXT NOT NULL,
+        note            TEXT
+    );
+    CREATE INDEX status_history_by_order ON status_history (order_id, id);
+    CREATE TABLE shipments (
+        id          INTEGER PRIMARY KEY,
+        order_id    INTEGER NOT NULL REFERENCES orders(id),
+        shipped_at  INTEGER NOT NULL,
+        carrier     TEXT,
+        tracking    TEXT,
+        notes       TEXT,
+        source      TEXT NOT NULL,
+        created_by  TEXT NOT NULL
+    );
+    CREATE INDEX shipments_by_order ON shipments (order_id);
+    CREATE TABLE shipment_lines (
+        shipment_id    INTEGER NOT NULL REFERENCES shipments(id),
+        order_line_id  INTEGER NOT NULL REFERENCES order_lines(id),
+        quantity       INTEGER NOT NULL CHECK (quantity > 0),
+        PRIMARY KEY (shipment_id, order_line_id)
+    );
+    "#,
+    // 2: the engine's bookkeeping and the links to other systems.
+    r#"
+    CREATE TABLE jobs (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        key           TEXT,
+        payload       TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        max_attempts  INTEGER NOT NULL,
+        run_at        INTEGER NOT NULL,
+        lease_until   INTEGER,
+        leased_by     TEXT,
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_due ON jobs (state, run_at) WHERE state IN ('queued', 'retrying');
+    CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
+    CREATE INDEX jobs_by_key ON jobs (kind, key) WHERE key IS NOT NULL AND state IN ('queued', 'retrying');
+    CREATE INDEX jobs_by_state ON jobs (state, id);
+    CREATE TABLE engine_lease (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        holder        TEXT NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        heartbeat_at  INTEGER NOT NULL
+    );
+    CREATE TABLE links (
+        id              INTEGER PRIMARY KEY,
+        entity          TEXT NOT NULL,
+        local_id        INTEGER NOT NULL,
+        system          TEXT NOT NULL,
+        external_id     TEXT NOT NULL,
+        sync_state      TEXT NOT NULL,
+        remote_version  TEXT,
+        last_synced_at  INTEGER,
+        last_error      TEXT,
+        UNIQUE (entity, system, external_id),
+        UNIQUE (entity, local_id, system)
+    );
+    CREATE TABLE sync_log (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        entity      TEXT NOT NULL,
+        entity_key  TEXT NOT NULL,
+        field       TEXT NOT NULL,
+        old_value   TEXT,
+        new_value   TEXT,
+        reason      TEXT,
+        job_id      INTEGER,
+        actor       TEXT
+    );
+    CREATE INDEX sync_log_by_entity ON sync_log (entity, entity_key, id);
+    CREATE TABLE alerts (
+        id               INTEGER PRIMARY KEY,
+        kind             TEXT NOT NULL,
+        severity         TEXT NOT NULL,
+        subject          TEXT NOT NULL,
+        message          TEXT NOT NULL,
+        dedupe_key       TEXT,
+        created_at       INTEGER NOT NULL,
+        emailed_at       INTEGER,
+        acknowledged_at  INTEGER,
+        acknowledged_by  TEXT
+    );
+    CREATE UNIQUE INDEX alerts_open_once ON alerts (dedupe_key) WHERE acknowledged_at IS NULL;
+    CREATE TABLE watermarks (
+        name        TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    "#,
+];
+
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the file up to the newest schema.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    migrate_to(conn, path, current_version())
+}
+
+/// Brings the file up to `target` (tests use this to build an "older" file).
+pub fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > current_version() {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: current_version(),
+        });
+    }
+    for version in found..target {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Re-read inside the lock: another process may have migrated meanwhile.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > version {
+            continue;
+        }
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
