@@ -75,17 +75,27 @@ pub trait JobHandler: Send + Sync + 'static {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>>;
 }
 
-/// Any suitable closure is a handler (tests and small jobs).
-impl<F> JobHandler for F
+/// A handler from an async closure taking owned copies of the job and context (tests and small jobs).
+pub fn handler_fn<F, Fut>(f: F) -> impl JobHandler
 where
-    F: for<'a> Fn(&'a Job, &'a JobContext) -> BoxFuture<'a, Result<(), JobError>>
-        + Send
-        + Sync
-        + 'static,
+    F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), JobError>> + Send + 'static,
 {
-    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
-        self(job, ctx)
+    struct FnHandler<F>(F);
+    impl<F, Fut> JobHandler for FnHandler<F>
+    where
+        F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        fn run<'a>(
+            &'a self,
+            job: &'a Job,
+            ctx: &'a JobContext,
+        ) -> BoxFuture<'a, Result<(), JobError>> {
+            Box::pin((self.0)(job.clone(), ctx.clone()))
+        }
     }
+    FnHandler(f)
 }
 
 /// Job kind → handler. The engine only claims kinds it has a handler for.

@@ -10,7 +10,7 @@ mod handler;
 mod runner;
 
 pub use backorder_email::BackorderEmail;
-pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler};
+pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn};
 pub use runner::{Engine, EngineHandle, EngineStatus};
 
 use crate::config::Config;
