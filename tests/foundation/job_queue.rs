@@ -30,11 +30,14 @@ fn enqueue(store: &mut Store, kind: &str, key: Option<&str>, max_attempts: u32) 
         .unwrap()
 }
 
+/// When each run of which job started.
+type Runs = Arc<Mutex<Vec<(i64, Instant)>>>;
+
 /// A registry whose `kind` handler records when each run started and answers with `outcome(run number)`.
 fn recording(
     kind: &str,
     outcome: impl Fn(usize) -> Result<(), JobError> + Send + Sync + 'static,
-) -> (HandlerRegistry, Arc<Mutex<Vec<(i64, Instant)>>>) {
+) -> (HandlerRegistry, Runs) {
     let runs = Arc::new(Mutex::new(Vec::new()));
     let outcome = Arc::new(outcome);
     let mut registry = HandlerRegistry::default();

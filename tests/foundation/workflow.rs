@@ -384,7 +384,8 @@ fn bad_new_orders_are_refused_with_the_field_named() {
     let mut app = scratch.app("alice");
     app.add_order("R-1", None, "manual", &[("A".into(), 1)])
         .unwrap();
-    let cases: [(&str, &[(String, i64)], &str); 4] = [
+    type Case<'a> = (&'a str, &'a [(String, i64)], &'a str);
+    let cases: [Case; 4] = [
         ("R-1", &[("A".into(), 1)], "order R-1 already exists"),
         ("  ", &[("A".into(), 1)], "--number"),
         ("R-2", &[], "at least one line"),
