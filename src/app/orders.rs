@@ -121,6 +121,11 @@ impl App {
         if number.is_empty() {
             return Err(AppError::Rejected("--number: must not be empty".into()));
         }
+        if number.starts_with('#') {
+            return Err(AppError::Rejected(format!(
+                "--number {number}: must not start with '#', which marks an id"
+            )));
+        }
         if lines.is_empty() {
             return Err(AppError::Rejected(
                 "--line: an order needs at least one line (SKU=QTY)".into(),
@@ -214,6 +219,12 @@ impl App {
         expected_version: Option<i64>,
     ) -> Result<StatusChange> {
         let to = self.workflow.by_name(status)?.clone();
+        if to.kind == StatusKind::Cancelled && note.is_none_or(|n| n.trim().is_empty()) {
+            return Err(AppError::Rejected(format!(
+                "moving to {} needs a reason: give --note, or use `orders cancel --reason`",
+                to.name
+            )));
+        }
         let (workflow, config, actor) = (&self.workflow, &self.config, &self.actor);
         self.store.write(|tx| {
             let order = load_for_change(tx, reference, expected_version)?;

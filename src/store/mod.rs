@@ -63,6 +63,8 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(busy_timeout)?;
+        // Refuse a file from a newer build before changing anything about it (even its journal mode).
+        schema::check_not_newer(&conn, path)?;
         // WAL lets consoles read while the engine writes; NORMAL sync is durable across process crashes
         // (only an OS crash can lose the last commits), which is the trade every WAL deployment makes.
         conn.pragma_update(None, "journal_mode", "WAL")?;

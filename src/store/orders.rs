@@ -334,12 +334,22 @@ pub fn insert_shipment(conn: &Connection, s: &NewShipment<'_>, by: &str) -> Resu
     Ok(shipment_id)
 }
 
+/// `%text%` for a case-insensitive substring match, with LIKE's wildcards escaped so text matches literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// A page of orders, newest first, with line totals. Only the requested rows are read.
 pub fn list(conn: &Connection, filter: &OrderFilter) -> Result<Vec<OrderSummary>> {
-    let search = filter
-        .search
-        .as_deref()
-        .map(|s| format!("%{}%", s.trim().to_lowercase()));
+    let search = filter.search.as_deref().map(like_pattern);
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
                 (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
@@ -349,8 +359,8 @@ pub fn list(conn: &Connection, filter: &OrderFilter) -> Result<Vec<OrderSummary>
          FROM orders o
          WHERE o.archived = ?1
            AND (?2 IS NULL OR o.status_id = ?2)
-           AND (?3 IS NULL OR lower(o.number) LIKE ?3 OR lower(COALESCE(o.customer, '')) LIKE ?3
-                OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3))
+           AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
+                OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))
          ORDER BY o.id DESC
          LIMIT ?4 OFFSET ?5",
     )?;

@@ -161,8 +161,8 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     migrate_to(conn, path, current_version())
 }
 
-/// Brings the file up to `target` (tests use this to build an "older" file).
-pub fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<()> {
+/// Fails if the file was written by a newer build than this one; returns its version.
+pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > current_version() {
         return Err(StoreError::TooNew {
@@ -171,6 +171,12 @@ pub fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<()>
             known: current_version(),
         });
     }
+    Ok(found)
+}
+
+/// Brings the file up to `target` (tests use this to build an "older" file).
+pub fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<()> {
+    let found = check_not_newer(conn, path)?;
     for version in found..target {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Re-read inside the lock: another process may have migrated meanwhile.

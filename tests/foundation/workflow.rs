@@ -69,7 +69,7 @@ fn every_transition_follows_the_seed() {
             let number = format!("T-{n}");
             order_in(&mut app, &number, from);
             let before = app.order(&number).unwrap();
-            let result = app.change_status(&number, to, None, None);
+            let result = app.change_status(&number, to, Some("moved by test"), None);
             let after = app.order(&number).unwrap();
             if seed_allows(from, to) {
                 let change =
@@ -399,4 +399,30 @@ fn bad_new_orders_are_refused_with_the_field_named() {
         assert!(err.contains(expected), "{number}: {err}");
     }
     assert_eq!(app.list_orders(None, false, None, 10, 0).unwrap().len(), 1);
+}
+
+#[test]
+fn cancelling_always_needs_a_reason_and_numbers_cannot_look_like_ids() {
+    let scratch = Scratch::new();
+    let mut app = scratch.app("alice");
+    app.add_order("R-1", None, "manual", &[("A".into(), 1)])
+        .unwrap();
+    let err = app
+        .change_status("R-1", "cancelled", None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs a reason"), "{err}");
+    assert_eq!(app.order("R-1").unwrap().status, "Pending");
+    app.change_status("R-1", "cancelled", Some("duplicate order"), None)
+        .unwrap();
+    assert_eq!(
+        app.order("R-1").unwrap().history[1].note.as_deref(),
+        Some("duplicate order")
+    );
+
+    let err = app
+        .add_order("#5", None, "manual", &[("A".into(), 1)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must not start with '#'"), "{err}");
 }

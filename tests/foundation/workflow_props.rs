@@ -49,7 +49,7 @@ proptest! {
         for op in ops {
             let before = app.order("P-1").unwrap();
             let result = match &op {
-                Op::Move(i) => app.change_status("P-1", NAMES[*i], None, None).map(|_| true),
+                Op::Move(i) => app.change_status("P-1", NAMES[*i], Some("prop"), None).map(|_| true),
                 Op::Ship { line, qty } => {
                     let sku = format!("SKU-{}", line % lines.len());
                     app.ship("P-1", &[(sku, *qty)], &ShipmentDetails::default(), None).map(|o| o.completed)
