@@ -1,2 +1,3 @@
 //! One module per external system, behind a small trait. Connectors speak the real protocol and hold no
 //! business rules: the engine decides what to send, the connector only knows how.
+pub mod woo;
