@@ -20,7 +20,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let when = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((when - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -31,7 +33,10 @@ mod tests {
 
     #[test]
     fn retry_after_seconds() {
-        assert_eq!(parse_retry_after("2", Utc::now()), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("2", Utc::now()),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(parse_retry_after(" 0 ", Utc::now()), Some(Duration::ZERO));
     }
 

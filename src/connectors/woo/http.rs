@@ -191,11 +191,7 @@ impl WooClient {
             let field = e.path().to_string();
             WooError::Malformed {
                 endpoint: answer.endpoint.clone(),
-                field: if field == "." {
-                    "(body)".into()
-                } else {
-                    field
-                },
+                field: if field == "." { "(body)".into() } else { field },
                 detail: e.into_inner().to_string(),
             }
         })
@@ -322,7 +318,9 @@ mod tests {
             "https://shop.example/wp-json/wc/v3/"
         );
         assert_eq!(
-            api_root("https://shop.example/wp-json/wc/v3/").unwrap().as_str(),
+            api_root("https://shop.example/wp-json/wc/v3/")
+                .unwrap()
+                .as_str(),
             "https://shop.example/wp-json/wc/v3/"
         );
         assert!(api_root("ftp://shop.example").is_err());

@@ -2,8 +2,8 @@
 //! a SKU as null; a GMT date with or without an offset) while still rejecting values that make no sense.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use serde_json::Value;
 
 /// A string field that stores may send as null (→ ""), a string, or a number (→ its text).

@@ -17,6 +17,6 @@ pub use config::{AuthMode, WooConfig};
 pub use error::{TransportKind, WooError};
 pub use http::WooClient;
 pub use types::{
-    AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem, WooMeta,
-    WooOrder, WooOrderNote, WooProduct, WooShippingLine,
+    AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem,
+    WooMeta, WooOrder, WooOrderNote, WooProduct, WooShippingLine,
 };

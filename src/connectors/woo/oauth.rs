@@ -3,8 +3,10 @@
 //! The simulator verifies with the same functions; the known-vector test pins them to an outside computation.
 
 use base64::Engine;
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sha1::Sha1;
 use sha2::Sha256;
 
 /// RFC 3986 unreserved characters stay as they are; everything else is escaped (PHP `rawurlencode`).
@@ -41,8 +43,17 @@ pub fn signature_base_string(method: &str, url: &str, params: &[(String, String)
 
 /// base64(HMAC-SHA256(base string, `consumer_secret&`)).
 pub fn sign_hmac_sha256(base_string: &str, consumer_secret: &str) -> String {
+    sign::<Hmac<Sha256>>(base_string, consumer_secret)
+}
+
+/// base64(HMAC-SHA1(base string, `consumer_secret&`)): the other method stores accept.
+pub fn sign_hmac_sha1(base_string: &str, consumer_secret: &str) -> String {
+    sign::<Hmac<Sha1>>(base_string, consumer_secret)
+}
+
+fn sign<M: Mac + KeyInit>(base_string: &str, consumer_secret: &str) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(format!("{consumer_secret}&").as_bytes())
+    let mut mac = <M as Mac>::new_from_slice(format!("{consumer_secret}&").as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(base_string.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
@@ -109,11 +120,8 @@ mod tests {
             ("page", "1"),
             ("search", "a b+c"),
         ]);
-        let base = signature_base_string(
-            "GET",
-            "http://127.0.0.1:8080/wp-json/wc/v3/orders",
-            &params,
-        );
+        let base =
+            signature_base_string("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", &params);
         assert_eq!(
             base,
             "GET&http%3A%2F%2F127.0.0.1%3A8080%2Fwp-json%2Fwc%2Fv3%2Forders&modified_after%3D2024-01-02T03%253A04%253A05%26oauth_consumer_key%3Dck_test%26oauth_nonce%3Dabc123%26oauth_signature_method%3DHMAC-SHA256%26oauth_timestamp%3D1700000000%26page%3D1%26per_page%3D100%26search%3Da%2520b%252Bc"

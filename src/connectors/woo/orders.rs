@@ -58,7 +58,12 @@ impl WooClient {
     ) -> Result<WooOrderNote, WooError> {
         let body = json!({ "note": note, "customer_note": customer_note });
         let answer = self
-            .call(Method::POST, &format!("orders/{id}/notes"), &[], Some(&body))
+            .call(
+                Method::POST,
+                &format!("orders/{id}/notes"),
+                &[],
+                Some(&body),
+            )
             .await?;
         Self::decode(&answer)
     }

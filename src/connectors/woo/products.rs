@@ -122,11 +122,12 @@ impl WooClient {
             };
             let key = item_key(item);
             if let Some(error) = entry.get("error") {
-                let error = BatchEntryError::deserialize(error).unwrap_or_else(|e| BatchEntryError {
-                    code: "malformed_response".into(),
-                    message: format!("{endpoint}: unreadable error for id {}: {e}", item.id),
-                    data: None,
-                });
+                let error =
+                    BatchEntryError::deserialize(error).unwrap_or_else(|e| BatchEntryError {
+                        code: "malformed_response".into(),
+                        message: format!("{endpoint}: unreadable error for id {}: {e}", item.id),
+                        data: None,
+                    });
                 outcome.failed.push(FailedItem {
                     key,
                     id: item.id,
@@ -161,7 +162,10 @@ impl WooClient {
                 key: item_key(item),
                 id: item.id,
                 code: "missing_from_response".into(),
-                message: format!("{endpoint}: the batch response has no entry for id {}", item.id),
+                message: format!(
+                    "{endpoint}: the batch response has no entry for id {}",
+                    item.id
+                ),
                 status: None,
                 retryable: true,
                 retry_after: None,
