@@ -99,13 +99,13 @@ pub(crate) fn opt_gmt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime
         .map_err(|_| de::Error::custom(format!("expected an ISO 8601 date, got {text:?}")))
 }
 
-/// Arrays that stores sometimes send as null.
-pub(crate) fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+/// Arrays and objects that stores sometimes send as null (e.g. `billing` on draft orders).
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de>,
+    T: Deserialize<'de> + Default,
 {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn kind(value: &Value) -> &'static str {

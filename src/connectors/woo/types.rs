@@ -22,15 +22,15 @@ pub struct WooOrder {
     pub total: String,
     #[serde(default, deserialize_with = "lenient::string")]
     pub customer_note: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub billing: WooAddress,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub shipping: WooAddress,
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub line_items: Vec<WooLineItem>,
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub shipping_lines: Vec<WooShippingLine>,
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub meta_data: Vec<WooMeta>,
 }
 
@@ -147,7 +147,7 @@ pub struct WooProduct {
     pub stock_quantity: Option<i64>,
     #[serde(default, deserialize_with = "lenient::string")]
     pub stock_status: String,
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub variations: Vec<u64>,
     #[serde(default)]
     pub parent_id: u64,
