@@ -2,3 +2,4 @@
 //! business rules: the engine decides what to send, the connector only knows how.
 
 pub mod email;
+pub mod woo;

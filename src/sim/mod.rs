@@ -2,3 +2,4 @@
 //! Each speaks the real protocol on loopback and behaves as `../shared/reference/` says, failures included.
 
 pub mod smtp;
+pub mod woo;

@@ -1,0 +1,336 @@
+//! The HTTP plumbing every endpoint goes through: URL building, authentication, retries with backoff and
+//! `Retry-After`, paging over `X-WP-TotalPages`, and turning bodies into typed values or precise errors.
+
+use super::backoff::{full_jitter, parse_retry_after};
+use super::config::{AuthMode, WooConfig};
+use super::error::{TransportKind, WooError, is_retryable_status};
+use super::oauth;
+use super::redact::redact_url;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use std::error::Error as _;
+
+const API_PATH: &str = "wp-json/wc/v3";
+/// WooCommerce's maximum page size.
+pub(crate) const PER_PAGE: usize = 100;
+/// Stops a store that keeps reporting more pages from looping us forever.
+const MAX_PAGES: u32 = 100_000;
+
+/// Authentication after `Auto` has been resolved against the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Basic,
+    OAuth,
+    QueryString,
+}
+
+/// A WooCommerce REST API v3 client for one store. Cheap to clone (the connection pool is shared).
+#[derive(Clone)]
+pub struct WooClient {
+    http: reqwest::Client,
+    cfg: WooConfig,
+    api_root: Url,
+    auth: Auth,
+}
+
+impl std::fmt::Debug for WooClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WooClient")
+            .field("api_root", &redact_url(&self.api_root))
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful answer, body not yet decoded.
+pub(crate) struct Answer {
+    pub endpoint: String,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl WooClient {
+    pub fn new(cfg: WooConfig) -> Result<Self, WooError> {
+        let api_root = api_root(&cfg.base_url)?;
+        let https = api_root.scheme() == "https";
+        let auth = match cfg.auth {
+            AuthMode::Auto if https => Auth::Basic,
+            AuthMode::Auto | AuthMode::OAuth => Auth::OAuth,
+            AuthMode::Basic => Auth::Basic,
+            AuthMode::QueryString => Auth::QueryString,
+        };
+        if cfg.max_attempts == 0 {
+            return Err(WooError::Config("max_attempts must be at least 1".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.timeout)
+            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| WooError::Config(format!("HTTP client: {}", e.without_url())))?;
+        Ok(Self {
+            http,
+            cfg,
+            api_root,
+            auth,
+        })
+    }
+
+    pub fn config(&self) -> &WooConfig {
+        &self.cfg
+    }
+
+    /// Sends one API call, retrying transient failures within the configured budget.
+    /// `path` is relative to `/wp-json/wc/v3/`, e.g. `orders/12/notes`.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, WooError> {
+        let mut retry = 0;
+        loop {
+            let error = match self.call_once(method.clone(), path, query, body).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            retry += 1;
+            if !error.is_retryable() || retry >= self.cfg.max_attempts {
+                return Err(error);
+            }
+            let delay = match error.retry_after() {
+                // Too long to hold a worker: hand the wait to the job engine.
+                Some(wait) if wait > self.cfg.max_retry_after => return Err(error),
+                Some(wait) => wait,
+                None => full_jitter(self.cfg.backoff_base, self.cfg.backoff_cap, retry - 1),
+            };
+            tracing::debug!(error = %error, ?delay, retry, "retrying WooCommerce call");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, WooError> {
+        let url = self.signed_url(&method, path, query)?;
+        let endpoint = format!("{method} {}", redact_url(&url));
+        let mut request = self.http.request(method, url);
+        if self.auth == Auth::Basic {
+            request = request.basic_auth(&self.cfg.consumer_key, Some(&self.cfg.consumer_secret));
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&endpoint, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&endpoint, e))?;
+        if status.is_success() {
+            return Ok(Answer {
+                endpoint,
+                headers,
+                body,
+            });
+        }
+        Err(api_error(endpoint, status.as_u16(), &headers, &body))
+    }
+
+    /// The full URL for one attempt, with credentials or a fresh OAuth signature when the mode needs them.
+    fn signed_url(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Url, WooError> {
+        let mut url = self
+            .api_root
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| WooError::Config(format!("bad API path {path:?}: {e}")))?;
+        let mut params = query.to_vec();
+        match self.auth {
+            Auth::Basic => {}
+            Auth::QueryString => {
+                params.push(("consumer_key".into(), self.cfg.consumer_key.clone()));
+                params.push(("consumer_secret".into(), self.cfg.consumer_secret.clone()));
+            }
+            Auth::OAuth => {
+                let oauth = oauth::oauth_query_params(
+                    method.as_str(),
+                    url.as_str(),
+                    query,
+                    &self.cfg.consumer_key,
+                    &self.cfg.consumer_secret,
+                    chrono::Utc::now().timestamp(),
+                    &oauth::new_nonce(),
+                );
+                params.extend(oauth);
+            }
+        }
+        if !params.is_empty() {
+            url.query_pairs_mut().extend_pairs(params);
+        }
+        Ok(url)
+    }
+
+    /// Decodes a JSON body, naming the endpoint and the JSON path of the first bad field on failure.
+    pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, WooError> {
+        let mut json = serde_json::Deserializer::from_slice(&answer.body);
+        serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            let field = e.path().to_string();
+            WooError::Malformed {
+                endpoint: answer.endpoint.clone(),
+                field: if field == "." { "(body)".into() } else { field },
+                detail: e.into_inner().to_string(),
+            }
+        })
+    }
+
+    /// GETs every page of a list endpoint at the maximum page size and concatenates them.
+    pub(crate) async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Vec<T>, WooError> {
+        let mut all = Vec::new();
+        let mut page = 1u32;
+        loop {
+            let mut page_query = query.to_vec();
+            page_query.push(("per_page".into(), PER_PAGE.to_string()));
+            page_query.push(("page".into(), page.to_string()));
+            let answer = self.call(Method::GET, path, &page_query, None).await?;
+            let items: Vec<T> = Self::decode(&answer)?;
+            let got = items.len();
+            all.extend(items);
+            let total_pages = header_u32(&answer.headers, "x-wp-totalpages");
+            // Without the header, a short page is the last one.
+            let more = match total_pages {
+                Some(total) => page < total,
+                None => got == PER_PAGE,
+            };
+            if !more || got == 0 || page >= MAX_PAGES {
+                return Ok(all);
+            }
+            page += 1;
+        }
+    }
+}
+
+fn api_root(base_url: &str) -> Result<Url, WooError> {
+    let trimmed = base_url.trim().trim_end_matches('/');
+    let root = if trimmed.ends_with(API_PATH) {
+        format!("{trimmed}/")
+    } else {
+        format!("{trimmed}/{API_PATH}/")
+    };
+    let url = Url::parse(&root).map_err(|e| {
+        WooError::Config(format!(
+            "base_url {} is not a URL: {e}",
+            super::redact::redact_url_str(base_url)
+        ))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(WooError::Config("base_url must be http or https".into()));
+    }
+    Ok(url)
+}
+
+fn header_u32(headers: &HeaderMap, name: &str) -> Option<u32> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn transport_error(endpoint: &str, error: reqwest::Error) -> WooError {
+    let kind = if error.is_timeout() {
+        TransportKind::Timeout
+    } else if error.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Interrupted
+    };
+    // `without_url` keeps query-string credentials and OAuth parameters out of the message.
+    let error = error.without_url();
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    WooError::Transport {
+        endpoint: endpoint.to_string(),
+        kind,
+        detail,
+    }
+}
+
+/// Builds the error for a non-2xx answer from WooCommerce's `{code, message}` body when there is one.
+fn api_error(endpoint: String, status: u16, headers: &HeaderMap, body: &[u8]) -> WooError {
+    #[derive(serde::Deserialize)]
+    struct WooErrorBody {
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let (code, message) = match serde_json::from_slice::<WooErrorBody>(body) {
+        Ok(parsed) => (parsed.code, parsed.message),
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let snippet: String = text.trim().chars().take(200).collect();
+            (format!("http_{status}"), snippet)
+        }
+    };
+    let retry_after = if is_retryable_status(status) {
+        headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
+    } else {
+        None
+    };
+    WooError::Api {
+        endpoint,
+        status,
+        code,
+        message,
+        retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_root_accepts_store_or_api_url() {
+        assert_eq!(
+            api_root("https://shop.example").unwrap().as_str(),
+            "https://shop.example/wp-json/wc/v3/"
+        );
+        assert_eq!(
+            api_root("https://shop.example/wp-json/wc/v3/")
+                .unwrap()
+                .as_str(),
+            "https://shop.example/wp-json/wc/v3/"
+        );
+        assert!(api_root("ftp://shop.example").is_err());
+    }
+
+    #[test]
+    fn auto_auth_follows_the_scheme() {
+        let https = WooClient::new(WooConfig::new("https://s.example", "ck", "cs")).unwrap();
+        assert_eq!(https.auth, Auth::Basic);
+        let http = WooClient::new(WooConfig::new("http://s.example", "ck", "cs")).unwrap();
+        assert_eq!(http.auth, Auth::OAuth);
+    }
+}

@@ -1,0 +1,334 @@
+//! A WooCommerce store on loopback: REST API v3 (orders, notes, products, variations, batches), its auth,
+//! paging, errors, stock rules and webhooks, with fault injection and a handle for tests and the demo.
+
+mod api;
+mod auth;
+mod error;
+mod faults;
+mod model;
+mod seed;
+mod shared;
+mod store;
+mod webhooks;
+
+pub use faults::FaultControls;
+pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
+
+use auth::Authenticator;
+use faults::{ConnKill, KillableListener};
+use model::Customer;
+use shared::Shared;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use webhooks::WebhookHub;
+
+#[derive(Clone)]
+pub struct WooSimConfig {
+    /// `127.0.0.1:0` picks a free port.
+    pub listen: SocketAddr,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    /// Top-level products to seed (every 5th is variable with 3 variations).
+    pub products: usize,
+    pub orders: usize,
+    /// Seed for the generated catalogue and history, so runs are repeatable.
+    pub seed: u64,
+    pub webhook: Option<WebhookTarget>,
+    /// Honour Basic and query-string auth as if the request came over TLS. When false, only OAuth 1.0a works.
+    pub treat_as_https: bool,
+    /// Webhook delivery timeout (core: 60 s).
+    pub webhook_timeout: Duration,
+    /// How long a queued webhook event waits for further changes to the same resource before it is sent.
+    pub webhook_coalesce: Duration,
+}
+
+impl Default for WooSimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            consumer_key: "ck_sim_0000000000000000000000000000000000000000".into(),
+            consumer_secret: "cs_sim_0000000000000000000000000000000000000000".into(),
+            products: 50,
+            orders: 100,
+            seed: 42,
+            webhook: None,
+            treat_as_https: true,
+            webhook_timeout: Duration::from_secs(60),
+            webhook_coalesce: Duration::from_millis(200),
+        }
+    }
+}
+
+impl std::fmt::Debug for WooSimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WooSimConfig")
+            .field("listen", &self.listen)
+            .field("consumer_key", &"<redacted>")
+            .field("consumer_secret", &"<redacted>")
+            .field("products", &self.products)
+            .field("orders", &self.orders)
+            .field("seed", &self.seed)
+            .field("webhook", &self.webhook)
+            .field("treat_as_https", &self.treat_as_https)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("webhook_coalesce", &self.webhook_coalesce)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("simulator I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("webhook client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The store refused the change, as its API would.
+    #[error("{code}: {message}")]
+    Rejected { code: String, message: String },
+}
+
+impl From<error::ApiError> for SimError {
+    fn from(e: error::ApiError) -> Self {
+        SimError::Rejected {
+            code: e.code.to_string(),
+            message: e.message,
+        }
+    }
+}
+
+/// A product as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimProduct {
+    pub id: u64,
+    pub sku: String,
+    /// simple, variable or variation.
+    pub kind: String,
+    pub parent_id: u64,
+    pub manage_stock: bool,
+    pub stock_quantity: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimNote {
+    pub note: String,
+    pub customer_note: bool,
+}
+
+/// A running simulator. Dropping it without `shutdown` leaves the server running until the runtime ends.
+pub struct WooSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+    sender: JoinHandle<()>,
+}
+
+impl WooSim {
+    pub async fn start(cfg: WooSimConfig) -> Result<Self, SimError> {
+        let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let mut store = Store::new();
+        seed::seed(&mut store, cfg.products, cfg.orders, cfg.seed, store::now());
+        let hub = Arc::new(WebhookHub::new(
+            format!("{base_url}/"),
+            cfg.webhook_timeout,
+            cfg.webhook_coalesce,
+        )?);
+        let auth = Authenticator::new(cfg.consumer_key, cfg.consumer_secret, cfg.treat_as_https);
+        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url));
+
+        let payload_source = shared.clone();
+        let payload = Arc::new(move |topic: &str, id: u64| {
+            payload_source.read(|store| {
+                if topic.starts_with("order.") {
+                    store.orders.get(&id).map(|o| o.to_json())
+                } else {
+                    store.products.get(&id).map(|p| p.to_json())
+                }
+            })
+        });
+        let sender = tokio::spawn(hub.clone().run(payload));
+
+        let app = api::router(shared.clone()).into_make_service_with_connect_info::<ConnKill>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving =
+                axum::serve(KillableListener(listener), app).with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "WooCommerce simulator stopped");
+            }
+        });
+        if let Some(target) = cfg.webhook {
+            hub.add(target);
+        }
+        Ok(Self {
+            addr,
+            shared,
+            stop: Some(stop),
+            server,
+            sender,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Store root, e.g. `http://127.0.0.1:40123` (the API is under `/wp-json/wc/v3/`).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn faults(&self) -> &FaultControls {
+        &self.shared.faults
+    }
+
+    /// Requests seen for one route, e.g. `"POST /products/batch"` or `"GET /orders"` (faulted ones included).
+    pub fn request_count(&self, endpoint: &str) -> u64 {
+        self.shared.counts().get(endpoint).copied().unwrap_or(0)
+    }
+
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.shared.counts()
+    }
+
+    pub fn reset_request_counts(&self) {
+        self.shared.reset_counts();
+    }
+
+    pub fn order_ids(&self) -> Vec<u64> {
+        self.shared.read(|s| s.orders.keys().copied().collect())
+    }
+
+    pub fn order_status(&self, id: u64) -> Option<String> {
+        self.shared
+            .read(|s| s.orders.get(&id).map(|o| o.status.clone()))
+    }
+
+    /// Oldest first.
+    pub fn order_notes(&self, id: u64) -> Vec<SimNote> {
+        self.shared.read(|s| {
+            s.notes
+                .get(&id)
+                .map(|notes| {
+                    notes
+                        .iter()
+                        .map(|n| SimNote {
+                            note: n.note.clone(),
+                            customer_note: n.customer_note,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn products(&self) -> Vec<SimProduct> {
+        self.shared.read(|s| {
+            s.products
+                .values()
+                .map(|p| SimProduct {
+                    id: p.id,
+                    sku: p.sku.clone(),
+                    kind: p.kind.clone(),
+                    parent_id: p.parent_id,
+                    manage_stock: p.manage_stock,
+                    stock_quantity: p.stock_quantity,
+                })
+                .collect()
+        })
+    }
+
+    pub fn product_stock(&self, id: u64) -> Option<i64> {
+        self.shared
+            .read(|s| s.products.get(&id).and_then(|p| p.stock_quantity))
+    }
+
+    pub fn product_id_by_sku(&self, sku: &str) -> Option<u64> {
+        self.shared.read(|s| s.product_by_sku(sku).map(|p| p.id))
+    }
+
+    /// An order as if a customer checked out: `lines` are (SKU, quantity); a paid status reduces stock.
+    pub fn create_order(&self, lines: &[(&str, i64)], status: &str) -> Result<u64, SimError> {
+        let lines: Vec<(String, i64)> =
+            lines.iter().map(|(sku, q)| (sku.to_string(), *q)).collect();
+        let customer = Customer {
+            first_name: "Walk".into(),
+            last_name: "In".into(),
+            email: "walk.in@example.com".into(),
+            city: "Austin".into(),
+        };
+        Ok(self
+            .shared
+            .change(|s| s.create_order(&lines, status, customer, store::now()))?)
+    }
+
+    /// A status change made in the store's admin (fires `order.updated`, moves stock like core).
+    pub fn set_order_status(&self, id: u64, status: &str) -> Result<(), SimError> {
+        Ok(self.shared.change(|s| s.set_order_status(id, status))?)
+    }
+
+    /// An absolute stock set made in the store's admin.
+    pub fn set_stock(&self, product_id: u64, quantity: i64) -> Result<(), SimError> {
+        Ok(self.shared.change(|s| s.set_stock(product_id, quantity))?)
+    }
+
+    /// Registers a webhook (pinged at once, in the background) and returns its id.
+    pub fn add_webhook(&self, target: WebhookTarget) -> u64 {
+        self.shared.hub.add(target)
+    }
+
+    /// Re-enables (resetting the failure count) or disables a webhook; false if there is no such webhook.
+    pub fn set_webhook_active(&self, id: u64, active: bool) -> bool {
+        self.shared.hub.set_active(id, active)
+    }
+
+    pub fn webhook_state(&self, id: u64) -> Option<WebhookState> {
+        self.shared.hub.state(id)
+    }
+
+    pub fn webhook_deliveries(&self) -> Vec<Delivery> {
+        self.shared.hub.deliveries()
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and stops webhook delivery.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.sender.abort();
+        let _ = (&mut self.server).await;
+    }
+}
+
+/// `syncdesk sim woocommerce`: runs a simulator until Ctrl-C, after printing how to reach it.
+pub async fn run_standalone(cfg: WooSimConfig) -> Result<(), SimError> {
+    let key = cfg.consumer_key.clone();
+    let secret = cfg.consumer_secret.clone();
+    let https = cfg.treat_as_https;
+    let sim = WooSim::start(cfg).await?;
+    println!("WooCommerce simulator listening on {}", sim.base_url());
+    println!("  API:             {}/wp-json/wc/v3/", sim.base_url());
+    println!("  consumer key:    {key}");
+    println!("  consumer secret: {secret}");
+    println!(
+        "  auth:            {}",
+        if https {
+            "Basic or query string (requests are treated as TLS)"
+        } else {
+            "OAuth 1.0a only (plain HTTP)"
+        }
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! State shared by the HTTP handlers, the webhook sender and the test/demo handle.
+
+use super::auth::Authenticator;
+use super::faults::FaultControls;
+use super::store::Store;
+use super::webhooks::WebhookHub;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    pub auth: Authenticator,
+    pub faults: FaultControls,
+    counts: Mutex<BTreeMap<String, u64>>,
+    pub hub: Arc<WebhookHub>,
+    /// `http://addr` — for `Link` headers.
+    pub base_url: String,
+}
+
+impl Shared {
+    pub fn new(store: Store, auth: Authenticator, hub: Arc<WebhookHub>, base_url: String) -> Self {
+        Self {
+            store: Mutex::new(store),
+            auth,
+            faults: FaultControls::default(),
+            counts: Mutex::new(BTreeMap::new()),
+            hub,
+            base_url,
+        }
+    }
+
+    /// Reads the store.
+    pub fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&self.store.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes the store, then queues the webhook events the change fired (outside the lock).
+    pub fn change<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        let (result, events) = {
+            let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = f(&mut store);
+            (result, store.take_events())
+        };
+        self.hub.enqueue(events);
+        result
+    }
+
+    pub fn count(&self, endpoint: String) {
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(endpoint)
+            .or_default() += 1;
+    }
+
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn reset_counts(&self) {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
