@@ -33,6 +33,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub engine: EngineConfig,
     pub store: StoreConfig,
+    pub server: ServerConfig,
+    pub woocommerce: WooCommerceConfig,
 }
 
 impl Config {
@@ -58,7 +60,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.statuses.to_workflow()?;
+        let workflow = self.statuses.to_workflow()?;
+        self.woocommerce.validate(&workflow)?;
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!("server.listen: '{}' is not an address like 127.0.0.1:8787", self.server.listen));
+        }
         if self.jobs.lease_secs == 0 {
             return Err("jobs.lease_secs: must be at least 1".into());
         }
@@ -372,6 +378,129 @@ impl Default for StoreConfig {
         Self {
             busy_timeout_ms: 5000,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where `syncdesk serve` receives webhooks and answers `/health`. Loopback unless a proxy fronts it.
+    pub listen: String,
+    /// Larger request bodies are refused with 413 before they are read.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8787".into(), max_body_bytes: 1 << 20 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WooAuth {
+    /// Basic over https://, OAuth 1.0a over http://.
+    #[default]
+    Auto,
+    Basic,
+    Oauth,
+    /// consumer_key/consumer_secret in the query, for hosts that strip the Authorization header (https only).
+    Query,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WooCommerceConfig {
+    pub enabled: bool,
+    /// The store's root URL, e.g. https://shop.example.
+    pub url: String,
+    pub consumer_key: Secret,
+    pub consumer_secret: Secret,
+    pub auth: WooAuth,
+    pub timeout_secs: u64,
+    /// Tries per API call inside the client before the job engine takes over retrying.
+    pub max_attempts: u32,
+    /// The secret set on the store's webhooks; deliveries with another signature are refused.
+    pub webhook_secret: Secret,
+    /// The reconciliation poll (the source of truth; webhooks are only hints).
+    pub poll_secs: u64,
+    /// How far back each poll re-reads, since the store's dates are whole seconds and clocks differ.
+    pub overlap_secs: u64,
+    /// WooCommerce status → syncdesk status, for orders coming in.
+    pub status_in: BTreeMap<String, String>,
+    /// syncdesk status → WooCommerce status, for pushes; a status not listed pushes nothing.
+    pub status_out: BTreeMap<String, String>,
+}
+
+impl Default for WooCommerceConfig {
+    fn default() -> Self {
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        Self {
+            enabled: false,
+            url: String::new(),
+            consumer_key: Secret::default(),
+            consumer_secret: Secret::default(),
+            auth: WooAuth::Auto,
+            timeout_secs: 30,
+            max_attempts: 4,
+            webhook_secret: Secret::default(),
+            poll_secs: 60,
+            overlap_secs: 30,
+            status_in: map(&[
+                ("pending", "Pending"),
+                ("processing", "Processing"),
+                ("on-hold", "Backorder"),
+                ("completed", "Completed"),
+                ("cancelled", "Cancelled"),
+                ("refunded", "Cancelled"),
+                ("failed", "Cancelled"),
+            ]),
+            status_out: map(&[
+                ("Shipped", "completed"),
+                ("Completed", "completed"),
+                ("Cancelled", "cancelled"),
+                ("Backorder", "on-hold"),
+            ]),
+        }
+    }
+}
+
+impl WooCommerceConfig {
+    fn validate(&self, workflow: &Workflow) -> Result<(), String> {
+        for (remote, local) in &self.status_in {
+            workflow
+                .by_name(local)
+                .map_err(|_| format!("woocommerce.status_in.\"{remote}\": unknown syncdesk status '{local}'"))?;
+        }
+        for local in self.status_out.keys() {
+            workflow
+                .by_name(local)
+                .map_err(|_| format!("woocommerce.status_out.\"{local}\": unknown syncdesk status"))?;
+        }
+        if self.enabled {
+            let url = self.url.trim();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"));
+            }
+            if self.consumer_key.is_empty() || self.consumer_secret.is_empty() {
+                return Err("woocommerce.consumer_key / consumer_secret: required when enabled".into());
+            }
+        }
+        if self.poll_secs == 0 {
+            return Err("woocommerce.poll_secs: must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The syncdesk status a WooCommerce status maps to, if any (WooCommerce statuses compare case-insensitively).
+    pub fn inbound(&self, remote: &str) -> Option<&str> {
+        let remote = remote.trim().trim_start_matches("wc-");
+        self.status_in.iter().find(|(r, _)| r.eq_ignore_ascii_case(remote)).map(|(_, l)| l.as_str())
+    }
+
+    /// The WooCommerce status to push for a syncdesk status, if mapped.
+    pub fn outbound(&self, local: &str) -> Option<&str> {
+        self.status_out.iter().find(|(l, _)| l.eq_ignore_ascii_case(local)).map(|(_, r)| r.as_str())
     }
 }
 

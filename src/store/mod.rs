@@ -4,10 +4,14 @@
 //! change, its history and the jobs it enqueues land together or not at all (transactional outbox).
 
 pub mod engine_lease;
+pub mod inbound;
 pub mod jobs;
+pub mod links;
 pub mod orders;
 pub mod schema;
 pub mod statuses;
+pub mod sync_log;
+pub mod watermarks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -98,6 +102,21 @@ impl Store {
         let out = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
+    }
+
+    /// Runs `f` in a write transaction and always rolls it back: a dry run sees exactly what a real run
+    /// would do (same code, same reads of its own writes) and leaves nothing behind.
+    pub fn dry_run<T, E>(&mut self, f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&tx);
+        tx.rollback().map_err(StoreError::from)?;
+        out
     }
 
     /// Read access; a multi-statement read that must be consistent should use [`Store::snapshot`].

@@ -98,6 +98,7 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
     CREATE INDEX jobs_by_key ON jobs (kind, key) WHERE key IS NOT NULL AND state IN ('queued', 'retrying');
     CREATE INDEX jobs_by_state ON jobs (state, id);
+    CREATE INDEX jobs_by_kind ON jobs (kind, state);
     CREATE TABLE engine_lease (
         id            INTEGER PRIMARY KEY CHECK (id = 1),
         holder        TEXT NOT NULL,
@@ -112,6 +113,8 @@ pub const MIGRATIONS: &[&str] = &[
         external_id     TEXT NOT NULL,
         sync_state      TEXT NOT NULL,
         remote_version  TEXT,
+        remote_status   TEXT,
+        pushing_status  TEXT,
         last_synced_at  INTEGER,
         last_error      TEXT,
         UNIQUE (entity, system, external_id),
@@ -144,6 +147,13 @@ pub const MIGRATIONS: &[&str] = &[
         acknowledged_by  TEXT
     );
     CREATE UNIQUE INDEX alerts_open_once ON alerts (dedupe_key) WHERE acknowledged_at IS NULL;
+    CREATE INDEX links_by_local ON links (entity, local_id);
+    CREATE TABLE inbound_events (
+        source       TEXT NOT NULL,
+        dedupe_key   TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        PRIMARY KEY (source, dedupe_key)
+    );
     CREATE TABLE watermarks (
         name        TEXT PRIMARY KEY,
         value       TEXT NOT NULL,
