@@ -454,6 +454,24 @@ async fn one_bad_item_is_reported_by_sku_and_the_other_99_apply() {
 }
 
 #[tokio::test]
+async fn every_item_is_accounted_for_even_with_repeated_ids() {
+    let sim = start(sim_config()).await;
+    let woo = client(&sim, AuthMode::Basic);
+    let product = &managed_simple(&sim)[0];
+    let update = |quantity| ProductUpdate {
+        id: product.id,
+        stock_quantity: Some(quantity),
+        ..Default::default()
+    };
+    let outcome = woo.batch_update_products(vec![update(5), update(9)]).await;
+    assert_eq!(outcome.applied.len() + outcome.failed.len(), 2);
+    assert_eq!(outcome.applied.len(), 2);
+    // Absolute sets: the last write wins.
+    assert_eq!(sim.product_stock(product.id), Some(9));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn variations_are_batched_through_their_parent_and_reported_by_id() {
     let sim = start(sim_config()).await;
     let woo = client(&sim, AuthMode::Basic);
