@@ -200,6 +200,40 @@ async fn replayed_nonce_is_refused() {
 }
 
 #[tokio::test]
+async fn oauth_in_the_authorization_header_is_accepted() {
+    let sim = start(WooSimConfig {
+        treat_as_https: false,
+        ..sim_config()
+    })
+    .await;
+    let endpoint = format!("{}/wp-json/wc/v3/products", sim.base_url());
+    let query = vec![("per_page".to_string(), "3".to_string())];
+    let oauth = oauth::oauth_query_params(
+        "GET",
+        &endpoint,
+        &query,
+        KEY,
+        SECRET,
+        chrono::Utc::now().timestamp(),
+        "hdr-1",
+    );
+    let header = oauth
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", oauth::rawurlencode(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let response = reqwest::Client::new()
+        .get(&endpoint)
+        .query(&query)
+        .header("Authorization", format!("OAuth {header}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn stale_oauth_timestamp_is_refused() {
     let sim = start(WooSimConfig {
         treat_as_https: false,
