@@ -200,6 +200,40 @@ async fn replayed_nonce_is_refused() {
 }
 
 #[tokio::test]
+async fn oauth_in_the_authorization_header_is_accepted() {
+    let sim = start(WooSimConfig {
+        treat_as_https: false,
+        ..sim_config()
+    })
+    .await;
+    let endpoint = format!("{}/wp-json/wc/v3/products", sim.base_url());
+    let query = vec![("per_page".to_string(), "3".to_string())];
+    let oauth = oauth::oauth_query_params(
+        "GET",
+        &endpoint,
+        &query,
+        KEY,
+        SECRET,
+        chrono::Utc::now().timestamp(),
+        "hdr-1",
+    );
+    let header = oauth
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", oauth::rawurlencode(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let response = reqwest::Client::new()
+        .get(&endpoint)
+        .query(&query)
+        .header("Authorization", format!("OAuth {header}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn stale_oauth_timestamp_is_refused() {
     let sim = start(WooSimConfig {
         treat_as_https: false,
@@ -450,6 +484,24 @@ async fn one_bad_item_is_reported_by_sku_and_the_other_99_apply() {
     for p in &good {
         assert_eq!(sim.product_stock(p.id), Some(7), "stock of {}", p.sku);
     }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_item_is_accounted_for_even_with_repeated_ids() {
+    let sim = start(sim_config()).await;
+    let woo = client(&sim, AuthMode::Basic);
+    let product = &managed_simple(&sim)[0];
+    let update = |quantity| ProductUpdate {
+        id: product.id,
+        stock_quantity: Some(quantity),
+        ..Default::default()
+    };
+    let outcome = woo.batch_update_products(vec![update(5), update(9)]).await;
+    assert_eq!(outcome.applied.len() + outcome.failed.len(), 2);
+    assert_eq!(outcome.applied.len(), 2);
+    // Absolute sets: the last write wins.
+    assert_eq!(sim.product_stock(product.id), Some(9));
     sim.shutdown().await;
 }
 
@@ -921,4 +973,68 @@ async fn webhook_is_disabled_after_more_than_5_failures() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sim.webhook_state(1).unwrap().consecutive_failures, 0);
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn paid_order_fires_product_updated_with_the_new_stock() {
+    let mut rx = receiver().await;
+    let target = WebhookTarget {
+        topics: vec!["product.updated".into()],
+        ..WebhookTarget::new(rx.url.clone(), "k")
+    };
+    let sim = start(WooSimConfig {
+        webhook: Some(target),
+        webhook_coalesce: Duration::from_millis(50),
+        ..sim_config()
+    })
+    .await;
+    next_call(&mut rx).await; // ping
+    let product = &managed_simple(&sim)[0];
+    sim.set_stock(product.id, 10).unwrap();
+    let (_, body) = next_call(&mut rx).await;
+    let payload: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (payload["id"].as_u64(), payload["stock_quantity"].as_i64()),
+        (Some(product.id), Some(10))
+    );
+    sim.create_order(&[(&product.sku, 3)], "processing")
+        .unwrap();
+    let (headers, body) = next_call(&mut rx).await;
+    assert_eq!(header(&headers, "x-wc-webhook-topic"), "product.updated");
+    let payload: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["stock_quantity"], 7);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn random_server_errors_are_absorbed_by_retries() {
+    let sim = start(WooSimConfig {
+        orders: 250,
+        ..sim_config()
+    })
+    .await;
+    let mut cfg = client_config(&sim, AuthMode::Basic);
+    cfg.max_attempts = 8;
+    let woo = WooClient::new(cfg).unwrap();
+    sim.faults().set_error_rate(0.2);
+    let orders = woo
+        .list_orders_modified_after(None)
+        .await
+        .expect("retries absorb 20% errors");
+    assert_eq!(orders.len(), 250);
+    sim.faults().clear();
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_non_json_success_body_is_malformed_not_a_panic() {
+    let base = fake_store("<html>maintenance</html>", "[]").await;
+    let mut cfg = WooConfig::new(base, KEY, SECRET);
+    cfg.auth = AuthMode::Basic;
+    let error = WooClient::new(cfg).unwrap().get_order(1).await.unwrap_err();
+    assert!(
+        matches!(&error, WooError::Malformed { field, .. } if field == "(body)"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("/wp-json/wc/v3/orders/1"));
 }

@@ -19,7 +19,7 @@ const MAX_PAGES: u32 = 100_000;
 
 /// Authentication after `Auto` has been resolved against the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Auth {
+enum AuthScheme {
     Basic,
     OAuth,
     QueryString,
@@ -31,7 +31,7 @@ pub struct WooClient {
     http: reqwest::Client,
     cfg: WooConfig,
     api_root: Url,
-    auth: Auth,
+    auth: AuthScheme,
 }
 
 impl std::fmt::Debug for WooClient {
@@ -55,10 +55,10 @@ impl WooClient {
         let api_root = api_root(&cfg.base_url)?;
         let https = api_root.scheme() == "https";
         let auth = match cfg.auth {
-            AuthMode::Auto if https => Auth::Basic,
-            AuthMode::Auto | AuthMode::OAuth => Auth::OAuth,
-            AuthMode::Basic => Auth::Basic,
-            AuthMode::QueryString => Auth::QueryString,
+            AuthMode::Auto if https => AuthScheme::Basic,
+            AuthMode::Auto | AuthMode::OAuth => AuthScheme::OAuth,
+            AuthMode::Basic => AuthScheme::Basic,
+            AuthMode::QueryString => AuthScheme::QueryString,
         };
         if cfg.max_attempts == 0 {
             return Err(WooError::Config("max_attempts must be at least 1".into()));
@@ -121,7 +121,7 @@ impl WooClient {
         let url = self.signed_url(&method, path, query)?;
         let endpoint = format!("{method} {}", redact_url(&url));
         let mut request = self.http.request(method, url);
-        if self.auth == Auth::Basic {
+        if self.auth == AuthScheme::Basic {
             request = request.basic_auth(&self.cfg.consumer_key, Some(&self.cfg.consumer_secret));
         }
         if let Some(body) = body {
@@ -160,12 +160,12 @@ impl WooClient {
             .map_err(|e| WooError::Config(format!("bad API path {path:?}: {e}")))?;
         let mut params = query.to_vec();
         match self.auth {
-            Auth::Basic => {}
-            Auth::QueryString => {
+            AuthScheme::Basic => {}
+            AuthScheme::QueryString => {
                 params.push(("consumer_key".into(), self.cfg.consumer_key.clone()));
                 params.push(("consumer_secret".into(), self.cfg.consumer_secret.clone()));
             }
-            Auth::OAuth => {
+            AuthScheme::OAuth => {
                 let oauth = oauth::oauth_query_params(
                     method.as_str(),
                     url.as_str(),
@@ -329,8 +329,8 @@ mod tests {
     #[test]
     fn auto_auth_follows_the_scheme() {
         let https = WooClient::new(WooConfig::new("https://s.example", "ck", "cs")).unwrap();
-        assert_eq!(https.auth, Auth::Basic);
+        assert_eq!(https.auth, AuthScheme::Basic);
         let http = WooClient::new(WooConfig::new("http://s.example", "ck", "cs")).unwrap();
-        assert_eq!(http.auth, Auth::OAuth);
+        assert_eq!(http.auth, AuthScheme::OAuth);
     }
 }

@@ -110,13 +110,24 @@ impl WooClient {
                 return;
             }
         };
-        let mut pending: BTreeMap<u64, &ProductUpdate> = chunk.iter().map(|u| (u.id, u)).collect();
+        // Input positions not yet answered; an id may legitimately appear twice in one chunk.
+        let mut pending: Vec<Option<&ProductUpdate>> = chunk.iter().map(Some).collect();
         for (index, entry) in response.update.into_iter().enumerate() {
-            // WooCommerce answers in request order; the id (when present) is the more reliable link.
+            // WooCommerce answers in request order; when the id disagrees, find the item by id instead.
             let entry_id = entry.get("id").and_then(serde_json::Value::as_u64);
-            let Some(item) = entry_id
-                .and_then(|id| pending.remove(&id))
-                .or_else(|| chunk.get(index).and_then(|u| pending.remove(&u.id)))
+            let same_position = chunk
+                .get(index)
+                .is_some_and(|u| entry_id.is_none_or(|id| id == u.id));
+            let position = if same_position {
+                Some(index)
+            } else {
+                pending
+                    .iter()
+                    .position(|p| p.is_some_and(|u| Some(u.id) == entry_id))
+            };
+            let Some(item) = position
+                .and_then(|i| pending.get_mut(i))
+                .and_then(Option::take)
             else {
                 continue;
             };
@@ -157,7 +168,7 @@ impl WooClient {
             }
         }
         // Items the store did not mention were not confirmed: report them rather than assume success.
-        for item in pending.into_values() {
+        for item in pending.into_iter().flatten() {
             outcome.failed.push(FailedItem {
                 key: item_key(item),
                 id: item.id,

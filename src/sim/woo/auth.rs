@@ -59,6 +59,11 @@ impl Authenticator {
                 (Some(key), Some(secret)) => Some(self.check_pair(key, secret)),
                 _ => basic_credentials(headers).map(|(key, secret)| self.check_pair(&key, &secret)),
             }
+        } else if let Some(header_params) = oauth_header(headers) {
+            // Header parameters are signed together with the query's.
+            let mut signed = query.clone();
+            signed.extend(header_params);
+            Some(self.check_oauth(method, uri, headers, &signed, now))
         } else if query.iter().any(|(k, _)| k.starts_with("oauth_")) {
             Some(self.check_oauth(method, uri, headers, &query, now))
         } else {
@@ -181,4 +186,26 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let text = String::from_utf8(decoded).ok()?;
     let (key, secret) = text.split_once(':')?;
     Some((key.to_string(), secret.to_string()))
+}
+
+/// `Authorization: OAuth k="v", …` (values percent-encoded), the alternative to `oauth_*` query parameters.
+fn oauth_header(headers: &HeaderMap) -> Option<Vec<(String, String)>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let params = value.strip_prefix("OAuth ")?;
+    Some(
+        params
+            .split(',')
+            .filter_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                let value = value.trim().trim_matches('"');
+                let decoded = percent_encoding::percent_decode_str(value)
+                    .decode_utf8()
+                    .ok()?;
+                Some((key.trim().to_string(), decoded.into_owned()))
+            })
+            .filter(|(key, _)| {
+                key.starts_with("oauth_") && key != "oauth_version" && key != "oauth_realm"
+            })
+            .collect(),
+    )
 }

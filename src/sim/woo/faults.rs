@@ -75,7 +75,12 @@ impl FaultControls {
 
     /// Every request gets 503 for the next `duration`.
     pub fn outage_for(&self, duration: Duration) {
-        self.with(|s| s.outage_until = Some(Instant::now() + duration));
+        self.outage_until(Instant::now() + duration);
+    }
+
+    /// Every request gets 503 until `until`.
+    pub fn outage_until(&self, until: Instant) {
+        self.with(|s| s.outage_until = Some(until));
     }
 
     pub fn end_outage(&self) {

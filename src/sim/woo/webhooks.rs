@@ -24,6 +24,19 @@ pub struct WebhookTarget {
     pub topics: Vec<String>,
 }
 
+impl WebhookTarget {
+    /// A target for the topics sync listens to: `order.created`, `order.updated`, `product.updated`.
+    pub fn new(url: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            secret: secret.into(),
+            topics: ["order.created", "order.updated", "product.updated"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
 impl std::fmt::Debug for WebhookTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookTarget")
