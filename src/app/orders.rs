@@ -391,7 +391,7 @@ fn stale(order: &OrderRow) -> AppError {
 }
 
 /// Bumps the order's version once per command; fails if it moved since `order` was read.
-fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis) -> Result<()> {
+pub(crate) fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis) -> Result<()> {
     if order_rows::touch(conn, order.id, order.version, &actor.name, now)? {
         Ok(())
     } else {
@@ -402,7 +402,7 @@ fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis
 
 /// Moves the order into `to`: state, archive flag, one history row, and the status's side effects.
 #[allow(clippy::too_many_arguments)]
-fn enter_status(
+pub(crate) fn enter_status(
     conn: &Connection,
     workflow: &Workflow,
     config: &Config,
@@ -426,7 +426,7 @@ fn enter_status(
         note,
         now,
     )?;
-    effects::on_status_entered(conn, config, order.id, to, now)?;
+    effects::on_status_entered(conn, config, actor, order.id, to, now)?;
     Ok(StatusChange {
         order: order.number.clone(),
         from: from.name.clone(),

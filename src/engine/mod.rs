@@ -8,19 +8,36 @@
 mod backorder_email;
 mod handler;
 mod runner;
+pub mod woo_orders;
 
 pub use backorder_email::BackorderEmail;
 pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn};
-pub use runner::{Engine, EngineHandle, EngineStatus};
+pub use runner::{Engine, EngineHandle, EngineStatus, Schedule};
 
+use std::time::Duration;
+
+use crate::app;
 use crate::config::Config;
 
-/// The handlers this build knows, with their production dependencies.
+/// The handlers this build knows, with their production dependencies. Connectors that are not enabled
+/// register nothing: their jobs wait (visibly) until the connector is configured.
 pub fn default_handlers(config: &Config) -> HandlerRegistry {
     let mut registry = HandlerRegistry::default();
-    registry.register(
-        crate::app::BACKORDER_EMAIL,
-        BackorderEmail::new(&config.email),
-    );
+    registry.register(app::BACKORDER_EMAIL, BackorderEmail::new(&config.email));
+    if config.woocommerce.enabled {
+        registry.register(app::WOO_REFRESH_ORDER, woo_orders::RefreshOrder::new(config));
+        registry.register(app::WOO_RECONCILE_ORDERS, woo_orders::ReconcileOrders::new(config));
+        registry.register(app::WOO_PUSH_STATUS, woo_orders::PushStatus::new(config));
+    }
     registry
+}
+
+/// The recurring jobs the configuration asks for.
+pub fn default_schedules(config: &Config) -> Vec<Schedule> {
+    let mut schedules = Vec::new();
+    if config.woocommerce.enabled {
+        let every = Duration::from_secs(config.woocommerce.poll_secs);
+        schedules.push(Schedule::every(app::WOO_RECONCILE_ORDERS, every));
+    }
+    schedules
 }
