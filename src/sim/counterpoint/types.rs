@@ -408,7 +408,9 @@ pub fn format_datetime(dt: &NaiveDateTime) -> String {
 /// datetime2 keeps 100 ns precision; trailing zeros past milliseconds are dropped so equal instants
 /// compare equal to `format_datetime` text.
 pub fn format_datetime2(dt: &NaiveDateTime) -> String {
-    let full = dt.format("%Y-%m-%d %H:%M:%S%.7f").to_string();
+    // chrono offers 3, 6 or 9 fraction digits; 9 cut to 7 is exact for datetime2's 100 ns units.
+    let nine = dt.format("%Y-%m-%d %H:%M:%S%.9f").to_string();
+    let full = &nine[..nine.len() - 2];
     let trimmed = full.trim_end_matches('0');
     let min_len = full.len() - 4;
     full[..trimmed.len().max(min_len)].to_string()
