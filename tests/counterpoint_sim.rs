@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig, STORE_LOC, WEB_LOC};
+use syncdesk::sim::counterpoint::{CounterpointSim, STORE_LOC, SimConfig, WEB_LOC};
 use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, Row, error::Error};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
@@ -13,7 +13,12 @@ use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 type Cp = Client<Compat<TcpStream>>;
 
 async fn start() -> CounterpointSim {
-    CounterpointSim::start(SimConfig { items: 30, ..SimConfig::default() }).await.expect("simulator starts")
+    CounterpointSim::start(SimConfig {
+        items: 30,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
 }
 
 async fn connect_as(sim: &CounterpointSim, user: &str, password: &str) -> tiberius::Result<Cp> {
@@ -29,7 +34,9 @@ async fn connect_as(sim: &CounterpointSim, user: &str, password: &str) -> tiberi
 }
 
 async fn connect(sim: &CounterpointSim) -> Cp {
-    connect_as(sim, sim.user(), sim.password()).await.expect("login succeeds")
+    connect_as(sim, sim.user(), sim.password())
+        .await
+        .expect("login succeeds")
 }
 
 fn server_code(err: Error) -> u32 {
@@ -40,11 +47,21 @@ fn server_code(err: Error) -> u32 {
 }
 
 async fn one_row(client: &mut Cp, sql: &str, params: &[&dyn tiberius::ToSql]) -> Row {
-    client.query(sql, params).await.expect("query sent").into_row().await.expect("query runs").expect("one row")
+    client
+        .query(sql, params)
+        .await
+        .expect("query sent")
+        .into_row()
+        .await
+        .expect("query runs")
+        .expect("one row")
 }
 
 async fn count(client: &mut Cp, sql: &str, params: &[&dyn tiberius::ToSql]) -> i32 {
-    one_row(client, sql, params).await.get::<i32, _>(0).expect("count")
+    one_row(client, sql, params)
+        .await
+        .get::<i32, _>(0)
+        .expect("count")
 }
 
 /// The server error of a statement, whether tiberius reports it when sending or when reading results.
@@ -67,8 +84,13 @@ async fn parameters_round_trip_every_type() {
     let nvarchar = "Žemlja ćevapi 東京";
     let datetime2 = dt("2026-01-05 13:45:10.1234567");
     // A legacy DATETIME parameter: days since 1900 and 1/300 s ticks (13:45:10 and 100/300 s).
-    let days = (NaiveDate::from_ymd_opt(2026, 1, 5).unwrap() - NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()).num_days();
-    let datetime = ColumnData::DateTime(Some(tiberius::time::DateTime::new(days as i32, (13 * 3600 + 45 * 60 + 10) * 300 + 100)));
+    let days = (NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
+        - NaiveDate::from_ymd_opt(1900, 1, 1).unwrap())
+    .num_days();
+    let datetime = ColumnData::DateTime(Some(tiberius::time::DateTime::new(
+        days as i32,
+        (13 * 3600 + 45 * 60 + 10) * 300 + 100,
+    )));
     let row = one_row(
         &mut c,
         "SELECT @P1 AS i, @P2 AS big, @P3 AS flag, @P4 AS f, @P5 AS d, @P6 AS v, @P7 AS nv, @P8 AS dt2, @P9 AS dt",
@@ -79,16 +101,30 @@ async fn parameters_round_trip_every_type() {
     assert_eq!(row.get::<i64, _>("big"), Some(9_000_000_000));
     assert_eq!(row.get::<bool, _>("flag"), Some(true));
     assert_eq!(row.get::<f64, _>("f"), Some(3.25));
-    assert_eq!(row.get::<Decimal, _>("d"), Some(Decimal::new(123_456_789, 4)));
+    assert_eq!(
+        row.get::<Decimal, _>("d"),
+        Some(Decimal::new(123_456_789, 4))
+    );
     assert_eq!(row.get::<&str, _>("v"), Some("SKU-10001"));
     assert_eq!(row.get::<&str, _>("nv"), Some(nvarchar));
     assert_eq!(row.get::<NaiveDateTime, _>("dt2"), Some(datetime2));
-    assert_eq!(row.get::<NaiveDateTime, _>("dt"), Some(dt("2026-01-05 13:45:10.333333333")));
+    assert_eq!(
+        row.get::<NaiveDateTime, _>("dt"),
+        Some(dt("2026-01-05 13:45:10.333333333"))
+    );
 
     let row = one_row(
         &mut c,
         "SELECT @P1, @P2, @P3, @P4, @P5, @P6, @P7",
-        &[&None::<i32>, &None::<i64>, &None::<bool>, &None::<f64>, &None::<Decimal>, &None::<&str>, &None::<NaiveDateTime>],
+        &[
+            &None::<i32>,
+            &None::<i64>,
+            &None::<bool>,
+            &None::<f64>,
+            &None::<Decimal>,
+            &None::<&str>,
+            &None::<NaiveDateTime>,
+        ],
     )
     .await;
     assert_eq!(row.get::<i32, _>(0), None);
@@ -148,16 +184,23 @@ async fn table_columns_come_back_with_counterpoint_types() {
 #[tokio::test]
 async fn wrong_password_gets_error_18456_and_rejected_logins_recover() {
     let sim = start().await;
-    let err = connect_as(&sim, sim.user(), "not-the-password").await.err().expect("login must fail");
+    let err = connect_as(&sim, sim.user(), "not-the-password")
+        .await
+        .expect_err("login must fail");
     match err {
         Error::Server(token) => {
             assert_eq!(token.code(), 18456);
-            assert_eq!(token.message(), format!("Login failed for user '{}'.", sim.user()));
+            assert_eq!(
+                token.message(),
+                format!("Login failed for user '{}'.", sim.user())
+            );
         }
         other => panic!("expected a server error, got {other:?}"),
     }
     sim.reject_logins_for(Duration::from_secs(60));
-    let err = connect_as(&sim, sim.user(), sim.password()).await.err().expect("rejected while the fault is on");
+    let err = connect_as(&sim, sim.user(), sim.password())
+        .await
+        .expect_err("rejected while the fault is on");
     assert_eq!(server_code(err), 18456);
     sim.clear_faults();
     let mut c = connect(&sim).await;
@@ -168,14 +211,23 @@ async fn wrong_password_gets_error_18456_and_rejected_logins_recover() {
 async fn sql_errors_reach_the_caller_with_their_numbers() {
     let sim = start().await;
     let mut c = connect(&sim).await;
-    assert_eq!(query_error(&mut c, "SELECT * FROM NO_SUCH_TABLE", &[]).await, 208);
+    assert_eq!(
+        query_error(&mut c, "SELECT * FROM NO_SUCH_TABLE", &[]).await,
+        208
+    );
     let err = c
-        .execute("UPDATE IM_INV SET QTY_AVAIL = 5 WHERE ITEM_NO = @P1", &[&"SKU-10001"])
+        .execute(
+            "UPDATE IM_INV SET QTY_AVAIL = 5 WHERE ITEM_NO = @P1",
+            &[&"SKU-10001"],
+        )
         .await
         .unwrap_err();
     assert_eq!(server_code(err), 271);
     let err = c
-        .execute("INSERT INTO IM_ITEM (ITEM_NO, DESCR) VALUES (@P1, 'dup')", &[&"SKU-10001"])
+        .execute(
+            "INSERT INTO IM_ITEM (ITEM_NO, DESCR) VALUES (@P1, 'dup')",
+            &[&"SKU-10001"],
+        )
         .await
         .unwrap_err();
     assert_eq!(server_code(err), 2627);
@@ -202,7 +254,12 @@ async fn several_result_sets_in_one_batch() {
     assert_eq!(results[0].len(), 3);
     assert_eq!(results[0][0].get::<&str, _>(0), Some("SKU-10000"));
     assert_eq!(results[1][0].get::<i32, _>("n"), Some(60));
-    assert!(results[2][0].get::<&str, _>(0).unwrap().starts_with("Microsoft SQL Server"));
+    assert!(
+        results[2][0]
+            .get::<&str, _>(0)
+            .unwrap()
+            .starts_with("Microsoft SQL Server")
+    );
 }
 
 #[tokio::test]
@@ -210,7 +267,10 @@ async fn paging_and_sums_use_sql_server_syntax() {
     let sim = start().await;
     let mut c = connect(&sim).await;
     let page = c
-        .query("SELECT ITEM_NO FROM IM_ITEM ORDER BY ITEM_NO OFFSET @P1 ROWS FETCH NEXT @P2 ROWS ONLY", &[&5i32, &4i32])
+        .query(
+            "SELECT ITEM_NO FROM IM_ITEM ORDER BY ITEM_NO OFFSET @P1 ROWS FETCH NEXT @P2 ROWS ONLY",
+            &[&5i32, &4i32],
+        )
         .await
         .unwrap()
         .into_first_result()
@@ -238,17 +298,63 @@ async fn rolled_back_transaction_leaves_no_row_and_commit_keeps_it() {
     let sim = start().await;
     let mut c = connect(&sim).await;
     let insert = "INSERT INTO AR_CUST (CUST_NO, NAM, LST_MAINT_DT) VALUES (@P1, @P2, GETDATE())";
-    c.simple_query("BEGIN TRAN").await.unwrap().into_results().await.unwrap();
-    c.execute(insert, &[&"WEB-1", &"Rolled Back"]).await.unwrap();
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = @P1", &[&"WEB-1"]).await, 1);
-    c.simple_query("ROLLBACK TRANSACTION").await.unwrap().into_results().await.unwrap();
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = @P1", &[&"WEB-1"]).await, 0);
+    c.simple_query("BEGIN TRAN")
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
+    c.execute(insert, &[&"WEB-1", &"Rolled Back"])
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = @P1",
+            &[&"WEB-1"]
+        )
+        .await,
+        1
+    );
+    c.simple_query("ROLLBACK TRANSACTION")
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = @P1",
+            &[&"WEB-1"]
+        )
+        .await,
+        0
+    );
 
-    c.simple_query("BEGIN TRANSACTION").await.unwrap().into_results().await.unwrap();
+    c.simple_query("BEGIN TRANSACTION")
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
     c.execute(insert, &[&"WEB-2", &"Committed"]).await.unwrap();
-    c.simple_query("COMMIT").await.unwrap().into_results().await.unwrap();
+    c.simple_query("COMMIT")
+        .await
+        .unwrap()
+        .into_results()
+        .await
+        .unwrap();
     let mut other = connect(&sim).await;
-    assert_eq!(count(&mut other, "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = 'web-2'", &[]).await, 1);
+    assert_eq!(
+        count(
+            &mut other,
+            "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = 'web-2'",
+            &[]
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -261,16 +367,36 @@ async fn idempotent_staging_run_twice_stages_once() {
                 INSERT INTO USER_ORDER_STAGING_LIN (WEB_ORDER_ID, LIN_SEQ_NO, ITEM_NO, QTY) VALUES (@P1, 1, @P2, @P3)";
     for _ in 0..2 {
         c.execute(stage, &[&"WC-1001", &"C01000"]).await.unwrap();
-        c.execute(line, &[&"WC-1001", &"SKU-10002", &Decimal::new(3, 0)]).await.unwrap();
+        c.execute(line, &[&"WC-1001", &"SKU-10002", &Decimal::new(3, 0)])
+            .await
+            .unwrap();
     }
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM USER_ORDER_STAGING WHERE WEB_ORDER_ID = @P1", &[&"WC-1001"]).await, 1);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM USER_ORDER_STAGING WHERE WEB_ORDER_ID = @P1",
+            &[&"WC-1001"]
+        )
+        .await,
+        1
+    );
     let processed = sim.shop().process_staged_orders().unwrap();
     assert_eq!(processed.len(), 1);
     let doc_id = processed[0].doc_id.expect("document created");
-    let row = one_row(&mut c, "SELECT DOC_ID, STATUS FROM USER_ORDER_STAGING WHERE WEB_ORDER_ID = @P1", &[&"WC-1001"]).await;
+    let row = one_row(
+        &mut c,
+        "SELECT DOC_ID, STATUS FROM USER_ORDER_STAGING WHERE WEB_ORDER_ID = @P1",
+        &[&"WC-1001"],
+    )
+    .await;
     assert_eq!(row.get::<i64, _>("DOC_ID"), Some(doc_id));
     assert_eq!(row.get::<&str, _>("STATUS"), Some("P"));
-    let row = one_row(&mut c, "SELECT DOC_TYP FROM PS_DOC_HDR WHERE DOC_ID = @P1", &[&doc_id]).await;
+    let row = one_row(
+        &mut c,
+        "SELECT DOC_TYP FROM PS_DOC_HDR WHERE DOC_ID = @P1",
+        &[&doc_id],
+    )
+    .await;
     assert_eq!(row.get::<&str, _>(0), Some("O"));
     let row = one_row(
         &mut c,
@@ -282,10 +408,14 @@ async fn idempotent_staging_run_twice_stages_once() {
 }
 
 async fn maint(c: &mut Cp, doc_id: i64) -> NaiveDateTime {
-    one_row(c, "SELECT LST_MAINT_DT FROM PS_DOC_HDR WHERE DOC_ID = @P1", &[&doc_id])
-        .await
-        .get::<NaiveDateTime, _>(0)
-        .expect("maintained")
+    one_row(
+        c,
+        "SELECT LST_MAINT_DT FROM PS_DOC_HDR WHERE DOC_ID = @P1",
+        &[&doc_id],
+    )
+    .await
+    .get::<NaiveDateTime, _>(0)
+    .expect("maintained")
 }
 
 #[tokio::test]
@@ -293,51 +423,132 @@ async fn shop_actions_are_visible_through_sql() {
     let sim = start().await;
     let mut c = connect(&sim).await;
     let shop = sim.shop();
-    let doc_id = shop.create_order(Some("C01001"), &[("SKU-10003", Decimal::new(2, 0)), ("SKU-10004", Decimal::new(1, 0))]).unwrap();
+    let doc_id = shop
+        .create_order(
+            Some("C01001"),
+            &[
+                ("SKU-10003", Decimal::new(2, 0)),
+                ("SKU-10004", Decimal::new(1, 0)),
+            ],
+        )
+        .unwrap();
     let before = maint(&mut c, doc_id).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
 
-    shop.ship_document_lines(doc_id, &[(1, Decimal::new(1, 0))]).unwrap();
-    let row = one_row(&mut c, "SELECT SHIP_DAT, LST_MAINT_DT FROM PS_DOC_HDR WHERE DOC_ID = @P1", &[&doc_id]).await;
+    shop.ship_document_lines(doc_id, &[(1, Decimal::new(1, 0))])
+        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT SHIP_DAT, LST_MAINT_DT FROM PS_DOC_HDR WHERE DOC_ID = @P1",
+        &[&doc_id],
+    )
+    .await;
     assert!(row.get::<NaiveDateTime, _>("SHIP_DAT").is_some());
     assert!(row.get::<NaiveDateTime, _>("LST_MAINT_DT").unwrap() > before);
     let shipped = c
-        .query("SELECT QTY_SHIPPED FROM PS_DOC_LIN WHERE DOC_ID = @P1 ORDER BY LIN_SEQ_NO", &[&doc_id])
+        .query(
+            "SELECT QTY_SHIPPED FROM PS_DOC_LIN WHERE DOC_ID = @P1 ORDER BY LIN_SEQ_NO",
+            &[&doc_id],
+        )
         .await
         .unwrap()
         .into_first_result()
         .await
         .unwrap();
-    let shipped: Vec<Decimal> = shipped.iter().filter_map(|r| r.get::<Decimal, _>(0)).collect();
+    let shipped: Vec<Decimal> = shipped
+        .iter()
+        .filter_map(|r| r.get::<Decimal, _>(0))
+        .collect();
     assert_eq!(shipped, [Decimal::new(1, 0), Decimal::ZERO]);
     shop.ship_document(doc_id).unwrap();
-    let shipped = one_row(&mut c, "SELECT SUM(QTY_SHIPPED) FROM PS_DOC_LIN WHERE DOC_ID = @P1", &[&doc_id]).await;
+    let shipped = one_row(
+        &mut c,
+        "SELECT SUM(QTY_SHIPPED) FROM PS_DOC_LIN WHERE DOC_ID = @P1",
+        &[&doc_id],
+    )
+    .await;
     assert_eq!(shipped.get::<Decimal, _>(0), Some(Decimal::new(3, 0)));
 
     shop.post_document(doc_id).unwrap();
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM PS_DOC_HDR WHERE DOC_ID = @P1", &[&doc_id]).await, 0);
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM PS_TKT_HIST WHERE DOC_ID = @P1", &[&doc_id]).await, 1);
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM PS_TKT_HIST_LIN WHERE DOC_ID = @P1", &[&doc_id]).await, 2);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM PS_DOC_HDR WHERE DOC_ID = @P1",
+            &[&doc_id]
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM PS_TKT_HIST WHERE DOC_ID = @P1",
+            &[&doc_id]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM PS_TKT_HIST_LIN WHERE DOC_ID = @P1",
+            &[&doc_id]
+        )
+        .await,
+        2
+    );
 
     let avail = "SELECT QTY_AVAIL FROM IM_INV WHERE ITEM_NO = @P1 AND LOC_ID = @P2";
-    let before = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC]).await.get::<Decimal, _>(0).unwrap();
+    let before = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC])
+        .await
+        .get::<Decimal, _>(0)
+        .unwrap();
     shop.ring_sale("SKU-10005", Decimal::new(2, 0)).unwrap();
-    let after = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC]).await.get::<Decimal, _>(0).unwrap();
+    let after = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC])
+        .await
+        .get::<Decimal, _>(0)
+        .unwrap();
     assert_eq!(after, before - Decimal::new(2, 0));
-    shop.restock("SKU-10005", STORE_LOC, Decimal::new(10, 0)).unwrap();
-    let restocked = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC]).await.get::<Decimal, _>(0).unwrap();
+    shop.restock("SKU-10005", STORE_LOC, Decimal::new(10, 0))
+        .unwrap();
+    let restocked = one_row(&mut c, avail, &[&"SKU-10005", &STORE_LOC])
+        .await
+        .get::<Decimal, _>(0)
+        .unwrap();
     assert_eq!(restocked, after + Decimal::new(10, 0));
 
     let item_maint = "SELECT LST_MAINT_DT FROM IM_ITEM WHERE ITEM_NO = @P1";
-    let item_before = one_row(&mut c, item_maint, &[&"SKU-10006"]).await.get::<NaiveDateTime, _>(0);
+    let item_before = one_row(&mut c, item_maint, &[&"SKU-10006"])
+        .await
+        .get::<NaiveDateTime, _>(0);
     shop.set_price("SKU-10006", Decimal::new(1999, 2)).unwrap();
-    let price = one_row(&mut c, "SELECT PRC_1 FROM IM_PRC WHERE ITEM_NO = @P1", &[&"SKU-10006"]).await;
+    let price = one_row(
+        &mut c,
+        "SELECT PRC_1 FROM IM_PRC WHERE ITEM_NO = @P1",
+        &[&"SKU-10006"],
+    )
+    .await;
     assert_eq!(price.get::<f64, _>(0), Some(19.99));
-    assert_eq!(one_row(&mut c, item_maint, &[&"SKU-10006"]).await.get::<NaiveDateTime, _>(0), item_before);
+    assert_eq!(
+        one_row(&mut c, item_maint, &[&"SKU-10006"])
+            .await
+            .get::<NaiveDateTime, _>(0),
+        item_before
+    );
 
-    let cancelled = shop.create_order(None, &[("SKU-10007", Decimal::new(1, 0))]).unwrap();
+    let cancelled = shop
+        .create_order(None, &[("SKU-10007", Decimal::new(1, 0))])
+        .unwrap();
     shop.cancel_document(cancelled).unwrap();
-    assert_eq!(count(&mut c, "SELECT COUNT(*) FROM PS_DOC_HDR WHERE DOC_ID = @P1", &[&cancelled]).await, 0);
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) FROM PS_DOC_HDR WHERE DOC_ID = @P1",
+            &[&cancelled]
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]

@@ -35,17 +35,29 @@ impl Catalog {
         for table in tables {
             let mut info = db.prepare("SELECT name, type, pk FROM pragma_table_xinfo(?1)")?;
             let mut pk: Vec<(i64, String)> = Vec::new();
-            for row in info.query_map([&table], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+            for row in info.query_map([&table], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })? {
                 let (name, decl, pk_index) = row?;
                 if let Some(ty) = SqlType::parse(&decl) {
-                    catalog.columns.entry(name.to_ascii_uppercase()).or_insert(ty);
+                    catalog
+                        .columns
+                        .entry(name.to_ascii_uppercase())
+                        .or_insert(ty);
                 }
                 if pk_index > 0 {
                     pk.push((pk_index, name.to_ascii_uppercase()));
                 }
             }
             pk.sort();
-            catalog.primary_keys.insert(table.to_ascii_uppercase(), pk.into_iter().map(|(_, n)| n).collect());
+            catalog.primary_keys.insert(
+                table.to_ascii_uppercase(),
+                pk.into_iter().map(|(_, n)| n).collect(),
+            );
         }
         Ok(catalog)
     }
@@ -70,7 +82,14 @@ impl Session {
     pub fn open(path: &Path, catalog: Arc<Catalog>, database: String) -> rusqlite::Result<Session> {
         let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(LOCK_TIMEOUT)?;
-        Ok(Session { db, catalog, trancount: 0, nocount: false, transaction_descriptor: 0, database })
+        Ok(Session {
+            db,
+            catalog,
+            trancount: 0,
+            nocount: false,
+            transaction_descriptor: 0,
+            database,
+        })
     }
 
     pub fn database(&self) -> &str {
@@ -89,26 +108,47 @@ impl Session {
             }
             Request::Rpc(call) => {
                 let failed = match rpc_statement(call) {
-                    Ok((text, params)) => !self.run_batch(&text, &params, DoneKind::DoneInProc, &mut w),
+                    Ok((text, params)) => {
+                        !self.run_batch(&text, &params, DoneKind::DoneInProc, &mut w)
+                    }
                     Err(e) => {
                         write_error(&mut w, &e);
                         true
                     }
                 };
                 w.return_status(i32::from(failed));
-                w.done(DoneKind::DoneProc, if failed { tds::DONE_ERROR } else { 0 }, 0);
+                w.done(
+                    DoneKind::DoneProc,
+                    if failed { tds::DONE_ERROR } else { 0 },
+                    0,
+                );
             }
         }
         w.finish()
     }
 
     /// Runs every statement until the first error (which ends the batch). Returns false on error.
-    fn run_batch(&mut self, text: &str, params: &[Param], kind: DoneKind, w: &mut TokenWriter) -> bool {
-        let meta: Vec<(String, Option<SqlType>)> = params.iter().map(|p| (p.name.clone(), p.sql_type)).collect();
+    fn run_batch(
+        &mut self,
+        text: &str,
+        params: &[Param],
+        kind: DoneKind,
+        w: &mut TokenWriter,
+    ) -> bool {
+        let meta: Vec<(String, Option<SqlType>)> = params
+            .iter()
+            .map(|p| (p.name.clone(), p.sql_type))
+            .collect();
         let values: Vec<Value> = params.iter().map(|p| p.value.clone()).collect();
-        let ctx = sql::Context { params: &meta, columns: &self.catalog.columns };
-        let outcome = sql::parse_batch(text, &ctx)
-            .and_then(|statements| statements.iter().try_for_each(|s| self.run(s, &values, kind, w)));
+        let ctx = sql::Context {
+            params: &meta,
+            columns: &self.catalog.columns,
+        };
+        let outcome = sql::parse_batch(text, &ctx).and_then(|statements| {
+            statements
+                .iter()
+                .try_for_each(|s| self.run(s, &values, kind, w))
+        });
         match outcome {
             Ok(()) => true,
             Err(e) => {
@@ -123,7 +163,13 @@ impl Session {
         if self.nocount { 0 } else { tds::DONE_COUNT }
     }
 
-    fn run(&mut self, statement: &Statement, values: &[Value], kind: DoneKind, w: &mut TokenWriter) -> Result<(), SqlError> {
+    fn run(
+        &mut self,
+        statement: &Statement,
+        values: &[Value],
+        kind: DoneKind,
+        w: &mut TokenWriter,
+    ) -> Result<(), SqlError> {
         match statement {
             Statement::SetOption { nocount } => {
                 if let Some(on) = nocount {
@@ -133,7 +179,9 @@ impl Session {
             Statement::BeginTransaction => {
                 if self.trancount == 0 {
                     // IMMEDIATE takes the write lock up front, like UPDLOCK: two sessions cannot deadlock upgrading.
-                    self.db.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.map_error(&e))?;
+                    self.db
+                        .execute_batch("BEGIN IMMEDIATE")
+                        .map_err(|e| self.map_error(&e))?;
                     self.transaction_descriptor += 1;
                     w.env_begin_transaction(self.transaction_descriptor);
                 }
@@ -149,7 +197,9 @@ impl Session {
                 }
                 self.trancount -= 1;
                 if self.trancount == 0 {
-                    self.db.execute_batch("COMMIT").map_err(|e| self.map_error(&e))?;
+                    self.db
+                        .execute_batch("COMMIT")
+                        .map_err(|e| self.map_error(&e))?;
                     w.env_end_transaction(true, self.transaction_descriptor);
                 }
                 w.done(kind, 0, 0);
@@ -162,14 +212,19 @@ impl Session {
                     ));
                 }
                 self.trancount = 0;
-                self.db.execute_batch("ROLLBACK").map_err(|e| self.map_error(&e))?;
+                self.db
+                    .execute_batch("ROLLBACK")
+                    .map_err(|e| self.map_error(&e))?;
                 w.env_end_transaction(false, self.transaction_descriptor);
                 w.done(kind, 0, 0);
             }
             Statement::Query(translated) => self.query(translated, values, kind, w)?,
             Statement::If { condition, body } => {
                 let holds: i64 = {
-                    let mut stmt = self.db.prepare(&condition.sql).map_err(|e| self.map_error(&e))?;
+                    let mut stmt = self
+                        .db
+                        .prepare(&condition.sql)
+                        .map_err(|e| self.map_error(&e))?;
                     bind(&mut stmt, values).map_err(|e| self.map_error(&e))?;
                     let mut rows = stmt.raw_query();
                     match rows.next().map_err(|e| self.map_error(&e))? {
@@ -187,7 +242,13 @@ impl Session {
         Ok(())
     }
 
-    fn query(&self, t: &Translated, values: &[Value], kind: DoneKind, w: &mut TokenWriter) -> Result<(), SqlError> {
+    fn query(
+        &self,
+        t: &Translated,
+        values: &[Value],
+        kind: DoneKind,
+        w: &mut TokenWriter,
+    ) -> Result<(), SqlError> {
         let mut stmt = self.db.prepare(&t.sql).map_err(|e| self.map_error(&e))?;
         bind(&mut stmt, values).map_err(|e| self.map_error(&e))?;
         if stmt.column_count() == 0 {
@@ -204,19 +265,32 @@ impl Session {
         {
             let mut rows = stmt.raw_query();
             while let Some(row) = rows.next().map_err(|e| self.map_error(&e))? {
-                let values = (0..declared.len()).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>();
+                let values = (0..declared.len())
+                    .map(|i| row.get::<_, Value>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>();
                 data.push(values.map_err(|e| self.map_error(&e))?);
             }
         }
-        let items = t.select_items.as_ref().filter(|items| items.len() == declared.len());
+        let items = t
+            .select_items
+            .as_ref()
+            .filter(|items| items.len() == declared.len());
         let columns: Vec<ColumnMeta> = declared
             .iter()
             .enumerate()
-            .map(|(i, (name, decl))| column_meta(name, decl.as_deref(), items.map(|it| &it[i]), data.iter().map(|r| &r[i])))
+            .map(|(i, (name, decl))| {
+                column_meta(
+                    name,
+                    decl.as_deref(),
+                    items.map(|it| &it[i]),
+                    data.iter().map(|r| &r[i]),
+                )
+            })
             .collect();
         w.col_metadata(&columns);
         for row in &data {
-            w.row(&columns, row).map_err(|e| SqlError::new(e.number(), e.to_string()))?;
+            w.row(&columns, row)
+                .map_err(|e| SqlError::new(e.number(), e.to_string()))?;
         }
         w.done(kind, self.count_flag(), data.len() as u64);
         Ok(())
@@ -257,7 +331,10 @@ fn rpc_statement(call: RpcCall) -> Result<(String, Vec<Param>), SqlError> {
             RpcProc::Id(id) => format!("proc id {id}"),
             RpcProc::Name(name) => name,
         };
-        return Err(SqlError::new(2812, format!("Could not find stored procedure '{name}'.")));
+        return Err(SqlError::new(
+            2812,
+            format!("Could not find stored procedure '{name}'."),
+        ));
     }
     let mut args = call.params.into_iter();
     let text = match args.next().map(|p| p.value) {
@@ -275,8 +352,15 @@ fn rpc_statement(call: RpcCall) -> Result<(String, Vec<Param>), SqlError> {
     };
     let params = args
         .map(|p| {
-            let sql_type = declared.get(&p.name.to_ascii_uppercase()).copied().or(p.sql_type);
-            Param { name: p.name, value: p.value, sql_type }
+            let sql_type = declared
+                .get(&p.name.to_ascii_uppercase())
+                .copied()
+                .or(p.sql_type);
+            Param {
+                name: p.name,
+                value: p.value,
+                sql_type,
+            }
         })
         .collect();
     Ok((text, params))
@@ -289,8 +373,14 @@ fn parse_declarations(list: &str) -> HashMap<String, SqlType> {
             let part = part.trim().trim_end_matches(',').trim();
             let (name, ty) = part.split_once(char::is_whitespace)?;
             let ty = ty.trim();
-            let ty = ty.strip_suffix("OUTPUT").or_else(|| ty.strip_suffix("output")).map_or(ty, str::trim);
-            Some((format!("@{}", name.to_ascii_uppercase()), SqlType::parse(ty)?))
+            let ty = ty
+                .strip_suffix("OUTPUT")
+                .or_else(|| ty.strip_suffix("output"))
+                .map_or(ty, str::trim);
+            Some((
+                format!("@{}", name.to_ascii_uppercase()),
+                SqlType::parse(ty)?,
+            ))
         })
         .collect()
 }
@@ -303,15 +393,26 @@ fn column_meta<'a>(
     values: impl Iterator<Item = &'a Value>,
 ) -> ColumnMeta {
     let declared_type = declared.and_then(SqlType::parse);
-    let sql_type = declared_type.or(item.and_then(|i| i.hint)).unwrap_or_else(|| infer_type(values));
+    let sql_type = declared_type
+        .or(item.and_then(|i| i.hint))
+        .unwrap_or_else(|| infer_type(values));
     let unnamed = declared_type.is_none() && item.is_some_and(|i| !i.named);
-    ColumnMeta { name: if unnamed { String::new() } else { name.to_string() }, sql_type, nullable: true }
+    ColumnMeta {
+        name: if unnamed {
+            String::new()
+        } else {
+            name.to_string()
+        },
+        sql_type,
+        nullable: true,
+    }
 }
 
 /// Expression columns without a hint: text → nvarchar, any real → float, integers → int or bigint,
 /// blobs → varbinary; all-NULL → int, as SQL Server types `SELECT NULL`.
 fn infer_type<'a>(values: impl Iterator<Item = &'a Value>) -> SqlType {
-    let (mut text_len, mut has_text, mut has_real, mut has_blob, mut wide) = (0usize, false, false, false, false);
+    let (mut text_len, mut has_text, mut has_real, mut has_blob, mut wide) =
+        (0usize, false, false, false, false);
     for value in values {
         match value {
             Value::Text(t) => {
@@ -359,7 +460,9 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
         let column = column.rsplit('.').next().unwrap_or(column);
         return SqlError::new(207, format!("Invalid column name '{column}'."));
     }
-    if message.starts_with("cannot UPDATE generated column") || message.starts_with("cannot INSERT into generated column") {
+    if message.starts_with("cannot UPDATE generated column")
+        || message.starts_with("cannot INSERT into generated column")
+    {
         return SqlError::new(
             271,
             format!(
@@ -369,20 +472,28 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
         );
     }
     if let Some(cols) = after("UNIQUE constraint failed:") {
-        let pairs: Vec<(&str, &str)> = cols.split(',').filter_map(|c| c.trim().split_once('.')).collect();
+        let pairs: Vec<(&str, &str)> = cols
+            .split(',')
+            .filter_map(|c| c.trim().split_once('.'))
+            .collect();
         let table = pairs.first().map_or("", |p| p.0).to_string();
         let columns: Vec<String> = pairs.iter().map(|p| p.1.to_ascii_uppercase()).collect();
         if catalog.primary_keys.get(&table.to_ascii_uppercase()) == Some(&columns) {
             let mut e = SqlError::new(
                 2627,
-                format!("Violation of PRIMARY KEY constraint 'PK_{table}'. Cannot insert duplicate key in object 'dbo.{table}'."),
+                format!(
+                    "Violation of PRIMARY KEY constraint 'PK_{table}'. Cannot insert duplicate key in object 'dbo.{table}'."
+                ),
             );
             e.class = 14;
             return e;
         }
         let mut e = SqlError::new(
             2601,
-            format!("Cannot insert duplicate key row in object 'dbo.{table}' with unique index 'IX_{table}_{}'.", columns.join("_")),
+            format!(
+                "Cannot insert duplicate key row in object 'dbo.{table}' with unique index 'IX_{table}_{}'.",
+                columns.join("_")
+            ),
         );
         e.class = 14;
         return e;
@@ -391,7 +502,9 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
         let (table, column) = col.split_once('.').unwrap_or(("", col));
         let mut e = SqlError::new(
             515,
-            format!("Cannot insert the value NULL into column '{column}', table 'CPSQL.dbo.{table}'; column does not allow nulls. INSERT fails."),
+            format!(
+                "Cannot insert the value NULL into column '{column}', table 'CPSQL.dbo.{table}'; column does not allow nulls. INSERT fails."
+            ),
         );
         e.state = 2;
         return e;
@@ -403,7 +516,10 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
         return SqlError::new(102, "Incorrect syntax near the end of the statement.");
     }
     if let Some(function) = after("no such function:") {
-        let mut e = SqlError::new(195, format!("'{function}' is not a recognized built-in function name."));
+        let mut e = SqlError::new(
+            195,
+            format!("'{function}' is not a recognized built-in function name."),
+        );
         e.class = 15;
         return e;
     }
@@ -411,7 +527,10 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
         return SqlError::new(1222, "Lock request time out period exceeded.");
     }
     if message.starts_with("CHECK constraint failed") {
-        return SqlError::new(547, format!("The statement conflicted with a CHECK constraint. ({message})"));
+        return SqlError::new(
+            547,
+            format!("The statement conflicted with a CHECK constraint. ({message})"),
+        );
     }
     SqlError::new(50000, message)
 }
@@ -424,7 +543,13 @@ mod tests {
     fn declarations_keep_precision_commas() {
         let d = parse_declarations("@P1 int,@P2 numeric(10,2),@P3 nvarchar(4000)");
         assert_eq!(d["@P1"], SqlType::Int);
-        assert_eq!(d["@P2"], SqlType::Decimal { precision: 10, scale: 2 });
+        assert_eq!(
+            d["@P2"],
+            SqlType::Decimal {
+                precision: 10,
+                scale: 2
+            }
+        );
         assert_eq!(d["@P3"], SqlType::NVarChar { max_len: 8000 });
     }
 
@@ -436,7 +561,10 @@ mod tests {
         assert_eq!(infer_type(vals.iter()), SqlType::BigInt);
         let vals = [Value::Integer(1), Value::Real(0.5)];
         assert_eq!(infer_type(vals.iter()), SqlType::Float);
-        assert_eq!(infer_type([Value::Text("x".into())].iter()), SqlType::NVarChar { max_len: 8000 });
+        assert_eq!(
+            infer_type([Value::Text("x".into())].iter()),
+            SqlType::NVarChar { max_len: 8000 }
+        );
     }
 
     #[test]
@@ -448,12 +576,19 @@ mod tests {
         )
         .unwrap();
         let catalog = Catalog::load(&db).unwrap();
-        let number = |sql: &str| map_sqlite_error(&db.execute_batch(sql).unwrap_err(), &catalog).number;
+        let number =
+            |sql: &str| map_sqlite_error(&db.execute_batch(sql).unwrap_err(), &catalog).number;
         assert_eq!(number("SELECT * FROM NOPE"), 208);
         assert_eq!(number("UPDATE T SET C = 1"), 271);
         assert_eq!(number("INSERT INTO T (A) VALUES (1)"), 2627);
         assert_eq!(number("INSERT INTO T (A) VALUES (NULL)"), 515);
         assert_eq!(number("SELECT NOPE FROM T"), 207);
-        assert_eq!(catalog.columns["C"], SqlType::Decimal { precision: 16, scale: 4 });
+        assert_eq!(
+            catalog.columns["C"],
+            SqlType::Decimal {
+                precision: 16,
+                scale: 4
+            }
+        );
     }
 }

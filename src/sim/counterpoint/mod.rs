@@ -89,7 +89,9 @@ impl Faults {
     fn should_drop(&self) -> bool {
         let countdown = self
             .drop_after
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| if n >= 0 { Some(n - 1) } else { None })
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                if n >= 0 { Some(n - 1) } else { None }
+            })
             .is_ok_and(|n| n == 0);
         let ppm = self.drop_ppm.load(Ordering::Relaxed);
         let random = ppm > 0 && self.rng.lock().is_ok_and(|mut r| r.u64(..1_000_000) < ppm);
@@ -97,7 +99,9 @@ impl Faults {
     }
 
     fn rejecting_logins(&self) -> bool {
-        self.reject_logins_until.lock().is_ok_and(|until| until.is_some_and(|t| Instant::now() < t))
+        self.reject_logins_until
+            .lock()
+            .is_ok_and(|until| until.is_some_and(|t| Instant::now() < t))
     }
 }
 
@@ -122,7 +126,9 @@ pub struct CounterpointSim {
 
 fn unique_db_path() -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     std::env::temp_dir().join(format!(
         "syncdesk-counterpoint-{}-{}-{nanos}.db",
         std::process::id(),
@@ -167,7 +173,13 @@ impl CounterpointSim {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&state), shutdown_rx));
         tracing::info!(%addr, "Counterpoint simulator listening");
-        Ok(CounterpointSim { addr, state, shop, shutdown, accept_task: Some(accept_task) })
+        Ok(CounterpointSim {
+            addr,
+            state,
+            shop,
+            shutdown,
+            accept_task: Some(accept_task),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -202,13 +214,19 @@ impl CounterpointSim {
 
     /// Every request waits this long before it is answered.
     pub fn set_query_delay(&self, delay: Duration) {
-        self.state.faults.query_delay_ms.store(delay.as_millis() as u64, Ordering::Relaxed);
+        self.state
+            .faults
+            .query_delay_ms
+            .store(delay.as_millis() as u64, Ordering::Relaxed);
     }
 
     /// After `requests` more requests (on any connection), the next one is executed but its connection is
     /// closed halfway through the response.
     pub fn drop_connection_after(&self, requests: u64) {
-        self.state.faults.drop_after.store(requests.min(i64::MAX as u64) as i64, Ordering::SeqCst);
+        self.state
+            .faults
+            .drop_after
+            .store(requests.min(i64::MAX as u64) as i64, Ordering::SeqCst);
     }
 
     /// Each request's connection is dropped mid-response with this probability (0.0 turns it off).
@@ -255,15 +273,27 @@ impl Drop for CounterpointSim {
 /// Starts the simulator, prints where and how to connect, and runs until Ctrl-C.
 pub async fn run_standalone(config: SimConfig) -> Result<(), SimError> {
     let sim = CounterpointSim::start(config).await?;
-    println!("Counterpoint simulator (TDS 7.4, no encryption) listening on {}", sim.addr());
-    println!("  user: {}  password: {}  database: {}", sim.user(), sim.password(), sim.database());
+    println!(
+        "Counterpoint simulator (TDS 7.4, no encryption) listening on {}",
+        sim.addr()
+    );
+    println!(
+        "  user: {}  password: {}  database: {}",
+        sim.user(),
+        sim.password(),
+        sim.database()
+    );
     println!("  tiberius: EncryptionLevel::NotSupported; press Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<ServerState>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
@@ -311,7 +341,9 @@ async fn read_message(stream: &mut TcpStream) -> Result<Option<(u8, Vec<u8>)>, C
         let mut header = [0u8; tds::HEADER_LEN];
         match stream.read_exact(&mut header).await {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && message_type.is_none() => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && message_type.is_none() => {
+                return Ok(None);
+            }
             Err(e) => return Err(e.into()),
         }
         let header = tds::parse_header(&header)?;
@@ -333,32 +365,57 @@ async fn read_message(stream: &mut TcpStream) -> Result<Option<(u8, Vec<u8>)>, C
 }
 
 async fn send(stream: &mut TcpStream, tokens: &[u8], packet_size: usize) -> std::io::Result<()> {
-    stream.write_all(&tds::packetize(tds::PACKET_TABULAR, tokens, packet_size)).await
+    stream
+        .write_all(&tds::packetize(tds::PACKET_TABULAR, tokens, packet_size))
+        .await
 }
 
-async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) -> Result<(), ConnectionError> {
+async fn serve_connection(
+    mut stream: TcpStream,
+    state: Arc<ServerState>,
+) -> Result<(), ConnectionError> {
     stream.set_nodelay(true)?;
-    let Some((kind, payload)) = read_message(&mut stream).await? else { return Ok(()) };
+    let Some((kind, payload)) = read_message(&mut stream).await? else {
+        return Ok(());
+    };
     if kind != tds::PACKET_PRELOGIN {
         return Err(ConnectionError::UnexpectedPacket(kind));
     }
     tds::parse_prelogin(&payload)?;
     send(&mut stream, &tds::prelogin_response(), 4096).await?;
 
-    let Some((kind, payload)) = read_message(&mut stream).await? else { return Ok(()) };
+    let Some((kind, payload)) = read_message(&mut stream).await? else {
+        return Ok(());
+    };
     if kind != tds::PACKET_LOGIN7 {
         return Err(ConnectionError::UnexpectedPacket(kind));
     }
     let login = tds::parse_login7(&payload)?;
-    if login.user != state.user || login.password != state.password || state.faults.rejecting_logins() {
+    if login.user != state.user
+        || login.password != state.password
+        || state.faults.rejecting_logins()
+    {
         let mut w = TokenWriter::new();
-        w.error(18456, 1, 14, &format!("Login failed for user '{}'.", login.user));
+        w.error(
+            18456,
+            1,
+            14,
+            &format!("Login failed for user '{}'.", login.user),
+        );
         w.done(DoneKind::Done, tds::DONE_ERROR, 0);
         send(&mut stream, &w.finish(), 4096).await?;
         return Ok(());
     }
-    let packet_size = if login.packet_size == 0 { 4096 } else { login.packet_size.clamp(512, 32767) };
-    let database = if login.database.is_empty() { DATABASE.to_string() } else { login.database };
+    let packet_size = if login.packet_size == 0 {
+        4096
+    } else {
+        login.packet_size.clamp(512, 32767)
+    };
+    let database = if login.database.is_empty() {
+        DATABASE.to_string()
+    } else {
+        login.database
+    };
     let mut session = {
         let (path, catalog) = (state.db_path.clone(), Arc::clone(&state.catalog));
         tokio::task::spawn_blocking(move || Session::open(&path, catalog, database)).await??

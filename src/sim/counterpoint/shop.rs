@@ -114,6 +114,14 @@ pub struct ProcessedOrder {
     pub error: Option<String>,
 }
 
+/// A USER_ORDER_STAGING header waiting to become a document.
+struct StagedOrder {
+    web_order_id: String,
+    cust_no: Option<String>,
+    ship_via: Option<String>,
+    cust_po: Option<String>,
+}
+
 /// The shop's own connection to the database; the TDS sessions see its changes like any other writer's.
 pub struct Shop {
     db: Mutex<Connection>,
@@ -127,17 +135,40 @@ fn dec(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-const ADJECTIVES: [&str; 12] =
-    ["Classic", "Organic", "Deluxe", "Rustic", "Vintage", "Alpine", "Coastal", "Heritage", "Smoked", "Wild", "Golden", "Nordic"];
+const ADJECTIVES: [&str; 12] = [
+    "Classic", "Organic", "Deluxe", "Rustic", "Vintage", "Alpine", "Coastal", "Heritage", "Smoked",
+    "Wild", "Golden", "Nordic",
+];
 const NOUNS: [&str; 12] = [
-    "Coffee Beans", "Olive Oil", "Wool Socks", "Candle", "Honey Jar", "Tea Tin", "Chocolate Bar", "Soap Bar", "Linen Towel",
-    "Ceramic Mug", "Spice Mix", "Notebook",
+    "Coffee Beans",
+    "Olive Oil",
+    "Wool Socks",
+    "Candle",
+    "Honey Jar",
+    "Tea Tin",
+    "Chocolate Bar",
+    "Soap Bar",
+    "Linen Towel",
+    "Ceramic Mug",
+    "Spice Mix",
+    "Notebook",
 ];
 const SIZES: [&str; 5] = ["250g", "500g", "1kg", "Small", "Large"];
 const CATEGORIES: [&str; 6] = ["FOOD", "HOME", "APPAREL", "GIFTS", "BATH", "STATIONERY"];
-const FIRST_NAMES: [&str; 10] = ["Ana", "Marko", "Lucia", "Tomas", "Eva", "Ivan", "Sara", "Luka", "Nina", "Petra"];
-const LAST_NAMES: [&str; 10] = ["Novak", "Horvat", "Kovac", "Babic", "Marin", "Vidal", "Berg", "Lund", "Costa", "Weber"];
-const CITIES: [&str; 6] = ["Springfield", "Riverton", "Lakeside", "Fairview", "Georgetown", "Salem"];
+const FIRST_NAMES: [&str; 10] = [
+    "Ana", "Marko", "Lucia", "Tomas", "Eva", "Ivan", "Sara", "Luka", "Nina", "Petra",
+];
+const LAST_NAMES: [&str; 10] = [
+    "Novak", "Horvat", "Kovac", "Babic", "Marin", "Vidal", "Berg", "Lund", "Costa", "Weber",
+];
+const CITIES: [&str; 6] = [
+    "Springfield",
+    "Riverton",
+    "Lakeside",
+    "Fairview",
+    "Georgetown",
+    "Salem",
+];
 
 fn ean13(body: u64) -> String {
     let digits = format!("{:012}", body % 1_000_000_000_000);
@@ -236,12 +267,19 @@ impl Shop {
     pub fn item_numbers(&self) -> ShopResult<Vec<String>> {
         let db = self.lock()?;
         let mut stmt = db.prepare("SELECT ITEM_NO FROM IM_ITEM ORDER BY ITEM_NO")?;
-        let items = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let items = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(items)
     }
 
     /// Stages a web order the way the connector does (useful for tests and traffic); false if already staged.
-    pub fn stage_order(&self, web_order_id: &str, cust_no: Option<&str>, lines: &[(&str, Decimal)]) -> ShopResult<bool> {
+    pub fn stage_order(
+        &self,
+        web_order_id: &str,
+        cust_no: Option<&str>,
+        lines: &[(&str, Decimal)],
+    ) -> ShopResult<bool> {
         let mut db = self.lock()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let inserted = tx.execute(
@@ -265,12 +303,20 @@ impl Shop {
     pub fn process_staged_orders(&self) -> ShopResult<Vec<ProcessedOrder>> {
         let mut db = self.lock()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let staged: Vec<(String, Option<String>, Option<String>, Option<String>)> = tx
+        let staged: Vec<StagedOrder> = tx
             .prepare("SELECT WEB_ORDER_ID, CUST_NO, SHIP_VIA_COD, CUST_PO_NO FROM USER_ORDER_STAGING WHERE STATUS = 'N' ORDER BY STAGED_DT")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([], |r| {
+                Ok(StagedOrder { web_order_id: r.get(0)?, cust_no: r.get(1)?, ship_via: r.get(2)?, cust_po: r.get(3)? })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let mut outcomes = Vec::new();
-        for (web_order_id, cust_no, ship_via, cust_po) in staged {
+        for StagedOrder {
+            web_order_id,
+            cust_no,
+            ship_via,
+            cust_po,
+        } in staged
+        {
             let lines: Vec<(String, f64, Option<f64>)> = tx
                 .prepare("SELECT ITEM_NO, QTY, PRC FROM USER_ORDER_STAGING_LIN WHERE WEB_ORDER_ID = ?1 ORDER BY LIN_SEQ_NO")?
                 .query_map([&web_order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -278,23 +324,43 @@ impl Shop {
             let lines: Vec<(String, Decimal, Option<Decimal>)> = lines
                 .into_iter()
                 .map(|(item, qty, prc)| {
-                    (item, Decimal::from_f64_retain(qty).unwrap_or_default().round_dp(4), prc.and_then(Decimal::from_f64_retain))
+                    (
+                        item,
+                        Decimal::from_f64_retain(qty)
+                            .unwrap_or_default()
+                            .round_dp(4),
+                        prc.and_then(Decimal::from_f64_retain),
+                    )
                 })
                 .collect();
-            let outcome = match insert_order(&tx, cust_no.as_deref(), ship_via.as_deref(), cust_po.as_deref(), &lines)? {
+            let outcome = match insert_order(
+                &tx,
+                cust_no.as_deref(),
+                ship_via.as_deref(),
+                cust_po.as_deref(),
+                &lines,
+            )? {
                 Ok(doc_id) => {
                     tx.execute(
                         "UPDATE USER_ORDER_STAGING SET STATUS = 'P', DOC_ID = ?2, PROCESSED_DT = ?3 WHERE WEB_ORDER_ID = ?1",
                         params![web_order_id, doc_id, now_text()],
                     )?;
-                    ProcessedOrder { web_order_id, doc_id: Some(doc_id), error: None }
+                    ProcessedOrder {
+                        web_order_id,
+                        doc_id: Some(doc_id),
+                        error: None,
+                    }
                 }
                 Err(message) => {
                     tx.execute(
                         "UPDATE USER_ORDER_STAGING SET STATUS = 'E', ERROR_MSG = ?2, PROCESSED_DT = ?3 WHERE WEB_ORDER_ID = ?1",
                         params![web_order_id, message, now_text()],
                     )?;
-                    ProcessedOrder { web_order_id, doc_id: None, error: Some(message) }
+                    ProcessedOrder {
+                        web_order_id,
+                        doc_id: None,
+                        error: Some(message),
+                    }
                 }
             };
             outcomes.push(outcome);
@@ -304,12 +370,19 @@ impl Shop {
     }
 
     /// An order typed in at the counter: same as a processed staged order, without the staging row.
-    pub fn create_order(&self, cust_no: Option<&str>, lines: &[(&str, Decimal)]) -> ShopResult<i64> {
+    pub fn create_order(
+        &self,
+        cust_no: Option<&str>,
+        lines: &[(&str, Decimal)],
+    ) -> ShopResult<i64> {
         let mut db = self.lock()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let lines: Vec<(String, Decimal, Option<Decimal>)> =
-            lines.iter().map(|(item, qty)| ((*item).to_string(), *qty, None)).collect();
-        let doc_id = insert_order(&tx, cust_no, None, None, &lines)?.map_err(ShopError::UnknownItem)?;
+        let lines: Vec<(String, Decimal, Option<Decimal>)> = lines
+            .iter()
+            .map(|(item, qty)| ((*item).to_string(), *qty, None))
+            .collect();
+        let doc_id =
+            insert_order(&tx, cust_no, None, None, &lines)?.map_err(ShopError::UnknownItem)?;
         tx.commit()?;
         Ok(doc_id)
     }
@@ -330,7 +403,10 @@ impl Shop {
         require_document(&tx, doc_id)?;
         match lines {
             None => {
-                tx.execute("UPDATE PS_DOC_LIN SET QTY_SHIPPED = QTY_SOLD WHERE DOC_ID = ?1", [doc_id])?;
+                tx.execute(
+                    "UPDATE PS_DOC_LIN SET QTY_SHIPPED = QTY_SOLD WHERE DOC_ID = ?1",
+                    [doc_id],
+                )?;
             }
             Some(lines) => {
                 for (line, qty) in lines {
@@ -339,7 +415,10 @@ impl Shop {
                         params![doc_id, line, dec(*qty)],
                     )?;
                     if changed == 0 {
-                        return Err(ShopError::UnknownLine { doc_id, line: *line });
+                        return Err(ShopError::UnknownLine {
+                            doc_id,
+                            line: *line,
+                        });
                     }
                 }
             }
@@ -412,7 +491,8 @@ impl Shop {
     pub fn ring_sale(&self, item_no: &str, qty: Decimal) -> ShopResult<i64> {
         let mut db = self.lock()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (descr, price) = item_price(&tx, item_no)?.ok_or_else(|| ShopError::UnknownItem(item_no.to_string()))?;
+        let (descr, price) =
+            item_price(&tx, item_no)?.ok_or_else(|| ShopError::UnknownItem(item_no.to_string()))?;
         let doc_id = next_doc_id(&tx)?;
         let now = now_text();
         let ext = (price * qty).round_dp(2);
@@ -467,14 +547,21 @@ impl Shop {
     pub fn open_documents(&self) -> ShopResult<Vec<i64>> {
         let db = self.lock()?;
         let mut stmt = db.prepare("SELECT DOC_ID FROM PS_DOC_HDR ORDER BY DOC_ID")?;
-        let docs = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let docs = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(docs)
     }
 }
 
 fn require_document(tx: &Connection, doc_id: i64) -> ShopResult<()> {
-    let found: Option<i64> =
-        tx.query_row("SELECT DOC_ID FROM PS_DOC_HDR WHERE DOC_ID = ?1", [doc_id], |r| r.get(0)).optional()?;
+    let found: Option<i64> = tx
+        .query_row(
+            "SELECT DOC_ID FROM PS_DOC_HDR WHERE DOC_ID = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
     found.map(|_| ()).ok_or(ShopError::UnknownDocument(doc_id))
 }
 
@@ -503,10 +590,21 @@ fn item_price(tx: &Connection, item_no: &str) -> ShopResult<Option<(String, Deci
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(row.map(|(d, p)| (d, Decimal::from_f64_retain(p).unwrap_or_default().round_dp(2))))
+    Ok(row.map(|(d, p)| {
+        (
+            d,
+            Decimal::from_f64_retain(p).unwrap_or_default().round_dp(2),
+        )
+    }))
 }
 
-fn adjust_on_hand(tx: &Connection, item_no: &str, loc_id: &str, delta: Decimal, now: &str) -> ShopResult<()> {
+fn adjust_on_hand(
+    tx: &Connection,
+    item_no: &str,
+    loc_id: &str,
+    delta: Decimal,
+    now: &str,
+) -> ShopResult<()> {
     let changed = tx.execute(
         "UPDATE IM_INV SET QTY_ON_HND = QTY_ON_HND + ?3, LST_MAINT_DT = ?4 WHERE ITEM_NO = ?1 AND LOC_ID = ?2",
         params![item_no, loc_id, dec(delta), now],
@@ -528,7 +626,9 @@ fn insert_order(
     let mut priced = Vec::new();
     for (item, qty, price) in lines {
         match item_price(tx, item)? {
-            Some((descr, list_price)) => priced.push((item, descr, *qty, price.unwrap_or(list_price))),
+            Some((descr, list_price)) => {
+                priced.push((item, descr, *qty, price.unwrap_or(list_price)))
+            }
             None => return Ok(Err(format!("Item {item} does not exist"))),
         }
     }

@@ -18,7 +18,12 @@ pub struct SqlError {
 
 impl SqlError {
     pub fn new(number: u32, message: impl Into<String>) -> Self {
-        SqlError { number, state: 1, class: 16, message: message.into() }
+        SqlError {
+            number,
+            state: 1,
+            class: 16,
+            message: message.into(),
+        }
     }
 
     pub fn syntax(near: &str) -> Self {
@@ -65,7 +70,9 @@ impl Tok {
     }
 }
 
-const SYMBOLS: [&str; 18] = ["<>", "!=", "<=", ">=", "(", ")", ",", ".", ";", "=", "<", ">", "+", "-", "*", "/", "%", "|"];
+const SYMBOLS: [&str; 18] = [
+    "<>", "!=", "<=", ">=", "(", ")", ",", ".", ";", "=", "<", ">", "+", "-", "*", "/", "%", "|",
+];
 
 fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
     let chars: Vec<char> = sql.chars().collect();
@@ -77,7 +84,10 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
         loop {
             match chars.get(j) {
                 None => {
-                    return Err(SqlError::new(105, format!("Unclosed quotation mark after the character string '{what}'.")));
+                    return Err(SqlError::new(
+                        105,
+                        format!("Unclosed quotation mark after the character string '{what}'."),
+                    ));
                 }
                 Some(&c) if c == close => {
                     if chars.get(j + 1) == Some(&close) {
@@ -110,7 +120,11 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
             i += 2;
         } else if c == '\'' || ((c == 'N' || c == 'n') && next == Some('\'')) {
             let start = if c == '\'' { i + 1 } else { i + 2 };
-            let (s, end) = take_until(start, '\'', &chars[start..].iter().take(20).collect::<String>())?;
+            let (s, end) = take_until(
+                start,
+                '\'',
+                &chars[start..].iter().take(20).collect::<String>(),
+            )?;
             toks.push(Tok::Str(s));
             i = end;
         } else if c == '[' {
@@ -125,18 +139,28 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
             let sys = next == Some('@');
             let start = if sys { i + 2 } else { i + 1 };
             let mut j = start;
-            while chars.get(j).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+            while chars
+                .get(j)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+            {
                 j += 1;
             }
             let name: String = chars[start..j].iter().collect();
             if name.is_empty() {
                 return Err(SqlError::syntax("@"));
             }
-            toks.push(if sys { Tok::SysVar(name.to_ascii_uppercase()) } else { Tok::Var(format!("@{name}")) });
+            toks.push(if sys {
+                Tok::SysVar(name.to_ascii_uppercase())
+            } else {
+                Tok::Var(format!("@{name}"))
+            });
             i = j;
         } else if c.is_ascii_digit() || (c == '.' && next.is_some_and(|n| n.is_ascii_digit())) {
             let mut j = i;
-            while chars.get(j).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+            while chars
+                .get(j)
+                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            {
                 j += 1;
             }
             if chars.get(j).is_some_and(|c| *c == 'e' || *c == 'E') {
@@ -152,7 +176,10 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
             i = j;
         } else if c.is_alphabetic() || c == '_' || c == '#' {
             let mut j = i;
-            while chars.get(j).is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '#' || *c == '$') {
+            while chars
+                .get(j)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '#' || *c == '$')
+            {
                 j += 1;
             }
             toks.push(Tok::Word(chars[i..j].iter().collect()));
@@ -174,8 +201,8 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
 }
 
 const STATEMENT_KEYWORDS: [&str; 16] = [
-    "SELECT", "INSERT", "UPDATE", "DELETE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "IF", "DECLARE", "MERGE", "CREATE",
-    "DROP", "ALTER", "EXEC", "EXECUTE",
+    "SELECT", "INSERT", "UPDATE", "DELETE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "IF", "DECLARE",
+    "MERGE", "CREATE", "DROP", "ALTER", "EXEC", "EXECUTE",
 ];
 
 /// T-SQL needs no `;` between statements, so a statement keyword at depth 0 also starts a new one.
@@ -195,10 +222,15 @@ fn split_statements(tokens: Vec<Tok>) -> Vec<Vec<Tok>> {
             (lead, if_awaiting_body, saw_set, saw_select) = (None, false, false, false);
             continue;
         }
-        if let Some(kw) = tok.upper_word().filter(|w| depth == 0 && STATEMENT_KEYWORDS.contains(&w.as_str())) {
-            let after_set_operator = current
-                .last()
-                .is_some_and(|t| ["UNION", "ALL", "EXCEPT", "INTERSECT"].iter().any(|w| t.is_word(w)));
+        if let Some(kw) = tok
+            .upper_word()
+            .filter(|w| depth == 0 && STATEMENT_KEYWORDS.contains(&w.as_str()))
+        {
+            let after_set_operator = current.last().is_some_and(|t| {
+                ["UNION", "ALL", "EXCEPT", "INTERSECT"]
+                    .iter()
+                    .any(|w| t.is_word(w))
+            });
             let starts_new = match lead.as_deref() {
                 None => false,
                 Some(_) if if_awaiting_body => {
@@ -244,13 +276,18 @@ fn split_statements(tokens: Vec<Tok>) -> Vec<Vec<Tok>> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// `SET NOCOUNT ON|OFF`; other `SET` options are accepted and ignored (`nocount: None`).
-    SetOption { nocount: Option<bool> },
+    SetOption {
+        nocount: Option<bool>,
+    },
     BeginTransaction,
     Commit,
     Rollback,
     Query(Translated),
     /// `IF <condition> <statement>`; the condition is a query yielding 1 or 0.
-    If { condition: Translated, body: Box<Statement> },
+    If {
+        condition: Translated,
+        body: Box<Statement>,
+    },
 }
 
 /// A statement rewritten for SQLite, with per-column typing hints for its result.
@@ -277,15 +314,32 @@ pub struct Context<'a> {
 
 /// SQLite text for "now", in the same millisecond form the simulator stores datetimes.
 pub const NOW_SQL: &str = "strftime('%Y-%m-%d %H:%M:%f','now')";
-pub const VERSION: &str = "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64) (syncdesk Counterpoint simulator)";
+pub const VERSION: &str =
+    "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64) (syncdesk Counterpoint simulator)";
 
 const TABLE_HINTS: [&str; 15] = [
-    "NOLOCK", "UPDLOCK", "HOLDLOCK", "ROWLOCK", "READPAST", "XLOCK", "TABLOCK", "TABLOCKX", "PAGLOCK", "SERIALIZABLE",
-    "READCOMMITTED", "READUNCOMMITTED", "REPEATABLEREAD", "NOWAIT", "INDEX",
+    "NOLOCK",
+    "UPDLOCK",
+    "HOLDLOCK",
+    "ROWLOCK",
+    "READPAST",
+    "XLOCK",
+    "TABLOCK",
+    "TABLOCKX",
+    "PAGLOCK",
+    "SERIALIZABLE",
+    "READCOMMITTED",
+    "READUNCOMMITTED",
+    "REPEATABLEREAD",
+    "NOWAIT",
+    "INDEX",
 ];
 
 pub fn parse_batch(sql: &str, ctx: &Context<'_>) -> Result<Vec<Statement>, SqlError> {
-    split_statements(tokenize(sql)?).into_iter().map(|tokens| classify(&tokens, ctx)).collect()
+    split_statements(tokenize(sql)?)
+        .into_iter()
+        .map(|tokens| classify(&tokens, ctx))
+        .collect()
 }
 
 fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
@@ -296,9 +350,15 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
         "SET" => {
             if word_at(1) == "NOCOUNT" {
                 return match word_at(2).as_str() {
-                    "ON" if tokens.len() == 3 => Ok(Statement::SetOption { nocount: Some(true) }),
-                    "OFF" if tokens.len() == 3 => Ok(Statement::SetOption { nocount: Some(false) }),
-                    _ => Err(SqlError::syntax(&tokens.get(2).map_or("NOCOUNT".into(), Tok::display))),
+                    "ON" if tokens.len() == 3 => Ok(Statement::SetOption {
+                        nocount: Some(true),
+                    }),
+                    "OFF" if tokens.len() == 3 => Ok(Statement::SetOption {
+                        nocount: Some(false),
+                    }),
+                    _ => Err(SqlError::syntax(
+                        &tokens.get(2).map_or("NOCOUNT".into(), Tok::display),
+                    )),
                 };
             }
             match tokens.get(1) {
@@ -314,7 +374,11 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
             if tokens.len() > 1 && !matches!(word_at(1).as_str(), "TRAN" | "TRANSACTION" | "WORK") {
                 return Err(SqlError::syntax(&tokens[1].display()));
             }
-            Ok(if kw == "COMMIT" { Statement::Commit } else { Statement::Rollback })
+            Ok(if kw == "COMMIT" {
+                Statement::Commit
+            } else {
+                Statement::Rollback
+            })
         }
         "IF" => {
             let mut depth = 0usize;
@@ -323,12 +387,16 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
                     depth += 1;
                 } else if t.is_sym(")") {
                     depth = depth.saturating_sub(1);
-                } else if depth == 0 && t.upper_word().is_some_and(|w| STATEMENT_KEYWORDS.contains(&w.as_str())) {
+                } else if depth == 0
+                    && t.upper_word()
+                        .is_some_and(|w| STATEMENT_KEYWORDS.contains(&w.as_str()))
+                {
                     return Some(i);
                 }
                 None
             });
-            let body_at = body_at.ok_or_else(|| SqlError::syntax(&tokens[tokens.len() - 1].display()))?;
+            let body_at =
+                body_at.ok_or_else(|| SqlError::syntax(&tokens[tokens.len() - 1].display()))?;
             if body_at == 1 {
                 return Err(SqlError::syntax(&tokens[1].display()));
             }
@@ -339,11 +407,18 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
             ];
             condition_tokens.extend_from_slice(&tokens[1..body_at]);
             condition_tokens.extend(["THEN", "1", "ELSE", "0", "END"].map(|w| {
-                if w.chars().all(|c| c.is_ascii_digit()) { Tok::Num(w.into()) } else { Tok::Word(w.into()) }
+                if w.chars().all(|c| c.is_ascii_digit()) {
+                    Tok::Num(w.into())
+                } else {
+                    Tok::Word(w.into())
+                }
             }));
             let condition = translate(&condition_tokens, ctx)?;
             let body = classify(&tokens[body_at..], ctx)?;
-            Ok(Statement::If { condition, body: Box::new(body) })
+            Ok(Statement::If {
+                condition,
+                body: Box::new(body),
+            })
         }
         "SELECT" | "INSERT" | "UPDATE" | "DELETE" => Ok(Statement::Query(translate(tokens, ctx)?)),
         _ => Err(SqlError::syntax(&first.display())),
@@ -353,7 +428,9 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
 /// SQLite type-affinity name for a CAST target.
 fn affinity(ty: &SqlType) -> &'static str {
     match ty {
-        SqlType::TinyInt | SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Bit => "INTEGER",
+        SqlType::TinyInt | SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Bit => {
+            "INTEGER"
+        }
         SqlType::Real | SqlType::Float => "REAL",
         SqlType::Decimal { .. } | SqlType::Money => "NUMERIC",
         SqlType::VarBinary { .. } => "BLOB",
@@ -382,7 +459,8 @@ fn read_type(tokens: &[Tok], i: usize) -> Result<(SqlType, usize), SqlError> {
         }
         text.push(')');
     }
-    let ty = SqlType::parse(&text).ok_or_else(|| SqlError::new(243, format!("Type {base} is not a defined system type.")))?;
+    let ty = SqlType::parse(&text)
+        .ok_or_else(|| SqlError::new(243, format!("Type {base} is not a defined system type.")))?;
     Ok((ty, j))
 }
 
@@ -401,14 +479,19 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
         is_cast: bool,
     }
     let mut out: Vec<String> = Vec::new();
-    let mut frames = vec![Frame { limit: None, is_cast: false }];
+    let mut frames = vec![Frame {
+        limit: None,
+        is_cast: false,
+    }];
     let mut i = 0;
     let param_index = |name: &str| -> Result<String, SqlError> {
         ctx.params
             .iter()
             .position(|(p, _)| p.eq_ignore_ascii_case(name))
             .map(|idx| format!("?{}", idx + 1))
-            .ok_or_else(|| SqlError::new(137, format!("Must declare the scalar variable \"{name}\".")))
+            .ok_or_else(|| {
+                SqlError::new(137, format!("Must declare the scalar variable \"{name}\"."))
+            })
     };
     let simple = |t: &Tok| -> Result<String, SqlError> {
         match t {
@@ -425,7 +508,9 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                 let upper = w.to_ascii_uppercase();
                 let followed_by_call = next.is_some_and(|n| n.is_sym("("));
                 match upper.as_str() {
-                    "GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "SYSUTCDATETIME" if followed_by_call => {
+                    "GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "SYSUTCDATETIME"
+                        if followed_by_call =>
+                    {
                         if !tokens.get(i + 2).is_some_and(|t| t.is_sym(")")) {
                             return Err(SqlError::syntax(&upper));
                         }
@@ -438,7 +523,10 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     "LEN" if followed_by_call => out.push("LENGTH".into()),
                     "CAST" if followed_by_call => {
                         out.push("CAST(".into());
-                        frames.push(Frame { limit: None, is_cast: true });
+                        frames.push(Frame {
+                            limit: None,
+                            is_cast: true,
+                        });
                         i += 2;
                         continue;
                     }
@@ -451,20 +539,30 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     "SELECT" => {
                         out.push("SELECT".into());
                         i += 1;
-                        if tokens.get(i).is_some_and(|t| t.is_word("DISTINCT") || t.is_word("ALL")) {
+                        if tokens
+                            .get(i)
+                            .is_some_and(|t| t.is_word("DISTINCT") || t.is_word("ALL"))
+                        {
                             out.push(tokens[i].display().to_ascii_uppercase());
                             i += 1;
                         }
                         if tokens.get(i).is_some_and(|t| t.is_word("TOP")) {
                             let (limit, end) = match tokens.get(i + 1) {
-                                Some(t) if t.is_sym("(") => match (tokens.get(i + 2), tokens.get(i + 3)) {
-                                    (Some(v), Some(close)) if close.is_sym(")") => (simple(v)?, i + 4),
-                                    _ => return Err(SqlError::syntax("TOP")),
-                                },
+                                Some(t) if t.is_sym("(") => {
+                                    match (tokens.get(i + 2), tokens.get(i + 3)) {
+                                        (Some(v), Some(close)) if close.is_sym(")") => {
+                                            (simple(v)?, i + 4)
+                                        }
+                                        _ => return Err(SqlError::syntax("TOP")),
+                                    }
+                                }
                                 Some(v) => (simple(v)?, i + 2),
                                 None => return Err(SqlError::syntax("TOP")),
                             };
-                            if tokens.get(end).is_some_and(|t| t.is_word("PERCENT") || t.is_word("WITH")) {
+                            if tokens
+                                .get(end)
+                                .is_some_and(|t| t.is_word("PERCENT") || t.is_word("WITH"))
+                            {
                                 return Err(SqlError::syntax(&tokens[end].display()));
                             }
                             if let Some(frame) = frames.last_mut() {
@@ -511,13 +609,19 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     }
                     "OFFSET" => {
                         let (offset, mut j) = match (tokens.get(i + 1), tokens.get(i + 2)) {
-                            (Some(v), Some(r)) if r.is_word("ROWS") || r.is_word("ROW") => (simple(v)?, i + 3),
+                            (Some(v), Some(r)) if r.is_word("ROWS") || r.is_word("ROW") => {
+                                (simple(v)?, i + 3)
+                            }
                             _ => return Err(SqlError::syntax("OFFSET")),
                         };
                         let mut fetch = "-1".to_string();
                         if tokens.get(j).is_some_and(|t| t.is_word("FETCH")) {
-                            let ok = tokens.get(j + 1).is_some_and(|t| t.is_word("NEXT") || t.is_word("FIRST"))
-                                && tokens.get(j + 3).is_some_and(|t| t.is_word("ROWS") || t.is_word("ROW"))
+                            let ok = tokens
+                                .get(j + 1)
+                                .is_some_and(|t| t.is_word("NEXT") || t.is_word("FIRST"))
+                                && tokens
+                                    .get(j + 3)
+                                    .is_some_and(|t| t.is_word("ROWS") || t.is_word("ROW"))
                                 && tokens.get(j + 4).is_some_and(|t| t.is_word("ONLY"));
                             match tokens.get(j + 2) {
                                 Some(v) if ok => fetch = simple(v)?,
@@ -534,16 +638,24 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                         continue;
                     }
                     _ if next.is_some_and(|n| n.is_sym("."))
-                        && tokens.get(i + 2).is_some_and(|t| t.is_sym(".") || t.is_word("dbo")) =>
+                        && tokens
+                            .get(i + 2)
+                            .is_some_and(|t| t.is_sym(".") || t.is_word("dbo")) =>
                     {
                         // A database prefix (`CPSQL.dbo.X` or `CPSQL..X`): SQLite has one database.
-                        i += if tokens.get(i + 2).is_some_and(|t| t.is_sym(".")) { 3 } else { 2 };
+                        i += if tokens.get(i + 2).is_some_and(|t| t.is_sym(".")) {
+                            3
+                        } else {
+                            2
+                        };
                         continue;
                     }
                     _ => out.push(w.clone()),
                 }
             }
-            Tok::Quoted(q) if q.eq_ignore_ascii_case("dbo") && next.is_some_and(|n| n.is_sym(".")) => {
+            Tok::Quoted(q)
+                if q.eq_ignore_ascii_case("dbo") && next.is_some_and(|n| n.is_sym(".")) =>
+            {
                 i += 2;
                 continue;
             }
@@ -555,11 +667,19 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                 "VERSION" => out.push(quote_str(VERSION)),
                 "SERVERNAME" | "SERVICENAME" => out.push(quote_str("CPSIM")),
                 "SPID" => out.push("51".into()),
-                _ => return Err(SqlError::new(137, format!("Must declare the scalar variable \"@@{v}\"."))),
+                _ => {
+                    return Err(SqlError::new(
+                        137,
+                        format!("Must declare the scalar variable \"@@{v}\"."),
+                    ));
+                }
             },
             Tok::Sym("(") => {
                 out.push("(".into());
-                frames.push(Frame { limit: None, is_cast: false });
+                frames.push(Frame {
+                    limit: None,
+                    is_cast: false,
+                });
             }
             Tok::Sym(")") => {
                 let frame = frames.pop().ok_or_else(|| SqlError::syntax(")"))?;
@@ -576,12 +696,17 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
         i += 1;
     }
     if frames.len() != 1 {
-        return Err(SqlError::syntax(&tokens.last().map_or(String::new(), Tok::display)));
+        return Err(SqlError::syntax(
+            &tokens.last().map_or(String::new(), Tok::display),
+        ));
     }
     if let Some(limit) = frames.pop().and_then(|f| f.limit) {
         out.push(format!("LIMIT {limit}"));
     }
-    Ok(Translated { sql: join_tokens(&out), select_items: select_items(tokens, ctx) })
+    Ok(Translated {
+        sql: join_tokens(&out),
+        select_items: select_items(tokens, ctx),
+    })
 }
 
 /// Joins output pieces with spaces, except around `.` and before `(`/`)`/`,`, so SQLite's column names for
@@ -590,7 +715,12 @@ fn join_tokens(parts: &[String]) -> String {
     let mut sql = String::new();
     for part in parts {
         let glue = sql.ends_with('.') || sql.ends_with('(') || sql.is_empty();
-        if !(glue || part == "." || part == ")" || part == "," || (part == "(" && !sql.ends_with(' '))) {
+        if !(glue
+            || part == "."
+            || part == ")"
+            || part == ","
+            || (part == "(" && !sql.ends_with(' ')))
+        {
             sql.push(' ');
         }
         sql.push_str(part);
@@ -604,19 +734,37 @@ fn select_items(tokens: &[Tok], ctx: &Context<'_>) -> Option<Vec<SelectItem>> {
         return None;
     }
     let mut i = 1;
-    if tokens.get(i).is_some_and(|t| t.is_word("DISTINCT") || t.is_word("ALL")) {
+    if tokens
+        .get(i)
+        .is_some_and(|t| t.is_word("DISTINCT") || t.is_word("ALL"))
+    {
         i += 1;
     }
     if tokens.get(i).is_some_and(|t| t.is_word("TOP")) {
-        i += if tokens.get(i + 1).is_some_and(|t| t.is_sym("(")) { 4 } else { 2 };
+        i += if tokens.get(i + 1).is_some_and(|t| t.is_sym("(")) {
+            4
+        } else {
+            2
+        };
     }
     let mut items: Vec<Vec<Tok>> = vec![Vec::new()];
     let mut depth = 0usize;
     for t in tokens.iter().skip(i) {
         if depth == 0
-            && ["FROM", "WHERE", "GROUP", "ORDER", "UNION", "INTO", "HAVING", "OFFSET", "EXCEPT", "INTERSECT"]
-                .iter()
-                .any(|w| t.is_word(w))
+            && [
+                "FROM",
+                "WHERE",
+                "GROUP",
+                "ORDER",
+                "UNION",
+                "INTO",
+                "HAVING",
+                "OFFSET",
+                "EXCEPT",
+                "INTERSECT",
+            ]
+            .iter()
+            .any(|w| t.is_word(w))
         {
             break;
         }
@@ -634,13 +782,64 @@ fn select_items(tokens: &[Tok], ctx: &Context<'_>) -> Option<Vec<SelectItem>> {
     items.iter().map(|item| select_item(item, ctx)).collect()
 }
 
+/// The SQL Server type of a parameter, CAST, aggregate or ISNULL of a known column, or clock function.
+fn expression_type(
+    expr: &[Tok],
+    ctx: &Context<'_>,
+    column_type: impl Fn(&Tok) -> Option<SqlType>,
+) -> Option<SqlType> {
+    match expr {
+        [Tok::Var(v)] => ctx
+            .params
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(v))
+            .and_then(|(_, ty)| *ty),
+        [cast, open, .., close]
+            if cast.is_word("CAST") && open.is_sym("(") && close.is_sym(")") =>
+        {
+            let as_at = expr.iter().rposition(|t| t.is_word("AS"))?;
+            read_type(expr, as_at + 1).ok().map(|(ty, _)| ty)
+        }
+        [func, open, inner @ .., close] if open.is_sym("(") && close.is_sym(")") => {
+            let name = func.upper_word()?;
+            let arg = inner
+                .iter()
+                .take_while(|t| !t.is_sym(","))
+                .last()
+                .and_then(&column_type);
+            match (name.as_str(), arg) {
+                ("SUM", Some(SqlType::Decimal { scale, .. })) => Some(SqlType::Decimal {
+                    precision: 38,
+                    scale,
+                }),
+                ("SUM", Some(SqlType::Int | SqlType::SmallInt | SqlType::TinyInt)) => {
+                    Some(SqlType::Int)
+                }
+                ("SUM" | "MIN" | "MAX" | "ISNULL" | "COALESCE" | "ABS", ty) => ty,
+                ("COUNT", _) => Some(SqlType::Int),
+                ("COUNT_BIG", _) => Some(SqlType::BigInt),
+                ("GETDATE" | "SYSDATETIME" | "GETUTCDATE", _) => Some(SqlType::DateTime),
+                _ => None,
+            }
+        }
+        [Tok::Word(w)] if w.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => Some(SqlType::DateTime),
+        [Tok::SysVar(_)] => Some(SqlType::NVarChar { max_len: 256 }),
+        _ => None,
+    }
+}
+
 fn select_item(item: &[Tok], ctx: &Context<'_>) -> Option<SelectItem> {
-    if item.is_empty() || item.iter().any(|t| t.is_sym("*")) && !item.iter().any(|t| t.is_sym("(")) {
+    if item.is_empty() || item.iter().any(|t| t.is_sym("*")) && !item.iter().any(|t| t.is_sym("("))
+    {
         return None;
     }
     // Strip `AS alias` or a trailing bare alias after an expression.
     let (expr, named) = match item {
-        [expr @ .., as_kw, Tok::Word(_) | Tok::Quoted(_) | Tok::Str(_)] if as_kw.is_word("AS") => (expr, true),
+        [
+            expr @ ..,
+            as_kw,
+            Tok::Word(_) | Tok::Quoted(_) | Tok::Str(_),
+        ] if as_kw.is_word("AS") => (expr, true),
         [expr @ .., last, Tok::Word(_) | Tok::Quoted(_)]
             if last.is_sym(")") || matches!(last, Tok::Var(_) | Tok::Num(_) | Tok::Str(_)) =>
         {
@@ -652,31 +851,14 @@ fn select_item(item: &[Tok], ctx: &Context<'_>) -> Option<SelectItem> {
         Tok::Word(w) | Tok::Quoted(w) => ctx.columns.get(&w.to_ascii_uppercase()).copied(),
         _ => None,
     };
-    let is_column_ref = expr.iter().all(|t| matches!(t, Tok::Word(_) | Tok::Quoted(_)) || t.is_sym("."));
-    let hint = match expr {
-        [Tok::Var(v)] => ctx.params.iter().find(|(p, _)| p.eq_ignore_ascii_case(v)).and_then(|(_, ty)| *ty),
-        [cast, open, .., close] if cast.is_word("CAST") && open.is_sym("(") && close.is_sym(")") => {
-            let as_at = expr.iter().rposition(|t| t.is_word("AS"))?;
-            read_type(expr, as_at + 1).ok().map(|(ty, _)| ty)
-        }
-        [func, open, inner @ .., close] if open.is_sym("(") && close.is_sym(")") => {
-            let name = func.upper_word()?;
-            let arg = inner.iter().take_while(|t| !t.is_sym(",")).last()?;
-            match (name.as_str(), column_type(arg)) {
-                ("SUM", Some(SqlType::Decimal { scale, .. })) => Some(SqlType::Decimal { precision: 38, scale }),
-                ("SUM", Some(SqlType::Int | SqlType::SmallInt | SqlType::TinyInt)) => Some(SqlType::Int),
-                ("SUM" | "MIN" | "MAX" | "ISNULL" | "COALESCE" | "ABS", ty) => ty,
-                ("COUNT", _) => Some(SqlType::Int),
-                ("COUNT_BIG", _) => Some(SqlType::BigInt),
-                ("GETDATE" | "SYSDATETIME" | "GETUTCDATE", _) => Some(SqlType::DateTime),
-                _ => None,
-            }
-        }
-        [Tok::Word(w)] if w.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => Some(SqlType::DateTime),
-        [Tok::SysVar(_)] => Some(SqlType::NVarChar { max_len: 256 }),
-        _ => None,
-    };
-    Some(SelectItem { hint, named: named || is_column_ref })
+    let is_column_ref = expr
+        .iter()
+        .all(|t| matches!(t, Tok::Word(_) | Tok::Quoted(_)) || t.is_sym("."));
+    let hint = expression_type(expr, ctx, column_type);
+    Some(SelectItem {
+        hint,
+        named: named || is_column_ref,
+    })
 }
 
 #[cfg(test)]
@@ -684,10 +866,25 @@ mod tests {
     use super::*;
 
     fn ctx_parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
-        let params = vec![("@P1".to_string(), Some(SqlType::BigInt)), ("@P2".to_string(), Some(SqlType::Int))];
+        let params = vec![
+            ("@P1".to_string(), Some(SqlType::BigInt)),
+            ("@P2".to_string(), Some(SqlType::Int)),
+        ];
         let mut columns = HashMap::new();
-        columns.insert("QTY_AVAIL".to_string(), SqlType::Decimal { precision: 16, scale: 4 });
-        parse_batch(sql, &Context { params: &params, columns: &columns })
+        columns.insert(
+            "QTY_AVAIL".to_string(),
+            SqlType::Decimal {
+                precision: 16,
+                scale: 4,
+            },
+        );
+        parse_batch(
+            sql,
+            &Context {
+                params: &params,
+                columns: &columns,
+            },
+        )
     }
 
     fn sql_of(stmt: &Statement) -> &str {
@@ -708,9 +905,16 @@ mod tests {
 
     #[test]
     fn splits_statements_without_semicolons() {
-        let stmts = ctx_parse("SET NOCOUNT ON BEGIN TRAN UPDATE IM_INV SET QTY_ON_HND = 1 SELECT 1 COMMIT").unwrap();
+        let stmts =
+            ctx_parse("SET NOCOUNT ON BEGIN TRAN UPDATE IM_INV SET QTY_ON_HND = 1 SELECT 1 COMMIT")
+                .unwrap();
         assert_eq!(stmts.len(), 5);
-        assert_eq!(stmts[0], Statement::SetOption { nocount: Some(true) });
+        assert_eq!(
+            stmts[0],
+            Statement::SetOption {
+                nocount: Some(true)
+            }
+        );
         assert_eq!(stmts[1], Statement::BeginTransaction);
         assert_eq!(sql_of(&stmts[2]), "UPDATE IM_INV SET QTY_ON_HND = 1");
         assert_eq!(stmts[4], Statement::Commit);
@@ -729,7 +933,10 @@ mod tests {
                     condition.sql,
                     "SELECT CASE WHEN NOT EXISTS(SELECT 1 FROM USER_ORDER_STAGING WHERE WEB_ORDER_ID = ?1) THEN 1 ELSE 0 END"
                 );
-                assert_eq!(sql_of(body), "INSERT INTO USER_ORDER_STAGING(WEB_ORDER_ID) VALUES(?1)");
+                assert_eq!(
+                    sql_of(body),
+                    "INSERT INTO USER_ORDER_STAGING(WEB_ORDER_ID) VALUES(?1)"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -741,13 +948,23 @@ mod tests {
             "SELECT ISNULL(QTY_AVAIL, 0) AS q, GETDATE() FROM IM_INV ORDER BY ITEM_NO OFFSET @P2 ROWS FETCH NEXT 10 ROWS ONLY",
         )
         .unwrap();
-        let Statement::Query(t) = &stmts[0] else { panic!() };
+        let Statement::Query(t) = &stmts[0] else {
+            panic!()
+        };
         assert_eq!(
             t.sql,
-            format!("SELECT IFNULL(QTY_AVAIL, 0) AS q, {NOW_SQL} FROM IM_INV ORDER BY ITEM_NO LIMIT 10 OFFSET ?2")
+            format!(
+                "SELECT IFNULL(QTY_AVAIL, 0) AS q, {NOW_SQL} FROM IM_INV ORDER BY ITEM_NO LIMIT 10 OFFSET ?2"
+            )
         );
         let items = t.select_items.as_ref().unwrap();
-        assert_eq!(items[0].hint, Some(SqlType::Decimal { precision: 16, scale: 4 }));
+        assert_eq!(
+            items[0].hint,
+            Some(SqlType::Decimal {
+                precision: 16,
+                scale: 4
+            })
+        );
         assert!(items[0].named);
         assert_eq!(items[1].hint, Some(SqlType::DateTime));
         assert!(!items[1].named);
@@ -755,16 +972,32 @@ mod tests {
 
     #[test]
     fn param_and_cast_hints() {
-        let stmts = ctx_parse("SELECT @P1 AS a, CAST(@P2 AS decimal(15,4)), SUM(QTY_AVAIL) FROM IM_INV").unwrap();
-        let Statement::Query(t) = &stmts[0] else { panic!() };
+        let stmts =
+            ctx_parse("SELECT @P1 AS a, CAST(@P2 AS decimal(15,4)), SUM(QTY_AVAIL) FROM IM_INV")
+                .unwrap();
+        let Statement::Query(t) = &stmts[0] else {
+            panic!()
+        };
         assert!(t.sql.contains("CAST(?2 AS NUMERIC)"), "{}", t.sql);
-        let hints: Vec<_> = t.select_items.as_ref().unwrap().iter().map(|i| i.hint).collect();
+        let hints: Vec<_> = t
+            .select_items
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|i| i.hint)
+            .collect();
         assert_eq!(
             hints,
             vec![
                 Some(SqlType::BigInt),
-                Some(SqlType::Decimal { precision: 15, scale: 4 }),
-                Some(SqlType::Decimal { precision: 38, scale: 4 })
+                Some(SqlType::Decimal {
+                    precision: 15,
+                    scale: 4
+                }),
+                Some(SqlType::Decimal {
+                    precision: 38,
+                    scale: 4
+                })
             ]
         );
     }
@@ -789,10 +1022,15 @@ mod tests {
     #[test]
     fn random_text_never_panics() {
         let mut rng = fastrand::Rng::with_seed(7);
-        let alphabet: Vec<char> = "SELECT TOP()[]'\"@N,.;*-/ 0123456789 IF EXISTS OFFSET FETCH WITH CAST AS".chars().collect();
+        let alphabet: Vec<char> =
+            "SELECT TOP()[]'\"@N,.;*-/ 0123456789 IF EXISTS OFFSET FETCH WITH CAST AS"
+                .chars()
+                .collect();
         for _ in 0..2000 {
             let len = rng.usize(0..40);
-            let text: String = (0..len).map(|_| alphabet[rng.usize(0..alphabet.len())]).collect();
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
             let _ = ctx_parse(&text);
         }
     }

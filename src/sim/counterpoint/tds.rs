@@ -41,9 +41,15 @@ pub struct PacketHeader {
 pub fn parse_header(bytes: &[u8; HEADER_LEN]) -> Result<PacketHeader> {
     let length = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
     if length < HEADER_LEN {
-        return Err(WireError::Malformed(format!("packet length {length} shorter than its header")));
+        return Err(WireError::Malformed(format!(
+            "packet length {length} shorter than its header"
+        )));
     }
-    Ok(PacketHeader { packet_type: bytes[0], status: bytes[1], length })
+    Ok(PacketHeader {
+        packet_type: bytes[0],
+        status: bytes[1],
+        length,
+    })
 }
 
 /// Bounds-checked little cursor over a message payload.
@@ -59,7 +65,10 @@ impl<'a> Reader<'a> {
 
     fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).ok_or(WireError::Truncated(what))?;
-        let slice = self.buf.get(self.pos..end).ok_or(WireError::Truncated(what))?;
+        let slice = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(WireError::Truncated(what))?;
         self.pos = end;
         Ok(slice)
     }
@@ -92,10 +101,12 @@ impl<'a> Reader<'a> {
 }
 
 fn utf16(bytes: &[u8], what: &str) -> Result<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(WireError::Malformed(format!("odd UTF-16 length in {what}")));
     }
-    let units = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
     char::decode_utf16(units)
         .collect::<std::result::Result<String, _>>()
         .map_err(|_| WireError::Malformed(format!("invalid UTF-16 in {what}")))
@@ -116,7 +127,9 @@ pub fn parse_prelogin(payload: &[u8]) -> Result<u8> {
             .get(offset..offset.saturating_add(length))
             .ok_or(WireError::Truncated("prelogin option data"))?;
         if token == 0x01 {
-            encryption = *data.first().ok_or(WireError::Truncated("prelogin encryption"))?;
+            encryption = *data
+                .first()
+                .ok_or(WireError::Truncated("prelogin encryption"))?;
         }
     }
 }
@@ -161,24 +174,38 @@ pub fn parse_login7(payload: &[u8]) -> Result<Login7> {
     let packet_size = r.u32("login packet size")?;
     let field = |index: usize| -> Result<&[u8]> {
         let at = 36 + index * 4;
-        let pair = payload.get(at..at + 4).ok_or(WireError::Truncated("login offsets"))?;
+        let pair = payload
+            .get(at..at + 4)
+            .ok_or(WireError::Truncated("login offsets"))?;
         let offset = usize::from(u16::from_le_bytes([pair[0], pair[1]]));
         let chars = usize::from(u16::from_le_bytes([pair[2], pair[3]]));
-        payload.get(offset..offset + chars * 2).ok_or(WireError::Truncated("login field"))
+        payload
+            .get(offset..offset + chars * 2)
+            .ok_or(WireError::Truncated("login field"))
     };
     let user = utf16(field(1)?, "login user")?;
     // The password is obfuscated byte by byte: nibbles swapped, then XOR 0xA5.
-    let clear: Vec<u8> = field(2)?.iter().map(|b| (b ^ 0xA5).rotate_left(4)).collect();
+    let clear: Vec<u8> = field(2)?
+        .iter()
+        .map(|b| (b ^ 0xA5).rotate_left(4))
+        .collect();
     let password = utf16(&clear, "login password")?;
     let database = utf16(field(8)?, "login database")?;
-    Ok(Login7 { packet_size, user, password, database })
+    Ok(Login7 {
+        packet_size,
+        user,
+        password,
+        database,
+    })
 }
 
 /// Skips ALL_HEADERS (present since TDS 7.2) at the start of a batch or RPC payload.
 fn skip_all_headers(r: &mut Reader<'_>) -> Result<()> {
     let total = r.u32("ALL_HEADERS length")? as usize;
     if total < 4 {
-        return Err(WireError::Malformed("ALL_HEADERS shorter than its length field".into()));
+        return Err(WireError::Malformed(
+            "ALL_HEADERS shorter than its length field".into(),
+        ));
     }
     r.bytes(total - 4, "ALL_HEADERS")?;
     Ok(())
@@ -218,7 +245,10 @@ pub fn parse_rpc(payload: &[u8]) -> Result<RpcCall> {
     let procedure = if name_len == 0xFFFF {
         RpcProc::Id(r.u16("RPC proc id")?)
     } else {
-        RpcProc::Name(utf16(r.bytes(usize::from(name_len) * 2, "RPC name")?, "RPC name")?)
+        RpcProc::Name(utf16(
+            r.bytes(usize::from(name_len) * 2, "RPC name")?,
+            "RPC name",
+        )?)
     };
     let _option_flags = r.u16("RPC option flags")?;
     let mut params = Vec::new();
@@ -228,7 +258,11 @@ pub fn parse_rpc(payload: &[u8]) -> Result<RpcCall> {
         let name = utf16(r.bytes(name_chars * 2, "param name")?, "param name")?;
         let _status = r.u8("param status")?;
         let (value, sql_type) = read_typed_value(&mut r)?;
-        params.push(RpcParam { name, value, sql_type });
+        params.push(RpcParam {
+            name,
+            value,
+            sql_type,
+        });
     }
     Ok(RpcCall { procedure, params })
 }
@@ -284,10 +318,16 @@ fn bad_len(what: &str, len: usize) -> WireError {
 /// TYPE_INFO followed by the value, as RPC parameters carry them.
 fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
     let type_byte = r.u8("param type")?;
-    let fixed = |r: &mut Reader<'_>, n: usize| -> Result<Vec<u8>> { Ok(r.bytes(n, "fixed value")?.to_vec()) };
+    let fixed = |r: &mut Reader<'_>, n: usize| -> Result<Vec<u8>> {
+        Ok(r.bytes(n, "fixed value")?.to_vec())
+    };
     let sized = |r: &mut Reader<'_>| -> Result<Option<Vec<u8>>> {
         let len = usize::from(r.u8("value length")?);
-        Ok(if len == 0 { None } else { Some(r.bytes(len, "value")?.to_vec()) })
+        Ok(if len == 0 {
+            None
+        } else {
+            Some(r.bytes(len, "value")?.to_vec())
+        })
     };
     let int_type = |len: usize| match len {
         1 => Ok(SqlType::TinyInt),
@@ -305,12 +345,25 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
                 0x38 => 4,
                 _ => 8,
             };
-            let v = if n == 1 { i64::from(fixed(r, 1)?[0]) } else { le_int(&fixed(r, n)?) };
+            let v = if n == 1 {
+                i64::from(fixed(r, 1)?[0])
+            } else {
+                le_int(&fixed(r, n)?)
+            };
             (Value::Integer(v), Some(int_type(n)?))
         }
-        0x32 => (Value::Integer(i64::from(fixed(r, 1)?[0] != 0)), Some(SqlType::Bit)),
-        0x3E => (Value::Real(f64::from_le_bytes(r.array("float")?)), Some(SqlType::Float)),
-        0x3B => (Value::Real(f64::from(f32::from_le_bytes(r.array("real")?))), Some(SqlType::Real)),
+        0x32 => (
+            Value::Integer(i64::from(fixed(r, 1)?[0] != 0)),
+            Some(SqlType::Bit),
+        ),
+        0x3E => (
+            Value::Real(f64::from_le_bytes(r.array("float")?)),
+            Some(SqlType::Float),
+        ),
+        0x3B => (
+            Value::Real(f64::from(f32::from_le_bytes(r.array("real")?))),
+            Some(SqlType::Real),
+        ),
         0x3D => {
             let b: [u8; 8] = r.array("datetime")?;
             (datetime_value(&b)?, Some(SqlType::DateTime))
@@ -327,14 +380,22 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
         }
         0x68 => {
             r.u8("bit length")?;
-            let value = sized(r)?.map_or(Value::Null, |b| Value::Integer(i64::from(b.iter().any(|x| *x != 0))));
+            let value = sized(r)?.map_or(Value::Null, |b| {
+                Value::Integer(i64::from(b.iter().any(|x| *x != 0)))
+            });
             (value, Some(SqlType::Bit))
         }
         0x6D => {
-            let ty = if r.u8("float length")? == 4 { SqlType::Real } else { SqlType::Float };
+            let ty = if r.u8("float length")? == 4 {
+                SqlType::Real
+            } else {
+                SqlType::Float
+            };
             let value = match sized(r)? {
                 None => Value::Null,
-                Some(b) if b.len() == 4 => Value::Real(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+                Some(b) if b.len() == 4 => {
+                    Value::Real(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                }
                 Some(b) if b.len() == 8 => Value::Real(f64::from_bits(le_uint(&b))),
                 Some(b) => return Err(bad_len("float", b.len())),
             };
@@ -362,8 +423,11 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
                 Some(b) if b.len() == 4 => {
                     let days = u16::from_le_bytes([b[0], b[1]]);
                     let minutes = u16::from_le_bytes([b[2], b[3]]);
-                    let dt = types::datetime_from_parts(i32::from(days), u32::from(minutes) * 60 * 300)
-                        .ok_or_else(|| WireError::Malformed("smalldatetime out of range".into()))?;
+                    let dt =
+                        types::datetime_from_parts(i32::from(days), u32::from(minutes) * 60 * 300)
+                            .ok_or_else(|| {
+                                WireError::Malformed("smalldatetime out of range".into())
+                            })?;
                     Value::Text(types::format_datetime(&dt))
                 }
                 Some(b) => return Err(bad_len("datetime", b.len())),
@@ -422,7 +486,11 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
                 }
                 Some(b) => return Err(bad_len("time", b.len())),
             };
-            let ty = if type_byte == 0x29 { SqlType::Time { scale } } else { SqlType::DateTime2 { scale } };
+            let ty = if type_byte == 0x29 {
+                SqlType::Time { scale }
+            } else {
+                SqlType::DateTime2 { scale }
+            };
             (value, Some(ty))
         }
         0x24 => {
@@ -443,7 +511,9 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
             r.bytes(5, "collation")?;
             let value = match read_var_bytes(r, max_len)? {
                 None => Value::Null,
-                Some(b) if type_byte == 0xE7 || type_byte == 0xEF => Value::Text(utf16(&b, "nvarchar value")?),
+                Some(b) if type_byte == 0xE7 || type_byte == 0xEF => {
+                    Value::Text(utf16(&b, "nvarchar value")?)
+                }
                 Some(b) => Value::Text(types::cp1252_decode(&b)),
             };
             let ty = if type_byte == 0xE7 || type_byte == 0xEF {
@@ -458,14 +528,19 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
             let value = read_var_bytes(r, max_len)?.map_or(Value::Null, Value::Blob);
             (value, Some(SqlType::VarBinary { max_len }))
         }
-        other => return Err(WireError::Malformed(format!("unsupported parameter type 0x{other:02X}"))),
+        other => {
+            return Err(WireError::Malformed(format!(
+                "unsupported parameter type 0x{other:02X}"
+            )));
+        }
     })
 }
 
 fn datetime_value(b: &[u8]) -> Result<Value> {
     let days = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let ticks = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-    let dt = types::datetime_from_parts(days, ticks).ok_or_else(|| WireError::Malformed("datetime out of range".into()))?;
+    let dt = types::datetime_from_parts(days, ticks)
+        .ok_or_else(|| WireError::Malformed("datetime out of range".into()))?;
     Ok(Value::Text(types::format_datetime(&dt)))
 }
 
@@ -499,13 +574,17 @@ pub struct TokenWriter {
 fn push_b_varchar(out: &mut Vec<u8>, s: &str) {
     let units: Vec<u16> = s.encode_utf16().take(255).collect();
     out.push(units.len() as u8);
-    units.iter().for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
+    units
+        .iter()
+        .for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
 }
 
 fn push_us_varchar(out: &mut Vec<u8>, s: &str) {
     let units: Vec<u16> = s.encode_utf16().take(0xFFFF).collect();
     out.extend_from_slice(&(units.len() as u16).to_le_bytes());
-    units.iter().for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
+    units
+        .iter()
+        .for_each(|u| out.extend_from_slice(&u.to_le_bytes()));
 }
 
 impl TokenWriter {
@@ -515,7 +594,8 @@ impl TokenWriter {
 
     fn token_with_len(&mut self, token: u8, body: &[u8]) {
         self.buf.push(token);
-        self.buf.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(body.len() as u16).to_le_bytes());
         self.buf.extend_from_slice(body);
     }
 
@@ -582,7 +662,8 @@ impl TokenWriter {
 
     pub fn col_metadata(&mut self, columns: &[ColumnMeta]) {
         self.buf.push(0x81);
-        self.buf.extend_from_slice(&(columns.len() as u16).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(columns.len() as u16).to_le_bytes());
         for column in columns {
             self.buf.extend_from_slice(&0u32.to_le_bytes());
             let flags: u16 = u16::from(column.nullable) | 0x08;
@@ -593,7 +674,11 @@ impl TokenWriter {
     }
 
     /// One ROW token; a value that does not fit its column leaves the writer unchanged.
-    pub fn row(&mut self, columns: &[ColumnMeta], values: &[Value]) -> std::result::Result<(), types::ConversionError> {
+    pub fn row(
+        &mut self,
+        columns: &[ColumnMeta],
+        values: &[Value],
+    ) -> std::result::Result<(), types::ConversionError> {
         let mut row = vec![0xD1];
         for (column, value) in columns.iter().zip(values) {
             column.sql_type.write_value(value, &mut row)?;
@@ -610,7 +695,8 @@ impl TokenWriter {
     pub fn done(&mut self, kind: DoneKind, status: u16, rows: u64) {
         self.buf.push(kind as u8);
         self.last_done_status = Some(self.buf.len());
-        self.buf.extend_from_slice(&(status | DONE_MORE).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(status | DONE_MORE).to_le_bytes());
         // CurCmd: 0xC1 (SELECT) is what SQL Server reports for most statements; clients ignore it.
         self.buf.extend_from_slice(&0xC1u16.to_le_bytes());
         self.buf.extend_from_slice(&rows.to_le_bytes());
@@ -639,7 +725,11 @@ pub fn packetize(packet_type: u8, payload: &[u8], packet_size: usize) -> Vec<u8>
         return out;
     }
     while let Some(data) = chunks.next() {
-        let status = if chunks.peek().is_none() { STATUS_EOM } else { 0 };
+        let status = if chunks.peek().is_none() {
+            STATUS_EOM
+        } else {
+            0
+        };
         out.push(packet_type);
         out.push(status);
         out.extend_from_slice(&((data.len() + HEADER_LEN) as u16).to_be_bytes());

@@ -73,13 +73,18 @@ impl SqlType {
         let (base, args) = match lower.find('(') {
             Some(open) => {
                 let inner = lower[open + 1..].trim_end().trim_end_matches(')');
-                (lower[..open].trim(), inner.split(',').map(str::trim).collect::<Vec<_>>())
+                (
+                    lower[..open].trim(),
+                    inner.split(',').map(str::trim).collect::<Vec<_>>(),
+                )
             }
             None => (lower.as_str(), Vec::new()),
         };
         let first = args.first().copied();
         let number = |i: usize, default: u8| -> u8 {
-            args.get(i).and_then(|a| a.parse::<u8>().ok()).unwrap_or(default)
+            args.get(i)
+                .and_then(|a| a.parse::<u8>().ok())
+                .unwrap_or(default)
         };
         Some(match base {
             "tinyint" => SqlType::TinyInt,
@@ -96,18 +101,34 @@ impl SqlType {
             },
             "money" | "smallmoney" => SqlType::Money,
             "varchar" | "char" | "text" => SqlType::VarChar {
-                max_len: if base == "text" { MAX_LEN } else { parse_len(first, 8000, 1) },
+                max_len: if base == "text" {
+                    MAX_LEN
+                } else {
+                    parse_len(first, 8000, 1)
+                },
             },
             "nvarchar" | "nchar" | "ntext" | "sysname" => SqlType::NVarChar {
-                max_len: if base == "ntext" { MAX_LEN } else { parse_len(first, 4000, 2) },
+                max_len: if base == "ntext" {
+                    MAX_LEN
+                } else {
+                    parse_len(first, 4000, 2)
+                },
             },
             "datetime" | "smalldatetime" => SqlType::DateTime,
-            "datetime2" => SqlType::DateTime2 { scale: number(0, 7).min(7) },
+            "datetime2" => SqlType::DateTime2 {
+                scale: number(0, 7).min(7),
+            },
             "date" => SqlType::Date,
-            "time" => SqlType::Time { scale: number(0, 7).min(7) },
+            "time" => SqlType::Time {
+                scale: number(0, 7).min(7),
+            },
             "uniqueidentifier" => SqlType::UniqueIdentifier,
             "varbinary" | "binary" | "image" => SqlType::VarBinary {
-                max_len: if base == "image" { MAX_LEN } else { parse_len(first, 8000, 1) },
+                max_len: if base == "image" {
+                    MAX_LEN
+                } else {
+                    parse_len(first, 8000, 1)
+                },
             },
             _ => return None,
         })
@@ -116,7 +137,11 @@ impl SqlType {
     /// The T-SQL spelling, for error messages.
     pub fn name(&self) -> String {
         let len = |l: u16, unit: u16| {
-            if l == MAX_LEN { "max".to_string() } else { (l / unit).to_string() }
+            if l == MAX_LEN {
+                "max".to_string()
+            } else {
+                (l / unit).to_string()
+            }
         };
         match *self {
             SqlType::TinyInt => "tinyint".into(),
@@ -242,9 +267,14 @@ impl SqlType {
                 out.extend_from_slice(&((units >> 32) as i32).to_le_bytes());
                 out.extend_from_slice(&(units as u32).to_le_bytes());
             }
-            SqlType::VarChar { .. } => write_var_bytes(&cp1252_encode(&to_text(value)), var_max, out),
+            SqlType::VarChar { .. } => {
+                write_var_bytes(&cp1252_encode(&to_text(value)), var_max, out)
+            }
             SqlType::NVarChar { .. } => {
-                let bytes: Vec<u8> = to_text(value).encode_utf16().flat_map(u16::to_le_bytes).collect();
+                let bytes: Vec<u8> = to_text(value)
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
                 write_var_bytes(&bytes, var_max, out)
             }
             SqlType::VarBinary { .. } => {
@@ -299,11 +329,16 @@ impl SqlType {
     }
 
     fn overflow(&self) -> ConversionError {
-        ConversionError::Overflow { target: self.name() }
+        ConversionError::Overflow {
+            target: self.name(),
+        }
     }
 
     fn invalid(&self, value: &Value) -> ConversionError {
-        ConversionError::Invalid { value: to_text(value), target: self.name() }
+        ConversionError::Invalid {
+            value: to_text(value),
+            target: self.name(),
+        }
     }
 }
 
@@ -341,7 +376,12 @@ fn to_i64(value: &Value, ty: &SqlType) -> Result<i64, ConversionError> {
             let t = t.trim();
             t.parse::<i64>()
                 .ok()
-                .or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.trunc() as i64))
+                .or_else(|| {
+                    t.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(|f| f.trunc() as i64)
+                })
                 .ok_or_else(|| ty.invalid(value))
         }
         _ => Err(ty.invalid(value)),
@@ -393,7 +433,11 @@ pub fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f"))
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
         .ok()
-        .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .or_else(|| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
 }
 
 fn parse_time(text: &str) -> Option<NaiveTime> {
@@ -460,7 +504,10 @@ pub fn time_len(scale: u8) -> usize {
 
 pub fn time_from_units(units: u64, scale: u8) -> Option<NaiveTime> {
     let nanos = units.checked_mul(10u64.pow(9 - u32::from(scale.min(7))))?;
-    NaiveTime::from_num_seconds_from_midnight_opt((nanos / 1_000_000_000) as u32, (nanos % 1_000_000_000) as u32)
+    NaiveTime::from_num_seconds_from_midnight_opt(
+        (nanos / 1_000_000_000) as u32,
+        (nanos % 1_000_000_000) as u32,
+    )
 }
 
 fn date_bytes(date: NaiveDate) -> [u8; 3] {
@@ -476,7 +523,11 @@ pub fn date_from_days(days: u32) -> Option<NaiveDate> {
 /// GUID text (`8-4-4-4-12` hex, braces optional) to SQL Server's mixed-endian byte order.
 pub fn parse_guid(text: &str) -> Option<[u8; 16]> {
     let hex: String = text.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    if hex.len() != 32 || text.chars().any(|c| !(c.is_ascii_hexdigit() || "-{}".contains(c))) {
+    if hex.len() != 32
+        || text
+            .chars()
+            .any(|c| !(c.is_ascii_hexdigit() || "-{}".contains(c)))
+    {
         return None;
     }
     let mut raw = [0u8; 16];
@@ -495,13 +546,20 @@ pub fn format_guid(wire: &[u8; 16]) -> String {
     raw[4..6].reverse();
     raw[6..8].reverse();
     let hex: String = raw.iter().map(|b| format!("{b:02X}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// Code page 1252 characters 0x80–0x9F; the rest of the page equals Latin-1.
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}', '\u{90}', '‘',
-    '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
 ];
 
 /// Encodes for a varchar column; characters outside code page 1252 become `?`, as in SQL Server.
@@ -512,7 +570,10 @@ pub fn cp1252_encode(text: &str) -> Vec<u8> {
             if code < 0x80 || (0xA0..=0xFF).contains(&code) {
                 code as u8
             } else {
-                CP1252_HIGH.iter().position(|h| *h == c).map_or(b'?', |i| 0x80 + i as u8)
+                CP1252_HIGH
+                    .iter()
+                    .position(|h| *h == c)
+                    .map_or(b'?', |i| 0x80 + i as u8)
             }
         })
         .collect()
@@ -521,7 +582,13 @@ pub fn cp1252_encode(text: &str) -> Vec<u8> {
 pub fn cp1252_decode(bytes: &[u8]) -> String {
     bytes
         .iter()
-        .map(|&b| if (0x80..0xA0).contains(&b) { CP1252_HIGH[usize::from(b - 0x80)] } else { char::from(b) })
+        .map(|&b| {
+            if (0x80..0xA0).contains(&b) {
+                CP1252_HIGH[usize::from(b - 0x80)]
+            } else {
+                char::from(b)
+            }
+        })
         .collect()
 }
 
@@ -531,11 +598,26 @@ mod tests {
 
     #[test]
     fn parses_type_names() {
-        assert_eq!(SqlType::parse("decimal(15,4)"), Some(SqlType::Decimal { precision: 15, scale: 4 }));
-        assert_eq!(SqlType::parse("VARCHAR(20)"), Some(SqlType::VarChar { max_len: 20 }));
-        assert_eq!(SqlType::parse("nvarchar(max)"), Some(SqlType::NVarChar { max_len: MAX_LEN }));
+        assert_eq!(
+            SqlType::parse("decimal(15,4)"),
+            Some(SqlType::Decimal {
+                precision: 15,
+                scale: 4
+            })
+        );
+        assert_eq!(
+            SqlType::parse("VARCHAR(20)"),
+            Some(SqlType::VarChar { max_len: 20 })
+        );
+        assert_eq!(
+            SqlType::parse("nvarchar(max)"),
+            Some(SqlType::NVarChar { max_len: MAX_LEN })
+        );
         assert_eq!(SqlType::parse("float(24)"), Some(SqlType::Real));
-        assert_eq!(SqlType::parse("datetime2"), Some(SqlType::DateTime2 { scale: 7 }));
+        assert_eq!(
+            SqlType::parse("datetime2"),
+            Some(SqlType::DateTime2 { scale: 7 })
+        );
         assert_eq!(SqlType::parse("geography"), None);
     }
 
