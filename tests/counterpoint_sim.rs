@@ -358,6 +358,67 @@ async fn rolled_back_transaction_leaves_no_row_and_commit_keeps_it() {
 }
 
 #[tokio::test]
+async fn tiberius_transaction_api_rolls_back_and_commits() {
+    let sim = start().await;
+    let mut c = connect(&sim).await;
+    let insert = "INSERT INTO AR_CUST (CUST_NO, NAM) VALUES (@P1, @P2)";
+    c.begin_transaction().await.unwrap();
+    c.execute(insert, &[&"TM-1", &"Rolled Back"]).await.unwrap();
+    c.rollback_transaction().await.unwrap();
+    c.begin_transaction().await.unwrap();
+    c.execute(insert, &[&"TM-2", &"Committed"]).await.unwrap();
+    c.commit_transaction().await.unwrap();
+    let n = count(
+        &mut c,
+        "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO IN (@P1, @P2)",
+        &[&"TM-1", &"TM-2"],
+    )
+    .await;
+    assert_eq!(n, 1);
+    let err = c.commit_transaction().await.expect_err("nothing to commit");
+    assert_eq!(server_code(err), 3902);
+}
+
+#[tokio::test]
+async fn unknown_database_is_refused_at_login() {
+    let sim = start().await;
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(sim.addr().port());
+    config.database("NOT_CPSQL");
+    config.authentication(AuthMethod::sql_server(sim.user(), sim.password()));
+    config.encryption(EncryptionLevel::NotSupported);
+    let tcp = TcpStream::connect(sim.addr()).await.unwrap();
+    let err = Client::connect(config, tcp.compat_write())
+        .await
+        .expect_err("unknown database");
+    assert_eq!(server_code(err), 4060);
+}
+
+#[tokio::test]
+async fn malformed_packets_close_only_that_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = start().await;
+    let garbage: [&[u8]; 3] = [
+        &[0x12, 0x01, 0x00, 0x02, 0, 0, 0, 0],
+        &[0x12, 0x01, 0x00, 0x0C, 0, 0, 1, 0, 0x00, 0xFF, 0xFF, 0xFF],
+        &[0x42; 64],
+    ];
+    for bytes in garbage {
+        let mut raw = TcpStream::connect(sim.addr()).await.unwrap();
+        raw.write_all(bytes).await.unwrap();
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), raw.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "the server closes a malformed connection"
+        );
+    }
+    let mut c = connect(&sim).await;
+    assert_eq!(count(&mut c, "SELECT 1", &[]).await, 1);
+}
+
+#[tokio::test]
 async fn idempotent_staging_run_twice_stages_once() {
     let sim = start().await;
     let mut c = connect(&sim).await;

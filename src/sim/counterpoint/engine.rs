@@ -10,7 +10,7 @@ use std::time::Duration;
 use rusqlite::types::Value;
 
 use super::sql::{self, SelectItem, SqlError, Statement, Translated};
-use super::tds::{self, ColumnMeta, DoneKind, RpcCall, RpcProc, TokenWriter};
+use super::tds::{self, ColumnMeta, DoneKind, RpcCall, RpcProc, TokenWriter, TransactionRequest};
 use super::types::{MAX_LEN, SqlType};
 
 /// How long a statement waits for another session's write transaction before Msg 1222.
@@ -66,6 +66,7 @@ impl Catalog {
 pub enum Request {
     Batch(String),
     Rpc(RpcCall),
+    Transaction(TransactionRequest),
 }
 
 /// One TDS client's view of the database: its own SQLite connection, so transactions are per client.
@@ -122,6 +123,23 @@ impl Session {
                     if failed { tds::DONE_ERROR } else { 0 },
                     0,
                 );
+            }
+            Request::Transaction(request) => {
+                let statement = match request {
+                    TransactionRequest::Begin => Ok(Statement::BeginTransaction),
+                    TransactionRequest::Commit => Ok(Statement::Commit),
+                    TransactionRequest::Rollback => Ok(Statement::Rollback),
+                    TransactionRequest::Save(name) => Err(SqlError::new(
+                        50000,
+                        format!(
+                            "SAVE TRANSACTION {name}: savepoints are not supported by the Counterpoint simulator."
+                        ),
+                    )),
+                };
+                if let Err(e) = statement.and_then(|s| self.run(&s, &[], DoneKind::Done, &mut w)) {
+                    write_error(&mut w, &e);
+                    w.done(DoneKind::Done, tds::DONE_ERROR, 0);
+                }
             }
         }
         w.finish()

@@ -27,6 +27,8 @@ use tds::{DoneKind, TokenWriter, WireError};
 
 /// Largest request message accepted; bigger ones close the connection.
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+/// A client that has not logged in by then is disconnected.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The database name reported at login.
 pub const DATABASE: &str = "CPSQL";
 
@@ -370,22 +372,53 @@ async fn send(stream: &mut TcpStream, tokens: &[u8], packet_size: usize) -> std:
         .await
 }
 
+/// Sends a login failure (error token, then DONE with the error bit); the caller closes the socket.
+async fn refuse_login(
+    stream: &mut TcpStream,
+    number: u32,
+    class: u8,
+    message: &str,
+) -> std::io::Result<()> {
+    let mut w = TokenWriter::new();
+    w.error(number, 1, class, message);
+    w.done(DoneKind::Done, tds::DONE_ERROR, 0);
+    send(stream, &w.finish(), 4096).await
+}
+
 async fn serve_connection(
     mut stream: TcpStream,
     state: Arc<ServerState>,
 ) -> Result<(), ConnectionError> {
     stream.set_nodelay(true)?;
-    let Some((kind, payload)) = read_message(&mut stream).await? else {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&mut stream, &state)).await;
+    let Some((session, packet_size)) = handshake.map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no login within the handshake timeout",
+        )
+    })??
+    else {
         return Ok(());
+    };
+    serve_requests(stream, &state, session, packet_size).await
+}
+
+/// PRELOGIN and LOGIN7; `None` when the client left or was refused.
+async fn handshake(
+    stream: &mut TcpStream,
+    state: &ServerState,
+) -> Result<Option<(Session, usize)>, ConnectionError> {
+    let Some((kind, payload)) = read_message(stream).await? else {
+        return Ok(None);
     };
     if kind != tds::PACKET_PRELOGIN {
         return Err(ConnectionError::UnexpectedPacket(kind));
     }
     tds::parse_prelogin(&payload)?;
-    send(&mut stream, &tds::prelogin_response(), 4096).await?;
+    send(stream, &tds::prelogin_response(), 4096).await?;
 
-    let Some((kind, payload)) = read_message(&mut stream).await? else {
-        return Ok(());
+    let Some((kind, payload)) = read_message(stream).await? else {
+        return Ok(None);
     };
     if kind != tds::PACKET_LOGIN7 {
         return Err(ConnectionError::UnexpectedPacket(kind));
@@ -395,28 +428,32 @@ async fn serve_connection(
         || login.password != state.password
         || state.faults.rejecting_logins()
     {
-        let mut w = TokenWriter::new();
-        w.error(
-            18456,
-            1,
-            14,
-            &format!("Login failed for user '{}'.", login.user),
+        let message = format!("Login failed for user '{}'.", login.user);
+        refuse_login(stream, 18456, 14, &message).await?;
+        return Ok(None);
+    }
+    let known_database = ["", DATABASE, "master"]
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(&login.database));
+    if !known_database {
+        let message = format!(
+            "Cannot open database \"{}\" requested by the login. The login failed.",
+            login.database
         );
-        w.done(DoneKind::Done, tds::DONE_ERROR, 0);
-        send(&mut stream, &w.finish(), 4096).await?;
-        return Ok(());
+        refuse_login(stream, 4060, 11, &message).await?;
+        return Ok(None);
     }
     let packet_size = if login.packet_size == 0 {
         4096
     } else {
-        login.packet_size.clamp(512, 32767)
+        login.packet_size.clamp(512, 32767) as usize
     };
     let database = if login.database.is_empty() {
         DATABASE.to_string()
     } else {
         login.database
     };
-    let mut session = {
+    let session = {
         let (path, catalog) = (state.db_path.clone(), Arc::clone(&state.catalog));
         tokio::task::spawn_blocking(move || Session::open(&path, catalog, database)).await??
     };
@@ -424,19 +461,31 @@ async fn serve_connection(
     w.env_database(session.database());
     w.env_collation();
     w.login_ack();
-    w.env_packet_size(packet_size);
+    w.env_packet_size(packet_size as u32);
     w.done(DoneKind::Done, 0, 0);
-    send(&mut stream, &w.finish(), packet_size as usize).await?;
+    send(stream, &w.finish(), packet_size).await?;
+    Ok(Some((session, packet_size)))
+}
 
+/// Serves SQL batches, RPCs and transaction requests until the client leaves or a fault drops it.
+async fn serve_requests(
+    mut stream: TcpStream,
+    state: &ServerState,
+    mut session: Session,
+    packet_size: usize,
+) -> Result<(), ConnectionError> {
     while let Some((kind, payload)) = read_message(&mut stream).await? {
         let request = match kind {
             tds::PACKET_SQL_BATCH => Request::Batch(tds::parse_sql_batch(&payload)?),
             tds::PACKET_RPC => Request::Rpc(tds::parse_rpc(&payload)?),
+            tds::PACKET_TRANSACTION_MANAGER => {
+                Request::Transaction(tds::parse_transaction_manager(&payload)?)
+            }
             tds::PACKET_ATTENTION => {
                 // Requests run to completion before the next is read, so there is nothing left to cancel.
                 let mut w = TokenWriter::new();
                 w.done(DoneKind::Done, tds::DONE_ATTN, 0);
-                send(&mut stream, &w.finish(), packet_size as usize).await?;
+                send(&mut stream, &w.finish(), packet_size).await?;
                 continue;
             }
             other => return Err(ConnectionError::UnexpectedPacket(other)),
@@ -453,7 +502,7 @@ async fn serve_connection(
         })
         .await?;
         session = returned;
-        let packets = tds::packetize(tds::PACKET_TABULAR, &response, packet_size as usize);
+        let packets = tds::packetize(tds::PACKET_TABULAR, &response, packet_size);
         if drop_now {
             // Half a response, then gone: the client sees the connection die in the middle of a batch.
             stream.write_all(&packets[..packets.len() / 2]).await?;

@@ -11,6 +11,7 @@ pub const PACKET_SQL_BATCH: u8 = 0x01;
 pub const PACKET_RPC: u8 = 0x03;
 pub const PACKET_TABULAR: u8 = 0x04;
 pub const PACKET_ATTENTION: u8 = 0x06;
+pub const PACKET_TRANSACTION_MANAGER: u8 = 0x0E;
 pub const PACKET_LOGIN7: u8 = 0x10;
 pub const PACKET_PRELOGIN: u8 = 0x12;
 pub const STATUS_EOM: u8 = 0x01;
@@ -43,6 +44,14 @@ pub fn parse_header(bytes: &[u8; HEADER_LEN]) -> Result<PacketHeader> {
     if length < HEADER_LEN {
         return Err(WireError::Malformed(format!(
             "packet length {length} shorter than its header"
+        )));
+    }
+    // Rejecting unknown types at once avoids waiting for the body of a packet that is really noise.
+    const CLIENT_TYPES: [u8; 9] = [0x01, 0x02, 0x03, 0x06, 0x07, 0x0E, 0x10, 0x11, 0x12];
+    if !CLIENT_TYPES.contains(&bytes[0]) {
+        return Err(WireError::Malformed(format!(
+            "unknown packet type 0x{:02X}",
+            bytes[0]
         )));
     }
     Ok(PacketHeader {
@@ -215,6 +224,37 @@ pub fn parse_sql_batch(payload: &[u8]) -> Result<String> {
     let mut r = Reader::new(payload);
     skip_all_headers(&mut r)?;
     utf16(&payload[r.pos..], "SQL batch text")
+}
+
+/// A Transaction Manager request (packet type 0x0E), which tiberius' `begin_transaction` and friends send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionRequest {
+    Begin,
+    Commit,
+    Rollback,
+    Save(String),
+}
+
+pub fn parse_transaction_manager(payload: &[u8]) -> Result<TransactionRequest> {
+    let mut r = Reader::new(payload);
+    skip_all_headers(&mut r)?;
+    let name = |r: &mut Reader<'_>| -> Result<String> {
+        let chars = usize::from(r.u8("transaction name length")?);
+        utf16(r.bytes(chars * 2, "transaction name")?, "transaction name")
+    };
+    match r.u16("transaction request type")? {
+        5 => {
+            r.u8("isolation level")?;
+            name(&mut r)?;
+            Ok(TransactionRequest::Begin)
+        }
+        7 => Ok(TransactionRequest::Commit),
+        8 => Ok(TransactionRequest::Rollback),
+        9 => Ok(TransactionRequest::Save(name(&mut r)?)),
+        other => Err(WireError::Malformed(format!(
+            "unsupported transaction manager request {other}"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -799,9 +839,26 @@ mod tests {
     }
 
     #[test]
+    fn transaction_manager_requests() {
+        let mut begin = vec![4, 0, 0, 0, 5, 0, 0, 0];
+        assert_eq!(
+            parse_transaction_manager(&begin).unwrap(),
+            TransactionRequest::Begin
+        );
+        begin[4] = 8;
+        assert_eq!(
+            parse_transaction_manager(&begin[..6]).unwrap(),
+            TransactionRequest::Rollback
+        );
+        assert!(parse_transaction_manager(&[4, 0, 0, 0, 1, 0]).is_err());
+    }
+
+    #[test]
     fn truncated_rpc_is_an_error() {
         assert!(parse_rpc(&[4, 0, 0, 0, 0xFF, 0xFF, 10]).is_err());
-        assert!(parse_header(&[4, 1, 0, 3, 0, 0, 0, 0]).is_err());
+        assert!(parse_header(&[1, 1, 0, 3, 0, 0, 0, 0]).is_err());
+        assert!(parse_header(&[0x42, 1, 0, 30, 0, 0, 0, 0]).is_err());
+        assert!(parse_header(&[1, 1, 0, 30, 0, 0, 0, 0]).is_ok());
     }
 
     #[test]
@@ -825,6 +882,7 @@ mod tests {
             let _ = parse_login7(&bytes);
             let _ = parse_sql_batch(&bytes);
             let _ = parse_rpc(&bytes);
+            let _ = parse_transaction_manager(&bytes);
             if bytes.len() >= HEADER_LEN {
                 let mut header = [0u8; HEADER_LEN];
                 header.copy_from_slice(&bytes[..HEADER_LEN]);
