@@ -419,6 +419,55 @@ async fn malformed_packets_close_only_that_connection() {
 }
 
 #[tokio::test]
+async fn open_transaction_is_invisible_to_other_connections_until_commit() {
+    let sim = start().await;
+    let mut writer = connect(&sim).await;
+    let mut reader = connect(&sim).await;
+    let probe = "SELECT COUNT(*) FROM AR_CUST WHERE CUST_NO = @P1";
+    writer.begin_transaction().await.unwrap();
+    writer
+        .execute(
+            "INSERT INTO AR_CUST (CUST_NO, NAM) VALUES (@P1, N'Pending')",
+            &[&"ISO-1"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(count(&mut reader, probe, &[&"ISO-1"]).await, 0);
+    writer.commit_transaction().await.unwrap();
+    assert_eq!(count(&mut reader, probe, &[&"ISO-1"]).await, 1);
+}
+
+#[tokio::test]
+async fn date_functions_and_conversions_follow_t_sql() {
+    let sim = start().await;
+    let mut c = connect(&sim).await;
+    let watermark = dt("2026-01-05 10:00:00.000");
+    let row = one_row(
+        &mut c,
+        "SELECT DATEADD(SECOND, -5, @P1) AS overlap, DATEADD(DAY, 1, @P1) AS tomorrow,
+                DATEDIFF(MINUTE, @P1, DATEADD(HOUR, 2, @P1)) AS minutes,
+                CONVERT(varchar(20), @P2) AS text, CAST(@P3 AS decimal(15,4)) AS qty,
+                'Item ' + LEFT(N'SKU-10001', 3) AS label",
+        &[&watermark, &42i64, &"2.5"],
+    )
+    .await;
+    assert_eq!(
+        row.get::<NaiveDateTime, _>("overlap"),
+        Some(dt("2026-01-05 09:59:55.000"))
+    );
+    assert_eq!(
+        row.get::<NaiveDateTime, _>("tomorrow"),
+        Some(dt("2026-01-06 10:00:00.000"))
+    );
+    assert_eq!(row.get::<i32, _>("minutes"), Some(120));
+    assert_eq!(row.get::<&str, _>("text"), Some("42"));
+    assert_eq!(row.get::<Decimal, _>("qty"), Some(Decimal::new(25_000, 4)));
+    assert_eq!(row.get::<&str, _>("label"), Some("Item SKU"));
+    let recent = "SELECT COUNT(*) FROM IM_ITEM WHERE LST_MAINT_DT > DATEADD(DAY, -365, GETDATE())";
+    assert_eq!(count(&mut c, recent, &[]).await, 30);
+}
+
+#[tokio::test]
 async fn idempotent_staging_run_twice_stages_once() {
     let sim = start().await;
     let mut c = connect(&sim).await;

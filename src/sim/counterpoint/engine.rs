@@ -241,7 +241,7 @@ impl Session {
                 let holds: i64 = {
                     let mut stmt = self
                         .db
-                        .prepare(&condition.sql)
+                        .prepare_cached(&condition.sql)
                         .map_err(|e| self.map_error(&e))?;
                     bind(&mut stmt, values).map_err(|e| self.map_error(&e))?;
                     let mut rows = stmt.raw_query();
@@ -267,7 +267,10 @@ impl Session {
         kind: DoneKind,
         w: &mut TokenWriter,
     ) -> Result<(), SqlError> {
-        let mut stmt = self.db.prepare(&t.sql).map_err(|e| self.map_error(&e))?;
+        let mut stmt = self
+            .db
+            .prepare_cached(&t.sql)
+            .map_err(|e| self.map_error(&e))?;
         bind(&mut stmt, values).map_err(|e| self.map_error(&e))?;
         if stmt.column_count() == 0 {
             let changed = stmt.raw_execute().map_err(|e| self.map_error(&e))?;

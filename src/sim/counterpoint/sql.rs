@@ -521,6 +521,15 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     "CURRENT_TIMESTAMP" => out.push(NOW_SQL.into()),
                     "ISNULL" if followed_by_call => out.push("IFNULL".into()),
                     "LEN" if followed_by_call => out.push("LENGTH".into()),
+                    "SUBSTRING" if followed_by_call => out.push("SUBSTR".into()),
+                    "DATEADD" | "DATEDIFF" | "CONVERT" | "LEFT" | "RIGHT" | "CHARINDEX"
+                        if followed_by_call =>
+                    {
+                        let (args, end) = call_arguments(tokens, i + 1)?;
+                        out.push(rewrite_call(&upper, &args, ctx)?);
+                        i = end;
+                        continue;
+                    }
                     "CAST" if followed_by_call => {
                         out.push("CAST(".into());
                         frames.push(Frame {
@@ -691,6 +700,16 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                 }
                 out.push(")".into());
             }
+            // T-SQL concatenates strings with `+`; next to a string literal it can only mean that.
+            Tok::Sym("+")
+                if matches!(next, Some(Tok::Str(_)))
+                    || matches!(
+                        i.checked_sub(1).and_then(|p| tokens.get(p)),
+                        Some(Tok::Str(_))
+                    ) =>
+            {
+                out.push("||".into())
+            }
             Tok::Sym(s) => out.push((*s).to_string()),
         }
         i += 1;
@@ -707,6 +726,116 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
         sql: join_tokens(&out),
         select_items: select_items(tokens, ctx),
     })
+}
+
+/// Splits the arguments of the call whose `(` is at `open`; returns them and the index after `)`.
+fn call_arguments(tokens: &[Tok], open: usize) -> Result<(Vec<&[Tok]>, usize), SqlError> {
+    let mut depth = 0usize;
+    let mut args = Vec::new();
+    let mut start = open + 1;
+    for (i, t) in tokens.iter().enumerate().skip(open) {
+        if t.is_sym("(") {
+            depth += 1;
+        } else if t.is_sym(")") {
+            depth -= 1;
+            if depth == 0 {
+                args.push(&tokens[start..i]);
+                return Ok((args, i + 1));
+            }
+        } else if depth == 1 && t.is_sym(",") {
+            args.push(&tokens[start..i]);
+            start = i + 1;
+        }
+    }
+    Err(SqlError::syntax(
+        &tokens.last().map_or(String::new(), Tok::display),
+    ))
+}
+
+/// SQLite date modifier unit and multiplier for a DATEADD/DATEDIFF datepart.
+fn date_part(arg: &[Tok]) -> Result<(&'static str, f64), SqlError> {
+    let part = match arg {
+        [Tok::Word(w)] => w.to_ascii_uppercase(),
+        other => {
+            return Err(SqlError::syntax(
+                &other.first().map_or(",".into(), Tok::display),
+            ));
+        }
+    };
+    Ok(match part.as_str() {
+        "YEAR" | "YY" | "YYYY" => ("years", 1.0),
+        "MONTH" | "MM" | "M" => ("months", 1.0),
+        "DAY" | "DD" | "D" => ("days", 1.0),
+        "HOUR" | "HH" => ("hours", 1.0),
+        "MINUTE" | "MI" | "N" => ("minutes", 1.0),
+        "SECOND" | "SS" | "S" => ("seconds", 1.0),
+        "MILLISECOND" | "MS" => ("seconds", 0.001),
+        _ => {
+            return Err(SqlError::new(
+                155,
+                format!("'{part}' is not a recognized datepart option."),
+            ));
+        }
+    })
+}
+
+/// Rewrites T-SQL functions whose SQLite form reorders or reshapes the arguments.
+fn rewrite_call(name: &str, args: &[&[Tok]], ctx: &Context<'_>) -> Result<String, SqlError> {
+    let wrong_count = || {
+        SqlError::new(
+            174,
+            format!("The {name} function requires a different number of arguments."),
+        )
+    };
+    let sql = |i: usize| -> Result<String, SqlError> {
+        let arg = args
+            .get(i)
+            .filter(|a| !a.is_empty())
+            .ok_or_else(wrong_count)?;
+        Ok(translate(arg, ctx)?.sql)
+    };
+    match name {
+        "DATEADD" if args.len() == 3 => {
+            let (unit, factor) = date_part(args[0])?;
+            Ok(format!(
+                "strftime('%Y-%m-%d %H:%M:%f', {}, (({}) * {factor}) || ' {unit}')",
+                sql(2)?,
+                sql(1)?
+            ))
+        }
+        "DATEDIFF" if args.len() == 3 => {
+            // Whole units between the two instants (SQL Server counts boundaries; equal for whole-unit gaps).
+            let (unit, factor) = date_part(args[0])?;
+            let per_day = match unit {
+                "years" => 1.0 / 365.2425,
+                "months" => 12.0 / 365.2425,
+                "days" => 1.0,
+                "hours" => 24.0,
+                "minutes" => 1440.0,
+                _ => 86_400.0 / factor,
+            };
+            Ok(format!(
+                "CAST(ROUND((julianday({}) - julianday({})) * {per_day}, 6) AS INTEGER)",
+                sql(2)?,
+                sql(1)?
+            ))
+        }
+        "CONVERT" if args.len() >= 2 => {
+            let (ty, end) = read_type(args[0], 0)?;
+            if end != args[0].len() {
+                return Err(SqlError::syntax(&args[0][end].display()));
+            }
+            Ok(format!("CAST({} AS {})", sql(1)?, affinity(&ty)))
+        }
+        "LEFT" if args.len() == 2 => Ok(format!("SUBSTR({}, 1, {})", sql(0)?, sql(1)?)),
+        "RIGHT" if args.len() == 2 => Ok(format!(
+            "SUBSTR({0}, MAX(LENGTH({0}) - ({1}) + 1, 1))",
+            sql(0)?,
+            sql(1)?
+        )),
+        "CHARINDEX" if args.len() == 2 => Ok(format!("INSTR({}, {})", sql(1)?, sql(0)?)),
+        _ => Err(wrong_count()),
+    }
 }
 
 /// Joins output pieces with spaces, except around `.` and before `(`/`)`/`,`, so SQLite's column names for
@@ -818,7 +947,11 @@ fn expression_type(
                 ("SUM" | "MIN" | "MAX" | "ISNULL" | "COALESCE" | "ABS", ty) => ty,
                 ("COUNT", _) => Some(SqlType::Int),
                 ("COUNT_BIG", _) => Some(SqlType::BigInt),
-                ("GETDATE" | "SYSDATETIME" | "GETUTCDATE", _) => Some(SqlType::DateTime),
+                ("GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "DATEADD", _) => {
+                    Some(SqlType::DateTime)
+                }
+                ("DATEDIFF" | "LEN" | "CHARINDEX", _) => Some(SqlType::Int),
+                ("CONVERT", _) => read_type(inner, 0).ok().map(|(ty, _)| ty),
                 _ => None,
             }
         }
@@ -1010,6 +1143,46 @@ mod tests {
         assert_eq!(ctx_parse("SELECT (1").unwrap_err().number, 102);
         assert_eq!(ctx_parse("SELECT 1)").unwrap_err().number, 102);
         assert_eq!(ctx_parse("SELECT ~1").unwrap_err().number, 102);
+    }
+
+    #[test]
+    fn rewrites_reordered_functions_and_concatenation() {
+        let stmts = ctx_parse(
+            "SELECT DATEADD(SECOND, -5, LST_MAINT_DT) AS w, CONVERT(varchar(20), DOC_ID) AS d, \
+             LEFT(ITEM_NO, 3), CHARINDEX('-', ITEM_NO), 'O' + TKT_NO FROM PS_DOC_HDR \
+             WHERE DATEDIFF(DAY, TKT_DT, GETDATE()) < 7",
+        )
+        .unwrap();
+        let Statement::Query(t) = &stmts[0] else {
+            panic!()
+        };
+        assert!(
+            t.sql
+                .contains("strftime('%Y-%m-%d %H:%M:%f', LST_MAINT_DT, ((- 5) * 1) || ' seconds')"),
+            "{}",
+            t.sql
+        );
+        assert!(t.sql.contains("CAST(DOC_ID AS TEXT)"), "{}", t.sql);
+        assert!(t.sql.contains("SUBSTR(ITEM_NO, 1, 3)"), "{}", t.sql);
+        assert!(t.sql.contains("INSTR(ITEM_NO, '-')"), "{}", t.sql);
+        assert!(t.sql.contains("'O' || TKT_NO"), "{}", t.sql);
+        assert!(t.sql.contains("CAST(ROUND((julianday("), "{}", t.sql);
+        let hints: Vec<_> = t
+            .select_items
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|i| i.hint)
+            .collect();
+        assert_eq!(hints[0], Some(SqlType::DateTime));
+        assert_eq!(hints[1], Some(SqlType::VarChar { max_len: 20 }));
+        assert_eq!(
+            ctx_parse("SELECT DATEADD(FORTNIGHT, 1, GETDATE())")
+                .unwrap_err()
+                .number,
+            155
+        );
+        assert_eq!(ctx_parse("SELECT DATEADD(DAY, 1)").unwrap_err().number, 174);
     }
 
     #[test]
