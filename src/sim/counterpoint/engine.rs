@@ -406,7 +406,14 @@ fn parse_declarations(list: &str) -> HashMap<String, SqlType> {
         .collect()
 }
 
-/// Declared type wins; then the statement's hint; then the values decide (see `infer_type`).
+/// How a SQLite result column becomes a TDS column:
+/// 1. A column read straight from a table has its declared type (the schema uses SQL Server type names:
+///    `BIGINT` → INTN(8) / i64, `DECIMAL(15,4)` → DECIMALN / Decimal, `MONEY` → MONEYN / f64, `DATETIME`
+///    → DATETIMEN / NaiveDateTime, `VARCHAR(n)` → BigVarChar code page 1252 / &str, `BIT`, `INT`, …).
+/// 2. An expression column takes the type of a parameter it is (`SELECT @P1`), of its `CAST`/`CONVERT`,
+///    of the column under `SUM`/`MIN`/`MAX`/`ISNULL`/`COALESCE` (`SUM` of decimal(p,s) is decimal(38,s)),
+///    int for `COUNT`, datetime for `GETDATE()`/`DATEADD`.
+/// 3. Otherwise the values decide (see `infer_type`). Every column is reported nullable.
 fn column_meta<'a>(
     name: &str,
     declared: Option<&str>,

@@ -1,7 +1,6 @@
 //! NCR Counterpoint simulator: a TDS 7.4 (SQL Server wire protocol) endpoint on loopback that `tiberius`
 //! connects to, backed by SQLite holding Counterpoint's tables; it also plays the shop and injects faults.
-//!
-//! Supported T-SQL and the type mapping are documented on [`sql`] and [`engine`]; see `parse_batch`.
+//! The T-SQL subset is documented on `sql::parse_batch`, the result type mapping on `engine::column_meta`.
 
 mod engine;
 mod shop;

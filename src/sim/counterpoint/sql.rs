@@ -335,6 +335,27 @@ const TABLE_HINTS: [&str; 15] = [
     "INDEX",
 ];
 
+/// Parses a batch into statements, all before any runs (a syntax error anywhere runs nothing, as in SQL
+/// Server). The supported subset:
+///
+/// - Statements: `SELECT`, `INSERT [INTO]`, `UPDATE … SET … [FROM …]`, `DELETE [FROM]`, `SET NOCOUNT ON|OFF`
+///   (other `SET` options are accepted and ignored), `BEGIN TRAN[SACTION]`, `COMMIT`/`ROLLBACK`
+///   `[TRAN|TRANSACTION|WORK]`, and `IF <condition> <one statement>` (e.g. `IF NOT EXISTS (SELECT …) INSERT …`).
+///   Statements may be separated by `;` or just follow each other.
+/// - Names: `[bracketed]` and `"quoted"` identifiers, `dbo.` and `DB.dbo.` / `DB..` prefixes dropped.
+/// - Literals and parameters: `N'…'`, `'…'`, numbers, `@P1…@Pn` (any `@name` bound by sp_executesql),
+///   `@@VERSION`, `@@SERVERNAME`, `@@SPID`.
+/// - Clauses: `TOP n` / `TOP (n)` (also in subqueries), `ORDER BY … OFFSET n ROWS [FETCH NEXT|FIRST m ROWS
+///   ONLY]`, table hints `WITH (NOLOCK | UPDLOCK | HOLDLOCK | ROWLOCK | …)` dropped, `GROUP BY`/`HAVING`,
+///   joins, subqueries, `UNION`, `CASE`, `EXISTS`, `IN`, `LIKE` — whatever SQLite shares with T-SQL.
+/// - Functions: `GETDATE()`, `SYSDATETIME()`, `GETUTCDATE()`, `CURRENT_TIMESTAMP` (all UTC, millisecond
+///   text), `ISNULL`, `LEN`, `SUBSTRING`, `LEFT`, `RIGHT`, `CHARINDEX`, `DATEADD`, `DATEDIFF` (whole units),
+///   `CAST(x AS type)`, `CONVERT(type, x[, style])` (style ignored), aggregates, `COALESCE`, `UPPER`, …;
+///   `'a' + x` next to a string literal concatenates.
+///
+/// Anything else (`MERGE`, `EXEC`, `DECLARE`, `BEGIN … END`, `ELSE`, `TOP … PERCENT`, `OUTPUT`,
+/// `SCOPE_IDENTITY()`, temp tables, …) is Msg 102 "Incorrect syntax near …" or SQLite's own error mapped
+/// to the matching SQL Server number.
 pub fn parse_batch(sql: &str, ctx: &Context<'_>) -> Result<Vec<Statement>, SqlError> {
     split_statements(tokenize(sql)?)
         .into_iter()
