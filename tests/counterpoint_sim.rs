@@ -463,6 +463,9 @@ async fn date_functions_and_conversions_follow_t_sql() {
     assert_eq!(row.get::<&str, _>("text"), Some("42"));
     assert_eq!(row.get::<Decimal, _>("qty"), Some(Decimal::new(25_000, 4)));
     assert_eq!(row.get::<&str, _>("label"), Some("Item SKU"));
+    let utc = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(watermark, chrono::Utc);
+    let row = one_row(&mut c, "SELECT @P1 AS at", &[&utc]).await;
+    assert_eq!(row.get::<NaiveDateTime, _>("at"), Some(watermark));
     let recent = "SELECT COUNT(*) FROM IM_ITEM WHERE LST_MAINT_DT > DATEADD(DAY, -365, GETDATE())";
     assert_eq!(count(&mut c, recent, &[]).await, 30);
 }

@@ -506,7 +506,7 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
             };
             (value, Some(SqlType::Date))
         }
-        0x29 | 0x2A => {
+        0x29 | 0x2A | 0x2B => {
             let scale = r.u8("time scale")?.min(7);
             let time_len = types::time_len(scale);
             let value = match sized(r)? {
@@ -516,9 +516,13 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
                         .ok_or_else(|| WireError::Malformed("time out of range".into()))?;
                     Value::Text(t.format("%H:%M:%S%.f").to_string())
                 }
-                Some(b) if type_byte == 0x2A && b.len() == time_len + 3 => {
+                // datetimeoffset adds a 2-byte offset after the UTC datetime2; the simulator keeps UTC.
+                Some(b)
+                    if (type_byte == 0x2A && b.len() == time_len + 3)
+                        || (type_byte == 0x2B && b.len() == time_len + 5) =>
+                {
                     let t = types::time_from_units(le_uint(&b[..time_len]), scale);
-                    let d = types::date_from_days(le_uint(&b[time_len..]) as u32);
+                    let d = types::date_from_days(le_uint(&b[time_len..time_len + 3]) as u32);
                     match (d, t) {
                         (Some(d), Some(t)) => Value::Text(types::format_datetime2(&d.and_time(t))),
                         _ => return Err(WireError::Malformed("datetime2 out of range".into())),
