@@ -506,7 +506,7 @@ fn read_typed_value(r: &mut Reader<'_>) -> Result<(Value, Option<SqlType>)> {
             };
             (value, Some(SqlType::Date))
         }
-        0x29 | 0x2A | 0x2B => {
+        0x29..=0x2B => {
             let scale = r.u8("time scale")?.min(7);
             let time_len = types::time_len(scale);
             let value = match sized(r)? {
