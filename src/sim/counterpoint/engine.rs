@@ -568,6 +568,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn random_batches_against_the_shop_never_panic() {
+        let path = std::env::temp_dir().join(format!("cp-engine-fuzz-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let _shop = super::super::shop::Shop::create(&path, 5, 3).unwrap();
+        let catalog = Arc::new(Catalog::load(&rusqlite::Connection::open(&path).unwrap()).unwrap());
+        let mut session = Session::open(&path, catalog, "CPSQL".into()).unwrap();
+        let vocabulary = [
+            "SELECT",
+            "TOP 2",
+            "*",
+            "ITEM_NO",
+            "QTY_AVAIL",
+            "SUM(QTY_ON_HND)",
+            "FROM",
+            "IM_INV",
+            "IM_ITEM",
+            "WHERE",
+            "=",
+            "'SKU-10001'",
+            "1",
+            "UPDATE",
+            "SET",
+            "QTY_AVAIL = 1",
+            "QTY_COMMIT = 2",
+            "BEGIN TRAN",
+            "COMMIT",
+            "ROLLBACK",
+            ";",
+            "GROUP BY ITEM_NO",
+            "ORDER BY 1",
+            "CAST(1 AS bit)",
+            "GETDATE()",
+            ",",
+            "INSERT INTO AR_CUST (CUST_NO, NAM) VALUES ('X', 'Y')",
+            "DELETE FROM AR_CUST",
+            "NULL",
+            "'abc'",
+        ];
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..400 {
+            let len = rng.usize(1..10);
+            let text: Vec<&str> = (0..len)
+                .map(|_| vocabulary[rng.usize(0..vocabulary.len())])
+                .collect();
+            let response = session.execute(Request::Batch(text.join(" ")));
+            assert!(!response.is_empty());
+        }
+        drop(session);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[test]
     fn declarations_keep_precision_commas() {
         let d = parse_declarations("@P1 int,@P2 numeric(10,2),@P3 nvarchar(4000)");
         assert_eq!(d["@P1"], SqlType::Int);

@@ -1214,6 +1214,77 @@ mod tests {
     }
 
     #[test]
+    fn random_token_soup_never_panics() {
+        let vocabulary = [
+            "SELECT",
+            "TOP",
+            "(",
+            ")",
+            "DATEADD",
+            "DATEDIFF",
+            "CONVERT",
+            "LEFT",
+            "RIGHT",
+            "CHARINDEX",
+            "CAST",
+            "AS",
+            "int",
+            "decimal(15,4)",
+            ",",
+            "@P1",
+            "@P2",
+            "'x'",
+            "N'y'",
+            "OFFSET",
+            "ROWS",
+            "FETCH",
+            "NEXT",
+            "ONLY",
+            "WITH",
+            "NOLOCK",
+            "IF",
+            "NOT",
+            "EXISTS",
+            "INSERT",
+            "INTO",
+            "UPDATE",
+            "SET",
+            "DELETE",
+            "FROM",
+            "BEGIN",
+            "TRAN",
+            "COMMIT",
+            "ROLLBACK",
+            "+",
+            "*",
+            "1",
+            "dbo",
+            ".",
+            "[x]",
+            "@@VERSION",
+            "GETDATE",
+            "DAY",
+            ";",
+            "NOCOUNT",
+            "ON",
+            "SUM",
+            "ISNULL",
+            "QTY_AVAIL",
+            "GROUP",
+            "BY",
+            "ORDER",
+        ];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..5000 {
+            let len = rng.usize(0..16);
+            let text: Vec<&str> = (0..len)
+                .map(|_| vocabulary[rng.usize(0..vocabulary.len())])
+                .collect();
+            let _ = ctx_parse(&text.join(" "));
+        }
+    }
+
+    #[test]
     fn random_text_never_panics() {
         let mut rng = fastrand::Rng::with_seed(7);
         let alphabet: Vec<char> =
