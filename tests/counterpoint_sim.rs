@@ -137,6 +137,21 @@ async fn parameters_round_trip_every_type() {
 }
 
 #[tokio::test]
+async fn long_strings_and_statements_travel_as_plp() {
+    let sim = start().await;
+    let mut c = connect(&sim).await;
+    let long: String = "Žemlja ćevapi 東京 ".repeat(700);
+    let padding = format!("/* {} */", "x".repeat(9000));
+    let sql = format!("SELECT @P1 AS long_text, LEN(@P1) AS n {padding}");
+    let row = one_row(&mut c, &sql, &[&long.as_str()]).await;
+    assert_eq!(row.get::<&str, _>("long_text"), Some(long.as_str()));
+    assert_eq!(
+        row.get::<i32, _>("n"),
+        Some(long.trim_end().chars().count() as i32)
+    );
+}
+
+#[tokio::test]
 async fn table_columns_come_back_with_counterpoint_types() {
     let sim = start().await;
     let mut c = connect(&sim).await;

@@ -541,9 +541,8 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     }
                     "CURRENT_TIMESTAMP" => out.push(NOW_SQL.into()),
                     "ISNULL" if followed_by_call => out.push("IFNULL".into()),
-                    "LEN" if followed_by_call => out.push("LENGTH".into()),
                     "SUBSTRING" if followed_by_call => out.push("SUBSTR".into()),
-                    "DATEADD" | "DATEDIFF" | "CONVERT" | "LEFT" | "RIGHT" | "CHARINDEX"
+                    "DATEADD" | "DATEDIFF" | "CONVERT" | "LEFT" | "RIGHT" | "CHARINDEX" | "LEN"
                         if followed_by_call =>
                     {
                         let (args, end) = call_arguments(tokens, i + 1)?;
@@ -855,6 +854,8 @@ fn rewrite_call(name: &str, args: &[&[Tok]], ctx: &Context<'_>) -> Result<String
             sql(1)?
         )),
         "CHARINDEX" if args.len() == 2 => Ok(format!("INSTR({}, {})", sql(1)?, sql(0)?)),
+        // LEN ignores trailing spaces.
+        "LEN" if args.len() == 1 => Ok(format!("LENGTH(RTRIM({}))", sql(0)?)),
         _ => Err(wrong_count()),
     }
 }
