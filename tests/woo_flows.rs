@@ -207,6 +207,12 @@ async fn bad_signatures_are_refused_and_store_nothing_and_pings_get_200() {
 
     let (status, body) = rig.post(b"webhook_id=12", None).await;
     assert_eq!((status, body["ping"].as_bool()), (200, Some(true)));
+
+    // Bodies over server.max_body_bytes are refused before they are read.
+    let huge = vec![b'x'; rig.config.server.max_body_bytes + 1];
+    let (status, _) = rig.post(&huge, Some(sign(&huge, SECRET))).await;
+    assert_eq!(status, 413);
+    assert_eq!(inbound::count(rig.store().conn(), "woocommerce").unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
