@@ -38,7 +38,10 @@ struct Load {
 
 /// Sends `DELIVERIES` signed webhooks from `CONCURRENCY` tasks; returns rate and latency percentiles.
 async fn load(url: String) -> Load {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
     let start = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..CONCURRENCY {
@@ -76,7 +79,11 @@ async fn load(url: String) -> Load {
     let elapsed = start.elapsed();
     all.sort();
     let pct = |p: f64| all[((all.len() - 1) as f64 * p).round() as usize];
-    Load { per_second: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.5), p99: pct(0.99) }
+    Load {
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.5),
+        p99: pct(0.99),
+    }
 }
 
 fn print(name: &str, l: &Load) {
@@ -89,7 +96,11 @@ fn print(name: &str, l: &Load) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("bench.db");

@@ -212,7 +212,10 @@ async fn bad_signatures_are_refused_and_store_nothing_and_pings_get_200() {
     let huge = vec![b'x'; rig.config.server.max_body_bytes + 1];
     let (status, _) = rig.post(&huge, Some(sign(&huge, SECRET))).await;
     assert_eq!(status, 413);
-    assert_eq!(inbound::count(rig.store().conn(), "woocommerce").unwrap(), 0);
+    assert_eq!(
+        inbound::count(rig.store().conn(), "woocommerce").unwrap(),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
