@@ -110,7 +110,7 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
                 reason: "missing on both sides".into(),
             };
         }
-        (p, w) => {
+        (p, _) => {
             let side = if p.is_none() { "the POS" } else { "the store" };
             return MergeDecision::Conflict {
                 kind: ConflictKind::MissingAlignment,
