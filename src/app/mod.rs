@@ -6,6 +6,7 @@ pub mod channel_orders;
 mod effects;
 pub mod jobs;
 pub mod orders;
+pub mod stock;
 
 use std::path::Path;
 use std::time::Duration;
