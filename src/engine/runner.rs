@@ -46,7 +46,10 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn every(kind: &str, every: Duration) -> Self {
-        Schedule { kind: kind.to_string(), every }
+        Schedule {
+            kind: kind.to_string(),
+            every,
+        }
     }
 }
 
