@@ -686,3 +686,71 @@ fn config_reads_from_toml_and_hides_the_password() {
     assert_eq!(defaults.fulfilment_signal, FulfilmentSignal::Both);
     assert!(toml::from_str::<CounterpointConfig>("hots = \"typo\"").is_err());
 }
+
+#[tokio::test]
+async fn a_slow_server_times_out_and_the_next_call_uses_a_fresh_connection() {
+    let sim = start(30).await;
+    let mut config = config_for(&sim);
+    config.query_timeout_secs = 1;
+    let cp = CounterpointClient::new(config).unwrap();
+    cp.ping().await.unwrap();
+    sim.set_query_delay(Duration::from_millis(1600));
+    let err = cp.ping().await.expect_err("slower than the query timeout");
+    assert!(matches!(err, CounterpointError::Timeout), "{err:?}");
+    assert!(err.is_retryable());
+    sim.clear_faults();
+    assert!(cp.ping().await.is_ok());
+}
+
+#[tokio::test]
+async fn required_encryption_against_a_plain_server_fails_cleanly() {
+    let sim = start(30).await;
+    let mut config = config_for(&sim);
+    config.encryption = Encryption::Required;
+    config.trust_cert = true;
+    let cp = CounterpointClient::new(config).unwrap();
+    let err = cp.ping().await.expect_err("the simulator speaks no TLS");
+    assert!(matches!(err, CounterpointError::Config(_)), "{err:?}");
+    assert!(!err.is_retryable());
+    assert!(
+        !format!("{err} {err:?}").contains(sim.password()),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn posted_line_quantities_come_from_the_configured_history_column() {
+    let sim = start(30).await;
+    let shop = sim.shop();
+    let cp = client(&sim);
+    cp.stage_order(&order("WC-6001", &[("SKU-10019", 4)]))
+        .await
+        .unwrap();
+    let doc_id = shop.process_staged_orders().unwrap()[0].doc_id.unwrap();
+    shop.ship_document_lines(doc_id, &[(1, Decimal::ONE)])
+        .unwrap();
+    shop.post_document(doc_id).unwrap();
+    let pass = cp
+        .fulfilment_changes_since(long_ago(), OVERLAP)
+        .await
+        .unwrap();
+    let line = &pass.changes[0].lines[0];
+    assert!(pass.changes[0].posted);
+    assert_eq!(
+        (line.qty_ordered, line.qty_shipped),
+        (Decimal::from(4), Decimal::ONE)
+    );
+
+    let mut config = config_for(&sim);
+    config.history_qty_shipped_column = None;
+    let sold_as_shipped = CounterpointClient::new(config).unwrap();
+    let pass = sold_as_shipped
+        .fulfilment_changes_since(long_ago(), OVERLAP)
+        .await
+        .unwrap();
+    let line = &pass.changes[0].lines[0];
+    assert_eq!(
+        (line.qty_ordered, line.qty_shipped),
+        (Decimal::from(4), Decimal::from(4))
+    );
+}

@@ -94,6 +94,9 @@ pub struct CounterpointConfig {
     pub tracking_column: Option<String>,
     /// PS_TKT_HIST column that says when a document was posted (the history watermark).
     pub history_maint_column: String,
+    /// PS_TKT_HIST_LIN column with the shipped quantity (UNVERIFIED in real databases); None reports the
+    /// sold quantity as shipped, since posting invoices what was sold.
+    pub history_qty_shipped_column: Option<String>,
     pub tables: CounterpointTables,
     /// Rows per page for inventory and price reads (OFFSET/FETCH), bounding memory per request.
     pub page_size: u32,
@@ -119,6 +122,7 @@ impl Default for CounterpointConfig {
             staged_documents_only: true,
             tracking_column: None,
             history_maint_column: "LST_MAINT_DT".into(),
+            history_qty_shipped_column: Some("QTY_SHIPPED".into()),
             tables: CounterpointTables::default(),
             page_size: 1000,
             connect_timeout_secs: 15,
@@ -161,6 +165,9 @@ impl CounterpointConfig {
         ];
         if let Some(column) = &self.tracking_column {
             names.push(("tracking_column", column));
+        }
+        if let Some(column) = &self.history_qty_shipped_column {
+            names.push(("history_qty_shipped_column", column));
         }
         for (field, name) in names {
             if !is_identifier(name) {

@@ -103,6 +103,12 @@ impl CounterpointError {
                 number: token.code(),
                 message: token.message().to_string(),
             },
+            // Encryption settings that do not match the server's will not match on the next try either.
+            tiberius::error::Error::Protocol(detail) if detail.contains("encryption") => {
+                CounterpointError::Config(format!(
+                    "counterpoint.encryption does not match the server: {detail}"
+                ))
+            }
             other => Self::from_driver(other),
         }
     }

@@ -76,7 +76,7 @@ impl Statements {
         );
         let posted_changes = format!(
             "SELECT h.DOC_ID, h.SHIP_DAT, h.SHIP_VIA_COD, {tracking} AS TRACKING, h.{maint} AS LST_MAINT_DT, \
-             s.WEB_ORDER_ID, l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.QTY_SHIPPED \
+             s.WEB_ORDER_ID, l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.{hist_shipped} AS QTY_SHIPPED \
              FROM {hist} h {join_staging} {staging} s ON s.DOC_ID = h.DOC_ID \
              LEFT JOIN {lin} l ON l.DOC_ID = h.DOC_ID \
              WHERE h.{maint} > @P1 \
@@ -84,6 +84,10 @@ impl Statements {
             hist = t.history_header,
             lin = t.history_lines,
             maint = c.history_maint_column,
+            hist_shipped = c
+                .history_qty_shipped_column
+                .as_deref()
+                .unwrap_or("QTY_SOLD"),
         );
 
         let ecomm = if c.ecommerce_only {
