@@ -654,6 +654,10 @@ async fn identifiers_with_quotes_are_refused_at_construction() {
     assert!(CounterpointClient::new(config.clone()).is_err());
     config.tracking_column = Some("USER_TRACKING_NO".into());
     assert!(CounterpointClient::new(config.clone()).is_ok());
+    config.trust_cert = true;
+    config.trust_cert_ca = Some("/etc/ssl/shop-ca.pem".into());
+    assert!(CounterpointClient::new(config.clone()).is_err());
+    config.trust_cert_ca = None;
     config.locations.clear();
     assert!(CounterpointClient::new(config).is_err());
 }
@@ -752,5 +756,39 @@ async fn posted_line_quantities_come_from_the_configured_history_column() {
     assert_eq!(
         (line.qty_ordered, line.qty_shipped),
         (Decimal::from(4), Decimal::from(4))
+    );
+}
+
+#[tokio::test]
+async fn a_document_caught_in_both_tables_is_reported_once_as_posted() {
+    let sim = start(30).await;
+    let shop = sim.shop();
+    let cp = client(&sim);
+    let mut check = raw(&sim).await;
+    cp.stage_order(&order("WC-7001", &[("SKU-10020", 1)]))
+        .await
+        .unwrap();
+    let doc_id = shop.process_staged_orders().unwrap()[0].doc_id.unwrap();
+    shop.ship_document(doc_id).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // As if posting were half-way: the history row exists while the open document is still there.
+    check
+        .execute(
+            "INSERT INTO PS_TKT_HIST (DOC_ID, TKT_NO, DOC_TYP, BUS_DAT, TKT_DT, STR_ID, STA_ID, SHIP_VIA_COD, LST_MAINT_DT)
+             VALUES (@P1, 'O101-000001', 'O', GETDATE(), GETDATE(), '1', 'WEB', 'UPS', GETDATE())",
+            &[&doc_id],
+        )
+        .await
+        .unwrap();
+    let pass = cp
+        .fulfilment_changes_since(long_ago(), OVERLAP)
+        .await
+        .unwrap();
+    assert_eq!(pass.changes.len(), 1, "{:?}", pass.changes);
+    assert!(pass.changes[0].posted);
+    assert_eq!(pass.changes[0].lines.len(), 1);
+    assert_eq!(
+        cp.documents_state(&[doc_id]).await.unwrap()[0].state,
+        DocPresence::Posted
     );
 }

@@ -107,7 +107,10 @@ impl CounterpointClient {
             Encryption::Required => EncryptionLevel::Required,
             Encryption::Off => EncryptionLevel::NotSupported,
         });
-        if c.trust_cert {
+        // validate() rules out both at once, which tiberius would answer with a panic.
+        if let Some(ca) = &c.trust_cert_ca {
+            config.trust_cert_ca(ca);
+        } else if c.trust_cert {
             config.trust_cert();
         }
         config.handshake_timeout(Some(c.connect_timeout()));

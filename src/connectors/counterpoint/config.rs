@@ -79,6 +79,8 @@ pub struct CounterpointConfig {
     pub encryption: Encryption,
     /// Accept any server certificate (self-signed certificates are common on shop servers).
     pub trust_cert: bool,
+    /// A CA certificate file (PEM or DER) to trust in addition to the system store; excludes `trust_cert`.
+    pub trust_cert_ca: Option<String>,
     /// IM_INV.LOC_ID values whose QTY_AVAIL is summed into the availability reported for an item.
     pub locations: Vec<String>,
     /// Only items with IM_ITEM.IS_ECOMM_ITEM = 'Y'.
@@ -115,6 +117,7 @@ impl Default for CounterpointConfig {
             password: Secret::default(),
             encryption: Encryption::Required,
             trust_cert: false,
+            trust_cert_ca: None,
             locations: vec!["MAIN".into(), "WEB".into()],
             ecommerce_only: false,
             price_location: "*".into(),
@@ -175,6 +178,12 @@ impl CounterpointConfig {
                     "counterpoint.{field}: {name:?} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)"
                 )));
             }
+        }
+        if self.trust_cert && self.trust_cert_ca.is_some() {
+            return Err(CounterpointError::Config(
+                "counterpoint.trust_cert and counterpoint.trust_cert_ca: use one or the other"
+                    .into(),
+            ));
         }
         if self.host.trim().is_empty() {
             return Err(CounterpointError::Config(

@@ -52,12 +52,11 @@ impl CounterpointClient {
         let mut changes: BTreeMap<i64, DocumentChange> = BTreeMap::new();
         for (rows, posted) in [(open, false), (posted, true)] {
             for change in group_documents(&rows, posted)? {
-                let keep_old = changes.get(&change.doc_id).is_some_and(|old| {
-                    (old.lst_maint_dt, old.posted) > (change.lst_maint_dt, change.posted)
-                });
-                if !keep_old {
-                    changes.insert(change.doc_id, change);
-                }
+                let merged = match changes.remove(&change.doc_id) {
+                    Some(seen) => newest(seen, change),
+                    None => change,
+                };
+                changes.insert(merged.doc_id, merged);
             }
         }
         let watermark = changes
@@ -109,6 +108,20 @@ impl CounterpointClient {
             })
             .collect())
     }
+}
+
+/// The newer of two reads of one document (posted wins a tie); lines come from the older read when the newer,
+/// caught half-way through posting, has none yet.
+fn newest(a: DocumentChange, b: DocumentChange) -> DocumentChange {
+    let (mut newer, older) = if (a.lst_maint_dt, a.posted) > (b.lst_maint_dt, b.posted) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if newer.lines.is_empty() {
+        newer.lines = older.lines;
+    }
+    newer
 }
 
 /// Folds one-row-per-line results (ordered by DOC_ID) into documents.

@@ -16,6 +16,20 @@ pub(super) fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// A text parameter as varchar: tiberius sends strings as nvarchar, and comparing a varchar key column with
+/// nvarchar converts the column under SQL collations, turning index seeks into scans.
+pub(super) fn varchar(param: &str) -> String {
+    format!("CAST({param} AS VARCHAR(8000))")
+}
+
+/// `varchar(@Pfirst), …`.
+pub(super) fn varchar_placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| varchar(&format!("@P{n}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct Statements {
     pub begin: String,
@@ -95,6 +109,7 @@ impl Statements {
         } else {
             ""
         };
+        let after = varchar("@P1");
         // @P1 the last ITEM_NO of the previous page ('' first), @P2 the page size, @P3 the watermark
         // (incremental only), then the locations.
         let inventory = |since: bool| {
@@ -103,12 +118,12 @@ impl Statements {
                 "SELECT i.ITEM_NO, CAST(ISNULL(SUM(v.QTY_AVAIL), 0) AS DECIMAL(18,4)) AS QTY_AVAIL, \
                  MAX(v.LST_MAINT_DT) AS LST_MAINT_DT \
                  FROM {items} i LEFT JOIN {inv} v ON v.ITEM_NO = i.ITEM_NO AND v.LOC_ID IN ({locs}) \
-                 WHERE i.ITEM_NO > @P1{ecomm} \
+                 WHERE i.ITEM_NO > {after}{ecomm} \
                  GROUP BY i.ITEM_NO{having} \
                  ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
                 items = t.items,
                 inv = t.inventory,
-                locs = placeholders(first_loc, c.locations.len()),
+                locs = varchar_placeholders(first_loc, c.locations.len()),
                 having = if since {
                     " HAVING MAX(v.LST_MAINT_DT) > @P3"
                 } else {
@@ -124,11 +139,12 @@ impl Statements {
                  p.LST_MAINT_DT AS PRC_MAINT_DT, \
                  CAST(i.REG_PRC AS DECIMAL(19,4)) AS ITEM_REG_PRC, CAST(i.PRC_1 AS DECIMAL(19,4)) AS ITEM_PRC_1, \
                  i.LST_MAINT_DT AS ITEM_MAINT_DT \
-                 FROM {items} i LEFT JOIN {prc} p ON p.ITEM_NO = i.ITEM_NO AND p.LOC_ID = @P3 \
-                 WHERE i.ITEM_NO > @P1{ecomm}{since} \
+                 FROM {items} i LEFT JOIN {prc} p ON p.ITEM_NO = i.ITEM_NO AND p.LOC_ID = {loc} \
+                 WHERE i.ITEM_NO > {after}{ecomm}{since} \
                  ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
                 items = t.items,
                 prc = t.prices,
+                loc = varchar("@P3"),
                 since = if since {
                     " AND (p.LST_MAINT_DT > @P4 OR i.LST_MAINT_DT > @P4)"
                 } else {
@@ -143,7 +159,8 @@ impl Statements {
             // UPDLOCK + HOLDLOCK keep the key range locked until COMMIT, so two stagers of the same order
             // queue up behind each other instead of both seeing "not there".
             staged_row_locked: format!(
-                "SELECT WEB_ORDER_ID, STATUS, DOC_ID FROM {staging} WITH (UPDLOCK, HOLDLOCK) WHERE WEB_ORDER_ID = @P1"
+                "SELECT WEB_ORDER_ID, STATUS, DOC_ID FROM {staging} WITH (UPDLOCK, HOLDLOCK) WHERE WEB_ORDER_ID = {id}",
+                id = varchar("@P1")
             ),
             insert_staged: format!(
                 "INSERT INTO {staging} (WEB_ORDER_ID, CUST_NO, SHIP_VIA_COD, CUST_PO_NO) VALUES (@P1, @P2, @P3, @P4)"
@@ -181,7 +198,7 @@ impl Statements {
         format!(
             "SELECT WEB_ORDER_ID, STATUS, DOC_ID, ERROR_MSG FROM {} WHERE WEB_ORDER_ID IN ({})",
             self.staging,
-            placeholders(1, keys)
+            varchar_placeholders(1, keys)
         )
     }
 
@@ -208,7 +225,13 @@ mod tests {
             s.insert_staged_lines(2)
                 .ends_with("VALUES (@P1, @P2, @P3, @P4, @P5), (@P1, @P6, @P7, @P8, @P9)")
         );
-        assert!(s.inventory_since.contains("IN (@P4, @P5)"));
-        assert!(s.inventory_full.contains("IN (@P3, @P4)"));
+        assert!(
+            s.inventory_since
+                .contains("IN (CAST(@P4 AS VARCHAR(8000)), CAST(@P5 AS VARCHAR(8000)))")
+        );
+        assert!(
+            s.inventory_full
+                .contains("IN (CAST(@P3 AS VARCHAR(8000)), CAST(@P4 AS VARCHAR(8000)))")
+        );
     }
 }

@@ -68,7 +68,7 @@ pub struct DocumentChange {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FulfilmentChanges {
-    /// Newest first by nothing in particular: ordered by DOC_ID.
+    /// One entry per document, ordered by DOC_ID.
     pub changes: Vec<DocumentChange>,
     /// The largest LST_MAINT_DT seen (or the given watermark when nothing was seen): pass it next time.
     pub watermark: NaiveDateTime,
