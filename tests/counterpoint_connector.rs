@@ -792,3 +792,26 @@ async fn a_document_caught_in_both_tables_is_reported_once_as_posted() {
         DocPresence::Posted
     );
 }
+
+#[tokio::test]
+async fn a_long_order_is_staged_in_several_inserts_with_running_line_numbers() {
+    let sim = start(30).await;
+    let cp = client(&sim);
+    let mut check = raw(&sim).await;
+    let lines: Vec<(String, i64)> = (0..600)
+        .map(|i| (format!("SKU-{:05}", 10_000 + i % 30), 1 + i % 3))
+        .collect();
+    let refs: Vec<(&str, i64)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+    let o = order("WC-LONG", &refs);
+    assert_eq!(cp.stage_order(&o).await.unwrap(), StageOutcome::Staged);
+    assert_eq!(staged_rows(&mut check, "WC-LONG").await, (1, 600));
+    let max_seq = count(
+        &mut check,
+        "SELECT MAX(LIN_SEQ_NO) FROM USER_ORDER_STAGING_LIN WHERE WEB_ORDER_ID = @P1",
+        &[&"WC-LONG"],
+    )
+    .await;
+    assert_eq!(max_seq, 600);
+    let processed = sim.shop().process_staged_orders().unwrap();
+    assert!(processed[0].doc_id.is_some());
+}
