@@ -815,3 +815,20 @@ async fn a_long_order_is_staged_in_several_inserts_with_running_line_numbers() {
     let processed = sim.shop().process_staged_orders().unwrap();
     assert!(processed[0].doc_id.is_some());
 }
+
+#[tokio::test]
+async fn schema_check_names_a_missing_column() {
+    let sim = start(30).await;
+    let cp = client(&sim);
+    cp.check_schema().await.unwrap();
+    let mut config = config_for(&sim);
+    config.tracking_column = Some("USER_TRACKING_NO".into());
+    let cp = CounterpointClient::new(config).unwrap();
+    let err = cp.check_schema().await.expect_err("no such column");
+    assert!(
+        matches!(&err, CounterpointError::Sql { number: 207, message } if message.contains("USER_TRACKING_NO")),
+        "{err:?}"
+    );
+    // The connection stays usable after a statement error.
+    assert!(cp.ping().await.is_ok());
+}

@@ -157,4 +157,18 @@ impl CounterpointClient {
             }
         })
     }
+
+    /// Proves every configured table and column exists (no rows are read); a wrong name comes back as
+    /// `Sql { number: 208 | 207, .. }` naming it. For `syncdesk check`, after `ping`.
+    pub async fn check_schema(&self) -> Result<()> {
+        with_connection!(self, "check_schema", |conn| async {
+            conn.simple_query(self.sql.schema_probe.as_str())
+                .await
+                .map_err(CounterpointError::from_driver)?
+                .into_results()
+                .await
+                .map_err(CounterpointError::from_driver)?;
+            Ok::<_, CounterpointError>(())
+        })
+    }
 }

@@ -50,6 +50,9 @@ pub(super) struct Statements {
     pub inventory_since: String,
     pub prices_full: String,
     pub prices_since: String,
+    /// `SELECT TOP (0) <every column used> FROM <table>` for each table: names a missing table (208) or
+    /// column (207) without reading data.
+    pub schema_probe: String,
 }
 
 impl Statements {
@@ -153,7 +156,63 @@ impl Statements {
             )
         };
 
+        let tracking_col = c.tracking_column.iter().map(|col| format!(", {col}"));
+        let tracking_cols: String = tracking_col.collect();
+        let probes = [
+            (
+                &t.staging,
+                "WEB_ORDER_ID, CUST_NO, SHIP_VIA_COD, CUST_PO_NO, STATUS, DOC_ID, ERROR_MSG"
+                    .to_string(),
+            ),
+            (
+                &t.staging_lines,
+                "WEB_ORDER_ID, LIN_SEQ_NO, ITEM_NO, QTY, PRC".to_string(),
+            ),
+            (
+                &t.doc_header,
+                format!("DOC_ID, SHIP_DAT, SHIP_VIA_COD, LST_MAINT_DT{tracking_cols}"),
+            ),
+            (
+                &t.doc_lines,
+                "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, QTY_SHIPPED".to_string(),
+            ),
+            (
+                &t.history_header,
+                format!(
+                    "DOC_ID, SHIP_DAT, SHIP_VIA_COD, {}{tracking_cols}",
+                    c.history_maint_column
+                ),
+            ),
+            (
+                &t.history_lines,
+                format!(
+                    "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, {}",
+                    c.history_qty_shipped_column
+                        .as_deref()
+                        .unwrap_or("QTY_SOLD")
+                ),
+            ),
+            (
+                &t.inventory,
+                "ITEM_NO, LOC_ID, QTY_AVAIL, LST_MAINT_DT".to_string(),
+            ),
+            (
+                &t.items,
+                "ITEM_NO, REG_PRC, PRC_1, IS_ECOMM_ITEM, LST_MAINT_DT".to_string(),
+            ),
+            (
+                &t.prices,
+                "ITEM_NO, LOC_ID, REG_PRC, PRC_1, LST_MAINT_DT".to_string(),
+            ),
+        ];
+        let schema_probe = probes
+            .iter()
+            .map(|(table, columns)| format!("SELECT TOP (0) {columns} FROM {table};"))
+            .collect::<Vec<_>>()
+            .join(" ");
+
         Statements {
+            schema_probe,
             // XACT_ABORT: any run-time error rolls the whole transaction back on the server.
             begin: "SET XACT_ABORT ON; BEGIN TRANSACTION".into(),
             // UPDLOCK + HOLDLOCK keep the key range locked until COMMIT, so two stagers of the same order
