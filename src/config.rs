@@ -63,10 +63,7 @@ impl Config {
         let workflow = self.statuses.to_workflow()?;
         self.woocommerce.validate(&workflow)?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!(
-                "server.listen: '{}' is not an address like 127.0.0.1:8787",
-                self.server.listen
-            ));
+            return Err(format!("server.listen: '{}' is not an address like 127.0.0.1:8787", self.server.listen));
         }
         if self.jobs.lease_secs == 0 {
             return Err("jobs.lease_secs: must be at least 1".into());
@@ -395,10 +392,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8787".into(),
-            max_body_bytes: 1 << 20,
-        }
+        Self { listen: "127.0.0.1:8787".into(), max_body_bytes: 1 << 20 }
     }
 }
 
@@ -440,12 +434,7 @@ pub struct WooCommerceConfig {
 
 impl Default for WooCommerceConfig {
     fn default() -> Self {
-        let map = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect()
-        };
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         Self {
             enabled: false,
             url: String::new(),
@@ -479,26 +468,22 @@ impl Default for WooCommerceConfig {
 impl WooCommerceConfig {
     fn validate(&self, workflow: &Workflow) -> Result<(), String> {
         for (remote, local) in &self.status_in {
-            workflow.by_name(local).map_err(|_| {
-                format!("woocommerce.status_in.\"{remote}\": unknown syncdesk status '{local}'")
-            })?;
+            workflow
+                .by_name(local)
+                .map_err(|_| format!("woocommerce.status_in.\"{remote}\": unknown syncdesk status '{local}'"))?;
         }
         for local in self.status_out.keys() {
-            workflow.by_name(local).map_err(|_| {
-                format!("woocommerce.status_out.\"{local}\": unknown syncdesk status")
-            })?;
+            workflow
+                .by_name(local)
+                .map_err(|_| format!("woocommerce.status_out.\"{local}\": unknown syncdesk status"))?;
         }
         if self.enabled {
             let url = self.url.trim();
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"
-                ));
+                return Err(format!("woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"));
             }
             if self.consumer_key.is_empty() || self.consumer_secret.is_empty() {
-                return Err(
-                    "woocommerce.consumer_key / consumer_secret: required when enabled".into(),
-                );
+                return Err("woocommerce.consumer_key / consumer_secret: required when enabled".into());
             }
         }
         if self.poll_secs == 0 {
@@ -510,18 +495,12 @@ impl WooCommerceConfig {
     /// The syncdesk status a WooCommerce status maps to, if any (WooCommerce statuses compare case-insensitively).
     pub fn inbound(&self, remote: &str) -> Option<&str> {
         let remote = remote.trim().trim_start_matches("wc-");
-        self.status_in
-            .iter()
-            .find(|(r, _)| r.eq_ignore_ascii_case(remote))
-            .map(|(_, l)| l.as_str())
+        self.status_in.iter().find(|(r, _)| r.eq_ignore_ascii_case(remote)).map(|(_, l)| l.as_str())
     }
 
     /// The WooCommerce status to push for a syncdesk status, if mapped.
     pub fn outbound(&self, local: &str) -> Option<&str> {
-        self.status_out
-            .iter()
-            .find(|(l, _)| l.eq_ignore_ascii_case(local))
-            .map(|(_, r)| r.as_str())
+        self.status_out.iter().find(|(l, _)| l.eq_ignore_ascii_case(local)).map(|(_, r)| r.as_str())
     }
 }
 

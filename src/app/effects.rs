@@ -28,14 +28,7 @@ pub fn on_status_entered(
     now: Millis,
 ) -> Result<(), StoreError> {
     if status.kind == StatusKind::Backorder {
-        enqueue(
-            conn,
-            config,
-            BACKORDER_EMAIL,
-            None,
-            serde_json::json!({ "order_id": order_id }),
-            now,
-        )?;
+        enqueue(conn, config, BACKORDER_EMAIL, None, serde_json::json!({ "order_id": order_id }), now)?;
     }
     for link in links::for_local(conn, "order", order_id)? {
         // A change that came from a system is not pushed back to it.
@@ -45,24 +38,12 @@ pub fn on_status_entered(
         match config.woocommerce.outbound(&status.name) {
             Some(_) => {
                 let payload = serde_json::json!({ "order_id": order_id, "link_id": link.id });
-                enqueue(
-                    conn,
-                    config,
-                    WOO_PUSH_STATUS,
-                    Some(format!("order:{order_id}")),
-                    payload,
-                    now,
-                )?;
+                enqueue(conn, config, WOO_PUSH_STATUS, Some(format!("order:{order_id}")), payload, now)?;
             }
             None => {
-                let reason = format!(
-                    "status {} has no woocommerce mapping (woocommerce.status_out); nothing pushed",
-                    status.name
-                );
+                let reason = format!("status {} has no woocommerce mapping (woocommerce.status_out); nothing pushed", status.name);
                 links::set_state(conn, link.id, "unmapped", Some(&reason))?;
-                let number = orders::get(conn, order_id)?
-                    .map(|o| o.number)
-                    .unwrap_or_default();
+                let number = orders::get(conn, order_id)?.map(|o| o.number).unwrap_or_default();
                 sync_log::record(
                     conn,
                     &Change {
@@ -93,13 +74,7 @@ pub(crate) fn enqueue(
 ) -> Result<i64, StoreError> {
     jobs::enqueue(
         conn,
-        &NewJob {
-            kind: kind.into(),
-            key,
-            payload: payload.to_string(),
-            run_at: now,
-            max_attempts: config.jobs.max_attempts_for(kind),
-        },
+        &NewJob { kind: kind.into(), key, payload: payload.to_string(), run_at: now, max_attempts: config.jobs.max_attempts_for(kind) },
         now,
     )
 }

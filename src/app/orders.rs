@@ -391,12 +391,7 @@ fn stale(order: &OrderRow) -> AppError {
 }
 
 /// Bumps the order's version once per command; fails if it moved since `order` was read.
-pub(crate) fn claim_version(
-    conn: &Connection,
-    order: &OrderRow,
-    actor: &Actor,
-    now: Millis,
-) -> Result<()> {
+pub(crate) fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis) -> Result<()> {
     if order_rows::touch(conn, order.id, order.version, &actor.name, now)? {
         Ok(())
     } else {

@@ -13,8 +13,7 @@ pub fn run(context: &Context) -> CliResult {
     // Open once in the foreground so a bad database fails here with a clear message, and statuses are seeded.
     drop(context.app()?);
     let listen = server::parse_listen(&config).map_err(Failure::rejected)?;
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
     runtime.block_on(async {
         let engine = Engine::new(&context.db_path, config.clone(), default_handlers(&config))
             .with_schedules(default_schedules(&config));

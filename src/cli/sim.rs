@@ -15,15 +15,9 @@ pub enum SimCommand {
     Woocommerce {
         #[arg(long, default_value = "127.0.0.1:8181")]
         listen: SocketAddr,
-        #[arg(
-            long = "key",
-            default_value = "ck_sim_0000000000000000000000000000000000000000"
-        )]
+        #[arg(long = "key", default_value = "ck_sim_0000000000000000000000000000000000000000")]
         key: String,
-        #[arg(
-            long = "secret",
-            default_value = "cs_sim_0000000000000000000000000000000000000000"
-        )]
+        #[arg(long = "secret", default_value = "cs_sim_0000000000000000000000000000000000000000")]
         secret: String,
         #[arg(long, default_value_t = 50)]
         products: usize,
@@ -39,15 +33,7 @@ pub enum SimCommand {
 }
 
 pub fn run(command: SimCommand) -> CliResult {
-    let SimCommand::Woocommerce {
-        listen,
-        key,
-        secret,
-        products,
-        orders,
-        webhook,
-        webhook_secret,
-    } = command;
+    let SimCommand::Woocommerce { listen, key, secret, products, orders, webhook, webhook_secret } = command;
     let config = WooSimConfig {
         listen,
         consumer_key: key,
@@ -58,9 +44,6 @@ pub fn run(command: SimCommand) -> CliResult {
         webhook_timeout: Duration::from_secs(60),
         ..WooSimConfig::default()
     };
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
-    runtime
-        .block_on(woo::run_standalone(config))
-        .map_err(|e| Failure::failed(e.to_string()))
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
+    runtime.block_on(woo::run_standalone(config)).map_err(|e| Failure::failed(e.to_string()))
 }

@@ -34,31 +34,17 @@ pub enum Flow {
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
-    let SyncCommand::Run {
-        flow: Flow::Orders,
-        dry_run,
-        json,
-    } = command;
+    let SyncCommand::Run { flow: Flow::Orders, dry_run, json } = command;
     let config = context.config()?;
     if !config.woocommerce.enabled {
-        return Err(Failure::rejected(
-            "woocommerce is not enabled: set [woocommerce] enabled = true, url and keys",
-        ));
+        return Err(Failure::rejected("woocommerce is not enabled: set [woocommerce] enabled = true, url and keys"));
     }
     drop(context.app()?);
-    let store = Store::open(
-        &context.db_path,
-        Duration::from_millis(config.store.busy_timeout_ms),
-    )
-    .map_err(|e| Failure::failed(e.to_string()))?;
-    let client =
-        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
-    let ctx = JobContext {
-        store: Arc::new(Mutex::new(store)),
-        config: Arc::new(config),
-    };
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
+    let store = Store::open(&context.db_path, Duration::from_millis(config.store.busy_timeout_ms))
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    let client = woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = JobContext { store: Arc::new(Mutex::new(store)), config: Arc::new(config) };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
     let outcomes = runtime
         .block_on(woo_orders::reconcile(&client, &ctx, dry_run))
         .map_err(|e| Failure::failed(e.message))?;
@@ -69,37 +55,22 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
     let mut changed = 0;
     for o in &outcomes {
         let line = match o {
-            ImportOutcome::Created {
-                number,
-                external_id,
-                status,
-            } => format!("create {number} (woo #{external_id}) as {status}"),
-            ImportOutcome::StatusChanged {
-                number, from, to, ..
-            } => format!("move {number}: {from} → {to}"),
+            ImportOutcome::Created { number, external_id, status } => format!("create {number} (woo #{external_id}) as {status}"),
+            ImportOutcome::StatusChanged { number, from, to, .. } => format!("move {number}: {from} → {to}"),
             ImportOutcome::Skipped { number, reason, .. } => format!("skip {number}: {reason}"),
             ImportOutcome::Unchanged { .. } => continue,
         };
         changed += 1;
         println!("{verb} {line}");
     }
-    println!(
-        "{} order(s) read, {changed} change(s){}",
-        outcomes.len(),
-        if dry_run {
-            " — dry run, nothing written"
-        } else {
-            ""
-        }
-    );
+    println!("{} order(s) read, {changed} change(s){}", outcomes.len(), if dry_run { " — dry run, nothing written" } else { "" });
     Ok(())
 }
 
 /// Tries every configured system and says what works.
 pub fn check(context: &Context) -> CliResult {
     let config = context.config()?;
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
     let mut failures = 0;
     let mut report = |name: &str, result: Result<String, String>| match result {
         Ok(ok) => println!("ok    {name}: {ok}"),
@@ -108,24 +79,14 @@ pub fn check(context: &Context) -> CliResult {
             println!("FAIL  {name}: {e}");
         }
     };
-    report(
-        "database",
-        context
-            .app()
-            .map(|_| context.db_path.display().to_string())
-            .map_err(|e| e.message),
-    );
+    report("database", context.app().map(|_| context.db_path.display().to_string()).map_err(|e| e.message));
     if config.woocommerce.enabled {
         report("woocommerce", runtime.block_on(check_woo(&config)));
     } else {
         println!("-     woocommerce: not enabled");
     }
     report("smtp", runtime.block_on(check_smtp(&config)));
-    if failures > 0 {
-        Err(Failure::failed(format!("{failures} check(s) failed")))
-    } else {
-        Ok(())
-    }
+    if failures > 0 { Err(Failure::failed(format!("{failures} check(s) failed"))) } else { Ok(()) }
 }
 
 async fn check_woo(config: &Config) -> Result<String, String> {
@@ -133,23 +94,12 @@ async fn check_woo(config: &Config) -> Result<String, String> {
     let start = Instant::now();
     // A read that returns (almost) nothing: proves auth and the orders endpoint without paging a shop.
     let since = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let orders = client
-        .list_orders_modified_after(Some(since))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{} — authenticated, read orders ({} changed in the last minute) in {} ms",
-        config.woocommerce.url,
-        orders.len(),
-        start.elapsed().as_millis()
-    ))
+    let orders = client.list_orders_modified_after(Some(since)).await.map_err(|e| e.to_string())?;
+    Ok(format!("{} — authenticated, read orders ({} changed in the last minute) in {} ms", config.woocommerce.url, orders.len(), start.elapsed().as_millis()))
 }
 
 async fn check_smtp(config: &Config) -> Result<String, String> {
     let mailer = Mailer::new(&config.email).map_err(|e| e.to_string())?;
     mailer.test_connection().await.map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{}:{}",
-        config.email.smtp_host, config.email.smtp_port
-    ))
+    Ok(format!("{}:{}", config.email.smtp_host, config.email.smtp_port))
 }

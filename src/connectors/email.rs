@@ -64,9 +64,7 @@ impl Mailer {
     pub async fn test_connection(&self) -> Result<(), MailError> {
         match self.transport.test_connection().await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(MailError::Unavailable(
-                "the server did not answer the greeting".into(),
-            )),
+            Ok(false) => Err(MailError::Unavailable("the server did not answer the greeting".into())),
             Err(e) => Err(MailError::Unavailable(e.to_string())),
         }
     }

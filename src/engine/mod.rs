@@ -25,14 +25,8 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
     let mut registry = HandlerRegistry::default();
     registry.register(app::BACKORDER_EMAIL, BackorderEmail::new(&config.email));
     if config.woocommerce.enabled {
-        registry.register(
-            app::WOO_REFRESH_ORDER,
-            woo_orders::RefreshOrder::new(config),
-        );
-        registry.register(
-            app::WOO_RECONCILE_ORDERS,
-            woo_orders::ReconcileOrders::new(config),
-        );
+        registry.register(app::WOO_REFRESH_ORDER, woo_orders::RefreshOrder::new(config));
+        registry.register(app::WOO_RECONCILE_ORDERS, woo_orders::ReconcileOrders::new(config));
         registry.register(app::WOO_PUSH_STATUS, woo_orders::PushStatus::new(config));
     }
     registry

@@ -46,10 +46,7 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn every(kind: &str, every: Duration) -> Self {
-        Schedule {
-            kind: kind.to_string(),
-            every,
-        }
+        Schedule { kind: kind.to_string(), every }
     }
 }
 

@@ -24,11 +24,7 @@ const IMPORT_CHUNK: usize = 200;
 
 /// Builds the API client from config.
 pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
-    let mut c = WooConfig::new(
-        cfg.url.trim(),
-        cfg.consumer_key.expose(),
-        cfg.consumer_secret.expose(),
-    );
+    let mut c = WooConfig::new(cfg.url.trim(), cfg.consumer_key.expose(), cfg.consumer_secret.expose());
     c.auth = match cfg.auth {
         WooAuth::Auto => AuthMode::Auto,
         WooAuth::Basic => AuthMode::Basic,
@@ -43,11 +39,7 @@ pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
 /// A client error as the job engine sees it: retry later (honouring Retry-After) or give up.
 pub fn job_error(e: WooError) -> JobError {
     let retry_after = e.retry_after();
-    let err = if e.is_retryable() {
-        JobError::retry(e.to_string())
-    } else {
-        JobError::permanent(e.to_string())
-    };
+    let err = if e.is_retryable() { JobError::retry(e.to_string()) } else { JobError::permanent(e.to_string()) };
     match retry_after {
         Some(d) => err.after(d),
         None => err,
@@ -57,14 +49,8 @@ pub fn job_error(e: WooError) -> JobError {
 /// A WooCommerce order reduced to what syncdesk keeps.
 pub fn channel_order(o: &WooOrder) -> ChannelOrder {
     let name = |a: &crate::connectors::woo::WooAddress| {
-        let full = format!("{} {}", a.first_name.trim(), a.last_name.trim())
-            .trim()
-            .to_string();
-        if !full.is_empty() {
-            Some(full)
-        } else {
-            Some(a.company.trim().to_string()).filter(|c| !c.is_empty())
-        }
+        let full = format!("{} {}", a.first_name.trim(), a.last_name.trim()).trim().to_string();
+        if !full.is_empty() { Some(full) } else { Some(a.company.trim().to_string()).filter(|c| !c.is_empty()) }
     };
     ChannelOrder {
         system: SYSTEM.into(),
@@ -72,9 +58,7 @@ pub fn channel_order(o: &WooOrder) -> ChannelOrder {
         number: o.number.clone(),
         customer: name(&o.billing).or_else(|| name(&o.shipping)),
         remote_status: o.status.clone(),
-        remote_version: o
-            .date_modified_gmt
-            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        remote_version: o.date_modified_gmt.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
         lines: o
             .line_items
             .iter()
@@ -82,70 +66,38 @@ pub fn channel_order(o: &WooOrder) -> ChannelOrder {
             .map(|l| {
                 let sku = if l.sku.trim().is_empty() {
                     // Stores allow empty SKUs; keep the line traceable to its product.
-                    format!(
-                        "woo-product-{}",
-                        if l.variation_id > 0 {
-                            l.variation_id
-                        } else {
-                            l.product_id
-                        }
-                    )
+                    format!("woo-product-{}", if l.variation_id > 0 { l.variation_id } else { l.product_id })
                 } else {
                     l.sku.trim().to_string()
                 };
-                (
-                    sku,
-                    Some(l.name.clone()).filter(|n| !n.is_empty()),
-                    l.quantity,
-                )
+                (sku, Some(l.name.clone()).filter(|n| !n.is_empty()), l.quantity)
             })
             .collect(),
     }
 }
 
 /// Imports orders in one transaction (really, or as a dry run rolled back at the end).
-pub fn import_all(
-    store: &mut Store,
-    config: &Config,
-    orders: &[ChannelOrder],
-    dry_run: bool,
-) -> Result<Vec<ImportOutcome>, JobError> {
+pub fn import_all(store: &mut Store, config: &Config, orders: &[ChannelOrder], dry_run: bool) -> Result<Vec<ImportOutcome>, JobError> {
     let run = |tx: &rusqlite::Transaction<'_>| -> Result<Vec<ImportOutcome>, crate::app::AppError> {
         let workflow = statuses::load(tx)?;
         let inbound = |remote: &str| config.woocommerce.inbound(remote).map(String::from);
         let now = now_ms();
-        orders
-            .iter()
-            .map(|o| channel_orders::import(tx, &workflow, config, &inbound, o, now))
-            .collect()
+        orders.iter().map(|o| channel_orders::import(tx, &workflow, config, &inbound, o, now)).collect()
     };
-    let result = if dry_run {
-        store.dry_run(run)
-    } else {
-        store.write(run)
-    };
+    let result = if dry_run { store.dry_run(run) } else { store.write(run) };
     result.map_err(|e| JobError::retry(e.to_string()))
 }
 
 /// One reconciliation pass: everything modified since the watermark minus the overlap.
-pub async fn reconcile(
-    client: &WooClient,
-    ctx: &JobContext,
-    dry_run: bool,
-) -> Result<Vec<ImportOutcome>, JobError> {
+pub async fn reconcile(client: &WooClient, ctx: &JobContext, dry_run: bool) -> Result<Vec<ImportOutcome>, JobError> {
     let overlap = chrono::Duration::seconds(ctx.config.woocommerce.overlap_secs as i64);
     let watermark = ctx
-        .with_store(|s| {
-            watermarks::get(s.conn(), WATERMARK).map_err(|e| JobError::retry(e.to_string()))
-        })
+        .with_store(|s| watermarks::get(s.conn(), WATERMARK).map_err(|e| JobError::retry(e.to_string())))
         .await?
         .and_then(|w| DateTime::parse_from_rfc3339(&w).ok())
         .map(|d| d.with_timezone(&Utc));
     let after = watermark.map(|w| w - overlap);
-    let fetched = client
-        .list_orders_modified_after(after)
-        .await
-        .map_err(job_error)?;
+    let fetched = client.list_orders_modified_after(after).await.map_err(job_error)?;
     let newest = fetched.iter().filter_map(|o| o.date_modified_gmt).max();
     let orders: Vec<ChannelOrder> = fetched.iter().map(channel_order).collect();
     let config = ctx.config.clone();
@@ -156,9 +108,7 @@ pub async fn reconcile(
         }
         if !dry_run && let Some(newest) = newest.filter(|n| Some(*n) > watermark) {
             let value = newest.to_rfc3339_opts(SecondsFormat::Secs, true);
-            store
-                .write(|tx| watermarks::set(tx, WATERMARK, &value, now_ms()))
-                .map_err(|e| JobError::retry(e.to_string()))?;
+            store.write(|tx| watermarks::set(tx, WATERMARK, &value, now_ms())).map_err(|e| JobError::retry(e.to_string()))?;
         }
         Ok(outcomes)
     })
@@ -172,16 +122,10 @@ struct Woo {
 
 impl Woo {
     fn new(config: &Config) -> Self {
-        Woo {
-            client: client(&config.woocommerce)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        }
+        Woo { client: client(&config.woocommerce).map(Arc::new).map_err(|e| e.to_string()) }
     }
     fn client(&self) -> Result<&WooClient, JobError> {
-        self.client
-            .as_deref()
-            .map_err(|e| JobError::permanent(e.clone()))
+        self.client.as_deref().map_err(|e| JobError::permanent(e.clone()))
     }
 }
 
@@ -218,8 +162,7 @@ impl JobHandler for RefreshOrder {
                 Ok(order) => {
                     let order = channel_order(&order);
                     let config = ctx.config.clone();
-                    ctx.with_store(move |s| import_all(s, &config, &[order], false))
-                        .await?;
+                    ctx.with_store(move |s| import_all(s, &config, &[order], false)).await?;
                     Ok(())
                 }
                 Err(WooError::Api { status: 404, .. }) => {
@@ -227,12 +170,7 @@ impl JobHandler for RefreshOrder {
                     ctx.with_store(move |s| {
                         s.write(|tx| {
                             if let Some(link) = links::by_external(tx, "order", SYSTEM, &ext)? {
-                                links::set_state(
-                                    tx,
-                                    link.id,
-                                    "error",
-                                    Some("the order no longer exists in woocommerce"),
-                                )?;
+                                links::set_state(tx, link.id, "error", Some("the order no longer exists in woocommerce"))?;
                             }
                             Ok::<_, crate::store::StoreError>(())
                         })
@@ -247,22 +185,11 @@ impl JobHandler for RefreshOrder {
 }
 
 impl JobHandler for ReconcileOrders {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, _job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let outcomes = reconcile(self.0.client()?, ctx, false).await?;
-            let changed = outcomes
-                .iter()
-                .filter(|o| !matches!(o, ImportOutcome::Unchanged { .. }))
-                .count();
-            tracing::info!(
-                read = outcomes.len(),
-                changed,
-                "woocommerce orders reconciled"
-            );
+            let changed = outcomes.iter().filter(|o| !matches!(o, ImportOutcome::Unchanged { .. })).count();
+            tracing::info!(read = outcomes.len(), changed, "woocommerce orders reconciled");
             Ok(())
         })
     }
@@ -299,13 +226,7 @@ impl JobHandler for PushStatus {
                     let before = links::get(tx, link_id)?.and_then(|l| l.remote_status);
                     if outcome.status_reached {
                         // Recorded even if the note failed, so the store's echo is never taken for a new change.
-                        links::record_remote(
-                            tx,
-                            link_id,
-                            Some(&plan.remote),
-                            outcome.stamp.as_deref(),
-                            now,
-                        )?;
+                        links::record_remote(tx, link_id, Some(&plan.remote), outcome.stamp.as_deref(), now)?;
                     }
                     links::set_pushing(tx, link_id, None)?;
                     match &outcome.error {
@@ -339,43 +260,20 @@ impl JobHandler for PushStatus {
 }
 
 /// Decides what to push; `None` when there is nothing to do. Marks the push in progress on the link.
-fn plan_push(
-    store: &mut Store,
-    config: &Config,
-    p: &PushPayload,
-) -> Result<Option<PushPlan>, JobError> {
+fn plan_push(store: &mut Store, config: &Config, p: &PushPayload) -> Result<Option<PushPlan>, JobError> {
     let db = |e: crate::store::StoreError| JobError::retry(e.to_string());
     store
         .write(|tx| {
-            let Some(link) = links::get(tx, p.link_id)? else {
-                return Ok(None);
-            };
-            let Some(order) = orders::get(tx, p.order_id)? else {
-                return Ok(None);
-            };
+            let Some(link) = links::get(tx, p.link_id)? else { return Ok(None) };
+            let Some(order) = orders::get(tx, p.order_id)? else { return Ok(None) };
             let workflow = statuses::load(tx)?;
-            let Some(status) = workflow.get(order.status_id) else {
-                return Ok(None);
-            };
-            let Some(remote) = config.woocommerce.outbound(&status.name) else {
-                return Ok(None);
-            };
-            let Ok(external_id) = link.external_id.parse::<u64>() else {
-                return Ok(None);
-            };
+            let Some(status) = workflow.get(order.status_id) else { return Ok(None) };
+            let Some(remote) = config.woocommerce.outbound(&status.name) else { return Ok(None) };
+            let Ok(external_id) = link.external_id.parse::<u64>() else { return Ok(None) };
             let note = match status.kind {
-                StatusKind::Shipped | StatusKind::Completed => {
-                    orders::shipments(tx, order.id)?.last().map(|s| {
-                        (
-                            shipping_note(
-                                s.carrier.as_deref(),
-                                s.tracking.as_deref(),
-                                s.shipped_at,
-                            ),
-                            true,
-                        )
-                    })
-                }
+                StatusKind::Shipped | StatusKind::Completed => orders::shipments(tx, order.id)?
+                    .last()
+                    .map(|s| (shipping_note(s.carrier.as_deref(), s.tracking.as_deref(), s.shipped_at), true)),
                 StatusKind::Cancelled => orders::history(tx, order.id)?
                     .last()
                     .and_then(|h| h.note.clone())
@@ -383,12 +281,7 @@ fn plan_push(
                 _ => None,
             };
             links::set_pushing(tx, link.id, Some(remote))?;
-            Ok(Some(PushPlan {
-                external_id,
-                number: order.number,
-                remote: remote.to_string(),
-                note,
-            }))
+            Ok(Some(PushPlan { external_id, number: order.number, remote: remote.to_string(), note }))
         })
         .map_err(db)
 }
@@ -417,25 +310,15 @@ struct PushOutcome {
 /// Sets the status unless already there, then adds the note unless an identical one exists (so a retry
 /// never adds it twice).
 async fn push(client: &WooClient, plan: &PushPlan) -> PushOutcome {
-    let stamp = |o: &WooOrder| {
-        o.date_modified_gmt
-            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
-    };
-    let failed = |reached, stamp, e| PushOutcome {
-        status_reached: reached,
-        stamp,
-        error: Some(job_error(e)),
-    };
+    let stamp = |o: &WooOrder| o.date_modified_gmt.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let failed = |reached, stamp, e| PushOutcome { status_reached: reached, stamp, error: Some(job_error(e)) };
     let current = match client.get_order(plan.external_id).await {
         Ok(o) => o,
         Err(e) => return failed(false, None, e),
     };
     let mut version = stamp(&current);
     if current.status != plan.remote {
-        match client
-            .update_order_status(plan.external_id, &plan.remote)
-            .await
-        {
+        match client.update_order_status(plan.external_id, &plan.remote).await {
             Ok(o) => version = stamp(&o),
             Err(e) => return failed(false, None, e),
         }
@@ -446,18 +329,12 @@ async fn push(client: &WooClient, plan: &PushPlan) -> PushOutcome {
             Err(e) => return failed(true, version, e),
         };
         if !notes.iter().any(|n| n.note.trim() == note.trim())
-            && let Err(e) = client
-                .add_order_note(plan.external_id, note, *for_customer)
-                .await
+            && let Err(e) = client.add_order_note(plan.external_id, note, *for_customer).await
         {
             return failed(true, version, e);
         }
     }
-    PushOutcome {
-        status_reached: true,
-        stamp: version,
-        error: None,
-    }
+    PushOutcome { status_reached: true, stamp: version, error: None }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {

@@ -44,30 +44,18 @@ pub async fn serve(
     state: Arc<ServerState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
 pub fn parse_listen(config: &Config) -> Result<SocketAddr, String> {
-    config.server.listen.parse().map_err(|_| {
-        format!(
-            "server.listen: '{}' is not an address",
-            config.server.listen
-        )
-    })
+    config.server.listen.parse().map_err(|_| format!("server.listen: '{}' is not an address", config.server.listen))
 }
 
 async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
-    let in_process = state
-        .engine
-        .as_ref()
-        .map(|(_, status)| status.borrow().clone());
+    let in_process = state.engine.as_ref().map(|(_, status)| status.borrow().clone());
     let store = state.store.clone();
     let read = tokio::task::spawn_blocking(move || {
-        let store = store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
+        let store = store.lock().map_err(|_| "store lock poisoned".to_string())?;
         let lease = engine_lease::current(store.conn()).map_err(|e| e.to_string())?;
         let counts = jobs::count_by_state(store.conn()).map_err(|e| e.to_string())?;
         Ok::<_, String>((lease, counts))
@@ -76,10 +64,7 @@ async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
     let (lease, counts) = match read.map_err(|e| e.to_string()).and_then(|r| r) {
         Ok(v) => v,
         Err(e) => {
-            return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({ "ok": false, "error": e })),
-            );
+            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "ok": false, "error": e })));
         }
     };
     let now = now_ms();

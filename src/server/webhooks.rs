@@ -25,69 +25,38 @@ fn reply(status: StatusCode, body: Value) -> Reply {
 
 /// True when `signature` (base64) is the HMAC-SHA256 of `body` under `secret`; compared in constant time.
 pub fn verify_signature(secret: &[u8], body: &[u8], signature: &str) -> bool {
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return false;
-    };
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else { return false };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return false };
     mac.update(body);
     mac.verify_slice(&expected).is_ok()
 }
 
-pub async fn woocommerce(
-    State(state): State<Arc<ServerState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+pub async fn woocommerce(State(state): State<Arc<ServerState>>, headers: HeaderMap, body: Bytes) -> Reply {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let Some(signature) = header("x-wc-webhook-signature") else {
         // WooCommerce pings a new webhook with `webhook_id=<id>` and no signature; it must get exactly 200.
         if body.starts_with(b"webhook_id=") {
             return reply(StatusCode::OK, json!({ "ok": true, "ping": true }));
         }
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "missing X-WC-Webhook-Signature" }),
-        );
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "missing X-WC-Webhook-Signature" }));
     };
     let secret = state.config.woocommerce.webhook_secret.expose();
     if secret.is_empty() {
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "no webhook secret configured (woocommerce.webhook_secret)" }),
-        );
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "no webhook secret configured (woocommerce.webhook_secret)" }));
     }
     if !verify_signature(secret.as_bytes(), &body, &signature) {
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "signature mismatch" }),
-        );
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "signature mismatch" }));
     }
     let resource = header("x-wc-webhook-resource").unwrap_or_default();
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
-        return reply(
-            StatusCode::BAD_REQUEST,
-            json!({ "error": "body is not JSON" }),
-        );
+        return reply(StatusCode::BAD_REQUEST, json!({ "error": "body is not JSON" }));
     };
     let Some(id) = payload.get("id").and_then(Value::as_u64) else {
-        return reply(
-            StatusCode::BAD_REQUEST,
-            json!({ "error": "body has no numeric `id`" }),
-        );
+        return reply(StatusCode::BAD_REQUEST, json!({ "error": "body has no numeric `id`" }));
     };
     if resource != "order" {
         // Product hints belong to stock sync, which is not configured in this build.
-        return reply(
-            StatusCode::OK,
-            json!({ "ok": true, "ignored": format!("resource '{resource}'") }),
-        );
+        return reply(StatusCode::OK, json!({ "ok": true, "ignored": format!("resource '{resource}'") }));
     }
     let dedupe_key = match payload.get("date_modified_gmt").and_then(Value::as_str) {
         Some(modified) => format!("order:{id}:{modified}"),
@@ -96,9 +65,7 @@ pub async fn woocommerce(
     let max_attempts = state.config.jobs.max_attempts_for(WOO_REFRESH_ORDER);
     let store = state.store.clone();
     let stored = tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
+        let mut store = store.lock().map_err(|_| "store lock poisoned".to_string())?;
         store
             .write(|tx| {
                 let now = now_ms();
@@ -127,9 +94,6 @@ pub async fn woocommerce(
         Ok(Ok(None)) => reply(StatusCode::OK, json!({ "ok": true, "duplicate": true })),
         // 503 makes WooCommerce count a failure; the reconciliation poll still picks the change up.
         Ok(Err(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
-        Err(e) => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": e.to_string() }),
-        ),
+        Err(e) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e.to_string() })),
     }
 }

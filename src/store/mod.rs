@@ -106,10 +106,7 @@ impl Store {
 
     /// Runs `f` in a write transaction and always rolls it back: a dry run sees exactly what a real run
     /// would do (same code, same reads of its own writes) and leaves nothing behind.
-    pub fn dry_run<T, E>(
-        &mut self,
-        f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
+    pub fn dry_run<T, E>(&mut self, f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>) -> std::result::Result<T, E>
     where
         E: From<StoreError>,
     {
