@@ -11,7 +11,7 @@ use crate::app::ImportOutcome;
 use crate::config::Config;
 use crate::connectors::email::Mailer;
 use crate::engine::JobContext;
-use crate::engine::woo_orders;
+use crate::engine::{counterpoint_flows, woo_orders};
 use crate::store::Store;
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +120,14 @@ pub fn check(context: &Context) -> CliResult {
     } else {
         println!("-     woocommerce: not enabled");
     }
+    if config.counterpoint.enabled {
+        report(
+            "counterpoint",
+            runtime.block_on(check_counterpoint(&config)),
+        );
+    } else {
+        println!("-     counterpoint: not enabled");
+    }
     report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {
         Err(Failure::failed(format!("{failures} check(s) failed")))
@@ -141,6 +149,26 @@ async fn check_woo(config: &Config) -> Result<String, String> {
         "{} — authenticated, read orders ({} changed in the last minute) in {} ms",
         config.woocommerce.url,
         orders.len(),
+        start.elapsed().as_millis()
+    ))
+}
+
+async fn check_counterpoint(config: &Config) -> Result<String, String> {
+    let client = counterpoint_flows::client(&config.counterpoint).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let version = client.ping().await.map_err(|e| e.to_string())?;
+    let c = &config.counterpoint.connection;
+    let first_line = version
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    Ok(format!(
+        "{}:{} — logged in as {} in {} ms ({first_line})",
+        c.host,
+        c.port,
+        c.user,
         start.elapsed().as_millis()
     ))
 }

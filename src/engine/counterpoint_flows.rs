@@ -17,11 +17,12 @@ use crate::app::orders::ship_in;
 use crate::app::{Actor, AppError, ShipmentDetails};
 use crate::config::{Config, CounterpointSection};
 use crate::connectors::counterpoint::{
-    CounterpointClient, CounterpointError, DocPresence, DocumentChange, StageOutcome, StagedLine, StagedOrder,
+    CounterpointClient, CounterpointError, DocPresence, DocumentChange, StageOutcome, StagedLine,
+    StagedOrder,
 };
 use crate::domain::time::now_ms;
 use crate::store::sync_log::{self, Change};
-use crate::store::{Job, Store, links, orders, statuses, watermarks};
+use crate::store::{Job, Store, inventory, links, orders, statuses, watermarks};
 
 pub const SYSTEM: &str = "counterpoint";
 const WATERMARK: &str = "counterpoint.fulfilment";
@@ -32,7 +33,11 @@ pub fn client(cfg: &CounterpointSection) -> Result<CounterpointClient, Counterpo
 }
 
 pub fn job_error(e: CounterpointError) -> JobError {
-    let err = if e.is_retryable() { JobError::retry(e.to_string()) } else { JobError::permanent(e.to_string()) };
+    let err = if e.is_retryable() {
+        JobError::retry(e.to_string())
+    } else {
+        JobError::permanent(e.to_string())
+    };
     match e.retry_after() {
         Some(d) => err.after(d),
         None => err,
@@ -49,10 +54,16 @@ struct Cp {
 
 impl Cp {
     fn new(config: &Config) -> Self {
-        Cp { client: client(&config.counterpoint).map(Arc::new).map_err(|e| e.to_string()) }
+        Cp {
+            client: client(&config.counterpoint)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+        }
     }
     fn client(&self) -> Result<&CounterpointClient, JobError> {
-        self.client.as_deref().map_err(|e| JobError::permanent(e.clone()))
+        self.client
+            .as_deref()
+            .map_err(|e| JobError::permanent(e.clone()))
     }
 }
 
@@ -84,18 +95,25 @@ struct StagePayload {
 impl JobHandler for StageOrderJob {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let p: StagePayload = serde_json::from_str(&job.payload).map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+            let p: StagePayload = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
             let order_id = p.order_id;
             let staged = ctx
                 .with_store(move |s| {
                     let conn = s.conn();
-                    let Some(order) = orders::get(conn, order_id).map_err(db)? else { return Ok(None) };
+                    let Some(order) = orders::get(conn, order_id).map_err(db)? else {
+                        return Ok(None);
+                    };
                     let all = links::for_local(conn, "order", order_id).map_err(db)?;
                     if all.iter().any(|l| l.system == SYSTEM) {
                         return Ok(None); // staged before: the link is the proof
                     }
                     // The web order's own id keys the staging row, so the shop can find it in either system.
-                    let web_order_id = all.iter().find(|l| l.system != SYSTEM).map(|l| l.external_id.clone()).unwrap_or(order.number.clone());
+                    let web_order_id = all
+                        .iter()
+                        .find(|l| l.system != SYSTEM)
+                        .map(|l| l.external_id.clone())
+                        .unwrap_or(order.number.clone());
                     let lines = orders::lines(conn, order_id).map_err(db)?;
                     Ok(Some(StagedOrder {
                         web_order_id,
@@ -104,25 +122,55 @@ impl JobHandler for StageOrderJob {
                         cust_po_no: Some(order.number.clone()),
                         lines: lines
                             .iter()
-                            .map(|l| StagedLine { item_no: l.sku.clone(), qty: Decimal::from(l.quantity), price: None })
+                            .map(|l| {
+                                // The store's SKU becomes the POS item number through the alignment, when aligned.
+                                let item_no = inventory::find(conn, &l.sku)
+                                    .ok()
+                                    .flatten()
+                                    .filter(|a| a.woo_sku == l.sku)
+                                    .map_or(l.sku.clone(), |a| a.pos_sku);
+                                StagedLine {
+                                    item_no,
+                                    qty: Decimal::from(l.quantity),
+                                    price: None,
+                                }
+                            })
                             .collect(),
                     }))
                 })
                 .await?;
             let Some(staged) = staged else { return Ok(()) };
-            let outcome = self.0.client()?.stage_order(&staged).await.map_err(job_error)?;
+            let outcome = self
+                .0
+                .client()?
+                .stage_order(&staged)
+                .await
+                .map_err(job_error)?;
             let job_id = job.id;
             ctx.with_store(move |s| {
                 s.write(|tx| {
                     let now = now_ms();
                     let (state, doc) = match &outcome {
                         StageOutcome::Staged => ("staged".to_string(), None),
-                        StageOutcome::AlreadyStaged { status, doc_id } => (format!("staged ({status})"), *doc_id),
+                        StageOutcome::AlreadyStaged { status, doc_id } => {
+                            (format!("staged ({status})"), *doc_id)
+                        }
                     };
                     if links::by_external(tx, "order", SYSTEM, &staged.web_order_id)?.is_none() {
-                        links::insert(tx, "order", order_id, SYSTEM, &staged.web_order_id, Some("staged"), doc.map(|d| d.to_string()).as_deref(), now)?;
+                        links::insert(
+                            tx,
+                            "order",
+                            order_id,
+                            SYSTEM,
+                            &staged.web_order_id,
+                            Some("staged"),
+                            doc.map(|d| d.to_string()).as_deref(),
+                            now,
+                        )?;
                     }
-                    let number = orders::get(tx, order_id)?.map(|o| o.number).unwrap_or_default();
+                    let number = orders::get(tx, order_id)?
+                        .map(|o| o.number)
+                        .unwrap_or_default();
                     sync_log::record(
                         tx,
                         &Change {
@@ -157,16 +205,24 @@ pub struct FulfilmentOutcome {
 }
 
 /// One pass: read the changes since the watermark, record the new shipments, move the watermark.
-pub async fn fulfilment_pass(client: &CounterpointClient, ctx: &JobContext, dry_run: bool) -> Result<Vec<FulfilmentOutcome>, JobError> {
+pub async fn fulfilment_pass(
+    client: &CounterpointClient,
+    ctx: &JobContext,
+    dry_run: bool,
+) -> Result<Vec<FulfilmentOutcome>, JobError> {
     let watermark = ctx
         .with_store(|s| watermarks::get(s.conn(), WATERMARK).map_err(db))
         .await?
         .and_then(|w| NaiveDateTime::parse_from_str(&w, WATERMARK_FORMAT).ok())
         .unwrap_or_default();
     let overlap = Duration::from_secs(ctx.config.counterpoint.overlap_secs);
-    let read = client.fulfilment_changes_since(watermark, overlap).await.map_err(job_error)?;
+    let read = client
+        .fulfilment_changes_since(watermark, overlap)
+        .await
+        .map_err(job_error)?;
     let config = ctx.config.clone();
-    ctx.with_store(move |s| apply_changes(s, &config, &read.changes, Some(read.watermark), dry_run)).await
+    ctx.with_store(move |s| apply_changes(s, &config, &read.changes, Some(read.watermark), dry_run))
+        .await
 }
 
 /// Records shipments for the changed documents in one transaction (rolled back for a dry run).
@@ -179,29 +235,74 @@ pub fn apply_changes(
 ) -> Result<Vec<FulfilmentOutcome>, JobError> {
     let run = |tx: &rusqlite::Transaction<'_>| -> Result<Vec<FulfilmentOutcome>, AppError> {
         let workflow = statuses::load(tx)?;
-        let actor = Actor { name: SYSTEM.into(), source: SYSTEM.into() };
+        let actor = Actor {
+            name: SYSTEM.into(),
+            source: SYSTEM.into(),
+        };
         let now = now_ms();
         let mut outcomes = Vec::new();
         for change in changes {
-            let Some(web_id) = change.web_order_id.as_deref() else { continue };
-            let Some(link) = links::by_external(tx, "order", SYSTEM, web_id)? else { continue };
-            let Some(order) = orders::get(tx, link.local_id)? else { continue };
+            let Some(web_id) = change.web_order_id.as_deref() else {
+                continue;
+            };
+            let Some(link) = links::by_external(tx, "order", SYSTEM, web_id)? else {
+                continue;
+            };
+            let Some(order) = orders::get(tx, link.local_id)? else {
+                continue;
+            };
             let state = if change.posted { "posted" } else { "shipped" };
-            links::record_remote(tx, link.id, Some(state), Some(&change.doc_id.to_string()), now)?;
-            if workflow.get(order.status_id).is_none_or(|s| s.kind.is_final()) {
+            links::record_remote(
+                tx,
+                link.id,
+                Some(state),
+                Some(&change.doc_id.to_string()),
+                now,
+            )?;
+            if workflow
+                .get(order.status_id)
+                .is_none_or(|s| s.kind.is_final())
+            {
                 continue;
             }
-            let deltas = shipment_deltas(&orders::lines(tx, order.id)?, change);
+            let to_local = |item_no: &str| -> String {
+                inventory::find(tx, item_no)
+                    .ok()
+                    .flatten()
+                    .filter(|a| a.pos_sku.eq_ignore_ascii_case(item_no))
+                    .map_or(item_no.to_string(), |a| a.woo_sku)
+            };
+            let deltas = shipment_deltas(&orders::lines(tx, order.id)?, change, &to_local);
             if deltas.is_empty() {
                 continue;
             }
-            let carrier = change.ship_via.as_ref().map(|code| config.counterpoint.carriers.get(code).cloned().unwrap_or(code.clone()));
+            let carrier = change.ship_via.as_ref().map(|code| {
+                config
+                    .counterpoint
+                    .carriers
+                    .get(code)
+                    .cloned()
+                    .unwrap_or(code.clone())
+            });
             let details = ShipmentDetails {
                 carrier,
                 tracking: change.tracking.clone(),
-                notes: Some(format!("Counterpoint document {}{}", change.doc_id, if change.posted { " (posted)" } else { "" })),
+                notes: Some(format!(
+                    "Counterpoint document {}{}",
+                    change.doc_id,
+                    if change.posted { " (posted)" } else { "" }
+                )),
             };
-            let out = ship_in(tx, &workflow, config, &actor, &order, Some(&deltas), &details, now)?;
+            let out = ship_in(
+                tx,
+                &workflow,
+                config,
+                &actor,
+                &order,
+                Some(&deltas),
+                &details,
+                now,
+            )?;
             outcomes.push(FulfilmentOutcome {
                 order: order.number,
                 doc_id: change.doc_id,
@@ -215,17 +316,31 @@ pub fn apply_changes(
         }
         Ok(outcomes)
     };
-    let result = if dry_run { store.dry_run(run) } else { store.write(run) };
+    let result = if dry_run {
+        store.dry_run(run)
+    } else {
+        store.write(run)
+    };
     result.map_err(db)
 }
 
 /// What Counterpoint shipped beyond what syncdesk has recorded, per SKU. A posted document counts as fully
 /// shipped (invoiced); quantities never exceed what was ordered.
-fn shipment_deltas(lines: &[orders::OrderLine], change: &DocumentChange) -> Vec<(String, i64)> {
+fn shipment_deltas(
+    lines: &[orders::OrderLine],
+    change: &DocumentChange,
+    to_local: &dyn Fn(&str) -> String,
+) -> Vec<(String, i64)> {
     let mut shipped: BTreeMap<String, Decimal> = BTreeMap::new();
     for l in &change.lines {
-        let qty = if change.posted { l.qty_ordered.max(l.qty_shipped) } else { l.qty_shipped };
-        *shipped.entry(l.item_no.trim().to_lowercase()).or_default() += qty;
+        let qty = if change.posted {
+            l.qty_ordered.max(l.qty_shipped)
+        } else {
+            l.qty_shipped
+        };
+        *shipped
+            .entry(to_local(l.item_no.trim()).to_lowercase())
+            .or_default() += qty;
     }
     let mut local: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for l in lines {
@@ -235,10 +350,17 @@ fn shipment_deltas(lines: &[orders::OrderLine], change: &DocumentChange) -> Vec<
     }
     let mut out = Vec::new();
     for (sku, (ordered, have)) in local {
-        let cp = shipped.get(&sku).and_then(|d| d.trunc().to_i64()).unwrap_or(0);
+        let cp = shipped
+            .get(&sku)
+            .and_then(|d| d.trunc().to_i64())
+            .unwrap_or(0);
         let delta = cp.min(ordered) - have;
         if delta > 0 {
-            let original = lines.iter().find(|l| l.sku.to_lowercase() == sku).map(|l| l.sku.clone()).unwrap_or(sku);
+            let original = lines
+                .iter()
+                .find(|l| l.sku.to_lowercase() == sku)
+                .map(|l| l.sku.clone())
+                .unwrap_or(sku);
             out.push((original, delta));
         }
     }
@@ -246,11 +368,18 @@ fn shipment_deltas(lines: &[orders::OrderLine], change: &DocumentChange) -> Vec<
 }
 
 impl JobHandler for FulfilmentPass {
-    fn run<'a>(&'a self, _job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(
+        &'a self,
+        _job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let outcomes = fulfilment_pass(self.0.client()?, ctx, false).await?;
             if !outcomes.is_empty() {
-                tracing::info!(documents = outcomes.len(), "counterpoint shipments recorded");
+                tracing::info!(
+                    documents = outcomes.len(),
+                    "counterpoint shipments recorded"
+                );
             }
             Ok(())
         })
@@ -258,10 +387,16 @@ impl JobHandler for FulfilmentPass {
 }
 
 impl JobHandler for VerifyDocuments {
-    fn run<'a>(&'a self, _job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(
+        &'a self,
+        _job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let client = self.0.client()?;
-            let staged = ctx.with_store(|s| links::open_orders_in(s.conn(), SYSTEM).map_err(db)).await?;
+            let staged = ctx
+                .with_store(|s| links::open_orders_in(s.conn(), SYSTEM).map_err(db))
+                .await?;
             if staged.is_empty() {
                 return Ok(());
             }
