@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::backoff::Backoff;
+use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
 /// The commented default configuration, embedded in the binary.
@@ -36,6 +37,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
     pub counterpoint: CounterpointSection,
+    pub stock: StockConfig,
 }
 
 impl Config {
@@ -64,6 +66,12 @@ impl Config {
         let workflow = self.statuses.to_workflow()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
+        self.stock.validate()?;
+        if self.stock.enabled && !(self.woocommerce.enabled && self.counterpoint.enabled) {
+            return Err(
+                "stock.enabled: stock sync needs [woocommerce] and [counterpoint] enabled".into(),
+            );
+        }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
@@ -524,6 +532,66 @@ impl WooCommerceConfig {
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(local))
             .map(|(_, r)| r.as_str())
+    }
+}
+
+/// Stock sync between the back office and the store: the merge, its conflicts and their policies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    pub enabled: bool,
+    /// Incremental pass: POS changes since the watermark plus store hints.
+    pub incremental_secs: u64,
+    /// Full pass over every aligned SKU (nightly by default).
+    pub full_every_secs: u64,
+    /// A side may move this many units beyond the sales that explain it before the merge is distrusted.
+    pub threshold: i64,
+    /// Conflict kind → pos_wins, woo_wins, merge or manual.
+    pub policies: BTreeMap<String, Policy>,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            incremental_secs: 5,
+            full_every_secs: 86_400,
+            threshold: 10,
+            policies: BTreeMap::from([
+                ("negative_stock".into(), Policy::Manual),
+                ("unexplained_change".into(), Policy::Manual),
+                ("quantity_mismatch".into(), Policy::PosWins),
+                ("price_drift".into(), Policy::Manual),
+                ("missing_alignment".into(), Policy::Manual),
+            ]),
+        }
+    }
+}
+
+impl StockConfig {
+    fn validate(&self) -> Result<(), String> {
+        for kind in self.policies.keys() {
+            if ConflictKind::parse(kind).is_none() {
+                let all: Vec<&str> = ConflictKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!(
+                    "stock.policies.{kind}: unknown conflict type; one of {}",
+                    all.join(", ")
+                ));
+            }
+        }
+        if self.threshold < 0 || self.incremental_secs == 0 || self.full_every_secs == 0 {
+            return Err(
+                "stock.threshold / incremental_secs / full_every_secs: must be positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn policy(&self, kind: ConflictKind) -> Policy {
+        self.policies
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(Policy::Manual)
     }
 }
 
