@@ -225,8 +225,8 @@ async fn one_failing_batch_item_leaves_the_other_99_applied_and_names_the_sku() 
         "{:?}",
         report.failed
     );
-    for i in 0..100 {
-        let expected = if i == 17 { before[i] } else { before[i] + 7 };
+    for (i, was) in before.iter().enumerate() {
+        let expected = if i == 17 { *was } else { was + 7 };
         assert_eq!(rig.store_stock(i), expected, "pair {i}");
     }
     let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
