@@ -2,5 +2,6 @@
 //! Each speaks the real protocol on loopback and behaves as `../shared/reference/` says, failures included.
 
 pub mod counterpoint;
+pub mod faults;
 pub mod smtp;
 pub mod woo;

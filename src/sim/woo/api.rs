@@ -2,7 +2,7 @@
 //! that counts requests, injects faults and authenticates, in that order.
 
 use super::error::ApiError;
-use super::faults::{ConnKill, Fault};
+use crate::sim::faults::{ConnKill, Fault};
 use super::shared::Shared;
 use axum::Router;
 use axum::body::Bytes;

@@ -1,7 +1,7 @@
 //! State shared by the HTTP handlers, the webhook sender and the test/demo handle.
 
 use super::auth::Authenticator;
-use super::faults::FaultControls;
+use crate::sim::faults::FaultControls;
 use super::store::Store;
 use super::webhooks::WebhookHub;
 use std::collections::BTreeMap;

@@ -1,0 +1,1 @@
+//! Metakocka ERP client (placeholder while it is written).
