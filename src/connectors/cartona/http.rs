@@ -41,13 +41,16 @@ impl CartonaClient {
     pub fn new(cfg: CartonaConfig) -> Result<Self, CartonaError> {
         let api_root = api_root(&cfg.base_url)?;
         if cfg.max_attempts == 0 {
-            return Err(CartonaError::Config("max_attempts must be at least 1".into()));
+            return Err(CartonaError::Config(
+                "max_attempts must be at least 1".into(),
+            ));
         }
         if cfg.per_page == 0 {
             return Err(CartonaError::Config("per_page must be at least 1".into()));
         }
-        let auth_name = HeaderName::from_bytes(cfg.auth_header.as_bytes())
-            .map_err(|_| CartonaError::Config(format!("bad auth header name {:?}", cfg.auth_header)))?;
+        let auth_name = HeaderName::from_bytes(cfg.auth_header.as_bytes()).map_err(|_| {
+            CartonaError::Config(format!("bad auth header name {:?}", cfg.auth_header))
+        })?;
         let mut auth_value = HeaderValue::from_str(&format!("{}{}", cfg.auth_prefix, cfg.token))
             .map_err(|_| CartonaError::Config("the token is not a valid header value".into()))?;
         auth_value.set_sensitive(true);
@@ -165,7 +168,9 @@ fn api_root(base_url: &str) -> Result<Url, CartonaError> {
     let url = Url::parse(&root)
         .map_err(|e| CartonaError::Config(format!("base_url {base_url:?} is not a URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(CartonaError::Config("base_url must be http or https".into()));
+        return Err(CartonaError::Config(
+            "base_url must be http or https".into(),
+        ));
     }
     Ok(url)
 }

@@ -59,7 +59,8 @@ impl CartonaClient {
         if updates.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_value(updates).map_err(|e| CartonaError::Config(e.to_string()))?;
+        let body =
+            serde_json::to_value(updates).map_err(|e| CartonaError::Config(e.to_string()))?;
         let answer = self
             .call(Method::POST, "order/update-order-status", &[], Some(&body))
             .await?;
@@ -69,7 +70,10 @@ impl CartonaClient {
     /// `POST order/update-order-status/{hashed_id}`: one order, and Cartona's error when it is refused.
     pub async fn update_status(&self, update: &StatusUpdate) -> Result<(), CartonaError> {
         let body = serde_json::to_value(update).map_err(|e| CartonaError::Config(e.to_string()))?;
-        let path = format!("order/update-order-status/{}", path_segment(&update.hashed_id));
+        let path = format!(
+            "order/update-order-status/{}",
+            path_segment(&update.hashed_id)
+        );
         let answer = self.call(Method::POST, &path, &[], Some(&body)).await?;
         check_success(&answer)
     }
@@ -136,7 +140,9 @@ fn decode_order_page(answer: &Answer) -> Result<Vec<CartonaOrder>, CartonaError>
     };
     serde_path_to_error::deserialize(list).map_err(|e| CartonaError::Malformed {
         endpoint: answer.endpoint.clone(),
-        field: format!("{prefix}{}", e.path()).trim_start_matches('.').to_string(),
+        field: format!("{prefix}{}", e.path())
+            .trim_start_matches('.')
+            .to_string(),
         detail: e.into_inner().to_string(),
     })
 }

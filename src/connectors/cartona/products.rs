@@ -20,7 +20,12 @@ impl CartonaClient {
             let body =
                 serde_json::to_value(chunk).map_err(|e| CartonaError::Config(e.to_string()))?;
             let answer = self
-                .call(Method::POST, "base-product/bulk-update-stock", &[], Some(&body))
+                .call(
+                    Method::POST,
+                    "base-product/bulk-update-stock",
+                    &[],
+                    Some(&body),
+                )
                 .await?;
             let outcome: StockOutcome = if answer.body.iter().all(u8::is_ascii_whitespace) {
                 StockOutcome::default()

@@ -194,12 +194,17 @@ impl StatusUpdate {
 /// One change to an order's lines for `update-order-details`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineChange {
-    SetQuantity { line_id: String, quantity: i64 },
+    SetQuantity {
+        line_id: String,
+        quantity: i64,
+    },
     Add {
         internal_product_id: String,
         quantity: i64,
     },
-    Cancel { line_id: String },
+    Cancel {
+        line_id: String,
+    },
 }
 
 impl LineChange {
@@ -211,8 +216,12 @@ impl LineChange {
             LineChange::Add {
                 internal_product_id,
                 quantity,
-            } => serde_json::json!({ "internal_product_id": internal_product_id, "quantity": quantity }),
-            LineChange::Cancel { line_id } => serde_json::json!({ "id": line_id, "cancelled": true }),
+            } => {
+                serde_json::json!({ "internal_product_id": internal_product_id, "quantity": quantity })
+            }
+            LineChange::Cancel { line_id } => {
+                serde_json::json!({ "id": line_id, "cancelled": true })
+            }
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use super::config::{AuthMode, WooConfig};
 use super::error::WooError;
-use crate::connectors::transport::{TransportKind, is_retryable_status};
 use super::oauth;
 use super::redact::redact_url;
 use crate::connectors::retry_after::parse_retry_after;
+use crate::connectors::transport::{TransportKind, is_retryable_status};
 use crate::domain::backoff::Backoff;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};

@@ -10,10 +10,10 @@ mod products;
 mod redact;
 mod types;
 
+pub use crate::connectors::retry_after::parse_retry_after;
 pub use config::{AuthMode, WooConfig};
 pub use error::{TransportKind, WooError};
 pub use http::WooClient;
-pub use crate::connectors::retry_after::parse_retry_after;
 pub use types::{
     AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem,
     WooMeta, WooOrder, WooOrderNote, WooProduct, WooShippingLine,

@@ -13,8 +13,8 @@ mod webhooks;
 pub use crate::sim::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
 
-use auth::Authenticator;
 use crate::sim::faults::{ConnKill, KillableListener};
+use auth::Authenticator;
 use model::Customer;
 use shared::Shared;
 use std::collections::BTreeMap;
