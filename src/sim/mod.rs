@@ -4,5 +4,6 @@
 pub mod cartona;
 pub mod counterpoint;
 pub mod faults;
+pub mod metakocka;
 pub mod smtp;
 pub mod woo;
