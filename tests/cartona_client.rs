@@ -508,3 +508,56 @@ async fn the_token_never_reaches_debug_or_errors() {
     assert!(!format!("{error} {error:?}").contains(TOKEN));
     sim.shutdown().await;
 }
+
+/// A fake Cartona answering every `pull-orders` with `body`.
+async fn fake_cartona(body: &'static str) -> String {
+    let app = axum::Router::new().route(
+        "/api/v1/pull-orders",
+        axum::routing::get(move || async move { ([("content-type", "application/json")], body) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn malformed_bodies_name_the_field_and_odd_shapes_are_tolerated() {
+    let url = fake_cartona(
+        r#"[{"hashed_id": 123, "status": "pending", "order_items": [{"id": 1, "quantity": "lots"}]}]"#,
+    )
+    .await;
+    let c = CartonaClient::new(CartonaConfig::new(url, TOKEN)).unwrap();
+    match c.pull_orders(None, None).await.unwrap_err() {
+        CartonaError::Malformed {
+            endpoint, field, ..
+        } => {
+            assert_eq!(field, "[0].order_items[0].quantity");
+            assert!(endpoint.contains("pull-orders"));
+        }
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+
+    // Wrapped pages, numeric ids, numeric strings and statuses this client does not know are accepted.
+    let url = fake_cartona(
+        r#"{"data": [{"hashed_id": 77, "status": "on_hold", "delivered_by": "delivered_by_cartona",
+            "total_price": "120.50", "created_at": "2026-11-21T10:00:00Z", "retailer": null,
+            "order_items": [{"id": 9, "quantity": "3", "price": "40.1"}]}]}"#,
+    )
+    .await;
+    let c = CartonaClient::new(CartonaConfig::new(url, TOKEN)).unwrap();
+    let orders = c.pull_orders(None, None).await.expect("tolerated");
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].hashed_id, "77");
+    assert_eq!(orders[0].status, OrderStatus::Other("on_hold".into()));
+    assert_eq!(orders[0].delivered_by, Some(DeliveredBy::Marketplace));
+    assert_eq!(orders[0].total_price, 120.5);
+    assert_eq!(orders[0].lines[0].quantity, 3);
+
+    let url = fake_cartona(r#"{"message": "nothing here"}"#).await;
+    let c = CartonaClient::new(CartonaConfig::new(url, TOKEN)).unwrap();
+    assert!(matches!(
+        c.pull_orders(None, None).await.unwrap_err(),
+        CartonaError::Malformed { .. }
+    ));
+}

@@ -539,3 +539,48 @@ async fn secrets_never_reach_debug_or_display() {
     }
     sim.shutdown().await;
 }
+
+/// A fake Metakocka answering every operation with `body`.
+async fn fake_metakocka(body: &'static str) -> MetakockaClient {
+    let app = Router::new().route(
+        "/rest/eshop/v1/{op}",
+        post(move || async move { ([("content-type", "application/json")], body) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    MetakockaClient::new(MetakockaConfig::new(
+        format!("http://{addr}"),
+        COMPANY,
+        SECRET,
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_answers_name_the_field() {
+    let mk = fake_metakocka(
+        r#"{"opr_code": "0", "stock_list": [{"warehouse_id": "1", "amount": "12"}, {"warehouse_id": "1", "amount": "lots"}]}"#,
+    )
+    .await;
+    match mk.warehouse_stock(&[], &[]).await.unwrap_err() {
+        MetakockaError::Malformed {
+            field, endpoint, ..
+        } => {
+            assert_eq!(field, "stock_list[1].amount");
+            assert!(endpoint.ends_with("/warehouse_stock"));
+        }
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+
+    let mk = fake_metakocka(r#"{"result": []}"#).await;
+    match mk.search("sales_order", None).await.unwrap_err() {
+        MetakockaError::Malformed { field, .. } => assert_eq!(field, "opr_code"),
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+
+    // A numeric opr_code is read like the string one.
+    let mk = fake_metakocka(r#"{"opr_code": 7, "opr_desc": "Document is locked."}"#).await;
+    let error = mk.search("sales_order", None).await.unwrap_err();
+    assert_eq!(error.opr(), Some(("7", "Document is locked.")));
+}
