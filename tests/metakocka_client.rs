@@ -584,3 +584,29 @@ async fn malformed_answers_name_the_field() {
     let error = mk.search("sales_order", None).await.unwrap_err();
     assert_eq!(error.opr(), Some(("7", "Document is locked.")));
 }
+
+#[tokio::test]
+async fn a_maintenance_page_with_status_200_is_retryable() {
+    let mk = fake_metakocka("<html><body>MetaKocka is being updated</body></html>").await;
+    let error = mk.search("sales_order", None).await.unwrap_err();
+    assert!(
+        matches!(error, MetakockaError::NotJson { status: 200, .. }),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn companies_without_reservations_report_only_the_amount() {
+    let sim = MetakockaSim::start(MetakockaSimConfig {
+        reservations: false,
+        ..sim_config()
+    })
+    .await
+    .unwrap();
+    sim.set_stock(MAIN, "SKU-N", 4.0);
+    let rows = client(&sim).warehouse_stock(&[], &[]).await.unwrap();
+    assert_eq!(rows[0].amount, 4.0);
+    assert_eq!((rows[0].reserved_amount, rows[0].free_amount), (None, None));
+    sim.shutdown().await;
+}

@@ -28,6 +28,15 @@ pub enum MetakockaError {
         kind: TransportKind,
         detail: String,
     },
+    /// A 2xx whose body is not JSON at all (a maintenance or proxy page): nobody really answered, so it
+    /// is worth resending.
+    #[error("{endpoint}: HTTP {status} without a JSON body: {snippet}")]
+    NotJson {
+        endpoint: String,
+        status: u16,
+        snippet: String,
+    },
+    /// JSON of the wrong shape.
     #[error("{endpoint}: malformed response at `{field}`: {detail}")]
     Malformed {
         endpoint: String,
@@ -44,7 +53,7 @@ impl MetakockaError {
     pub fn is_retryable(&self) -> bool {
         match self {
             MetakockaError::Http { status, .. } => is_retryable_status(*status),
-            MetakockaError::Transport { .. } => true,
+            MetakockaError::Transport { .. } | MetakockaError::NotJson { .. } => true,
             MetakockaError::Api { .. }
             | MetakockaError::Malformed { .. }
             | MetakockaError::Config(_) => false,

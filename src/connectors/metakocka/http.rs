@@ -107,6 +107,8 @@ impl MetakockaClient {
                 (MetakockaError::Http { status, .. }, Resend::OnlyIfNotApplied) => {
                     *status == 503 || *status == 429
                 }
+                // A maintenance page instead of an answer: the operation did not run.
+                (MetakockaError::NotJson { .. }, Resend::OnlyIfNotApplied) => true,
                 _ => false,
             };
             if !resendable || retry >= self.cfg.max_attempts {
@@ -158,12 +160,17 @@ impl MetakockaClient {
                 retry_after: retry_after.filter(|_| is_retryable_status(status.as_u16())),
             });
         }
-        let body: Value =
-            serde_json::from_slice(&bytes).map_err(|e| MetakockaError::Malformed {
-                endpoint: endpoint.clone(),
-                field: "(body)".into(),
-                detail: e.to_string(),
-            })?;
+        let body: Value = match serde_json::from_slice(&bytes) {
+            Ok(body) => body,
+            Err(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                return Err(MetakockaError::NotJson {
+                    endpoint,
+                    status: status.as_u16(),
+                    snippet: text.trim().chars().take(200).collect(),
+                });
+            }
+        };
         let opr_code = match body.get("opr_code") {
             Some(Value::String(code)) => code.trim().to_string(),
             Some(Value::Number(code)) => code.to_string(),

@@ -36,6 +36,9 @@ pub struct MetakockaSimConfig {
     /// Pause between webhook attempts (Metakocka: 60 s).
     pub webhook_retry_delay: Duration,
     pub webhook_timeout: Duration,
+    /// The company uses reservations (`reserved_amount`/`free_amount` in stock rows). Orders still hold
+    /// stock internally either way; only the report changes.
+    pub reservations: bool,
     /// Products to seed with stock in every warehouse (`P-0001`…), for the demo.
     pub seed_products: usize,
 }
@@ -60,6 +63,7 @@ impl Default for MetakockaSimConfig {
             webhook: None,
             webhook_retry_delay: Duration::from_secs(60),
             webhook_timeout: Duration::from_secs(10),
+            reservations: true,
             seed_products: 0,
         }
     }
@@ -76,6 +80,7 @@ impl std::fmt::Debug for MetakockaSimConfig {
             .field("webhook", &self.webhook)
             .field("webhook_retry_delay", &self.webhook_retry_delay)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("reservations", &self.reservations)
             .field("seed_products", &self.seed_products)
             .finish()
     }
@@ -137,6 +142,7 @@ impl MetakockaSim {
         let store = Store {
             warehouses: cfg.warehouses.clone(),
             labels: cfg.status_labels.clone(),
+            reservations: cfg.reservations,
             ..Store::default()
         };
         let webhooks = Arc::new(WebhookSender::new(

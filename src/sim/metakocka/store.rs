@@ -124,6 +124,8 @@ pub(crate) struct Store {
     pub stock: BTreeMap<(String, String), StockRec>,
     pub docs: BTreeMap<String, Doc>,
     pub next_id: u64,
+    /// The company uses reservations: stock rows carry `reserved_amount` and `free_amount`.
+    pub reservations: bool,
     /// Stock rows changed since the last webhook batch was taken.
     pub changed: Vec<(String, String)>,
 }
@@ -462,17 +464,22 @@ impl Store {
     }
 
     pub fn stock_row(&self, (warehouse, code): &(String, String), rec: &StockRec) -> Value {
-        json!({
+        let mut row = json!({
             "warehouse_id": warehouse,
             "mk_id": rec.mk_id,
             "count_code": code,
             "code": code,
             "title": rec.title,
             "amount": num(rec.amount),
-            "reserved_amount": num(rec.reserved),
-            "free_amount": num(rec.amount - rec.reserved),
             "unit": "kos",
-        })
+        });
+        if self.reservations
+            && let Some(map) = row.as_object_mut()
+        {
+            map.insert("reserved_amount".into(), json!(num(rec.reserved)));
+            map.insert("free_amount".into(), json!(num(rec.amount - rec.reserved)));
+        }
+        row
     }
 }
 
