@@ -23,7 +23,8 @@ pub struct CartonaConfig {
     pub backoff_cap: Duration,
     /// A `Retry-After` longer than this is returned as an error instead of being slept through.
     pub max_retry_after: Duration,
-    /// Page size for `pull-orders`.
+    /// Page size for `pull-orders`. Keep it within Cartona's own cap: a page shorter than this is taken as
+    /// the last one.
     pub per_page: u32,
 }
 

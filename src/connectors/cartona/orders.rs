@@ -14,7 +14,8 @@ const MAX_PAGES: u32 = 10_000;
 
 impl CartonaClient {
     /// Every order Cartona lists for the window, all pages. `None` bounds are left to Cartona (whose default
-    /// window is the last 24 h). Acknowledged (`synced`) orders are not listed.
+    /// window is the last 24 h). Acknowledged (`synced`) orders are not listed, so acknowledge after the
+    /// whole pull: acknowledging between pages shifts the later pages and skips orders.
     pub async fn pull_orders(
         &self,
         from: Option<DateTime<Utc>>,
