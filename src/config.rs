@@ -35,6 +35,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
+    pub counterpoint: CounterpointSection,
 }
 
 impl Config {
@@ -62,6 +63,7 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         let workflow = self.statuses.to_workflow()?;
         self.woocommerce.validate(&workflow)?;
+        self.counterpoint.validate(&workflow)?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
@@ -522,6 +524,61 @@ impl WooCommerceConfig {
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(local))
             .map(|(_, r)| r.as_str())
+    }
+}
+
+/// NCR Counterpoint as the back office: where web orders are staged and shipments come from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CounterpointSection {
+    pub enabled: bool,
+    /// How often the fulfilment pass reads what shipped (its cost follows changed documents only).
+    pub fulfilment_poll_secs: u64,
+    /// How far back each pass re-reads: datetime has ~3 ms resolution and clocks differ.
+    pub overlap_secs: u64,
+    /// Orders from these channels are staged into Counterpoint…
+    pub stage_channels: Vec<String>,
+    /// …when they enter this status.
+    pub stage_on: String,
+    /// How often staged documents of open orders are checked for being cancelled or deleted in Counterpoint.
+    pub verify_secs: u64,
+    /// SHIP_VIA_COD → the carrier name customers see.
+    pub carriers: BTreeMap<String, String>,
+    /// How to reach the SQL Server and which tables and columns to use.
+    pub connection: crate::connectors::counterpoint::CounterpointConfig,
+}
+
+impl Default for CounterpointSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            fulfilment_poll_secs: 2,
+            overlap_secs: 5,
+            stage_channels: vec!["woocommerce".into()],
+            stage_on: "Processing".into(),
+            verify_secs: 300,
+            carriers: BTreeMap::new(),
+            connection: Default::default(),
+        }
+    }
+}
+
+impl CounterpointSection {
+    fn validate(&self, workflow: &Workflow) -> Result<(), String> {
+        workflow
+            .by_name(&self.stage_on)
+            .map_err(|_| format!("counterpoint.stage_on: unknown status '{}'", self.stage_on))?;
+        if self.fulfilment_poll_secs == 0 || self.verify_secs == 0 {
+            return Err(
+                "counterpoint.fulfilment_poll_secs / verify_secs: must be at least 1".into(),
+            );
+        }
+        if self.enabled {
+            self.connection
+                .validate()
+                .map_err(|e| format!("counterpoint.connection: {e}"))?;
+        }
+        Ok(())
     }
 }
 

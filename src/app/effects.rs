@@ -17,6 +17,12 @@ pub const WOO_PUSH_STATUS: &str = "woo.push_status";
 pub const WOO_REFRESH_ORDER: &str = "woo.refresh_order";
 /// The `modified_after` poll that guarantees nothing is missed.
 pub const WOO_RECONCILE_ORDERS: &str = "woo.reconcile_orders";
+/// Put a web order into Counterpoint's staging table (once).
+pub const CP_STAGE_ORDER: &str = "counterpoint.stage_order";
+/// Read what Counterpoint shipped since the watermark.
+pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
+/// Check staged documents of open orders still exist.
+pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 
 /// Enqueues the side effects of `order_id` entering `status` because of `actor`.
 pub fn on_status_entered(
@@ -37,7 +43,32 @@ pub fn on_status_entered(
             now,
         )?;
     }
-    for link in links::for_local(conn, "order", order_id)? {
+    let links = links::for_local(conn, "order", order_id)?;
+    let cp = &config.counterpoint;
+    if cp.enabled
+        && status.name.eq_ignore_ascii_case(&cp.stage_on)
+        && !links.iter().any(|l| l.system == "counterpoint")
+    {
+        let channel = orders::get(conn, order_id)?
+            .map(|o| o.channel)
+            .unwrap_or_default();
+        if cp
+            .stage_channels
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&channel))
+        {
+            let payload = serde_json::json!({ "order_id": order_id });
+            enqueue(
+                conn,
+                config,
+                CP_STAGE_ORDER,
+                Some(format!("order:{order_id}")),
+                payload,
+                now,
+            )?;
+        }
+    }
+    for link in links {
         // A change that came from a system is not pushed back to it.
         if link.system == actor.source || link.system != "woocommerce" {
             continue;

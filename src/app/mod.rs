@@ -6,6 +6,7 @@ pub mod channel_orders;
 mod effects;
 pub mod jobs;
 pub mod orders;
+pub mod stock;
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +16,10 @@ use crate::domain::{ShipmentError, TransitionError, Workflow};
 use crate::store::{Store, StoreError, statuses};
 
 pub use channel_orders::{ChannelOrder, ImportOutcome};
-pub use effects::{BACKORDER_EMAIL, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER};
+pub use effects::{
+    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, WOO_PUSH_STATUS,
+    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.

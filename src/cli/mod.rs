@@ -7,6 +7,7 @@ mod orders;
 mod output;
 mod serve;
 mod sim;
+mod stock;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,12 @@ enum Command {
     /// Inspect the background job queue; retry or discard jobs.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// SKU alignment between the POS and the store.
+    #[command(subcommand)]
+    Alignment(stock::AlignmentCommand),
+    /// Stock conflicts the merge could not settle by itself.
+    #[command(subcommand)]
+    Conflicts(stock::ConflictsCommand),
     /// Run one sync pass now (optionally a dry run).
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -155,6 +162,8 @@ pub fn main() -> ExitCode {
         Some(Command::Statuses { json }) => statuses(&context, json),
         Some(Command::Orders(cmd)) => orders::run(&context, cmd),
         Some(Command::Jobs(cmd)) => jobs::run(&context, cmd),
+        Some(Command::Alignment(cmd)) => stock::alignment(&context, cmd),
+        Some(Command::Conflicts(cmd)) => stock::conflicts(&context, cmd),
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
         Some(Command::Check) => sync::check(&context),
         Some(Command::Serve) => serve::run(&context),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Subcommand;
 
 use super::{CliResult, Failure};
+use crate::sim::counterpoint;
 use crate::sim::woo::{self, WebhookTarget, WooSimConfig};
 
 #[derive(Subcommand, Debug)]
@@ -36,31 +37,62 @@ pub enum SimCommand {
         #[arg(long, default_value = "whsec_sim")]
         webhook_secret: String,
     },
+    /// An NCR Counterpoint database: a SQL Server (TDS 7.4, no TLS) endpoint with a seeded shop.
+    Counterpoint {
+        #[arg(long, default_value = "127.0.0.1:14330")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "cpsync")]
+        user: String,
+        #[arg(long, default_value = "Counterpoint!2026")]
+        password: String,
+        #[arg(long, default_value_t = 200)]
+        items: usize,
+    },
 }
 
 pub fn run(command: SimCommand) -> CliResult {
-    let SimCommand::Woocommerce {
-        listen,
-        key,
-        secret,
-        products,
-        orders,
-        webhook,
-        webhook_secret,
-    } = command;
-    let config = WooSimConfig {
-        listen,
-        consumer_key: key,
-        consumer_secret: secret,
-        products,
-        orders,
-        webhook: webhook.map(|url| WebhookTarget::new(url, webhook_secret)),
-        webhook_timeout: Duration::from_secs(60),
-        ..WooSimConfig::default()
-    };
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
-    runtime
-        .block_on(woo::run_standalone(config))
-        .map_err(|e| Failure::failed(e.to_string()))
+    match command {
+        SimCommand::Woocommerce {
+            listen,
+            key,
+            secret,
+            products,
+            orders,
+            webhook,
+            webhook_secret,
+        } => {
+            let config = WooSimConfig {
+                listen,
+                consumer_key: key,
+                consumer_secret: secret,
+                products,
+                orders,
+                webhook: webhook.map(|url| WebhookTarget::new(url, webhook_secret)),
+                webhook_timeout: Duration::from_secs(60),
+                ..WooSimConfig::default()
+            };
+            runtime
+                .block_on(woo::run_standalone(config))
+                .map_err(|e| Failure::failed(e.to_string()))
+        }
+        SimCommand::Counterpoint {
+            listen,
+            user,
+            password,
+            items,
+        } => {
+            let config = counterpoint::SimConfig {
+                listen,
+                user,
+                password,
+                items,
+                ..counterpoint::SimConfig::default()
+            };
+            runtime
+                .block_on(counterpoint::run_standalone(config))
+                .map_err(|e| Failure::failed(e.to_string()))
+        }
+    }
 }

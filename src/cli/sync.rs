@@ -11,7 +11,7 @@ use crate::app::ImportOutcome;
 use crate::config::Config;
 use crate::connectors::email::Mailer;
 use crate::engine::JobContext;
-use crate::engine::woo_orders;
+use crate::engine::{counterpoint_flows, woo_orders};
 use crate::store::Store;
 
 #[derive(Subcommand, Debug)]
@@ -31,35 +31,99 @@ pub enum SyncCommand {
 pub enum Flow {
     /// WooCommerce orders modified since the last pass (with the overlap window).
     Orders,
+    /// Counterpoint shipments since the last pass, recorded in syncdesk (and so pushed to the store).
+    Fulfillments,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
     let SyncCommand::Run {
-        flow: Flow::Orders,
+        flow,
         dry_run,
         json,
     } = command;
-    let config = context.config()?;
-    if !config.woocommerce.enabled {
-        return Err(Failure::rejected(
-            "woocommerce is not enabled: set [woocommerce] enabled = true, url and keys",
-        ));
+    match flow {
+        Flow::Orders => orders(context, dry_run, json),
+        Flow::Fulfillments => fulfillments(context, dry_run, json),
     }
+}
+
+/// A job context on this process's own store connection, for running a pass in the foreground.
+fn foreground(context: &Context, config: Config) -> Result<JobContext, Failure> {
     drop(context.app()?);
     let store = Store::open(
         &context.db_path,
         Duration::from_millis(config.store.busy_timeout_ms),
     )
     .map_err(|e| Failure::failed(e.to_string()))?;
-    let client =
-        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
-    let ctx = JobContext {
+    Ok(JobContext {
         store: Arc::new(Mutex::new(store)),
         config: Arc::new(config),
-    };
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
-    let outcomes = runtime
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))
+}
+
+fn fulfillments(context: &Context, dry_run: bool, json: bool) -> CliResult {
+    let config = context.config()?;
+    if !config.counterpoint.enabled {
+        return Err(Failure::rejected(
+            "counterpoint is not enabled: set [counterpoint] enabled = true and [counterpoint.connection]",
+        ));
+    }
+    let client = counterpoint_flows::client(&config.counterpoint)
+        .map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = foreground(context, config)?;
+    let outcomes = runtime()?
+        .block_on(counterpoint_flows::fulfilment_pass(&client, &ctx, dry_run))
+        .map_err(|e| Failure::failed(e.message))?;
+    if json {
+        return output::json(&serde_json::json!({ "dry_run": dry_run, "outcomes": outcomes }));
+    }
+    let verb = if dry_run { "would record" } else { "recorded" };
+    for o in &outcomes {
+        let lines: Vec<String> = o
+            .shipped
+            .iter()
+            .map(|(sku, q)| format!("{sku}×{q}"))
+            .collect();
+        println!(
+            "{verb} a shipment on {} from document {}{}: {}{}",
+            o.order,
+            o.doc_id,
+            if o.posted { " (posted)" } else { "" },
+            lines.join(", "),
+            if o.completed {
+                " — completes the order"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "{} shipment(s){}",
+        outcomes.len(),
+        if dry_run {
+            " — dry run, nothing written"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+fn orders(context: &Context, dry_run: bool, json: bool) -> CliResult {
+    let config = context.config()?;
+    if !config.woocommerce.enabled {
+        return Err(Failure::rejected(
+            "woocommerce is not enabled: set [woocommerce] enabled = true, url and keys",
+        ));
+    }
+    let client =
+        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = foreground(context, config)?;
+    let outcomes = runtime()?
         .block_on(woo_orders::reconcile(&client, &ctx, dry_run))
         .map_err(|e| Failure::failed(e.message))?;
     if json {
@@ -98,8 +162,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
 /// Tries every configured system and says what works.
 pub fn check(context: &Context) -> CliResult {
     let config = context.config()?;
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
+    let runtime = runtime()?;
     let mut failures = 0;
     let mut report = |name: &str, result: Result<String, String>| match result {
         Ok(ok) => println!("ok    {name}: {ok}"),
@@ -119,6 +182,14 @@ pub fn check(context: &Context) -> CliResult {
         report("woocommerce", runtime.block_on(check_woo(&config)));
     } else {
         println!("-     woocommerce: not enabled");
+    }
+    if config.counterpoint.enabled {
+        report(
+            "counterpoint",
+            runtime.block_on(check_counterpoint(&config)),
+        );
+    } else {
+        println!("-     counterpoint: not enabled");
     }
     report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {
@@ -141,6 +212,26 @@ async fn check_woo(config: &Config) -> Result<String, String> {
         "{} — authenticated, read orders ({} changed in the last minute) in {} ms",
         config.woocommerce.url,
         orders.len(),
+        start.elapsed().as_millis()
+    ))
+}
+
+async fn check_counterpoint(config: &Config) -> Result<String, String> {
+    let client = counterpoint_flows::client(&config.counterpoint).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let version = client.ping().await.map_err(|e| e.to_string())?;
+    let c = &config.counterpoint.connection;
+    let first_line = version
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    Ok(format!(
+        "{}:{} — logged in as {} in {} ms ({first_line})",
+        c.host,
+        c.port,
+        c.user,
         start.elapsed().as_millis()
     ))
 }

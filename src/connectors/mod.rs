@@ -2,6 +2,7 @@
 //! business rules: the engine decides what to send, the connector only knows how.
 
 pub mod cartona;
+pub mod counterpoint;
 pub mod email;
 pub(crate) mod lenient;
 pub mod metakocka;

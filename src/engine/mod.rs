@@ -6,6 +6,7 @@
 //! second possible on one SQLite file.
 
 mod backorder_email;
+pub mod counterpoint_flows;
 mod handler;
 mod runner;
 pub mod woo_orders;
@@ -35,6 +36,20 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
         );
         registry.register(app::WOO_PUSH_STATUS, woo_orders::PushStatus::new(config));
     }
+    if config.counterpoint.enabled {
+        registry.register(
+            app::CP_STAGE_ORDER,
+            counterpoint_flows::StageOrderJob::new(config),
+        );
+        registry.register(
+            app::CP_FULFILMENT_PASS,
+            counterpoint_flows::FulfilmentPass::new(config),
+        );
+        registry.register(
+            app::CP_VERIFY_DOCUMENTS,
+            counterpoint_flows::VerifyDocuments::new(config),
+        );
+    }
     registry
 }
 
@@ -44,6 +59,17 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
     if config.woocommerce.enabled {
         let every = Duration::from_secs(config.woocommerce.poll_secs);
         schedules.push(Schedule::every(app::WOO_RECONCILE_ORDERS, every));
+    }
+    if config.counterpoint.enabled {
+        let cp = &config.counterpoint;
+        schedules.push(Schedule::every(
+            app::CP_FULFILMENT_PASS,
+            Duration::from_secs(cp.fulfilment_poll_secs),
+        ));
+        schedules.push(Schedule::every(
+            app::CP_VERIFY_DOCUMENTS,
+            Duration::from_secs(cp.verify_secs),
+        ));
     }
     schedules
 }

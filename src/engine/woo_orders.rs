@@ -368,6 +368,7 @@ fn plan_push(
                     orders::shipments(tx, order.id)?.last().map(|s| {
                         (
                             shipping_note(
+                                &s.source,
                                 s.carrier.as_deref(),
                                 s.tracking.as_deref(),
                                 s.shipped_at,
@@ -393,8 +394,13 @@ fn plan_push(
         .map_err(db)
 }
 
-/// The note a customer sees when the order ships.
-pub fn shipping_note(carrier: Option<&str>, tracking: Option<&str>, shipped_at: i64) -> String {
+/// The note a customer sees when the order ships; it names the back office when the shipment came from one.
+pub fn shipping_note(
+    source: &str,
+    carrier: Option<&str>,
+    tracking: Option<&str>,
+    shipped_at: i64,
+) -> String {
     let mut parts = vec![];
     if let Some(c) = carrier {
         parts.push(c.to_string());
@@ -403,7 +409,11 @@ pub fn shipping_note(carrier: Option<&str>, tracking: Option<&str>, shipped_at: 
         parts.push(format!("tracking {t}"));
     }
     parts.push(to_rfc3339(shipped_at)[..10].to_string());
-    format!("Shipped — {}", parts.join(", "))
+    let from = match source {
+        "counterpoint" => " from Counterpoint",
+        _ => "",
+    };
+    format!("Shipped{from} — {}", parts.join(", "))
 }
 
 /// How far a push got.

@@ -5,6 +5,7 @@
 
 pub mod engine_lease;
 pub mod inbound;
+pub mod inventory;
 pub mod jobs;
 pub mod links;
 pub mod orders;
