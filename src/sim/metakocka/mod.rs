@@ -3,6 +3,7 @@
 //! "down for an update" outages, and signed stock webhooks with Metakocka's retry rule.
 
 mod api;
+mod documents;
 mod shared;
 mod store;
 mod webhooks;
