@@ -133,7 +133,7 @@ pub(crate) struct Store {
 impl Store {
     pub fn next_mk_id(&mut self) -> String {
         self.next_id += 1;
-        format!("{}", 1_600_000_000u64 + self.next_id)
+        format!("{}", 1_700_000_000u64 + self.next_id)
     }
 
     pub(super) fn label(&self, code: &str) -> Result<StockEffect, OprError> {
