@@ -4,18 +4,17 @@
 mod api;
 mod auth;
 mod error;
-mod faults;
 mod model;
 mod seed;
 mod shared;
 mod store;
 mod webhooks;
 
-pub use faults::FaultControls;
+pub use crate::sim::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
 
+use crate::sim::faults::{ConnKill, KillableListener};
 use auth::Authenticator;
-use faults::{ConnKill, KillableListener};
 use model::Customer;
 use shared::Shared;
 use std::collections::BTreeMap;
