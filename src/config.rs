@@ -35,6 +35,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
+    pub console: ConsoleConfig,
 }
 
 impl Config {
@@ -61,9 +62,13 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let workflow = self.statuses.to_workflow()?;
+        self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!("server.listen: '{}' is not an address like 127.0.0.1:8787", self.server.listen));
+            return Err(format!(
+                "server.listen: '{}' is not an address like 127.0.0.1:8787",
+                self.server.listen
+            ));
         }
         if self.jobs.lease_secs == 0 {
             return Err("jobs.lease_secs: must be at least 1".into());
@@ -392,7 +397,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8787".into(), max_body_bytes: 1 << 20 }
+        Self {
+            listen: "127.0.0.1:8787".into(),
+            max_body_bytes: 1 << 20,
+        }
     }
 }
 
@@ -434,7 +442,12 @@ pub struct WooCommerceConfig {
 
 impl Default for WooCommerceConfig {
     fn default() -> Self {
-        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
         Self {
             enabled: false,
             url: String::new(),
@@ -468,22 +481,26 @@ impl Default for WooCommerceConfig {
 impl WooCommerceConfig {
     fn validate(&self, workflow: &Workflow) -> Result<(), String> {
         for (remote, local) in &self.status_in {
-            workflow
-                .by_name(local)
-                .map_err(|_| format!("woocommerce.status_in.\"{remote}\": unknown syncdesk status '{local}'"))?;
+            workflow.by_name(local).map_err(|_| {
+                format!("woocommerce.status_in.\"{remote}\": unknown syncdesk status '{local}'")
+            })?;
         }
         for local in self.status_out.keys() {
-            workflow
-                .by_name(local)
-                .map_err(|_| format!("woocommerce.status_out.\"{local}\": unknown syncdesk status"))?;
+            workflow.by_name(local).map_err(|_| {
+                format!("woocommerce.status_out.\"{local}\": unknown syncdesk status")
+            })?;
         }
         if self.enabled {
             let url = self.url.trim();
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"));
+                return Err(format!(
+                    "woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"
+                ));
             }
             if self.consumer_key.is_empty() || self.consumer_secret.is_empty() {
-                return Err("woocommerce.consumer_key / consumer_secret: required when enabled".into());
+                return Err(
+                    "woocommerce.consumer_key / consumer_secret: required when enabled".into(),
+                );
             }
         }
         if self.poll_secs == 0 {
@@ -495,12 +512,52 @@ impl WooCommerceConfig {
     /// The syncdesk status a WooCommerce status maps to, if any (WooCommerce statuses compare case-insensitively).
     pub fn inbound(&self, remote: &str) -> Option<&str> {
         let remote = remote.trim().trim_start_matches("wc-");
-        self.status_in.iter().find(|(r, _)| r.eq_ignore_ascii_case(remote)).map(|(_, l)| l.as_str())
+        self.status_in
+            .iter()
+            .find(|(r, _)| r.eq_ignore_ascii_case(remote))
+            .map(|(_, l)| l.as_str())
     }
 
     /// The WooCommerce status to push for a syncdesk status, if mapped.
     pub fn outbound(&self, local: &str) -> Option<&str> {
-        self.status_out.iter().find(|(l, _)| l.eq_ignore_ascii_case(local)).map(|(_, r)| r.as_str())
+        self.status_out
+            .iter()
+            .find(|(l, _)| l.eq_ignore_ascii_case(local))
+            .map(|(_, r)| r.as_str())
+    }
+}
+
+/// `[console]`: the operator console's keys, colours, mouse and refresh tick.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Start with mouse capture on (it can be toggled at any time).
+    pub mouse: bool,
+    /// How often (ms) the console checks whether another process changed the database.
+    pub tick_ms: u64,
+    pub keys: crate::tui::keymap::KeyConfig,
+    pub theme: crate::tui::theme::ThemeConfig,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            mouse: false,
+            tick_ms: 250,
+            keys: Default::default(),
+            theme: Default::default(),
+        }
+    }
+}
+
+impl ConsoleConfig {
+    fn validate(&self) -> Result<(), String> {
+        if !(50..=1000).contains(&self.tick_ms) {
+            return Err("console.tick_ms: must be between 50 and 1000".into());
+        }
+        crate::tui::keymap::Keymap::from_config(&self.keys)?;
+        crate::tui::theme::Theme::from_config(&self.theme)?;
+        Ok(())
     }
 }
 

@@ -10,3 +10,4 @@ pub mod domain;
 pub mod engine;
 pub mod sim;
 pub mod store;
+pub mod tui;

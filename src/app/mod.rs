@@ -2,6 +2,7 @@
 //! transaction, appending history and enqueuing jobs in that same transaction; queries return plain snapshots.
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
+pub mod console;
 mod effects;
 pub mod jobs;
 pub mod orders;

@@ -31,6 +31,9 @@ pub struct Cli {
     /// Operator name recorded in history (default: $SYNCDESK_USER, else the OS user).
     #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
     user: Option<String>,
+    /// Console: show everything, offer no action.
+    #[arg(long, global = true)]
+    readonly: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -138,9 +141,7 @@ pub fn main() -> ExitCode {
             .unwrap_or_else(os_user),
     };
     let result = match cli.command {
-        None => Err(Failure::rejected(
-            "the console is not built yet; try `syncdesk demo`, `syncdesk orders list` or `syncdesk --help`",
-        )),
+        None => console(&context, cli.readonly),
         Some(Command::Init { force }) => init(&context, force),
         Some(Command::Statuses { json }) => statuses(&context, json),
         Some(Command::Orders(cmd)) => orders::run(&context, cmd),
@@ -155,6 +156,23 @@ pub fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The operator console on this database (no subcommand).
+fn console(context: &Context, readonly: bool) -> CliResult {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::rejected(
+            "the console needs a terminal; use a subcommand (see `syncdesk --help`) in scripts",
+        ));
+    }
+    let options = crate::tui::Options {
+        readonly,
+        no_color: crate::tui::theme::no_color_env(),
+        clock: crate::tui::Clock::System,
+    };
+    let console = crate::tui::Console::new(context.app()?, options).map_err(Failure::rejected)?;
+    crate::tui::run(console).map_err(|e| Failure::failed(format!("terminal: {e}")))
 }
 
 fn os_user() -> String {

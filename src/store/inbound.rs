@@ -19,9 +19,15 @@ pub fn record_once(conn: &Connection, source: &str, dedupe_key: &str, now: Milli
 }
 
 pub fn prune(conn: &Connection, now: Millis) -> Result<usize> {
-    Ok(conn.prepare_cached("DELETE FROM inbound_events WHERE received_at < ?1")?.execute([now - KEEP_MS])?)
+    Ok(conn
+        .prepare_cached("DELETE FROM inbound_events WHERE received_at < ?1")?
+        .execute([now - KEEP_MS])?)
 }
 
 pub fn count(conn: &Connection, source: &str) -> Result<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM inbound_events WHERE source = ?1", [source], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM inbound_events WHERE source = ?1",
+        [source],
+        |r| r.get(0),
+    )?)
 }

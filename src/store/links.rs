@@ -44,9 +44,16 @@ fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
     })
 }
 
-pub fn by_external(conn: &Connection, entity: &str, system: &str, external_id: &str) -> Result<Option<Link>> {
+pub fn by_external(
+    conn: &Connection,
+    entity: &str,
+    system: &str,
+    external_id: &str,
+) -> Result<Option<Link>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM links WHERE entity = ?1 AND system = ?2 AND external_id = ?3"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM links WHERE entity = ?1 AND system = ?2 AND external_id = ?3"
+        ))?
         .query_row(params![entity, system, external_id], link_from)
         .optional()?)
 }
@@ -60,8 +67,9 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Link>> {
 
 /// Every link of one local record (an order may be known to a channel and a back office).
 pub fn for_local(conn: &Connection, entity: &str, local_id: i64) -> Result<Vec<Link>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM links WHERE entity = ?1 AND local_id = ?2 ORDER BY id"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM links WHERE entity = ?1 AND local_id = ?2 ORDER BY id"
+    ))?;
     let rows = stmt.query_map(params![entity, local_id], link_from)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -86,7 +94,13 @@ pub fn insert(
 }
 
 /// Records what the remote side now says (after a read or a successful write) and clears any error.
-pub fn record_remote(conn: &Connection, id: i64, status: Option<&str>, version: Option<&str>, now: Millis) -> Result<()> {
+pub fn record_remote(
+    conn: &Connection,
+    id: i64,
+    status: Option<&str>,
+    version: Option<&str>,
+    now: Millis,
+) -> Result<()> {
     conn.prepare_cached(
         "UPDATE links SET remote_status = COALESCE(?2, remote_status), remote_version = COALESCE(?3, remote_version),
              sync_state = 'synced', last_error = NULL, last_synced_at = ?4

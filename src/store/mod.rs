@@ -3,6 +3,7 @@
 //! Writes go through [`Store::write`], one `BEGIN IMMEDIATE` transaction per command, so a command's state
 //! change, its history and the jobs it enqueues land together or not at all (transactional outbox).
 
+pub mod console;
 pub mod engine_lease;
 pub mod inbound;
 pub mod jobs;
@@ -106,7 +107,10 @@ impl Store {
 
     /// Runs `f` in a write transaction and always rolls it back: a dry run sees exactly what a real run
     /// would do (same code, same reads of its own writes) and leaves nothing behind.
-    pub fn dry_run<T, E>(&mut self, f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+    pub fn dry_run<T, E>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
     where
         E: From<StoreError>,
     {

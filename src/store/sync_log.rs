@@ -47,7 +47,12 @@ pub fn record(conn: &Connection, c: &Change<'_>, now: Millis) -> Result<i64> {
 }
 
 /// The newest entries for one record.
-pub fn for_entity(conn: &Connection, entity: &str, entity_key: &str, limit: i64) -> Result<Vec<SyncLogEntry>> {
+pub fn for_entity(
+    conn: &Connection,
+    entity: &str,
+    entity_key: &str,
+    limit: i64,
+) -> Result<Vec<SyncLogEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, source, entity, entity_key, field, old_value, new_value, reason, job_id, actor
          FROM sync_log WHERE entity = ?1 AND entity_key = ?2 ORDER BY id DESC LIMIT ?3",

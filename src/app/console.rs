@@ -1,0 +1,149 @@
+//! Queries for the operator console: one page of rows at a time plus what the dashboard charts need.
+//! Read-only; every command the console issues goes through the ordinary `App` methods.
+
+use serde::Serialize;
+
+use super::{App, Result};
+use crate::domain::time::Millis;
+use crate::store::console::{self as queries, ConnectorHealth, OrderBadge, UnsyncedFulfilment};
+use crate::store::engine_lease::{self, EngineLease};
+use crate::store::links::{self, Link};
+use crate::store::{Job, JobState, OrderSummary, jobs};
+
+/// One row of the console's order table: the list row plus its version and link states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsoleOrder {
+    pub summary: OrderSummary,
+    pub version: i64,
+    pub updated_by: String,
+    /// (system, sync_state, last_error)
+    pub links: Vec<(String, String, Option<String>)>,
+}
+
+/// The dashboard's numbers, with status ids resolved to names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub job_counts: Vec<(String, i64)>,
+    pub done_last_minute: i64,
+    pub done_last_hour: i64,
+    pub lease: Option<(String, Millis, Millis)>,
+    pub avg_to_shipped_ms: Option<f64>,
+    pub shipped_orders: i64,
+    pub orders: i64,
+    pub backordered_orders: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub changes_by_operator: Vec<(String, i64)>,
+    /// (status name, average ms in it, stays measured)
+    pub avg_time_in_status: Vec<(String, f64, i64)>,
+    pub connectors: Vec<ConnectorHealth>,
+}
+
+impl App {
+    /// A page of orders (see [`App::list_orders`]) with versions and link states for the sync badge.
+    pub fn console_orders(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ConsoleOrder>> {
+        let page = self.list_orders(status, false, search, limit, offset)?;
+        let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
+        let badges = queries::order_badges(self.store.conn(), &ids)?;
+        Ok(page
+            .into_iter()
+            .map(|summary| {
+                let badge = badges.iter().find(|b| b.order_id == summary.id);
+                let OrderBadge {
+                    version,
+                    updated_by,
+                    links,
+                    ..
+                } = badge.cloned().unwrap_or(OrderBadge {
+                    order_id: summary.id,
+                    version: 0,
+                    updated_by: String::new(),
+                    links: Vec::new(),
+                });
+                ConsoleOrder {
+                    summary,
+                    version,
+                    updated_by,
+                    links,
+                }
+            })
+            .collect())
+    }
+
+    /// Every link of one order, for the detail pane.
+    pub fn order_links(&mut self, order_id: i64) -> Result<Vec<Link>> {
+        Ok(links::for_local(self.store.conn(), "order", order_id)?)
+    }
+
+    pub fn unsynced_fulfilments(
+        &mut self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<UnsyncedFulfilment>> {
+        Ok(queries::unsynced_fulfilments(
+            self.store.conn(),
+            limit,
+            offset,
+        )?)
+    }
+
+    /// Dead and retrying jobs, newest first.
+    pub fn problem_jobs(&mut self, limit: i64, offset: i64) -> Result<Vec<Job>> {
+        Ok(queries::problem_jobs(self.store.conn(), limit, offset)?)
+    }
+
+    pub fn engine_lease(&mut self) -> Result<Option<EngineLease>> {
+        Ok(engine_lease::current(self.store.conn())?)
+    }
+
+    /// Everything the dashboard draws, as of `now`.
+    pub fn dashboard(&mut self, now: Millis) -> Result<Dashboard> {
+        let workflow = self.workflow.clone();
+        self.store.snapshot(|tx| {
+            let counts = jobs::count_by_state(tx)?;
+            let job_counts = JobState::ALL
+                .iter()
+                .map(|s| {
+                    let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+                    (s.as_str().to_string(), n)
+                })
+                .collect();
+            let m = queries::workflow_metrics(tx)?;
+            let name = |id: i64| {
+                workflow
+                    .get(id)
+                    .map_or_else(|| format!("#{id}"), |s| s.name.clone())
+            };
+            Ok(Dashboard {
+                job_counts,
+                done_last_minute: queries::jobs_done_since(tx, now - 60_000)?,
+                done_last_hour: queries::jobs_done_since(tx, now - 3_600_000)?,
+                lease: engine_lease::current(tx)?.map(|l| (l.holder, l.heartbeat_at, l.expires_at)),
+                avg_to_shipped_ms: m.avg_to_shipped_ms,
+                shipped_orders: m.shipped_orders,
+                orders: m.orders,
+                backordered_orders: m.backordered_orders,
+                completed: m.completed,
+                cancelled: m.cancelled,
+                changes_by_operator: m.changes_by_operator,
+                avg_time_in_status: m
+                    .avg_time_in_status
+                    .into_iter()
+                    .map(|(id, ms, n)| (name(id), ms, n))
+                    .collect(),
+                connectors: queries::connector_health(tx)?,
+            })
+        })
+    }
+
+    /// Moves whenever another connection commits: the console's cheap "has anything changed?" probe.
+    pub fn data_version(&mut self) -> Result<i64> {
+        Ok(self.store.data_version()?)
+    }
+}

@@ -1,0 +1,127 @@
+//! What the screen shows, read from the store in one go: the header counts plus the rows of the active
+//! panel's visible page only (never whole tables). `now` is injected so ages are reproducible in tests.
+
+use crate::app::console::{ConsoleOrder, Dashboard};
+use crate::app::{App, OrderDetail, Result, StatusSummary};
+use crate::domain::time::Millis;
+use crate::store::console::UnsyncedFulfilment;
+use crate::store::links::Link;
+use crate::store::{Job, JobState};
+
+use super::conflicts::{ConflictSource, ConflictsView};
+use super::state::{Tab, UiState};
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub now: Millis,
+    pub statuses: Vec<StatusSummary>,
+    pub dead_jobs: i64,
+    pub retrying_jobs: i64,
+    /// The visible page of the active panel; `has_more` says whether rows follow it.
+    pub orders: Vec<ConsoleOrder>,
+    pub detail: Option<(OrderDetail, Vec<Link>)>,
+    pub fulfilments: Vec<UnsyncedFulfilment>,
+    pub conflicts: ConflictsView,
+    pub jobs: Vec<Job>,
+    pub dashboard: Option<Dashboard>,
+    pub has_more: bool,
+}
+
+impl Snapshot {
+    pub fn empty(now: Millis) -> Snapshot {
+        Snapshot {
+            now,
+            statuses: Vec::new(),
+            dead_jobs: 0,
+            retrying_jobs: 0,
+            orders: Vec::new(),
+            detail: None,
+            fulfilments: Vec::new(),
+            conflicts: ConflictsView::Rows(Vec::new()),
+            jobs: Vec::new(),
+            dashboard: None,
+            has_more: false,
+        }
+    }
+
+    /// The selected status's name, `None` for "all active".
+    pub fn status_filter(&self, ui: &UiState) -> Option<&str> {
+        ui.status_index
+            .checked_sub(1)
+            .and_then(|i| self.statuses.get(i))
+            .map(|s| s.name.as_str())
+    }
+
+    /// Rows in the active panel's page.
+    pub fn rows(&self, tab: Tab) -> usize {
+        match tab {
+            Tab::Orders => self.orders.len(),
+            Tab::Fulfilments => self.fulfilments.len(),
+            Tab::Conflicts => match &self.conflicts {
+                ConflictsView::Rows(r) => r.len(),
+                ConflictsView::Unavailable(_) => 0,
+            },
+            Tab::Errors => self.jobs.len(),
+            Tab::Dashboard => 0,
+        }
+    }
+}
+
+/// Reads the snapshot for `ui` (reading one row past the page to know whether more follow).
+pub fn build(
+    app: &mut App,
+    ui: &UiState,
+    conflicts: &mut dyn ConflictSource,
+    now: Millis,
+) -> Result<Snapshot> {
+    let mut snap = Snapshot::empty(now);
+    snap.statuses = app.status_summaries()?;
+    for (state, n) in app.job_counts()? {
+        match state {
+            JobState::Dead => snap.dead_jobs = n,
+            JobState::Retrying => snap.retrying_jobs = n,
+            _ => {}
+        }
+    }
+    let pos = ui.pos();
+    let limit = ui.page_rows.max(1) as i64;
+    match ui.tab {
+        Tab::Orders => {
+            let status = snap.status_filter(ui).map(String::from);
+            let mut page = app.console_orders(
+                status.as_deref(),
+                ui.filter.as_deref(),
+                limit + 1,
+                pos.offset,
+            )?;
+            snap.has_more = page.len() as i64 > limit;
+            page.truncate(limit as usize);
+            let selected = page.get(pos.cursor.min(page.len().saturating_sub(1)));
+            if let Some(row) = selected {
+                let detail = app.order(&format!("#{}", row.summary.id))?;
+                let links = app.order_links(row.summary.id)?;
+                snap.detail = Some((detail, links));
+            }
+            snap.orders = page;
+        }
+        Tab::Fulfilments => {
+            let mut page = app.unsynced_fulfilments(limit + 1, pos.offset)?;
+            snap.has_more = page.len() as i64 > limit;
+            page.truncate(limit as usize);
+            snap.fulfilments = page;
+        }
+        Tab::Conflicts => {
+            snap.conflicts = conflicts.page(app, limit, pos.offset);
+        }
+        Tab::Errors => {
+            let mut page = app.problem_jobs(limit + 1, pos.offset)?;
+            snap.has_more = page.len() as i64 > limit;
+            page.truncate(limit as usize);
+            snap.jobs = page;
+        }
+        Tab::Dashboard => {
+            snap.dashboard = Some(app.dashboard(now)?);
+        }
+    }
+    Ok(snap)
+}
