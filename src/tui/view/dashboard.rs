@@ -64,7 +64,13 @@ fn queue_chart(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
             };
             Bar::default()
                 .value((*n).max(0) as u64)
-                .label(Line::raw(state.clone()))
+                .label(Line::raw(match state.as_str() {
+                    "queued" => "queue",
+                    "running" => "run",
+                    "retrying" => "retry",
+                    "cancelled" => "cancel",
+                    other => other,
+                }))
                 .style(style)
                 .value_style(style.reversed())
         })
@@ -72,9 +78,23 @@ fn queue_chart(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
     frame.render_widget(
         BarChart::default()
             .data(BarGroup::default().bars(&bars))
-            .bar_width(8)
+            .bar_width(6)
             .bar_gap(1)
-            .block(block("Job queue by state", v.theme)),
+            .block(block(
+                format!(
+                    "Job queue · {} waiting · {} dead",
+                    d.job_counts
+                        .iter()
+                        .filter(|(s, _)| s == "queued" || s == "retrying")
+                        .map(|(_, n)| n)
+                        .sum::<i64>(),
+                    d.job_counts
+                        .iter()
+                        .find(|(s, _)| s == "dead")
+                        .map_or(0, |(_, n)| *n)
+                ),
+                v.theme,
+            )),
         area,
     );
 }
@@ -104,7 +124,9 @@ fn engine_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
         )),
     }
     frame.render_widget(
-        Paragraph::new(lines).block(block("Throughput · engine", v.theme)),
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(block("Throughput · engine", v.theme)),
         area,
     );
 }

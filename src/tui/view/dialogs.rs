@@ -212,7 +212,7 @@ fn cancel(frame: &mut Frame, body: Rect, v: &View, targets: &[Target], reason: &
     ])
     .areas(inner);
     frame.render_widget(
-        Line::raw("The order is archived and the channels are told. A reason is required."),
+        Line::raw("Archives the order and tells the channels. Reason required."),
         text,
     );
     field(frame, input, v, "Reason", reason, true);

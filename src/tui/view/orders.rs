@@ -170,7 +170,8 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
         Table::new(rows, widths)
             .header(header)
             .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected),
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
         area,
         &mut state,
     );

@@ -87,7 +87,8 @@ pub fn fulfilments(frame: &mut Frame, area: Rect, v: &View) {
         Table::new(table_rows, widths)
             .header(header)
             .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected),
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
         area,
         &mut state,
     );
@@ -137,7 +138,8 @@ pub fn conflicts(frame: &mut Frame, area: Rect, v: &View) {
         Table::new(table_rows, widths)
             .header(header)
             .block(block(page_title("Conflicts", v, rows.len()), v.theme))
-            .row_highlight_style(v.theme.selected),
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
         area,
         &mut state,
     );
@@ -223,7 +225,8 @@ pub fn errors(frame: &mut Frame, area: Rect, v: &View) {
         Table::new(rows, widths)
             .header(header)
             .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected),
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
         area,
         &mut state,
     );
