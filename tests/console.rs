@@ -708,3 +708,26 @@ fn navigation_pages_through_the_store() {
     press(&mut c, KeyCode::BackTab);
     assert_eq!(c.ui.tab, Tab::Orders);
 }
+
+#[test]
+fn an_engine_in_this_process_shows_in_the_header() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    let (tx, rx) = tokio::sync::watch::channel(syncdesk::engine::EngineStatus::default());
+    c.attach_engine(rx);
+    tx.send(syncdesk::engine::EngineStatus {
+        holds_lease: true,
+        running: 3,
+        succeeded: 10,
+        failed: 1,
+    })
+    .unwrap();
+    assert!(c.tick());
+    assert!(
+        shot(&mut c)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("engine: 3 running")
+    );
+}

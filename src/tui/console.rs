@@ -11,6 +11,7 @@ use crate::app::{App, AppError, ShipmentDetails};
 use crate::config::Config;
 use crate::domain::StatusKind;
 use crate::domain::time::{Millis, now_ms};
+use crate::engine::EngineStatus;
 
 use super::action::Action;
 use super::commands;
@@ -56,6 +57,8 @@ pub struct Console {
     pub ui: UiState,
     snapshot: Snapshot,
     data_version: Option<i64>,
+    /// An engine running in this process, when there is one (`demo`): its status shows in the header.
+    engine: Option<tokio::sync::watch::Receiver<EngineStatus>>,
     /// Something changed since the last draw.
     dirty: bool,
     quit: bool,
@@ -77,6 +80,7 @@ impl Console {
             ui,
             snapshot: Snapshot::empty(now),
             data_version: None,
+            engine: None,
             dirty: true,
             quit: false,
         };
@@ -88,6 +92,14 @@ impl Console {
     pub fn set_conflict_source(&mut self, source: Box<dyn ConflictSource>) {
         self.conflicts = source;
         self.reload();
+    }
+
+    /// Follows an engine running in this process (e.g. `syncdesk demo`): the header shows what it is doing
+    /// and the screen re-reads as soon as it reports progress.
+    pub fn attach_engine(&mut self, status: tokio::sync::watch::Receiver<EngineStatus>) {
+        self.ui.engine = Some(status.borrow().clone());
+        self.engine = Some(status);
+        self.dirty = true;
     }
 
     pub fn set_clock(&mut self, clock: Clock) {
@@ -137,7 +149,18 @@ impl Console {
         if self.ui.expire_toasts(now) {
             self.dirty = true;
         }
+        let mut engine_moved = false;
+        if let Some(rx) = &mut self.engine
+            && rx.has_changed().unwrap_or(false)
+        {
+            self.ui.engine = Some(rx.borrow_and_update().clone());
+            engine_moved = true;
+            self.dirty = true;
+        }
         if !self.ui.frozen {
+            if engine_moved {
+                self.data_version = None;
+            }
             match self.app.data_version() {
                 Ok(v) if Some(v) != self.data_version => self.reload(),
                 Ok(_) => {}

@@ -166,6 +166,8 @@ pub struct UiState {
     pub line: Option<InputLine>,
     pub modal: Option<Modal>,
     pub toasts: Vec<Toast>,
+    /// The in-process engine's last reported status, if one is attached.
+    pub engine: Option<crate::engine::EngineStatus>,
 }
 
 impl UiState {
@@ -185,6 +187,7 @@ impl UiState {
             line: None,
             modal: None,
             toasts: Vec::new(),
+            engine: None,
         }
     }
 

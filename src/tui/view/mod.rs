@@ -69,6 +69,7 @@ pub fn table_rows(width: u16, height: u16, ui: &UiState) -> usize {
     let [_, body, _] = frame_layout(Rect::new(0, 0, width, height));
     let table = match ui.tab {
         Tab::Orders => orders::table_area(body, ui),
+        Tab::Errors => panels::errors_table_area(body),
         _ => body,
     };
     // Borders (2) and the header row (1).
@@ -117,6 +118,13 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     }
     if v.ui.mouse {
         flags.push("mouse".into());
+    }
+    if let Some(e) = &v.ui.engine {
+        flags.push(if e.holds_lease {
+            format!("engine: {} running", e.running)
+        } else {
+            "engine: standby".into()
+        });
     }
     let right = format!(" {} ", flags.join(" · "));
     let [left_area, right_area] = Layout::horizontal([

@@ -2,9 +2,9 @@
 //! exists) and failing jobs.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Row, Table, TableState};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
 use super::{View, block, clip, empty_state};
 use crate::domain::time::{age, to_short};
@@ -153,7 +153,43 @@ fn target(key: Option<&str>, payload: &str) -> String {
     }
 }
 
-pub fn errors(frame: &mut Frame, area: Rect, v: &View) {
+/// The Errors panel's table sits above a pane with the selected job's full error and payload.
+pub fn errors_table_area(body: Rect) -> Rect {
+    Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas::<2>(body)[0]
+}
+
+fn job_detail(frame: &mut Frame, area: Rect, v: &View) {
+    let Some(j) = v.snap.jobs.get(v.ui.pos().cursor) else {
+        return;
+    };
+    let lines = vec![
+        Line::raw(format!(
+            "job {} · {} · {} · attempts {}/{} · created {} · updated {}",
+            j.id,
+            j.kind,
+            j.state.as_str(),
+            j.attempts,
+            j.max_attempts,
+            to_short(j.created_at),
+            to_short(j.updated_at)
+        )),
+        Line::styled(
+            format!("error: {}", j.last_error.as_deref().unwrap_or("—")),
+            v.theme.error,
+        ),
+        Line::styled(format!("payload: {}", j.payload), v.theme.dim),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(block("Selected job", v.theme)),
+        area,
+    );
+}
+
+pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
+    let [area, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(body);
+    job_detail(frame, detail, v);
     let jobs = &v.snap.jobs;
     let title = page_title(
         &format!(
@@ -177,7 +213,7 @@ pub fn errors(frame: &mut Frame, area: Rect, v: &View) {
         .iter()
         .map(|j| {
             let next = match j.state {
-                JobState::Retrying if j.run_at > v.snap.now => {
+                JobState::Retrying if j.run_at >= v.snap.now + 1000 => {
                     format!("in {}", age(v.snap.now, j.run_at))
                 }
                 JobState::Retrying => "due now".into(),
