@@ -731,3 +731,61 @@ fn an_engine_in_this_process_shows_in_the_header() {
             .contains("engine: 3 running")
     );
 }
+
+#[test]
+fn keys_come_from_the_config_and_help_shows_them() {
+    let f = Fixture::new();
+    let config = Config::parse(
+        "[console.keys.normal]\nhelp = [\"f1\"]\nchange_status = [\"S\", \"ctrl-s\"]\n",
+    )
+    .unwrap();
+    let app = App::open(&f.dir.path().join("c.db"), config, Actor::operator("carol")).unwrap();
+    let mut c = Console::new(
+        app,
+        Options {
+            readonly: false,
+            no_color: false,
+            clock: Clock::Fixed(NOW),
+        },
+    )
+    .unwrap();
+    c.resize(W, H);
+    keys(&mut c, "?");
+    assert!(c.ui.modal.is_none(), "? is no longer bound");
+    press(&mut c, KeyCode::F(1));
+    let help = shot(&mut c);
+    assert!(help.contains("f1 this help"), "{help}");
+    assert!(help.contains("S/ctrl-s change status"), "{help}");
+    assert!(
+        help.contains("k/up move up"),
+        "unlisted actions keep their defaults"
+    );
+    press(&mut c, KeyCode::Esc);
+    c.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(matches!(c.ui.modal, Some(Modal::StatusPicker { .. })));
+}
+
+#[test]
+fn bad_console_config_names_the_field() {
+    let err = Config::parse("[console.keys.normal]\nhelp = [\"hyper-q\"]\n").unwrap_err();
+    assert!(err.starts_with("console.keys.normal.help[0]"), "{err}");
+    let err = Config::parse("[console.keys.normal]\nteleport = [\"t\"]\n").unwrap_err();
+    assert!(err.contains("teleport"), "{err}");
+    let err = Config::parse("[console.theme]\naccent = \"octarine\"\n").unwrap_err();
+    assert!(err.starts_with("console.theme.accent"), "{err}");
+}
+
+#[test]
+fn without_a_terminal_the_console_refuses_politely() {
+    let f = Fixture::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+        .args(["--readonly", "--db"])
+        .arg(f.dir.path().join("c.db"))
+        .env("SYNCDESK_CONFIG", f.dir.path().join("none.toml"))
+        .env_remove("SYNCDESK_DB")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the console needs a terminal"));
+}
