@@ -789,3 +789,30 @@ fn without_a_terminal_the_console_refuses_politely() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the console needs a terminal"));
 }
+
+#[test]
+fn mouse_is_off_by_default_and_clicks_select_when_on() {
+    use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
+    let f = Fixture::new();
+    let mut c = f.console();
+    let click = |x, y| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    assert!(!c.ui.mouse);
+    c.handle_event(&click(30, 5)); // third order row
+    assert_eq!(c.ui.pos().cursor, 0, "mouse is off");
+    keys(&mut c, "m");
+    assert!(c.ui.mouse);
+    c.handle_event(&click(30, 5));
+    assert_eq!(c.ui.pos().cursor, 2);
+    assert_eq!(c.snapshot().detail.as_ref().unwrap().0.number, "R-2");
+    c.handle_event(&click(3, 4)); // "Processing" in the status list
+    assert_eq!(c.snapshot().status_filter(&c.ui), Some("Processing"));
+    c.handle_event(&click(52, 0)); // "4 Errors (2)" tab
+    assert_eq!(c.ui.tab, Tab::Errors);
+}

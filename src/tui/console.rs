@@ -2,7 +2,7 @@
 //! `App`, and keeps the snapshot fresh (re-read after our own commands, or when `data_version` moves).
 //! Tests drive it directly: `handle_key`, `tick`, `render`.
 
-use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::Frame;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -57,6 +57,8 @@ pub struct Console {
     pub ui: UiState,
     snapshot: Snapshot,
     data_version: Option<i64>,
+    /// The screen size, for mapping mouse clicks onto the layout.
+    size: (u16, u16),
     /// An engine running in this process, when there is one (`demo`): its status shows in the header.
     engine: Option<tokio::sync::watch::Receiver<EngineStatus>>,
     /// Something changed since the last draw.
@@ -80,6 +82,7 @@ impl Console {
             ui,
             snapshot: Snapshot::empty(now),
             data_version: None,
+            size: (0, 0),
             engine: None,
             dirty: true,
             quit: false,
@@ -134,6 +137,7 @@ impl Console {
 
     /// Tells the console how big the screen is, so it reads exactly one page of rows.
     pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = (width, height);
         let rows = view::table_rows(width, height, &self.ui);
         if rows != self.ui.page_rows {
             self.ui.page_rows = rows;
@@ -195,10 +199,31 @@ impl Console {
             Event::Mouse(m) if self.ui.mouse => match m.kind {
                 MouseEventKind::ScrollDown => self.normal(Action::Down),
                 MouseEventKind::ScrollUp => self.normal(Action::Up),
+                MouseEventKind::Down(MouseButton::Left) => self.click(m.column, m.row),
                 _ => {}
             },
             _ => {}
         }
+    }
+
+    /// A left click selects a panel, a status or a row.
+    fn click(&mut self, x: u16, y: u16) {
+        let (w, h) = self.size;
+        let hit = view::hit(w, h, &self.snapshot, &self.ui, &self.keymap, x, y);
+        match hit {
+            Some(view::Hit::Tab(tab)) => self.switch_tab(tab.index()),
+            Some(view::Hit::Status(i)) if i <= self.snapshot.statuses.len() => {
+                self.ui.status_index = i;
+                *self.ui.pos_mut() = Default::default();
+                self.reload();
+            }
+            Some(view::Hit::Row(i)) if i < self.snapshot.rows(self.ui.tab) => {
+                self.ui.pos_mut().cursor = i;
+                self.reload_detail_if_orders();
+            }
+            _ => {}
+        }
+        self.dirty = true;
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {

@@ -95,19 +95,83 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
-fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
-    let titles: Vec<Line> = Tab::ALL
+/// Where a mouse click landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    Tab(Tab),
+    Status(usize),
+    Row(usize),
+}
+
+const BRAND_WIDTH: u16 = 10;
+
+fn tab_labels(snap: &Snapshot, keys: &Keymap) -> Vec<String> {
+    Tab::ALL
         .iter()
         .map(|t| {
-            let key = v.keys.normal.short(tab_action(*t));
+            let key = keys.normal.short(tab_action(*t));
             let extra = match t {
-                Tab::Errors if v.snap.dead_jobs + v.snap.retrying_jobs > 0 => {
-                    format!(" ({})", v.snap.dead_jobs + v.snap.retrying_jobs)
+                Tab::Errors if snap.dead_jobs + snap.retrying_jobs > 0 => {
+                    format!(" ({})", snap.dead_jobs + snap.retrying_jobs)
                 }
                 _ => String::new(),
             };
-            Line::raw(format!("{key} {}{extra}", t.title()))
+            format!("{key} {}{extra}", t.title())
         })
+        .collect()
+}
+
+/// What is under screen cell (x, y), using the same layout `draw` uses.
+pub fn hit(
+    width: u16,
+    height: u16,
+    snap: &Snapshot,
+    ui: &UiState,
+    keys: &Keymap,
+    x: u16,
+    y: u16,
+) -> Option<Hit> {
+    if width < MIN_WIDTH || height < MIN_HEIGHT || ui.modal.is_some() {
+        return None;
+    }
+    let [header, body, _] = frame_layout(Rect::new(0, 0, width, height));
+    if y == header.y {
+        // Tabs draw " label " per title with a one-cell divider between them.
+        let mut start = header.x + BRAND_WIDTH;
+        for (tab, label) in Tab::ALL.iter().zip(tab_labels(snap, keys)) {
+            let end = start + label.chars().count() as u16 + 2;
+            if (start..end).contains(&x) {
+                return Some(Hit::Tab(*tab));
+            }
+            start = end + 1;
+        }
+        return None;
+    }
+    let table = match ui.tab {
+        Tab::Orders => {
+            if let Some(side) = orders::side_area(body, ui)
+                && side.contains((x, y).into())
+            {
+                let row = y.checked_sub(side.y + 1)?;
+                return Some(Hit::Status(usize::from(row)));
+            }
+            orders::table_area(body, ui)
+        }
+        Tab::Errors => panels::errors_table_area(body),
+        Tab::Dashboard => return None,
+        _ => body,
+    };
+    if !table.contains((x, y).into()) {
+        return None;
+    }
+    let row = y.checked_sub(table.y + 2)?;
+    (row < table.height.saturating_sub(3)).then_some(Hit::Row(usize::from(row)))
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
+    let titles: Vec<Line> = tab_labels(v.snap, v.keys)
+        .into_iter()
+        .map(Line::raw)
         .collect();
     let mut flags = vec![v.ui.operator.clone()];
     if v.ui.readonly {
@@ -133,7 +197,7 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     ])
     .areas(area);
     let [brand, tabs_area] =
-        Layout::horizontal([Constraint::Length(10), Constraint::Min(0)]).areas(left_area);
+        Layout::horizontal([Constraint::Length(BRAND_WIDTH), Constraint::Min(0)]).areas(left_area);
     frame.render_widget(Span::styled(" syncdesk", v.theme.title), brand);
     frame.render_widget(
         Tabs::new(titles)

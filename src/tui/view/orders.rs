@@ -25,6 +25,10 @@ fn split(body: Rect) -> (Rect, Rect, Rect) {
     (side, table, detail)
 }
 
+pub fn side_area(body: Rect, ui: &UiState) -> Option<Rect> {
+    (!ui.zoom).then(|| split(body).0)
+}
+
 pub fn table_area(body: Rect, ui: &UiState) -> Rect {
     if ui.zoom {
         return body;
