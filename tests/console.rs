@@ -816,3 +816,17 @@ fn mouse_is_off_by_default_and_clicks_select_when_on() {
     c.handle_event(&click(52, 0)); // "4 Errors (2)" tab
     assert_eq!(c.ui.tab, Tab::Errors);
 }
+
+#[test]
+fn readonly_is_refused_with_a_subcommand() {
+    let f = Fixture::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+        .args(["--readonly", "orders", "cancel", "R-1", "--reason", "x", "--db"])
+        .arg(f.dir.path().join("c.db"))
+        .env_remove("SYNCDESK_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(f.app("x").order("R-1").unwrap().status, "Pending");
+}

@@ -31,7 +31,7 @@ pub struct Cli {
     /// Operator name recorded in history (default: $SYNCDESK_USER, else the OS user).
     #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
     user: Option<String>,
-    /// Console: show everything, offer no action.
+    /// Console only: show everything, offer no action.
     #[arg(long, global = true)]
     readonly: bool,
     #[command(subcommand)]
@@ -141,6 +141,10 @@ pub fn main() -> ExitCode {
             .unwrap_or_else(os_user),
     };
     let result = match cli.command {
+        // A flag that promised "no changes" must never be ignored by a command that makes some.
+        Some(_) if cli.readonly => Err(Failure::rejected(
+            "--readonly applies to the console only (run `syncdesk --readonly` without a subcommand)",
+        )),
         None => console(&context, cli.readonly),
         Some(Command::Init { force }) => init(&context, force),
         Some(Command::Statuses { json }) => statuses(&context, json),
