@@ -821,7 +821,15 @@ fn mouse_is_off_by_default_and_clicks_select_when_on() {
 fn readonly_is_refused_with_a_subcommand() {
     let f = Fixture::new();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .args(["--readonly", "orders", "cancel", "R-1", "--reason", "x", "--db"])
+        .args([
+            "--readonly",
+            "orders",
+            "cancel",
+            "R-1",
+            "--reason",
+            "x",
+            "--db",
+        ])
         .arg(f.dir.path().join("c.db"))
         .env_remove("SYNCDESK_CONFIG")
         .stdin(std::process::Stdio::null())
