@@ -838,3 +838,35 @@ fn readonly_is_refused_with_a_subcommand() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(f.app("x").order("R-1").unwrap().status, "Pending");
 }
+
+#[test]
+fn bulk_change_reports_each_refusal_and_applies_the_rest() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    // All active, newest first. Mark R-2 (Processing) and R-1 (Pending).
+    keys(&mut c, "jj  ");
+    assert_eq!(c.ui.marked.len(), 2);
+    f.app("dave")
+        .change_status("R-2", "Ready to Ship", None, None)
+        .unwrap();
+    keys(&mut c, "s");
+    match &c.ui.modal {
+        Some(Modal::StatusPicker { options, .. }) => {
+            assert_eq!(
+                options,
+                &["Backorder", "Cancelled"],
+                "only moves both orders allow"
+            )
+        }
+        other => panic!("expected the picker, got {other:?}"),
+    }
+    press(&mut c, KeyCode::Enter);
+    let toast = last_toast(&c);
+    assert!(toast.contains("R-1 Pending → Backorder"), "{toast}");
+    assert!(
+        toast.contains("refused: order R-2 changed since you loaded it (by dave"),
+        "{toast}"
+    );
+    assert_eq!(f.app("x").order("R-2").unwrap().status, "Ready to Ship");
+    assert_eq!(f.app("x").order("R-1").unwrap().status, "Backorder");
+}

@@ -153,6 +153,11 @@ impl Console {
         if self.ui.expire_toasts(now) {
             self.dirty = true;
         }
+        // Ages are drawn against the snapshot's "now": keep it within a second of the clock.
+        if now - self.snapshot.now >= 1000 {
+            self.snapshot.now = now;
+            self.dirty = true;
+        }
         let mut engine_moved = false;
         if let Some(rx) = &mut self.engine
             && rx.has_changed().unwrap_or(false)
@@ -717,11 +722,16 @@ impl Console {
                 Err(e) => failed.push(e.to_string()),
             }
         }
-        if !done.is_empty() {
-            self.ok(format!("{verb}: {}", done.join(", ")));
-        }
-        for f in failed {
-            self.error(f);
+        // One toast for the whole batch, so a refusal never hides what did happen (or the reverse).
+        match (done.is_empty(), failed.is_empty()) {
+            (false, true) => self.ok(format!("{verb}: {}", done.join(", "))),
+            (true, false) => self.error(failed.join("; ")),
+            (false, false) => self.error(format!(
+                "{verb}: {} — refused: {}",
+                done.join(", "),
+                failed.join("; ")
+            )),
+            (true, true) => {}
         }
         self.ui.marked.clear();
         self.reload();
