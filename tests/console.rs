@@ -321,9 +321,14 @@ fn command_line_completion() {
     let mut c = f.console();
     keys(&mut c, ":sta");
     press(&mut c, KeyCode::Tab);
-    keys(&mut c, "p");
+    assert_eq!(c.ui.line.as_ref().unwrap().input.value(), "status ");
+    // R-4 is Ready to Ship: completion offers only the moves it allows.
     press(&mut c, KeyCode::Tab);
+    assert_eq!(c.ui.line.as_ref().unwrap().hint, ["Shipped", "Cancelled"]);
     insta::assert_snapshot!(shot(&mut c));
+    keys(&mut c, "s");
+    press(&mut c, KeyCode::Tab);
+    assert_eq!(c.ui.line.as_ref().unwrap().input.value(), "status shipped");
 }
 
 #[test]
