@@ -132,6 +132,23 @@ impl Fixture {
                 // The backorder e-mail R-3 queued: pin its clock too.
                 tx.execute("UPDATE jobs SET created_at = ?1, updated_at = ?1, run_at = ?1 WHERE state = 'queued'", [NOW - 3 * HOUR])?;
                 engine_lease::acquire(tx, "engine-test:4242", 10_000, NOW - 2_000)?;
+                // Some finished work for the throughput line: one job every few minutes.
+                for k in 0..8i64 {
+                    let at = NOW - (k * 6 + 1) * MIN;
+                    let job = jobs::enqueue(
+                        tx,
+                        &NewJob {
+                            kind: "stock.push".into(),
+                            key: None,
+                            payload: "{}".into(),
+                            run_at: at,
+                            max_attempts: 8,
+                        },
+                        at,
+                    )?;
+                    jobs::claim(tx, "stock.push", 1, "engine-test", 30_000, at)?;
+                    jobs::complete(tx, job, "engine-test", at + 500)?;
+                }
                 // Pin every timestamp commands stamped with the wall clock.
                 tx.execute("UPDATE orders SET created_at = ?1 - (10 - id) * ?2, updated_at = ?1 - (10 - id) * ?2 + 30 * ?3", (NOW, HOUR, MIN))?;
                 tx.execute("UPDATE status_history SET changed_at = (SELECT created_at FROM orders o WHERE o.id = order_id) + (id - (SELECT MIN(id) FROM status_history h WHERE h.order_id = status_history.order_id)) * 20 * ?1", [MIN])?;

@@ -26,6 +26,8 @@ pub struct Dashboard {
     pub job_counts: Vec<(String, i64)>,
     pub done_last_minute: i64,
     pub done_last_hour: i64,
+    /// Jobs done per minute over the last hour, oldest first.
+    pub done_per_minute: Vec<u64>,
     pub lease: Option<(String, Millis, Millis)>,
     pub avg_to_shipped_ms: Option<f64>,
     pub shipped_orders: i64,
@@ -124,6 +126,7 @@ impl App {
                 job_counts,
                 done_last_minute: queries::jobs_done_since(tx, now - 60_000)?,
                 done_last_hour: queries::jobs_done_since(tx, now - 3_600_000)?,
+                done_per_minute: queries::jobs_done_per_minute(tx, now, 60)?,
                 lease: engine_lease::current(tx)?.map(|l| (l.holder, l.heartbeat_at, l.expires_at)),
                 avg_to_shipped_ms: m.avg_to_shipped_ms,
                 shipped_orders: m.shipped_orders,

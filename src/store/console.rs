@@ -128,6 +128,29 @@ pub fn jobs_done_since(conn: &Connection, since: Millis) -> Result<i64> {
     )?)
 }
 
+/// Jobs finished per minute over the `minutes` minutes before `now`, oldest first.
+pub fn jobs_done_per_minute(conn: &Connection, now: Millis, minutes: usize) -> Result<Vec<u64>> {
+    let since = now - minutes as i64 * 60_000;
+    let mut buckets = vec![0u64; minutes];
+    let mut stmt = conn.prepare_cached(
+        "SELECT (updated_at - ?1) / 60000, COUNT(*) FROM jobs
+         WHERE state = 'done' AND updated_at >= ?1 AND updated_at < ?2 GROUP BY 1",
+    )?;
+    let rows = stmt.query_map(params![since, now], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (minute, n) = row?;
+        if let Some(b) = usize::try_from(minute)
+            .ok()
+            .and_then(|m| buckets.get_mut(m))
+        {
+            *b = n.max(0) as u64;
+        }
+    }
+    Ok(buckets)
+}
+
 /// Restock metrics over the whole history (the dashboard reads them only when it is on screen).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkflowMetrics {

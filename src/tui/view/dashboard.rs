@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Gauge, List, ListItem, Paragraph};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Gauge, List, ListItem, Paragraph, Sparkline};
 
 use super::{View, block, clip, empty_state};
 use crate::app::console::Dashboard;
@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     };
     let [top, middle, bottom] = Layout::vertical([
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Min(8),
         Constraint::Length(5),
     ])
@@ -103,7 +103,6 @@ fn engine_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
     let mut lines = vec![
         Line::raw(format!("done last minute  {:>6}", d.done_last_minute)),
         Line::raw(format!("done last hour    {:>6}", d.done_last_hour)),
-        Line::raw(""),
     ];
     match &d.lease {
         Some((holder, heartbeat, expires)) => {
@@ -123,11 +122,17 @@ fn engine_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
             v.theme.warn,
         )),
     }
+    let b = block("Throughput · engine", v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [spark, text] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
+    // The last hour, one column per minute (the newest at the right), as wide as the box allows.
+    let width = usize::from(spark.width).min(d.done_per_minute.len());
+    let recent = &d.done_per_minute[d.done_per_minute.len() - width..];
+    frame.render_widget(Sparkline::default().data(recent).style(v.theme.bar), spark);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: true })
-            .block(block("Throughput · engine", v.theme)),
-        area,
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+        text,
     );
 }
 
