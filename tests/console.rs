@@ -892,3 +892,18 @@ fn bulk_change_reports_each_refusal_and_applies_the_rest() {
     assert_eq!(f.app("x").order("R-2").unwrap().status, "Ready to Ship");
     assert_eq!(f.app("x").order("R-1").unwrap().status, "Backorder");
 }
+
+#[test]
+fn smallest_screen_keeps_the_orders_readable() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    insta::assert_snapshot!(screen(&mut c, 80, 20).backend().to_string());
+    keys(&mut c, "?j");
+    let help = screen(&mut c, 80, 20).backend().to_string();
+    assert!(!help.contains("q/ctrl-c quit"), "help scrolled by one line");
+    press(&mut c, KeyCode::Esc);
+    press(&mut c, KeyCode::Enter);
+    keys(&mut c, "jjj");
+    assert_eq!(c.ui.detail_scroll, 3, "zoomed, j scrolls the detail");
+    assert_eq!(c.ui.pos().cursor, 0, "and does not move between orders");
+}

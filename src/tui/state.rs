@@ -113,7 +113,10 @@ pub enum Pending {
 
 #[derive(Debug, Clone)]
 pub enum Modal {
-    Help,
+    /// The key list, scrolled down by `scroll` lines (for small terminals).
+    Help {
+        scroll: u16,
+    },
     StatusPicker {
         targets: Vec<Target>,
         options: Vec<String>,
@@ -159,6 +162,8 @@ pub struct UiState {
     /// Marked orders for a bulk change, by id.
     pub marked: BTreeMap<i64, Target>,
     pub zoom: bool,
+    /// Lines the zoomed detail is scrolled down by.
+    pub detail_scroll: u16,
     pub frozen: bool,
     pub mouse: bool,
     pub readonly: bool,
@@ -180,6 +185,7 @@ impl UiState {
             filter: None,
             marked: BTreeMap::new(),
             zoom: false,
+            detail_scroll: 0,
             frozen: false,
             mouse,
             readonly,

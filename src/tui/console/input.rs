@@ -18,11 +18,17 @@ impl Console {
         };
         let form = self.keymap.form.action(&key);
         let modal = match modal {
-            Modal::Help => match (form, self.keymap.normal.action(&key)) {
+            Modal::Help { scroll } => match (form, self.keymap.normal.action(&key)) {
                 (Some(Action::Back), _) | (_, Some(Action::Help | Action::Quit | Action::Back)) => {
                     None
                 }
-                _ => Some(Modal::Help),
+                (_, Some(Action::Down)) => Some(Modal::Help {
+                    scroll: scroll.saturating_add(1).min(40),
+                }),
+                (_, Some(Action::Up)) => Some(Modal::Help {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                _ => Some(Modal::Help { scroll }),
             },
             Modal::Confirm { message, then } => match self.keymap.confirm.action(&key) {
                 Some(Action::Yes) => {
@@ -164,7 +170,7 @@ impl Console {
         match commands::parse(text) {
             Err(e) => self.error(e),
             Ok(C::Quit) => self.quit = true,
-            Ok(C::Help) => self.ui.modal = Some(Modal::Help),
+            Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
             Ok(C::Filter(f)) => {
                 self.ui.filter = f;

@@ -263,7 +263,7 @@ impl Console {
         }
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.ui.modal = Some(Modal::Help),
+            Action::Help => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Action::NextTab => self.switch_tab((self.ui.tab.index() + 1) % Tab::ALL.len()),
             Action::PrevTab => {
                 self.switch_tab((self.ui.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len())
@@ -273,6 +273,13 @@ impl Console {
             Action::TabConflicts => self.switch_tab(2),
             Action::TabErrors => self.switch_tab(3),
             Action::TabDashboard => self.switch_tab(4),
+            // Zoomed, the vertical keys scroll the detail instead of moving between orders.
+            Action::Up if self.ui.zoom => {
+                self.ui.detail_scroll = self.ui.detail_scroll.saturating_sub(1)
+            }
+            Action::Down if self.ui.zoom => {
+                self.ui.detail_scroll = self.ui.detail_scroll.saturating_add(1).min(500)
+            }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(self.ui.page_rows as i64)),
@@ -296,6 +303,7 @@ impl Console {
             Action::Open => {
                 if self.ui.tab == Tab::Orders && self.snapshot.detail.is_some() {
                     self.ui.zoom = !self.ui.zoom;
+                    self.ui.detail_scroll = 0;
                 }
             }
             Action::Back => {

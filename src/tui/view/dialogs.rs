@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         return;
     };
     match modal {
-        Modal::Help => help(frame, body, v),
+        Modal::Help { scroll } => help(frame, body, v, *scroll),
         Modal::StatusPicker {
             targets,
             options,
@@ -64,12 +64,12 @@ fn key_lines(map: &ModeMap, v: &View, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn help(frame: &mut Frame, body: Rect, v: &View) {
+fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
     let area = centered(body, 104, body.height);
     let title = if v.ui.readonly {
-        "Keys (read-only console: actions are off) · Esc closes"
+        "Keys (read-only: actions are off) · j/k scroll · Esc closes"
     } else {
-        "Keys (from [console.keys] in the config) · Esc closes"
+        "Keys (from [console.keys]) · j/k scroll · Esc closes"
     };
     let b = block(title, v.theme);
     let inner = b.inner(area);
@@ -79,13 +79,16 @@ fn help(frame: &mut Frame, body: Rect, v: &View) {
     let half = normal.len().div_ceil(2);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    frame.render_widget(Paragraph::new(normal[..half].to_vec()), left);
+    frame.render_widget(
+        Paragraph::new(normal[..half].to_vec()).scroll((scroll, 0)),
+        left,
+    );
     let mut rest = normal[half..].to_vec();
     rest.push(Line::styled("In dialogs", v.theme.header));
     rest.extend(key_lines(&v.keys.form, v, 14));
     rest.push(Line::styled("In confirmations", v.theme.header));
     rest.extend(key_lines(&v.keys.confirm, v, 14));
-    frame.render_widget(Paragraph::new(rest), right);
+    frame.render_widget(Paragraph::new(rest).scroll((scroll, 0)), right);
 }
 
 fn picker(

@@ -126,6 +126,8 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             .find(|s| s.id == id)
             .map_or_else(|| format!("#{id}"), |s| s.name.clone())
     };
+    // Narrow screens drop the channel column and shorten the status.
+    let narrow = area.width < 96;
     let rows: Vec<Row> = v
         .snap
         .orders
@@ -138,16 +140,21 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             } else {
                 format!("{} ({})", s.items, s.quantity)
             };
-            let row = Row::new(vec![
+            let mut cells = vec![
                 Line::raw(if marked { "●" } else { " " }),
                 Line::raw(s.number.clone()),
-                Line::raw(s.channel.clone()),
+            ];
+            if !narrow {
+                cells.push(Line::raw(s.channel.clone()));
+            }
+            cells.extend([
                 Line::raw(s.customer.clone().unwrap_or_else(|| "—".into())),
                 Line::raw(items),
                 Line::raw(age(s.created_at, v.snap.now)),
                 Line::raw(status_name(s.status_id)),
                 Line::from(badge(&o.links, v.theme)),
             ]);
+            let row = Row::new(cells);
             if marked {
                 row.style(v.theme.marked)
             } else {
@@ -155,20 +162,21 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             }
         })
         .collect();
-    let header = Row::new([
-        "", "Number", "Channel", "Customer", "Items", "Age", "Status", "Sync",
-    ])
-    .style(v.theme.header);
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Min(10),
+    let mut titles = vec!["", "Number"];
+    let mut widths = vec![Constraint::Length(1), Constraint::Length(12)];
+    if !narrow {
+        titles.push("Channel");
+        widths.push(Constraint::Length(12));
+    }
+    titles.extend(["Customer", "Items", "Age", "Status", "Sync"]);
+    widths.extend([
+        Constraint::Min(8),
         Constraint::Length(9),
-        Constraint::Length(5),
-        Constraint::Length(13),
+        Constraint::Length(4),
+        Constraint::Length(if narrow { 10 } else { 13 }),
         Constraint::Length(10),
-    ];
+    ]);
+    let header = Row::new(titles).style(v.theme.header);
     let mut state = TableState::default().with_selected(Some(pos.cursor));
     frame.render_stateful_widget(
         Table::new(rows, widths)
@@ -196,6 +204,7 @@ fn detail(frame: &mut Frame, area: Rect, v: &View) {
     frame.render_widget(
         Paragraph::new(detail_lines(d, links, v))
             .wrap(Wrap { trim: false })
+            .scroll((if v.ui.zoom { v.ui.detail_scroll } else { 0 }, 0))
             .block(block(title, v.theme)),
         area,
     );
