@@ -907,3 +907,58 @@ fn smallest_screen_keeps_the_orders_readable() {
     assert_eq!(c.ui.detail_scroll, 3, "zoomed, j scrolls the detail");
     assert_eq!(c.ui.pos().cursor, 0, "and does not move between orders");
 }
+
+#[test]
+fn dashboard_follows_the_queue_at_once_and_rescans_history_only_now_and_then() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    keys(&mut c, "5");
+    let done = |c: &Console| c.snapshot().dashboard.as_ref().unwrap().done_last_hour;
+    let dead = |c: &Console| {
+        let d = c.snapshot().dashboard.as_ref().unwrap();
+        d.job_counts.iter().find(|(s, _)| s == "dead").unwrap().1
+    };
+    assert_eq!((done(&c), dead(&c)), (8, 1));
+    let mut app = f.app("x");
+    let id = app
+        .problem_jobs(10, 0)
+        .unwrap()
+        .iter()
+        .find(|j| j.state == JobState::Dead)
+        .unwrap()
+        .id;
+    app.discard_job(id).unwrap();
+    app.store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            let job = jobs::enqueue(
+                tx,
+                &NewJob {
+                    kind: "stock.push".into(),
+                    key: None,
+                    payload: "{}".into(),
+                    run_at: NOW - MIN,
+                    max_attempts: 8,
+                },
+                NOW - MIN,
+            )?;
+            jobs::claim(tx, "stock.push", 1, "engine-test", 30_000, NOW - MIN)?;
+            jobs::complete(tx, job, "engine-test", NOW - 1000)?;
+            Ok(())
+        })
+        .unwrap();
+    c.tick();
+    assert_eq!(
+        (done(&c), dead(&c)),
+        (8, 0),
+        "queue depth at once, throughput later"
+    );
+    c.set_clock(Clock::Fixed(NOW + 11_000));
+    let retrying = app.problem_jobs(10, 0).unwrap()[0].id;
+    app.discard_job(retrying).unwrap();
+    c.tick();
+    assert_eq!(
+        done(&c),
+        9,
+        "history-wide numbers are recomputed every few seconds"
+    );
+}

@@ -39,6 +39,8 @@ pub struct Dashboard {
     /// (status name, average ms in it, stays measured)
     pub avg_time_in_status: Vec<(String, f64, i64)>,
     pub connectors: Vec<ConnectorHealth>,
+    /// When the history-wide numbers (throughput, metrics, connectors) were computed.
+    pub metrics_at: Millis,
 }
 
 impl App {
@@ -141,8 +143,34 @@ impl App {
                     .map(|(id, ms, n)| (name(id), ms, n))
                     .collect(),
                 connectors: queries::connector_health(tx)?,
+                metrics_at: now,
             })
         })
+    }
+
+    /// Refreshes only the cheap dashboard numbers (queue depth, engine lease) of `previous`; the
+    /// history-wide ones are kept, so a busy database does not rescan its history on every change.
+    pub fn dashboard_live(&mut self, previous: &Dashboard) -> Result<Dashboard> {
+        let counts = jobs::count_by_state(self.store.conn())?;
+        let mut d = previous.clone();
+        for (state, n) in &mut d.job_counts {
+            *n = counts
+                .iter()
+                .find(|(c, _)| c.as_str() == state.as_str())
+                .map_or(0, |(_, n)| *n);
+        }
+        d.lease = engine_lease::current(self.store.conn())?
+            .map(|l| (l.holder, l.heartbeat_at, l.expires_at));
+        Ok(d)
+    }
+
+    /// (dead, retrying) job counts, for the console's header.
+    pub fn problem_job_counts(&mut self) -> Result<(i64, i64)> {
+        let conn = self.store.conn();
+        Ok((
+            queries::count_jobs_in(conn, JobState::Dead.as_str())?,
+            queries::count_jobs_in(conn, JobState::Retrying.as_str())?,
+        ))
     }
 
     /// Moves whenever another connection commits: the console's cheap "has anything changed?" probe.

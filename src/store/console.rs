@@ -119,6 +119,13 @@ pub fn problem_jobs(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<Jo
     Ok(out)
 }
 
+/// How many jobs are in one state (an index range, cheap even with a long history of done jobs).
+pub fn count_jobs_in(conn: &Connection, state: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE state = ?1")?
+        .query_row([state], |r| r.get(0))?)
+}
+
 /// Jobs that finished (`done`) since `since`.
 pub fn jobs_done_since(conn: &Connection, since: Millis) -> Result<i64> {
     Ok(conn.query_row(

@@ -4,9 +4,9 @@
 use crate::app::console::{ConsoleOrder, Dashboard};
 use crate::app::{App, OrderDetail, Result, StatusSummary};
 use crate::domain::time::Millis;
+use crate::store::Job;
 use crate::store::console::UnsyncedFulfilment;
 use crate::store::links::Link;
-use crate::store::{Job, JobState};
 
 use super::conflicts::{ConflictSource, ConflictsView};
 use super::state::{Tab, UiState};
@@ -67,22 +67,21 @@ impl Snapshot {
     }
 }
 
+/// How often the dashboard's history-wide numbers are recomputed (queue depth and lease follow every change).
+pub const METRICS_EVERY_MS: Millis = 10_000;
+
 /// Reads the snapshot for `ui` (reading one row past the page to know whether more follow).
+/// `previous` is the dashboard on screen, whose expensive numbers are reused while they are fresh.
 pub fn build(
     app: &mut App,
     ui: &UiState,
     conflicts: &mut dyn ConflictSource,
     now: Millis,
+    previous: Option<&Dashboard>,
 ) -> Result<Snapshot> {
     let mut snap = Snapshot::empty(now);
     snap.statuses = app.status_summaries()?;
-    for (state, n) in app.job_counts()? {
-        match state {
-            JobState::Dead => snap.dead_jobs = n,
-            JobState::Retrying => snap.retrying_jobs = n,
-            _ => {}
-        }
-    }
+    (snap.dead_jobs, snap.retrying_jobs) = app.problem_job_counts()?;
     let pos = ui.pos();
     let limit = ui.page_rows.max(1) as i64;
     match ui.tab {
@@ -120,7 +119,10 @@ pub fn build(
             snap.jobs = page;
         }
         Tab::Dashboard => {
-            snap.dashboard = Some(app.dashboard(now)?);
+            snap.dashboard = Some(match previous {
+                Some(d) if now - d.metrics_at < METRICS_EVERY_MS => app.dashboard_live(d)?,
+                _ => app.dashboard(now)?,
+            });
         }
     }
     Ok(snap)

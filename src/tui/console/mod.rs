@@ -181,7 +181,14 @@ impl Console {
     pub fn reload(&mut self) {
         let now = self.clock.now();
         self.data_version = self.app.data_version().ok();
-        match snapshot::build(&mut self.app, &self.ui, self.conflicts.as_mut(), now) {
+        let previous = self.snapshot.dashboard.take();
+        match snapshot::build(
+            &mut self.app,
+            &self.ui,
+            self.conflicts.as_mut(),
+            now,
+            previous.as_ref(),
+        ) {
             Ok(s) => {
                 self.snapshot = s;
                 let rows = self.snapshot.rows(self.ui.tab);
@@ -190,7 +197,10 @@ impl Console {
                     pos.cursor = rows.saturating_sub(1);
                 }
             }
-            Err(e) => self.error(format!("cannot read the database: {e}")),
+            Err(e) => {
+                self.snapshot.dashboard = previous;
+                self.error(format!("cannot read the database: {e}"));
+            }
         }
         self.dirty = true;
     }
@@ -346,7 +356,10 @@ impl Console {
                 self.ui.mouse = !self.ui.mouse;
                 self.info(if self.ui.mouse { "mouse on" } else { "mouse off" });
             }
-            Action::Refresh => self.reload(),
+            Action::Refresh => {
+                self.snapshot.dashboard = None; // recompute everything, metrics included
+                self.reload();
+            }
             Action::Mark => self.mark(),
             Action::ChangeStatus => self.open_status_picker(),
             Action::Fulfil => self.open_fulfil(),
