@@ -52,7 +52,14 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ConsoleOrder>> {
-        let page = self.list_orders(status, false, search, limit, offset)?;
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let page = match search {
+            Some(_) => self.list_orders(status, false, search, limit, offset)?,
+            None => {
+                let (archived, status_id) = self.order_scope(status)?;
+                queries::order_page(self.store.conn(), archived, status_id, limit, offset)?
+            }
+        };
         let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
         let badges = queries::order_badges(self.store.conn(), &ids)?;
         Ok(page
@@ -78,6 +85,36 @@ impl App {
                 }
             })
             .collect())
+    }
+
+    /// (archived, status id) for a status name, as [`App::list_orders`] reads it: a final status means
+    /// the archive.
+    fn order_scope(&self, status: Option<&str>) -> Result<(bool, Option<i64>)> {
+        let status = status.map(|s| self.workflow.by_name(s)).transpose()?;
+        Ok((
+            status.is_some_and(|s| s.kind.is_final()),
+            status.map(|s| s.id),
+        ))
+    }
+
+    /// How many orders [`App::console_orders`] pages through.
+    pub fn count_console_orders(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<i64> {
+        let (archived, status_id) = self.order_scope(status)?;
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        Ok(queries::count_orders(
+            self.store.conn(),
+            archived,
+            status_id,
+            search,
+        )?)
+    }
+
+    pub fn count_unsynced_fulfilments(&mut self) -> Result<i64> {
+        Ok(queries::count_unsynced_fulfilments(self.store.conn())?)
     }
 
     /// Every link of one order, for the detail pane.

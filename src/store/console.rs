@@ -5,6 +5,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use serde::Serialize;
 
 use super::jobs::Job;
+use super::orders::OrderSummary;
 use super::{Result, jobs};
 use crate::domain::time::Millis;
 
@@ -56,6 +57,94 @@ pub fn order_badges(conn: &Connection, ids: &[i64]) -> Result<Vec<OrderBadge>> {
         }
     }
     Ok(out)
+}
+
+/// `%text%`, lower-cased, with LIKE's wildcards escaped (the same matching as `orders::list`).
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// How many orders `orders::list` would page through with this filter (for "jump to the last page").
+pub fn count_orders(
+    conn: &Connection,
+    archived: bool,
+    status_id: Option<i64>,
+    search: Option<&str>,
+) -> Result<i64> {
+    let search = search.map(like_pattern);
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM orders o
+             WHERE o.archived = ?1
+               AND (?2 IS NULL OR o.status_id = ?2)
+               AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
+                    OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))",
+        )?
+        .query_row(params![archived, status_id, search], |r| r.get(0))?)
+}
+
+/// The same page as `orders::list` without a search, written so SQLite walks an index (or the rowid)
+/// backwards and stops after the page, instead of sorting every matching order first.
+pub fn order_page(
+    conn: &Connection,
+    archived: bool,
+    status_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrderSummary>> {
+    const COLUMNS: &str = "o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
+                (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
+                (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l WHERE l.order_id = o.id),
+                (SELECT COALESCE(SUM(quantity_shipped), 0) FROM order_lines l WHERE l.order_id = o.id),
+                o.created_at, o.updated_at";
+    let sql = match status_id {
+        // orders_by_status (archived, status_id, id) serves this one directly.
+        Some(_) => format!(
+            "SELECT {COLUMNS} FROM orders o WHERE o.archived = ?1 AND o.status_id = ?2
+             ORDER BY o.id DESC LIMIT ?3 OFFSET ?4"
+        ),
+        // Newest first over every status: walk the rowid backwards (recent orders are mostly active).
+        None => format!(
+            "SELECT {COLUMNS} FROM orders o NOT INDEXED WHERE o.archived = ?1 AND ?2 IS NULL
+             ORDER BY o.id DESC LIMIT ?3 OFFSET ?4"
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![archived, status_id, limit, offset], |r| {
+        Ok(OrderSummary {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            channel: r.get(2)?,
+            customer: r.get(3)?,
+            status_id: r.get(4)?,
+            archived: r.get(5)?,
+            items: r.get(6)?,
+            quantity: r.get(7)?,
+            quantity_shipped: r.get(8)?,
+            created_at: r.get(9)?,
+            updated_at: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many rows [`unsynced_fulfilments`] pages through.
+pub fn count_unsynced_fulfilments(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM links l
+         WHERE l.entity = 'order' AND (l.sync_state <> 'synced' OR l.last_error IS NOT NULL)
+           AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = l.local_id)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// An order with shipments whose channel link has not caught up.

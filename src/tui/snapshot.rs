@@ -67,6 +67,20 @@ impl Snapshot {
     }
 }
 
+/// The detail pane for the row under the cursor (the last row if the cursor is past the end).
+pub fn detail(
+    app: &mut App,
+    page: &[ConsoleOrder],
+    cursor: usize,
+) -> Result<Option<(OrderDetail, Vec<Link>)>> {
+    let Some(row) = page.get(cursor.min(page.len().saturating_sub(1))) else {
+        return Ok(None);
+    };
+    let detail = app.order(&format!("#{}", row.summary.id))?;
+    let links = app.order_links(row.summary.id)?;
+    Ok(Some((detail, links)))
+}
+
 /// How often the dashboard's history-wide numbers are recomputed (queue depth and lease follow every change).
 pub const METRICS_EVERY_MS: Millis = 10_000;
 
@@ -95,12 +109,7 @@ pub fn build(
             )?;
             snap.has_more = page.len() as i64 > limit;
             page.truncate(limit as usize);
-            let selected = page.get(pos.cursor.min(page.len().saturating_sub(1)));
-            if let Some(row) = selected {
-                let detail = app.order(&format!("#{}", row.summary.id))?;
-                let links = app.order_links(row.summary.id)?;
-                snap.detail = Some((detail, links));
-            }
+            snap.detail = detail(app, &page, pos.cursor)?;
             snap.orders = page;
         }
         Tab::Fulfilments => {

@@ -408,25 +408,43 @@ impl Console {
         }
     }
 
-    /// The detail pane follows the cursor; re-read it (the list page is unchanged).
+    /// The detail pane follows the cursor: re-read only it (the page on screen is unchanged).
     fn reload_detail_if_orders(&mut self) {
-        if self.ui.tab == Tab::Orders {
-            self.reload();
+        if self.ui.tab != Tab::Orders {
+            return;
         }
+        let cursor = self.ui.pos().cursor;
+        match snapshot::detail(&mut self.app, &self.snapshot.orders, cursor) {
+            Ok(d) => self.snapshot.detail = d,
+            Err(e) => self.error(format!("cannot read the order: {e}")),
+        }
+        self.dirty = true;
     }
 
+    /// The last page: one count, then one page read (never paging through everything).
     fn bottom(&mut self) {
-        // Page forward until the last page: each step reads one page, never the whole list.
-        for _ in 0..10_000 {
-            if !self.snapshot.has_more {
-                break;
+        let total = match self.ui.tab {
+            Tab::Orders => {
+                let status = self.snapshot.status_filter(&self.ui).map(String::from);
+                let filter = self.ui.filter.clone();
+                self.app
+                    .count_console_orders(status.as_deref(), filter.as_deref())
             }
-            let step = self.ui.page_rows as i64;
-            self.ui.pos_mut().offset += step;
-            self.reload();
-        }
-        let rows = self.snapshot.rows(self.ui.tab);
-        self.ui.pos_mut().cursor = rows.saturating_sub(1);
-        self.reload_detail_if_orders();
+            Tab::Fulfilments => self.app.count_unsynced_fulfilments(),
+            Tab::Errors => Ok(self.snapshot.dead_jobs + self.snapshot.retrying_jobs),
+            Tab::Conflicts | Tab::Dashboard => Ok(self.snapshot.rows(self.ui.tab) as i64),
+        };
+        let total = match total {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(e.to_string());
+                return;
+            }
+        };
+        let page = self.ui.page_rows as i64;
+        let pos = self.ui.pos_mut();
+        pos.offset = (total - page).max(0);
+        pos.cursor = (total.min(page) - 1).max(0) as usize;
+        self.reload();
     }
 }
