@@ -962,3 +962,29 @@ fn dashboard_follows_the_queue_at_once_and_rescans_history_only_now_and_then() {
         "history-wide numbers are recomputed every few seconds"
     );
 }
+
+#[test]
+fn dashboard_metrics_come_from_a_background_thread_when_one_runs() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    c.spawn_metrics_worker();
+    keys(&mut c, "5");
+    let d = c.snapshot().dashboard.clone().unwrap();
+    assert_eq!(
+        d.metrics_at, 0,
+        "the switch itself does not wait for the history scan"
+    );
+    assert_eq!(
+        d.job_counts.iter().find(|(s, _)| s == "dead").unwrap().1,
+        1,
+        "live numbers at once"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while c.snapshot().dashboard.as_ref().unwrap().metrics_at == 0 {
+        assert!(std::time::Instant::now() < deadline, "the worker answered");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        c.tick();
+    }
+    let d = c.snapshot().dashboard.clone().unwrap();
+    assert_eq!((d.metrics_at, d.done_last_hour, d.orders), (NOW, 8, 6));
+}

@@ -190,12 +190,13 @@ impl App {
     pub fn dashboard_live(&mut self, previous: &Dashboard) -> Result<Dashboard> {
         let counts = jobs::count_by_state(self.store.conn())?;
         let mut d = previous.clone();
-        for (state, n) in &mut d.job_counts {
-            *n = counts
-                .iter()
-                .find(|(c, _)| c.as_str() == state.as_str())
-                .map_or(0, |(_, n)| *n);
-        }
+        d.job_counts = JobState::ALL
+            .iter()
+            .map(|s| {
+                let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+                (s.as_str().to_string(), n)
+            })
+            .collect();
         d.lease = engine_lease::current(self.store.conn())?
             .map(|l| (l.holder, l.heartbeat_at, l.expires_at));
         Ok(d)

@@ -34,6 +34,7 @@ fn setup() -> io::Result<Term> {
 
 /// Runs the console until the operator quits.
 pub fn run(mut console: Console) -> io::Result<()> {
+    console.spawn_metrics_worker();
     let mut terminal = setup()?;
     let result = run_loop(&mut terminal, &mut console);
     restore();

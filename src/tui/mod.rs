@@ -7,6 +7,7 @@ pub mod conflicts;
 pub mod console;
 mod event_loop;
 pub mod keymap;
+pub mod metrics;
 pub mod snapshot;
 pub mod state;
 pub mod theme;

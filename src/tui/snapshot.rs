@@ -84,14 +84,21 @@ pub fn detail(
 /// How often the dashboard's history-wide numbers are recomputed (queue depth and lease follow every change).
 pub const METRICS_EVERY_MS: Millis = 10_000;
 
+/// Whether the dashboard's history-wide numbers are missing or older than [`METRICS_EVERY_MS`].
+pub fn metrics_due(d: &Dashboard, now: Millis) -> bool {
+    d.metrics_at == 0 || now - d.metrics_at >= METRICS_EVERY_MS
+}
+
 /// Reads the snapshot for `ui` (reading one row past the page to know whether more follow).
-/// `previous` is the dashboard on screen, whose expensive numbers are reused while they are fresh.
+/// `previous` is the dashboard on screen, whose expensive numbers are reused while they are fresh;
+/// with `background_metrics` they are never computed here (a [`super::metrics::MetricsWorker`] does it).
 pub fn build(
     app: &mut App,
     ui: &UiState,
     conflicts: &mut dyn ConflictSource,
     now: Millis,
     previous: Option<&Dashboard>,
+    background_metrics: bool,
 ) -> Result<Snapshot> {
     let mut snap = Snapshot::empty(now);
     snap.statuses = app.status_summaries()?;
@@ -129,7 +136,11 @@ pub fn build(
         }
         Tab::Dashboard => {
             snap.dashboard = Some(match previous {
-                Some(d) if now - d.metrics_at < METRICS_EVERY_MS => app.dashboard_live(d)?,
+                Some(d) if !metrics_due(d, now) => app.dashboard_live(d)?,
+                // A background worker will bring the metrics; show the live numbers meanwhile.
+                _ if background_metrics => {
+                    app.dashboard_live(previous.unwrap_or(&Dashboard::default()))?
+                }
                 _ => app.dashboard(now)?,
             });
         }

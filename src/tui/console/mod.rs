@@ -17,6 +17,7 @@ use crate::engine::EngineStatus;
 use super::action::Action;
 use super::conflicts::{ConflictSource, NoStockSync};
 use super::keymap::Keymap;
+use super::metrics::MetricsWorker;
 use super::snapshot::{self, Snapshot};
 use super::state::{InputLine, LineKind, Modal, Tab, ToastKind, UiState};
 use super::theme::Theme;
@@ -55,6 +56,8 @@ pub struct Console {
     pub ui: UiState,
     snapshot: Snapshot,
     data_version: Option<i64>,
+    /// Computes the dashboard's expensive numbers off the UI thread, when started.
+    metrics: Option<MetricsWorker>,
     /// The screen size, for mapping mouse clicks onto the layout.
     size: (u16, u16),
     /// An engine running in this process, when there is one (`demo`): its status shows in the header.
@@ -81,6 +84,7 @@ impl Console {
             snapshot: Snapshot::empty(now),
             data_version: None,
             size: (0, 0),
+            metrics: None,
             engine: None,
             dirty: true,
             quit: false,
@@ -101,6 +105,16 @@ impl Console {
         self.ui.engine = Some(status.borrow().clone());
         self.engine = Some(status);
         self.dirty = true;
+    }
+
+    /// Moves the dashboard's history-wide queries to a thread of their own (the terminal loop does this;
+    /// tests leave it off so every screen is computed in line and reproducible).
+    pub fn spawn_metrics_worker(&mut self) {
+        let db = self.app.store().path().to_path_buf();
+        let config = self.app.config().clone();
+        let actor = self.app.actor().clone();
+        self.metrics = Some(MetricsWorker::spawn(&db, config, actor));
+        self.reload();
     }
 
     pub fn set_clock(&mut self, clock: Clock) {
@@ -156,6 +170,16 @@ impl Console {
             self.snapshot.now = now;
             self.dirty = true;
         }
+        if let Some(answer) = self.metrics.as_mut().and_then(MetricsWorker::poll) {
+            match answer {
+                Ok(d) if self.ui.tab == Tab::Dashboard => {
+                    self.snapshot.dashboard = Some(d);
+                    self.dirty = true;
+                }
+                Ok(_) => {}
+                Err(e) => self.error(format!("dashboard: {e}")),
+            }
+        }
         let mut engine_moved = false;
         if let Some(rx) = &mut self.engine
             && rx.has_changed().unwrap_or(false)
@@ -188,9 +212,15 @@ impl Console {
             self.conflicts.as_mut(),
             now,
             previous.as_ref(),
+            self.metrics.is_some(),
         ) {
             Ok(s) => {
                 self.snapshot = s;
+                if let (Some(worker), Some(d)) = (&mut self.metrics, &self.snapshot.dashboard)
+                    && snapshot::metrics_due(d, now)
+                {
+                    worker.request(now);
+                }
                 let rows = self.snapshot.rows(self.ui.tab);
                 let pos = self.ui.pos_mut();
                 if pos.cursor >= rows {

@@ -137,7 +137,14 @@ fn engine_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
 }
 
 fn restock_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
-    let b = block("Restock metrics", v.theme);
+    let b = block(
+        if d.metrics_at == 0 {
+            "Restock metrics · computing…"
+        } else {
+            "Restock metrics"
+        },
+        v.theme,
+    );
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let [text, gauge_label, gauge] = Layout::vertical([
