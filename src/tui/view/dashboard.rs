@@ -157,12 +157,15 @@ fn restock_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
         .map_or("—".into(), |p| format!("{:.0}%", p * 100.0));
     let lines = vec![
         Line::raw(format!(
-            "Pending → shipped  {}",
+            "Pending→Shipped {} avg",
             d.avg_to_shipped_ms.map_or("—".into(), span)
         )),
-        Line::raw(format!("  over {} orders", d.shipped_orders)),
+        Line::styled(
+            format!("                over {} orders", d.shipped_orders),
+            v.theme.dim,
+        ),
         Line::raw(format!(
-            "backorder freq.    {backorder} ({}/{})",
+            "backorder freq. {backorder} ({}/{})",
             d.backordered_orders, d.orders
         )),
         Line::raw(format!(

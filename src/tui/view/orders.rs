@@ -49,17 +49,20 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
 
 fn statuses(frame: &mut Frame, area: Rect, v: &View) {
     let total: i64 = v.snap.statuses.iter().map(|s| s.active_orders).sum();
-    let mut items = vec![ListItem::new(format!("{:<15}{total:>4}", "All active"))];
+    // Name on the left, count on the right, within the list's inner width (less the selection mark).
+    let inner = usize::from(SIDE_WIDTH.saturating_sub(3));
+    let entry = |name: &str, count: String| {
+        let name_width = inner.saturating_sub(count.chars().count() + 1);
+        ListItem::new(format!("{:<name_width$} {count}", clip(name, name_width)))
+    };
+    let mut items = vec![entry("All active", total.to_string())];
     for s in &v.snap.statuses {
         let count = if s.is_final {
             "arch".to_string()
         } else {
             s.active_orders.to_string()
         };
-        items.push(ListItem::new(format!(
-            "{:<15}{count:>4}",
-            clip(&s.name, 15)
-        )));
+        items.push(entry(&s.name, count));
     }
     let mut state = ListState::default().with_selected(Some(v.ui.status_index));
     frame.render_stateful_widget(
