@@ -988,3 +988,50 @@ fn dashboard_metrics_come_from_a_background_thread_when_one_runs() {
     let d = c.snapshot().dashboard.clone().unwrap();
     assert_eq!((d.metrics_at, d.done_last_hour, d.orders), (NOW, 8, 6));
 }
+
+#[test]
+fn console_pages_match_the_order_list() {
+    let f = Fixture::new();
+    let mut app = f.app("x");
+    for i in 0..30 {
+        app.add_order(&format!("P-{i:02}"), None, "manual", &[("SKU-A".into(), 1)])
+            .unwrap();
+    }
+    for status in [
+        None,
+        Some("Pending"),
+        Some("Backorder"),
+        Some("Completed"),
+        Some("Cancelled"),
+    ] {
+        for (limit, offset) in [(10, 0), (10, 25), (100, 0)] {
+            let list: Vec<i64> = app
+                .list_orders(status, false, None, limit, offset)
+                .unwrap()
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            let console: Vec<i64> = app
+                .console_orders(status, None, limit, offset)
+                .unwrap()
+                .iter()
+                .map(|o| o.summary.id)
+                .collect();
+            assert_eq!(list, console, "{status:?} limit {limit} offset {offset}");
+        }
+        let all = app.list_orders(status, false, None, 1000, 0).unwrap().len() as i64;
+        assert_eq!(
+            app.count_console_orders(status, None).unwrap(),
+            all,
+            "{status:?}"
+        );
+    }
+    let found = app
+        .list_orders(None, false, Some("sku-a"), 1000, 0)
+        .unwrap()
+        .len() as i64;
+    assert_eq!(
+        app.count_console_orders(None, Some("sku-a")).unwrap(),
+        found
+    );
+}
