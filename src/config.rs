@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::backoff::Backoff;
+use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
 /// The commented default configuration, embedded in the binary.
@@ -35,6 +36,8 @@ pub struct Config {
     pub store: StoreConfig,
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
+    pub counterpoint: CounterpointSection,
+    pub stock: StockConfig,
     pub console: ConsoleConfig,
 }
 
@@ -64,6 +67,13 @@ impl Config {
         let workflow = self.statuses.to_workflow()?;
         self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
+        self.counterpoint.validate(&workflow)?;
+        self.stock.validate()?;
+        if self.stock.enabled && !(self.woocommerce.enabled && self.counterpoint.enabled) {
+            return Err(
+                "stock.enabled: stock sync needs [woocommerce] and [counterpoint] enabled".into(),
+            );
+        }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
@@ -524,6 +534,121 @@ impl WooCommerceConfig {
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(local))
             .map(|(_, r)| r.as_str())
+    }
+}
+
+/// Stock sync between the back office and the store: the merge, its conflicts and their policies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    pub enabled: bool,
+    /// Incremental pass: POS changes since the watermark plus store hints.
+    pub incremental_secs: u64,
+    /// Full pass over every aligned SKU (nightly by default).
+    pub full_every_secs: u64,
+    /// A side may move this many units beyond the sales that explain it before the merge is distrusted.
+    pub threshold: i64,
+    /// Conflict kind → pos_wins, woo_wins, merge or manual.
+    pub policies: BTreeMap<String, Policy>,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            incremental_secs: 5,
+            full_every_secs: 86_400,
+            threshold: 10,
+            policies: BTreeMap::from([
+                ("negative_stock".into(), Policy::Manual),
+                ("unexplained_change".into(), Policy::Manual),
+                ("quantity_mismatch".into(), Policy::PosWins),
+                ("price_drift".into(), Policy::Manual),
+                ("missing_alignment".into(), Policy::Manual),
+            ]),
+        }
+    }
+}
+
+impl StockConfig {
+    fn validate(&self) -> Result<(), String> {
+        for kind in self.policies.keys() {
+            if ConflictKind::parse(kind).is_none() {
+                let all: Vec<&str> = ConflictKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!(
+                    "stock.policies.{kind}: unknown conflict type; one of {}",
+                    all.join(", ")
+                ));
+            }
+        }
+        if self.threshold < 0 || self.incremental_secs == 0 || self.full_every_secs == 0 {
+            return Err(
+                "stock.threshold / incremental_secs / full_every_secs: must be positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn policy(&self, kind: ConflictKind) -> Policy {
+        self.policies
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(Policy::Manual)
+    }
+}
+
+/// NCR Counterpoint as the back office: where web orders are staged and shipments come from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CounterpointSection {
+    pub enabled: bool,
+    /// How often the fulfilment pass reads what shipped (its cost follows changed documents only).
+    pub fulfilment_poll_secs: u64,
+    /// How far back each pass re-reads: datetime has ~3 ms resolution and clocks differ.
+    pub overlap_secs: u64,
+    /// Orders from these channels are staged into Counterpoint…
+    pub stage_channels: Vec<String>,
+    /// …when they enter this status.
+    pub stage_on: String,
+    /// How often staged documents of open orders are checked for being cancelled or deleted in Counterpoint.
+    pub verify_secs: u64,
+    /// SHIP_VIA_COD → the carrier name customers see.
+    pub carriers: BTreeMap<String, String>,
+    /// How to reach the SQL Server and which tables and columns to use.
+    pub connection: crate::connectors::counterpoint::CounterpointConfig,
+}
+
+impl Default for CounterpointSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            fulfilment_poll_secs: 2,
+            overlap_secs: 5,
+            stage_channels: vec!["woocommerce".into()],
+            stage_on: "Processing".into(),
+            verify_secs: 300,
+            carriers: BTreeMap::new(),
+            connection: Default::default(),
+        }
+    }
+}
+
+impl CounterpointSection {
+    fn validate(&self, workflow: &Workflow) -> Result<(), String> {
+        workflow
+            .by_name(&self.stage_on)
+            .map_err(|_| format!("counterpoint.stage_on: unknown status '{}'", self.stage_on))?;
+        if self.fulfilment_poll_secs == 0 || self.verify_secs == 0 {
+            return Err(
+                "counterpoint.fulfilment_poll_secs / verify_secs: must be at least 1".into(),
+            );
+        }
+        if self.enabled {
+            self.connection
+                .validate()
+                .map_err(|e| format!("counterpoint.connection: {e}"))?;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connectors;
 pub mod domain;
 pub mod engine;
+pub mod server;
 pub mod sim;
 pub mod store;
 pub mod tui;

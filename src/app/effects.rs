@@ -3,33 +3,138 @@
 
 use rusqlite::Connection;
 
+use super::Actor;
 use crate::config::Config;
 use crate::domain::time::Millis;
 use crate::domain::{Status, StatusKind};
-use crate::store::{NewJob, StoreError, jobs};
+use crate::store::sync_log::{self, Change};
+use crate::store::{NewJob, StoreError, jobs, links, orders};
 
 pub const BACKORDER_EMAIL: &str = "email.backorder";
+/// Push an order's current status to WooCommerce (keyed per order: a newer push replaces a waiting one).
+pub const WOO_PUSH_STATUS: &str = "woo.push_status";
+/// Re-read one order from WooCommerce (a webhook's hint).
+pub const WOO_REFRESH_ORDER: &str = "woo.refresh_order";
+/// The `modified_after` poll that guarantees nothing is missed.
+pub const WOO_RECONCILE_ORDERS: &str = "woo.reconcile_orders";
+/// Put a web order into Counterpoint's staging table (once).
+pub const CP_STAGE_ORDER: &str = "counterpoint.stage_order";
+/// Read what Counterpoint shipped since the watermark.
+pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
+/// A stock pass over every aligned SKU.
+pub const STOCK_FULL: &str = "stock.full_pass";
+/// A stock pass over what changed since the last one.
+pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
+/// Check staged documents of open orders still exist.
+pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 
-/// Enqueues the side effects of `order_id` entering `status`.
+/// Enqueues the side effects of `order_id` entering `status` because of `actor`.
 pub fn on_status_entered(
     conn: &Connection,
     config: &Config,
+    actor: &Actor,
     order_id: i64,
     status: &Status,
     now: Millis,
 ) -> Result<(), StoreError> {
     if status.kind == StatusKind::Backorder {
-        jobs::enqueue(
+        enqueue(
             conn,
-            &NewJob {
-                kind: BACKORDER_EMAIL.into(),
-                key: None,
-                payload: serde_json::json!({ "order_id": order_id }).to_string(),
-                run_at: now,
-                max_attempts: config.jobs.max_attempts_for(BACKORDER_EMAIL),
-            },
+            config,
+            BACKORDER_EMAIL,
+            None,
+            serde_json::json!({ "order_id": order_id }),
             now,
         )?;
     }
+    let links = links::for_local(conn, "order", order_id)?;
+    let cp = &config.counterpoint;
+    if cp.enabled
+        && status.name.eq_ignore_ascii_case(&cp.stage_on)
+        && !links.iter().any(|l| l.system == "counterpoint")
+    {
+        let channel = orders::get(conn, order_id)?
+            .map(|o| o.channel)
+            .unwrap_or_default();
+        if cp
+            .stage_channels
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&channel))
+        {
+            let payload = serde_json::json!({ "order_id": order_id });
+            enqueue(
+                conn,
+                config,
+                CP_STAGE_ORDER,
+                Some(format!("order:{order_id}")),
+                payload,
+                now,
+            )?;
+        }
+    }
+    for link in links {
+        // A change that came from a system is not pushed back to it.
+        if link.system == actor.source || link.system != "woocommerce" {
+            continue;
+        }
+        match config.woocommerce.outbound(&status.name) {
+            Some(_) => {
+                let payload = serde_json::json!({ "order_id": order_id, "link_id": link.id });
+                enqueue(
+                    conn,
+                    config,
+                    WOO_PUSH_STATUS,
+                    Some(format!("order:{order_id}")),
+                    payload,
+                    now,
+                )?;
+            }
+            None => {
+                let reason = format!(
+                    "status {} has no woocommerce mapping (woocommerce.status_out); nothing pushed",
+                    status.name
+                );
+                links::set_state(conn, link.id, "unmapped", Some(&reason))?;
+                let number = orders::get(conn, order_id)?
+                    .map(|o| o.number)
+                    .unwrap_or_default();
+                sync_log::record(
+                    conn,
+                    &Change {
+                        source: "engine",
+                        entity: "order",
+                        entity_key: &number,
+                        field: "status",
+                        new_value: Some(&status.name),
+                        reason: Some(&reason),
+                        actor: Some(&actor.name),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+        }
+    }
     Ok(())
+}
+
+pub(crate) fn enqueue(
+    conn: &Connection,
+    config: &Config,
+    kind: &str,
+    key: Option<String>,
+    payload: serde_json::Value,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    jobs::enqueue(
+        conn,
+        &NewJob {
+            kind: kind.into(),
+            key,
+            payload: payload.to_string(),
+            run_at: now,
+            max_attempts: config.jobs.max_attempts_for(kind),
+        },
+        now,
+    )
 }

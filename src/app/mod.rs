@@ -2,10 +2,12 @@
 //! transaction, appending history and enqueuing jobs in that same transaction; queries return plain snapshots.
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
+pub mod channel_orders;
 pub mod console;
 mod effects;
 pub mod jobs;
 pub mod orders;
+pub mod stock;
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,7 +16,11 @@ use crate::config::Config;
 use crate::domain::{ShipmentError, TransitionError, Workflow};
 use crate::store::{Store, StoreError, statuses};
 
-pub use effects::BACKORDER_EMAIL;
+pub use channel_orders::{ChannelOrder, ImportOutcome};
+pub use effects::{
+    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_FULL,
+    STOCK_INCREMENTAL, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.

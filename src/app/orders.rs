@@ -290,69 +290,91 @@ impl App {
         let (workflow, config, actor) = (&self.workflow, &self.config, &self.actor);
         self.store.write(|tx| {
             let order = load_for_change(tx, reference, expected_version)?;
-            let context = format!("order {}", order.number);
-            let status = status_of(workflow, &order)?;
-            if status.kind.is_final() {
-                return Err(AppError::Rejected(format!(
-                    "{context} is {}, which is final: nothing can be shipped",
-                    status.name
-                )));
-            }
-            let current = order_rows::lines(tx, order.id)?;
-            let progress: Vec<_> = current.iter().map(OrderLine::progress).collect();
-            let plan = match lines {
-                Some(request) => plan_shipment(&progress, request),
-                None => plan_remaining(&progress),
-            }
-            .map_err(|e| AppError::rejected(&context, e))?;
-            let now = now_ms();
-            claim_version(tx, &order, actor, now)?;
-            let shipment_id = order_rows::insert_shipment(
+            ship_in(
                 tx,
-                &NewShipment {
-                    order_id: order.id,
-                    lines: &plan,
-                    carrier: trimmed(&details.carrier),
-                    tracking: trimmed(&details.tracking),
-                    notes: trimmed(&details.notes),
-                    source: &actor.source,
-                    shipped_at: now,
-                },
-                &actor.name,
-            )?;
-            let after = order_rows::lines(tx, order.id)?;
-            let progress: Vec<_> = after.iter().map(OrderLine::progress).collect();
-            let shipped = plan
-                .iter()
-                .filter_map(|(line_id, qty)| {
-                    after
-                        .iter()
-                        .find(|l| l.id == *line_id)
-                        .map(|l| (l.sku.clone(), *qty))
-                })
-                .collect();
-            let (completed, status_name) = if is_fully_shipped(&progress) {
-                let done = workflow
-                    .first_of_kind(StatusKind::Completed)
-                    .ok_or_else(|| {
-                        AppError::Rejected("no completed status is configured".into())
-                    })?;
-                let note = format!("every line shipped (shipment {shipment_id})");
-                enter_status(tx, workflow, config, actor, &order, done, Some(&note), now)?;
-                (true, done.name.clone())
-            } else {
-                (false, status.name.clone())
-            };
-            Ok(ShipOutcome {
-                order: order.number,
-                shipment_id,
-                shipped,
-                completed,
-                status: status_name,
-                version: order.version + 1,
-            })
+                workflow,
+                config,
+                actor,
+                &order,
+                lines,
+                details,
+                now_ms(),
+            )
         })
     }
+}
+
+/// Records a shipment of `lines` (None: everything still open) on a loaded order inside the caller's
+/// transaction, completing the order when every line is covered. Shared by operators and back-office flows.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ship_in(
+    tx: &Connection,
+    workflow: &Workflow,
+    config: &Config,
+    actor: &Actor,
+    order: &OrderRow,
+    lines: Option<&[(String, i64)]>,
+    details: &ShipmentDetails,
+    now: Millis,
+) -> Result<ShipOutcome> {
+    let context = format!("order {}", order.number);
+    let status = status_of(workflow, order)?;
+    if status.kind.is_final() {
+        return Err(AppError::Rejected(format!(
+            "{context} is {}, which is final: nothing can be shipped",
+            status.name
+        )));
+    }
+    let current = order_rows::lines(tx, order.id)?;
+    let progress: Vec<_> = current.iter().map(OrderLine::progress).collect();
+    let plan = match lines {
+        Some(request) => plan_shipment(&progress, request),
+        None => plan_remaining(&progress),
+    }
+    .map_err(|e| AppError::rejected(&context, e))?;
+    claim_version(tx, order, actor, now)?;
+    let shipment_id = order_rows::insert_shipment(
+        tx,
+        &NewShipment {
+            order_id: order.id,
+            lines: &plan,
+            carrier: trimmed(&details.carrier),
+            tracking: trimmed(&details.tracking),
+            notes: trimmed(&details.notes),
+            source: &actor.source,
+            shipped_at: now,
+        },
+        &actor.name,
+    )?;
+    let after = order_rows::lines(tx, order.id)?;
+    let progress: Vec<_> = after.iter().map(OrderLine::progress).collect();
+    let shipped = plan
+        .iter()
+        .filter_map(|(line_id, qty)| {
+            after
+                .iter()
+                .find(|l| l.id == *line_id)
+                .map(|l| (l.sku.clone(), *qty))
+        })
+        .collect();
+    let (completed, status_name) = if is_fully_shipped(&progress) {
+        let done = workflow
+            .first_of_kind(StatusKind::Completed)
+            .ok_or_else(|| AppError::Rejected("no completed status is configured".into()))?;
+        let note = format!("every line shipped (shipment {shipment_id})");
+        enter_status(tx, workflow, config, actor, order, done, Some(&note), now)?;
+        (true, done.name.clone())
+    } else {
+        (false, status.name.clone())
+    };
+    Ok(ShipOutcome {
+        order: order.number.clone(),
+        shipment_id,
+        shipped,
+        completed,
+        status: status_name,
+        version: order.version + 1,
+    })
 }
 
 fn trimmed(s: &Option<String>) -> Option<&str> {
@@ -391,7 +413,12 @@ fn stale(order: &OrderRow) -> AppError {
 }
 
 /// Bumps the order's version once per command; fails if it moved since `order` was read.
-fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis) -> Result<()> {
+pub(crate) fn claim_version(
+    conn: &Connection,
+    order: &OrderRow,
+    actor: &Actor,
+    now: Millis,
+) -> Result<()> {
     if order_rows::touch(conn, order.id, order.version, &actor.name, now)? {
         Ok(())
     } else {
@@ -402,7 +429,7 @@ fn claim_version(conn: &Connection, order: &OrderRow, actor: &Actor, now: Millis
 
 /// Moves the order into `to`: state, archive flag, one history row, and the status's side effects.
 #[allow(clippy::too_many_arguments)]
-fn enter_status(
+pub(crate) fn enter_status(
     conn: &Connection,
     workflow: &Workflow,
     config: &Config,
@@ -426,7 +453,7 @@ fn enter_status(
         note,
         now,
     )?;
-    effects::on_status_entered(conn, config, order.id, to, now)?;
+    effects::on_status_entered(conn, config, actor, order.id, to, now)?;
     Ok(StatusChange {
         order: order.number.clone(),
         from: from.name.clone(),

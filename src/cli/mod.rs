@@ -6,6 +6,9 @@ mod jobs;
 mod orders;
 mod output;
 mod serve;
+mod sim;
+mod stock;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,8 +60,22 @@ enum Command {
     /// Inspect the background job queue; retry or discard jobs.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
-    /// Run the background engine until Ctrl-C.
+    /// SKU alignment between the POS and the store.
+    #[command(subcommand)]
+    Alignment(stock::AlignmentCommand),
+    /// Stock conflicts the merge could not settle by itself.
+    #[command(subcommand)]
+    Conflicts(stock::ConflictsCommand),
+    /// Run one sync pass now (optionally a dry run).
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Test the connection to every configured system.
+    Check,
+    /// Run the background engine and the webhook receiver until Ctrl-C.
     Serve,
+    /// Run a simulator of an external system on loopback, to try a config against.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
     /// A guided tour on a scratch database with a built-in mail sink.
     Demo {
         /// Keep the tour's database and config here (default: a new temporary folder).
@@ -150,7 +167,12 @@ pub fn main() -> ExitCode {
         Some(Command::Statuses { json }) => statuses(&context, json),
         Some(Command::Orders(cmd)) => orders::run(&context, cmd),
         Some(Command::Jobs(cmd)) => jobs::run(&context, cmd),
+        Some(Command::Alignment(cmd)) => stock::alignment(&context, cmd),
+        Some(Command::Conflicts(cmd)) => stock::conflicts(&context, cmd),
+        Some(Command::Sync(cmd)) => sync::run(&context, cmd),
+        Some(Command::Check) => sync::check(&context),
         Some(Command::Serve) => serve::run(&context),
+        Some(Command::Sim(cmd)) => sim::run(cmd),
         Some(Command::Demo { dir }) => demo::run(dir),
     };
     match result {

@@ -60,6 +60,17 @@ impl Mailer {
         })
     }
 
+    /// Connects and greets the server (EHLO), sending nothing.
+    pub async fn test_connection(&self) -> Result<(), MailError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(MailError::Unavailable(
+                "the server did not answer the greeting".into(),
+            )),
+            Err(e) => Err(MailError::Unavailable(e.to_string())),
+        }
+    }
+
     pub async fn send(&self, to: &[String], subject: &str, body: String) -> Result<(), MailError> {
         if to.is_empty() {
             return Err(MailError::Config("no recipients configured".into()));

@@ -1,8 +1,10 @@
 //! Pure business rules: statuses and their transitions, shipment arithmetic, retry timing.
 //! No I/O and no async here, so every rule can be unit- and property-tested in isolation.
 
+pub mod alignment;
 pub mod backoff;
 pub mod fulfilment;
+pub mod inventory;
 pub mod status;
 pub mod time;
 

@@ -6,21 +6,90 @@
 //! second possible on one SQLite file.
 
 mod backorder_email;
+pub mod counterpoint_flows;
 mod handler;
 mod runner;
+pub mod stock_flows;
+pub mod woo_orders;
 
 pub use backorder_email::BackorderEmail;
 pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn};
-pub use runner::{Engine, EngineHandle, EngineStatus};
+pub use runner::{Engine, EngineHandle, EngineStatus, Schedule};
 
+use std::time::Duration;
+
+use crate::app;
 use crate::config::Config;
 
-/// The handlers this build knows, with their production dependencies.
+/// The handlers this build knows, with their production dependencies. Connectors that are not enabled
+/// register nothing: their jobs wait (visibly) until the connector is configured.
 pub fn default_handlers(config: &Config) -> HandlerRegistry {
     let mut registry = HandlerRegistry::default();
-    registry.register(
-        crate::app::BACKORDER_EMAIL,
-        BackorderEmail::new(&config.email),
-    );
+    registry.register(app::BACKORDER_EMAIL, BackorderEmail::new(&config.email));
+    if config.woocommerce.enabled {
+        registry.register(
+            app::WOO_REFRESH_ORDER,
+            woo_orders::RefreshOrder::new(config),
+        );
+        registry.register(
+            app::WOO_RECONCILE_ORDERS,
+            woo_orders::ReconcileOrders::new(config),
+        );
+        registry.register(app::WOO_PUSH_STATUS, woo_orders::PushStatus::new(config));
+    }
+    if config.stock.enabled {
+        use stock_flows::{PassMode, StockPassJob};
+        registry.register(app::STOCK_FULL, StockPassJob::new(config, PassMode::Full));
+        registry.register(
+            app::STOCK_INCREMENTAL,
+            StockPassJob::new(config, PassMode::Incremental),
+        );
+    }
+    if config.counterpoint.enabled {
+        registry.register(
+            app::CP_STAGE_ORDER,
+            counterpoint_flows::StageOrderJob::new(config),
+        );
+        registry.register(
+            app::CP_FULFILMENT_PASS,
+            counterpoint_flows::FulfilmentPass::new(config),
+        );
+        registry.register(
+            app::CP_VERIFY_DOCUMENTS,
+            counterpoint_flows::VerifyDocuments::new(config),
+        );
+    }
     registry
+}
+
+/// The recurring jobs the configuration asks for.
+pub fn default_schedules(config: &Config) -> Vec<Schedule> {
+    let mut schedules = Vec::new();
+    if config.woocommerce.enabled {
+        let every = Duration::from_secs(config.woocommerce.poll_secs);
+        schedules.push(Schedule::every(app::WOO_RECONCILE_ORDERS, every));
+    }
+    if config.stock.enabled {
+        let st = &config.stock;
+        schedules.push(Schedule::every(
+            app::STOCK_INCREMENTAL,
+            Duration::from_secs(st.incremental_secs),
+        ));
+        schedules.push(Schedule::every(
+            app::STOCK_FULL,
+            Duration::from_secs(st.full_every_secs),
+        ));
+    }
+    if config.counterpoint.enabled {
+        let cp = &config.counterpoint;
+        schedules.push(Schedule::every(
+            app::CP_FULFILMENT_PASS,
+            Duration::from_secs(cp.fulfilment_poll_secs),
+        ));
+        schedules.push(Schedule::every(
+            app::CP_VERIFY_DOCUMENTS,
+            Duration::from_secs(cp.verify_secs),
+        ));
+    }
+    schedules
 }

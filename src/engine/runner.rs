@@ -33,7 +33,24 @@ pub struct Engine {
     db_path: PathBuf,
     config: Arc<Config>,
     registry: HandlerRegistry,
+    schedules: Vec<Schedule>,
     holder: String,
+}
+
+/// A recurring job: one is always waiting or running; the next runs `every` after the last one finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub kind: String,
+    pub every: Duration,
+}
+
+impl Schedule {
+    pub fn every(kind: &str, every: Duration) -> Self {
+        Schedule {
+            kind: kind.to_string(),
+            every,
+        }
+    }
 }
 
 /// Controls a running engine.
@@ -57,6 +74,11 @@ impl EngineHandle {
 
     pub fn holder(&self) -> &str {
         &self.holder
+    }
+
+    /// The notifier [`EngineHandle::wake`] uses, for other components (the webhook receiver) to hold.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// A receiver that changes whenever the status does (for a console to redraw on).
@@ -88,8 +110,15 @@ impl Engine {
             db_path: db_path.to_path_buf(),
             config: Arc::new(config),
             registry,
+            schedules: Vec::new(),
             holder,
         }
+    }
+
+    /// Adds recurring jobs (only kinds this engine has a handler for make sense).
+    pub fn with_schedules(mut self, schedules: Vec<Schedule>) -> Self {
+        self.schedules = schedules;
+        self
     }
 
     pub fn holder(&self) -> &str {
@@ -112,6 +141,7 @@ impl Engine {
                 config: self.config.clone(),
             },
             registry: self.registry,
+            schedules: self.schedules,
             holder: self.holder,
             wake: wake.clone(),
             status: status_tx,
@@ -130,6 +160,7 @@ impl Engine {
 struct Loop {
     ctx: JobContext,
     registry: HandlerRegistry,
+    schedules: Vec<Schedule>,
     holder: String,
     wake: Arc<Notify>,
     status: watch::Sender<EngineStatus>,
@@ -271,6 +302,7 @@ impl Loop {
         let holder = self.holder.clone();
         let config = self.ctx.config.clone();
         let store = self.ctx.store.clone();
+        let schedules = self.schedules.clone();
         tokio::task::spawn_blocking(move || {
             let mut store = store.lock().map_err(|_| StoreError::Corrupt("store lock poisoned".into()))?;
             store.write(|tx| {
@@ -309,6 +341,11 @@ impl Loop {
                         }
                     }
                     holds_lease = Some(held);
+                }
+                if heartbeat_due && holds_lease == Some(true) {
+                    for s in &schedules {
+                        jobs::ensure_scheduled(tx, &s.kind, s.every.as_millis() as i64, config.jobs.max_attempts_for(&s.kind), now)?;
+                    }
                 }
                 let mut claimed = Vec::new();
                 if holds_lease != Some(false) && !capacity.is_empty() && budget > 0 {

@@ -1,5 +1,6 @@
 //! Wire-level simulators of the external systems, for `syncdesk demo`, benchmarks and flow tests.
 //! Each speaks the real protocol on loopback and behaves as `../shared/reference/` says, failures included.
 
+pub mod counterpoint;
 pub mod smtp;
 pub mod woo;

@@ -269,3 +269,34 @@ pub fn next_run_at(conn: &Connection) -> Result<Option<Millis>> {
         |r| r.get(0),
     )?)
 }
+
+/// Keeps one job of a recurring kind waiting: if none is queued, retrying or running, enqueues one due
+/// `every_ms` after the last one finished (now, if none ever ran).
+pub fn ensure_scheduled(
+    conn: &Connection,
+    kind: &str,
+    every_ms: i64,
+    max_attempts: u32,
+    now: Millis,
+) -> Result<Option<i64>> {
+    let pending: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?1 AND state IN ('queued', 'retrying', 'running'))")?
+        .query_row([kind], |r| r.get(0))?;
+    if pending {
+        return Ok(None);
+    }
+    let last: Option<Millis> = conn
+        .prepare_cached(
+            "SELECT MAX(updated_at) FROM jobs WHERE kind = ?1 AND state IN ('done', 'dead')",
+        )?
+        .query_row([kind], |r| r.get(0))?;
+    let run_at = last.map_or(now, |l| (l + every_ms).max(now));
+    let job = NewJob {
+        kind: kind.into(),
+        key: None,
+        payload: "{}".into(),
+        run_at,
+        max_attempts,
+    };
+    enqueue(conn, &job, now).map(Some)
+}

@@ -123,3 +123,18 @@ pub fn set_state(conn: &Connection, id: i64, state: &str, message: Option<&str>)
         .execute(params![id, state, message])?;
     Ok(())
 }
+
+/// Links to `system` of orders still active (not archived): what a back office should still be holding.
+pub fn open_orders_in(conn: &Connection, system: &str) -> Result<Vec<Link>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM links l JOIN orders o ON o.id = l.local_id
+         WHERE l.entity = 'order' AND l.system = ?1 AND o.archived = 0 ORDER BY l.id",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("l.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt.query_map([system], link_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -6,6 +6,7 @@
 pub mod console;
 pub mod engine_lease;
 pub mod inbound;
+pub mod inventory;
 pub mod jobs;
 pub mod links;
 pub mod orders;
@@ -89,60 +90,52 @@ impl Store {
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`: takes the write lock up front, so two writers
     /// never deadlock on a read-to-write upgrade). Commits on `Ok`, rolls back on `Err`.
-    pub fn write<T, E>(
+    pub fn write<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
+    ) -> std::result::Result<T, E> {
+        self.transaction(TransactionBehavior::Immediate, true, f)
     }
 
     /// Runs `f` in a write transaction and always rolls it back: a dry run sees exactly what a real run
     /// would do (same code, same reads of its own writes) and leaves nothing behind.
-    pub fn dry_run<T, E>(
+    pub fn dry_run<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        E: From<StoreError>,
-    {
+    ) -> std::result::Result<T, E> {
+        self.transaction(TransactionBehavior::Immediate, false, f)
+    }
+
+    /// Runs `f` inside a read transaction, so all its queries see one consistent state.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.transaction(TransactionBehavior::Deferred, true, f)
+    }
+
+    fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        behavior: TransactionBehavior,
+        commit: bool,
+        f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .transaction_with_behavior(behavior)
             .map_err(StoreError::from)?;
         let out = f(&tx);
-        tx.rollback().map_err(StoreError::from)?;
+        match (&out, commit) {
+            (Ok(_), true) => tx.commit(),
+            _ => tx.rollback(),
+        }
+        .map_err(StoreError::from)?;
         out
     }
 
     /// Read access; a multi-statement read that must be consistent should use [`Store::snapshot`].
     pub fn conn(&self) -> &Connection {
         &self.conn
-    }
-
-    /// Runs `f` inside a read transaction, so all its queries see one consistent state.
-    pub fn snapshot<T, E>(
-        &mut self,
-        f: impl FnOnce(&Transaction<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
     }
 
     /// Changes whenever another connection commits; the console polls it to notice other processes' writes.

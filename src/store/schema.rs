@@ -160,6 +160,53 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     );
     "#,
+    // 3: stock sync — SKU alignment with each pair's merge base, and conflicts.
+    r#"
+    CREATE TABLE sku_alignment (
+        id              INTEGER PRIMARY KEY,
+        pos_sku         TEXT NOT NULL UNIQUE,
+        woo_sku         TEXT NOT NULL UNIQUE,
+        match_type      TEXT NOT NULL,
+        confidence      REAL NOT NULL,
+        woo_product_id  INTEGER,
+        woo_parent_id   INTEGER,
+        agreed          INTEGER,
+        pos_seen        INTEGER,
+        woo_seen        INTEGER,
+        pos_price       TEXT,
+        woo_price       TEXT,
+        sync_state      TEXT NOT NULL DEFAULT 'new',
+        last_error      TEXT,
+        last_pass_at    INTEGER,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE TABLE stock_conflicts (
+        id           INTEGER PRIMARY KEY,
+        sku          TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        pos_value    TEXT,
+        woo_value    TEXT,
+        base         INTEGER,
+        merged       INTEGER,
+        proposed     INTEGER,
+        detail       TEXT NOT NULL,
+        detected_at  INTEGER NOT NULL,
+        resolved_at  INTEGER,
+        resolved_by  TEXT,
+        resolution   TEXT,
+        quantity     INTEGER
+    );
+    CREATE UNIQUE INDEX stock_conflicts_open_once ON stock_conflicts (sku, kind) WHERE resolved_at IS NULL;
+    CREATE INDEX stock_conflicts_open ON stock_conflicts (resolved_at, id);
+    CREATE TABLE stock_absorbed (
+        order_id     INTEGER PRIMARY KEY REFERENCES orders(id),
+        absorbed_at  INTEGER NOT NULL
+    );
+    CREATE TABLE stock_hints (
+        woo_product_id  INTEGER PRIMARY KEY,
+        hinted_at       INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub fn current_version() -> i64 {

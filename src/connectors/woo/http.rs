@@ -1,11 +1,12 @@
 //! The HTTP plumbing every endpoint goes through: URL building, authentication, retries with backoff and
 //! `Retry-After`, paging over `X-WP-TotalPages`, and turning bodies into typed values or precise errors.
 
-use super::backoff::{full_jitter, parse_retry_after};
 use super::config::{AuthMode, WooConfig};
 use super::error::{TransportKind, WooError, is_retryable_status};
 use super::oauth;
 use super::redact::redact_url;
+use super::retry_after::parse_retry_after;
+use crate::domain::backoff::Backoff;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -104,7 +105,11 @@ impl WooClient {
                 // Too long to hold a worker: hand the wait to the job engine.
                 Some(wait) if wait > self.cfg.max_retry_after => return Err(error),
                 Some(wait) => wait,
-                None => full_jitter(self.cfg.backoff_base, self.cfg.backoff_cap, retry - 1),
+                None => Backoff {
+                    base: self.cfg.backoff_base,
+                    cap: self.cfg.backoff_cap,
+                }
+                .delay(retry, None, fastrand::f64()),
             };
             tracing::debug!(error = %error, ?delay, retry, "retrying WooCommerce call");
             tokio::time::sleep(delay).await;

@@ -1,7 +1,6 @@
 //! WooCommerce REST API v3 client: orders, products, variations and batch stock/price updates, with the
 //! store's authentication modes, timeouts, retries and tolerant-but-checked parsing.
 
-mod backoff;
 mod config;
 mod error;
 mod http;
@@ -10,12 +9,13 @@ pub mod oauth;
 mod orders;
 mod products;
 mod redact;
+mod retry_after;
 mod types;
 
-pub use backoff::parse_retry_after;
 pub use config::{AuthMode, WooConfig};
 pub use error::{TransportKind, WooError};
 pub use http::WooClient;
+pub use retry_after::parse_retry_after;
 pub use types::{
     AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem,
     WooMeta, WooOrder, WooOrderNote, WooProduct, WooShippingLine,

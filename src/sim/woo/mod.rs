@@ -281,6 +281,17 @@ impl WooSim {
         Ok(self.shared.change(|s| s.set_stock(product_id, quantity))?)
     }
 
+    /// Makes the store refuse API edits of a product (per-item `woocommerce_rest_cannot_edit` in batches).
+    pub fn lock_product(&self, product_id: u64, locked: bool) {
+        self.shared.change(|s| {
+            if locked {
+                s.locked.insert(product_id);
+            } else {
+                s.locked.remove(&product_id);
+            }
+        })
+    }
+
     /// Registers a webhook (pinged at once, in the background) and returns its id.
     pub fn add_webhook(&self, target: WebhookTarget) -> u64 {
         self.shared.hub.add(target)

@@ -1,0 +1,299 @@
+//! SKU alignment: which POS item is which store product. Parses the shop's alignment CSV (POS SKU,
+//! WooCommerce SKU, match type, confidence) with errors that name line and column, and suggests matches for
+//! unaligned SKUs: exact, normalised (case, punctuation and separators ignored), then fuzzy with a confidence.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alignment {
+    pub pos_sku: String,
+    pub woo_sku: String,
+    pub match_type: String,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+const COLUMNS: [&str; 4] = ["POS SKU", "WooCommerce SKU", "Match Type", "Confidence"];
+
+/// Parses the CSV; returns the valid rows and one error per bad line (valid lines still count).
+/// The header names the columns in any order (case and spacing ignored); a missing required column fails all.
+pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((header_no, header)) = lines.next() else {
+        return Err(LineError {
+            line: 1,
+            column: "-".into(),
+            message: "the file is empty".into(),
+        });
+    };
+    let header: Vec<String> = split_csv_line(header.trim_start_matches('\u{feff}'))
+        .iter()
+        .map(|h| squash(h))
+        .collect();
+    let mut index = [usize::MAX; 4];
+    for (i, name) in COLUMNS.iter().enumerate() {
+        match header.iter().position(|h| *h == squash(name)) {
+            Some(p) => index[i] = p,
+            None if i < 2 => {
+                return Err(LineError {
+                    line: header_no + 1,
+                    column: name.to_string(),
+                    message: format!("the header has no '{name}' column"),
+                });
+            }
+            None => {}
+        }
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (no, line) in lines {
+        let cells = split_csv_line(line);
+        let cell = |i: usize| {
+            cells
+                .get(index[i])
+                .map(|c| c.trim().to_string())
+                .unwrap_or_default()
+        };
+        let err = |column: &str, message: String| LineError {
+            line: no + 1,
+            column: column.to_string(),
+            message,
+        };
+        let (pos_sku, woo_sku) = (cell(0), cell(1));
+        if pos_sku.is_empty() {
+            errors.push(err(COLUMNS[0], "empty".into()));
+            continue;
+        }
+        if woo_sku.is_empty() {
+            errors.push(err(COLUMNS[1], "empty".into()));
+            continue;
+        }
+        let match_type = if index[2] == usize::MAX {
+            "manual".to_string()
+        } else {
+            cell(2)
+        };
+        let confidence = if index[3] == usize::MAX || cell(3).is_empty() {
+            1.0
+        } else {
+            match cell(3).parse::<f64>() {
+                Ok(c) if (0.0..=1.0).contains(&c) => c,
+                _ => {
+                    errors.push(err(
+                        COLUMNS[3],
+                        format!("'{}' is not a number from 0 to 1", cell(3)),
+                    ));
+                    continue;
+                }
+            }
+        };
+        rows.push(Alignment {
+            pos_sku,
+            woo_sku,
+            match_type,
+            confidence,
+        });
+    }
+    Ok((rows, errors))
+}
+
+/// Splits one CSV line, honouring double quotes (`""` inside quotes is a quote).
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                if let Some(s) = cells.last_mut() {
+                    s.push('"');
+                }
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            (c, _) => {
+                if let Some(s) = cells.last_mut() {
+                    s.push(c)
+                }
+            }
+        }
+    }
+    cells
+}
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A SKU with case, punctuation and separators removed: `FF-OCEAN-1.5` → `FFOCEAN15`.
+pub fn normalise(sku: &str) -> String {
+    sku.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Similarity from 0 to 1: 1 − edit distance / longer length, on normalised SKUs.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        normalise(a).chars().collect(),
+        normalise(b).chars().collect(),
+    );
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 0.0;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            row.push(
+                (prev[j] + usize::from(ca != cb))
+                    .min(prev[j + 1] + 1)
+                    .min(row[j] + 1),
+            );
+        }
+        prev = row;
+    }
+    1.0 - prev[b.len()] as f64 / longest as f64
+}
+
+/// Proposes a store SKU for each unaligned POS SKU: exact, then normalised, then the most similar one at or
+/// above `min_confidence`. Each store SKU is proposed at most once (best match first).
+pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Alignment> {
+    let mut out = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    let by_norm: std::collections::HashMap<String, &String> =
+        woo.iter().map(|w| (normalise(w), w)).collect();
+    let mut rest = Vec::new();
+    for p in pos {
+        if let Some(w) = woo.iter().find(|w| *w == p) {
+            taken.insert(w.clone());
+            out.push(Alignment {
+                pos_sku: p.clone(),
+                woo_sku: w.clone(),
+                match_type: "exact".into(),
+                confidence: 1.0,
+            });
+        } else if let Some(w) = by_norm.get(&normalise(p)).filter(|w| !taken.contains(**w)) {
+            taken.insert((*w).clone());
+            out.push(Alignment {
+                pos_sku: p.clone(),
+                woo_sku: (*w).clone(),
+                match_type: "normalised".into(),
+                confidence: 0.99,
+            });
+        } else {
+            rest.push(p);
+        }
+    }
+    let mut candidates: Vec<(f64, &String, &String)> = Vec::new();
+    for p in rest {
+        for w in woo.iter().filter(|w| !taken.contains(*w)) {
+            let s = similarity(p, w);
+            if s >= min_confidence {
+                candidates.push((s, p, w));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut matched = std::collections::HashSet::new();
+    for (s, p, w) in candidates {
+        if matched.contains(p) || taken.contains(w) {
+            continue;
+        }
+        matched.insert(p);
+        taken.insert(w.clone());
+        out.push(Alignment {
+            pos_sku: p.clone(),
+            woo_sku: w.clone(),
+            match_type: "fuzzy".into(),
+            confidence: (s * 100.0).round() / 100.0,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_format_and_names_bad_lines() {
+        let csv = "POS SKU,WooCommerce SKU,Match Type,Confidence\n\
+                   BIG-BUD-1L,AN-BIGBUD-1L,fuzzy,0.95\n\
+                   FF-OCEAN-1.5,FF-OCEAN-1-5-CUFT,exact,1.0\n\
+                   ,X,exact,1\n\
+                   GH-FLORA,GH-FLORA-1QT,auto-high,high\n\
+                   \"QUOTED,SKU\",\"W \"\"1\"\"\",manual,\n";
+        let (rows, errors) = parse_csv(csv).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].pos_sku, "QUOTED,SKU");
+        assert_eq!(rows[2].woo_sku, "W \"1\"");
+        assert_eq!(rows[2].confidence, 1.0);
+        assert_eq!(errors[0].to_string(), "line 4, column POS SKU: empty");
+        assert_eq!(
+            errors[1].to_string(),
+            "line 5, column Confidence: 'high' is not a number from 0 to 1"
+        );
+        assert!(
+            parse_csv("SKU,Other\nA,B\n")
+                .unwrap_err()
+                .to_string()
+                .contains("no 'POS SKU' column")
+        );
+    }
+
+    #[test]
+    fn suggestions_go_exact_then_normalised_then_fuzzy() {
+        let pos = [
+            "A-1".to_string(),
+            "ff-ocean-1.5".into(),
+            "GH-FLORA-GRO".into(),
+            "NOTHING-LIKE".into(),
+        ];
+        let woo = [
+            "A-1".to_string(),
+            "FF-OCEAN-15".into(),
+            "GH-FLORA-GRO-1QT".into(),
+            "ZZZ".into(),
+        ];
+        let s = suggest(&pos, &woo, 0.6);
+        let kinds: Vec<(&str, &str)> = s
+            .iter()
+            .map(|a| (a.pos_sku.as_str(), a.match_type.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("A-1", "exact"),
+                ("ff-ocean-1.5", "normalised"),
+                ("GH-FLORA-GRO", "fuzzy")
+            ]
+        );
+        assert!(s[2].confidence > 0.6 && s[2].confidence < 1.0);
+    }
+}

@@ -1,0 +1,99 @@
+//! The HTTP face of `syncdesk serve`: the WooCommerce webhook receiver and `/health`.
+//! A delivery is verified on its raw bytes, de-duplicated and turned into a durable "refresh" job in one
+//! transaction BEFORE the 2xx goes out; the webhook body is only a hint, the job re-reads the resource.
+
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+
+use crate::config::Config;
+use crate::domain::time::{now_ms, to_rfc3339};
+use crate::engine::EngineStatus;
+use crate::store::{Store, engine_lease, jobs};
+
+pub use webhooks::verify_signature;
+
+/// What request handlers share.
+pub struct ServerState {
+    pub store: Arc<Mutex<Store>>,
+    pub config: Arc<Config>,
+    /// The in-process engine, if any: woken after an enqueue, reported by `/health`.
+    pub engine: Option<(Arc<Notify>, watch::Receiver<EngineStatus>)>,
+}
+
+pub fn router(state: Arc<ServerState>) -> Router {
+    let limit = state.config.server.max_body_bytes;
+    Router::new()
+        .route("/webhooks/woocommerce", post(webhooks::woocommerce))
+        .route("/health", get(health))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServerState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+pub fn parse_listen(config: &Config) -> Result<SocketAddr, String> {
+    config.server.listen.parse().map_err(|_| {
+        format!(
+            "server.listen: '{}' is not an address",
+            config.server.listen
+        )
+    })
+}
+
+async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
+    let in_process = state
+        .engine
+        .as_ref()
+        .map(|(_, status)| status.borrow().clone());
+    let store = state.store.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let store = store
+            .lock()
+            .map_err(|_| "store lock poisoned".to_string())?;
+        let lease = engine_lease::current(store.conn()).map_err(|e| e.to_string())?;
+        let counts = jobs::count_by_state(store.conn()).map_err(|e| e.to_string())?;
+        Ok::<_, String>((lease, counts))
+    })
+    .await;
+    let (lease, counts) = match read.map_err(|e| e.to_string()).and_then(|r| r) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "ok": false, "error": e })),
+            );
+        }
+    };
+    let now = now_ms();
+    let engine_alive = lease.as_ref().is_some_and(|l| l.expires_at > now);
+    let body = json!({
+        "ok": engine_alive,
+        "engine": {
+            "lease_holder": lease.as_ref().map(|l| l.holder.clone()),
+            "lease_expires_at": lease.as_ref().map(|l| to_rfc3339(l.expires_at)),
+            "alive": engine_alive,
+            "in_process": in_process.map(|s| json!({ "holds_lease": s.holds_lease, "running": s.running, "succeeded": s.succeeded, "failed": s.failed })),
+        },
+        "jobs": counts.iter().map(|(state, n)| (state.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "connectors": { "woocommerce": { "enabled": state.config.woocommerce.enabled } },
+    });
+    (axum::http::StatusCode::OK, axum::Json(body))
+}

@@ -1,0 +1,360 @@
+//! Stock sync state: SKU alignment pairs with their merge base, and stock conflicts (open until resolved,
+//! at most one open per SKU and kind).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::Result;
+use crate::domain::alignment::Alignment;
+use crate::domain::inventory::MergeBase;
+use crate::domain::time::Millis;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignedSku {
+    pub id: i64,
+    pub pos_sku: String,
+    pub woo_sku: String,
+    pub match_type: String,
+    pub confidence: f64,
+    pub woo_product_id: Option<i64>,
+    pub woo_parent_id: Option<i64>,
+    pub base: Option<MergeBase>,
+    pub pos_price: Option<String>,
+    pub woo_price: Option<String>,
+    pub sync_state: String,
+    pub last_error: Option<String>,
+    pub last_pass_at: Option<Millis>,
+}
+
+const ALIGNED_COLUMNS: &str = "id, pos_sku, woo_sku, match_type, confidence, woo_product_id, woo_parent_id, agreed, \
+     pos_seen, woo_seen, pos_price, woo_price, sync_state, last_error, last_pass_at";
+
+fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
+    let base = match (
+        r.get::<_, Option<i64>>(7)?,
+        r.get::<_, Option<i64>>(8)?,
+        r.get::<_, Option<i64>>(9)?,
+    ) {
+        (Some(agreed), Some(pos_seen), Some(woo_seen)) => Some(MergeBase {
+            agreed,
+            pos_seen,
+            woo_seen,
+        }),
+        _ => None,
+    };
+    Ok(AlignedSku {
+        id: r.get(0)?,
+        pos_sku: r.get(1)?,
+        woo_sku: r.get(2)?,
+        match_type: r.get(3)?,
+        confidence: r.get(4)?,
+        woo_product_id: r.get(5)?,
+        woo_parent_id: r.get(6)?,
+        base,
+        pos_price: r.get(10)?,
+        woo_price: r.get(11)?,
+        sync_state: r.get(12)?,
+        last_error: r.get(13)?,
+        last_pass_at: r.get(14)?,
+    })
+}
+
+/// What an import did to one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upsert {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// Adds or updates a pair keyed by POS SKU. Re-pointing a POS SKU to another store SKU forgets its merge base.
+pub fn upsert_alignment(conn: &Connection, a: &Alignment, now: Millis) -> Result<Upsert> {
+    let existing = conn
+        .prepare_cached(
+            "SELECT woo_sku, match_type, confidence FROM sku_alignment WHERE pos_sku = ?1",
+        )?
+        .query_row([&a.pos_sku], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })
+        .optional()?;
+    // The store SKU may be paired with another POS SKU: that old pair goes (one store product, one POS item).
+    conn.prepare_cached("DELETE FROM sku_alignment WHERE woo_sku = ?1 AND pos_sku <> ?2")?
+        .execute(params![a.woo_sku, a.pos_sku])?;
+    match existing {
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO sku_alignment (pos_sku, woo_sku, match_type, confidence, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now])?;
+            Ok(Upsert::Added)
+        }
+        Some((woo, kind, confidence))
+            if woo == a.woo_sku && kind == a.match_type && confidence == a.confidence =>
+        {
+            Ok(Upsert::Unchanged)
+        }
+        Some((woo, _, _)) => {
+            let repointed = woo != a.woo_sku;
+            conn.prepare_cached(
+                "UPDATE sku_alignment SET woo_sku = ?2, match_type = ?3, confidence = ?4, updated_at = ?5,
+                     woo_product_id = CASE WHEN ?6 THEN NULL ELSE woo_product_id END,
+                     woo_parent_id = CASE WHEN ?6 THEN NULL ELSE woo_parent_id END,
+                     agreed = CASE WHEN ?6 THEN NULL ELSE agreed END,
+                     pos_seen = CASE WHEN ?6 THEN NULL ELSE pos_seen END,
+                     woo_seen = CASE WHEN ?6 THEN NULL ELSE woo_seen END
+                 WHERE pos_sku = ?1",
+            )?
+            .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now, repointed])?;
+            Ok(Upsert::Updated)
+        }
+    }
+}
+
+pub fn aligned(conn: &Connection) -> Result<Vec<AlignedSku>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ALIGNED_COLUMNS} FROM sku_alignment ORDER BY pos_sku"
+    ))?;
+    let rows = stmt.query_map([], aligned_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A pair by either side's SKU.
+pub fn find(conn: &Connection, sku: &str) -> Result<Option<AlignedSku>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ALIGNED_COLUMNS} FROM sku_alignment WHERE pos_sku = ?1 OR woo_sku = ?1 LIMIT 1"
+        ))?
+        .query_row([sku], aligned_from)
+        .optional()?)
+}
+
+pub fn count_aligned(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM sku_alignment", [], |r| r.get(0))?)
+}
+
+/// Remembers the store's product (and parent, for a variation) so the next pass can write without a lookup.
+pub fn set_product_ids(
+    conn: &Connection,
+    id: i64,
+    product_id: i64,
+    parent_id: Option<i64>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE sku_alignment SET woo_product_id = ?2, woo_parent_id = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, product_id, parent_id])?;
+    Ok(())
+}
+
+/// Records a pass's outcome for a pair: a new base (after a write both sides accepted) and its state.
+pub fn record_pass(
+    conn: &Connection,
+    id: i64,
+    base: Option<MergeBase>,
+    state: &str,
+    error: Option<&str>,
+    now: Millis,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE sku_alignment SET agreed = COALESCE(?2, agreed), pos_seen = COALESCE(?3, pos_seen),
+             woo_seen = COALESCE(?4, woo_seen), sync_state = ?5, last_error = ?6, last_pass_at = ?7
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        base.map(|b| b.agreed),
+        base.map(|b| b.pos_seen),
+        base.map(|b| b.woo_seen),
+        state,
+        error,
+        now
+    ])?;
+    Ok(())
+}
+
+pub fn record_prices(
+    conn: &Connection,
+    id: i64,
+    pos_price: Option<&str>,
+    woo_price: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE sku_alignment SET pos_price = COALESCE(?2, pos_price), woo_price = COALESCE(?3, woo_price) WHERE id = ?1")?
+        .execute(params![id, pos_price, woo_price])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockConflict {
+    pub id: i64,
+    pub sku: String,
+    pub kind: String,
+    pub pos_value: Option<String>,
+    pub woo_value: Option<String>,
+    pub base: Option<i64>,
+    pub merged: Option<i64>,
+    pub proposed: Option<i64>,
+    pub detail: String,
+    pub detected_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+    pub quantity: Option<i64>,
+}
+
+pub struct NewConflict<'a> {
+    pub sku: &'a str,
+    pub kind: &'a str,
+    pub pos_value: Option<String>,
+    pub woo_value: Option<String>,
+    pub base: Option<i64>,
+    pub merged: Option<i64>,
+    pub proposed: Option<i64>,
+    pub detail: &'a str,
+}
+
+/// Opens a conflict, or refreshes the open one of the same SKU and kind; returns its id and whether it is new.
+pub fn raise(conn: &Connection, c: &NewConflict<'_>, now: Millis) -> Result<(i64, bool)> {
+    let open: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM stock_conflicts WHERE sku = ?1 AND kind = ?2 AND resolved_at IS NULL",
+        )?
+        .query_row(params![c.sku, c.kind], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = open {
+        conn.prepare_cached(
+            "UPDATE stock_conflicts SET pos_value = ?2, woo_value = ?3, base = ?4, merged = ?5, proposed = ?6, detail = ?7 WHERE id = ?1",
+        )?
+        .execute(params![id, c.pos_value, c.woo_value, c.base, c.merged, c.proposed, c.detail])?;
+        return Ok((id, false));
+    }
+    conn.prepare_cached(
+        "INSERT INTO stock_conflicts (sku, kind, pos_value, woo_value, base, merged, proposed, detail, detected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![c.sku, c.kind, c.pos_value, c.woo_value, c.base, c.merged, c.proposed, c.detail, now])?;
+    Ok((conn.last_insert_rowid(), true))
+}
+
+const CONFLICT_COLUMNS: &str = "id, sku, kind, pos_value, woo_value, base, merged, proposed, detail, detected_at, \
+     resolved_at, resolved_by, resolution, quantity";
+
+fn conflict_from(r: &Row<'_>) -> rusqlite::Result<StockConflict> {
+    Ok(StockConflict {
+        id: r.get(0)?,
+        sku: r.get(1)?,
+        kind: r.get(2)?,
+        pos_value: r.get(3)?,
+        woo_value: r.get(4)?,
+        base: r.get(5)?,
+        merged: r.get(6)?,
+        proposed: r.get(7)?,
+        detail: r.get(8)?,
+        detected_at: r.get(9)?,
+        resolved_at: r.get(10)?,
+        resolved_by: r.get(11)?,
+        resolution: r.get(12)?,
+        quantity: r.get(13)?,
+    })
+}
+
+/// Open conflicts (or all, newest first), a page at a time.
+pub fn conflicts(
+    conn: &Connection,
+    include_resolved: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<StockConflict>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE (?1 OR resolved_at IS NULL) ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(params![include_resolved, limit, offset], conflict_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn open_conflicts_for(conn: &Connection, sku: &str) -> Result<Vec<StockConflict>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE sku = ?1 AND resolved_at IS NULL ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([sku], conflict_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn resolve(
+    conn: &Connection,
+    id: i64,
+    by: &str,
+    resolution: &str,
+    quantity: Option<i64>,
+    now: Millis,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE stock_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4, quantity = ?5
+             WHERE id = ?1 AND resolved_at IS NULL",
+        )?
+        .execute(params![id, now, by, resolution, quantity])?;
+    Ok(n == 1)
+}
+
+/// Web orders staged in the back office whose quantities no stock pass has accounted for yet:
+/// (order id, the staging key).
+pub fn absorption_candidates(conn: &Connection, system: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.local_id, l.external_id FROM links l
+         WHERE l.entity = 'order' AND l.system = ?1
+           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = l.local_id)",
+    )?;
+    let rows = stmt.query_map([system], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks an order's quantities as taken into account by a stock pass; returns its lines (SKU, quantity).
+pub fn absorb(conn: &Connection, order_id: i64, now: Millis) -> Result<Vec<(String, i64)>> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO stock_absorbed (order_id, absorbed_at) VALUES (?1, ?2)",
+    )?
+    .execute(params![order_id, now])?;
+    let mut stmt =
+        conn.prepare_cached("SELECT sku, quantity FROM order_lines WHERE order_id = ?1")?;
+    let rows = stmt.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Units of each SKU sold through a channel since `since` (orders not cancelled), to explain the store's
+/// stock movement between passes.
+pub fn channel_sales_since(
+    conn: &Connection,
+    channel: &str,
+    since: Millis,
+) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         JOIN statuses s ON s.id = o.status_id
+         WHERE o.channel = ?1 AND o.created_at > ?2 AND s.kind <> 'cancelled'
+         GROUP BY l.sku",
+    )?;
+    let rows = stmt.query_map(params![channel, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Remembers that the store changed a product (a webhook or poll hint) for the next incremental pass.
+pub fn hint_product(conn: &Connection, woo_product_id: i64, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stock_hints (woo_product_id, hinted_at) VALUES (?1, ?2)
+         ON CONFLICT (woo_product_id) DO UPDATE SET hinted_at = excluded.hinted_at",
+    )?
+    .execute(params![woo_product_id, now])?;
+    Ok(())
+}
+
+/// Takes the hinted product ids (clearing them; the caller's transaction decides whether that sticks).
+pub fn take_hints(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints RETURNING woo_product_id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
