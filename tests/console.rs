@@ -1035,3 +1035,52 @@ fn console_pages_match_the_order_list() {
         found
     );
 }
+
+#[test]
+fn conflicts_panel_lists_open_stock_conflicts() {
+    use syncdesk::store::inventory::{self, NewConflict};
+    let f = Fixture::new();
+    f.app("x")
+        .store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            inventory::raise(
+                tx,
+                &NewConflict {
+                    sku: "SKU-A",
+                    kind: "negative_stock",
+                    pos_value: Some("-2".into()),
+                    woo_value: Some("3".into()),
+                    base: Some(4),
+                    merged: Some(-3),
+                    proposed: None,
+                    detail: "merge would go below zero",
+                },
+                NOW - 15 * MIN,
+            )?;
+            inventory::raise(
+                tx,
+                &NewConflict {
+                    sku: "SKU-C",
+                    kind: "quantity_mismatch",
+                    pos_value: Some("7".into()),
+                    woo_value: Some("9".into()),
+                    base: Some(8),
+                    merged: Some(8),
+                    proposed: Some(7),
+                    detail: "store moved 1 without sales",
+                },
+                NOW - 5 * MIN,
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let mut c = f.console();
+    keys(&mut c, "3");
+    insta::assert_snapshot!(shot(&mut c));
+    keys(&mut c, "a");
+    assert!(
+        last_toast(&c).contains("not built yet"),
+        "{}",
+        last_toast(&c)
+    );
+}

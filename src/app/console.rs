@@ -7,6 +7,7 @@ use super::{App, Result};
 use crate::domain::time::Millis;
 use crate::store::console::{self as queries, ConnectorHealth, OrderBadge, UnsyncedFulfilment};
 use crate::store::engine_lease::{self, EngineLease};
+use crate::store::inventory::{self, StockConflict};
 use crate::store::links::{self, Link};
 use crate::store::{Job, JobState, OrderSummary, jobs};
 
@@ -115,6 +116,16 @@ impl App {
 
     pub fn count_unsynced_fulfilments(&mut self) -> Result<i64> {
         Ok(queries::count_unsynced_fulfilments(self.store.conn())?)
+    }
+
+    /// A page of open stock conflicts, newest first.
+    pub fn open_conflicts(&mut self, limit: i64, offset: i64) -> Result<Vec<StockConflict>> {
+        Ok(inventory::conflicts(
+            self.store.conn(),
+            false,
+            limit,
+            offset,
+        )?)
     }
 
     /// Every link of one order, for the detail pane.

@@ -15,7 +15,7 @@ use crate::domain::time::{Millis, now_ms};
 use crate::engine::EngineStatus;
 
 use super::action::Action;
-use super::conflicts::{ConflictSource, NoStockSync};
+use super::conflicts::{ConflictSource, StockConflicts};
 use super::keymap::Keymap;
 use super::metrics::MetricsWorker;
 use super::snapshot::{self, Snapshot};
@@ -78,7 +78,7 @@ impl Console {
             app,
             keymap,
             theme,
-            conflicts: Box::new(NoStockSync),
+            conflicts: Box::new(StockConflicts),
             clock: options.clock,
             ui,
             snapshot: Snapshot::empty(now),
@@ -93,7 +93,7 @@ impl Console {
         Ok(console)
     }
 
-    /// Replaces where conflicts come from (the stock sync, once it exists).
+    /// Replaces where conflicts come from.
     pub fn set_conflict_source(&mut self, source: Box<dyn ConflictSource>) {
         self.conflicts = source;
         self.reload();
@@ -384,7 +384,11 @@ impl Console {
             }
             Action::ToggleMouse => {
                 self.ui.mouse = !self.ui.mouse;
-                self.info(if self.ui.mouse { "mouse on" } else { "mouse off" });
+                self.info(if self.ui.mouse {
+                    "mouse on"
+                } else {
+                    "mouse off"
+                });
             }
             Action::Refresh => {
                 self.snapshot.dashboard = None; // recompute everything, metrics included
@@ -397,7 +401,8 @@ impl Console {
             Action::RetryJob => self.retry_job(),
             Action::DiscardJob => self.ask_discard(),
             Action::Acknowledge => self.info(
-                "alerts are not built yet: nothing to acknowledge (conflict resolution comes with stock sync)",
+                "acknowledging alerts and resolving conflicts from the console are not built yet \
+                 (the app has no resolve command yet)",
             ),
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }

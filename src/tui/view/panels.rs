@@ -117,20 +117,22 @@ pub fn conflicts(frame: &mut Frame, area: Rect, v: &View) {
                 c.base.clone(),
                 c.proposed.clone(),
                 to_short(c.detected_at),
+                c.detail.clone(),
             ])
         })
         .collect();
     let widths = [
+        Constraint::Length(18),
         Constraint::Length(12),
-        Constraint::Min(12),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(8),
         Constraint::Length(16),
-        Constraint::Length(16),
+        Constraint::Min(10),
     ];
     let header = Row::new([
-        "Type", "SKU", "POS", "Store", "Base", "Proposed", "Detected",
+        "Type", "SKU", "POS", "Store", "Base", "Proposed", "Detected", "Why",
     ])
     .style(v.theme.header);
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
