@@ -38,6 +38,7 @@ pub struct Config {
     pub woocommerce: WooCommerceConfig,
     pub counterpoint: CounterpointSection,
     pub stock: StockConfig,
+    pub console: ConsoleConfig,
 }
 
 impl Config {
@@ -64,6 +65,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let workflow = self.statuses.to_workflow()?;
+        self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
         self.stock.validate()?;
@@ -646,6 +648,40 @@ impl CounterpointSection {
                 .validate()
                 .map_err(|e| format!("counterpoint.connection: {e}"))?;
         }
+        Ok(())
+    }
+}
+
+/// `[console]`: the operator console's keys, colours, mouse and refresh tick.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Start with mouse capture on (it can be toggled at any time).
+    pub mouse: bool,
+    /// How often (ms) the console checks whether another process changed the database.
+    pub tick_ms: u64,
+    pub keys: crate::tui::keymap::KeyConfig,
+    pub theme: crate::tui::theme::ThemeConfig,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            mouse: false,
+            tick_ms: 250,
+            keys: Default::default(),
+            theme: Default::default(),
+        }
+    }
+}
+
+impl ConsoleConfig {
+    fn validate(&self) -> Result<(), String> {
+        if !(50..=1000).contains(&self.tick_ms) {
+            return Err("console.tick_ms: must be between 50 and 1000".into());
+        }
+        crate::tui::keymap::Keymap::from_config(&self.keys)?;
+        crate::tui::theme::Theme::from_config(&self.theme)?;
         Ok(())
     }
 }
