@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
@@ -25,6 +26,9 @@ use crate::store::sync_log::{self, Change};
 use crate::store::{Job, StoreError, watermarks};
 
 const POS_WATERMARK: &str = "counterpoint.inventory";
+/// SKUs per concurrent lookup task (each task still asks for 100 per request).
+const STORE_READ_CHUNK: usize = 1_000;
+const STORE_READS_IN_FLIGHT: usize = 4;
 const LAST_PASS: &str = "stock.last_pass_at";
 const WATERMARK_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
 
@@ -198,10 +202,14 @@ pub async fn stock_pass(
 
     // The store side: products and variations by SKU, 100 per request.
     let skus: Vec<String> = examine.iter().map(|p| p.woo_sku.clone()).collect();
-    let products = woo
-        .find_products_by_sku(&skus)
-        .await
-        .map_err(woo_orders::job_error)?;
+    // A few lookups in flight at once: at 20 ms per request, 100,000 SKUs read one after another take 20 s.
+    let products: Vec<WooProduct> =
+        stream::iter(skus.chunks(STORE_READ_CHUNK).map(<[String]>::to_vec))
+            .map(|chunk| async move { woo.find_products_by_sku(&chunk).await })
+            .buffer_unordered(STORE_READS_IN_FLIGHT)
+            .try_concat()
+            .await
+            .map_err(woo_orders::job_error)?;
     let mut report = StockPassReport {
         examined: examine.len(),
         store_requests: skus.len().div_ceil(woo.config().sku_chunk.clamp(1, 100)),

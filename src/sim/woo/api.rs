@@ -388,14 +388,20 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
     let skus: Option<Vec<String>> =
         param(&params, "sku").map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let mut products = shared.read(|store| {
-        store
-            .products
-            .values()
-            .filter(|p| match &skus {
-                // Exact match on any listed SKU, variations included.
-                Some(skus) => !p.sku.is_empty() && skus.contains(&p.sku),
-                None => p.kind != "variation",
-            })
+        let candidates: Vec<&super::model::Product> = match &skus {
+            // Exact match on any listed SKU, variations included.
+            Some(skus) => skus
+                .iter()
+                .filter_map(|sku| store.product_by_sku(sku))
+                .collect(),
+            None => store
+                .products
+                .values()
+                .filter(|p| p.kind != "variation")
+                .collect(),
+        };
+        candidates
+            .into_iter()
             .filter(|p| modified_after.is_none_or(|t| p.modified > t))
             .cloned()
             .collect::<Vec<_>>()

@@ -104,6 +104,7 @@ pub(crate) fn seed(
         }
         store.products.insert(id, product);
     }
+    store.forget_sku_index();
 
     let sellable: Vec<String> = store
         .products

@@ -44,6 +44,9 @@ pub(crate) struct Store {
     events: Vec<Event>,
     /// Products the store refuses to edit through the API (a plugin or a lock, as seen on real stores).
     pub locked: std::collections::BTreeSet<u64>,
+    /// SKU → product id, built on first use and dropped whenever a SKU may have changed (WordPress keeps
+    /// a lookup table for the same reason: `?sku=` on a large catalogue must not scan every product).
+    sku_index: std::sync::OnceLock<std::collections::HashMap<String, u64>>,
 }
 
 /// Now, at the store's whole-second resolution.
@@ -82,7 +85,24 @@ impl Store {
         if sku.is_empty() {
             return None;
         }
-        self.products.values().find(|p| p.sku == sku)
+        self.sku_index()
+            .get(sku)
+            .and_then(|id| self.products.get(id))
+    }
+
+    fn sku_index(&self) -> &std::collections::HashMap<String, u64> {
+        self.sku_index.get_or_init(|| {
+            self.products
+                .values()
+                .filter(|p| !p.sku.is_empty())
+                .map(|p| (p.sku.clone(), p.id))
+                .collect()
+        })
+    }
+
+    /// Call after adding products or changing a SKU.
+    pub fn forget_sku_index(&mut self) {
+        self.sku_index = std::sync::OnceLock::new();
     }
 
     /// Creates an order as checkout would; a paid status reduces stock at once.
@@ -273,7 +293,7 @@ impl Store {
         let change = ProductChange::parse(fields)?;
         if let Some(sku) = &change.sku
             && !sku.is_empty()
-            && self.products.values().any(|p| p.id != id && &p.sku == sku)
+            && self.sku_index().get(sku).is_some_and(|other| *other != id)
         {
             return Err(ApiError::new(
                 400,
@@ -283,9 +303,13 @@ impl Store {
         }
         let at = now();
         let product = self.products.get_mut(&id).ok_or_else(invalid_id)?;
+        let sku_changed = change.sku.is_some();
         change.apply(product);
         product.modified = at;
         let json = product.to_json();
+        if sku_changed {
+            self.forget_sku_index();
+        }
         self.emit("product.updated", id);
         Ok(json)
     }
