@@ -36,6 +36,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
     pub counterpoint: CounterpointSection,
+    pub pos_csv: PosCsvSection,
 }
 
 impl Config {
@@ -64,6 +65,7 @@ impl Config {
         let workflow = self.statuses.to_workflow()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
+        self.pos_csv.validate(&workflow)?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
@@ -579,6 +581,54 @@ impl CounterpointSection {
                 .map_err(|e| format!("counterpoint.connection: {e}"))?;
         }
         Ok(())
+    }
+}
+
+/// A POS that only exchanges files: syncdesk reads its stock export and writes reductions files for it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosCsvSection {
+    pub enabled: bool,
+    /// How often a reductions file is written (only when some order line is due).
+    pub write_every_secs: u64,
+    /// Orders from these channels reduce the POS's stock…
+    pub channels: Vec<String>,
+    /// …once they have entered one of these statuses (a paid order); a later cancellation puts it back.
+    pub sale_statuses: Vec<String>,
+    /// Where the files are and how they are laid out.
+    pub files: crate::connectors::pos_csv::PosCsvConfig,
+}
+
+impl Default for PosCsvSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            write_every_secs: 60,
+            channels: vec!["woocommerce".into()],
+            sale_statuses: vec![
+                "Processing".into(),
+                "Ready to Ship".into(),
+                "Shipped".into(),
+                "Completed".into(),
+            ],
+            files: Default::default(),
+        }
+    }
+}
+
+impl PosCsvSection {
+    fn validate(&self, workflow: &Workflow) -> Result<(), String> {
+        for name in &self.sale_statuses {
+            workflow
+                .by_name(name)
+                .map_err(|_| format!("pos_csv.sale_statuses: unknown status '{name}'"))?;
+        }
+        if self.write_every_secs == 0 {
+            return Err("pos_csv.write_every_secs: must be at least 1".into());
+        }
+        self.files
+            .validate(self.enabled)
+            .map_err(|e| format!("pos_csv.files.{e}"))
     }
 }
 

@@ -3,4 +3,5 @@
 
 pub mod counterpoint;
 pub mod email;
+pub mod pos_csv;
 pub mod woo;
