@@ -48,6 +48,17 @@ fn bad_lines_are_named_and_skipped_and_valid_lines_kept() {
     assert_eq!(skus, [("BIG-BUD-1L", 12), ("CAL-MAG", 5)]);
     assert_eq!(stock.levels[0].price, Some("19.99".parse().unwrap()));
     assert_eq!(stock.levels[1].price, None);
+    // The same levels in the shape a stock pass consumes from Counterpoint.
+    let levels = stock.stock_levels();
+    assert_eq!(levels[0].item_no, "BIG-BUD-1L");
+    assert_eq!(levels[0].qty_avail.to_string(), "12");
+    assert!(levels[0].lst_maint_dt.is_some());
+    let prices = stock.item_prices();
+    assert_eq!(prices.len(), 1);
+    assert_eq!(
+        prices[0].reg_prc.map(|p| p.to_string()),
+        Some("19.99".into())
+    );
     let errors: Vec<String> = stock.errors.iter().map(|e| e.to_string()).collect();
     assert_eq!(
         errors,
@@ -412,6 +423,18 @@ fn a_file_the_pos_has_taken_is_not_written_again() {
     assert!(run.written.is_empty());
     assert!(rig.files().is_empty());
     assert!(rig.run().taken.is_empty());
+    // What the POS took in counts once, as absorbed web sales, for the pass whose export can show it.
+    let store = rig.store();
+    let absorbed = pos_reductions::taken_between(store.conn(), 0, 1).unwrap();
+    assert_eq!(
+        absorbed.into_iter().collect::<Vec<_>>(),
+        [("A".to_string(), 1)]
+    );
+    assert!(
+        pos_reductions::taken_between(store.conn(), 1, 9)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -448,7 +471,7 @@ fn a_cancelled_order_puts_its_written_lines_back_once() {
 }
 
 #[test]
-fn the_flow_is_scheduled_only_when_enabled_and_the_template_stays_the_defaults() {
+fn the_flow_is_scheduled_only_when_enabled_and_bad_settings_are_named() {
     let mut config = Config::default();
     assert!(
         !default_handlers(&config)

@@ -273,3 +273,21 @@ pub fn count_lines(conn: &Connection, kind: LineKind) -> Result<i64> {
         .prepare_cached("SELECT COUNT(*) FROM pos_reduction_lines WHERE kind = ?1")?
         .query_row([kind.as_str()], |r| r.get(0))?)
 }
+
+/// Net quantity per POS SKU in files the POS took in during `(after, until]` — the stock pass's
+/// `absorbed_web` for a file-only POS: give the previous and the current export's modification times, so
+/// only imports the current export can reflect are counted, each in exactly one pass.
+pub fn taken_between(
+    conn: &Connection,
+    after: Millis,
+    until: Millis,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.sku, SUM(l.quantity) FROM pos_reduction_lines l
+         JOIN pos_reduction_batches b ON b.id = l.batch_id
+         WHERE b.state = 'taken' AND b.taken_at > ?1 AND b.taken_at <= ?2
+         GROUP BY l.sku",
+    )?;
+    let rows = stmt.query_map(params![after, until], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

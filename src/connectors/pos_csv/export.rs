@@ -3,6 +3,7 @@
 //! can be skipped.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -13,6 +14,7 @@ use rust_decimal::Decimal;
 
 use super::config::PosCsvConfig;
 use super::error::PosCsvError;
+use crate::connectors::counterpoint::{ItemPrice, StockLevel};
 use crate::domain::alignment::{LineError, split_csv_line, squash};
 
 /// One item's stock as the POS exported it.
@@ -41,6 +43,43 @@ pub struct StockExport {
     pub errors: Vec<LineError>,
     pub modified: SystemTime,
     pub fingerprint: ExportFingerprint,
+}
+
+impl StockExport {
+    /// The levels in the shape the other back office (Counterpoint) reports, so one stock pass serves
+    /// both. The export has no per-item maintenance time: the file's modification time (UTC) stands in.
+    pub fn stock_levels(&self) -> Vec<StockLevel> {
+        let at = self.modified_utc();
+        self.levels
+            .iter()
+            .map(|l| StockLevel {
+                item_no: l.sku.clone(),
+                qty_avail: Decimal::from(l.qty),
+                lst_maint_dt: at,
+            })
+            .collect()
+    }
+
+    /// The prices the export carries, as Counterpoint-shaped prices (the export has one regular price).
+    pub fn item_prices(&self) -> Vec<ItemPrice> {
+        let at = self.modified_utc();
+        self.levels
+            .iter()
+            .filter_map(|l| {
+                l.price.map(|p| ItemPrice {
+                    item_no: l.sku.clone(),
+                    reg_prc: Some(p),
+                    prc_1: None,
+                    from_price_table: false,
+                    lst_maint_dt: at,
+                })
+            })
+            .collect()
+    }
+
+    fn modified_utc(&self) -> Option<chrono::NaiveDateTime> {
+        Some(chrono::DateTime::<chrono::Utc>::from(self.modified).naive_utc())
+    }
 }
 
 /// The export's fingerprint; a pass that finds it equal to the last one read can skip the file.
@@ -91,7 +130,6 @@ pub fn read_stock(path: &Path, cfg: &PosCsvConfig) -> Result<StockExport, PosCsv
     let mut columns: Option<Columns> = None;
     let mut levels = Vec::new();
     let mut errors = Vec::new();
-    let mut first_line_of: HashMap<String, usize> = HashMap::new();
     loop {
         buf.clear();
         let n = reader
@@ -139,17 +177,7 @@ pub fn read_stock(path: &Path, cfg: &PosCsvConfig) -> Result<StockExport, PosCsv
             continue;
         }
         match parse_line(text, cols, cfg, line_no) {
-            Ok(level) => match first_line_of.get(&level.sku) {
-                Some(first) => errors.push(LineError {
-                    line: line_no,
-                    column: cfg.sku_column.clone(),
-                    message: format!("'{}' already appeared on line {first}", level.sku),
-                }),
-                None => {
-                    first_line_of.insert(level.sku.clone(), line_no);
-                    levels.push(level);
-                }
-            },
+            Ok(level) => levels.push(level),
             Err(e) => errors.push(e),
         }
     }
@@ -158,6 +186,7 @@ pub fn read_stock(path: &Path, cfg: &PosCsvConfig) -> Result<StockExport, PosCsv
             path: path.to_path_buf(),
         });
     }
+    drop_repeated_skus(&mut levels, &mut errors, &cfg.sku_column);
     // The POS may rewrite the file in place while we read: a mix of two versions must not be used.
     if fingerprint(path)? != before {
         return Err(PosCsvError::ChangedWhileReading {
@@ -170,6 +199,42 @@ pub fn read_stock(path: &Path, cfg: &PosCsvConfig) -> Result<StockExport, PosCsv
         modified: before.modified,
         fingerprint: before,
     })
+}
+
+/// A SKU seen twice keeps its first line; later ones become errors. Done after reading, borrowing the
+/// SKUs, so a large export's SKUs are not held twice while it streams in.
+fn drop_repeated_skus(levels: &mut Vec<ExportLevel>, errors: &mut Vec<LineError>, column: &str) {
+    let mut first_line_of: HashMap<&str, usize> = HashMap::with_capacity(levels.len());
+    let mut repeated = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        match first_line_of.entry(&level.sku) {
+            Entry::Occupied(first) => repeated.push((i, *first.get())),
+            Entry::Vacant(slot) => {
+                slot.insert(level.line);
+            }
+        }
+    }
+    if repeated.is_empty() {
+        return;
+    }
+    for &(i, first) in &repeated {
+        errors.push(LineError {
+            line: levels[i].line,
+            column: column.to_string(),
+            message: format!("'{}' already appeared on line {first}", levels[i].sku),
+        });
+    }
+    errors.sort_by_key(|e| e.line);
+    let mut drop = repeated.iter().map(|&(i, _)| i).peekable();
+    let mut index = 0;
+    levels.retain(|_| {
+        let keep = drop.peek() != Some(&index);
+        if !keep {
+            drop.next();
+        }
+        index += 1;
+        keep
+    });
 }
 
 fn header_columns(
