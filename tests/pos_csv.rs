@@ -251,6 +251,7 @@ impl Rig {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("s.db");
         let out = dir.path().join("pos-import");
+        fs::create_dir(&out).unwrap();
         let mut config = Config::default();
         config.pos_csv.enabled = true;
         config.pos_csv.files.export_path = dir.path().join("stock.csv");
@@ -416,11 +417,28 @@ fn a_file_the_pos_has_taken_is_not_written_again() {
     rig.order("W1", "woocommerce", &[("A", 1)]);
     rig.status("W1", "Processing");
     rig.run();
+    // The import folder is unreachable (an unmounted share): nothing is concluded about its files.
+    let away = rig.out.with_extension("away");
+    fs::rename(&rig.out, &away).unwrap();
+    assert!(rig.run().taken.is_empty());
+    // Nor is a file written into a folder that is not there.
+    rig.order("W2", "woocommerce", &[("B", 1)]);
+    rig.status("W2", "Processing");
+    let err = run_write_reductions(&mut rig.store(), &rig.config, 1).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!rig.out.exists());
+    fs::rename(&away, &rig.out).unwrap();
     // The POS imports the file and removes it from its folder.
     fs::remove_file(rig.out.join("syncdesk-reductions-00000001.csv")).unwrap();
     let run = rig.run();
     assert_eq!(run.taken, [1]);
-    assert!(run.written.is_empty());
+    // W2's batch, recorded while the folder was away, is written now.
+    assert_eq!(
+        run.written,
+        [rig.out.join("syncdesk-reductions-00000002.csv")]
+    );
+    fs::remove_file(&run.written[0]).unwrap();
+    assert_eq!(rig.run().taken, [2]);
     assert!(rig.files().is_empty());
     assert!(rig.run().taken.is_empty());
     // What the POS took in counts once, as absorbed web sales, for the pass whose export can show it.
@@ -428,7 +446,7 @@ fn a_file_the_pos_has_taken_is_not_written_again() {
     let absorbed = pos_reductions::taken_between(store.conn(), 0, 1).unwrap();
     assert_eq!(
         absorbed.into_iter().collect::<Vec<_>>(),
-        [("A".to_string(), 1)]
+        [("A".to_string(), 1), ("B".to_string(), 1)]
     );
     assert!(
         pos_reductions::taken_between(store.conn(), 1, 9)

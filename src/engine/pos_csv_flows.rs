@@ -111,9 +111,13 @@ pub fn run_write_reductions(
             )?;
             run.written.push(written.path);
         }
-        store.write(|tx| pos_reductions::mark_written(tx, batch.id, now_ms()))?;
+        store.write(|tx| pos_reductions::mark_written(tx, batch.id, now))?;
     }
 
+    // A folder that is gone (an unmounted share) says nothing about the files in it.
+    if !files.reductions_dir.is_dir() {
+        return Ok(run);
+    }
     let written = store.snapshot(|tx| pos_reductions::batches_in(tx, WRITTEN))?;
     for batch in written {
         let path = files.reductions_dir.join(&batch.file_name);

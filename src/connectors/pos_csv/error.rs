@@ -20,6 +20,8 @@ pub enum PosCsvError {
     },
     #[error("POS export {path}: the file changed while it was read; the next pass reads it again")]
     ChangedWhileReading { path: PathBuf },
+    #[error("POS import folder {path} does not exist (check pos_csv.files.reductions_dir)")]
+    NoFolder { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -5,8 +5,8 @@
 //! - `sku` is the POS SKU (the store SKU translated through the SKU alignment, or as-is when unaligned);
 //! - `quantity` is how much to take OFF the POS's stock: positive for an online sale, negative for a
 //!   cancelled sale put back into stock;
-//! - `reason` is `WooCommerce order <number>` or `WooCommerce order <number> cancelled`, for the POS's
-//!   reports (the seed marks these as online sales).
+//! - `reason` is `<channel> order <number>` or `<channel> order <number> cancelled` (e.g.
+//!   `woocommerce order 1001`), for the POS's reports (the seed marks these as online sales).
 //!
 //! Fields holding the delimiter, a quote or a line break are quoted (`""` for a quote). Which order lines
 //! go into which file is decided by the engine and recorded in the store, so no line is written twice.
@@ -42,13 +42,19 @@ pub fn file_name_for(pattern: &str, batch: i64) -> String {
 
 /// Writes `reductions` to `dir/file_name`: first to a hidden temporary name the POS's import ignores, synced
 /// to disk, then renamed into place, so the POS never sees a partial file. An existing file is replaced.
+/// The folder must exist.
 pub fn write_reductions(
     dir: &Path,
     file_name: &str,
     delimiter: char,
     reductions: &[Reduction],
 ) -> Result<WrittenFile, PosCsvError> {
-    std::fs::create_dir_all(dir).map_err(|e| PosCsvError::io(dir, e))?;
+    // The folder is the POS's: creating it would hide an unmounted share behind a local folder.
+    if !dir.is_dir() {
+        return Err(PosCsvError::NoFolder {
+            path: dir.to_path_buf(),
+        });
+    }
     let path = dir.join(file_name);
     let temp = dir.join(format!(".{file_name}.tmp"));
     let mut text = String::with_capacity(64 * (reductions.len() + 1));
