@@ -283,18 +283,19 @@ impl Rig {
         run_write_reductions(&mut self.store(), &self.config, 1).unwrap()
     }
 
-    /// Every file in the import folder, sorted, with its content.
+    /// Every file the POS would import (not the hidden temporary ones), sorted, with its content.
     fn files(&self) -> Vec<(String, String)> {
         let mut files: Vec<(String, String)> = fs::read_dir(&self.out)
             .map(|d| {
-                d.map(|e| {
-                    let e = e.unwrap();
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        fs::read_to_string(e.path()).unwrap(),
-                    )
-                })
-                .collect()
+                d.map(|e| e.unwrap())
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .map(|e| {
+                        (
+                            e.file_name().to_string_lossy().into_owned(),
+                            fs::read_to_string(e.path()).unwrap(),
+                        )
+                    })
+                    .collect()
             })
             .unwrap_or_default();
         files.sort();
@@ -513,4 +514,30 @@ fn the_flow_is_scheduled_only_when_enabled_and_bad_settings_are_named() {
     assert!(err.contains("{batch}"), "{err}");
     let err = Config::parse("[pos_csv]\nsale_statuses = [\"Paid\"]\n").unwrap_err();
     assert!(err.contains("unknown status 'Paid'"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_writes_the_file_on_its_schedule() {
+    let mut rig = Rig::new();
+    rig.config.pos_csv.write_every_secs = 1;
+    rig.config.jobs.poll_ms = 20;
+    rig.order("W1", "woocommerce", &[("A", 4)]);
+    rig.status("W1", "Processing");
+    let engine =
+        syncdesk::engine::Engine::new(&rig.db, rig.config.clone(), default_handlers(&rig.config))
+            .with_schedules(default_schedules(&rig.config))
+            .spawn()
+            .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while rig.files().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    engine.abort();
+    assert_eq!(
+        rig.files(),
+        [(
+            "syncdesk-reductions-00000001.csv".to_string(),
+            format!("{HEADER}W1,1,A,4,woocommerce order W1\r\n")
+        )]
+    );
 }
