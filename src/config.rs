@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::backoff::Backoff;
+use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
 /// The commented default configuration, embedded in the binary.
@@ -36,6 +37,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub woocommerce: WooCommerceConfig,
     pub counterpoint: CounterpointSection,
+    pub stock: StockConfig,
+    pub console: ConsoleConfig,
     pub pos_csv: PosCsvSection,
 }
 
@@ -63,9 +66,16 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let workflow = self.statuses.to_workflow()?;
+        self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
         self.pos_csv.validate(&workflow)?;
+        self.stock.validate()?;
+        if self.stock.enabled && !(self.woocommerce.enabled && self.counterpoint.enabled) {
+            return Err(
+                "stock.enabled: stock sync needs [woocommerce] and [counterpoint] enabled".into(),
+            );
+        }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
@@ -529,6 +539,66 @@ impl WooCommerceConfig {
     }
 }
 
+/// Stock sync between the back office and the store: the merge, its conflicts and their policies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    pub enabled: bool,
+    /// Incremental pass: POS changes since the watermark plus store hints.
+    pub incremental_secs: u64,
+    /// Full pass over every aligned SKU (nightly by default).
+    pub full_every_secs: u64,
+    /// A side may move this many units beyond the sales that explain it before the merge is distrusted.
+    pub threshold: i64,
+    /// Conflict kind → pos_wins, woo_wins, merge or manual.
+    pub policies: BTreeMap<String, Policy>,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            incremental_secs: 5,
+            full_every_secs: 86_400,
+            threshold: 10,
+            policies: BTreeMap::from([
+                ("negative_stock".into(), Policy::Manual),
+                ("unexplained_change".into(), Policy::Manual),
+                ("quantity_mismatch".into(), Policy::PosWins),
+                ("price_drift".into(), Policy::Manual),
+                ("missing_alignment".into(), Policy::Manual),
+            ]),
+        }
+    }
+}
+
+impl StockConfig {
+    fn validate(&self) -> Result<(), String> {
+        for kind in self.policies.keys() {
+            if ConflictKind::parse(kind).is_none() {
+                let all: Vec<&str> = ConflictKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!(
+                    "stock.policies.{kind}: unknown conflict type; one of {}",
+                    all.join(", ")
+                ));
+            }
+        }
+        if self.threshold < 0 || self.incremental_secs == 0 || self.full_every_secs == 0 {
+            return Err(
+                "stock.threshold / incremental_secs / full_every_secs: must be positive".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn policy(&self, kind: ConflictKind) -> Policy {
+        self.policies
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(Policy::Manual)
+    }
+}
+
 /// NCR Counterpoint as the back office: where web orders are staged and shipments come from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -580,6 +650,40 @@ impl CounterpointSection {
                 .validate()
                 .map_err(|e| format!("counterpoint.connection: {e}"))?;
         }
+        Ok(())
+    }
+}
+
+/// `[console]`: the operator console's keys, colours, mouse and refresh tick.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Start with mouse capture on (it can be toggled at any time).
+    pub mouse: bool,
+    /// How often (ms) the console checks whether another process changed the database.
+    pub tick_ms: u64,
+    pub keys: crate::tui::keymap::KeyConfig,
+    pub theme: crate::tui::theme::ThemeConfig,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            mouse: false,
+            tick_ms: 250,
+            keys: Default::default(),
+            theme: Default::default(),
+        }
+    }
+}
+
+impl ConsoleConfig {
+    fn validate(&self) -> Result<(), String> {
+        if !(50..=1000).contains(&self.tick_ms) {
+            return Err("console.tick_ms: must be between 50 and 1000".into());
+        }
+        crate::tui::keymap::Keymap::from_config(&self.keys)?;
+        crate::tui::theme::Theme::from_config(&self.theme)?;
         Ok(())
     }
 }

@@ -11,3 +11,4 @@ pub mod engine;
 pub mod server;
 pub mod sim;
 pub mod store;
+pub mod tui;

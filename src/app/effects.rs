@@ -21,6 +21,10 @@ pub const WOO_RECONCILE_ORDERS: &str = "woo.reconcile_orders";
 pub const CP_STAGE_ORDER: &str = "counterpoint.stage_order";
 /// Read what Counterpoint shipped since the watermark.
 pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
+/// A stock pass over every aligned SKU.
+pub const STOCK_FULL: &str = "stock.full_pass";
+/// A stock pass over what changed since the last one.
+pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
 /// Check staged documents of open orders still exist.
 pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 

@@ -3,6 +3,7 @@
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
 pub mod channel_orders;
+pub mod console;
 mod effects;
 pub mod jobs;
 pub mod orders;
@@ -17,8 +18,8 @@ use crate::store::{Store, StoreError, statuses};
 
 pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub use effects::{
-    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, WOO_PUSH_STATUS,
-    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_FULL,
+    STOCK_INCREMENTAL, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 

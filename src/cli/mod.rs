@@ -34,6 +34,9 @@ pub struct Cli {
     /// Operator name recorded in history (default: $SYNCDESK_USER, else the OS user).
     #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
     user: Option<String>,
+    /// Console only: show everything, offer no action.
+    #[arg(long, global = true)]
+    readonly: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -155,9 +158,11 @@ pub fn main() -> ExitCode {
             .unwrap_or_else(os_user),
     };
     let result = match cli.command {
-        None => Err(Failure::rejected(
-            "the console is not built yet; try `syncdesk demo`, `syncdesk orders list` or `syncdesk --help`",
+        // A flag that promised "no changes" must never be ignored by a command that makes some.
+        Some(_) if cli.readonly => Err(Failure::rejected(
+            "--readonly applies to the console only (run `syncdesk --readonly` without a subcommand)",
         )),
+        None => console(&context, cli.readonly),
         Some(Command::Init { force }) => init(&context, force),
         Some(Command::Statuses { json }) => statuses(&context, json),
         Some(Command::Orders(cmd)) => orders::run(&context, cmd),
@@ -177,6 +182,23 @@ pub fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The operator console on this database (no subcommand).
+fn console(context: &Context, readonly: bool) -> CliResult {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::rejected(
+            "the console needs a terminal; use a subcommand (see `syncdesk --help`) in scripts",
+        ));
+    }
+    let options = crate::tui::Options {
+        readonly,
+        no_color: crate::tui::theme::no_color_env(),
+        clock: crate::tui::Clock::System,
+    };
+    let console = crate::tui::Console::new(context.app()?, options).map_err(Failure::rejected)?;
+    crate::tui::run(console).map_err(|e| Failure::failed(format!("terminal: {e}")))
 }
 
 fn os_user() -> String {

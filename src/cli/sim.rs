@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Subcommand;
 
 use super::{CliResult, Failure};
-use crate::sim::counterpoint;
 use crate::sim::woo::{self, WebhookTarget, WooSimConfig};
+use crate::sim::{cartona, counterpoint, metakocka};
 
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
@@ -35,6 +35,32 @@ pub enum SimCommand {
         webhook: Option<String>,
         /// The webhooks' signing secret (set the same as woocommerce.webhook_secret).
         #[arg(long, default_value = "whsec_sim")]
+        webhook_secret: String,
+    },
+    /// Cartona's supplier-integrations API (B2B marketplace) with seeded orders and products.
+    Cartona {
+        #[arg(long, default_value = "127.0.0.1:8182")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "cartona_sim_token_0000000000000000")]
+        token: String,
+        #[arg(long, default_value_t = 30)]
+        orders: usize,
+    },
+    /// A Metakocka ERP company (`/rest/eshop/v1/<op>`) with seeded stock, reservations and stock webhooks.
+    Metakocka {
+        #[arg(long, default_value = "127.0.0.1:8183")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "16")]
+        company_id: String,
+        #[arg(long, default_value = "mk_sim_secret_0000000000")]
+        secret_key: String,
+        #[arg(long, default_value_t = 20)]
+        products: usize,
+        /// Deliver `warehouse_product_stock_update` webhooks here.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// The webhooks' client secret (HMAC key).
+        #[arg(long, default_value = "mk_whsec_sim")]
         webhook_secret: String,
     },
     /// An NCR Counterpoint database: a SQL Server (TDS 7.4, no TLS) endpoint with a seeded shop.
@@ -75,6 +101,44 @@ pub fn run(command: SimCommand) -> CliResult {
             };
             runtime
                 .block_on(woo::run_standalone(config))
+                .map_err(|e| Failure::failed(e.to_string()))
+        }
+        SimCommand::Cartona {
+            listen,
+            token,
+            orders,
+        } => {
+            let config = cartona::CartonaSimConfig {
+                listen,
+                token,
+                seed_orders: orders,
+                ..cartona::CartonaSimConfig::default()
+            };
+            runtime
+                .block_on(cartona::run_standalone(config))
+                .map_err(|e| Failure::failed(e.to_string()))
+        }
+        SimCommand::Metakocka {
+            listen,
+            company_id,
+            secret_key,
+            products,
+            webhook,
+            webhook_secret,
+        } => {
+            let config = metakocka::MetakockaSimConfig {
+                listen,
+                company_id,
+                secret_key,
+                seed_products: products,
+                webhook: webhook.map(|url| metakocka::MkWebhookTarget {
+                    url,
+                    client_secret: webhook_secret,
+                }),
+                ..metakocka::MetakockaSimConfig::default()
+            };
+            runtime
+                .block_on(metakocka::run_standalone(config))
                 .map_err(|e| Failure::failed(e.to_string()))
         }
         SimCommand::Counterpoint {

@@ -11,6 +11,7 @@ use crate::app::ImportOutcome;
 use crate::config::Config;
 use crate::connectors::email::Mailer;
 use crate::engine::JobContext;
+use crate::engine::stock_flows::{self, PassMode};
 use crate::engine::{counterpoint_flows, woo_orders};
 use crate::store::Store;
 
@@ -33,6 +34,10 @@ pub enum Flow {
     Orders,
     /// Counterpoint shipments since the last pass, recorded in syncdesk (and so pushed to the store).
     Fulfillments,
+    /// Stock of every aligned SKU: merge POS and store, write the changes.
+    Full,
+    /// Stock of what changed since the last pass.
+    Incremental,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
@@ -44,6 +49,8 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
     match flow {
         Flow::Orders => orders(context, dry_run, json),
         Flow::Fulfillments => fulfillments(context, dry_run, json),
+        Flow::Full => stock(context, PassMode::Full, dry_run, json),
+        Flow::Incremental => stock(context, PassMode::Incremental, dry_run, json),
     }
 }
 
@@ -63,6 +70,61 @@ fn foreground(context: &Context, config: Config) -> Result<JobContext, Failure> 
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))
+}
+
+fn stock(context: &Context, mode: PassMode, dry_run: bool, json: bool) -> CliResult {
+    let config = context.config()?;
+    if !(config.woocommerce.enabled && config.counterpoint.enabled) {
+        return Err(Failure::rejected(
+            "stock sync needs [woocommerce] and [counterpoint] enabled",
+        ));
+    }
+    let pos = counterpoint_flows::client(&config.counterpoint)
+        .map_err(|e| Failure::rejected(e.to_string()))?;
+    let woo =
+        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = foreground(context, config)?;
+    let report = runtime()?
+        .block_on(stock_flows::stock_pass(&pos, &woo, &ctx, mode, dry_run))
+        .map_err(|e| Failure::failed(e.message))?;
+    if json {
+        return output::json(&serde_json::json!({ "dry_run": dry_run, "report": report }));
+    }
+    let verb = if dry_run { "would set" } else { "set" };
+    for c in &report.changes {
+        let old = c.old.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
+        println!(
+            "{verb} {} (POS {}) {old} → {}: {}",
+            c.sku, c.pos_sku, c.new, c.why
+        );
+    }
+    for c in &report.conflicts {
+        println!("conflict {}: {}", c.sku, c.message);
+    }
+    for f in &report.failed {
+        println!("FAILED {}: {}", f.sku, f.message);
+    }
+    let summary: Vec<String> = stock_flows::summarize(&report)
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!(
+        "{}{}",
+        summary.join(", "),
+        if dry_run {
+            " — dry run, nothing written"
+        } else {
+            ""
+        }
+    );
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::failed(format!(
+            "{} SKU(s) failed",
+            report.failed.len()
+        )))
+    }
 }
 
 fn fulfillments(context: &Context, dry_run: bool, json: bool) -> CliResult {

@@ -10,6 +10,7 @@ pub mod counterpoint_flows;
 mod handler;
 pub mod pos_csv_flows;
 mod runner;
+pub mod stock_flows;
 pub mod woo_orders;
 
 pub use backorder_email::BackorderEmail;
@@ -36,6 +37,14 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             woo_orders::ReconcileOrders::new(config),
         );
         registry.register(app::WOO_PUSH_STATUS, woo_orders::PushStatus::new(config));
+    }
+    if config.stock.enabled {
+        use stock_flows::{PassMode, StockPassJob};
+        registry.register(app::STOCK_FULL, StockPassJob::new(config, PassMode::Full));
+        registry.register(
+            app::STOCK_INCREMENTAL,
+            StockPassJob::new(config, PassMode::Incremental),
+        );
     }
     if config.counterpoint.enabled {
         registry.register(
@@ -66,6 +75,17 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
     if config.woocommerce.enabled {
         let every = Duration::from_secs(config.woocommerce.poll_secs);
         schedules.push(Schedule::every(app::WOO_RECONCILE_ORDERS, every));
+    }
+    if config.stock.enabled {
+        let st = &config.stock;
+        schedules.push(Schedule::every(
+            app::STOCK_INCREMENTAL,
+            Duration::from_secs(st.incremental_secs),
+        ));
+        schedules.push(Schedule::every(
+            app::STOCK_FULL,
+            Duration::from_secs(st.full_every_secs),
+        ));
     }
     if config.counterpoint.enabled {
         let cp = &config.counterpoint;

@@ -37,6 +37,8 @@ pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
     };
     c.timeout = Duration::from_secs(cfg.timeout_secs.max(1));
     c.max_attempts = cfg.max_attempts.max(1);
+    // 100 SKUs per lookup: a stock pass reads N SKUs in ⌈N/100⌉ requests (URLs stay around 2 KB).
+    c.sku_chunk = 100;
     WooClient::new(c)
 }
 

@@ -82,8 +82,10 @@ pub async fn woocommerce(
             json!({ "error": "body has no numeric `id`" }),
         );
     };
+    if resource == "product" {
+        return product_hint(&state, id).await;
+    }
     if resource != "order" {
-        // Product hints belong to stock sync, which is not configured in this build.
         return reply(
             StatusCode::OK,
             json!({ "ok": true, "ignored": format!("resource '{resource}'") }),
@@ -126,6 +128,28 @@ pub async fn woocommerce(
         }
         Ok(Ok(None)) => reply(StatusCode::OK, json!({ "ok": true, "duplicate": true })),
         // 503 makes WooCommerce count a failure; the reconciliation poll still picks the change up.
+        Ok(Err(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
+        Err(e) => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": e.to_string() }),
+        ),
+    }
+}
+
+/// A product changed in the store: remember it for the next incremental stock pass (hints coalesce by id).
+async fn product_hint(state: &Arc<ServerState>, id: u64) -> Reply {
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut store = store
+            .lock()
+            .map_err(|_| "store lock poisoned".to_string())?;
+        store
+            .write(|tx| crate::store::inventory::hint_product(tx, id as i64, now_ms()))
+            .map_err(|e: crate::store::StoreError| e.to_string())
+    })
+    .await;
+    match stored {
+        Ok(Ok(())) => reply(StatusCode::OK, json!({ "ok": true, "hint": id })),
         Ok(Err(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
         Err(e) => reply(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -300,3 +300,61 @@ pub fn resolve(
         .execute(params![id, now, by, resolution, quantity])?;
     Ok(n == 1)
 }
+
+/// Web orders staged in the back office whose quantities no stock pass has accounted for yet:
+/// (order id, the staging key).
+pub fn absorption_candidates(conn: &Connection, system: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.local_id, l.external_id FROM links l
+         WHERE l.entity = 'order' AND l.system = ?1
+           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = l.local_id)",
+    )?;
+    let rows = stmt.query_map([system], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks an order's quantities as taken into account by a stock pass; returns its lines (SKU, quantity).
+pub fn absorb(conn: &Connection, order_id: i64, now: Millis) -> Result<Vec<(String, i64)>> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO stock_absorbed (order_id, absorbed_at) VALUES (?1, ?2)",
+    )?
+    .execute(params![order_id, now])?;
+    let mut stmt =
+        conn.prepare_cached("SELECT sku, quantity FROM order_lines WHERE order_id = ?1")?;
+    let rows = stmt.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Units of each SKU sold through a channel since `since` (orders not cancelled), to explain the store's
+/// stock movement between passes.
+pub fn channel_sales_since(
+    conn: &Connection,
+    channel: &str,
+    since: Millis,
+) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         JOIN statuses s ON s.id = o.status_id
+         WHERE o.channel = ?1 AND o.created_at > ?2 AND s.kind <> 'cancelled'
+         GROUP BY l.sku",
+    )?;
+    let rows = stmt.query_map(params![channel, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Remembers that the store changed a product (a webhook or poll hint) for the next incremental pass.
+pub fn hint_product(conn: &Connection, woo_product_id: i64, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stock_hints (woo_product_id, hinted_at) VALUES (?1, ?2)
+         ON CONFLICT (woo_product_id) DO UPDATE SET hinted_at = excluded.hinted_at",
+    )?
+    .execute(params![woo_product_id, now])?;
+    Ok(())
+}
+
+/// Takes the hinted product ids (clearing them; the caller's transaction decides whether that sticks).
+pub fn take_hints(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints RETURNING woo_product_id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -198,6 +198,14 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX stock_conflicts_open_once ON stock_conflicts (sku, kind) WHERE resolved_at IS NULL;
     CREATE INDEX stock_conflicts_open ON stock_conflicts (resolved_at, id);
+    CREATE TABLE stock_absorbed (
+        order_id     INTEGER PRIMARY KEY REFERENCES orders(id),
+        absorbed_at  INTEGER NOT NULL
+    );
+    CREATE TABLE stock_hints (
+        woo_product_id  INTEGER PRIMARY KEY,
+        hinted_at       INTEGER NOT NULL
+    );
     "#,
     // 4: reductions files for a file-only POS — which order lines went into which file, each at most once.
     r#"

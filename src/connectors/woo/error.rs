@@ -1,6 +1,8 @@
 //! What can go wrong talking to a store, classified so the job engine can decide between "try again later"
 //! and "needs a person". Every variant names the endpoint (method + URL without credentials).
 
+pub use crate::connectors::transport::TransportKind;
+use crate::connectors::transport::is_retryable_status;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,24 +34,6 @@ pub enum WooError {
     },
     #[error("invalid WooCommerce configuration: {0}")]
     Config(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
-    Timeout,
-    Connect,
-    /// The connection broke after the request went out (reset, closed early, truncated body).
-    Interrupted,
-}
-
-impl std::fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TransportKind::Timeout => "timed out",
-            TransportKind::Connect => "could not connect",
-            TransportKind::Interrupted => "connection interrupted",
-        })
-    }
 }
 
 impl WooError {
@@ -84,9 +68,4 @@ impl WooError {
             _ => None,
         }
     }
-}
-
-/// 408 and 429 are the only 4xx worth repeating; 501 (not implemented) will not fix itself.
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    status == 408 || status == 429 || (status >= 500 && status != 501)
 }

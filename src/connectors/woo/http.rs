@@ -2,10 +2,11 @@
 //! `Retry-After`, paging over `X-WP-TotalPages`, and turning bodies into typed values or precise errors.
 
 use super::config::{AuthMode, WooConfig};
-use super::error::{TransportKind, WooError, is_retryable_status};
+use super::error::WooError;
 use super::oauth;
 use super::redact::redact_url;
-use super::retry_after::parse_retry_after;
+use crate::connectors::retry_after::parse_retry_after;
+use crate::connectors::transport::{TransportKind, is_retryable_status};
 use crate::domain::backoff::Backoff;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};

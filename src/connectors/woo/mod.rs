@@ -4,18 +4,16 @@
 mod config;
 mod error;
 mod http;
-mod lenient;
 pub mod oauth;
 mod orders;
 mod products;
 mod redact;
-mod retry_after;
 mod types;
 
+pub use crate::connectors::retry_after::parse_retry_after;
 pub use config::{AuthMode, WooConfig};
 pub use error::{TransportKind, WooError};
 pub use http::WooClient;
-pub use retry_after::parse_retry_after;
 pub use types::{
     AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem,
     WooMeta, WooOrder, WooOrderNote, WooProduct, WooShippingLine,

@@ -1,7 +1,7 @@
 //! The parts of WooCommerce resources that sync needs. Ids must be integers (strict); everything stores are
 //! known to vary on is parsed leniently (see `lenient`), and unknown fields are ignored.
 
-use super::lenient;
+use crate::connectors::lenient;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -2,8 +2,8 @@
 //! that counts requests, injects faults and authenticates, in that order.
 
 use super::error::ApiError;
-use super::faults::{ConnKill, Fault};
 use super::shared::Shared;
+use crate::sim::faults::{ConnKill, Fault};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};

@@ -4,18 +4,17 @@
 mod api;
 mod auth;
 mod error;
-mod faults;
 mod model;
 mod seed;
 mod shared;
 mod store;
 mod webhooks;
 
-pub use faults::FaultControls;
+pub use crate::sim::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
 
+use crate::sim::faults::{ConnKill, KillableListener};
 use auth::Authenticator;
-use faults::{ConnKill, KillableListener};
 use model::Customer;
 use shared::Shared;
 use std::collections::BTreeMap;
@@ -279,6 +278,17 @@ impl WooSim {
     /// An absolute stock set made in the store's admin.
     pub fn set_stock(&self, product_id: u64, quantity: i64) -> Result<(), SimError> {
         Ok(self.shared.change(|s| s.set_stock(product_id, quantity))?)
+    }
+
+    /// Makes the store refuse API edits of a product (per-item `woocommerce_rest_cannot_edit` in batches).
+    pub fn lock_product(&self, product_id: u64, locked: bool) {
+        self.shared.change(|s| {
+            if locked {
+                s.locked.insert(product_id);
+            } else {
+                s.locked.remove(&product_id);
+            }
+        })
     }
 
     /// Registers a webhook (pinged at once, in the background) and returns its id.

@@ -1,9 +1,9 @@
 //! State shared by the HTTP handlers, the webhook sender and the test/demo handle.
 
 use super::auth::Authenticator;
-use super::faults::FaultControls;
 use super::store::Store;
 use super::webhooks::WebhookHub;
+use crate::sim::faults::FaultControls;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -42,6 +42,8 @@ pub(crate) struct Store {
     /// Line items, shipping lines and notes share another one.
     next_item_id: u64,
     events: Vec<Event>,
+    /// Products the store refuses to edit through the API (a plugin or a lock, as seen on real stores).
+    pub locked: std::collections::BTreeSet<u64>,
 }
 
 /// Now, at the store's whole-second resolution.
@@ -260,6 +262,13 @@ impl Store {
         };
         if !belongs {
             return Err(invalid_id());
+        }
+        if self.locked.contains(&id) {
+            return Err(ApiError::new(
+                403,
+                "woocommerce_rest_cannot_edit",
+                "Sorry, you are not allowed to edit this resource.",
+            ));
         }
         let change = ProductChange::parse(fields)?;
         if let Some(sku) = &change.sku

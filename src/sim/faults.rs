@@ -1,5 +1,5 @@
-//! Fault injection for the simulator: latency, random 500/503s, 429 + Retry-After, connection resets and
-//! outage windows. Tests and the demo steer it through `WooSim::faults()`.
+//! Fault injection shared by the HTTP simulators: latency, random 500/503s, 429 + Retry-After, connection
+//! resets and outage windows. Tests and the demo steer it through each simulator's `faults()`.
 
 use std::io;
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
-//! `Retry-After` in both of its HTTP forms. (The backoff itself is `domain::backoff`, shared with the engine.)
+//! `Retry-After` in both of its HTTP forms, for every HTTP connector. (The backoff itself is
+//! `domain::backoff`, shared with the engine.)
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;

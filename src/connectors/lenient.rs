@@ -118,3 +118,12 @@ fn kind(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+/// A number that may be absent, null, "" (all → `None`), a JSON number or a numeric string.
+pub(crate) fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        other => number(other).map(Some).map_err(de::Error::custom),
+    }
+}

@@ -1,0 +1,229 @@
+//! Queries for the operator console: one page of rows at a time plus what the dashboard charts need.
+//! Read-only; every command the console issues goes through the ordinary `App` methods.
+
+use serde::Serialize;
+
+use super::{App, Result};
+use crate::domain::time::Millis;
+use crate::store::console::{self as queries, ConnectorHealth, OrderBadge, UnsyncedFulfilment};
+use crate::store::engine_lease::{self, EngineLease};
+use crate::store::inventory::{self, StockConflict};
+use crate::store::links::{self, Link};
+use crate::store::{Job, JobState, OrderSummary, jobs};
+
+/// One row of the console's order table: the list row plus its version and link states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsoleOrder {
+    pub summary: OrderSummary,
+    pub version: i64,
+    pub updated_by: String,
+    /// (system, sync_state, last_error)
+    pub links: Vec<(String, String, Option<String>)>,
+}
+
+/// The dashboard's numbers, with status ids resolved to names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub job_counts: Vec<(String, i64)>,
+    pub done_last_minute: i64,
+    pub done_last_hour: i64,
+    /// Jobs done per minute over the last hour, oldest first.
+    pub done_per_minute: Vec<u64>,
+    pub lease: Option<(String, Millis, Millis)>,
+    pub avg_to_shipped_ms: Option<f64>,
+    pub shipped_orders: i64,
+    pub orders: i64,
+    pub backordered_orders: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub changes_by_operator: Vec<(String, i64)>,
+    /// (status name, average ms in it, stays measured)
+    pub avg_time_in_status: Vec<(String, f64, i64)>,
+    pub connectors: Vec<ConnectorHealth>,
+    /// When the history-wide numbers (throughput, metrics, connectors) were computed.
+    pub metrics_at: Millis,
+}
+
+impl App {
+    /// A page of orders (see [`App::list_orders`]) with versions and link states for the sync badge.
+    pub fn console_orders(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ConsoleOrder>> {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let page = match search {
+            Some(_) => self.list_orders(status, false, search, limit, offset)?,
+            None => {
+                let (archived, status_id) = self.order_scope(status)?;
+                queries::order_page(self.store.conn(), archived, status_id, limit, offset)?
+            }
+        };
+        let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
+        let badges = queries::order_badges(self.store.conn(), &ids)?;
+        Ok(page
+            .into_iter()
+            .map(|summary| {
+                let badge = badges.iter().find(|b| b.order_id == summary.id);
+                let OrderBadge {
+                    version,
+                    updated_by,
+                    links,
+                    ..
+                } = badge.cloned().unwrap_or(OrderBadge {
+                    order_id: summary.id,
+                    version: 0,
+                    updated_by: String::new(),
+                    links: Vec::new(),
+                });
+                ConsoleOrder {
+                    summary,
+                    version,
+                    updated_by,
+                    links,
+                }
+            })
+            .collect())
+    }
+
+    /// (archived, status id) for a status name, as [`App::list_orders`] reads it: a final status means
+    /// the archive.
+    fn order_scope(&self, status: Option<&str>) -> Result<(bool, Option<i64>)> {
+        let status = status.map(|s| self.workflow.by_name(s)).transpose()?;
+        Ok((
+            status.is_some_and(|s| s.kind.is_final()),
+            status.map(|s| s.id),
+        ))
+    }
+
+    /// How many orders [`App::console_orders`] pages through.
+    pub fn count_console_orders(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<i64> {
+        let (archived, status_id) = self.order_scope(status)?;
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        Ok(queries::count_orders(
+            self.store.conn(),
+            archived,
+            status_id,
+            search,
+        )?)
+    }
+
+    pub fn count_unsynced_fulfilments(&mut self) -> Result<i64> {
+        Ok(queries::count_unsynced_fulfilments(self.store.conn())?)
+    }
+
+    /// A page of open stock conflicts, newest first.
+    pub fn open_conflicts(&mut self, limit: i64, offset: i64) -> Result<Vec<StockConflict>> {
+        Ok(inventory::conflicts(
+            self.store.conn(),
+            false,
+            limit,
+            offset,
+        )?)
+    }
+
+    /// Every link of one order, for the detail pane.
+    pub fn order_links(&mut self, order_id: i64) -> Result<Vec<Link>> {
+        Ok(links::for_local(self.store.conn(), "order", order_id)?)
+    }
+
+    pub fn unsynced_fulfilments(
+        &mut self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<UnsyncedFulfilment>> {
+        Ok(queries::unsynced_fulfilments(
+            self.store.conn(),
+            limit,
+            offset,
+        )?)
+    }
+
+    /// Dead and retrying jobs, newest first.
+    pub fn problem_jobs(&mut self, limit: i64, offset: i64) -> Result<Vec<Job>> {
+        Ok(queries::problem_jobs(self.store.conn(), limit, offset)?)
+    }
+
+    pub fn engine_lease(&mut self) -> Result<Option<EngineLease>> {
+        Ok(engine_lease::current(self.store.conn())?)
+    }
+
+    /// Everything the dashboard draws, as of `now`.
+    pub fn dashboard(&mut self, now: Millis) -> Result<Dashboard> {
+        let workflow = self.workflow.clone();
+        self.store.snapshot(|tx| {
+            let counts = jobs::count_by_state(tx)?;
+            let job_counts = JobState::ALL
+                .iter()
+                .map(|s| {
+                    let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+                    (s.as_str().to_string(), n)
+                })
+                .collect();
+            let m = queries::workflow_metrics(tx)?;
+            let name = |id: i64| {
+                workflow
+                    .get(id)
+                    .map_or_else(|| format!("#{id}"), |s| s.name.clone())
+            };
+            Ok(Dashboard {
+                job_counts,
+                done_last_minute: queries::jobs_done_since(tx, now - 60_000)?,
+                done_last_hour: queries::jobs_done_since(tx, now - 3_600_000)?,
+                done_per_minute: queries::jobs_done_per_minute(tx, now, 60)?,
+                lease: engine_lease::current(tx)?.map(|l| (l.holder, l.heartbeat_at, l.expires_at)),
+                avg_to_shipped_ms: m.avg_to_shipped_ms,
+                shipped_orders: m.shipped_orders,
+                orders: m.orders,
+                backordered_orders: m.backordered_orders,
+                completed: m.completed,
+                cancelled: m.cancelled,
+                changes_by_operator: m.changes_by_operator,
+                avg_time_in_status: m
+                    .avg_time_in_status
+                    .into_iter()
+                    .map(|(id, ms, n)| (name(id), ms, n))
+                    .collect(),
+                connectors: queries::connector_health(tx)?,
+                metrics_at: now,
+            })
+        })
+    }
+
+    /// Refreshes only the cheap dashboard numbers (queue depth, engine lease) of `previous`; the
+    /// history-wide ones are kept, so a busy database does not rescan its history on every change.
+    pub fn dashboard_live(&mut self, previous: &Dashboard) -> Result<Dashboard> {
+        let counts = jobs::count_by_state(self.store.conn())?;
+        let mut d = previous.clone();
+        d.job_counts = JobState::ALL
+            .iter()
+            .map(|s| {
+                let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+                (s.as_str().to_string(), n)
+            })
+            .collect();
+        d.lease = engine_lease::current(self.store.conn())?
+            .map(|l| (l.holder, l.heartbeat_at, l.expires_at));
+        Ok(d)
+    }
+
+    /// (dead, retrying) job counts, for the console's header.
+    pub fn problem_job_counts(&mut self) -> Result<(i64, i64)> {
+        let conn = self.store.conn();
+        Ok((
+            queries::count_jobs_in(conn, JobState::Dead.as_str())?,
+            queries::count_jobs_in(conn, JobState::Retrying.as_str())?,
+        ))
+    }
+
+    /// Moves whenever another connection commits: the console's cheap "has anything changed?" probe.
+    pub fn data_version(&mut self) -> Result<i64> {
+        Ok(self.store.data_version()?)
+    }
+}

@@ -1,0 +1,553 @@
+//! Stock passes: read the POS (Counterpoint availability) and the store (products and variations by SKU,
+//! 100 per request), merge each aligned SKU against its merge base, write the changes in batches of ≤100,
+//! and record new bases, conflicts and the sync log — or, as a dry run, only report the plan.
+//! A full pass examines every aligned SKU; an incremental one only SKUs the POS changed since its watermark,
+//! products the store hinted at, and SKUs sold online since the last pass.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDateTime;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Serialize;
+
+use super::counterpoint_flows::{self, SYSTEM as POS};
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+use super::woo_orders;
+use crate::config::Config;
+use crate::connectors::counterpoint::CounterpointClient;
+use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
+use crate::domain::inventory::{
+    self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
+};
+use crate::domain::time::now_ms;
+use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
+use crate::store::sync_log::{self, Change};
+use crate::store::{Job, StoreError, watermarks};
+
+const POS_WATERMARK: &str = "counterpoint.inventory";
+const LAST_PASS: &str = "stock.last_pass_at";
+const WATERMARK_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassMode {
+    Full,
+    Incremental,
+}
+
+/// One planned write to the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockChange {
+    pub sku: String,
+    pub pos_sku: String,
+    pub old: Option<i64>,
+    pub new: i64,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkuNote {
+    pub sku: String,
+    pub message: String,
+}
+
+/// What a pass did (or, dry, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct StockPassReport {
+    pub examined: usize,
+    pub changes: Vec<StockChange>,
+    pub conflicts: Vec<SkuNote>,
+    pub skipped: Vec<SkuNote>,
+    pub failed: Vec<SkuNote>,
+    /// HTTP requests made to the store (reads and writes).
+    pub store_requests: usize,
+}
+
+/// What the plan decided for one pair, kept until the write's outcome is known.
+struct Planned {
+    pair: AlignedSku,
+    product: Option<WooProduct>,
+    new_base: Option<MergeBase>,
+    write: Option<i64>,
+    conflict: Option<PlannedConflict>,
+}
+
+/// A conflict found on this pass, and the quantity its policy settled on (None: waits for an operator).
+struct PlannedConflict {
+    kind: ConflictKind,
+    merged: Option<i64>,
+    proposed: Option<i64>,
+    detail: String,
+    settled: Option<i64>,
+}
+
+pub async fn stock_pass(
+    pos: &CounterpointClient,
+    woo: &WooClient,
+    ctx: &JobContext,
+    mode: PassMode,
+    dry_run: bool,
+) -> Result<StockPassReport, JobError> {
+    let db = |e: StoreError| JobError::retry(e.to_string());
+    let (pairs, watermark, last_pass, candidates, hints) = ctx
+        .with_store(move |s| {
+            let conn = s.conn();
+            let watermark = watermarks::get(conn, POS_WATERMARK)
+                .map_err(db)?
+                .and_then(|w| NaiveDateTime::parse_from_str(&w, WATERMARK_FORMAT).ok());
+            let last_pass = watermarks::get(conn, LAST_PASS)
+                .map_err(db)?
+                .and_then(|v| v.parse::<i64>().ok());
+            let candidates = stock_rows::absorption_candidates(conn, POS).map_err(db)?;
+            let hints: Vec<i64> = conn
+                .prepare("SELECT woo_product_id FROM stock_hints")
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+                .map_err(|e| db(e.into()))?;
+            Ok((
+                stock_rows::aligned(conn).map_err(db)?,
+                watermark,
+                last_pass,
+                candidates,
+                hints,
+            ))
+        })
+        .await?;
+
+    // The POS side: full, or what changed since the watermark (minus the overlap; repeats are harmless).
+    let since = match mode {
+        PassMode::Full => None,
+        PassMode::Incremental => watermark.map(|w| w - chrono::Duration::seconds(5)),
+    };
+    let levels = pos
+        .inventory(since.is_none(), since)
+        .await
+        .map_err(counterpoint_flows::job_error)?;
+    let new_watermark = levels
+        .iter()
+        .filter_map(|l| l.lst_maint_dt)
+        .max()
+        .or(watermark);
+    let pos_qty: HashMap<String, i64> = levels
+        .iter()
+        .map(|l| {
+            (
+                l.item_no.to_uppercase(),
+                l.qty_avail.floor().to_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+
+    // Web orders the POS has taken in since they were last accounted for (counted once, see the merge).
+    let web_ids: Vec<String> = candidates.iter().map(|(_, w)| w.clone()).collect();
+    let processed: BTreeSet<String> = if web_ids.is_empty() {
+        BTreeSet::new()
+    } else {
+        pos.staging_status(&web_ids)
+            .await
+            .map_err(counterpoint_flows::job_error)?
+            .into_iter()
+            .filter(|s| s.doc_id.is_some())
+            .map(|s| s.web_order_id)
+            .collect()
+    };
+    let absorbed_orders: Vec<i64> = candidates
+        .iter()
+        .filter(|(_, w)| processed.contains(w))
+        .map(|(id, _)| *id)
+        .collect();
+
+    let since_ms = last_pass.unwrap_or(0);
+    let (absorbed, sales) = ctx
+        .with_store({
+            let absorbed_orders = absorbed_orders.clone();
+            move |s| {
+                // Read inside a rolled-back transaction: the real marking happens with the pass's results.
+                s.dry_run(|tx| {
+                    let mut by_sku: HashMap<String, i64> = HashMap::new();
+                    for id in &absorbed_orders {
+                        for (sku, qty) in stock_rows::absorb(tx, *id, 0)? {
+                            *by_sku.entry(sku.to_uppercase()).or_default() += qty;
+                        }
+                    }
+                    let sales = stock_rows::channel_sales_since(tx, woo_orders::SYSTEM, since_ms)?;
+                    Ok::<_, StoreError>((
+                        by_sku,
+                        sales
+                            .into_iter()
+                            .map(|(k, v)| (k.to_uppercase(), v))
+                            .collect::<HashMap<_, _>>(),
+                    ))
+                })
+                .map_err(db)
+            }
+        })
+        .await?;
+
+    let hinted: BTreeSet<i64> = hints.iter().copied().collect();
+    let examine: Vec<AlignedSku> = pairs
+        .into_iter()
+        .filter(|p| {
+            mode == PassMode::Full
+                || pos_qty.contains_key(&p.pos_sku.to_uppercase())
+                || p.base.is_none()
+                || p.woo_product_id.is_some_and(|id| hinted.contains(&id))
+                || sales.contains_key(&p.woo_sku.to_uppercase())
+                || absorbed.contains_key(&p.woo_sku.to_uppercase())
+        })
+        .collect();
+
+    // The store side: products and variations by SKU, 100 per request.
+    let skus: Vec<String> = examine.iter().map(|p| p.woo_sku.clone()).collect();
+    let products = woo
+        .find_products_by_sku(&skus)
+        .await
+        .map_err(woo_orders::job_error)?;
+    let mut report = StockPassReport {
+        examined: examine.len(),
+        store_requests: skus.len().div_ceil(woo.config().sku_chunk.clamp(1, 100)),
+        ..Default::default()
+    };
+    let by_sku: HashMap<String, WooProduct> = products
+        .into_iter()
+        .map(|p| (p.sku.to_uppercase(), p))
+        .collect();
+
+    let threshold = ctx.config.stock.threshold;
+    let mut plan: Vec<Planned> = Vec::with_capacity(examine.len());
+    for pair in examine {
+        let product = by_sku.get(&pair.woo_sku.to_uppercase()).cloned();
+        let pos_now =
+            pos_qty
+                .get(&pair.pos_sku.to_uppercase())
+                .copied()
+                .or(match (mode, pair.base) {
+                    // Unchanged on the POS since the watermark: what it showed at the last pass.
+                    (PassMode::Incremental, Some(b)) => Some(b.pos_seen),
+                    _ => None,
+                });
+        if let Some(p) = &product
+            && !p.manage_stock
+        {
+            report.skipped.push(SkuNote {
+                sku: pair.woo_sku.clone(),
+                message: "the store does not manage this product's stock".into(),
+            });
+            continue;
+        }
+        let woo_now = product.as_ref().and_then(|p| p.stock_quantity);
+        let absorbed_web = absorbed
+            .get(&pair.woo_sku.to_uppercase())
+            .copied()
+            .unwrap_or(0);
+        let obs = StockObservation {
+            pos: pos_now,
+            woo: woo_now,
+            base: pair.base,
+            absorbed_web,
+            woo_sales: last_pass.map(|_| {
+                sales
+                    .get(&pair.woo_sku.to_uppercase())
+                    .copied()
+                    .unwrap_or(0)
+            }),
+            pos_sales: None,
+        };
+        let mut planned = Planned {
+            pair,
+            product,
+            new_base: None,
+            write: None,
+            conflict: None,
+        };
+        match inventory::decide(&obs, threshold) {
+            MergeDecision::Apply { quantity, new_base } => {
+                planned.new_base = Some(new_base);
+                if Some(quantity) != woo_now {
+                    planned.write = Some(quantity);
+                    let why = match obs.base {
+                        Some(b) => format!(
+                            "merge: POS {:+}{}, store {:+} since the last pass",
+                            obs.pos.unwrap_or(0) - b.pos_seen,
+                            if absorbed_web > 0 {
+                                format!(" (incl. {absorbed_web} web)")
+                            } else {
+                                String::new()
+                            },
+                            obs.woo.unwrap_or(0) - b.woo_seen
+                        ),
+                        None => "first sync: the POS count".into(),
+                    };
+                    report.changes.push(StockChange {
+                        sku: planned.pair.woo_sku.clone(),
+                        pos_sku: planned.pair.pos_sku.clone(),
+                        old: woo_now,
+                        new: quantity,
+                        why,
+                    });
+                }
+            }
+            MergeDecision::Conflict {
+                kind,
+                merged,
+                proposed,
+                detail,
+            } => {
+                let policy = ctx.config.stock.policy(kind);
+                let settled = inventory::resolve(policy, obs.pos, obs.woo, merged);
+                report.conflicts.push(SkuNote {
+                    sku: planned.pair.woo_sku.clone(),
+                    message: format!("{}: {detail}", kind.as_str()),
+                });
+                if let (Some(q), Some(p), Some(_)) = (settled, obs.pos, obs.woo) {
+                    planned.new_base = Some(MergeBase {
+                        agreed: q,
+                        pos_seen: p,
+                        woo_seen: q,
+                    });
+                    if Some(q) != woo_now {
+                        planned.write = Some(q);
+                        report.changes.push(StockChange {
+                            sku: planned.pair.woo_sku.clone(),
+                            pos_sku: planned.pair.pos_sku.clone(),
+                            old: woo_now,
+                            new: q,
+                            why: format!(
+                                "{} settled by policy {}",
+                                kind.as_str(),
+                                policy_name(policy)
+                            ),
+                        });
+                    }
+                }
+                planned.conflict = Some(PlannedConflict {
+                    kind,
+                    merged,
+                    proposed,
+                    detail,
+                    settled,
+                });
+            }
+            MergeDecision::Skip { reason } => report.skipped.push(SkuNote {
+                sku: planned.pair.woo_sku.clone(),
+                message: reason,
+            }),
+        }
+        plan.push(planned);
+    }
+    if dry_run {
+        return Ok(report);
+    }
+
+    // Write what changed, then record bases only for writes the store accepted.
+    let updates: Vec<ProductUpdate> = plan
+        .iter()
+        .filter_map(|p| {
+            let q = p.write?;
+            let product = p.product.as_ref()?;
+            Some(ProductUpdate {
+                id: product.id,
+                parent_id: (product.parent_id != 0).then_some(product.parent_id),
+                sku: Some(p.pair.woo_sku.clone()),
+                stock_quantity: Some(q),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let outcome = if updates.is_empty() {
+        Default::default()
+    } else {
+        woo.batch_update_products(updates).await
+    };
+    report.store_requests += outcome.requests;
+    let failed: HashMap<String, String> = outcome
+        .failed
+        .iter()
+        .map(|f| {
+            let key = match &f.key {
+                ItemKey::Sku(s) => s.to_uppercase(),
+                ItemKey::Id(id) => plan
+                    .iter()
+                    .find(|p| p.product.as_ref().is_some_and(|x| x.id == *id))
+                    .map(|p| p.pair.woo_sku.to_uppercase())
+                    .unwrap_or_default(),
+            };
+            (key, format!("{}: {}", f.code, f.message))
+        })
+        .collect();
+    for (sku, message) in &failed {
+        report.failed.push(SkuNote {
+            sku: sku.clone(),
+            message: message.clone(),
+        });
+    }
+    report
+        .changes
+        .retain(|c| !failed.contains_key(&c.sku.to_uppercase()));
+
+    let config = ctx.config.clone();
+    let hints_taken = hints;
+    let changes = report.changes.clone();
+    ctx.with_store(move |s| {
+        s.write(|tx| {
+            let now = now_ms();
+            for p in &plan {
+                let sku = p.pair.woo_sku.to_uppercase();
+                if let Some(product) = &p.product {
+                    stock_rows::set_product_ids(
+                        tx,
+                        p.pair.id,
+                        product.id as i64,
+                        (product.parent_id != 0).then_some(product.parent_id as i64),
+                    )?;
+                }
+                if let Some(message) = failed.get(&sku) {
+                    stock_rows::record_pass(tx, p.pair.id, None, "error", Some(message), now)?;
+                    continue;
+                }
+                if let Some(PlannedConflict {
+                    kind,
+                    merged,
+                    proposed,
+                    detail,
+                    settled,
+                }) = &p.conflict
+                {
+                    let (id, _) = stock_rows::raise(
+                        tx,
+                        &NewConflict {
+                            sku: &p.pair.woo_sku,
+                            kind: kind.as_str(),
+                            pos_value: p.new_base.map(|b| b.pos_seen.to_string()),
+                            woo_value: p
+                                .product
+                                .as_ref()
+                                .and_then(|x| x.stock_quantity)
+                                .map(|q| q.to_string()),
+                            base: p.pair.base.map(|b| b.agreed),
+                            merged: *merged,
+                            proposed: *proposed,
+                            detail,
+                        },
+                        now,
+                    )?;
+                    if let Some(q) = settled {
+                        let policy = config.stock.policy(*kind);
+                        stock_rows::resolve(tx, id, "policy", policy_name(policy), Some(*q), now)?;
+                    }
+                }
+                let state = if p.conflict.is_some() && p.new_base.is_none() {
+                    "conflict"
+                } else {
+                    "synced"
+                };
+                stock_rows::record_pass(tx, p.pair.id, p.new_base, state, None, now)?;
+            }
+            for c in &changes {
+                sync_log::record(
+                    tx,
+                    &Change {
+                        source: "engine",
+                        entity: "stock",
+                        entity_key: &c.sku,
+                        field: "woocommerce.stock_quantity",
+                        old_value: c.old.map(|o| o.to_string()).as_deref(),
+                        new_value: Some(&c.new.to_string()),
+                        reason: Some(&c.why),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+            for id in &absorbed_orders {
+                stock_rows::absorb(tx, *id, now)?;
+            }
+            for id in &hints_taken {
+                tx.execute("DELETE FROM stock_hints WHERE woo_product_id = ?1", [id])
+                    .map_err(StoreError::from)?;
+            }
+            if let Some(w) = new_watermark {
+                watermarks::set(
+                    tx,
+                    POS_WATERMARK,
+                    &w.format(WATERMARK_FORMAT).to_string(),
+                    now,
+                )?;
+            }
+            watermarks::set(tx, LAST_PASS, &now.to_string(), now)?;
+            Ok::<_, StoreError>(())
+        })
+        .map_err(db)
+    })
+    .await?;
+    Ok(report)
+}
+
+fn policy_name(p: Policy) -> &'static str {
+    match p {
+        Policy::PosWins => "pos_wins",
+        Policy::WooWins => "woo_wins",
+        Policy::Merge => "merge",
+        Policy::Manual => "manual",
+    }
+}
+
+/// The engine's stock pass jobs (full and incremental share one handler type).
+pub struct StockPassJob {
+    mode: PassMode,
+    clients: Result<(CounterpointClient, WooClient), String>,
+}
+
+impl StockPassJob {
+    pub fn new(config: &Config, mode: PassMode) -> Self {
+        let clients = counterpoint_flows::client(&config.counterpoint)
+            .map_err(|e| e.to_string())
+            .and_then(|cp| {
+                woo_orders::client(&config.woocommerce)
+                    .map(|w| (cp, w))
+                    .map_err(|e| e.to_string())
+            });
+        StockPassJob { mode, clients }
+    }
+}
+
+impl JobHandler for StockPassJob {
+    fn run<'a>(
+        &'a self,
+        _job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let (cp, woo) = self
+                .clients
+                .as_ref()
+                .map_err(|e| JobError::permanent(e.clone()))?;
+            let report = stock_pass(cp, woo, ctx, self.mode, false).await?;
+            if !report.changes.is_empty()
+                || !report.conflicts.is_empty()
+                || !report.failed.is_empty()
+            {
+                tracing::info!(
+                    mode = ?self.mode,
+                    examined = report.examined,
+                    changes = report.changes.len(),
+                    conflicts = report.conflicts.len(),
+                    failed = report.failed.len(),
+                    "stock pass"
+                );
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Groups a report's per-SKU notes for printing.
+pub fn summarize(report: &StockPassReport) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("examined", report.examined),
+        ("changes", report.changes.len()),
+        ("conflicts", report.conflicts.len()),
+        ("skipped", report.skipped.len()),
+        ("failed", report.failed.len()),
+        ("store requests", report.store_requests),
+    ])
+}

@@ -1,0 +1,106 @@
+//! Everything a key can ask the console to do. Keymaps in the config name these (snake_case), so the
+//! enum is the contract between `[console.keys]` and the console.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // Moving around.
+    Quit,
+    Help,
+    NextTab,
+    PrevTab,
+    TabOrders,
+    TabFulfilments,
+    TabConflicts,
+    TabErrors,
+    TabDashboard,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    PrevGroup,
+    NextGroup,
+    Open,
+    Back,
+    Filter,
+    Command,
+    Freeze,
+    ToggleMouse,
+    Refresh,
+    // Acting (none of these exist in a read-only console).
+    Mark,
+    ChangeStatus,
+    Fulfil,
+    CancelOrder,
+    RetryJob,
+    DiscardJob,
+    Acknowledge,
+    // Dialogs.
+    Submit,
+    NextField,
+    PrevField,
+    Yes,
+    No,
+}
+
+impl Action {
+    /// What the help screen says the action does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "this help",
+            Action::NextTab => "next panel",
+            Action::PrevTab => "previous panel",
+            Action::TabOrders => "Orders panel",
+            Action::TabFulfilments => "Fulfilments panel",
+            Action::TabConflicts => "Conflicts panel",
+            Action::TabErrors => "Errors panel",
+            Action::TabDashboard => "Dashboard panel",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::PrevGroup => "previous status",
+            Action::NextGroup => "next status",
+            Action::Open => "open / zoom the detail",
+            Action::Back => "back / close",
+            Action::Filter => "filter (number, customer, SKU)",
+            Action::Command => "command line (:status, :q …)",
+            Action::Freeze => "freeze / resume refresh",
+            Action::ToggleMouse => "mouse on / off",
+            Action::Refresh => "re-read now",
+            Action::Mark => "mark row for a bulk change",
+            Action::ChangeStatus => "change status",
+            Action::Fulfil => "fulfil (ship) the order",
+            Action::CancelOrder => "cancel the order",
+            Action::RetryJob => "retry the job",
+            Action::DiscardJob => "discard the job",
+            Action::Acknowledge => "acknowledge (alerts: not built yet)",
+            Action::Submit => "confirm the dialog",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::Yes => "yes",
+            Action::No => "no",
+        }
+    }
+
+    /// Whether the action changes anything (hidden and refused in a read-only console).
+    pub fn is_command(self) -> bool {
+        matches!(
+            self,
+            Action::Mark
+                | Action::ChangeStatus
+                | Action::Fulfil
+                | Action::CancelOrder
+                | Action::RetryJob
+                | Action::DiscardJob
+                | Action::Acknowledge
+        )
+    }
+}

@@ -1,0 +1,140 @@
+//! The `:` command line: parsing (`:status processing`, `:cancel <reason>`, `:q`…) and Tab completion of
+//! command names and status names.
+
+use super::state::Tab;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    Tab(Tab),
+    Filter(Option<String>),
+    Freeze,
+    Mouse,
+    Status(String),
+    Cancel(Option<String>),
+    Fulfil,
+    Retry,
+    Discard,
+    /// A command that exists in the design but not in this build yet.
+    NotYet(String),
+}
+
+/// Command names, in the order completion offers them.
+pub const NAMES: &[&str] = &[
+    "status", "cancel", "fulfil", "retry", "discard", "filter", "tab", "freeze", "mouse", "sync",
+    "resolve", "ack", "help", "quit", "q",
+];
+
+pub fn parse(text: &str) -> Result<Command, String> {
+    let text = text.trim().trim_start_matches(':').trim();
+    let (name, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    let arg = || Some(rest.to_string()).filter(|r| !r.is_empty());
+    Ok(match name.to_lowercase().as_str() {
+        "q" | "quit" | "exit" => Command::Quit,
+        "help" | "h" => Command::Help,
+        "tab" | "panel" => Command::Tab(Tab::parse(rest).ok_or_else(|| {
+            format!("no panel '{rest}' (orders, fulfilments, conflicts, errors, dashboard)")
+        })?),
+        "filter" | "f" => Command::Filter(arg()),
+        "freeze" => Command::Freeze,
+        "mouse" => Command::Mouse,
+        "status" | "s" => Command::Status(arg().ok_or("usage: :status <name>")?),
+        "cancel" => Command::Cancel(arg()),
+        "fulfil" | "fulfill" | "ship" => Command::Fulfil,
+        "retry" => Command::Retry,
+        "discard" => Command::Discard,
+        "sync" => Command::NotYet(format!(":sync {rest}").trim().to_string()),
+        "resolve" => Command::NotYet("conflict resolution".into()),
+        "ack" | "acknowledge" => Command::NotYet("acknowledging alerts".into()),
+        "" => return Err("type a command, e.g. :status processing, :q (Tab completes)".into()),
+        other => {
+            return Err(format!(
+                "unknown command ':{other}' (Tab completes; :help lists keys)"
+            ));
+        }
+    })
+}
+
+/// Completes the text typed so far. Returns the new text and the candidates (empty when unique).
+pub fn complete(text: &str, statuses: &[String]) -> (String, Vec<String>) {
+    let trimmed = text.trim_start();
+    match trimmed.split_once(' ') {
+        None => {
+            let matches: Vec<String> = NAMES
+                .iter()
+                .filter(|n| n.starts_with(&trimmed.to_lowercase()))
+                .map(|n| n.to_string())
+                .collect();
+            match matches.as_slice() {
+                [one] => (format!("{one} "), Vec::new()),
+                [] => (text.to_string(), Vec::new()),
+                many => (
+                    common_prefix(many).unwrap_or_else(|| text.to_string()),
+                    many.to_vec(),
+                ),
+            }
+        }
+        Some((name, arg)) => {
+            let candidates: Vec<String> = match name {
+                "status" | "s" => statuses.to_vec(),
+                "tab" | "panel" => Tab::ALL.iter().map(|t| t.title().to_lowercase()).collect(),
+                _ => Vec::new(),
+            };
+            let arg_l = arg.trim_start().to_lowercase();
+            let matches: Vec<String> = candidates
+                .into_iter()
+                .filter(|c| c.to_lowercase().starts_with(&arg_l))
+                .collect();
+            match matches.as_slice() {
+                [one] => (format!("{name} {}", one.to_lowercase()), Vec::new()),
+                [] => (text.to_string(), Vec::new()),
+                many => {
+                    let prefix =
+                        common_prefix(&many.iter().map(|m| m.to_lowercase()).collect::<Vec<_>>())
+                            .unwrap_or_else(|| arg.to_string());
+                    (format!("{name} {prefix}"), many.to_vec())
+                }
+            }
+        }
+    }
+}
+
+fn common_prefix(words: &[String]) -> Option<String> {
+    let first = words.first()?;
+    let mut len = first.len();
+    for w in &words[1..] {
+        len = len.min(
+            first
+                .chars()
+                .zip(w.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.len_utf8())
+                .sum(),
+        );
+    }
+    Some(first[..len].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_completes() {
+        assert_eq!(parse(":q").unwrap(), Command::Quit);
+        assert_eq!(
+            parse("status ready to ship").unwrap(),
+            Command::Status("ready to ship".into())
+        );
+        assert!(matches!(parse("sync woo").unwrap(), Command::NotYet(_)));
+        assert!(parse("frobnicate").is_err());
+        let statuses = vec!["Processing".to_string(), "Pending".to_string()];
+        assert_eq!(complete("sta", &statuses).0, "status ");
+        assert_eq!(complete("status pr", &statuses).0, "status processing");
+        let (text, hint) = complete("status p", &statuses);
+        assert_eq!(text, "status p");
+        assert_eq!(hint.len(), 2);
+    }
+}

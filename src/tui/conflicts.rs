@@ -1,0 +1,74 @@
+//! Where the Conflicts panel gets its rows: open stock conflicts from the store, or an explanation when stock
+//! sync is not configured. Behind a trait so a test (or another conflict kind) can supply its own rows.
+
+use crate::app::App;
+use crate::store::inventory::StockConflict;
+
+/// One stock or price disagreement as the panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConflictRow {
+    pub kind: String,
+    pub sku: String,
+    pub pos_value: String,
+    pub store_value: String,
+    pub base: String,
+    pub proposed: String,
+    pub detail: String,
+    pub detected_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictsView {
+    /// Nothing can conflict (or the rows cannot be read); the text says why.
+    Unavailable(String),
+    Rows(Vec<ConflictRow>),
+}
+
+pub trait ConflictSource {
+    fn page(&mut self, app: &mut App, limit: i64, offset: i64) -> ConflictsView;
+}
+
+/// Open conflicts from the stock sync's table.
+pub struct StockConflicts;
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "—".into())
+}
+
+fn number(v: Option<i64>) -> String {
+    v.map_or_else(|| "—".into(), |n| n.to_string())
+}
+
+impl From<StockConflict> for ConflictRow {
+    fn from(c: StockConflict) -> Self {
+        ConflictRow {
+            proposed: match c.proposed {
+                Some(n) => n.to_string(),
+                None => "manual".into(),
+            },
+            kind: c.kind,
+            sku: c.sku,
+            pos_value: text(&c.pos_value),
+            store_value: text(&c.woo_value),
+            base: number(c.base),
+            detail: c.detail,
+            detected_at: c.detected_at,
+        }
+    }
+}
+
+impl ConflictSource for StockConflicts {
+    fn page(&mut self, app: &mut App, limit: i64, offset: i64) -> ConflictsView {
+        match app.open_conflicts(limit, offset) {
+            Ok(rows) if rows.is_empty() && offset == 0 && !app.config().stock.enabled => {
+                ConflictsView::Unavailable(
+                    "No stock sync configured ([stock] enabled = false): conflicts appear here once stock sync \
+                     between the POS and the store runs."
+                        .into(),
+                )
+            }
+            Ok(rows) => ConflictsView::Rows(rows.into_iter().map(ConflictRow::from).collect()),
+            Err(e) => ConflictsView::Unavailable(format!("cannot read conflicts: {e}")),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Keys while a dialog or the bottom line is open: each mode reads its own keymap (form, confirm), and
+//! everything else goes to the focused text field; `:` commands are parsed and run here.
+
+use crossterm::event::{Event, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::Console;
+use crate::domain::StatusKind;
+use crate::tui::action::Action;
+use crate::tui::commands;
+use crate::tui::state::{LineKind, Modal, Tab};
+
+impl Console {
+    pub(super) fn modal_key(&mut self, key: KeyEvent) {
+        let Some(modal) = self.ui.modal.take() else {
+            return;
+        };
+        let form = self.keymap.form.action(&key);
+        let modal = match modal {
+            Modal::Help { scroll } => match (form, self.keymap.normal.action(&key)) {
+                (Some(Action::Back), _) | (_, Some(Action::Help | Action::Quit | Action::Back)) => {
+                    None
+                }
+                (_, Some(Action::Down)) => Some(Modal::Help {
+                    scroll: scroll.saturating_add(1).min(40),
+                }),
+                (_, Some(Action::Up)) => Some(Modal::Help {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                _ => Some(Modal::Help { scroll }),
+            },
+            Modal::Confirm { message, then } => match self.keymap.confirm.action(&key) {
+                Some(Action::Yes) => {
+                    self.confirmed(then);
+                    None
+                }
+                Some(Action::No) => {
+                    self.info("nothing changed");
+                    None
+                }
+                _ => Some(Modal::Confirm { message, then }),
+            },
+            Modal::StatusPicker {
+                targets,
+                options,
+                mut cursor,
+            } => match (form, self.keymap.normal.action(&key)) {
+                (Some(Action::Back), _) => None,
+                (Some(Action::Submit), _) => self.pick_status(targets, &options[cursor]),
+                (Some(Action::NextField), _) | (_, Some(Action::Down)) => {
+                    cursor = (cursor + 1) % options.len();
+                    Some(Modal::StatusPicker {
+                        targets,
+                        options,
+                        cursor,
+                    })
+                }
+                (Some(Action::PrevField), _) | (_, Some(Action::Up)) => {
+                    cursor = (cursor + options.len() - 1) % options.len();
+                    Some(Modal::StatusPicker {
+                        targets,
+                        options,
+                        cursor,
+                    })
+                }
+                _ => Some(Modal::StatusPicker {
+                    targets,
+                    options,
+                    cursor,
+                }),
+            },
+            Modal::Cancel {
+                targets,
+                mut reason,
+            } => match form {
+                Some(Action::Back) => None,
+                Some(Action::Submit) => {
+                    if reason.value().trim().is_empty() {
+                        self.error("a cancellation needs a reason");
+                        Some(Modal::Cancel { targets, reason })
+                    } else {
+                        self.cancel(&targets, reason.value());
+                        None
+                    }
+                }
+                _ => {
+                    reason.handle_event(&Event::Key(key));
+                    Some(Modal::Cancel { targets, reason })
+                }
+            },
+            Modal::Fulfil(mut f) => match form {
+                Some(Action::Back) => None,
+                Some(Action::Submit) => match self.fulfil(&f) {
+                    true => None,
+                    false => Some(Modal::Fulfil(f)),
+                },
+                Some(Action::NextField) => {
+                    f.focus = (f.focus + 1) % f.field_count();
+                    Some(Modal::Fulfil(f))
+                }
+                Some(Action::PrevField) => {
+                    f.focus = (f.focus + f.field_count() - 1) % f.field_count();
+                    Some(Modal::Fulfil(f))
+                }
+                _ => {
+                    f.focused().handle_event(&Event::Key(key));
+                    Some(Modal::Fulfil(f))
+                }
+            },
+        };
+        if self.ui.modal.is_none() {
+            self.ui.modal = modal;
+        }
+    }
+
+    pub(super) fn line_key(&mut self, key: KeyEvent) {
+        let Some(mut line) = self.ui.line.take() else {
+            return;
+        };
+        match self.keymap.form.action(&key) {
+            Some(Action::Back) => {}
+            Some(Action::Submit) => match line.kind {
+                LineKind::Filter => {
+                    let text = line.input.value().trim().to_string();
+                    self.ui.filter = Some(text).filter(|t| !t.is_empty());
+                    *self.ui.pos_mut() = Default::default();
+                    if self.ui.tab != Tab::Orders {
+                        self.ui.tab = Tab::Orders;
+                    }
+                    self.reload();
+                }
+                LineKind::Command => self.run_command(line.input.value()),
+            },
+            Some(Action::NextField) if line.kind == LineKind::Command => {
+                // Offer the moves the selection allows, when there is one; else every pickable status.
+                let allowed = self.options_for(&self.targets());
+                let statuses = if allowed.is_empty() {
+                    self.status_names()
+                } else {
+                    allowed
+                };
+                let (completed, hint) = commands::complete(line.input.value(), &statuses);
+                line.input = Input::new(completed);
+                line.hint = hint;
+                self.ui.line = Some(line);
+            }
+            _ => {
+                line.input.handle_event(&Event::Key(key));
+                if line.kind == LineKind::Command {
+                    line.hint.clear();
+                }
+                self.ui.line = Some(line);
+            }
+        }
+    }
+
+    pub(super) fn status_names(&self) -> Vec<String> {
+        self.app
+            .workflow()
+            .statuses()
+            .iter()
+            .filter(|s| s.pickable)
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    pub(super) fn run_command(&mut self, text: &str) {
+        use commands::Command as C;
+        match commands::parse(text) {
+            Err(e) => self.error(e),
+            Ok(C::Quit) => self.quit = true,
+            Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
+            Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
+            Ok(C::Filter(f)) => {
+                self.ui.filter = f;
+                *self.ui.pos_mut() = Default::default();
+                self.reload();
+            }
+            Ok(C::Freeze) => self.normal(Action::Freeze),
+            Ok(C::Mouse) => self.normal(Action::ToggleMouse),
+            Ok(C::NotYet(what)) => self.info(format!("{what} is not available yet")),
+            Ok(_) if self.ui.readonly => {
+                self.info("read-only console: no actions (start without --readonly to act)")
+            }
+            Ok(C::Status(name)) => {
+                let targets = self.targets();
+                if targets.is_empty() {
+                    self.info("select an order first (Orders panel)");
+                    return;
+                }
+                let Ok(status) = self.app.workflow().by_name(&name).cloned() else {
+                    self.error(format!("unknown status '{name}'"));
+                    return;
+                };
+                if status.kind == StatusKind::Cancelled {
+                    self.ui.modal = Some(Modal::Cancel {
+                        targets,
+                        reason: Input::default(),
+                    });
+                } else {
+                    self.change_status(&targets, &status.name);
+                }
+            }
+            Ok(C::Cancel(reason)) => match reason {
+                Some(r) => {
+                    let targets = self.targets();
+                    self.cancel(&targets, &r);
+                }
+                None => self.open_cancel(),
+            },
+            Ok(C::Fulfil) => self.open_fulfil(),
+            Ok(C::Retry) => self.retry_job(),
+            Ok(C::Discard) => self.ask_discard(),
+        }
+    }
+}

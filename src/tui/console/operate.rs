@@ -1,0 +1,324 @@
+//! What the operator's actions do: the selection they apply to, the dialogs that gather their input, and
+//! the `App` commands they run (with the version the operator saw), reported back as toasts.
+
+use tui_input::Input;
+
+use super::Console;
+use crate::app::{App, AppError, ShipmentDetails};
+use crate::domain::StatusKind;
+use crate::tui::state::{FulfilForm, Modal, Pending, Tab, Target};
+
+impl Console {
+    pub(super) fn selected_order(&self) -> Option<Target> {
+        if self.ui.tab != Tab::Orders {
+            return None;
+        }
+        let row = self.snapshot.orders.get(self.ui.pos().cursor)?;
+        Some(Target {
+            order_id: row.summary.id,
+            number: row.summary.number.clone(),
+            version: row.version,
+            status_id: row.summary.status_id,
+        })
+    }
+
+    pub(super) fn selected_job(&self) -> Option<i64> {
+        if self.ui.tab != Tab::Errors {
+            return None;
+        }
+        self.snapshot.jobs.get(self.ui.pos().cursor).map(|j| j.id)
+    }
+
+    /// The marked orders, or the selected one.
+    pub(super) fn targets(&self) -> Vec<Target> {
+        if self.ui.marked.is_empty() {
+            self.selected_order().into_iter().collect()
+        } else {
+            self.ui.marked.values().cloned().collect()
+        }
+    }
+
+    pub(super) fn mark(&mut self) {
+        let Some(t) = self.selected_order() else {
+            return;
+        };
+        if self.ui.marked.remove(&t.order_id).is_none() {
+            self.ui.marked.insert(t.order_id, t);
+        }
+        self.move_by(1);
+    }
+
+    /// Statuses every target may move to (Completed is never offered: shipments complete orders).
+    pub(super) fn options_for(&self, targets: &[Target]) -> Vec<String> {
+        let workflow = self.app.workflow();
+        let mut options: Option<Vec<String>> = None;
+        for t in targets {
+            let allowed: Vec<String> = workflow
+                .allowed_from(t.status_id)
+                .into_iter()
+                .filter(|s| s.kind != StatusKind::Completed)
+                .map(|s| s.name.clone())
+                .collect();
+            options = Some(match options {
+                None => allowed,
+                Some(prev) => prev.into_iter().filter(|s| allowed.contains(s)).collect(),
+            });
+        }
+        options.unwrap_or_default()
+    }
+
+    pub(super) fn open_status_picker(&mut self) {
+        let targets = self.targets();
+        if targets.is_empty() {
+            self.info("select an order first (Orders panel)");
+            return;
+        }
+        let options = self.options_for(&targets);
+        if options.is_empty() {
+            self.error(if targets.len() == 1 {
+                format!(
+                    "order {} cannot change status (it is final)",
+                    targets[0].number
+                )
+            } else {
+                "the marked orders have no status change in common".to_string()
+            });
+            return;
+        }
+        self.ui.modal = Some(Modal::StatusPicker {
+            targets,
+            options,
+            cursor: 0,
+        });
+    }
+
+    pub(super) fn open_cancel(&mut self) {
+        let targets = self.targets();
+        if targets.is_empty() {
+            self.info("select an order first (Orders panel)");
+            return;
+        }
+        self.ui.modal = Some(Modal::Cancel {
+            targets,
+            reason: Input::default(),
+        });
+    }
+
+    pub(super) fn open_fulfil(&mut self) {
+        let Some(target) = self.selected_order() else {
+            self.info("select an order first (Orders panel)");
+            return;
+        };
+        let Some((detail, _)) = self
+            .snapshot
+            .detail
+            .as_ref()
+            .filter(|(d, _)| d.id == target.order_id)
+        else {
+            return;
+        };
+        if detail.status_kind.is_final() {
+            self.error(format!(
+                "order {} is {}: nothing to ship",
+                detail.number, detail.status
+            ));
+            return;
+        }
+        let lines: Vec<(String, i64, Input)> = detail
+            .lines
+            .iter()
+            .filter(|l| l.quantity > l.quantity_shipped)
+            .map(|l| {
+                let open = l.quantity - l.quantity_shipped;
+                (l.sku.clone(), open, Input::new(open.to_string()))
+            })
+            .collect();
+        if lines.is_empty() {
+            self.error(format!(
+                "order {}: every line is already shipped",
+                detail.number
+            ));
+            return;
+        }
+        self.ui.modal = Some(Modal::Fulfil(Box::new(FulfilForm {
+            target,
+            tracking: Input::default(),
+            carrier: Input::default(),
+            notes: Input::default(),
+            lines,
+            focus: 0,
+        })));
+    }
+
+    pub(super) fn retry_job(&mut self) {
+        let Some(id) = self.selected_job() else {
+            self.info("select a job first (Errors panel)");
+            return;
+        };
+        match self.app.retry_job(id) {
+            Ok(job) => self.ok(format!("job {} ({}) queued again", job.id, job.kind)),
+            Err(e) => self.error(e.to_string()),
+        }
+        self.reload();
+    }
+
+    pub(super) fn ask_discard(&mut self) {
+        let Some(id) = self.selected_job() else {
+            self.info("select a job first (Errors panel)");
+            return;
+        };
+        let kind = self
+            .snapshot
+            .jobs
+            .iter()
+            .find(|j| j.id == id)
+            .map(|j| j.kind.clone())
+            .unwrap_or_default();
+        self.ui.modal = Some(Modal::Confirm {
+            message: format!("Discard job {id} ({kind})? It will not run again."),
+            then: Pending::DiscardJob(id),
+        });
+    }
+
+    pub(super) fn confirmed(&mut self, then: Pending) {
+        match then {
+            Pending::DiscardJob(id) => {
+                match self.app.discard_job(id) {
+                    Ok(job) => self.ok(format!("job {} ({}) discarded", job.id, job.kind)),
+                    Err(e) => self.error(e.to_string()),
+                }
+                self.reload();
+            }
+        }
+    }
+
+    /// Applies a picked status; a cancellation first asks for its reason.
+    pub(super) fn pick_status(&mut self, targets: Vec<Target>, status: &str) -> Option<Modal> {
+        let is_cancel = self
+            .app
+            .workflow()
+            .by_name(status)
+            .is_ok_and(|s| s.kind == StatusKind::Cancelled);
+        if is_cancel {
+            return Some(Modal::Cancel {
+                targets,
+                reason: Input::default(),
+            });
+        }
+        self.change_status(&targets, status);
+        None
+    }
+
+    /// Runs one command per target; reports what worked and why anything did not.
+    pub(super) fn for_each_target(
+        &mut self,
+        targets: &[Target],
+        verb: &str,
+        mut run: impl FnMut(&mut App, &Target) -> Result<String, AppError>,
+    ) {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for t in targets {
+            match run(&mut self.app, t) {
+                Ok(what) => done.push(what),
+                Err(e) => failed.push(e.to_string()),
+            }
+        }
+        // One toast for the whole batch, so a refusal never hides what did happen (or the reverse).
+        match (done.is_empty(), failed.is_empty()) {
+            (false, true) => self.ok(format!("{verb}: {}", done.join(", "))),
+            (true, false) => self.error(failed.join("; ")),
+            (false, false) => self.error(format!(
+                "{verb}: {} — refused: {}",
+                done.join(", "),
+                failed.join("; ")
+            )),
+            (true, true) => {}
+        }
+        self.ui.marked.clear();
+        self.reload();
+    }
+
+    pub(super) fn change_status(&mut self, targets: &[Target], status: &str) {
+        self.for_each_target(targets, "status changed", |app, t| {
+            let c = app.change_status(&t.number, status, None, Some(t.version))?;
+            Ok(format!("{} {} → {}", c.order, c.from, c.to))
+        });
+    }
+
+    pub(super) fn cancel(&mut self, targets: &[Target], reason: &str) {
+        self.for_each_target(targets, "cancelled", |app, t| {
+            let c = app.cancel(&t.number, reason, Some(t.version))?;
+            Ok(c.order)
+        });
+    }
+
+    /// Ships what the form says; false keeps the dialog open (bad quantities or a refusal).
+    pub(super) fn fulfil(&mut self, f: &FulfilForm) -> bool {
+        let mut lines = Vec::new();
+        let mut everything = true;
+        for (sku, open, qty) in &f.lines {
+            let text = qty.value().trim();
+            let n = if text.is_empty() {
+                Ok(0)
+            } else {
+                text.parse::<i64>()
+            };
+            match n {
+                Ok(n) if (0..=*open).contains(&n) => {
+                    everything &= n == *open;
+                    if n > 0 {
+                        lines.push((sku.clone(), n));
+                    }
+                }
+                _ => {
+                    self.error(format!("{sku}: quantity must be a number from 0 to {open}"));
+                    return false;
+                }
+            }
+        }
+        if lines.is_empty() {
+            self.error("nothing to ship: every quantity is 0");
+            return false;
+        }
+        let text = |i: &Input| Some(i.value().to_string()).filter(|s| !s.trim().is_empty());
+        let details = ShipmentDetails {
+            tracking: text(&f.tracking),
+            carrier: text(&f.carrier),
+            notes: text(&f.notes),
+        };
+        let t = &f.target;
+        let result = if everything {
+            self.app.fulfill(&t.number, &details, Some(t.version))
+        } else {
+            self.app.ship(&t.number, &lines, &details, Some(t.version))
+        };
+        let closed = match result {
+            Ok(out) => {
+                let what = if out.completed {
+                    format!("order {} fulfilled and {}", out.order, out.status)
+                } else {
+                    let parts: Vec<String> = out
+                        .shipped
+                        .iter()
+                        .map(|(s, q)| format!("{q}×{s}"))
+                        .collect();
+                    format!("order {} partly shipped ({})", out.order, parts.join(", "))
+                };
+                self.ok(what);
+                true
+            }
+            // A stale or refused shipment changes nothing; the dialog closes so the operator sees the fresh order.
+            Err(e @ AppError::Stale { .. }) => {
+                self.error(e.to_string());
+                true
+            }
+            Err(e) => {
+                self.error(e.to_string());
+                false
+            }
+        };
+        self.reload();
+        closed
+    }
+}

@@ -1,0 +1,256 @@
+//! Popups over the panel: help (the configured keys), the status picker, the fulfil and cancel forms and
+//! the yes/no confirmation.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
+use tui_input::Input;
+
+use super::{View, block};
+use crate::tui::action::Action;
+use crate::tui::keymap::ModeMap;
+use crate::tui::state::{FulfilForm, Modal, Target};
+
+pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
+    let Some(modal) = &v.ui.modal else {
+        return;
+    };
+    match modal {
+        Modal::Help { scroll } => help(frame, body, v, *scroll),
+        Modal::StatusPicker {
+            targets,
+            options,
+            cursor,
+        } => picker(frame, body, v, targets, options, *cursor),
+        Modal::Fulfil(form) => fulfil(frame, body, v, form),
+        Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
+        Modal::Confirm { message, .. } => confirm(frame, body, v, message),
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [_, row, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(height.min(area.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, cell, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(width.min(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(row);
+    cell
+}
+
+fn who(targets: &[Target]) -> String {
+    match targets {
+        [one] => format!("order {}", one.number),
+        many => format!("{} orders", many.len()),
+    }
+}
+
+fn key_lines(map: &ModeMap, v: &View, width: usize) -> Vec<Line<'static>> {
+    map.actions()
+        .filter(|a| !(v.ui.readonly && a.is_command()))
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!("{:>w$} ", map.label(a), w = width), v.theme.title),
+                Span::raw(a.describe().to_string()),
+            ])
+        })
+        .collect()
+}
+
+fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
+    let area = centered(body, 104, body.height);
+    let title = if v.ui.readonly {
+        "Keys (read-only: actions are off) · j/k scroll · Esc closes"
+    } else {
+        "Keys (from [console.keys]) · j/k scroll · Esc closes"
+    };
+    let b = block(title, v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(b, area);
+    let normal = key_lines(&v.keys.normal, v, 14);
+    let half = normal.len().div_ceil(2);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    frame.render_widget(
+        Paragraph::new(normal[..half].to_vec()).scroll((scroll, 0)),
+        left,
+    );
+    let mut rest = normal[half..].to_vec();
+    rest.push(Line::styled("In dialogs", v.theme.header));
+    rest.extend(key_lines(&v.keys.form, v, 14));
+    rest.push(Line::styled("In confirmations", v.theme.header));
+    rest.extend(key_lines(&v.keys.confirm, v, 14));
+    frame.render_widget(Paragraph::new(rest).scroll((scroll, 0)), right);
+}
+
+fn picker(
+    frame: &mut Frame,
+    body: Rect,
+    v: &View,
+    targets: &[Target],
+    options: &[String],
+    cursor: usize,
+) {
+    let height = options.len() as u16 + 4;
+    let area = centered(body, 46, height);
+    frame.render_widget(Clear, area);
+    let items: Vec<ListItem> = options.iter().map(|o| ListItem::new(o.clone())).collect();
+    let mut state = ListState::default().with_selected(Some(cursor));
+    let b = block(format!("Change status · {}", who(targets)), v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [list, hint] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    frame.render_stateful_widget(
+        List::new(items)
+            .highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
+        list,
+        &mut state,
+    );
+    frame.render_widget(
+        Line::styled(
+            format!(
+                "{} choose · {} cancel",
+                v.keys.form.short(Action::Submit),
+                v.keys.form.short(Action::Back)
+            ),
+            v.theme.dim,
+        ),
+        hint,
+    );
+}
+
+/// One labelled text field; the focused one gets the terminal cursor.
+fn field(frame: &mut Frame, area: Rect, v: &View, label: &str, input: &Input, focused: bool) {
+    let label_w = 22u16;
+    let [l, value] =
+        Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(area);
+    let marker = if focused { "▸ " } else { "  " };
+    frame.render_widget(
+        Span::styled(
+            format!("{marker}{label}"),
+            if focused { v.theme.title } else { v.theme.dim },
+        ),
+        l,
+    );
+    let width = value.width.max(1) as usize;
+    let scroll = input.visual_scroll(width.saturating_sub(1));
+    let shown: String = input.value().chars().skip(scroll).collect();
+    let style = if focused {
+        v.theme.selected
+    } else {
+        v.theme.dim
+    };
+    frame.render_widget(
+        Paragraph::new(format!("{shown:<width$}")).style(style),
+        value,
+    );
+    if focused {
+        let x = value.x + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position((x.min(value.right().saturating_sub(1)), value.y));
+    }
+}
+
+fn fulfil(frame: &mut Frame, body: Rect, v: &View, f: &FulfilForm) {
+    let height = 3 + 3 + 2 + f.lines.len() as u16 + 3;
+    let area = centered(body, 64, height);
+    frame.render_widget(Clear, area);
+    let b = block(format!("Fulfil order {}", f.target.number), v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let mut constraints = vec![Constraint::Length(1); 3];
+    constraints.push(Constraint::Length(1));
+    constraints.push(Constraint::Length(1));
+    constraints.extend(std::iter::repeat_n(Constraint::Length(1), f.lines.len()));
+    constraints.push(Constraint::Length(1));
+    constraints.push(Constraint::Min(1));
+    let rows = Layout::vertical(constraints).split(inner);
+    field(frame, rows[0], v, "Tracking", &f.tracking, f.focus == 0);
+    field(frame, rows[1], v, "Carrier", &f.carrier, f.focus == 1);
+    field(frame, rows[2], v, "Notes", &f.notes, f.focus == 2);
+    frame.render_widget(
+        Line::styled(
+            "Quantities to ship now (all open = fulfil):",
+            v.theme.header,
+        ),
+        rows[4],
+    );
+    for (i, (sku, open, qty)) in f.lines.iter().enumerate() {
+        let label = format!("{sku} (open {open})");
+        field(frame, rows[5 + i], v, &label, qty, f.focus == 3 + i);
+    }
+    let last = rows[rows.len() - 1];
+    frame.render_widget(
+        Paragraph::new(format!(
+            "{} ship · {} next field · {} cancel — lower a quantity for a partial shipment",
+            v.keys.form.short(Action::Submit),
+            v.keys.form.short(Action::NextField),
+            v.keys.form.short(Action::Back)
+        ))
+        .style(v.theme.dim)
+        .wrap(Wrap { trim: true }),
+        last,
+    );
+}
+
+fn cancel(frame: &mut Frame, body: Rect, v: &View, targets: &[Target], reason: &Input) {
+    let area = centered(body, 64, 7);
+    frame.render_widget(Clear, area);
+    let b = block(format!("Cancel {}", who(targets)), v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [text, input, _, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Line::raw("Archives the order and tells the channels. Reason required."),
+        text,
+    );
+    field(frame, input, v, "Reason", reason, true);
+    frame.render_widget(
+        Line::styled(
+            format!(
+                "{} cancel the order · {} keep it",
+                v.keys.form.short(Action::Submit),
+                v.keys.form.short(Action::Back)
+            ),
+            v.theme.dim,
+        ),
+        hint,
+    );
+}
+
+fn confirm(frame: &mut Frame, body: Rect, v: &View, message: &str) {
+    let area = centered(body, 56, 6);
+    frame.render_widget(Clear, area);
+    let text = vec![
+        Line::raw(message.to_string()),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "{} yes · {} no",
+                v.keys.confirm.label(Action::Yes),
+                v.keys.confirm.label(Action::No)
+            ),
+            v.theme.title,
+        ),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(block("Confirm", v.theme)),
+        area,
+    );
+}

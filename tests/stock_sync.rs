@@ -1,0 +1,404 @@
+//! Stock passes end to end over loopback: Counterpoint availability (TDS simulator) and WooCommerce products
+//! (HTTP simulator) merged per aligned SKU, written in batches, with conflicts, failures and dry runs.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use syncdesk::app::{Actor, App};
+use syncdesk::config::{Config, Secret, WooAuth};
+use syncdesk::connectors::counterpoint::Encryption;
+use syncdesk::engine::stock_flows::{PassMode, StockPassReport, stock_pass};
+use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
+use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk::store::Store;
+use syncdesk::store::inventory as stock_rows;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    config: Config,
+    woo: WooSim,
+    cp: CounterpointSim,
+    /// (store SKU, POS item, store product id)
+    pairs: Vec<(String, String, u64)>,
+}
+
+impl Rig {
+    async fn start(products: usize, pos_items: usize, aligned: usize) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let woo = WooSim::start(WooSimConfig {
+            products,
+            orders: 0,
+            ..WooSimConfig::default()
+        })
+        .await
+        .unwrap();
+        let cp = CounterpointSim::start(SimConfig {
+            items: pos_items,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let mut config = Config::default();
+        config.woocommerce.enabled = true;
+        config.woocommerce.url = woo.base_url();
+        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
+        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
+        config.woocommerce.auth = WooAuth::Basic;
+        config.counterpoint.enabled = true;
+        config.stock.enabled = true;
+        let c = &mut config.counterpoint.connection;
+        c.host = cp.addr().ip().to_string();
+        c.port = cp.addr().port();
+        c.user = cp.user().into();
+        c.password = Secret::new(cp.password());
+        c.database = cp.database().into();
+        c.encryption = Encryption::Off;
+        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+        let store_products: Vec<(String, u64)> = woo
+            .products()
+            .into_iter()
+            .filter(|p| p.kind == "simple" && !p.sku.is_empty() && p.manage_stock)
+            .map(|p| (p.sku, p.id))
+            .collect();
+        let items = cp.shop().item_numbers().unwrap();
+        let pairs: Vec<(String, String, u64)> = store_products
+            .into_iter()
+            .zip(items)
+            .take(aligned)
+            .map(|((sku, id), item)| (sku, item, id))
+            .collect();
+        assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
+        let csv: String =
+            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
+                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
+                .collect();
+        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
+        Rig {
+            _dir: dir,
+            db,
+            config,
+            woo,
+            cp,
+            pairs,
+        }
+    }
+
+    fn ctx(&self) -> JobContext {
+        JobContext {
+            store: Arc::new(Mutex::new(
+                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
+            )),
+            config: Arc::new(self.config.clone()),
+        }
+    }
+
+    async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
+        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
+        let woo = woo_orders::client(&self.config.woocommerce).unwrap();
+        stock_pass(&pos, &woo, &self.ctx(), mode, dry_run)
+            .await
+            .unwrap()
+    }
+
+    async fn pos_levels(&self) -> HashMap<String, i64> {
+        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
+        pos.inventory(true, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.item_no, l.qty_avail.floor().to_i64().unwrap()))
+            .collect()
+    }
+
+    fn store_stock(&self, i: usize) -> i64 {
+        self.woo.product_stock(self.pairs[i].2).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pass_over_2554_aligned_skus_makes_the_store_match_the_pos_in_few_requests() {
+    let rig = Rig::start(4_400, 2_600, 2_554).await;
+    rig.woo.reset_request_counts();
+    let report = rig.pass(PassMode::Full, false).await;
+    assert_eq!(report.examined, 2_554);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let pos = rig.pos_levels().await;
+    for (i, (sku, item, _)) in rig.pairs.iter().enumerate() {
+        assert_eq!(rig.store_stock(i), pos[item], "{sku} ↔ {item}");
+    }
+    let counts = rig.woo.request_counts();
+    let reads: u64 = counts
+        .iter()
+        .filter(|(k, _)| k.starts_with("GET /products"))
+        .map(|(_, v)| v)
+        .sum();
+    let writes: u64 = counts
+        .iter()
+        .filter(|(k, _)| k.starts_with("POST"))
+        .map(|(_, v)| v)
+        .sum();
+    let changed = report.changes.len() as u64;
+    assert_eq!(reads, 26, "⌈2554/100⌉ reads: {counts:?}");
+    assert_eq!(
+        writes,
+        changed.div_ceil(100),
+        "batches of 100 for {changed} changes: {counts:?}"
+    );
+    // The sides now agree: a second pass changes nothing.
+    let again = rig.pass(PassMode::Full, false).await;
+    assert!(
+        again.changes.is_empty(),
+        "{:?}",
+        &again.changes[..again.changes.len().min(3)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_in_the_shop_and_online_between_passes_are_both_kept() {
+    let rig = Rig::start(60, 80, 20).await;
+    rig.pass(PassMode::Full, false).await;
+    let before = rig.store_stock(0);
+    let (sku, item, _) = rig.pairs[0].clone();
+    rig.cp.shop().ring_sale(&item, Decimal::from(2)).unwrap();
+    // An online sale: the store takes 3 off itself; syncdesk imports the order (which explains the movement).
+    rig.woo.create_order(&[(&sku, 3)], "processing").unwrap();
+    woo_orders::reconcile(
+        &woo_orders::client(&rig.config.woocommerce).unwrap(),
+        &rig.ctx(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rig.store_stock(0), before - 3);
+    let report = rig.pass(PassMode::Incremental, false).await;
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    assert_eq!(
+        rig.store_stock(0),
+        before - 5,
+        "both sales kept: {:?}",
+        report.changes
+    );
+    let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    let log = syncdesk::store::sync_log::for_entity(store.conn(), "stock", &sku, 5).unwrap();
+    assert_eq!(
+        log[0].new_value.as_deref(),
+        Some((before - 5).to_string().as_str())
+    );
+    assert!(
+        log[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("merge: POS -2, store -3"),
+        "{:?}",
+        log[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_batch_item_leaves_the_other_99_applied_and_names_the_sku() {
+    let rig = Rig::start(200, 200, 100).await;
+    rig.pass(PassMode::Full, false).await;
+    for (_, item, _) in &rig.pairs {
+        rig.cp
+            .shop()
+            .restock(item, "MAIN", Decimal::from(7))
+            .unwrap();
+    }
+    let before: Vec<i64> = (0..100).map(|i| rig.store_stock(i)).collect();
+    rig.woo.lock_product(rig.pairs[17].2, true);
+    let report = rig.pass(PassMode::Incremental, false).await;
+    assert_eq!(report.changes.len(), 99);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].sku, rig.pairs[17].0.to_uppercase());
+    assert!(
+        report.failed[0]
+            .message
+            .contains("woocommerce_rest_cannot_edit"),
+        "{:?}",
+        report.failed
+    );
+    for (i, was) in before.iter().enumerate() {
+        let expected = if i == 17 { *was } else { was + 7 };
+        assert_eq!(rig.store_stock(i), expected, "pair {i}");
+    }
+    let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    let row = stock_rows::find(store.conn(), &rig.pairs[17].0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.sync_state, "error");
+    assert!(row.last_error.unwrap().contains("cannot_edit"));
+    // Unlocked, the next pass catches up (its base was not moved).
+    rig.woo.lock_product(rig.pairs[17].2, false);
+    rig.pass(PassMode::Incremental, false).await;
+    assert_eq!(rig.store_stock(17), before[17] + 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_writes_nothing_on_either_side_and_predicts_the_real_pass() {
+    let rig = Rig::start(60, 80, 20).await;
+    let store_before: Vec<i64> = (0..20).map(|i| rig.store_stock(i)).collect();
+    let pos_before = rig.pos_levels().await;
+    let plan = rig.pass(PassMode::Full, true).await;
+    assert!(!plan.changes.is_empty());
+    assert_eq!(
+        (0..20).map(|i| rig.store_stock(i)).collect::<Vec<_>>(),
+        store_before
+    );
+    assert_eq!(rig.pos_levels().await, pos_before);
+    let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    assert!(
+        stock_rows::aligned(store.conn())
+            .unwrap()
+            .iter()
+            .all(|p| p.base.is_none() && p.last_pass_at.is_none())
+    );
+    let real = rig.pass(PassMode::Full, false).await;
+    assert_eq!(real.changes, plan.changes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_conflict_type_is_raised_and_policies_settle_the_configured_ones() {
+    let rig = Rig::start(60, 80, 20).await;
+    // First sync: a store far from the POS is a quantity mismatch, settled by the default policy (POS wins).
+    rig.woo.set_stock(rig.pairs[0].2, 999).unwrap();
+    let first = rig.pass(PassMode::Full, false).await;
+    assert!(
+        first
+            .conflicts
+            .iter()
+            .any(|c| c.sku == rig.pairs[0].0 && c.message.starts_with("quantity_mismatch")),
+        "{:?}",
+        first.conflicts
+    );
+    let pos = rig.pos_levels().await;
+    assert_eq!(
+        rig.store_stock(0),
+        pos[&rig.pairs[0].1],
+        "settled by policy"
+    );
+
+    // An edit in the store no sale explains: manual by default, nothing written.
+    rig.woo
+        .set_stock(rig.pairs[1].2, rig.store_stock(1) + 50)
+        .unwrap();
+    rig.woo.set_stock(rig.pairs[2].2, 0).unwrap();
+    // Overselling: the POS sells (nearly) everything, the store sells more.
+    let (_, item3, _) = &rig.pairs[3];
+    let avail = pos[item3];
+    rig.cp
+        .shop()
+        .ring_sale(item3, Decimal::from(avail))
+        .unwrap();
+    let store3 = rig.store_stock(3);
+    rig.woo
+        .create_order(&[(&rig.pairs[3].0, 2.min(store3))], "processing")
+        .unwrap();
+    woo_orders::reconcile(
+        &woo_orders::client(&rig.config.woocommerce).unwrap(),
+        &rig.ctx(),
+        false,
+    )
+    .await
+    .unwrap();
+    // Store-side edits reach an incremental pass only through hints (webhooks, the poll); the full pass sees all.
+    let second = rig.pass(PassMode::Full, false).await;
+    let kinds: Vec<(String, String)> = second
+        .conflicts
+        .iter()
+        .map(|c| {
+            (
+                c.sku.clone(),
+                c.message.split(':').next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&(rig.pairs[1].0.clone(), "unexplained_change".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(rig.pairs[2].0.clone(), "unexplained_change".into())),
+        "{kinds:?}"
+    );
+    if store3 > 0 {
+        assert!(
+            kinds.contains(&(rig.pairs[3].0.clone(), "negative_stock".into())),
+            "{kinds:?}"
+        );
+    }
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("ops")).unwrap();
+    let open = app.stock_conflicts(false, 100).unwrap();
+    let unexplained = open
+        .iter()
+        .find(|c| c.sku == rig.pairs[1].0)
+        .expect("open conflict");
+    assert_eq!(unexplained.kind, "unexplained_change");
+    assert!(unexplained.base.is_some() && unexplained.proposed.is_some());
+    assert_eq!(
+        rig.store_stock(1),
+        unexplained
+            .woo_value
+            .as_deref()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap(),
+        "manual: not written"
+    );
+    let settled = app.stock_conflicts(true, 100).unwrap();
+    assert!(
+        settled
+            .iter()
+            .any(|c| c.kind == "quantity_mismatch" && c.resolved_by.as_deref() == Some("policy"))
+    );
+
+    // A hinted product is examined by an incremental pass.
+    rig.woo
+        .set_stock(rig.pairs[5].2, rig.store_stock(5) + 40)
+        .unwrap();
+    {
+        let mut store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+        store
+            .write(|tx| stock_rows::hint_product(tx, rig.pairs[5].2 as i64, 0))
+            .unwrap();
+    }
+    let hinted = rig.pass(PassMode::Incremental, false).await;
+    assert!(
+        hinted
+            .conflicts
+            .iter()
+            .any(|c| c.sku == rig.pairs[5].0 && c.message.starts_with("unexplained_change")),
+        "{:?}",
+        hinted.conflicts
+    );
+
+    // A SKU aligned on one side only.
+    let spare_item = rig
+        .cp
+        .shop()
+        .item_numbers()
+        .unwrap()
+        .into_iter()
+        .find(|i| rig.pairs.iter().all(|p| &p.1 != i))
+        .unwrap();
+    app.import_alignment(&format!(
+        "POS SKU,WooCommerce SKU\n{spare_item},NO-SUCH-PRODUCT\n"
+    ))
+    .unwrap();
+    let third = rig.pass(PassMode::Full, false).await;
+    assert!(
+        third
+            .conflicts
+            .iter()
+            .any(|c| c.sku == "NO-SUCH-PRODUCT" && c.message.starts_with("missing_alignment")),
+        "{:?}",
+        third.conflicts
+    );
+}
