@@ -39,6 +39,7 @@ pub struct Config {
     pub counterpoint: CounterpointSection,
     pub stock: StockConfig,
     pub console: ConsoleConfig,
+    pub pos_csv: PosCsvSection,
 }
 
 impl Config {
@@ -68,6 +69,7 @@ impl Config {
         self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
+        self.pos_csv.validate(&workflow)?;
         self.stock.validate()?;
         if self.stock.enabled && !(self.woocommerce.enabled && self.counterpoint.enabled) {
             return Err(
@@ -683,6 +685,54 @@ impl ConsoleConfig {
         crate::tui::keymap::Keymap::from_config(&self.keys)?;
         crate::tui::theme::Theme::from_config(&self.theme)?;
         Ok(())
+    }
+}
+
+/// A POS that only exchanges files: syncdesk reads its stock export and writes reductions files for it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosCsvSection {
+    pub enabled: bool,
+    /// How often a reductions file is written (only when some order line is due).
+    pub write_every_secs: u64,
+    /// Orders from these channels reduce the POS's stock…
+    pub channels: Vec<String>,
+    /// …once they have entered one of these statuses (a paid order); a later cancellation puts it back.
+    pub sale_statuses: Vec<String>,
+    /// Where the files are and how they are laid out.
+    pub files: crate::connectors::pos_csv::PosCsvConfig,
+}
+
+impl Default for PosCsvSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            write_every_secs: 60,
+            channels: vec!["woocommerce".into()],
+            sale_statuses: vec![
+                "Processing".into(),
+                "Ready to Ship".into(),
+                "Shipped".into(),
+                "Completed".into(),
+            ],
+            files: Default::default(),
+        }
+    }
+}
+
+impl PosCsvSection {
+    fn validate(&self, workflow: &Workflow) -> Result<(), String> {
+        for name in &self.sale_statuses {
+            workflow
+                .by_name(name)
+                .map_err(|_| format!("pos_csv.sale_statuses: unknown status '{name}'"))?;
+        }
+        if self.write_every_secs == 0 {
+            return Err("pos_csv.write_every_secs: must be at least 1".into());
+        }
+        self.files
+            .validate(self.enabled)
+            .map_err(|e| format!("pos_csv.files.{e}"))
     }
 }
 

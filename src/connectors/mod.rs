@@ -6,6 +6,7 @@ pub mod counterpoint;
 pub mod email;
 pub(crate) mod lenient;
 pub mod metakocka;
+pub mod pos_csv;
 pub mod retry_after;
 pub mod transport;
 pub mod woo;

@@ -45,7 +45,7 @@ pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineErr
             message: "the file is empty".into(),
         });
     };
-    let header: Vec<String> = split_csv_line(header.trim_start_matches('\u{feff}'))
+    let header: Vec<String> = split_csv_line(header.trim_start_matches('\u{feff}'), ',')
         .iter()
         .map(|h| squash(h))
         .collect();
@@ -66,7 +66,7 @@ pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineErr
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (no, line) in lines {
-        let cells = split_csv_line(line);
+        let cells = split_csv_line(line, ',');
         let cell = |i: usize| {
             cells
                 .get(index[i])
@@ -116,8 +116,9 @@ pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineErr
     Ok((rows, errors))
 }
 
-/// Splits one CSV line, honouring double quotes (`""` inside quotes is a quote).
-fn split_csv_line(line: &str) -> Vec<String> {
+/// Splits one CSV line on `delimiter`, honouring double quotes (`""` inside quotes is a quote).
+/// Shared with the POS file connector, whose exports may use another delimiter.
+pub(crate) fn split_csv_line(line: &str, delimiter: char) -> Vec<String> {
     let mut cells = vec![String::new()];
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -130,7 +131,7 @@ fn split_csv_line(line: &str) -> Vec<String> {
                 }
             }
             ('"', _) => quoted = !quoted,
-            (',', false) => cells.push(String::new()),
+            (d, false) if d == delimiter => cells.push(String::new()),
             (c, _) => {
                 if let Some(s) = cells.last_mut() {
                     s.push(c)
@@ -141,7 +142,8 @@ fn split_csv_line(line: &str) -> Vec<String> {
     cells
 }
 
-fn squash(s: &str) -> String {
+/// A header name with case, spaces and punctuation removed, so `Retail Price` matches `retail_price`.
+pub(crate) fn squash(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)

@@ -8,6 +8,7 @@
 mod backorder_email;
 pub mod counterpoint_flows;
 mod handler;
+pub mod pos_csv_flows;
 mod runner;
 pub mod stock_flows;
 pub mod woo_orders;
@@ -59,6 +60,12 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             counterpoint_flows::VerifyDocuments::new(config),
         );
     }
+    if config.pos_csv.enabled {
+        registry.register(
+            pos_csv_flows::WRITE_REDUCTIONS,
+            pos_csv_flows::WriteReductions,
+        );
+    }
     registry
 }
 
@@ -89,6 +96,12 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
         schedules.push(Schedule::every(
             app::CP_VERIFY_DOCUMENTS,
             Duration::from_secs(cp.verify_secs),
+        ));
+    }
+    if config.pos_csv.enabled {
+        schedules.push(Schedule::every(
+            pos_csv_flows::WRITE_REDUCTIONS,
+            Duration::from_secs(config.pos_csv.write_every_secs),
         ));
     }
     schedules

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod links;
 pub mod orders;
+pub mod pos_reductions;
 pub mod schema;
 pub mod statuses;
 pub mod sync_log;

@@ -207,6 +207,31 @@ pub const MIGRATIONS: &[&str] = &[
         hinted_at       INTEGER NOT NULL
     );
     "#,
+    // 4: reductions files for a file-only POS — which order lines went into which file, each at most once.
+    r#"
+    CREATE TABLE pos_reduction_batches (
+        id          INTEGER PRIMARY KEY,
+        file_name   TEXT NOT NULL UNIQUE,
+        state       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        written_at  INTEGER,
+        taken_at    INTEGER
+    );
+    CREATE INDEX pos_reduction_batches_by_state ON pos_reduction_batches (state, id);
+    CREATE TABLE pos_reduction_lines (
+        batch_id       INTEGER NOT NULL REFERENCES pos_reduction_batches(id),
+        position       INTEGER NOT NULL,
+        order_line_id  INTEGER NOT NULL REFERENCES order_lines(id),
+        kind           TEXT NOT NULL CHECK (kind IN ('sale', 'return')),
+        order_number   TEXT NOT NULL,
+        line_no        INTEGER NOT NULL,
+        sku            TEXT NOT NULL,
+        quantity       INTEGER NOT NULL,
+        reason         TEXT NOT NULL,
+        PRIMARY KEY (batch_id, position),
+        UNIQUE (order_line_id, kind)
+    );
+    "#,
 ];
 
 pub fn current_version() -> i64 {
