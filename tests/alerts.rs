@@ -360,3 +360,59 @@ fn alerts_list_and_ack_from_the_command_line() {
     assert_eq!(acked["acknowledged_by"], "bob");
     assert!(acked["acknowledged_at"].is_i64());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Store
+
+#[test]
+fn the_store_raises_once_per_open_key_and_picks_what_is_due_by_severity() {
+    use syncdesk::domain::alerts::Severity;
+    use syncdesk::store::alerts as rows;
+
+    let scratch = Scratch::new();
+    let mut store = Store::open(&scratch.db(), Duration::from_secs(5)).unwrap();
+    let (high, medium, low) = store
+        .write(|tx| -> syncdesk::store::Result<_> {
+            let high = rows::raise(tx, &negative_stock("A"), 1)?.unwrap();
+            assert_eq!(rows::raise(tx, &negative_stock("A"), 2)?, None);
+            let medium = rows::raise(tx, &alerts::backorder("R-1"), 3)?.unwrap();
+            let low = rows::raise(tx, &alerts::missing_alignment("B", "the POS"), 4)?.unwrap();
+            Ok((high, medium, low))
+        })
+        .unwrap();
+    let conn = store.conn();
+    let ids = |list: Vec<Alert>| list.iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(rows::due_for_email(conn, &[Severity::High]).unwrap()),
+        [high]
+    );
+    assert_eq!(
+        ids(rows::due_for_email(conn, &[Severity::Low, Severity::Medium]).unwrap()),
+        [medium, low]
+    );
+    // Acknowledged before its mail went out: someone has seen it, so it is not mailed.
+    assert!(rows::acknowledge(conn, low, "carol", 5).unwrap());
+    assert!(!rows::acknowledge(conn, low, "carol", 6).unwrap());
+    assert!(!rows::acknowledge(conn, 999, "carol", 6).unwrap());
+    assert_eq!(
+        ids(rows::due_for_email(conn, &Severity::ALL).unwrap()),
+        [high, medium]
+    );
+    assert_eq!(rows::mark_emailed(conn, &[high, medium], 7).unwrap(), 2);
+    assert_eq!(rows::mark_emailed(conn, &[high], 8).unwrap(), 0, "once");
+    assert!(
+        rows::due_for_email(conn, &Severity::ALL)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(ids(rows::list(conn, false, 10).unwrap()), [medium, high]);
+    assert_eq!(
+        ids(rows::list(conn, true, 10).unwrap()),
+        [low, medium, high]
+    );
+    let acked = rows::get(conn, low).unwrap().unwrap();
+    assert_eq!(
+        (acked.acknowledged_at, acked.acknowledged_by.as_deref()),
+        (Some(5), Some("carol"))
+    );
+}
