@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::alerts::{Severity, Thresholds};
 use crate::domain::backoff::Backoff;
 use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
@@ -40,6 +41,7 @@ pub struct Config {
     pub stock: StockConfig,
     pub console: ConsoleConfig,
     pub pos_csv: PosCsvSection,
+    pub alerts: AlertsConfig,
 }
 
 impl Config {
@@ -108,6 +110,7 @@ impl Config {
                 ));
             }
         }
+        self.alerts.validate()?;
         if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(format!(
                 "email.from: '{}' is not an e-mail address",
@@ -311,6 +314,75 @@ impl Default for EmailConfig {
             purchasing: vec!["purchasing@localhost".into()],
             timeout_secs: 15,
         }
+    }
+}
+
+/// Who hears about alerts, how soon, and where the stock rules draw the line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Who receives alert mail; empty means alerts are only listed (`syncdesk alerts list`), never mailed.
+    pub recipients: Vec<String>,
+    /// Severities e-mailed as soon as they are raised; the others wait for the digest.
+    pub immediate: Vec<Severity>,
+    /// How often the digest of the other severities goes out.
+    pub digest_every_secs: u64,
+    /// A POS/store difference of more than this many units is a discrepancy.
+    pub discrepancy_units: i64,
+    /// A price difference of more than this share of the POS price (0.20 = 20%) is raised.
+    pub price_difference: f64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            recipients: vec!["ops@localhost".into()],
+            immediate: vec![Severity::High],
+            digest_every_secs: 86_400,
+            discrepancy_units: 10,
+            price_difference: 0.20,
+        }
+    }
+}
+
+impl AlertsConfig {
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            discrepancy_units: self.discrepancy_units,
+            price_difference: self.price_difference,
+        }
+    }
+
+    pub fn is_immediate(&self, severity: Severity) -> bool {
+        self.immediate.contains(&severity)
+    }
+
+    /// The severities the digest carries: every one not sent immediately.
+    pub fn digest_severities(&self) -> Vec<Severity> {
+        Severity::ALL
+            .into_iter()
+            .filter(|s| !self.is_immediate(*s))
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (i, r) in self.recipients.iter().enumerate() {
+            if r.parse::<lettre::Address>().is_err() {
+                return Err(format!(
+                    "alerts.recipients[{i}]: '{r}' is not an e-mail address"
+                ));
+            }
+        }
+        if self.digest_every_secs == 0 {
+            return Err("alerts.digest_every_secs: must be at least 1".into());
+        }
+        if self.discrepancy_units < 0 {
+            return Err("alerts.discrepancy_units: must not be negative".into());
+        }
+        if !(self.price_difference.is_finite() && self.price_difference >= 0.0) {
+            return Err("alerts.price_difference: must be a share such as 0.20".into());
+        }
+        Ok(())
     }
 }
 
@@ -764,6 +836,10 @@ mod tests {
             err,
             "email.purchasing[0]: 'nobody' is not an e-mail address"
         );
+        let err = Config::parse("[alerts]\nrecipients = [\"ops\"]\n").unwrap_err();
+        assert_eq!(err, "alerts.recipients[0]: 'ops' is not an e-mail address");
+        let err = Config::parse("[alerts]\nimmediate = [\"urgent\"]\n").unwrap_err();
+        assert!(err.contains("urgent"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! transaction, appending history and enqueuing jobs in that same transaction; queries return plain snapshots.
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
+pub mod alerts;
 pub mod channel_orders;
 pub mod console;
 mod effects;
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::domain::{ShipmentError, TransitionError, Workflow};
 use crate::store::{Store, StoreError, statuses};
 
+pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub use effects::{
     BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_FULL,

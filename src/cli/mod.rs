@@ -1,6 +1,7 @@
 //! The headless face: one subcommand per operator action and sync, `--json` on every read, and exit codes
 //! scripts can trust (0 ok, 1 failure, 2 rejected input). It parses, calls `app`, prints; nothing more.
 
+mod alerts;
 mod demo;
 mod jobs;
 mod orders;
@@ -66,6 +67,9 @@ enum Command {
     /// Stock conflicts the merge could not settle by itself.
     #[command(subcommand)]
     Conflicts(stock::ConflictsCommand),
+    /// Alerts raised by the engine: list them, acknowledge one.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Run one sync pass now (optionally a dry run).
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -169,6 +173,7 @@ pub fn main() -> ExitCode {
         Some(Command::Jobs(cmd)) => jobs::run(&context, cmd),
         Some(Command::Alignment(cmd)) => stock::alignment(&context, cmd),
         Some(Command::Conflicts(cmd)) => stock::conflicts(&context, cmd),
+        Some(Command::Alerts(cmd)) => alerts::run(&context, cmd),
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
         Some(Command::Check) => sync::check(&context),
         Some(Command::Serve) => serve::run(&context),

@@ -1,6 +1,7 @@
 //! Pure business rules: statuses and their transitions, shipment arithmetic, retry timing.
 //! No I/O and no async here, so every rule can be unit- and property-tested in isolation.
 
+pub mod alerts;
 pub mod alignment;
 pub mod backoff;
 pub mod fulfilment;

@@ -5,6 +5,7 @@
 //! leases and new claims share one write transaction per turn, which is what makes thousands of jobs per
 //! second possible on one SQLite file.
 
+mod alert_email;
 mod backorder_email;
 pub mod counterpoint_flows;
 mod handler;
@@ -13,6 +14,7 @@ mod runner;
 pub mod stock_flows;
 pub mod woo_orders;
 
+pub use alert_email::AlertEmail;
 pub use backorder_email::BackorderEmail;
 pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn};
 pub use runner::{Engine, EngineHandle, EngineStatus, Schedule};
@@ -22,11 +24,18 @@ use std::time::Duration;
 use crate::app;
 use crate::config::Config;
 
+/// How often urgent alerts are swept for mail even when nothing asked (`raise_and_notify` asks at once).
+pub const ALERTS_IMMEDIATE_EVERY: Duration = Duration::from_secs(10);
+
 /// The handlers this build knows, with their production dependencies. Connectors that are not enabled
 /// register nothing: their jobs wait (visibly) until the connector is configured.
 pub fn default_handlers(config: &Config) -> HandlerRegistry {
     let mut registry = HandlerRegistry::default();
     registry.register(app::BACKORDER_EMAIL, BackorderEmail::new(&config.email));
+    // Alerts come from every flow, so their mail never depends on a connector being enabled.
+    let (immediate, digest) = AlertEmail::pair(config);
+    registry.register(app::ALERTS_EMAIL_IMMEDIATE, immediate);
+    registry.register(app::ALERTS_DIGEST, digest);
     if config.woocommerce.enabled {
         registry.register(
             app::WOO_REFRESH_ORDER,
@@ -71,7 +80,14 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
 
 /// The recurring jobs the configuration asks for.
 pub fn default_schedules(config: &Config) -> Vec<Schedule> {
-    let mut schedules = Vec::new();
+    // The immediate sweep also catches alerts raised without `raise_and_notify` (or whose job died).
+    let mut schedules = vec![
+        Schedule::every(app::ALERTS_EMAIL_IMMEDIATE, ALERTS_IMMEDIATE_EVERY),
+        Schedule::every(
+            app::ALERTS_DIGEST,
+            Duration::from_secs(config.alerts.digest_every_secs),
+        ),
+    ];
     if config.woocommerce.enabled {
         let every = Duration::from_secs(config.woocommerce.poll_secs);
         schedules.push(Schedule::every(app::WOO_RECONCILE_ORDERS, every));

@@ -3,6 +3,7 @@
 //! Writes go through [`Store::write`], one `BEGIN IMMEDIATE` transaction per command, so a command's state
 //! change, its history and the jobs it enqueues land together or not at all (transactional outbox).
 
+pub mod alerts;
 pub mod console;
 pub mod engine_lease;
 pub mod inbound;
