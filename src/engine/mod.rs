@@ -54,6 +54,10 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             app::STOCK_INCREMENTAL,
             StockPassJob::new(config, PassMode::Incremental),
         );
+        registry.register(
+            app::STOCK_APPLY_RESOLUTION,
+            stock_flows::ApplyResolution::new(config),
+        );
     }
     if config.counterpoint.enabled {
         registry.register(
