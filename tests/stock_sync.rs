@@ -343,6 +343,21 @@ async fn each_conflict_type_is_raised_and_policies_settle_the_configured_ones() 
     assert_eq!(unexplained.kind, "unexplained_change");
     assert!(unexplained.base.is_some() && unexplained.proposed.is_some());
     assert_eq!(
+        unexplained
+            .pos_value
+            .as_deref()
+            .map(|v| v.parse::<i64>().unwrap()),
+        Some(pos[&rig.pairs[1].1])
+    );
+    // Conflicts waiting for an operator raise alerts (the +50 edit is a discrepancy over 10 units).
+    let open_alerts = app.alerts(false, 100).unwrap();
+    assert!(
+        open_alerts
+            .iter()
+            .any(|a| a.kind == "quantity_discrepancy" && a.subject.contains(&rig.pairs[1].0)),
+        "{open_alerts:?}"
+    );
+    assert_eq!(
         rig.store_stock(1),
         unexplained
             .woo_value
