@@ -2,6 +2,7 @@
 //! scripts can trust (0 ok, 1 failure, 2 rejected input). It parses, calls `app`, prints; nothing more.
 
 mod alerts;
+mod alignment;
 mod demo;
 mod jobs;
 mod orders;
