@@ -245,3 +245,56 @@ async fn alignment_suggest_reports_coverage_and_test_shows_both_sides() {
     assert_eq!(code, 2);
     assert!(err.contains("NOT-ALIGNED is not aligned"), "{err}");
 }
+
+#[test]
+fn report_writes_the_restock_figures_as_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    for (n, status) in [
+        ("R-1", "cancelled"),
+        ("R-2", "backorder"),
+        ("R-3", "processing"),
+    ] {
+        assert_eq!(
+            run(
+                dir.path(),
+                &["orders", "add", "--number", n, "--line", "A=1"]
+            )
+            .0,
+            0
+        );
+        let mut args = vec!["orders", "set-status", n, status];
+        if status == "cancelled" {
+            args.extend(["--note", "duplicate"]);
+        }
+        assert_eq!(run(dir.path(), &args).0, 0);
+    }
+    assert_eq!(run(dir.path(), &["orders", "fulfill", "R-3"]).0, 0);
+    let out = dir.path().join("r.md");
+    let (code, _, err) = run(
+        dir.path(),
+        &[
+            "report",
+            "--period",
+            "weekly",
+            "--out",
+            &out.to_string_lossy(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(out).unwrap();
+    assert!(md.starts_with("# syncdesk weekly report"), "{md}");
+    assert!(md.contains("| orders created | 3 |"), "{md}");
+    assert!(
+        md.contains("| backorder frequency | 33.3% (1 orders) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| completion rate | 50.0% (1 completed, 1 cancelled) |"),
+        "{md}"
+    );
+    assert!(md.contains("| ops | 4 |"), "changes per operator: {md}");
+    let (code, _, err) = run(dir.path(), &["report", "--period", "yearly"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values"), "{err}");
+}

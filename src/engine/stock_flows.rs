@@ -134,6 +134,7 @@ pub async fn stock_pass(
         .filter_map(|l| l.lst_maint_dt)
         .max()
         .or(watermark);
+    let pos_items_read = (mode == PassMode::Full).then_some(levels.len());
     let pos_qty: HashMap<String, i64> = levels
         .iter()
         .map(|l| {
@@ -509,6 +510,9 @@ pub async fn stock_pass(
                 )?;
             }
             watermarks::set(tx, LAST_PASS, &now.to_string(), now)?;
+            if let Some(n) = pos_items_read {
+                watermarks::set(tx, crate::store::report::POS_ITEMS, &n.to_string(), now)?;
+            }
             Ok::<_, StoreError>(())
         })
         .map_err(db)
