@@ -243,7 +243,7 @@ async fn resolve_and_apply(rig: &Rig, i: usize, args: &[&str], how: &str, expect
         assert_eq!(c.quantity, Some(expected));
     }
     // Nothing written yet: the command only enqueued the job (the outbox).
-    let queued = app.jobs(Some(JobState::Queued), 10).unwrap();
+    let queued = app.jobs(Some(JobState::Queued), 100).unwrap();
     assert!(
         queued.iter().any(|j| j.kind == "stock.apply_resolution"
             && j.key.as_deref() == Some(&*format!("stock:{sku}"))),
@@ -365,9 +365,11 @@ async fn resolving_without_an_open_conflict_or_with_bad_arguments_exits_2() {
     );
     assert!(
         rig.app()
-            .jobs(Some(JobState::Queued), 10)
+            .jobs(Some(JobState::Queued), 100)
             .unwrap()
-            .is_empty()
+            .iter()
+            .all(|j| j.kind != "stock.apply_resolution"),
+        "nothing enqueued for a rejected resolution"
     );
 }
 

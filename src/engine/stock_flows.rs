@@ -18,6 +18,7 @@ use crate::app;
 use crate::config::Config;
 use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
+use crate::domain::alerts::{self, AlertKind, NewAlert};
 use crate::domain::inventory::{
     self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
 };
@@ -86,6 +87,8 @@ pub struct StockPassReport {
 /// What the plan decided for one pair, kept until the write's outcome is known.
 struct Planned {
     pair: AlignedSku,
+    /// The POS quantity this pass saw (None: no such POS item).
+    pos: Option<i64>,
     product: Option<WooProduct>,
     new_base: Option<MergeBase>,
     write: Option<i64>,
@@ -99,8 +102,6 @@ struct PlannedConflict {
     proposed: Option<i64>,
     detail: String,
     settled: Option<i64>,
-    /// What the POS showed on this pass (recorded on the conflict so an operator can side with it).
-    pos_now: Option<i64>,
 }
 
 pub async fn stock_pass(
@@ -159,6 +160,7 @@ pub async fn stock_pass(
         .filter_map(|l| l.lst_maint_dt)
         .max()
         .or(watermark);
+    let pos_items_read = (mode == PassMode::Full).then_some(levels.len());
     let pos_qty: HashMap<String, i64> = levels
         .iter()
         .map(|l| {
@@ -290,6 +292,7 @@ pub async fn stock_pass(
         };
         let mut planned = Planned {
             pair,
+            pos: pos_now,
             product,
             new_base: None,
             write: None,
@@ -370,7 +373,6 @@ pub async fn stock_pass(
                     proposed,
                     detail,
                     settled,
-                    pos_now: obs.pos,
                 });
             }
             MergeDecision::Skip { reason } => report.skipped.push(SkuNote {
@@ -456,7 +458,6 @@ pub async fn stock_pass(
                     proposed,
                     detail,
                     settled,
-                    pos_now,
                 }) = &p.conflict
                 {
                     let (id, _) = stock_rows::raise(
@@ -464,7 +465,7 @@ pub async fn stock_pass(
                         &NewConflict {
                             sku: &p.pair.woo_sku,
                             kind: kind.as_str(),
-                            pos_value: pos_now.map(|q| q.to_string()),
+                            pos_value: p.pos.map(|q| q.to_string()),
                             woo_value: p
                                 .product
                                 .as_ref()
@@ -477,9 +478,32 @@ pub async fn stock_pass(
                         },
                         now,
                     )?;
-                    if let Some(q) = settled {
-                        let policy = config.stock.policy(*kind);
-                        stock_rows::resolve(tx, id, "policy", policy_name(policy), Some(*q), now)?;
+                    match settled {
+                        Some(q) => {
+                            let policy = config.stock.policy(*kind);
+                            stock_rows::resolve(
+                                tx,
+                                id,
+                                "policy",
+                                policy_name(policy),
+                                Some(*q),
+                                now,
+                            )?;
+                        }
+                        // Waiting for an operator: make sure someone hears about it.
+                        None => {
+                            let woo_now = p.product.as_ref().and_then(|x| x.stock_quantity);
+                            if let Some(alert) = conflict_alert(
+                                &p.pair.woo_sku,
+                                *kind,
+                                p.pos,
+                                woo_now,
+                                detail,
+                                &config,
+                            ) {
+                                crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                            }
+                        }
                     }
                 }
                 let state = if p.conflict.is_some() && p.new_base.is_none() {
@@ -521,12 +545,48 @@ pub async fn stock_pass(
                 )?;
             }
             watermarks::set(tx, LAST_PASS, &now.to_string(), now)?;
+            if let Some(n) = pos_items_read {
+                watermarks::set(tx, crate::store::report::POS_ITEMS, &n.to_string(), now)?;
+            }
             Ok::<_, StoreError>(())
         })
         .map_err(db)
     })
     .await?;
     Ok(report)
+}
+
+/// The alert an unsettled conflict raises (price drift is the price pass's to report).
+fn conflict_alert(
+    sku: &str,
+    kind: ConflictKind,
+    pos: Option<i64>,
+    woo: Option<i64>,
+    detail: &str,
+    config: &Config,
+) -> Option<NewAlert> {
+    match kind {
+        ConflictKind::NegativeStock => Some(NewAlert::new(
+            AlertKind::NegativeStock,
+            sku,
+            format!("Negative stock: {sku}"),
+            format!("{sku}: {detail}."),
+        )),
+        ConflictKind::MissingAlignment => Some(alerts::missing_alignment(
+            sku,
+            if pos.is_none() {
+                "the POS"
+            } else {
+                "the store"
+            },
+        )),
+        ConflictKind::UnexplainedChange | ConflictKind::QuantityMismatch => {
+            alerts::stock_alerts(sku, pos, woo, None, None, &config.alerts.thresholds())
+                .into_iter()
+                .find(|a| a.kind == AlertKind::QuantityDiscrepancy)
+        }
+        ConflictKind::PriceDrift => None,
+    }
 }
 
 fn policy_name(p: Policy) -> &'static str {
