@@ -139,13 +139,13 @@ impl App {
                 Resolution::Quantity(q) => q,
                 Resolution::Winner(w) => {
                     let (policy, known) = match w {
-                        Winner::Pos => (Policy::PosWins, "the POS quantity"),
-                        Winner::Woo => (Policy::WooWins, "the store quantity"),
-                        Winner::Merge => (Policy::Merge, "a merged quantity"),
+                        Winner::Pos => (Policy::PosWins, "POS quantity"),
+                        Winner::Woo => (Policy::WooWins, "store quantity"),
+                        Winner::Merge => (Policy::Merge, "merged quantity"),
                     };
                     merge::resolve(policy, pos, woo, latest.merged).ok_or_else(|| {
                         AppError::Rejected(format!(
-                            "{sku}: {} conflict has no {known} to take; use --qty N",
+                            "{sku}: the {} conflict has no {known} to take; use --qty N",
                             latest.kind
                         ))
                     })?
