@@ -371,6 +371,28 @@ async fn resolving_without_an_open_conflict_or_with_bad_arguments_exits_2() {
             .all(|j| j.kind != "stock.apply_resolution"),
         "nothing enqueued for a rejected resolution"
     );
+
+    // A side whose value is unknown cannot win: aligned, but the store has no such product.
+    let spare = rig
+        ._cp
+        .shop()
+        .item_numbers()
+        .unwrap()
+        .into_iter()
+        .find(|i| rig.pairs.iter().all(|p| &p.1 != i))
+        .unwrap();
+    rig.app()
+        .import_alignment(&format!(
+            "POS SKU,WooCommerce SKU\n{spare},NO-SUCH-PRODUCT\n"
+        ))
+        .unwrap();
+    rig.pass(PassMode::Full, false).await;
+    let (code, _, err) = rig.cli(&["conflicts", "resolve", "NO-SUCH-PRODUCT", "--winner", "woo"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("missing_alignment") && err.contains("store quantity"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
