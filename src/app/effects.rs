@@ -25,6 +25,8 @@ pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
 pub const STOCK_FULL: &str = "stock.full_pass";
 /// A stock pass over what changed since the last one.
 pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
+/// A price pass over every aligned SKU.
+pub const STOCK_PRICES: &str = "stock.price_pass";
 /// Check staged documents of open orders still exist.
 pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 
