@@ -323,3 +323,89 @@ async fn with_the_store_as_price_source_the_differences_are_reported_and_nothing
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_prices_on_the_command_line_dry_and_real() {
+    let rig = Rig::start(60, 80, 20).await;
+    let c = &rig.config.counterpoint.connection;
+    let text = format!(
+        r#"[woocommerce]
+enabled = true
+url = "{}"
+consumer_key = "{}"
+consumer_secret = "{}"
+auth = "basic"
+[counterpoint]
+enabled = true
+[counterpoint.connection]
+host = "{}"
+port = {}
+user = "{}"
+password = "{}"
+database = "{}"
+encryption = "off"
+[stock]
+enabled = true
+price_drift_conflict = false
+"#,
+        rig.config.woocommerce.url,
+        WooSimConfig::default().consumer_key,
+        WooSimConfig::default().consumer_secret,
+        c.host,
+        c.port,
+        c.user,
+        rig.cp.password(),
+        c.database,
+    );
+    let config_path = rig._dir.path().join("config.toml");
+    std::fs::write(&config_path, text).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let db = rig.db.clone();
+        let config_path = config_path.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+                .args(["--db", &db.to_string_lossy()])
+                .args(["--config", &config_path.to_string_lossy(), "--user", "ops"])
+                .args(args)
+                .env_remove("SYNCDESK_CONFIG")
+                .env_remove("SYNCDESK_DB")
+                .env_remove("SYNCDESK_USER")
+                .output()
+                .expect("run syncdesk");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        })
+    };
+    let before = rig.store().await;
+    let (code, out, err) = run(&["sync", "run", "prices", "--dry-run", "--json"])
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["report"]["examined"], 20);
+    assert_eq!(v["report"]["changes"].as_array().map(Vec::len), Some(20));
+    assert_eq!(
+        rig.store().await[&rig.pairs[0].0].regular_price,
+        before[&rig.pairs[0].0].regular_price
+    );
+
+    let (code, out, err) = run(&["sync", "run", "prices"]).await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("20 examined, 20 changes, 0 conflicts"),
+        "{out}"
+    );
+    let pos = rig.pos_prices().await;
+    let after = rig.store().await;
+    for (sku, item, _) in &rig.pairs {
+        assert_eq!(
+            after[sku].regular_price,
+            format!("{:.2}", pos[item]),
+            "{sku}"
+        );
+    }
+}
