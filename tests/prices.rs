@@ -229,6 +229,28 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
             .unwrap()
             .is_empty()
     );
+    // Still drifted on the next pass: the same conflict is refreshed, not duplicated, and nothing written.
+    rig.pass(false).await;
+    assert_eq!(
+        stock_rows::open_conflicts_for(store.conn(), &far_sku)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        rig.store().await[&far_sku].regular_price,
+        before[&far_sku].regular_price
+    );
+    // The POS price put back within the drift: written, and the open drift conflict is closed.
+    let back: Decimal = before[&far_sku].regular_price.parse().unwrap();
+    rig.cp.shop().set_price(&far_item, back).unwrap();
+    let report = rig.pass(false).await;
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    assert!(
+        stock_rows::open_conflicts_for(store.conn(), &far_sku)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,4 +430,22 @@ price_drift_conflict = false
             "{sku}"
         );
     }
+}
+
+#[test]
+fn the_price_pass_is_registered_and_scheduled_when_stock_sync_is_enabled() {
+    use syncdesk::engine::{default_handlers, default_schedules};
+    let mut config = Config::default();
+    let registered = |c: &Config| default_handlers(c).kinds().any(|k| k == "stock.price_pass");
+    let scheduled = |c: &Config| {
+        default_schedules(c)
+            .iter()
+            .any(|s| format!("{s:?}").contains("stock.price_pass"))
+    };
+    assert!(!registered(&config) && !scheduled(&config));
+    config.woocommerce.enabled = true;
+    config.counterpoint.enabled = true;
+    config.stock.enabled = true;
+    assert_eq!(syncdesk::app::STOCK_PRICES, "stock.price_pass");
+    assert!(registered(&config) && scheduled(&config));
 }

@@ -288,6 +288,14 @@ pub async fn price_pass(
                 if refused {
                     continue;
                 }
+                if p.conflict.is_none() && p.pos_price.is_some() && woo_now == p.pos_price {
+                    // The sides agree again (a write, or an edit on either side): an open drift is over.
+                    for open in stock_rows::open_conflicts_for(tx, &p.pair.woo_sku)? {
+                        if open.kind == ConflictKind::PriceDrift.as_str() {
+                            stock_rows::resolve(tx, open.id, "engine", "prices_agree", None, now)?;
+                        }
+                    }
+                }
                 if let Some(c) = &p.conflict {
                     let (id, _) = stock_rows::raise(
                         tx,
