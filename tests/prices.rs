@@ -22,7 +22,7 @@ struct Rig {
     _dir: tempfile::TempDir,
     db: PathBuf,
     config: Config,
-    _woo: WooSim,
+    woo: WooSim,
     cp: CounterpointSim,
     /// (store SKU, POS item, store product id)
     pairs: Vec<(String, String, u64)>,
@@ -84,7 +84,7 @@ impl Rig {
             _dir: dir,
             db,
             config,
-            _woo: woo,
+            woo,
             cp,
             pairs,
         }
@@ -448,4 +448,36 @@ fn the_price_pass_is_registered_and_scheduled_when_stock_sync_is_enabled() {
     config.stock.enabled = true;
     assert_eq!(syncdesk::app::STOCK_PRICES, "stock.price_pass");
     assert!(registered(&config) && scheduled(&config));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_item_is_named_by_sku_and_written_on_the_next_pass() {
+    let rig = Rig::start(60, 80, 20).await;
+    let (sku, item, id) = rig.pairs[3].clone();
+    let before = rig.store().await;
+    rig.woo.lock_product(id, true);
+    let mut lenient = rig.config.clone();
+    lenient.stock.price_drift_conflict = false;
+    let report = rig.pass_with(lenient.clone(), false).await;
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed[0].sku, sku.to_uppercase());
+    assert!(
+        report.failed[0]
+            .message
+            .contains("woocommerce_rest_cannot_edit")
+    );
+    assert_eq!(report.changes.len(), 19);
+    assert!(!report.changes.iter().any(|c| c.sku == sku));
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        before[&sku].regular_price
+    );
+    rig.woo.lock_product(id, false);
+    let next = rig.pass_with(lenient, false).await;
+    assert_eq!(next.changes.len(), 1, "{:?}", next.changes);
+    let pos = rig.pos_prices().await;
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        format!("{:.2}", pos[&item])
+    );
 }
