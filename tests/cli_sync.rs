@@ -147,3 +147,154 @@ fn sync_runs_for_systems_that_are_not_enabled_are_rejected() {
     assert_eq!(code, 2);
     assert!(err.contains("possible values"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alignment_suggest_reports_coverage_and_test_shows_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let woo = WooSim::start(WooSimConfig {
+        products: 12,
+        orders: 0,
+        ..WooSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cp = CounterpointSim::start(SimConfig {
+        items: 10,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    write_config(dir.path(), &woo, &cp, 2525);
+    let item = cp.shop().item_numbers().unwrap().remove(0);
+    let product = woo
+        .products()
+        .into_iter()
+        .find(|p| p.kind == "simple" && !p.sku.is_empty() && p.manage_stock)
+        .unwrap();
+    let sku = product.sku.clone();
+    std::fs::write(
+        dir.path().join("pairs.csv"),
+        format!("POS SKU,WooCommerce SKU\n{item},{sku}\n"),
+    )
+    .unwrap();
+    let d = dir.path().to_path_buf();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        run(
+            &d,
+            &[
+                "alignment",
+                "import",
+                &d.join("pairs.csv").to_string_lossy(),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+
+    let d = dir.path().to_path_buf();
+    let out_csv = dir.path().join("proposals.csv");
+    let o = out_csv.to_string_lossy().to_string();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        run(
+            &d,
+            &[
+                "alignment",
+                "suggest",
+                "--min-confidence",
+                "0.5",
+                "--out",
+                &o,
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["pos_items"].as_u64(), v["aligned"].as_u64()),
+        (Some(10), Some(1))
+    );
+    assert!((v["coverage_percent"].as_f64().unwrap() - 10.0).abs() < 1e-9);
+    let written = std::fs::read_to_string(&out_csv).unwrap();
+    assert!(written.starts_with("POS SKU,WooCommerce SKU,Match Type,Confidence\n"));
+    assert!(
+        !written.contains(&format!("{item},")),
+        "an aligned POS item is not proposed again"
+    );
+
+    let d = dir.path().to_path_buf();
+    let s = sku.clone();
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || run(&d, &["alignment", "test", &s, "--json"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["pos_sku"], item.as_str());
+    assert_eq!(v["store_quantity"].as_i64(), product.stock_quantity);
+    assert!(v["pos_quantity"].is_string() && v["merge_base"].is_null());
+
+    let d = dir.path().to_path_buf();
+    let (code, _, err) =
+        tokio::task::spawn_blocking(move || run(&d, &["alignment", "test", "NOT-ALIGNED"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("NOT-ALIGNED is not aligned"), "{err}");
+}
+
+#[test]
+fn report_writes_the_restock_figures_as_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    for (n, status) in [
+        ("R-1", "cancelled"),
+        ("R-2", "backorder"),
+        ("R-3", "processing"),
+    ] {
+        assert_eq!(
+            run(
+                dir.path(),
+                &["orders", "add", "--number", n, "--line", "A=1"]
+            )
+            .0,
+            0
+        );
+        let mut args = vec!["orders", "set-status", n, status];
+        if status == "cancelled" {
+            args.extend(["--note", "duplicate"]);
+        }
+        assert_eq!(run(dir.path(), &args).0, 0);
+    }
+    assert_eq!(run(dir.path(), &["orders", "fulfill", "R-3"]).0, 0);
+    let out = dir.path().join("r.md");
+    let (code, _, err) = run(
+        dir.path(),
+        &[
+            "report",
+            "--period",
+            "weekly",
+            "--out",
+            &out.to_string_lossy(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(out).unwrap();
+    assert!(md.starts_with("# syncdesk weekly report"), "{md}");
+    assert!(md.contains("| orders created | 3 |"), "{md}");
+    assert!(
+        md.contains("| backorder frequency | 33.3% (1 orders) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| completion rate | 50.0% (1 completed, 1 cancelled) |"),
+        "{md}"
+    );
+    assert!(md.contains("| ops | 4 |"), "changes per operator: {md}");
+    let (code, _, err) = run(dir.path(), &["report", "--period", "yearly"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values"), "{err}");
+}

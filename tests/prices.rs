@@ -224,6 +224,13 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
         open[0].resolved_at.is_none(),
         "the default policy is manual"
     );
+    let alerts = syncdesk::store::alerts::list(store.conn(), true, 100).unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == "price_difference" && a.subject.contains(&far_sku)),
+        "{alerts:?}"
+    );
     assert!(
         stock_rows::open_conflicts_for(store.conn(), &near_sku)
             .unwrap()

@@ -343,6 +343,21 @@ async fn each_conflict_type_is_raised_and_policies_settle_the_configured_ones() 
     assert_eq!(unexplained.kind, "unexplained_change");
     assert!(unexplained.base.is_some() && unexplained.proposed.is_some());
     assert_eq!(
+        unexplained
+            .pos_value
+            .as_deref()
+            .map(|v| v.parse::<i64>().unwrap()),
+        Some(pos[&rig.pairs[1].1])
+    );
+    // Conflicts waiting for an operator raise alerts (the +50 edit is a discrepancy over 10 units).
+    let open_alerts = app.alerts(false, 100).unwrap();
+    assert!(
+        open_alerts
+            .iter()
+            .any(|a| a.kind == "quantity_discrepancy" && a.subject.contains(&rig.pairs[1].0)),
+        "{open_alerts:?}"
+    );
+    assert_eq!(
         rig.store_stock(1),
         unexplained
             .woo_value
@@ -401,4 +416,23 @@ async fn each_conflict_type_is_raised_and_policies_settle_the_configured_ones() 
         "{:?}",
         third.conflicts
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_shows_coverage_agreement_and_changes_after_a_pass() {
+    let rig = Rig::start(60, 80, 20).await;
+    rig.pass(PassMode::Full, false).await;
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("ops")).unwrap();
+    let report = app.report("daily", 86_400_000).unwrap();
+    assert_eq!((report.sync.aligned, report.sync.pos_items), (20, Some(80)));
+    assert_eq!(report.sync.pairs_passed, 20);
+    let md = report.markdown();
+    assert!(
+        md.contains("| alignment coverage | 25.0% (20 aligned) | > 95% |"),
+        "{md}"
+    );
+    assert!(md.contains(&format!(
+        "| stock changes written | {} |",
+        report.sync.stock_changes
+    )));
 }

@@ -166,7 +166,7 @@ impl App {
                     (s.as_str().to_string(), n)
                 })
                 .collect();
-            let m = queries::workflow_metrics(tx)?;
+            let m = queries::workflow_metrics(tx, 0)?;
             let name = |id: i64| {
                 workflow
                     .get(id)

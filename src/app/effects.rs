@@ -48,6 +48,16 @@ pub fn on_status_entered(
             serde_json::json!({ "order_id": order_id }),
             now,
         )?;
+
+        let number = orders::get(conn, order_id)?
+            .map(|o| o.number)
+            .unwrap_or_default();
+        super::alerts::raise_and_notify(
+            conn,
+            config,
+            &crate::domain::alerts::backorder(&number),
+            now,
+        )?;
     }
     let links = links::for_local(conn, "order", order_id)?;
     let cp = &config.counterpoint;

@@ -8,6 +8,7 @@ pub mod console;
 mod effects;
 pub mod jobs;
 pub mod orders;
+pub mod report;
 pub mod stock;
 
 use std::path::Path;

@@ -2,10 +2,12 @@
 //! scripts can trust (0 ok, 1 failure, 2 rejected input). It parses, calls `app`, prints; nothing more.
 
 mod alerts;
+mod alignment;
 mod demo;
 mod jobs;
 mod orders;
 mod output;
+mod report;
 mod serve;
 mod sim;
 mod stock;
@@ -70,6 +72,16 @@ enum Command {
     /// Alerts raised by the engine: list them, acknowledge one.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// The sync and order-workflow figures for a period, as Markdown.
+    Report {
+        #[arg(long, value_enum, default_value = "daily")]
+        period: report::Period,
+        /// Write the report here instead of printing it.
+        #[arg(long, value_name = "FILE.md")]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one sync pass now (optionally a dry run).
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -174,6 +186,7 @@ pub fn main() -> ExitCode {
         Some(Command::Alignment(cmd)) => stock::alignment(&context, cmd),
         Some(Command::Conflicts(cmd)) => stock::conflicts(&context, cmd),
         Some(Command::Alerts(cmd)) => alerts::run(&context, cmd),
+        Some(Command::Report { period, out, json }) => report::run(&context, period, out, json),
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
         Some(Command::Check) => sync::check(&context),
         Some(Command::Serve) => serve::run(&context),

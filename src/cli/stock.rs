@@ -16,7 +16,23 @@ pub enum AlignmentCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List the aligned pairs with their merge base and sync state.
+    /// Propose pairs for unaligned SKUs (exact, normalised, fuzzy) and report coverage.
+    Suggest {
+        /// Lowest similarity a fuzzy proposal may have (0–1).
+        #[arg(long, default_value_t = 0.8)]
+        min_confidence: f64,
+        /// Write the proposals as an import CSV to review.
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show both sides of one pair now: SKU, quantity, price, merge base, sync state.
+    Test {
+        sku: String,
+        #[arg(long)]
+        json: bool,
+    },
     List {
         #[arg(long)]
         json: bool,
@@ -38,9 +54,15 @@ pub enum ConflictsCommand {
 }
 
 pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
-    let mut app = context.app()?;
     match command {
+        AlignmentCommand::Suggest {
+            min_confidence,
+            out,
+            json,
+        } => super::alignment::suggest(context, min_confidence, out, json),
+        AlignmentCommand::Test { sku, json } => super::alignment::test(context, &sku, json),
         AlignmentCommand::Import { file, json } => {
+            let mut app = context.app()?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Failure::rejected(format!("{}: {e}", file.display())))?;
             let report = app
@@ -70,6 +92,7 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
             }
         }
         AlignmentCommand::List { json } => {
+            let mut app = context.app()?;
             let pairs = app.alignment()?;
             if json {
                 return output::json(&pairs);

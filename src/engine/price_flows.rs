@@ -20,6 +20,7 @@ use super::stock_flows::{
 use crate::config::{Config, PriceSource};
 use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::woo::{ProductUpdate, WooClient, WooProduct};
+use crate::domain::alerts::{AlertKind, NewAlert};
 use crate::domain::inventory::{ConflictKind, Policy, price_drift};
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
@@ -261,6 +262,7 @@ pub async fn price_pass(
         .changes
         .retain(|c| source == PriceSource::Woo || !failed.contains_key(&c.sku.to_uppercase()));
 
+    let config = ctx.config.clone();
     let changes = if source == PriceSource::Pos {
         report.changes.clone()
     } else {
@@ -312,15 +314,28 @@ pub async fn price_pass(
                         },
                         now,
                     )?;
-                    if let Some(price) = c.settled {
-                        stock_rows::resolve(
-                            tx,
-                            id,
-                            "policy",
-                            policy_name(c.policy),
-                            cents(price),
-                            now,
-                        )?;
+                    match c.settled {
+                        Some(price) => {
+                            stock_rows::resolve(
+                                tx,
+                                id,
+                                "policy",
+                                policy_name(c.policy),
+                                cents(price),
+                                now,
+                            )?;
+                        }
+                        // Waiting for an operator: make sure someone hears about it.
+                        None => {
+                            let sku = &p.pair.woo_sku;
+                            let alert = NewAlert::new(
+                                AlertKind::PriceDifference,
+                                sku,
+                                format!("Price difference: {sku}"),
+                                format!("{sku}: {} (not written).", c.detail),
+                            );
+                            crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                        }
                     }
                 }
             }

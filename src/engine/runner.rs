@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::handler::{HandlerRegistry, JobContext, JobError};
 use crate::config::Config;
+use crate::domain::alerts;
 use crate::domain::time::{Millis, now_ms};
 use crate::store::{Job, Store, StoreError, engine_lease, jobs};
 
@@ -323,7 +324,16 @@ impl Loop {
                                 e.message.clone()
                             };
                             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %message, "job failed");
-                            jobs::fail(tx, job.id, &holder, &message, retry_at, now)?
+                            let recorded = jobs::fail(tx, job.id, &holder, &message, retry_at, now)?;
+                            // A job that gave up is a sync failure someone must hear about (but not an alert
+                            // mail about failing alert mail).
+                            if recorded && retry_at.is_none() && !job.kind.starts_with("alerts.") {
+                                let system = job.kind.split('.').next().unwrap_or("engine");
+                                let what = job.key.clone().unwrap_or_else(|| job.kind.clone());
+                                let alert = alerts::sync_failure(system, &what, &message);
+                                crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                            }
+                            recorded
                         }
                     };
                     if !recorded {

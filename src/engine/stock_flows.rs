@@ -17,6 +17,7 @@ use super::woo_orders;
 use crate::config::Config;
 use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
+use crate::domain::alerts::{self, AlertKind, NewAlert};
 use crate::domain::inventory::{
     self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
 };
@@ -70,6 +71,8 @@ pub struct StockPassReport {
 /// What the plan decided for one pair, kept until the write's outcome is known.
 struct Planned {
     pair: AlignedSku,
+    /// The POS quantity this pass saw (None: no such POS item).
+    pos: Option<i64>,
     product: Option<WooProduct>,
     new_base: Option<MergeBase>,
     write: Option<i64>,
@@ -131,6 +134,7 @@ pub async fn stock_pass(
         .filter_map(|l| l.lst_maint_dt)
         .max()
         .or(watermark);
+    let pos_items_read = (mode == PassMode::Full).then_some(levels.len());
     let pos_qty: HashMap<String, i64> = levels
         .iter()
         .map(|l| {
@@ -251,6 +255,7 @@ pub async fn stock_pass(
         };
         let mut planned = Planned {
             pair,
+            pos: pos_now,
             product,
             new_base: None,
             write: None,
@@ -390,7 +395,7 @@ pub async fn stock_pass(
                         &NewConflict {
                             sku: &p.pair.woo_sku,
                             kind: kind.as_str(),
-                            pos_value: p.new_base.map(|b| b.pos_seen.to_string()),
+                            pos_value: p.pos.map(|q| q.to_string()),
                             woo_value: p
                                 .product
                                 .as_ref()
@@ -403,9 +408,32 @@ pub async fn stock_pass(
                         },
                         now,
                     )?;
-                    if let Some(q) = settled {
-                        let policy = config.stock.policy(*kind);
-                        stock_rows::resolve(tx, id, "policy", policy_name(policy), Some(*q), now)?;
+                    match settled {
+                        Some(q) => {
+                            let policy = config.stock.policy(*kind);
+                            stock_rows::resolve(
+                                tx,
+                                id,
+                                "policy",
+                                policy_name(policy),
+                                Some(*q),
+                                now,
+                            )?;
+                        }
+                        // Waiting for an operator: make sure someone hears about it.
+                        None => {
+                            let woo_now = p.product.as_ref().and_then(|x| x.stock_quantity);
+                            if let Some(alert) = conflict_alert(
+                                &p.pair.woo_sku,
+                                *kind,
+                                p.pos,
+                                woo_now,
+                                detail,
+                                &config,
+                            ) {
+                                crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                            }
+                        }
                     }
                 }
                 let state = if p.conflict.is_some() && p.new_base.is_none() {
@@ -447,6 +475,9 @@ pub async fn stock_pass(
                 )?;
             }
             watermarks::set(tx, LAST_PASS, &now.to_string(), now)?;
+            if let Some(n) = pos_items_read {
+                watermarks::set(tx, crate::store::report::POS_ITEMS, &n.to_string(), now)?;
+            }
             Ok::<_, StoreError>(())
         })
         .map_err(db)
@@ -518,6 +549,39 @@ pub(crate) fn remember_product(
         product.id as i64,
         (product.parent_id != 0).then_some(product.parent_id as i64),
     )
+}
+
+/// The alert an unsettled conflict raises (price drift is the price pass's to report).
+fn conflict_alert(
+    sku: &str,
+    kind: ConflictKind,
+    pos: Option<i64>,
+    woo: Option<i64>,
+    detail: &str,
+    config: &Config,
+) -> Option<NewAlert> {
+    match kind {
+        ConflictKind::NegativeStock => Some(NewAlert::new(
+            AlertKind::NegativeStock,
+            sku,
+            format!("Negative stock: {sku}"),
+            format!("{sku}: {detail}."),
+        )),
+        ConflictKind::MissingAlignment => Some(alerts::missing_alignment(
+            sku,
+            if pos.is_none() {
+                "the POS"
+            } else {
+                "the store"
+            },
+        )),
+        ConflictKind::UnexplainedChange | ConflictKind::QuantityMismatch => {
+            alerts::stock_alerts(sku, pos, woo, None, None, &config.alerts.thresholds())
+                .into_iter()
+                .find(|a| a.kind == AlertKind::QuantityDiscrepancy)
+        }
+        ConflictKind::PriceDrift => None,
+    }
 }
 
 pub(crate) fn policy_name(p: Policy) -> &'static str {

@@ -247,7 +247,8 @@ pub fn jobs_done_per_minute(conn: &Connection, now: Millis, minutes: usize) -> R
     Ok(buckets)
 }
 
-/// Restock metrics over the whole history (the dashboard reads them only when it is on screen).
+/// Restock metrics for orders created at or after `since` (0: the whole history; the dashboard reads them
+/// only when it is on screen, the report for its period).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkflowMetrics {
     /// Average ms from creation to the first shipped or completed status, and how many orders got there.
@@ -264,9 +265,13 @@ pub struct WorkflowMetrics {
     pub avg_time_in_status: Vec<(i64, f64, i64)>,
 }
 
-pub fn workflow_metrics(conn: &Connection) -> Result<WorkflowMetrics> {
+pub fn workflow_metrics(conn: &Connection, since: Millis) -> Result<WorkflowMetrics> {
     let mut m = WorkflowMetrics {
-        orders: conn.query_row("SELECT COUNT(*) FROM orders", [], |r| r.get(0))?,
+        orders: conn.query_row(
+            "SELECT COUNT(*) FROM orders WHERE created_at >= ?1",
+            [since],
+            |r| r.get(0),
+        )?,
         ..WorkflowMetrics::default()
     };
     (m.avg_to_shipped_ms, m.shipped_orders) = conn.query_row(
@@ -274,29 +279,30 @@ pub fn workflow_metrics(conn: &Connection) -> Result<WorkflowMetrics> {
              SELECT MIN(CASE WHEN h.from_status_id IS NULL THEN h.changed_at END) AS created,
                     MIN(CASE WHEN s.kind IN ('shipped', 'completed') THEN h.changed_at END) AS shipped
              FROM status_history h JOIN statuses s ON s.id = h.to_status_id
+             JOIN orders o ON o.id = h.order_id WHERE o.created_at >= ?1
              GROUP BY h.order_id)
          WHERE created IS NOT NULL AND shipped IS NOT NULL",
-        [],
+        [since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     m.backordered_orders = conn.query_row(
         "SELECT COUNT(DISTINCT h.order_id) FROM status_history h JOIN statuses s ON s.id = h.to_status_id
-         WHERE s.kind = 'backorder'",
-        [],
+         JOIN orders o ON o.id = h.order_id WHERE s.kind = 'backorder' AND o.created_at >= ?1",
+        [since],
         |r| r.get(0),
     )?;
     (m.completed, m.cancelled) = conn.query_row(
         "SELECT COALESCE(SUM(s.kind = 'completed'), 0), COALESCE(SUM(s.kind = 'cancelled'), 0)
-         FROM orders o JOIN statuses s ON s.id = o.status_id",
-        [],
+         FROM orders o JOIN statuses s ON s.id = o.status_id WHERE o.created_at >= ?1",
+        [since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     m.changes_by_operator = conn
         .prepare(
-            "SELECT changed_by, COUNT(*) FROM status_history WHERE from_status_id IS NOT NULL
+            "SELECT changed_by, COUNT(*) FROM status_history WHERE from_status_id IS NOT NULL AND changed_at >= ?1
              GROUP BY changed_by ORDER BY 2 DESC, 1 LIMIT 8",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     m.avg_time_in_status = conn
         .prepare(
@@ -304,9 +310,9 @@ pub fn workflow_metrics(conn: &Connection) -> Result<WorkflowMetrics> {
                  SELECT to_status_id AS status, changed_at AS entered_at,
                         LEAD(changed_at) OVER (PARTITION BY order_id ORDER BY id) AS left_at
                  FROM status_history)
-             WHERE left_at IS NOT NULL GROUP BY status ORDER BY status",
+             WHERE left_at IS NOT NULL AND entered_at >= ?1 GROUP BY status ORDER BY status",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(m)
 }

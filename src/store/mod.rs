@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod links;
 pub mod orders;
 pub mod pos_reductions;
+pub mod report;
 pub mod schema;
 pub mod statuses;
 pub mod sync_log;

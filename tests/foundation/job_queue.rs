@@ -210,6 +210,14 @@ async fn permanent_errors_and_exhausted_attempts_end_dead_and_an_operator_can_re
         "a permanent error is not retried"
     );
     assert_eq!(job.last_error.as_deref(), Some("400 rest_invalid_param"));
+    // A job that gave up raises a sync-failure alert (high: mailed at once).
+    let alerts = scratch.app("ops").alerts(false, 10).unwrap();
+    assert!(
+        alerts.iter().any(|a| a.kind == "sync_failure"
+            && a.severity == "high"
+            && a.message.contains("rest_invalid_param")),
+        "{alerts:?}"
+    );
 
     // The operator fixes the cause and retries: it runs again, with a fresh budget.
     let mut app = scratch.app("ops");

@@ -376,6 +376,12 @@ fn entering_backorder_queues_one_email_job_in_the_same_transaction() {
         3,
         "one notice per entry into Backorder"
     );
+    let alerts = app.alerts(false, 10).unwrap();
+    assert_eq!(
+        alerts.iter().filter(|a| a.kind == "backorder").count(),
+        2,
+        "one open alert per order: {alerts:?}"
+    );
 }
 
 #[test]
