@@ -27,6 +27,8 @@ pub const STOCK_FULL: &str = "stock.full_pass";
 pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
 /// A price pass over every aligned SKU.
 pub const STOCK_PRICES: &str = "stock.price_pass";
+/// Write an operator's stock conflict resolution to the store and record the new merge base (key `stock:SKU`).
+pub const STOCK_APPLY_RESOLUTION: &str = "stock.apply_resolution";
 /// Check staged documents of open orders still exist.
 pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 

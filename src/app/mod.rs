@@ -21,10 +21,12 @@ use crate::store::{Store, StoreError, statuses};
 pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub use effects::{
-    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_FULL,
-    STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS,
+    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS,
+    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
+pub use stock::{Resolution, ResolvedConflict, Winner};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.
 #[derive(Debug, Clone, PartialEq, Eq)]

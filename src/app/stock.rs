@@ -3,10 +3,61 @@
 
 use serde::Serialize;
 
+use super::effects::{self, STOCK_APPLY_RESOLUTION};
 use super::{App, AppError, Result};
 use crate::domain::alignment::{self, LineError};
+use crate::domain::inventory::{self as merge, Policy};
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self, AlignedSku, StockConflict, Upsert};
+use crate::store::sync_log::{self, Change};
+
+/// Which side an operator sides with when settling a stock conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Winner {
+    Pos,
+    Woo,
+    Merge,
+}
+
+/// An operator's decision on a SKU's open stock conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Winner(Winner),
+    /// An exact quantity (a recount).
+    Quantity(i64),
+}
+
+impl Resolution {
+    /// How the conflict row records it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Winner(Winner::Pos) => "pos_wins",
+            Resolution::Winner(Winner::Woo) => "woo_wins",
+            Resolution::Winner(Winner::Merge) => "merge",
+            Resolution::Quantity(_) => "quantity",
+        }
+    }
+}
+
+/// What resolving decided; the store is written later by the `stock.apply_resolution` job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedConflict {
+    /// The store SKU the conflicts were raised on.
+    pub sku: String,
+    pub conflict_ids: Vec<i64>,
+    pub kinds: Vec<String>,
+    pub resolution: &'static str,
+    pub quantity: i64,
+    /// The POS quantity the decision was made against (becomes the merge base's `pos_seen`).
+    pub pos_seen: Option<i64>,
+    pub resolved_by: String,
+    pub job_id: i64,
+}
+
+fn parse_qty(v: &Option<String>) -> Option<i64> {
+    v.as_deref().and_then(|s| s.trim().parse().ok())
+}
 
 /// What an alignment import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -56,5 +107,106 @@ impl App {
             limit,
             0,
         )?)
+    }
+
+    /// Settles every open stock conflict of `sku` (either side's SKU) in one transaction: marks them resolved
+    /// by this actor, logs the decision and enqueues `stock.apply_resolution` to write the quantity to the
+    /// store. Values come from the newest open conflict (what the last pass saw).
+    pub fn resolve_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedConflict> {
+        if let Resolution::Quantity(q) = how
+            && q < 0
+        {
+            return Err(AppError::Rejected(format!(
+                "{sku}: quantity {q} is negative"
+            )));
+        }
+        let config = self.config.clone();
+        let actor = self.actor.name.clone();
+        self.store.write(|tx| {
+            let store_sku = inventory::find(tx, sku)?
+                .map(|p| p.woo_sku)
+                .unwrap_or_else(|| sku.to_string());
+            let mut open = inventory::open_conflicts_for(tx, &store_sku)?;
+            if open.is_empty() && store_sku != sku {
+                open = inventory::open_conflicts_for(tx, sku)?;
+            }
+            let Some(latest) = open.last().cloned() else {
+                return Err(AppError::Rejected(format!("{sku}: no open stock conflict")));
+            };
+            let pos = parse_qty(&latest.pos_value);
+            let woo = parse_qty(&latest.woo_value);
+            let quantity = match how {
+                Resolution::Quantity(q) => q,
+                Resolution::Winner(w) => {
+                    let (policy, known) = match w {
+                        Winner::Pos => (Policy::PosWins, "POS quantity"),
+                        Winner::Woo => (Policy::WooWins, "store quantity"),
+                        Winner::Merge => (Policy::Merge, "merged quantity"),
+                    };
+                    merge::resolve(policy, pos, woo, latest.merged).ok_or_else(|| {
+                        AppError::Rejected(format!(
+                            "{sku}: the {} conflict has no {known} to take; use --qty N",
+                            latest.kind
+                        ))
+                    })?
+                }
+            };
+            if quantity < 0 {
+                return Err(AppError::Rejected(format!(
+                    "{sku}: that side shows {quantity}, a negative quantity; use --qty N"
+                )));
+            }
+            let now = now_ms();
+            let resolution = how.as_str();
+            for c in &open {
+                inventory::resolve(tx, c.id, &actor, resolution, Some(quantity), now)?;
+            }
+            let ids: Vec<i64> = open.iter().map(|c| c.id).collect();
+            let kinds: Vec<String> = open.iter().map(|c| c.kind.clone()).collect();
+            let reason = format!(
+                "{} resolved by {actor} ({resolution}): POS {}, store {}",
+                kinds.join(", "),
+                latest.pos_value.as_deref().unwrap_or("-"),
+                latest.woo_value.as_deref().unwrap_or("-"),
+            );
+            sync_log::record(
+                tx,
+                &Change {
+                    source: "operator",
+                    entity: "stock",
+                    entity_key: &latest.sku,
+                    field: "conflict.resolution",
+                    old_value: latest.woo_value.as_deref(),
+                    new_value: Some(&quantity.to_string()),
+                    reason: Some(&reason),
+                    actor: Some(&actor),
+                    ..Default::default()
+                },
+                now,
+            )?;
+            let job_id = effects::enqueue(
+                tx,
+                &config,
+                STOCK_APPLY_RESOLUTION,
+                Some(format!("stock:{}", latest.sku)),
+                serde_json::json!({
+                    "sku": latest.sku,
+                    "quantity": quantity,
+                    "pos_seen": pos,
+                    "conflict_ids": ids,
+                }),
+                now,
+            )?;
+            Ok(ResolvedConflict {
+                sku: latest.sku.clone(),
+                conflict_ids: ids,
+                kinds,
+                resolution,
+                quantity,
+                pos_seen: pos,
+                resolved_by: actor.clone(),
+                job_id,
+            })
+        })
     }
 }

@@ -3,10 +3,14 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{ArgGroup, Subcommand, ValueEnum};
 
-use super::{CliResult, Context, Failure, output};
+use super::{CliResult, Context, Failure, output, sync};
+use crate::app::{Resolution, Winner};
 use crate::domain::time::to_short;
+use crate::engine::counterpoint_flows;
+use crate::engine::stock_flows::{self, PassMode};
+use crate::engine::woo_orders;
 
 #[derive(Subcommand, Debug)]
 pub enum AlignmentCommand {
@@ -51,6 +55,34 @@ pub enum ConflictsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Settle a SKU's open conflicts: side with the POS, the store or the merge, or set a counted quantity.
+    /// The store is written by the engine (job `stock.apply_resolution`).
+    #[command(group(ArgGroup::new("how").required(true).args(["winner", "qty"])))]
+    Resolve {
+        /// Store or POS SKU.
+        sku: String,
+        #[arg(long, value_enum)]
+        winner: Option<WinnerArg>,
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        qty: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A dry-run full stock pass: the conflicts it would raise (nothing is written on either side).
+    Detect {
+        /// Also write them to FILE (sku,type,pos,store,base,proposed,detail).
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum WinnerArg {
+    Pos,
+    Woo,
+    Merge,
 }
 
 pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
@@ -132,7 +164,126 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
 }
 
 pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
-    let ConflictsCommand::List { all, limit, json } = command;
+    match command {
+        ConflictsCommand::List { all, limit, json } => list(context, all, limit, json),
+        ConflictsCommand::Resolve {
+            sku,
+            winner,
+            qty,
+            json,
+        } => {
+            let how = match (winner, qty) {
+                (Some(w), None) => Resolution::Winner(match w {
+                    WinnerArg::Pos => Winner::Pos,
+                    WinnerArg::Woo => Winner::Woo,
+                    WinnerArg::Merge => Winner::Merge,
+                }),
+                (None, Some(q)) => Resolution::Quantity(q),
+                _ => return Err(Failure::rejected("give exactly one of --winner, --qty")),
+            };
+            let done = context.app()?.resolve_conflict(&sku, how)?;
+            if json {
+                return output::json(&done);
+            }
+            println!(
+                "{}: {} resolved by {} ({}): the store will be set to {} (job {})",
+                done.sku,
+                done.kinds.join(", "),
+                done.resolved_by,
+                done.resolution,
+                done.quantity,
+                done.job_id
+            );
+            Ok(())
+        }
+        ConflictsCommand::Detect { csv, json } => detect(context, csv, json),
+    }
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+fn detect(context: &Context, csv: Option<PathBuf>, json: bool) -> CliResult {
+    let config = context.config()?;
+    if !(config.woocommerce.enabled && config.counterpoint.enabled) {
+        return Err(Failure::rejected(
+            "conflict detection needs [woocommerce] and [counterpoint] enabled",
+        ));
+    }
+    let pos = counterpoint_flows::client(&config.counterpoint)
+        .map_err(|e| Failure::rejected(e.to_string()))?;
+    let woo =
+        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = sync::foreground(context, config)?;
+    let report = sync::runtime()?
+        .block_on(stock_flows::stock_pass(
+            &pos,
+            &woo,
+            &ctx,
+            PassMode::Full,
+            true,
+        ))
+        .map_err(|e| Failure::failed(e.message))?;
+    let found = &report.detected;
+    if let Some(path) = &csv {
+        let mut text = String::from("sku,type,pos,store,base,proposed,detail\n");
+        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        for c in found {
+            let row = [
+                c.sku.clone(),
+                c.kind.to_string(),
+                num(c.pos),
+                num(c.store),
+                num(c.base),
+                num(c.proposed),
+                c.detail.clone(),
+            ];
+            let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+            .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
+    }
+    if json {
+        return output::json(&found);
+    }
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+    output::table(
+        &["SKU", "TYPE", "POS", "STORE", "BASE", "PROPOSED", "DETAIL"],
+        found
+            .iter()
+            .map(|c| {
+                vec![
+                    c.sku.clone(),
+                    c.kind.to_string(),
+                    num(c.pos),
+                    num(c.store),
+                    num(c.base),
+                    num(c.proposed),
+                    c.detail.clone(),
+                ]
+            })
+            .collect(),
+    );
+    println!(
+        "{} conflict(s) over {} examined SKU(s){} — dry run, nothing written",
+        found.len(),
+        report.examined,
+        csv.as_ref()
+            .map(|p| format!(", written to {}", p.display()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
     if limit <= 0 {
         return Err(Failure::rejected("--limit: must be positive"));
     }

@@ -61,7 +61,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
 }
 
 /// A job context on this process's own store connection, for running a pass in the foreground.
-fn foreground(context: &Context, config: Config) -> Result<JobContext, Failure> {
+pub(super) fn foreground(context: &Context, config: Config) -> Result<JobContext, Failure> {
     drop(context.app()?);
     let store = Store::open(
         &context.db_path,
@@ -74,7 +74,7 @@ fn foreground(context: &Context, config: Config) -> Result<JobContext, Failure> 
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))
 }
 

@@ -56,6 +56,10 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             StockPassJob::new(config, PassMode::Incremental),
         );
         registry.register(app::STOCK_PRICES, price_flows::PricePassJob::new(config));
+        registry.register(
+            app::STOCK_APPLY_RESOLUTION,
+            stock_flows::ApplyResolution::new(config),
+        );
     }
     if config.counterpoint.enabled {
         registry.register(

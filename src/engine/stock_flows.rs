@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDateTime;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use rust_decimal::prelude::ToPrimitive;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::counterpoint_flows::{self, SYSTEM as POS};
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
 use super::woo_orders;
+use crate::app;
 use crate::config::Config;
 use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
@@ -56,12 +57,27 @@ pub struct SkuNote {
     pub message: String,
 }
 
+/// A conflict a pass found, with the values it was decided on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetectedConflict {
+    pub sku: String,
+    pub kind: &'static str,
+    pub pos: Option<i64>,
+    pub store: Option<i64>,
+    /// The agreed quantity of the merge base.
+    pub base: Option<i64>,
+    pub proposed: Option<i64>,
+    pub detail: String,
+}
+
 /// What a pass did (or, dry, would do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct StockPassReport {
     pub examined: usize,
     pub changes: Vec<StockChange>,
     pub conflicts: Vec<SkuNote>,
+    /// The same conflicts with their values (what `conflicts detect` lists).
+    pub detected: Vec<DetectedConflict>,
     pub skipped: Vec<SkuNote>,
     pub failed: Vec<SkuNote>,
     /// HTTP requests made to the store (reads and writes).
@@ -106,17 +122,27 @@ pub async fn stock_pass(
                 .map_err(db)?
                 .and_then(|v| v.parse::<i64>().ok());
             let candidates = stock_rows::absorption_candidates(conn, POS).map_err(db)?;
+            let pending: BTreeSet<String> = conn
+                .prepare(
+                    "SELECT key FROM jobs WHERE kind = ?1 AND key IS NOT NULL
+                     AND state IN ('queued', 'retrying', 'running')",
+                )
+                .and_then(|mut st| {
+                    st.query_map([app::STOCK_APPLY_RESOLUTION], |r| r.get::<_, String>(0))?
+                        .collect()
+                })
+                .map_err(|e| db(e.into()))?;
             let hints: Vec<i64> = conn
                 .prepare("SELECT woo_product_id FROM stock_hints")
                 .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
                 .map_err(|e| db(e.into()))?;
-            Ok((
-                stock_rows::aligned(conn).map_err(db)?,
-                watermark,
-                last_pass,
-                candidates,
-                hints,
-            ))
+            // A pair whose operator resolution is not written yet would only raise its conflict again.
+            let pairs: Vec<AlignedSku> = stock_rows::aligned(conn)
+                .map_err(db)?
+                .into_iter()
+                .filter(|p| !pending.contains(&format!("stock:{}", p.woo_sku)))
+                .collect();
+            Ok((pairs, watermark, last_pass, candidates, hints))
         })
         .await?;
 
@@ -299,6 +325,15 @@ pub async fn stock_pass(
                 report.conflicts.push(SkuNote {
                     sku: planned.pair.woo_sku.clone(),
                     message: format!("{}: {detail}", kind.as_str()),
+                });
+                report.detected.push(DetectedConflict {
+                    sku: planned.pair.woo_sku.clone(),
+                    kind: kind.as_str(),
+                    pos: obs.pos,
+                    store: obs.woo,
+                    base: obs.base.map(|b| b.agreed),
+                    proposed,
+                    detail: detail.clone(),
                 });
                 if let (Some(q), Some(p), Some(_)) = (settled, obs.pos, obs.woo) {
                     planned.new_base = Some(MergeBase {
@@ -659,4 +694,131 @@ pub fn summarize(report: &StockPassReport) -> BTreeMap<&'static str, usize> {
         ("failed", report.failed.len()),
         ("store requests", report.store_requests),
     ])
+}
+
+#[derive(Debug, Deserialize)]
+struct ResolutionPayload {
+    sku: String,
+    quantity: i64,
+    /// The POS quantity the decision was made against (the conflict's POS value); None when unknown.
+    pos_seen: Option<i64>,
+    #[serde(default)]
+    conflict_ids: Vec<i64>,
+}
+
+/// Writes an operator's resolution (`stock.apply_resolution`) to the store: one item by SKU, then the new
+/// merge base `agreed = woo_seen = quantity, pos_seen = the conflict's POS value`. The POS value is the one
+/// the operator decided against: POS sales after it are then still counted as movement on the next pass,
+/// where reading the POS now would fold them into `pos_seen` and lose them. A failed write is retried and
+/// leaves the base alone.
+pub async fn apply_resolution(
+    woo: &WooClient,
+    ctx: &JobContext,
+    job_id: Option<i64>,
+    sku: &str,
+    quantity: i64,
+    pos_seen: Option<i64>,
+) -> Result<(), JobError> {
+    let db = |e: StoreError| JobError::retry(e.to_string());
+    let pair = ctx
+        .with_store({
+            let sku = sku.to_string();
+            move |s| stock_rows::find(s.conn(), &sku).map_err(db)
+        })
+        .await?
+        .ok_or_else(|| JobError::permanent(format!("{sku}: no longer aligned")))?;
+    let product = woo
+        .find_products_by_sku(std::slice::from_ref(&pair.woo_sku))
+        .await
+        .map_err(woo_orders::job_error)?
+        .into_iter()
+        .find(|p| p.sku.eq_ignore_ascii_case(&pair.woo_sku))
+        .ok_or_else(|| JobError::permanent(format!("{sku}: the store has no such product")))?;
+    let old = product.stock_quantity;
+    if old != Some(quantity) {
+        let outcome = woo
+            .batch_update_products(vec![ProductUpdate {
+                id: product.id,
+                parent_id: (product.parent_id != 0).then_some(product.parent_id),
+                sku: Some(pair.woo_sku.clone()),
+                stock_quantity: Some(quantity),
+                ..Default::default()
+            }])
+            .await;
+        if let Some(f) = outcome.failed.first() {
+            let message = format!("{}: {}", f.code, f.message);
+            let id = pair.id;
+            let m = message.clone();
+            ctx.with_store(move |s| {
+                s.write(|tx| stock_rows::record_pass(tx, id, None, "error", Some(&m), now_ms()))
+                    .map_err(db)
+            })
+            .await?;
+            return Err(JobError::retry(format!("{sku}: {message}")));
+        }
+    }
+    ctx.with_store(move |s| {
+        s.write(|tx| {
+            let now = now_ms();
+            stock_rows::set_product_ids(
+                tx,
+                pair.id,
+                product.id as i64,
+                (product.parent_id != 0).then_some(product.parent_id as i64),
+            )?;
+            let base = pos_seen.map(|p| MergeBase {
+                agreed: quantity,
+                pos_seen: p,
+                woo_seen: quantity,
+            });
+            stock_rows::record_pass(tx, pair.id, base, "synced", None, now)?;
+            sync_log::record(
+                tx,
+                &Change {
+                    source: "engine",
+                    entity: "stock",
+                    entity_key: &pair.woo_sku,
+                    field: "woocommerce.stock_quantity",
+                    old_value: old.map(|o| o.to_string()).as_deref(),
+                    new_value: Some(&quantity.to_string()),
+                    reason: Some("operator resolution applied"),
+                    job_id,
+                    ..Default::default()
+                },
+                now,
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .map_err(db)
+    })
+    .await
+}
+
+/// The engine's `stock.apply_resolution` handler.
+pub struct ApplyResolution {
+    woo: Result<WooClient, String>,
+}
+
+impl ApplyResolution {
+    pub fn new(config: &Config) -> Self {
+        ApplyResolution {
+            woo: woo_orders::client(&config.woocommerce).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl JobHandler for ApplyResolution {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let woo = self
+                .woo
+                .as_ref()
+                .map_err(|e| JobError::permanent(e.clone()))?;
+            let p: ResolutionPayload = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+            apply_resolution(woo, ctx, Some(job.id), &p.sku, p.quantity, p.pos_seen).await?;
+            tracing::info!(sku = %p.sku, quantity = p.quantity, conflicts = ?p.conflict_ids, "stock resolution applied");
+            Ok(())
+        })
+    }
 }
