@@ -236,6 +236,12 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
             .unwrap()
             .is_empty()
     );
+    // A stock resolution cannot settle a price conflict (it would write a quantity).
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("ops")).unwrap();
+    assert!(
+        app.resolve_conflict(&far_sku, syncdesk::app::Resolution::Quantity(5))
+            .is_err()
+    );
     // Still drifted on the next pass: the same conflict is refreshed, not duplicated, and nothing written.
     rig.pass(false).await;
     assert_eq!(
