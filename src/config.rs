@@ -624,6 +624,23 @@ pub struct StockConfig {
     pub threshold: i64,
     /// Conflict kind → pos_wins, woo_wins, merge or manual.
     pub policies: BTreeMap<String, Policy>,
+    /// Which side's regular price is the truth: pos (written to the store) or woo (reported only).
+    pub price_source: PriceSource,
+    /// Share of the POS price (0.20 = 20%) the sides may differ by before the difference is distrusted.
+    pub price_drift: f64,
+    /// Drift beyond `price_drift` raises a price_drift conflict (settled by its policy) instead of a write.
+    pub price_drift_conflict: bool,
+    /// Price pass over every aligned SKU (daily by default).
+    pub prices_every_secs: u64,
+}
+
+/// The side whose prices win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    #[default]
+    Pos,
+    Woo,
 }
 
 impl Default for StockConfig {
@@ -640,6 +657,10 @@ impl Default for StockConfig {
                 ("price_drift".into(), Policy::Manual),
                 ("missing_alignment".into(), Policy::Manual),
             ]),
+            price_source: PriceSource::Pos,
+            price_drift: 0.20,
+            price_drift_conflict: true,
+            prices_every_secs: 86_400,
         }
     }
 }
@@ -658,6 +679,12 @@ impl StockConfig {
         if self.threshold < 0 || self.incremental_secs == 0 || self.full_every_secs == 0 {
             return Err(
                 "stock.threshold / incremental_secs / full_every_secs: must be positive".into(),
+            );
+        }
+        if !(self.price_drift.is_finite() && self.price_drift >= 0.0) || self.prices_every_secs == 0
+        {
+            return Err(
+                "stock.price_drift / prices_every_secs: must be a share ≥ 0 and positive".into(),
             );
         }
         Ok(())

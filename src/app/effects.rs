@@ -25,6 +25,8 @@ pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
 pub const STOCK_FULL: &str = "stock.full_pass";
 /// A stock pass over what changed since the last one.
 pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
+/// A price pass over every aligned SKU.
+pub const STOCK_PRICES: &str = "stock.price_pass";
 /// Write an operator's stock conflict resolution to the store and record the new merge base (key `stock:SKU`).
 pub const STOCK_APPLY_RESOLUTION: &str = "stock.apply_resolution";
 /// Check staged documents of open orders still exist.

@@ -22,8 +22,8 @@ pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub use effects::{
     BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS,
-    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS,
-    WOO_REFRESH_ORDER,
+    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS,
+    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 pub use stock::{Resolution, ResolvedConflict, Winner};

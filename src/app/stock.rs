@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::effects::{self, STOCK_APPLY_RESOLUTION};
 use super::{App, AppError, Result};
 use crate::domain::alignment::{self, LineError};
-use crate::domain::inventory::{self as merge, Policy};
+use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self, AlignedSku, StockConflict, Upsert};
 use crate::store::sync_log::{self, Change};
@@ -130,6 +130,9 @@ impl App {
             if open.is_empty() && store_sku != sku {
                 open = inventory::open_conflicts_for(tx, sku)?;
             }
+            // A price_drift conflict holds prices, not quantities: the price pass closes it once the sides
+            // agree (or its policy settles it); a stock resolution must not write a quantity for it.
+            open.retain(|c| c.kind != ConflictKind::PriceDrift.as_str());
             let Some(latest) = open.last().cloned() else {
                 return Err(AppError::Rejected(format!("{sku}: no open stock conflict")));
             };

@@ -8,9 +8,12 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{CliResult, Context, Failure, output};
 use crate::app::ImportOutcome;
-use crate::config::Config;
+use crate::config::{Config, PriceSource};
+use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::email::Mailer;
+use crate::connectors::woo::WooClient;
 use crate::engine::JobContext;
+use crate::engine::price_flows;
 use crate::engine::stock_flows::{self, PassMode};
 use crate::engine::{counterpoint_flows, woo_orders};
 use crate::store::Store;
@@ -38,6 +41,8 @@ pub enum Flow {
     Full,
     /// Stock of what changed since the last pass.
     Incremental,
+    /// Regular prices of every aligned SKU, from the configured price source.
+    Prices,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
@@ -51,6 +56,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
         Flow::Fulfillments => fulfillments(context, dry_run, json),
         Flow::Full => stock(context, PassMode::Full, dry_run, json),
         Flow::Incremental => stock(context, PassMode::Incremental, dry_run, json),
+        Flow::Prices => prices(context, dry_run, json),
     }
 }
 
@@ -72,7 +78,8 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))
 }
 
-fn stock(context: &Context, mode: PassMode, dry_run: bool, json: bool) -> CliResult {
+/// Both sides' clients and a foreground job context, for a stock or price pass.
+fn both_sides(context: &Context) -> Result<(CounterpointClient, WooClient, JobContext), Failure> {
     let config = context.config()?;
     if !(config.woocommerce.enabled && config.counterpoint.enabled) {
         return Err(Failure::rejected(
@@ -84,6 +91,64 @@ fn stock(context: &Context, mode: PassMode, dry_run: bool, json: bool) -> CliRes
     let woo =
         woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
     let ctx = foreground(context, config)?;
+    Ok((pos, woo, ctx))
+}
+
+fn prices(context: &Context, dry_run: bool, json: bool) -> CliResult {
+    let (pos, woo, ctx) = both_sides(context)?;
+    let report = runtime()?
+        .block_on(price_flows::price_pass(&pos, &woo, &ctx, dry_run))
+        .map_err(|e| Failure::failed(e.message))?;
+    if json {
+        return output::json(&serde_json::json!({ "dry_run": dry_run, "report": report }));
+    }
+    let verb = match (report.source, dry_run) {
+        (PriceSource::Woo, _) => "differs (set in the POS)",
+        (PriceSource::Pos, true) => "would set",
+        (PriceSource::Pos, false) => "set",
+    };
+    for c in &report.changes {
+        let old = if c.old.is_empty() { "-" } else { &c.old };
+        println!(
+            "{verb} {} (POS {}) {old} → {}: {}",
+            c.sku, c.pos_sku, c.new, c.why
+        );
+    }
+    for c in &report.conflicts {
+        println!("conflict {}: {}", c.sku, c.message);
+    }
+    for f in &report.failed {
+        println!("FAILED {}: {}", f.sku, f.message);
+    }
+    if let Some(note) = &report.note {
+        println!("note: {note}");
+    }
+    println!(
+        "{} examined, {} changes, {} conflicts, {} skipped, {} failed, {} store requests{}",
+        report.examined,
+        report.changes.len(),
+        report.conflicts.len(),
+        report.skipped.len(),
+        report.failed.len(),
+        report.store_requests,
+        if dry_run {
+            " — dry run, nothing written"
+        } else {
+            ""
+        }
+    );
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::failed(format!(
+            "{} SKU(s) failed",
+            report.failed.len()
+        )))
+    }
+}
+
+fn stock(context: &Context, mode: PassMode, dry_run: bool, json: bool) -> CliResult {
+    let (pos, woo, ctx) = both_sides(context)?;
     let report = runtime()?
         .block_on(stock_flows::stock_pass(&pos, &woo, &ctx, mode, dry_run))
         .map_err(|e| Failure::failed(e.message))?;

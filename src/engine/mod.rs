@@ -10,6 +10,7 @@ mod backorder_email;
 pub mod counterpoint_flows;
 mod handler;
 pub mod pos_csv_flows;
+pub mod price_flows;
 mod runner;
 pub mod stock_flows;
 pub mod woo_orders;
@@ -54,6 +55,7 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             app::STOCK_INCREMENTAL,
             StockPassJob::new(config, PassMode::Incremental),
         );
+        registry.register(app::STOCK_PRICES, price_flows::PricePassJob::new(config));
         registry.register(
             app::STOCK_APPLY_RESOLUTION,
             stock_flows::ApplyResolution::new(config),
@@ -105,6 +107,10 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
         schedules.push(Schedule::every(
             app::STOCK_FULL,
             Duration::from_secs(st.full_every_secs),
+        ));
+        schedules.push(Schedule::every(
+            app::STOCK_PRICES,
+            Duration::from_secs(st.prices_every_secs),
         ));
     }
     if config.counterpoint.enabled {

@@ -232,23 +232,12 @@ pub async fn stock_pass(
 
     // The store side: products and variations by SKU, 100 per request.
     let skus: Vec<String> = examine.iter().map(|p| p.woo_sku.clone()).collect();
-    // A few lookups in flight at once: at 20 ms per request, 100,000 SKUs read one after another take 20 s.
-    let products: Vec<WooProduct> =
-        stream::iter(skus.chunks(STORE_READ_CHUNK).map(<[String]>::to_vec))
-            .map(|chunk| async move { woo.find_products_by_sku(&chunk).await })
-            .buffer_unordered(STORE_READS_IN_FLIGHT)
-            .try_concat()
-            .await
-            .map_err(woo_orders::job_error)?;
+    let (by_sku, store_requests) = read_store_products(woo, &skus).await?;
     let mut report = StockPassReport {
         examined: examine.len(),
-        store_requests: skus.len().div_ceil(woo.config().sku_chunk.clamp(1, 100)),
+        store_requests,
         ..Default::default()
     };
-    let by_sku: HashMap<String, WooProduct> = products
-        .into_iter()
-        .map(|p| (p.sku.to_uppercase(), p))
-        .collect();
 
     let threshold = ctx.config.stock.threshold;
     let mut plan: Vec<Planned> = Vec::with_capacity(examine.len());
@@ -401,27 +390,8 @@ pub async fn stock_pass(
             })
         })
         .collect();
-    let outcome = if updates.is_empty() {
-        Default::default()
-    } else {
-        woo.batch_update_products(updates).await
-    };
-    report.store_requests += outcome.requests;
-    let failed: HashMap<String, String> = outcome
-        .failed
-        .iter()
-        .map(|f| {
-            let key = match &f.key {
-                ItemKey::Sku(s) => s.to_uppercase(),
-                ItemKey::Id(id) => plan
-                    .iter()
-                    .find(|p| p.product.as_ref().is_some_and(|x| x.id == *id))
-                    .map(|p| p.pair.woo_sku.to_uppercase())
-                    .unwrap_or_default(),
-            };
-            (key, format!("{}: {}", f.code, f.message))
-        })
-        .collect();
+    let (failed, requests) = write_store_updates(woo, updates).await;
+    report.store_requests += requests;
     for (sku, message) in &failed {
         report.failed.push(SkuNote {
             sku: sku.clone(),
@@ -441,12 +411,7 @@ pub async fn stock_pass(
             for p in &plan {
                 let sku = p.pair.woo_sku.to_uppercase();
                 if let Some(product) = &p.product {
-                    stock_rows::set_product_ids(
-                        tx,
-                        p.pair.id,
-                        product.id as i64,
-                        (product.parent_id != 0).then_some(product.parent_id as i64),
-                    )?;
+                    remember_product(tx, &p.pair, product)?;
                 }
                 if let Some(message) = failed.get(&sku) {
                     stock_rows::record_pass(tx, p.pair.id, None, "error", Some(message), now)?;
@@ -556,6 +521,71 @@ pub async fn stock_pass(
     Ok(report)
 }
 
+/// The store's products and variations for `skus` (by upper-cased SKU), 100 per request, a few lookups in
+/// flight at once (at 20 ms per request, 100,000 SKUs read one after another take 20 s); and the requests made.
+pub(crate) async fn read_store_products(
+    woo: &WooClient,
+    skus: &[String],
+) -> Result<(HashMap<String, WooProduct>, usize), JobError> {
+    let products: Vec<WooProduct> =
+        stream::iter(skus.chunks(STORE_READ_CHUNK).map(<[String]>::to_vec))
+            .map(|chunk| async move { woo.find_products_by_sku(&chunk).await })
+            .buffer_unordered(STORE_READS_IN_FLIGHT)
+            .try_concat()
+            .await
+            .map_err(woo_orders::job_error)?;
+    let requests = skus.len().div_ceil(woo.config().sku_chunk.clamp(1, 100));
+    Ok((
+        products
+            .into_iter()
+            .map(|p| (p.sku.to_uppercase(), p))
+            .collect(),
+        requests,
+    ))
+}
+
+/// Writes `updates` (each carrying its SKU) in batches of ≤100; returns the items the store refused, by
+/// upper-cased SKU ("code: message"), and the requests made.
+pub(crate) async fn write_store_updates(
+    woo: &WooClient,
+    updates: Vec<ProductUpdate>,
+) -> (HashMap<String, String>, usize) {
+    if updates.is_empty() {
+        return (HashMap::new(), 0);
+    }
+    let sku_of: HashMap<u64, String> = updates
+        .iter()
+        .filter_map(|u| Some((u.id, u.sku.as_ref()?.to_uppercase())))
+        .collect();
+    let outcome = woo.batch_update_products(updates).await;
+    let failed = outcome
+        .failed
+        .iter()
+        .map(|f| {
+            let key = match &f.key {
+                ItemKey::Sku(s) => s.to_uppercase(),
+                ItemKey::Id(id) => sku_of.get(id).cloned().unwrap_or_default(),
+            };
+            (key, format!("{}: {}", f.code, f.message))
+        })
+        .collect();
+    (failed, outcome.requests)
+}
+
+/// The store's product (and parent, for a variation) as the pair remembers it.
+pub(crate) fn remember_product(
+    conn: &rusqlite::Connection,
+    pair: &AlignedSku,
+    product: &WooProduct,
+) -> Result<(), StoreError> {
+    stock_rows::set_product_ids(
+        conn,
+        pair.id,
+        product.id as i64,
+        (product.parent_id != 0).then_some(product.parent_id as i64),
+    )
+}
+
 /// The alert an unsettled conflict raises (price drift is the price pass's to report).
 fn conflict_alert(
     sku: &str,
@@ -589,13 +619,24 @@ fn conflict_alert(
     }
 }
 
-fn policy_name(p: Policy) -> &'static str {
+pub(crate) fn policy_name(p: Policy) -> &'static str {
     match p {
         Policy::PosWins => "pos_wins",
         Policy::WooWins => "woo_wins",
         Policy::Merge => "merge",
         Policy::Manual => "manual",
     }
+}
+
+/// Both sides' clients, built once for a job handler (the error is the job's permanent failure).
+pub(crate) fn clients(config: &Config) -> Result<(CounterpointClient, WooClient), String> {
+    counterpoint_flows::client(&config.counterpoint)
+        .map_err(|e| e.to_string())
+        .and_then(|cp| {
+            woo_orders::client(&config.woocommerce)
+                .map(|w| (cp, w))
+                .map_err(|e| e.to_string())
+        })
 }
 
 /// The engine's stock pass jobs (full and incremental share one handler type).
@@ -606,14 +647,10 @@ pub struct StockPassJob {
 
 impl StockPassJob {
     pub fn new(config: &Config, mode: PassMode) -> Self {
-        let clients = counterpoint_flows::client(&config.counterpoint)
-            .map_err(|e| e.to_string())
-            .and_then(|cp| {
-                woo_orders::client(&config.woocommerce)
-                    .map(|w| (cp, w))
-                    .map_err(|e| e.to_string())
-            });
-        StockPassJob { mode, clients }
+        StockPassJob {
+            mode,
+            clients: clients(config),
+        }
     }
 }
 

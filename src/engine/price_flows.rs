@@ -1,0 +1,407 @@
+//! Price passes: read every aligned SKU's POS price (IM_PRC for the configured price location, IM_ITEM
+//! otherwise) and the store's `regular_price`, and — when the POS is the price source — write the POS price to
+//! the store as a 2-decimal string in batches of ≤100 (sale prices are never sent). A difference beyond
+//! `stock.price_drift` of the POS price raises a `price_drift` conflict instead of a write, unless its policy
+//! settles it. When the store is the price source nothing is written anywhere (the Counterpoint connector
+//! cannot write prices): the differences are the report.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Serialize;
+
+use super::counterpoint_flows;
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+use super::stock_flows::{
+    self, SkuNote, policy_name, read_store_products, remember_product, write_store_updates,
+};
+use crate::config::{Config, PriceSource};
+use crate::connectors::counterpoint::CounterpointClient;
+use crate::connectors::woo::{ProductUpdate, WooClient, WooProduct};
+use crate::domain::alerts::{AlertKind, NewAlert};
+use crate::domain::inventory::{ConflictKind, Policy, price_drift};
+use crate::domain::time::now_ms;
+use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
+use crate::store::sync_log::{self, Change};
+use crate::store::{Job, StoreError};
+
+/// One price difference: written to the store (source pos), or to be applied in the POS (source woo).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriceChange {
+    pub sku: String,
+    pub pos_sku: String,
+    /// The price being replaced ("" when the store had none).
+    pub old: String,
+    pub new: String,
+    pub why: String,
+}
+
+/// What a price pass did (or, dry, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct PricePassReport {
+    pub source: PriceSource,
+    pub examined: usize,
+    /// Source pos: regular prices written to the store. Source woo: differences for the POS (not written).
+    pub changes: Vec<PriceChange>,
+    pub conflicts: Vec<SkuNote>,
+    pub skipped: Vec<SkuNote>,
+    pub failed: Vec<SkuNote>,
+    /// HTTP requests made to the store (reads and writes).
+    pub store_requests: usize,
+    /// Anything the reader must know about what was (not) done, e.g. that the POS is never written.
+    pub note: Option<String>,
+}
+
+/// The note a report carries when the store is the price source.
+pub const WOO_SOURCE_NOTE: &str = "price_source = woo: the POS is not written (the Counterpoint connector \
+     cannot write prices); the changes are the differences to apply in Counterpoint, and no conflicts are raised";
+
+/// What the plan decided for one pair.
+struct Planned {
+    pair: AlignedSku,
+    product: Option<WooProduct>,
+    pos_price: Option<Decimal>,
+    woo_price: Option<Decimal>,
+    /// The regular price to send to the store.
+    write: Option<Decimal>,
+    conflict: Option<PlannedConflict>,
+}
+
+struct PlannedConflict {
+    detail: String,
+    proposed: Decimal,
+    policy: Policy,
+    /// The price the policy settled on (pos_wins writes the POS price, woo_wins keeps the store's).
+    settled: Option<Decimal>,
+}
+
+/// A price as the store shows it: "" (or anything not a number) is no price.
+fn store_price(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text.trim()).ok().map(|d| d.round_dp(2))
+}
+
+/// Money as the store takes it: a string with 2 decimals ("12.50").
+pub fn money(price: Decimal) -> String {
+    format!("{:.2}", price.round_dp(2))
+}
+
+fn cents(price: Decimal) -> Option<i64> {
+    (price.round_dp(2) * Decimal::from(100)).to_i64()
+}
+
+pub async fn price_pass(
+    pos: &CounterpointClient,
+    woo: &WooClient,
+    ctx: &JobContext,
+    dry_run: bool,
+) -> Result<PricePassReport, JobError> {
+    let db = |e: StoreError| JobError::retry(e.to_string());
+    let pairs = ctx
+        .with_store(move |s| stock_rows::aligned(s.conn()).map_err(db))
+        .await?;
+    // PRC_1 is the selling price; REG_PRC only where an item has no PRC_1.
+    let pos_prices: HashMap<String, Option<Decimal>> = pos
+        .prices(None)
+        .await
+        .map_err(counterpoint_flows::job_error)?
+        .into_iter()
+        .map(|p| {
+            (
+                p.item_no.to_uppercase(),
+                p.prc_1.or(p.reg_prc).map(|d| d.round_dp(2)),
+            )
+        })
+        .collect();
+    let skus: Vec<String> = pairs.iter().map(|p| p.woo_sku.clone()).collect();
+    let (by_sku, store_requests) = read_store_products(woo, &skus).await?;
+
+    let stock = &ctx.config.stock;
+    let source = stock.price_source;
+    let mut report = PricePassReport {
+        source,
+        examined: pairs.len(),
+        store_requests,
+        note: (source == PriceSource::Woo).then(|| WOO_SOURCE_NOTE.to_string()),
+        ..Default::default()
+    };
+    let mut plan: Vec<Planned> = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        let product = by_sku.get(&pair.woo_sku.to_uppercase()).cloned();
+        let pos_price = pos_prices
+            .get(&pair.pos_sku.to_uppercase())
+            .copied()
+            .flatten();
+        let woo_price = product.as_ref().and_then(|p| store_price(&p.regular_price));
+        let mut planned = Planned {
+            pair,
+            product,
+            pos_price,
+            woo_price,
+            write: None,
+            conflict: None,
+        };
+        let sku = planned.pair.woo_sku.clone();
+        let skip = |report: &mut PricePassReport, message: &str| {
+            report.skipped.push(SkuNote {
+                sku: sku.clone(),
+                message: message.into(),
+            })
+        };
+        if planned.product.is_none() {
+            skip(&mut report, "the store has no such product");
+        } else if pos_price.is_none_or(|p| p <= Decimal::ZERO) {
+            skip(&mut report, "the POS has no price for this item");
+        } else if let (Some(p), Some(w)) = (pos_price, woo_price)
+            && p == w
+        {
+            // Agreed: nothing to do but remember both.
+        } else if source == PriceSource::Woo {
+            match (pos_price, woo_price) {
+                (Some(p), Some(w)) => report.changes.push(PriceChange {
+                    sku: sku.clone(),
+                    pos_sku: planned.pair.pos_sku.clone(),
+                    old: money(p),
+                    new: money(w),
+                    why: "price_source = woo: set this price in Counterpoint (not written)".into(),
+                }),
+                _ => skip(&mut report, "the store has no price for this product"),
+            }
+        } else if let Some(p) = pos_price {
+            let drifted = woo_price.is_some_and(|w| {
+                price_drift(
+                    p.to_f64().unwrap_or(0.0),
+                    w.to_f64().unwrap_or(0.0),
+                    stock.price_drift,
+                )
+            });
+            let old = woo_price.map(money).unwrap_or_default();
+            if drifted && stock.price_drift_conflict {
+                let policy = stock.policy(ConflictKind::PriceDrift);
+                let detail = format!(
+                    "POS {} vs store {old}: more than {:.0}% apart",
+                    money(p),
+                    stock.price_drift * 100.0
+                );
+                report.conflicts.push(SkuNote {
+                    sku: sku.clone(),
+                    message: format!("{}: {detail}", ConflictKind::PriceDrift.as_str()),
+                });
+                let settled = match policy {
+                    Policy::PosWins => Some(p),
+                    Policy::WooWins => woo_price,
+                    Policy::Merge | Policy::Manual => None,
+                };
+                if policy == Policy::PosWins {
+                    planned.write = Some(p);
+                    report.changes.push(PriceChange {
+                        sku: sku.clone(),
+                        pos_sku: planned.pair.pos_sku.clone(),
+                        old,
+                        new: money(p),
+                        why: format!(
+                            "{} settled by policy {}",
+                            ConflictKind::PriceDrift.as_str(),
+                            policy_name(policy)
+                        ),
+                    });
+                }
+                planned.conflict = Some(PlannedConflict {
+                    detail,
+                    proposed: p,
+                    policy,
+                    settled,
+                });
+            } else {
+                planned.write = Some(p);
+                report.changes.push(PriceChange {
+                    sku: sku.clone(),
+                    pos_sku: planned.pair.pos_sku.clone(),
+                    new: money(p),
+                    why: if old.is_empty() {
+                        "the store had no price: the POS price".into()
+                    } else if drifted {
+                        "the POS price (drift allowed: price_drift_conflict = false)".into()
+                    } else {
+                        "the POS price".into()
+                    },
+                    old,
+                });
+            }
+        }
+        plan.push(planned);
+    }
+    if dry_run {
+        return Ok(report);
+    }
+
+    let updates: Vec<ProductUpdate> = plan
+        .iter()
+        .filter_map(|p| {
+            let price = p.write?;
+            let product = p.product.as_ref()?;
+            Some(ProductUpdate {
+                id: product.id,
+                parent_id: (product.parent_id != 0).then_some(product.parent_id),
+                sku: Some(p.pair.woo_sku.clone()),
+                regular_price: Some(money(price)),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let (failed, requests) = write_store_updates(woo, updates).await;
+    report.store_requests += requests;
+    for (sku, message) in &failed {
+        report.failed.push(SkuNote {
+            sku: sku.clone(),
+            message: message.clone(),
+        });
+    }
+    report
+        .changes
+        .retain(|c| source == PriceSource::Woo || !failed.contains_key(&c.sku.to_uppercase()));
+
+    let config = ctx.config.clone();
+    let changes = if source == PriceSource::Pos {
+        report.changes.clone()
+    } else {
+        Vec::new()
+    };
+    ctx.with_store(move |s| {
+        s.write(|tx| {
+            let now = now_ms();
+            for p in &plan {
+                if let Some(product) = &p.product {
+                    remember_product(tx, &p.pair, product)?;
+                }
+                let refused = failed.contains_key(&p.pair.woo_sku.to_uppercase());
+                // What the store shows now: the written price, unless the write was refused.
+                let woo_now = match p.write {
+                    Some(w) if !refused => Some(w),
+                    _ => p.woo_price,
+                };
+                stock_rows::record_prices(
+                    tx,
+                    p.pair.id,
+                    p.pos_price.map(money).as_deref(),
+                    woo_now.map(money).as_deref(),
+                )?;
+                if refused {
+                    continue;
+                }
+                if p.conflict.is_none() && p.pos_price.is_some() && woo_now == p.pos_price {
+                    // The sides agree again (a write, or an edit on either side): an open drift is over.
+                    for open in stock_rows::open_conflicts_for(tx, &p.pair.woo_sku)? {
+                        if open.kind == ConflictKind::PriceDrift.as_str() {
+                            stock_rows::resolve(tx, open.id, "engine", "prices_agree", None, now)?;
+                        }
+                    }
+                }
+                if let Some(c) = &p.conflict {
+                    let (id, _) = stock_rows::raise(
+                        tx,
+                        &NewConflict {
+                            sku: &p.pair.woo_sku,
+                            kind: ConflictKind::PriceDrift.as_str(),
+                            pos_value: p.pos_price.map(money),
+                            woo_value: p.woo_price.map(money),
+                            base: None,
+                            merged: None,
+                            // The source's price, in cents (the column holds whole numbers).
+                            proposed: cents(c.proposed),
+                            detail: &c.detail,
+                        },
+                        now,
+                    )?;
+                    match c.settled {
+                        Some(price) => {
+                            stock_rows::resolve(
+                                tx,
+                                id,
+                                "policy",
+                                policy_name(c.policy),
+                                cents(price),
+                                now,
+                            )?;
+                        }
+                        // Waiting for an operator: make sure someone hears about it.
+                        None => {
+                            let sku = &p.pair.woo_sku;
+                            let alert = NewAlert::new(
+                                AlertKind::PriceDifference,
+                                sku,
+                                format!("Price difference: {sku}"),
+                                format!("{sku}: {} (not written).", c.detail),
+                            );
+                            crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                        }
+                    }
+                }
+            }
+            for c in &changes {
+                sync_log::record(
+                    tx,
+                    &Change {
+                        source: "engine",
+                        entity: "price",
+                        entity_key: &c.sku,
+                        field: "woocommerce.regular_price",
+                        old_value: Some(&c.old),
+                        new_value: Some(&c.new),
+                        reason: Some(&c.why),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .map_err(db)
+    })
+    .await?;
+    Ok(report)
+}
+
+/// The engine's price pass job.
+pub struct PricePassJob {
+    clients: Result<(CounterpointClient, WooClient), String>,
+}
+
+impl PricePassJob {
+    pub fn new(config: &Config) -> Self {
+        PricePassJob {
+            clients: stock_flows::clients(config),
+        }
+    }
+}
+
+impl JobHandler for PricePassJob {
+    fn run<'a>(
+        &'a self,
+        _job: &'a Job,
+        ctx: &'a JobContext,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let (cp, woo) = self
+                .clients
+                .as_ref()
+                .map_err(|e| JobError::permanent(e.clone()))?;
+            let report = price_pass(cp, woo, ctx, false).await?;
+            if !report.changes.is_empty()
+                || !report.conflicts.is_empty()
+                || !report.failed.is_empty()
+            {
+                tracing::info!(
+                    source = ?report.source,
+                    examined = report.examined,
+                    changes = report.changes.len(),
+                    conflicts = report.conflicts.len(),
+                    failed = report.failed.len(),
+                    "price pass"
+                );
+            }
+            Ok(())
+        })
+    }
+}

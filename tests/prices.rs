@@ -1,0 +1,496 @@
+//! Price passes end to end over loopback: Counterpoint prices (TDS simulator) written to WooCommerce's
+//! regular_price (HTTP simulator), with drift conflicts, dry runs and stores without a price.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use syncdesk::app::{Actor, App};
+use syncdesk::config::{Config, PriceSource, Secret, WooAuth};
+use syncdesk::connectors::counterpoint::Encryption;
+use syncdesk::connectors::woo::{ProductUpdate, WooProduct};
+use syncdesk::engine::price_flows::{PricePassReport, price_pass};
+use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
+use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk::store::Store;
+use syncdesk::store::inventory as stock_rows;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    config: Config,
+    woo: WooSim,
+    cp: CounterpointSim,
+    /// (store SKU, POS item, store product id)
+    pairs: Vec<(String, String, u64)>,
+}
+
+impl Rig {
+    async fn start(products: usize, pos_items: usize, aligned: usize) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let woo = WooSim::start(WooSimConfig {
+            products,
+            orders: 0,
+            ..WooSimConfig::default()
+        })
+        .await
+        .unwrap();
+        let cp = CounterpointSim::start(SimConfig {
+            items: pos_items,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let mut config = Config::default();
+        config.woocommerce.enabled = true;
+        config.woocommerce.url = woo.base_url();
+        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
+        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
+        config.woocommerce.auth = WooAuth::Basic;
+        config.counterpoint.enabled = true;
+        config.stock.enabled = true;
+        let c = &mut config.counterpoint.connection;
+        c.host = cp.addr().ip().to_string();
+        c.port = cp.addr().port();
+        c.user = cp.user().into();
+        c.password = Secret::new(cp.password());
+        c.database = cp.database().into();
+        c.encryption = Encryption::Off;
+        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+        let store_products: Vec<(String, u64)> = woo
+            .products()
+            .into_iter()
+            .filter(|p| p.kind == "simple" && !p.sku.is_empty())
+            .map(|p| (p.sku, p.id))
+            .collect();
+        let items = cp.shop().item_numbers().unwrap();
+        let pairs: Vec<(String, String, u64)> = store_products
+            .into_iter()
+            .zip(items)
+            .take(aligned)
+            .map(|((sku, id), item)| (sku, item, id))
+            .collect();
+        assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
+        let csv: String =
+            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
+                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
+                .collect();
+        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
+        Rig {
+            _dir: dir,
+            db,
+            config,
+            woo,
+            cp,
+            pairs,
+        }
+    }
+
+    async fn pass_with(&self, config: Config, dry_run: bool) -> PricePassReport {
+        let pos = counterpoint_flows::client(&config.counterpoint).unwrap();
+        let woo = woo_orders::client(&config.woocommerce).unwrap();
+        let ctx = JobContext {
+            store: Arc::new(Mutex::new(
+                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
+            )),
+            config: Arc::new(config),
+        };
+        price_pass(&pos, &woo, &ctx, dry_run).await.unwrap()
+    }
+
+    async fn pass(&self, dry_run: bool) -> PricePassReport {
+        self.pass_with(self.config.clone(), dry_run).await
+    }
+
+    /// Writes every POS price, however far the store is (a first alignment of prices).
+    async fn align_prices(&self) {
+        let mut config = self.config.clone();
+        config.stock.price_drift_conflict = false;
+        let report = self.pass_with(config, false).await;
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+    }
+
+    /// The store's products of the aligned pairs, by SKU.
+    async fn store(&self) -> HashMap<String, WooProduct> {
+        let woo = woo_orders::client(&self.config.woocommerce).unwrap();
+        let skus: Vec<String> = self.pairs.iter().map(|p| p.0.clone()).collect();
+        woo.find_products_by_sku(&skus)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect()
+    }
+
+    /// The POS price of each item (PRC_1 for the price location).
+    async fn pos_prices(&self) -> HashMap<String, Decimal> {
+        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
+        pos.prices(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| Some((p.item_no, p.prc_1.or(p.reg_prc)?)))
+            .collect()
+    }
+
+    fn store_db(&self) -> Store {
+        Store::open(&self.db, Duration::from_secs(5)).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pos_prices_reach_the_store_as_two_decimal_strings_and_sale_prices_are_untouched() {
+    let rig = Rig::start(60, 80, 20).await;
+    rig.cp
+        .shop()
+        .set_price(&rig.pairs[0].1, Decimal::new(125, 1))
+        .unwrap();
+    let before = rig.store().await;
+    let on_sale: Vec<&String> = before
+        .values()
+        .filter(|p| !p.sale_price.is_empty())
+        .map(|p| &p.sku)
+        .collect();
+    assert!(!on_sale.is_empty(), "the rig has products on sale");
+    rig.align_prices().await;
+    let after = rig.store().await;
+    let pos = rig.pos_prices().await;
+    for (sku, item, _) in &rig.pairs {
+        let price = &after[sku].regular_price;
+        assert_eq!(price, &format!("{:.2}", pos[item]), "{sku} ↔ {item}");
+        assert_eq!(price.split('.').nth(1).map(str::len), Some(2), "{price}");
+        assert_eq!(after[sku].sale_price, before[sku].sale_price, "{sku}");
+    }
+    assert_eq!(after[&rig.pairs[0].0].regular_price, "12.50");
+    // Both prices are on the pair, the writes in the sync log, and a second pass changes nothing.
+    let store = rig.store_db();
+    let row = stock_rows::find(store.conn(), &rig.pairs[0].0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.pos_price.as_deref(), Some("12.50"));
+    assert_eq!(row.woo_price.as_deref(), Some("12.50"));
+    let log =
+        syncdesk::store::sync_log::for_entity(store.conn(), "price", &rig.pairs[0].0, 5).unwrap();
+    assert_eq!(log[0].new_value.as_deref(), Some("12.50"));
+    assert_eq!(
+        log[0].old_value.as_deref(),
+        Some(before[&rig.pairs[0].0].regular_price.as_str())
+    );
+    let again = rig.pass(false).await;
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    assert!(again.conflicts.is_empty(), "{:?}", again.conflicts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while_5_percent_is() {
+    let rig = Rig::start(60, 80, 20).await;
+    rig.align_prices().await;
+    let pos = rig.pos_prices().await;
+    let (far_sku, far_item, _) = rig.pairs[0].clone();
+    let (near_sku, near_item, _) = rig.pairs[1].clone();
+    let far = (pos[&far_item] * Decimal::new(15, 1)).round_dp(2);
+    let near = (pos[&near_item] * Decimal::new(105, 2)).round_dp(2);
+    rig.cp.shop().set_price(&far_item, far).unwrap();
+    rig.cp.shop().set_price(&near_item, near).unwrap();
+    let before = rig.store().await;
+
+    let report = rig.pass(false).await;
+    assert_eq!(report.conflicts.len(), 1, "{:?}", report.conflicts);
+    assert_eq!(report.conflicts[0].sku, far_sku);
+    assert!(report.conflicts[0].message.starts_with("price_drift"));
+    assert_eq!(report.changes.len(), 1, "{:?}", report.changes);
+    assert_eq!(report.changes[0].sku, near_sku);
+
+    let after = rig.store().await;
+    assert_eq!(
+        after[&far_sku].regular_price,
+        before[&far_sku].regular_price
+    );
+    assert_eq!(after[&near_sku].regular_price, format!("{near:.2}"));
+    let store = rig.store_db();
+    let open = stock_rows::open_conflicts_for(store.conn(), &far_sku).unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].kind, "price_drift");
+    assert_eq!(open[0].pos_value, Some(format!("{far:.2}")));
+    assert_eq!(
+        open[0].woo_value.as_deref(),
+        Some(before[&far_sku].regular_price.as_str())
+    );
+    assert!(
+        open[0].resolved_at.is_none(),
+        "the default policy is manual"
+    );
+    let alerts = syncdesk::store::alerts::list(store.conn(), true, 100).unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == "price_difference" && a.subject.contains(&far_sku)),
+        "{alerts:?}"
+    );
+    assert!(
+        stock_rows::open_conflicts_for(store.conn(), &near_sku)
+            .unwrap()
+            .is_empty()
+    );
+    // A stock resolution cannot settle a price conflict (it would write a quantity).
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("ops")).unwrap();
+    assert!(
+        app.resolve_conflict(&far_sku, syncdesk::app::Resolution::Quantity(5))
+            .is_err()
+    );
+    // Still drifted on the next pass: the same conflict is refreshed, not duplicated, and nothing written.
+    rig.pass(false).await;
+    assert_eq!(
+        stock_rows::open_conflicts_for(store.conn(), &far_sku)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        rig.store().await[&far_sku].regular_price,
+        before[&far_sku].regular_price
+    );
+    // The POS price put back within the drift: written, and the open drift conflict is closed.
+    let back: Decimal = before[&far_sku].regular_price.parse().unwrap();
+    rig.cp.shop().set_price(&far_item, back).unwrap();
+    let report = rig.pass(false).await;
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    assert!(
+        stock_rows::open_conflicts_for(store.conn(), &far_sku)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_writes_nothing_and_predicts_the_real_pass() {
+    let rig = Rig::start(60, 80, 20).await;
+    let before = rig.store().await;
+    let plan = rig.pass(true).await;
+    assert!(!plan.changes.is_empty() || !plan.conflicts.is_empty());
+    let mut lenient = rig.config.clone();
+    lenient.stock.price_drift_conflict = false;
+    let lenient_plan = rig.pass_with(lenient, true).await;
+    assert_eq!(lenient_plan.changes.len(), 20, "{:?}", lenient_plan.skipped);
+    let after = rig.store().await;
+    for (sku, _, _) in &rig.pairs {
+        assert_eq!(after[sku].regular_price, before[sku].regular_price, "{sku}");
+    }
+    let store = rig.store_db();
+    assert!(
+        stock_rows::conflicts(store.conn(), true, 100, 0)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        stock_rows::aligned(store.conn())
+            .unwrap()
+            .iter()
+            .all(|p| p.pos_price.is_none() && p.woo_price.is_none())
+    );
+    for (sku, _, _) in &rig.pairs {
+        assert!(
+            syncdesk::store::sync_log::for_entity(store.conn(), "price", sku, 5)
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let real = rig.pass(false).await;
+    assert_eq!(real.changes, plan.changes);
+    assert_eq!(real.conflicts, plan.conflicts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_without_a_price_gets_the_pos_price_without_a_drift_conflict() {
+    let rig = Rig::start(60, 80, 20).await;
+    let (sku, item, id) = rig.pairs[0].clone();
+    let woo = woo_orders::client(&rig.config.woocommerce).unwrap();
+    let cleared = woo
+        .batch_update_products(vec![ProductUpdate {
+            id,
+            sku: Some(sku.clone()),
+            regular_price: Some(String::new()),
+            ..Default::default()
+        }])
+        .await;
+    assert!(cleared.is_complete_success(), "{:?}", cleared.failed);
+    assert_eq!(rig.store().await[&sku].regular_price, "");
+
+    let report = rig.pass(false).await;
+    assert!(
+        !report.conflicts.iter().any(|c| c.sku == sku),
+        "{:?}",
+        report.conflicts
+    );
+    let change = report.changes.iter().find(|c| c.sku == sku).unwrap();
+    assert_eq!(change.old, "");
+    let pos = rig.pos_prices().await;
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        format!("{:.2}", pos[&item])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_store_as_price_source_the_differences_are_reported_and_nothing_is_written() {
+    let rig = Rig::start(60, 80, 20).await;
+    let before = rig.store().await;
+    let pos_before = rig.pos_prices().await;
+    let mut config = rig.config.clone();
+    config.stock.price_source = PriceSource::Woo;
+    let report = rig.pass_with(config, false).await;
+    assert!(report.note.is_some());
+    assert!(!report.changes.is_empty());
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    let after = rig.store().await;
+    for (sku, _, _) in &rig.pairs {
+        assert_eq!(after[sku].regular_price, before[sku].regular_price, "{sku}");
+    }
+    assert_eq!(rig.pos_prices().await, pos_before);
+    let store = rig.store_db();
+    assert!(
+        stock_rows::conflicts(store.conn(), true, 100, 0)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_prices_on_the_command_line_dry_and_real() {
+    let rig = Rig::start(60, 80, 20).await;
+    let c = &rig.config.counterpoint.connection;
+    let text = format!(
+        r#"[woocommerce]
+enabled = true
+url = "{}"
+consumer_key = "{}"
+consumer_secret = "{}"
+auth = "basic"
+[counterpoint]
+enabled = true
+[counterpoint.connection]
+host = "{}"
+port = {}
+user = "{}"
+password = "{}"
+database = "{}"
+encryption = "off"
+[stock]
+enabled = true
+price_drift_conflict = false
+"#,
+        rig.config.woocommerce.url,
+        WooSimConfig::default().consumer_key,
+        WooSimConfig::default().consumer_secret,
+        c.host,
+        c.port,
+        c.user,
+        rig.cp.password(),
+        c.database,
+    );
+    let config_path = rig._dir.path().join("config.toml");
+    std::fs::write(&config_path, text).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let db = rig.db.clone();
+        let config_path = config_path.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+                .args(["--db", &db.to_string_lossy()])
+                .args(["--config", &config_path.to_string_lossy(), "--user", "ops"])
+                .args(args)
+                .env_remove("SYNCDESK_CONFIG")
+                .env_remove("SYNCDESK_DB")
+                .env_remove("SYNCDESK_USER")
+                .output()
+                .expect("run syncdesk");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        })
+    };
+    let before = rig.store().await;
+    let (code, out, err) = run(&["sync", "run", "prices", "--dry-run", "--json"])
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["report"]["examined"], 20);
+    assert_eq!(v["report"]["changes"].as_array().map(Vec::len), Some(20));
+    assert_eq!(
+        rig.store().await[&rig.pairs[0].0].regular_price,
+        before[&rig.pairs[0].0].regular_price
+    );
+
+    let (code, out, err) = run(&["sync", "run", "prices"]).await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("20 examined, 20 changes, 0 conflicts"),
+        "{out}"
+    );
+    let pos = rig.pos_prices().await;
+    let after = rig.store().await;
+    for (sku, item, _) in &rig.pairs {
+        assert_eq!(
+            after[sku].regular_price,
+            format!("{:.2}", pos[item]),
+            "{sku}"
+        );
+    }
+}
+
+#[test]
+fn the_price_pass_is_registered_and_scheduled_when_stock_sync_is_enabled() {
+    use syncdesk::engine::{default_handlers, default_schedules};
+    let mut config = Config::default();
+    let registered = |c: &Config| default_handlers(c).kinds().any(|k| k == "stock.price_pass");
+    let scheduled = |c: &Config| {
+        default_schedules(c)
+            .iter()
+            .any(|s| format!("{s:?}").contains("stock.price_pass"))
+    };
+    assert!(!registered(&config) && !scheduled(&config));
+    config.woocommerce.enabled = true;
+    config.counterpoint.enabled = true;
+    config.stock.enabled = true;
+    assert_eq!(syncdesk::app::STOCK_PRICES, "stock.price_pass");
+    assert!(registered(&config) && scheduled(&config));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_item_is_named_by_sku_and_written_on_the_next_pass() {
+    let rig = Rig::start(60, 80, 20).await;
+    let (sku, item, id) = rig.pairs[3].clone();
+    let before = rig.store().await;
+    rig.woo.lock_product(id, true);
+    let mut lenient = rig.config.clone();
+    lenient.stock.price_drift_conflict = false;
+    let report = rig.pass_with(lenient.clone(), false).await;
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed[0].sku, sku.to_uppercase());
+    assert!(
+        report.failed[0]
+            .message
+            .contains("woocommerce_rest_cannot_edit")
+    );
+    assert_eq!(report.changes.len(), 19);
+    assert!(!report.changes.iter().any(|c| c.sku == sku));
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        before[&sku].regular_price
+    );
+    rig.woo.lock_product(id, false);
+    let next = rig.pass_with(lenient, false).await;
+    assert_eq!(next.changes.len(), 1, "{:?}", next.changes);
+    let pos = rig.pos_prices().await;
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        format!("{:.2}", pos[&item])
+    );
+}
