@@ -4,7 +4,6 @@
 //! A pass costs O(changed documents): the connector issues a constant number of queries per pass.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -12,7 +11,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+pub use super::handler::job_error;
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler, SharedClient};
 use crate::app::orders::ship_in;
 use crate::app::{Actor, AppError, ShipmentDetails};
 use crate::config::{Config, CounterpointSection};
@@ -32,40 +32,11 @@ pub fn client(cfg: &CounterpointSection) -> Result<CounterpointClient, Counterpo
     CounterpointClient::new(cfg.connection.clone())
 }
 
-pub fn job_error(e: CounterpointError) -> JobError {
-    let err = if e.is_retryable() {
-        JobError::retry(e.to_string())
-    } else {
-        JobError::permanent(e.to_string())
-    };
-    match e.retry_after() {
-        Some(d) => err.after(d),
-        None => err,
-    }
-}
-
 fn db(e: impl std::fmt::Display) -> JobError {
     JobError::retry(e.to_string())
 }
 
-struct Cp {
-    client: Result<Arc<CounterpointClient>, String>,
-}
-
-impl Cp {
-    fn new(config: &Config) -> Self {
-        Cp {
-            client: client(&config.counterpoint)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        }
-    }
-    fn client(&self) -> Result<&CounterpointClient, JobError> {
-        self.client
-            .as_deref()
-            .map_err(|e| JobError::permanent(e.clone()))
-    }
-}
+type Cp = SharedClient<CounterpointClient>;
 
 pub struct StageOrderJob(Cp);
 pub struct FulfilmentPass(Cp);
@@ -73,17 +44,17 @@ pub struct VerifyDocuments(Cp);
 
 impl StageOrderJob {
     pub fn new(config: &Config) -> Self {
-        StageOrderJob(Cp::new(config))
+        StageOrderJob(SharedClient::new(client(&config.counterpoint)))
     }
 }
 impl FulfilmentPass {
     pub fn new(config: &Config) -> Self {
-        FulfilmentPass(Cp::new(config))
+        FulfilmentPass(SharedClient::new(client(&config.counterpoint)))
     }
 }
 impl VerifyDocuments {
     pub fn new(config: &Config) -> Self {
-        VerifyDocuments(Cp::new(config))
+        VerifyDocuments(SharedClient::new(client(&config.counterpoint)))
     }
 }
 
@@ -142,7 +113,7 @@ impl JobHandler for StageOrderJob {
             let Some(staged) = staged else { return Ok(()) };
             let outcome = self
                 .0
-                .client()?
+                .get()?
                 .stage_order(&staged)
                 .await
                 .map_err(job_error)?;
@@ -374,7 +345,7 @@ impl JobHandler for FulfilmentPass {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let outcomes = fulfilment_pass(self.0.client()?, ctx, false).await?;
+            let outcomes = fulfilment_pass(self.0.get()?, ctx, false).await?;
             if !outcomes.is_empty() {
                 tracing::info!(
                     documents = outcomes.len(),
@@ -393,7 +364,7 @@ impl JobHandler for VerifyDocuments {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let client = self.0.client()?;
+            let client = self.0.get()?;
             let staged = ctx
                 .with_store(|s| links::open_orders_in(s.conn(), SYSTEM).map_err(db))
                 .await?;

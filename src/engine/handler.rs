@@ -45,6 +45,59 @@ impl JobError {
     }
 }
 
+/// A connector error that knows whether trying again can help (every connector's error type).
+pub trait ConnectorFailure: std::fmt::Display {
+    fn is_retryable(&self) -> bool;
+    fn retry_after(&self) -> Option<Duration>;
+}
+
+impl ConnectorFailure for crate::connectors::woo::WooError {
+    fn is_retryable(&self) -> bool {
+        self.is_retryable()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after()
+    }
+}
+
+impl ConnectorFailure for crate::connectors::counterpoint::CounterpointError {
+    fn is_retryable(&self) -> bool {
+        self.is_retryable()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after()
+    }
+}
+
+/// A connector error as the engine sees it: retry later (honouring the server's delay) or give up.
+pub fn job_error(e: impl ConnectorFailure) -> JobError {
+    let err = if e.is_retryable() {
+        JobError::retry(e.to_string())
+    } else {
+        JobError::permanent(e.to_string())
+    };
+    match e.retry_after() {
+        Some(d) => err.after(d),
+        None => err,
+    }
+}
+
+/// A connector client built once from config and shared by a flow's handlers; a client that could not be
+/// built (bad config) fails their jobs permanently with the reason.
+pub struct SharedClient<C>(Result<Arc<C>, String>);
+
+impl<C> SharedClient<C> {
+    pub fn new<E: std::fmt::Display>(built: Result<C, E>) -> Self {
+        SharedClient(built.map(Arc::new).map_err(|e| e.to_string()))
+    }
+
+    pub fn get(&self) -> Result<&C, JobError> {
+        self.0
+            .as_deref()
+            .map_err(|e| JobError::permanent(e.clone()))
+    }
+}
+
 /// Shared state a handler may use: the engine's store connection and the config.
 #[derive(Clone)]
 pub struct JobContext {

@@ -2,13 +2,13 @@
 //! `modified_after` with an overlap window (the source of truth), and push a syncdesk status to the store
 //! with a note carrying carrier and tracking. Each is idempotent, so at-least-once running is safe.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 
-use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+pub use super::handler::job_error;
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler, SharedClient};
 use crate::app::channel_orders::{self, ChannelOrder, ImportOutcome};
 use crate::config::{Config, WooAuth, WooCommerceConfig};
 use crate::connectors::woo::{AuthMode, WooClient, WooConfig, WooError, WooOrder};
@@ -40,20 +40,6 @@ pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
     // 100 SKUs per lookup: a stock pass reads N SKUs in ⌈N/100⌉ requests (URLs stay around 2 KB).
     c.sku_chunk = 100;
     WooClient::new(c)
-}
-
-/// A client error as the job engine sees it: retry later (honouring Retry-After) or give up.
-pub fn job_error(e: WooError) -> JobError {
-    let retry_after = e.retry_after();
-    let err = if e.is_retryable() {
-        JobError::retry(e.to_string())
-    } else {
-        JobError::permanent(e.to_string())
-    };
-    match retry_after {
-        Some(d) => err.after(d),
-        None => err,
-    }
 }
 
 /// A WooCommerce order reduced to what syncdesk keeps.
@@ -167,25 +153,7 @@ pub async fn reconcile(
     .await
 }
 
-/// Handlers share one client (its connection pool) per engine.
-struct Woo {
-    client: Result<Arc<WooClient>, String>,
-}
-
-impl Woo {
-    fn new(config: &Config) -> Self {
-        Woo {
-            client: client(&config.woocommerce)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        }
-    }
-    fn client(&self) -> Result<&WooClient, JobError> {
-        self.client
-            .as_deref()
-            .map_err(|e| JobError::permanent(e.clone()))
-    }
-}
+type Woo = SharedClient<WooClient>;
 
 pub struct RefreshOrder(Woo);
 pub struct ReconcileOrders(Woo);
@@ -193,17 +161,17 @@ pub struct PushStatus(Woo);
 
 impl RefreshOrder {
     pub fn new(config: &Config) -> Self {
-        RefreshOrder(Woo::new(config))
+        RefreshOrder(SharedClient::new(client(&config.woocommerce)))
     }
 }
 impl ReconcileOrders {
     pub fn new(config: &Config) -> Self {
-        ReconcileOrders(Woo::new(config))
+        ReconcileOrders(SharedClient::new(client(&config.woocommerce)))
     }
 }
 impl PushStatus {
     pub fn new(config: &Config) -> Self {
-        PushStatus(Woo::new(config))
+        PushStatus(SharedClient::new(client(&config.woocommerce)))
     }
 }
 
@@ -216,7 +184,7 @@ impl JobHandler for RefreshOrder {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let p: RefreshPayload = parse(job)?;
-            match self.0.client()?.get_order(p.id).await {
+            match self.0.get()?.get_order(p.id).await {
                 Ok(order) => {
                     let order = channel_order(&order);
                     let config = ctx.config.clone();
@@ -255,7 +223,7 @@ impl JobHandler for ReconcileOrders {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let outcomes = reconcile(self.0.client()?, ctx, false).await?;
+            let outcomes = reconcile(self.0.get()?, ctx, false).await?;
             let changed = outcomes
                 .iter()
                 .filter(|o| !matches!(o, ImportOutcome::Unchanged { .. }))
@@ -288,7 +256,7 @@ impl JobHandler for PushStatus {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let p: PushPayload = parse(job)?;
-            let client = self.0.client()?;
+            let client = self.0.get()?;
             let config = ctx.config.clone();
             let plan = ctx.with_store(move |s| plan_push(s, &config, &p)).await?;
             let Some(plan) = plan else { return Ok(()) };
