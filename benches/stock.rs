@@ -15,7 +15,7 @@ use syncdesk::app::{Actor, App};
 use syncdesk::config::{Config, Secret, WooAuth};
 use syncdesk::connectors::counterpoint::Encryption;
 use syncdesk::connectors::woo::ProductUpdate;
-use syncdesk::engine::stock_flows::{PassMode, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use syncdesk::engine::{
     Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
 };
@@ -113,9 +113,15 @@ impl Shop {
         let woo = woo_orders::client(&self.config.woocommerce).expect("woo client");
         self.woo.reset_request_counts();
         let start = Instant::now();
-        let report = stock_pass(&pos, &woo, &self.ctx(), PassMode::Full, false)
-            .await
-            .expect("pass");
+        let report = stock_pass(
+            &PosSide::Counterpoint(Box::new(pos)),
+            &woo,
+            &self.ctx(),
+            PassMode::Full,
+            false,
+        )
+        .await
+        .expect("pass");
         let elapsed = start.elapsed();
         assert!(
             report.failed.is_empty(),

@@ -73,9 +73,11 @@ impl Config {
         self.counterpoint.validate(&workflow)?;
         self.pos_csv.validate(&workflow)?;
         self.stock.validate()?;
-        if self.stock.enabled && !(self.woocommerce.enabled && self.counterpoint.enabled) {
+        if self.stock.enabled
+            && !(self.woocommerce.enabled && (self.counterpoint.enabled || self.pos_csv.enabled))
+        {
             return Err(
-                "stock.enabled: stock sync needs [woocommerce] and [counterpoint] enabled".into(),
+                "stock.enabled: stock sync needs [woocommerce] and a back office ([counterpoint] or [pos_csv]) enabled".into(),
             );
         }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::engine::stock_flows::{PassMode, StockPassReport, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
 use syncdesk::engine::{
     Engine, EngineHandle, JobContext, counterpoint_flows, default_handlers, woo_orders,
 };
@@ -119,9 +119,15 @@ enabled = true
     async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
         let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
         let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(&pos, &woo, &self.ctx(), mode, dry_run)
-            .await
-            .unwrap()
+        stock_pass(
+            &PosSide::Counterpoint(Box::new(pos)),
+            &woo,
+            &self.ctx(),
+            mode,
+            dry_run,
+        )
+        .await
+        .unwrap()
     }
 
     async fn pos_levels(&self) -> HashMap<String, i64> {

@@ -11,7 +11,7 @@ use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::{Config, Secret, WooAuth};
 use syncdesk::connectors::counterpoint::Encryption;
-use syncdesk::engine::stock_flows::{PassMode, StockPassReport, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
 use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
@@ -102,9 +102,15 @@ impl Rig {
     async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
         let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
         let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(&pos, &woo, &self.ctx(), mode, dry_run)
-            .await
-            .unwrap()
+        stock_pass(
+            &PosSide::Counterpoint(Box::new(pos)),
+            &woo,
+            &self.ctx(),
+            mode,
+            dry_run,
+        )
+        .await
+        .unwrap()
     }
 
     async fn pos_levels(&self) -> HashMap<String, i64> {
@@ -435,4 +441,120 @@ async fn the_report_shows_coverage_agreement_and_changes_after_a_pass() {
         "| stock changes written | {} |",
         report.sync.stock_changes
     )));
+}
+
+/// A file-only POS: the stock pass reads its CSV export; web sales reach it through reduction files, and a
+/// sale the POS has taken in through such a file is counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let woo = WooSim::start(WooSimConfig {
+        products: 20,
+        orders: 0,
+        ..WooSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut config = Config::default();
+    config.woocommerce.enabled = true;
+    config.woocommerce.url = woo.base_url();
+    config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
+    config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
+    config.woocommerce.auth = WooAuth::Basic;
+    config.pos_csv.enabled = true;
+    config.pos_csv.files.export_path = dir.path().join("stock.csv");
+    config.pos_csv.files.reductions_dir = dir.path().join("imports");
+    std::fs::create_dir_all(&config.pos_csv.files.reductions_dir).unwrap();
+    config.stock.enabled = true;
+    let product = woo
+        .products()
+        .into_iter()
+        .find(|p| p.kind == "simple" && !p.sku.is_empty() && p.manage_stock)
+        .unwrap();
+    let export = |qty: i64| {
+        std::fs::write(
+            dir.path().join("stock.csv"),
+            format!("sku,quantity,retail_price\nPOS-1,{qty},9.99\nbad line\n"),
+        )
+        .unwrap()
+    };
+    export(20);
+    let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+    app.import_alignment(&format!("POS SKU,WooCommerce SKU\nPOS-1,{}\n", product.sku))
+        .unwrap();
+    let ctx = || JobContext {
+        store: Arc::new(Mutex::new(
+            Store::open(&db, Duration::from_secs(5)).unwrap(),
+        )),
+        config: Arc::new(config.clone()),
+    };
+    let woo_client = woo_orders::client(&config.woocommerce).unwrap();
+    let pos = PosSide::from_config(&config).unwrap();
+    assert!(matches!(pos, PosSide::Export(_)));
+
+    let first = stock_pass(&pos, &woo_client, &ctx(), PassMode::Full, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        woo.product_stock(product.id),
+        Some(20),
+        "the export's count reaches the store"
+    );
+    assert!(
+        first.skipped.iter().any(|s| s.sku == "export line 3"),
+        "bad export lines are named: {:?}",
+        first.skipped
+    );
+
+    // An unchanged export gives the incremental pass nothing to do on the POS side.
+    assert!(
+        stock_pass(&pos, &woo_client, &ctx(), PassMode::Incremental, false)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+
+    // 3 sold online; the reduction goes to the POS in a file, which it imports (and removes) …
+    woo.create_order(&[(&product.sku, 3)], "processing")
+        .unwrap();
+    woo_orders::reconcile(&woo_client, &ctx(), false)
+        .await
+        .unwrap();
+    assert_eq!(woo.product_stock(product.id), Some(17));
+    let mut store = Store::open(&db, Duration::from_secs(5)).unwrap();
+    syncdesk::engine::pos_csv_flows::run_write_reductions(
+        &mut store,
+        &config,
+        syncdesk::domain::time::now_ms(),
+    )
+    .unwrap();
+    for f in std::fs::read_dir(&config.pos_csv.files.reductions_dir).unwrap() {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    syncdesk::engine::pos_csv_flows::run_write_reductions(
+        &mut store,
+        &config,
+        syncdesk::domain::time::now_ms(),
+    )
+    .unwrap();
+    // … and its next export shows 17: the sale must not be taken off again.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    export(17);
+    let after = stock_pass(&pos, &woo_client, &ctx(), PassMode::Incremental, false)
+        .await
+        .unwrap();
+    assert!(after.conflicts.is_empty(), "{:?}", after.conflicts);
+    assert_eq!(
+        woo.product_stock(product.id),
+        Some(17),
+        "the online sale counted once: {:?}",
+        after.changes
+    );
+    let pair = stock_rows::find(store.conn(), &product.sku)
+        .unwrap()
+        .unwrap();
+    assert_eq!(pair.base.map(|b| (b.agreed, b.pos_seen)), Some((17, 17)));
 }

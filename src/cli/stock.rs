@@ -8,9 +8,7 @@ use clap::{ArgGroup, Subcommand, ValueEnum};
 use super::{CliResult, Context, Failure, output, sync};
 use crate::app::{Resolution, Winner};
 use crate::domain::time::to_short;
-use crate::engine::counterpoint_flows;
 use crate::engine::stock_flows::{self, PassMode};
-use crate::engine::woo_orders;
 
 #[derive(Subcommand, Debug)]
 pub enum AlignmentCommand {
@@ -210,17 +208,7 @@ fn csv_field(v: &str) -> String {
 }
 
 fn detect(context: &Context, csv: Option<PathBuf>, json: bool) -> CliResult {
-    let config = context.config()?;
-    if !(config.woocommerce.enabled && config.counterpoint.enabled) {
-        return Err(Failure::rejected(
-            "conflict detection needs [woocommerce] and [counterpoint] enabled",
-        ));
-    }
-    let pos = counterpoint_flows::client(&config.counterpoint)
-        .map_err(|e| Failure::rejected(e.to_string()))?;
-    let woo =
-        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
-    let ctx = sync::foreground(context, config)?;
+    let (pos, woo, ctx) = sync::stock_sides(context)?;
     let report = sync::runtime()?
         .block_on(stock_flows::stock_pass(
             &pos,

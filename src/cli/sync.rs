@@ -14,7 +14,7 @@ use crate::connectors::email::Mailer;
 use crate::connectors::woo::WooClient;
 use crate::engine::JobContext;
 use crate::engine::price_flows;
-use crate::engine::stock_flows::{self, PassMode};
+use crate::engine::stock_flows::{self, PassMode, PosSide};
 use crate::engine::{counterpoint_flows, woo_orders};
 use crate::store::Store;
 
@@ -94,6 +94,21 @@ fn both_sides(context: &Context) -> Result<(CounterpointClient, WooClient, JobCo
     Ok((pos, woo, ctx))
 }
 
+/// The POS side (Counterpoint, or the CSV export when `[pos_csv]` is enabled) and the store, for stock passes.
+pub(super) fn stock_sides(context: &Context) -> Result<(PosSide, WooClient, JobContext), Failure> {
+    let config = context.config()?;
+    if !(config.woocommerce.enabled && (config.counterpoint.enabled || config.pos_csv.enabled)) {
+        return Err(Failure::rejected(
+            "stock sync needs [woocommerce] and a back office ([counterpoint] or [pos_csv]) enabled",
+        ));
+    }
+    let pos = PosSide::from_config(&config).map_err(Failure::rejected)?;
+    let woo =
+        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
+    let ctx = foreground(context, config)?;
+    Ok((pos, woo, ctx))
+}
+
 fn prices(context: &Context, dry_run: bool, json: bool) -> CliResult {
     let (pos, woo, ctx) = both_sides(context)?;
     let report = runtime()?
@@ -148,7 +163,7 @@ fn prices(context: &Context, dry_run: bool, json: bool) -> CliResult {
 }
 
 fn stock(context: &Context, mode: PassMode, dry_run: bool, json: bool) -> CliResult {
-    let (pos, woo, ctx) = both_sides(context)?;
+    let (pos, woo, ctx) = stock_sides(context)?;
     let report = runtime()?
         .block_on(stock_flows::stock_pass(&pos, &woo, &ctx, mode, dry_run))
         .map_err(|e| Failure::failed(e.message))?;

@@ -16,9 +16,11 @@ use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
 use super::woo_orders;
 use crate::app;
 use crate::config::Config;
-use crate::connectors::counterpoint::CounterpointClient;
+use crate::connectors::counterpoint::{CounterpointClient, StockLevel};
+use crate::connectors::pos_csv::{self, PosCsvConfig};
 use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
 use crate::domain::alerts::{self, AlertKind, NewAlert};
+use crate::domain::alignment::LineError;
 use crate::domain::inventory::{
     self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
 };
@@ -32,6 +34,8 @@ const POS_WATERMARK: &str = "counterpoint.inventory";
 const STORE_READ_CHUNK: usize = 1_000;
 const STORE_READS_IN_FLIGHT: usize = 4;
 const LAST_PASS: &str = "stock.last_pass_at";
+/// The modification time (ms) of the POS export the last pass read.
+const EXPORT_MARKER: &str = "pos_csv.export_modified";
 const WATERMARK_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,15 +108,161 @@ struct PlannedConflict {
     settled: Option<i64>,
 }
 
+/// Where a stock pass reads the POS: Counterpoint over SQL Server, or the CSV export of a file-only POS.
+pub enum PosSide {
+    Counterpoint(Box<CounterpointClient>),
+    Export(PosCsvConfig),
+}
+
+impl PosSide {
+    /// The configured back office: the CSV export when `[pos_csv]` is enabled, else Counterpoint.
+    pub fn from_config(config: &Config) -> Result<PosSide, String> {
+        if config.pos_csv.enabled {
+            Ok(PosSide::Export(config.pos_csv.files.clone()))
+        } else {
+            counterpoint_flows::client(&config.counterpoint)
+                .map(|c| PosSide::Counterpoint(Box::new(c)))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// What the POS side says on one pass.
+struct PosReading {
+    /// Every item (full pass) or those changed since the last read (incremental).
+    levels: Vec<StockLevel>,
+    new_watermark: Option<NaiveDateTime>,
+    /// Counterpoint: staged web orders now inside POS documents.
+    absorbed_orders: Vec<i64>,
+    /// File-only POS: units of reduction files the POS took in since the export the last pass read.
+    absorbed_by_pos_sku: HashMap<String, i64>,
+    /// File-only POS: the export's modification time (ms) and its rejected lines.
+    export: Option<(i64, Vec<LineError>)>,
+}
+
+async fn read_pos(
+    pos: &PosSide,
+    ctx: &JobContext,
+    mode: PassMode,
+    watermark: Option<NaiveDateTime>,
+    candidates: &[(i64, String)],
+    export_marker: Option<i64>,
+) -> Result<PosReading, JobError> {
+    match pos {
+        PosSide::Counterpoint(client) => {
+            // Full, or what changed since the watermark (minus an overlap; repeats are harmless).
+            let since = match mode {
+                PassMode::Full => None,
+                PassMode::Incremental => watermark.map(|w| w - chrono::Duration::seconds(5)),
+            };
+            let levels = client
+                .inventory(since.is_none(), since)
+                .await
+                .map_err(counterpoint_flows::job_error)?;
+            let new_watermark = levels
+                .iter()
+                .filter_map(|l| l.lst_maint_dt)
+                .max()
+                .or(watermark);
+            // Web orders the POS has taken in since they were last accounted for (counted once, see the merge).
+            let web_ids: Vec<String> = candidates.iter().map(|(_, w)| w.clone()).collect();
+            let processed: BTreeSet<String> = if web_ids.is_empty() {
+                BTreeSet::new()
+            } else {
+                client
+                    .staging_status(&web_ids)
+                    .await
+                    .map_err(counterpoint_flows::job_error)?
+                    .into_iter()
+                    .filter(|s| s.doc_id.is_some())
+                    .map(|s| s.web_order_id)
+                    .collect()
+            };
+            let absorbed_orders = candidates
+                .iter()
+                .filter(|(_, w)| processed.contains(w))
+                .map(|(id, _)| *id)
+                .collect();
+            Ok(PosReading {
+                levels,
+                new_watermark,
+                absorbed_orders,
+                absorbed_by_pos_sku: HashMap::new(),
+                export: None,
+            })
+        }
+        PosSide::Export(cfg) => {
+            let cfg = cfg.clone();
+            let read =
+                tokio::task::spawn_blocking(move || -> Result<Option<ExportRead>, String> {
+                    let modified = export_millis(
+                        pos_csv::fingerprint(&cfg.export_path)
+                            .map_err(|e| e.to_string())?
+                            .modified,
+                    );
+                    if mode == PassMode::Incremental && Some(modified) == export_marker {
+                        return Ok(None); // the POS has not written a new export since the last pass
+                    }
+                    let export =
+                        pos_csv::read_stock(&cfg.export_path, &cfg).map_err(|e| e.to_string())?;
+                    Ok(Some((
+                        export_millis(export.modified),
+                        export.stock_levels(),
+                        export.errors,
+                    )))
+                })
+                .await
+                .map_err(|e| JobError::retry(e.to_string()))?
+                .map_err(JobError::retry)?;
+            let Some((modified, levels, errors)) = read else {
+                return Ok(PosReading {
+                    levels: Vec::new(),
+                    new_watermark: watermark,
+                    absorbed_orders: Vec::new(),
+                    absorbed_by_pos_sku: HashMap::new(),
+                    export: None,
+                });
+            };
+            let after = export_marker.unwrap_or(0);
+            let taken = ctx
+                .with_store(move |s| {
+                    crate::store::pos_reductions::taken_between(s.conn(), after, modified)
+                        .map_err(|e| JobError::retry(e.to_string()))
+                })
+                .await?;
+            let absorbed_by_pos_sku = taken
+                .into_iter()
+                .map(|(sku, q)| (sku.to_uppercase(), q))
+                .collect();
+            Ok(PosReading {
+                levels,
+                new_watermark: watermark,
+                absorbed_orders: Vec::new(),
+                absorbed_by_pos_sku,
+                export: Some((modified, errors)),
+            })
+        }
+    }
+}
+
+/// One read of the export: its modification time (ms), its levels, its rejected lines.
+type ExportRead = (i64, Vec<StockLevel>, Vec<LineError>);
+
+fn export_millis(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 pub async fn stock_pass(
-    pos: &CounterpointClient,
+    pos: &PosSide,
     woo: &WooClient,
     ctx: &JobContext,
     mode: PassMode,
     dry_run: bool,
 ) -> Result<StockPassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
-    let (pairs, watermark, last_pass, candidates, hints) = ctx
+    let (pairs, watermark, last_pass, candidates, hints, export_marker) = ctx
         .with_store(move |s| {
             let conn = s.conn();
             let watermark = watermarks::get(conn, POS_WATERMARK)
@@ -142,24 +292,28 @@ pub async fn stock_pass(
                 .into_iter()
                 .filter(|p| !pending.contains(&format!("stock:{}", p.woo_sku)))
                 .collect();
-            Ok((pairs, watermark, last_pass, candidates, hints))
+            let export_marker = watermarks::get(conn, EXPORT_MARKER)
+                .map_err(db)?
+                .and_then(|v| v.parse::<i64>().ok());
+            Ok((
+                pairs,
+                watermark,
+                last_pass,
+                candidates,
+                hints,
+                export_marker,
+            ))
         })
         .await?;
 
-    // The POS side: full, or what changed since the watermark (minus the overlap; repeats are harmless).
-    let since = match mode {
-        PassMode::Full => None,
-        PassMode::Incremental => watermark.map(|w| w - chrono::Duration::seconds(5)),
-    };
-    let levels = pos
-        .inventory(since.is_none(), since)
-        .await
-        .map_err(counterpoint_flows::job_error)?;
-    let new_watermark = levels
-        .iter()
-        .filter_map(|l| l.lst_maint_dt)
-        .max()
-        .or(watermark);
+    let reading = read_pos(pos, ctx, mode, watermark, &candidates, export_marker).await?;
+    let PosReading {
+        levels,
+        new_watermark,
+        absorbed_orders,
+        absorbed_by_pos_sku,
+        export,
+    } = reading;
     let pos_items_read = (mode == PassMode::Full).then_some(levels.len());
     let pos_qty: HashMap<String, i64> = levels
         .iter()
@@ -169,25 +323,6 @@ pub async fn stock_pass(
                 l.qty_avail.floor().to_i64().unwrap_or(0),
             )
         })
-        .collect();
-
-    // Web orders the POS has taken in since they were last accounted for (counted once, see the merge).
-    let web_ids: Vec<String> = candidates.iter().map(|(_, w)| w.clone()).collect();
-    let processed: BTreeSet<String> = if web_ids.is_empty() {
-        BTreeSet::new()
-    } else {
-        pos.staging_status(&web_ids)
-            .await
-            .map_err(counterpoint_flows::job_error)?
-            .into_iter()
-            .filter(|s| s.doc_id.is_some())
-            .map(|s| s.web_order_id)
-            .collect()
-    };
-    let absorbed_orders: Vec<i64> = candidates
-        .iter()
-        .filter(|(_, w)| processed.contains(w))
-        .map(|(id, _)| *id)
         .collect();
 
     let since_ms = last_pass.unwrap_or(0);
@@ -217,6 +352,13 @@ pub async fn stock_pass(
         })
         .await?;
 
+    // A file-only POS reports what it took in by its own SKUs: count those units on the store SKU they pair with.
+    let mut absorbed = absorbed;
+    for p in &pairs {
+        if let Some(q) = absorbed_by_pos_sku.get(&p.pos_sku.to_uppercase()) {
+            *absorbed.entry(p.woo_sku.to_uppercase()).or_default() += q;
+        }
+    }
     let hinted: BTreeSet<i64> = hints.iter().copied().collect();
     let examine: Vec<AlignedSku> = pairs
         .into_iter()
@@ -238,6 +380,12 @@ pub async fn stock_pass(
         store_requests,
         ..Default::default()
     };
+    if let Some((_, errors)) = &export {
+        report.skipped.extend(errors.iter().map(|e| SkuNote {
+            sku: format!("export line {}", e.line),
+            message: e.to_string(),
+        }));
+    }
 
     let threshold = ctx.config.stock.threshold;
     let mut plan: Vec<Planned> = Vec::with_capacity(examine.len());
@@ -497,6 +645,9 @@ pub async fn stock_pass(
             for id in &absorbed_orders {
                 stock_rows::absorb(tx, *id, now)?;
             }
+            if let Some((modified, _)) = &export {
+                watermarks::set(tx, EXPORT_MARKER, &modified.to_string(), now)?;
+            }
             for id in &hints_taken {
                 tx.execute("DELETE FROM stock_hints WHERE woo_product_id = ?1", [id])
                     .map_err(StoreError::from)?;
@@ -642,15 +793,17 @@ pub(crate) fn clients(config: &Config) -> Result<(CounterpointClient, WooClient)
 /// The engine's stock pass jobs (full and incremental share one handler type).
 pub struct StockPassJob {
     mode: PassMode,
-    clients: Result<(CounterpointClient, WooClient), String>,
+    sides: Result<(PosSide, WooClient), String>,
 }
 
 impl StockPassJob {
     pub fn new(config: &Config, mode: PassMode) -> Self {
-        StockPassJob {
-            mode,
-            clients: clients(config),
-        }
+        let sides = PosSide::from_config(config).and_then(|pos| {
+            woo_orders::client(&config.woocommerce)
+                .map(|w| (pos, w))
+                .map_err(|e| e.to_string())
+        });
+        StockPassJob { mode, sides }
     }
 }
 
@@ -661,11 +814,11 @@ impl JobHandler for StockPassJob {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let (cp, woo) = self
-                .clients
+            let (pos, woo) = self
+                .sides
                 .as_ref()
                 .map_err(|e| JobError::permanent(e.clone()))?;
-            let report = stock_pass(cp, woo, ctx, self.mode, false).await?;
+            let report = stock_pass(pos, woo, ctx, self.mode, false).await?;
             if !report.changes.is_empty()
                 || !report.conflicts.is_empty()
                 || !report.failed.is_empty()
