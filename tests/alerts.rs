@@ -235,10 +235,12 @@ async fn with_the_mail_server_down_the_alert_waits_and_arrives_once_it_is_back()
         .spawn()
         .unwrap();
 
+    // Sampled between attempts: attempt 2 may still be running when the count first reads 2.
     assert!(
-        wait_until(Duration::from_secs(15), || immediate_jobs(&scratch.db())[0]
-            .attempts
-            >= 2)
+        wait_until(Duration::from_secs(15), || {
+            let job = &immediate_jobs(&scratch.db())[0];
+            job.attempts >= 2 && job.state == JobState::Retrying
+        })
         .await
     );
     let job = immediate_jobs(&scratch.db()).remove(0);

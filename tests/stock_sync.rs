@@ -558,3 +558,60 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
         .unwrap();
     assert_eq!(pair.base.map(|b| (b.agreed, b.pos_seen)), Some((17, 17)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_passes_poll_the_store_and_record_their_job_in_the_sync_log() {
+    let rig = Rig::start(60, 80, 20).await;
+    rig.pass(PassMode::Full, false).await;
+    // Past the POS overlap window, so only what changed is examined.
+    tokio::time::sleep(Duration::from_millis(6_200)).await;
+    let idle = rig.pass(PassMode::Incremental, false).await;
+    assert!(
+        idle.changes.is_empty() && idle.conflicts.is_empty(),
+        "nothing changed on either side"
+    );
+    // An edit in the store admin with no webhook at all: the poll finds it.
+    rig.woo
+        .set_stock(rig.pairs[4].2, rig.store_stock(4) + 30)
+        .unwrap();
+    let polled = rig.pass(PassMode::Incremental, false).await;
+    // No POS change, no hint, no sale: only the poll can have brought this product into the pass.
+    assert!(
+        polled
+            .conflicts
+            .iter()
+            .any(|c| c.sku == rig.pairs[4].0 && c.message.starts_with("unexplained_change")),
+        "{:?}",
+        polled.conflicts
+    );
+
+    // A pass run by the engine writes its job id on each sync-log row.
+    rig.cp
+        .shop()
+        .restock(&rig.pairs[6].1, "MAIN", Decimal::from(4))
+        .unwrap();
+    let handler =
+        syncdesk::engine::stock_flows::StockPassJob::new(&rig.config, PassMode::Incremental);
+    let job = syncdesk::store::Job {
+        id: 4242,
+        kind: "stock.incremental_pass".into(),
+        key: None,
+        payload: "{}".into(),
+        state: syncdesk::store::JobState::Running,
+        attempts: 1,
+        max_attempts: 1,
+        run_at: 0,
+        lease_until: None,
+        leased_by: None,
+        last_error: None,
+        created_at: 0,
+        updated_at: 0,
+    };
+    syncdesk::engine::JobHandler::run(&handler, &job, &rig.ctx())
+        .await
+        .unwrap();
+    let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    let log =
+        syncdesk::store::sync_log::for_entity(store.conn(), "stock", &rig.pairs[6].0, 1).unwrap();
+    assert_eq!(log[0].job_id, Some(4242), "{log:?}");
+}

@@ -261,6 +261,18 @@ pub async fn stock_pass(
     mode: PassMode,
     dry_run: bool,
 ) -> Result<StockPassReport, JobError> {
+    run_stock_pass(pos, woo, ctx, mode, dry_run, None).await
+}
+
+/// A stock pass; `job_id` (the engine's job running it) is recorded on every sync-log row it writes.
+pub async fn run_stock_pass(
+    pos: &PosSide,
+    woo: &WooClient,
+    ctx: &JobContext,
+    mode: PassMode,
+    dry_run: bool,
+    job_id: Option<i64>,
+) -> Result<StockPassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
     let (pairs, watermark, last_pass, candidates, hints, export_marker) = ctx
         .with_store(move |s| {
@@ -359,7 +371,18 @@ pub async fn stock_pass(
             *absorbed.entry(p.woo_sku.to_uppercase()).or_default() += q;
         }
     }
-    let hinted: BTreeSet<i64> = hints.iter().copied().collect();
+    let mut hinted: BTreeSet<i64> = hints.iter().copied().collect();
+    // The poll half of the store's hints (webhooks are one attempt and can be disabled): products changed
+    // since the last pass, with an overlap for whole-second dates. One request when little changed.
+    if mode == PassMode::Incremental
+        && let Some(last) = last_pass.and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        let changed = woo
+            .list_products_modified_after(last - chrono::Duration::seconds(30))
+            .await
+            .map_err(woo_orders::job_error)?;
+        hinted.extend(changed.iter().map(|p| p.id as i64));
+    }
     let examine: Vec<AlignedSku> = pairs
         .into_iter()
         .filter(|p| {
@@ -637,6 +660,7 @@ pub async fn stock_pass(
                         old_value: c.old.map(|o| o.to_string()).as_deref(),
                         new_value: Some(&c.new.to_string()),
                         reason: Some(&c.why),
+                        job_id,
                         ..Default::default()
                     },
                     now,
@@ -808,17 +832,13 @@ impl StockPassJob {
 }
 
 impl JobHandler for StockPassJob {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let (pos, woo) = self
                 .sides
                 .as_ref()
                 .map_err(|e| JobError::permanent(e.clone()))?;
-            let report = stock_pass(pos, woo, ctx, self.mode, false).await?;
+            let report = run_stock_pass(pos, woo, ctx, self.mode, false, Some(job.id)).await?;
             if !report.changes.is_empty()
                 || !report.conflicts.is_empty()
                 || !report.failed.is_empty()

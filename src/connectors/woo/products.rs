@@ -4,6 +4,7 @@
 use super::error::WooError;
 use super::http::{PER_PAGE, WooClient};
 use super::types::{AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooProduct};
+use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -37,6 +38,24 @@ impl WooClient {
         let query = [
             ("orderby".to_string(), "id".to_string()),
             ("order".to_string(), "asc".to_string()),
+        ];
+        self.get_all("products", &query).await
+    }
+
+    /// Top-level products modified strictly after `after` (whole seconds; poll with an overlap).
+    pub async fn list_products_modified_after(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<WooProduct>, WooError> {
+        let text = after.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let query = [
+            ("orderby".to_string(), "id".to_string()),
+            ("order".to_string(), "asc".to_string()),
+            ("dates_are_gmt".to_string(), "true".to_string()),
+            (
+                "modified_after".to_string(),
+                text.trim_end_matches('Z').to_string(),
+            ),
         ];
         self.get_all("products", &query).await
     }
