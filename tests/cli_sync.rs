@@ -298,3 +298,39 @@ fn report_writes_the_restock_figures_as_markdown() {
     assert_eq!(code, 2);
     assert!(err.contains("possible values"), "{err}");
 }
+
+#[test]
+fn alignment_import_names_bad_lines_keeps_good_ones_and_reimport_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let csv = dir.path().join("pairs.csv");
+    std::fs::write(&csv, "POS SKU,WooCommerce SKU,Match Type,Confidence\nA-1,WA-1,exact,1\n,WX,exact,1\nB-2,WB-2,fuzzy,high\nC-3,WC-3,fuzzy,0.9\n").unwrap();
+    let (code, out, err) = run(dir.path(), &["alignment", "import", &csv.to_string_lossy()]);
+    assert_eq!(code, 2, "rejected lines make the command exit 2");
+    assert!(out.contains("2 added, 0 updated, 0 unchanged"), "{out}");
+    assert!(err.contains("line 3, column POS SKU: empty"), "{err}");
+    assert!(
+        err.contains("line 4, column Confidence: 'high' is not a number from 0 to 1"),
+        "{err}"
+    );
+    std::fs::write(
+        &csv,
+        "POS SKU,WooCommerce SKU,Match Type,Confidence\nA-1,WA-1,exact,1\nC-3,WC-3-NEW,manual,1\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(dir.path(), &["alignment", "import", &csv.to_string_lossy()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 added, 1 updated, 1 unchanged"), "{out}");
+    let (_, out, _) = run(dir.path(), &["alignment", "list", "--json"]);
+    let pairs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c3 = pairs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pos_sku"] == "C-3")
+        .unwrap();
+    assert_eq!(
+        (c3["woo_sku"].as_str(), c3["match_type"].as_str()),
+        (Some("WC-3-NEW"), Some("manual"))
+    );
+}
