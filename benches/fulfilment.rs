@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::{Config, Secret, WooAuth};
-use syncdesk::connectors::counterpoint::Encryption;
+use syncdesk::config::Config;
 use syncdesk::domain::time::now_ms;
 use syncdesk::engine::{
     Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
@@ -62,21 +61,13 @@ async fn run() {
     })
     .await
     .expect("cp sim");
-    let mut config = Config::default();
-    config.woocommerce.enabled = true;
-    config.woocommerce.url = woo.base_url();
-    config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-    config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-    config.woocommerce.auth = WooAuth::Basic;
+    let mut config = Config {
+        woocommerce: woo.syncdesk_config(),
+        ..Config::default()
+    };
     config.woocommerce.poll_secs = 3600;
     config.jobs.default_concurrency = 16;
-    let c = &mut config.counterpoint.connection;
-    c.host = cp.addr().ip().to_string();
-    c.port = cp.addr().port();
-    c.user = cp.user().into();
-    c.password = Secret::new(cp.password());
-    c.database = cp.database().into();
-    c.encryption = Encryption::Off;
+    config.counterpoint.connection = cp.syncdesk_connection();
 
     // --- set-up: 10,000 open web orders, imported, staged, turned into documents -------------------------
     let setup = Instant::now();

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::{Config, Secret, WooAuth};
-use syncdesk::connectors::counterpoint::Encryption;
+use syncdesk::config::Config;
 use syncdesk::connectors::woo::ProductUpdate;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use syncdesk::engine::{
@@ -51,24 +50,16 @@ async fn shop(n: usize) -> Shop {
     })
     .await
     .expect("cp");
-    let mut config = Config::default();
-    config.woocommerce.enabled = true;
-    config.woocommerce.url = woo.base_url();
-    config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-    config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-    config.woocommerce.auth = WooAuth::Basic;
+    let mut config = Config {
+        woocommerce: woo.syncdesk_config(),
+        ..Config::default()
+    };
     config.woocommerce.poll_secs = 3600;
     config.counterpoint.enabled = true;
     config.counterpoint.fulfilment_poll_secs = 3600;
     config.stock.enabled = true;
     config.stock.threshold = i64::MAX / 4; // the benchmark measures the merge path, not conflict handling
-    let c = &mut config.counterpoint.connection;
-    c.host = cp.addr().ip().to_string();
-    c.port = cp.addr().port();
-    c.user = cp.user().into();
-    c.password = Secret::new(cp.password());
-    c.database = cp.database().into();
-    c.encryption = Encryption::Off;
+    config.counterpoint.connection = cp.syncdesk_connection();
     let simple: Vec<(String, u64)> = woo
         .products()
         .into_iter()

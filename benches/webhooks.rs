@@ -13,7 +13,7 @@ use axum::routing::post;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use syncdesk::config::{Config, Secret, WooAuth};
+use syncdesk::config::{Config, Secret};
 use syncdesk::engine::woo_orders;
 use syncdesk::server::{self, ServerState};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
@@ -132,11 +132,7 @@ fn main() {
         println!("  jobs durably queued: {queued} (one per delivery)");
 
         let sim = WooSim::start(WooSimConfig { products: 50, orders: 200, ..WooSimConfig::default() }).await.expect("sim");
-        config.woocommerce.url = sim.base_url();
-        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-        config.woocommerce.auth = WooAuth::Basic;
-        let client = Arc::new(woo_orders::client(&config.woocommerce).expect("client"));
+        let client = Arc::new(woo_orders::client(&sim.syncdesk_config()).expect("client"));
         let ids = sim.order_ids();
         let start = Instant::now();
         let mut tasks = Vec::new();

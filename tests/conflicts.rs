@@ -1,149 +1,51 @@
 //! Operator resolution of stock conflicts end to end: the built binary (`conflicts resolve|detect`) against
 //! both simulators on loopback, the resolution written to the store by the real engine.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
-use syncdesk::engine::{
-    Engine, EngineHandle, JobContext, counterpoint_flows, default_handlers, woo_orders,
-};
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk::engine::stock_flows::PassMode;
+use syncdesk::engine::{Engine, EngineHandle, default_handlers};
 use syncdesk::store::inventory as stock_rows;
 use syncdesk::store::{JobState, Store};
 
-struct Rig {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
-    woo: WooSim,
-    _cp: CounterpointSim,
-    /// (store SKU, POS item, store product id)
-    pairs: Vec<(String, String, u64)>,
+#[path = "support/stock_rig.rs"]
+mod stock_rig;
+use stock_rig::Rig;
+
+/// The shared rig, plus the config written to a file so the built binary (`cli`) sees the same systems.
+async fn start(aligned: usize) -> Rig {
+    let rig = Rig::start(60, 80, aligned).await;
+    let (w, c) = (&rig.config.woocommerce, &rig.config.counterpoint.connection);
+    let text = format!(
+        "[woocommerce]\nenabled = true\nurl = \"{}\"\nconsumer_key = \"{}\"\nconsumer_secret = \"{}\"\nauth = \"basic\"\n\
+         [counterpoint]\nenabled = true\n[counterpoint.connection]\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
+         password = \"{}\"\ndatabase = \"{}\"\nencryption = \"off\"\n[stock]\nenabled = true\n",
+        w.url,
+        w.consumer_key.expose(),
+        w.consumer_secret.expose(),
+        c.host,
+        c.port,
+        c.user,
+        c.password.expose(),
+        c.database
+    );
+    let config_path = rig.dir.path().join("config.toml");
+    std::fs::write(&config_path, text).unwrap();
+    assert_eq!(
+        Config::load(&config_path, true)
+            .unwrap()
+            .counterpoint
+            .connection,
+        rig.config.counterpoint.connection
+    );
+    rig
 }
 
 impl Rig {
-    async fn start(aligned: usize) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
-        let woo = WooSim::start(WooSimConfig {
-            products: 60,
-            orders: 0,
-            ..WooSimConfig::default()
-        })
-        .await
-        .unwrap();
-        let cp = CounterpointSim::start(SimConfig {
-            items: 80,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let text = format!(
-            r#"[woocommerce]
-enabled = true
-url = "{}"
-consumer_key = "{}"
-consumer_secret = "{}"
-auth = "basic"
-[counterpoint]
-enabled = true
-[counterpoint.connection]
-host = "127.0.0.1"
-port = {}
-user = "{}"
-password = "{}"
-database = "{}"
-encryption = "off"
-[stock]
-enabled = true
-"#,
-            woo.base_url(),
-            WooSimConfig::default().consumer_key,
-            WooSimConfig::default().consumer_secret,
-            cp.addr().port(),
-            cp.user(),
-            cp.password(),
-            cp.database()
-        );
-        let config_path = dir.path().join("config.toml");
-        std::fs::write(&config_path, text).unwrap();
-        let config = Config::load(&config_path, true).unwrap();
-        assert!(config.stock.enabled && config.woocommerce.enabled && config.counterpoint.enabled);
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
-        let store_products: Vec<(String, u64)> = woo
-            .products()
-            .into_iter()
-            .filter(|p| p.kind == "simple" && !p.sku.is_empty() && p.manage_stock)
-            .map(|p| (p.sku, p.id))
-            .collect();
-        let items = cp.shop().item_numbers().unwrap();
-        let pairs: Vec<(String, String, u64)> = store_products
-            .into_iter()
-            .zip(items)
-            .take(aligned)
-            .map(|((sku, id), item)| (sku, item, id))
-            .collect();
-        assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
-        Rig {
-            dir,
-            db,
-            config,
-            woo,
-            _cp: cp,
-            pairs,
-        }
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(
-                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
-            )),
-            config: Arc::new(self.config.clone()),
-        }
-    }
-
-    async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
-        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
-        let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
-            &woo,
-            &self.ctx(),
-            mode,
-            dry_run,
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn pos_levels(&self) -> HashMap<String, i64> {
-        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
-        pos.inventory(true, None)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.item_no, l.qty_avail.floor().to_i64().unwrap()))
-            .collect()
-    }
-
-    fn store_stock(&self, i: usize) -> i64 {
-        self.woo.product_stock(self.pairs[i].2).unwrap()
-    }
-
     /// The binary on this rig's database and config, as operator `ops`.
     fn cli(&self, args: &[&str]) -> (i32, String, String) {
         run(self.dir.path(), args)
@@ -304,7 +206,7 @@ async fn resolve_and_apply(rig: &Rig, i: usize, args: &[&str], how: &str, expect
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_conflict_resolved_with_the_pos_as_winner_puts_the_pos_quantity_in_the_store() {
-    let rig = Rig::start(5).await;
+    let rig = start(5).await;
     let edited = rig.manual_conflict(1).await;
     let pos = rig.pos_levels().await[&rig.pairs[1].1];
     assert_ne!(edited, pos);
@@ -329,14 +231,14 @@ async fn a_manual_conflict_resolved_with_the_pos_as_winner_puts_the_pos_quantity
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counted_quantity_settles_the_conflict() {
-    let rig = Rig::start(5).await;
+    let rig = start(5).await;
     rig.manual_conflict(2).await;
     resolve_and_apply(&rig, 2, &["--qty", "7"], "quantity", 7).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolving_without_an_open_conflict_or_with_bad_arguments_exits_2() {
-    let rig = Rig::start(3).await;
+    let rig = start(3).await;
     rig.pass(PassMode::Full, false).await;
     let sku = rig.pairs[0].0.clone();
     let (code, out, err) = rig.cli(&["conflicts", "resolve", &sku, "--winner", "pos"]);
@@ -380,7 +282,7 @@ async fn resolving_without_an_open_conflict_or_with_bad_arguments_exits_2() {
 
     // A side whose value is unknown cannot win: aligned, but the store has no such product.
     let spare = rig
-        ._cp
+        .cp
         .shop()
         .item_numbers()
         .unwrap()
@@ -403,7 +305,7 @@ async fn resolving_without_an_open_conflict_or_with_bad_arguments_exits_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detect_lists_and_writes_the_conflicts_a_pass_would_raise_and_changes_nothing() {
-    let rig = Rig::start(5).await;
+    let rig = start(5).await;
     rig.pass(PassMode::Full, false).await;
     rig.woo
         .set_stock(rig.pairs[3].2, rig.store_stock(3) + 50)

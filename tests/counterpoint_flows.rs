@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::{Config, Secret, WooAuth};
-use syncdesk::connectors::counterpoint::{CounterpointClient, Encryption};
+use syncdesk::config::Config;
+use syncdesk::connectors::counterpoint::CounterpointClient;
 use syncdesk::engine::counterpoint_flows::{self, FulfilmentOutcome};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
@@ -49,23 +49,13 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce.enabled = true;
-        config.woocommerce.url = woo.base_url();
-        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-        config.woocommerce.auth = WooAuth::Basic;
+        config.woocommerce = woo.syncdesk_config();
         config.counterpoint.enabled = true;
         config
             .counterpoint
             .carriers
             .insert("UPS".into(), "UPS Ground".into());
-        let c = &mut config.counterpoint.connection;
-        c.host = cp.addr().ip().to_string();
-        c.port = cp.addr().port();
-        c.user = cp.user().to_string();
-        c.password = Secret::new(cp.password());
-        c.database = cp.database().to_string();
-        c.encryption = Encryption::Off;
+        config.counterpoint.connection = cp.syncdesk_connection();
         let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
         let store_skus: Vec<String> = woo
             .products()

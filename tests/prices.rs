@@ -2,94 +2,24 @@
 //! regular_price (HTTP simulator), with drift conflicts, dry runs and stores without a price.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::{Config, PriceSource, Secret, WooAuth};
-use syncdesk::connectors::counterpoint::Encryption;
+use syncdesk::config::{Config, PriceSource};
 use syncdesk::connectors::woo::{ProductUpdate, WooProduct};
 use syncdesk::engine::price_flows::{PricePassReport, price_pass};
 use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk::sim::woo::WooSimConfig;
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 
-struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
-    woo: WooSim,
-    cp: CounterpointSim,
-    /// (store SKU, POS item, store product id)
-    pairs: Vec<(String, String, u64)>,
-}
+#[path = "support/stock_rig.rs"]
+mod stock_rig;
+use stock_rig::Rig;
 
 impl Rig {
-    async fn start(products: usize, pos_items: usize, aligned: usize) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
-        let woo = WooSim::start(WooSimConfig {
-            products,
-            orders: 0,
-            ..WooSimConfig::default()
-        })
-        .await
-        .unwrap();
-        let cp = CounterpointSim::start(SimConfig {
-            items: pos_items,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let mut config = Config::default();
-        config.woocommerce.enabled = true;
-        config.woocommerce.url = woo.base_url();
-        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-        config.woocommerce.auth = WooAuth::Basic;
-        config.counterpoint.enabled = true;
-        config.stock.enabled = true;
-        let c = &mut config.counterpoint.connection;
-        c.host = cp.addr().ip().to_string();
-        c.port = cp.addr().port();
-        c.user = cp.user().into();
-        c.password = Secret::new(cp.password());
-        c.database = cp.database().into();
-        c.encryption = Encryption::Off;
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
-        let store_products: Vec<(String, u64)> = woo
-            .products()
-            .into_iter()
-            .filter(|p| p.kind == "simple" && !p.sku.is_empty())
-            .map(|p| (p.sku, p.id))
-            .collect();
-        let items = cp.shop().item_numbers().unwrap();
-        let pairs: Vec<(String, String, u64)> = store_products
-            .into_iter()
-            .zip(items)
-            .take(aligned)
-            .map(|((sku, id), item)| (sku, item, id))
-            .collect();
-        assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
-        Rig {
-            _dir: dir,
-            db,
-            config,
-            woo,
-            cp,
-            pairs,
-        }
-    }
-
     async fn pass_with(&self, config: Config, dry_run: bool) -> PricePassReport {
         let pos = counterpoint_flows::client(&config.counterpoint).unwrap();
         let woo = woo_orders::client(&config.woocommerce).unwrap();
@@ -102,7 +32,7 @@ impl Rig {
         price_pass(&pos, &woo, &ctx, dry_run).await.unwrap()
     }
 
-    async fn pass(&self, dry_run: bool) -> PricePassReport {
+    async fn price_pass(&self, dry_run: bool) -> PricePassReport {
         self.pass_with(self.config.clone(), dry_run).await
     }
 
@@ -180,7 +110,7 @@ async fn pos_prices_reach_the_store_as_two_decimal_strings_and_sale_prices_are_u
         log[0].old_value.as_deref(),
         Some(before[&rig.pairs[0].0].regular_price.as_str())
     );
-    let again = rig.pass(false).await;
+    let again = rig.price_pass(false).await;
     assert!(again.changes.is_empty(), "{:?}", again.changes);
     assert!(again.conflicts.is_empty(), "{:?}", again.conflicts);
 }
@@ -198,7 +128,7 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
     rig.cp.shop().set_price(&near_item, near).unwrap();
     let before = rig.store().await;
 
-    let report = rig.pass(false).await;
+    let report = rig.price_pass(false).await;
     assert_eq!(report.conflicts.len(), 1, "{:?}", report.conflicts);
     assert_eq!(report.conflicts[0].sku, far_sku);
     assert!(report.conflicts[0].message.starts_with("price_drift"));
@@ -243,7 +173,7 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
             .is_err()
     );
     // Still drifted on the next pass: the same conflict is refreshed, not duplicated, and nothing written.
-    rig.pass(false).await;
+    rig.price_pass(false).await;
     assert_eq!(
         stock_rows::open_conflicts_for(store.conn(), &far_sku)
             .unwrap()
@@ -257,7 +187,7 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
     // The POS price put back within the drift: written, and the open drift conflict is closed.
     let back: Decimal = before[&far_sku].regular_price.parse().unwrap();
     rig.cp.shop().set_price(&far_item, back).unwrap();
-    let report = rig.pass(false).await;
+    let report = rig.price_pass(false).await;
     assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
     assert!(
         stock_rows::open_conflicts_for(store.conn(), &far_sku)
@@ -270,7 +200,7 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
 async fn a_dry_run_writes_nothing_and_predicts_the_real_pass() {
     let rig = Rig::start(60, 80, 20).await;
     let before = rig.store().await;
-    let plan = rig.pass(true).await;
+    let plan = rig.price_pass(true).await;
     assert!(!plan.changes.is_empty() || !plan.conflicts.is_empty());
     let mut lenient = rig.config.clone();
     lenient.stock.price_drift_conflict = false;
@@ -299,7 +229,7 @@ async fn a_dry_run_writes_nothing_and_predicts_the_real_pass() {
                 .is_empty()
         );
     }
-    let real = rig.pass(false).await;
+    let real = rig.price_pass(false).await;
     assert_eq!(real.changes, plan.changes);
     assert_eq!(real.conflicts, plan.conflicts);
 }
@@ -320,7 +250,7 @@ async fn a_store_without_a_price_gets_the_pos_price_without_a_drift_conflict() {
     assert!(cleared.is_complete_success(), "{:?}", cleared.failed);
     assert_eq!(rig.store().await[&sku].regular_price, "");
 
-    let report = rig.pass(false).await;
+    let report = rig.price_pass(false).await;
     assert!(
         !report.conflicts.iter().any(|c| c.sku == sku),
         "{:?}",
@@ -392,7 +322,7 @@ price_drift_conflict = false
         rig.cp.password(),
         c.database,
     );
-    let config_path = rig._dir.path().join("config.toml");
+    let config_path = rig.dir.path().join("config.toml");
     std::fs::write(&config_path, text).unwrap();
     let run = |args: &'static [&'static str]| {
         let db = rig.db.clone();

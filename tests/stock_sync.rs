@@ -1,132 +1,21 @@
 //! Stock passes end to end over loopback: Counterpoint availability (TDS simulator) and WooCommerce products
 //! (HTTP simulator) merged per aligned SKU, written in batches, with conflicts, failures and dry runs.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::{Config, Secret, WooAuth};
-use syncdesk::connectors::counterpoint::Encryption;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
-use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk::config::Config;
+use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
+use syncdesk::engine::{JobContext, woo_orders};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 
-struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
-    woo: WooSim,
-    cp: CounterpointSim,
-    /// (store SKU, POS item, store product id)
-    pairs: Vec<(String, String, u64)>,
-}
-
-impl Rig {
-    async fn start(products: usize, pos_items: usize, aligned: usize) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
-        let woo = WooSim::start(WooSimConfig {
-            products,
-            orders: 0,
-            ..WooSimConfig::default()
-        })
-        .await
-        .unwrap();
-        let cp = CounterpointSim::start(SimConfig {
-            items: pos_items,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let mut config = Config::default();
-        config.woocommerce.enabled = true;
-        config.woocommerce.url = woo.base_url();
-        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-        config.woocommerce.auth = WooAuth::Basic;
-        config.counterpoint.enabled = true;
-        config.stock.enabled = true;
-        let c = &mut config.counterpoint.connection;
-        c.host = cp.addr().ip().to_string();
-        c.port = cp.addr().port();
-        c.user = cp.user().into();
-        c.password = Secret::new(cp.password());
-        c.database = cp.database().into();
-        c.encryption = Encryption::Off;
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
-        let store_products: Vec<(String, u64)> = woo
-            .products()
-            .into_iter()
-            .filter(|p| p.kind == "simple" && !p.sku.is_empty() && p.manage_stock)
-            .map(|p| (p.sku, p.id))
-            .collect();
-        let items = cp.shop().item_numbers().unwrap();
-        let pairs: Vec<(String, String, u64)> = store_products
-            .into_iter()
-            .zip(items)
-            .take(aligned)
-            .map(|((sku, id), item)| (sku, item, id))
-            .collect();
-        assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
-        Rig {
-            _dir: dir,
-            db,
-            config,
-            woo,
-            cp,
-            pairs,
-        }
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(
-                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
-            )),
-            config: Arc::new(self.config.clone()),
-        }
-    }
-
-    async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
-        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
-        let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
-            &woo,
-            &self.ctx(),
-            mode,
-            dry_run,
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn pos_levels(&self) -> HashMap<String, i64> {
-        let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
-        pos.inventory(true, None)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.item_no, l.qty_avail.floor().to_i64().unwrap()))
-            .collect()
-    }
-
-    fn store_stock(&self, i: usize) -> i64 {
-        self.woo.product_stock(self.pairs[i].2).unwrap()
-    }
-}
+#[path = "support/stock_rig.rs"]
+mod stock_rig;
+use stock_rig::Rig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_pass_over_2554_aligned_skus_makes_the_store_match_the_pos_in_few_requests() {
@@ -456,12 +345,10 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
     })
     .await
     .unwrap();
-    let mut config = Config::default();
-    config.woocommerce.enabled = true;
-    config.woocommerce.url = woo.base_url();
-    config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-    config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-    config.woocommerce.auth = WooAuth::Basic;
+    let mut config = Config {
+        woocommerce: woo.syncdesk_config(),
+        ..Config::default()
+    };
     config.pos_csv.enabled = true;
     config.pos_csv.files.export_path = dir.path().join("stock.csv");
     config.pos_csv.files.reductions_dir = dir.path().join("imports");

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use proptest::prelude::*;
 use sha2::Sha256;
 use syncdesk::app::{Actor, App, ShipmentDetails};
-use syncdesk::config::{Config, Secret, WooAuth};
+use syncdesk::config::{Config, Secret};
 use syncdesk::engine::{
     Engine, EngineHandle, JobContext, default_handlers, default_schedules, woo_orders,
 };
@@ -48,11 +48,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce.enabled = true;
-        config.woocommerce.url = sim.base_url();
-        config.woocommerce.consumer_key = Secret::new(WooSimConfig::default().consumer_key);
-        config.woocommerce.consumer_secret = Secret::new(WooSimConfig::default().consumer_secret);
-        config.woocommerce.auth = WooAuth::Basic;
+        config.woocommerce = sim.syncdesk_config();
         config.woocommerce.webhook_secret = Secret::new(SECRET);
         config.woocommerce.max_attempts = 1;
         config.woocommerce.poll_secs = 3600; // tests run passes themselves unless they say otherwise

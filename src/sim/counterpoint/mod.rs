@@ -147,6 +147,19 @@ fn remove_db_files(path: &Path) {
 }
 
 impl CounterpointSim {
+    /// syncdesk's `[counterpoint.connection]` pointing at this simulator (no TLS: loopback only).
+    pub fn syncdesk_connection(&self) -> crate::connectors::counterpoint::CounterpointConfig {
+        crate::connectors::counterpoint::CounterpointConfig {
+            host: self.addr().ip().to_string(),
+            port: self.addr().port(),
+            user: self.user().to_string(),
+            password: crate::config::Secret::new(self.password()),
+            database: self.database().to_string(),
+            encryption: crate::connectors::counterpoint::Encryption::Off,
+            ..Default::default()
+        }
+    }
+
     /// Creates and seeds the shop database, then listens for TDS clients.
     pub async fn start(config: SimConfig) -> Result<CounterpointSim, SimError> {
         let db_path = unique_db_path();

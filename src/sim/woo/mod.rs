@@ -128,6 +128,18 @@ pub struct WooSim {
 }
 
 impl WooSim {
+    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled, Basic auth as over TLS).
+    pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
+        crate::config::WooCommerceConfig {
+            enabled: true,
+            url: self.base_url(),
+            consumer_key: crate::config::Secret::new(self.shared.auth.consumer_key.clone()),
+            consumer_secret: crate::config::Secret::new(self.shared.auth.consumer_secret.clone()),
+            auth: crate::config::WooAuth::Basic,
+            ..Default::default()
+        }
+    }
+
     pub async fn start(cfg: WooSimConfig) -> Result<Self, SimError> {
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
