@@ -27,7 +27,7 @@ use crate::domain::inventory::{
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
 use crate::store::sync_log::{self, Change};
-use crate::store::{Job, StoreError, watermarks};
+use crate::store::{Job, StoreError, jobs, watermarks};
 
 const POS_WATERMARK: &str = "counterpoint.inventory";
 /// SKUs per concurrent lookup task (each task still asks for 100 per request).
@@ -284,20 +284,11 @@ pub async fn run_stock_pass(
                 .map_err(db)?
                 .and_then(|v| v.parse::<i64>().ok());
             let candidates = stock_rows::absorption_candidates(conn, POS).map_err(db)?;
-            let pending: BTreeSet<String> = conn
-                .prepare(
-                    "SELECT key FROM jobs WHERE kind = ?1 AND key IS NOT NULL
-                     AND state IN ('queued', 'retrying', 'running')",
-                )
-                .and_then(|mut st| {
-                    st.query_map([app::STOCK_APPLY_RESOLUTION], |r| r.get::<_, String>(0))?
-                        .collect()
-                })
-                .map_err(|e| db(e.into()))?;
-            let hints: Vec<i64> = conn
-                .prepare("SELECT woo_product_id FROM stock_hints")
-                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-                .map_err(|e| db(e.into()))?;
+            let pending: BTreeSet<String> = jobs::pending_keys(conn, app::STOCK_APPLY_RESOLUTION)
+                .map_err(db)?
+                .into_iter()
+                .collect();
+            let hints = stock_rows::hints(conn).map_err(db)?;
             // A pair whose operator resolution is not written yet would only raise its conflict again.
             let pairs: Vec<AlignedSku> = stock_rows::aligned(conn)
                 .map_err(db)?
@@ -672,10 +663,7 @@ pub async fn run_stock_pass(
             if let Some((modified, _)) = &export {
                 watermarks::set(tx, EXPORT_MARKER, &modified.to_string(), now)?;
             }
-            for id in &hints_taken {
-                tx.execute("DELETE FROM stock_hints WHERE woo_product_id = ?1", [id])
-                    .map_err(StoreError::from)?;
-            }
+            stock_rows::clear_hints(tx, &hints_taken)?;
             if let Some(w) = new_watermark {
                 watermarks::set(
                     tx,

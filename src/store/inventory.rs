@@ -352,9 +352,18 @@ pub fn hint_product(conn: &Connection, woo_product_id: i64, now: Millis) -> Resu
     Ok(())
 }
 
-/// Takes the hinted product ids (clearing them; the caller's transaction decides whether that sticks).
-pub fn take_hints(conn: &Connection) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints RETURNING woo_product_id")?;
+/// The product ids the store hinted at since they were last cleared.
+pub fn hints(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT woo_product_id FROM stock_hints")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Forgets hints a pass has dealt with (newer hints for other products stay).
+pub fn clear_hints(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints WHERE woo_product_id = ?1")?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
 }

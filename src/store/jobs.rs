@@ -300,3 +300,12 @@ pub fn ensure_scheduled(
     };
     enqueue(conn, &job, now).map(Some)
 }
+
+/// Keys of the jobs of one kind still waiting or running.
+pub fn pending_keys(conn: &Connection, kind: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key FROM jobs WHERE kind = ?1 AND key IS NOT NULL AND state IN ('queued', 'retrying', 'running')",
+    )?;
+    let rows = stmt.query_map([kind], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
