@@ -182,6 +182,7 @@ async fn shipped_needs_shipped_date_and_consumes_the_reservation() {
         shipped_date: Some(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()),
         tracking_code: Some("JJ123456789SI".into()),
         delivery_type: Some("GLS".into()),
+        notes: Some("2 parcels".into()),
     };
     mk.update_document(&doc, &shipped).await.expect("shipped");
     let stored = sim.document(&mk_id).unwrap();
@@ -189,6 +190,7 @@ async fn shipped_needs_shipped_date_and_consumes_the_reservation() {
     assert!(stored.shipped_date.starts_with("2026-11-21"));
     assert_eq!(stored.tracking_code, "JJ123456789SI");
     assert_eq!(stored.delivery_type, "GLS");
+    assert_eq!(stored.notes, "2 parcels");
     assert_eq!(stock_of(&mk, "SKU-A").await, (7.0, 0.0, 7.0));
 
     // Repeating the update is safe: nothing moves twice.

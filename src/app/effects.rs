@@ -61,6 +61,7 @@ pub fn on_status_entered(
             now,
         )?;
     }
+    super::back_office::on_status_entered(conn, config, actor, order_id, status, now)?;
     let links = links::for_local(conn, "order", order_id)?;
     let cp = &config.counterpoint;
     if cp.enabled

@@ -3,6 +3,7 @@
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
 pub mod alerts;
+pub mod back_office;
 pub mod channel_orders;
 pub mod console;
 mod effects;

@@ -4,6 +4,7 @@
 mod alerts;
 mod alignment;
 mod demo;
+mod erp;
 mod jobs;
 mod orders;
 mod output;

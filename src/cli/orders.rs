@@ -72,6 +72,11 @@ pub enum OrdersCommand {
         #[command(flatten)]
         guard: VersionGuard,
     },
+    /// Orders linked on one side only: ours not in the ERP (Metakocka), the ERP's not in syncdesk.
+    Unsynced {
+        #[arg(long)]
+        json: bool,
+    },
     /// Cancel an order; a reason is required.
     Cancel {
         order: String,
@@ -133,6 +138,7 @@ fn parse_line(s: &str) -> Result<(String, i64), String> {
 pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
     let mut app = context.app()?;
     match command {
+        OrdersCommand::Unsynced { json } => super::erp::unsynced(context, &mut app, json),
         OrdersCommand::Add {
             number,
             customer,

@@ -26,6 +26,9 @@ pub enum SyncCommand {
         /// Show what would change and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// `erp` only: pull just this sales order (Metakocka mk_id, number or buyer_order).
+        #[arg(long, value_name = "N")]
+        order: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -43,15 +46,24 @@ pub enum Flow {
     Incremental,
     /// Regular prices of every aligned SKU, from the configured price source.
     Prices,
+    /// Sales orders entered in the ERP (Metakocka), pulled into syncdesk.
+    Erp,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
     let SyncCommand::Run {
         flow,
         dry_run,
+        order,
         json,
     } = command;
+    if order.is_some() && !matches!(flow, Flow::Erp) {
+        return Err(Failure::rejected(
+            "--order: only `sync run erp` pulls a single order",
+        ));
+    }
     match flow {
+        Flow::Erp => super::erp::pull(context, order.as_deref(), dry_run, json),
         Flow::Orders => orders(context, dry_run, json),
         Flow::Fulfillments => fulfillments(context, dry_run, json),
         Flow::Full => stock(context, PassMode::Full, dry_run, json),
@@ -332,6 +344,12 @@ pub fn check(context: &Context) -> CliResult {
         );
     } else {
         println!("-     counterpoint: not enabled");
+    }
+    if config.metakocka.enabled {
+        let checked = runtime.block_on(crate::engine::metakocka_flows::check(&config.metakocka));
+        report("metakocka", checked);
+    } else {
+        println!("-     metakocka: not enabled");
     }
     report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {

@@ -69,6 +69,15 @@ impl ConnectorFailure for crate::connectors::counterpoint::CounterpointError {
     }
 }
 
+impl ConnectorFailure for crate::connectors::metakocka::MetakockaError {
+    fn is_retryable(&self) -> bool {
+        self.is_retryable()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after()
+    }
+}
+
 /// A connector error as the engine sees it: retry later (honouring the server's delay) or give up.
 pub fn job_error(e: impl ConnectorFailure) -> JobError {
     let err = if e.is_retryable() {

@@ -9,6 +9,7 @@ mod alert_email;
 mod backorder_email;
 pub mod counterpoint_flows;
 mod handler;
+pub mod metakocka_flows;
 pub mod pos_csv_flows;
 pub mod price_flows;
 mod runner;
@@ -75,6 +76,9 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             counterpoint_flows::VerifyDocuments::new(config),
         );
     }
+    if config.metakocka.enabled {
+        metakocka_flows::register(&mut registry, config);
+    }
     if config.pos_csv.enabled {
         registry.register(
             pos_csv_flows::WRITE_REDUCTIONS,
@@ -123,6 +127,9 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
             app::CP_VERIFY_DOCUMENTS,
             Duration::from_secs(cp.verify_secs),
         ));
+    }
+    if config.metakocka.enabled {
+        schedules.extend(metakocka_flows::schedules(config));
     }
     if config.pos_csv.enabled {
         schedules.push(Schedule::every(

@@ -2,6 +2,7 @@
 //! A delivery is verified on its raw bytes, de-duplicated and turned into a durable "refresh" job in one
 //! transaction BEFORE the 2xx goes out; the webhook body is only a hint, the job re-reads the resource.
 
+mod metakocka_webhook;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
     let limit = state.config.server.max_body_bytes;
     Router::new()
         .route("/webhooks/woocommerce", post(webhooks::woocommerce))
+        .route("/webhooks/metakocka", post(metakocka_webhook::metakocka))
         .route("/health", get(health))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -110,6 +110,13 @@ pub fn record_remote(
     Ok(())
 }
 
+/// Re-keys a link once the remote id is known (a back-office document first known by our own number).
+pub fn set_external_id(conn: &Connection, id: i64, external_id: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE links SET external_id = ?2 WHERE id = ?1")?
+        .execute(params![id, external_id])?;
+    Ok(())
+}
+
 /// Marks a push in progress (or clears it with `None`).
 pub fn set_pushing(conn: &Connection, id: i64, status: Option<&str>) -> Result<()> {
     conn.prepare_cached("UPDATE links SET pushing_status = ?2, sync_state = CASE WHEN ?2 IS NULL THEN sync_state ELSE 'pending' END WHERE id = ?1")?

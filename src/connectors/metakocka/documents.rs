@@ -82,7 +82,8 @@ impl MetakockaClient {
         Self::decode(&answer, "", answer.body.clone())
     }
 
-    /// Changes status, shipped date, tracking code or delivery type of a sales order. Repeating it is safe.
+    /// Changes status, shipped date, tracking code, delivery type or notes of a sales order. Repeating it is
+    /// safe.
     pub async fn update_document(
         &self,
         doc: &DocRef,
@@ -101,6 +102,9 @@ impl MetakockaClient {
         }
         if let Some(delivery) = &update.delivery_type {
             params.insert("delivery_type".into(), Value::String(delivery.clone()));
+        }
+        if let Some(notes) = &update.notes {
+            params.insert("notes".into(), Value::String(notes.clone()));
         }
         self.call("update_document", params, Resend::Safe).await?;
         Ok(())

@@ -112,6 +112,8 @@ pub struct MkDocument {
     pub delivery_type: String,
     #[serde(default, deserialize_with = "lenient::string")]
     pub shipped_date: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub notes: String,
 }
 
 /// How an operation names the order: Metakocka's id or the shop's order number.
@@ -129,6 +131,8 @@ pub struct DocumentUpdate {
     pub shipped_date: Option<NaiveDate>,
     pub tracking_code: Option<String>,
     pub delivery_type: Option<String>,
+    /// The document's notes (a shipment's details, a cancellation's reason).
+    pub notes: Option<String>,
 }
 
 /// One product's stock in one warehouse. `reserved_amount`/`free_amount` exist only for companies that

@@ -107,6 +107,7 @@ impl Store {
             tracking_code: String::new(),
             delivery_type: String::new(),
             shipped_date: String::new(),
+            notes: String::new(),
         };
         self.docs.insert(mk_id.clone(), doc);
         self.move_stock(&mk_id, effect);
@@ -147,7 +148,7 @@ impl Store {
         Err(opr(INVALID, "mk_id or buyer_order is required."))
     }
 
-    /// `update_document`: status (with the shipped-date rule), shipped date, tracking code, delivery type.
+    /// `update_document`: status (with the shipped-date rule), shipped date, tracking code, delivery type, notes.
     pub fn update_document(&mut self, body: &Value) -> Result<String, OprError> {
         let mk_id = self.find(body)?;
         let shipped_date = body
@@ -187,12 +188,12 @@ impl Store {
         if let Some(date) = shipped_date {
             doc.shipped_date = date;
         }
-        for key in ["tracking_code", "delivery_type"] {
+        for key in ["tracking_code", "delivery_type", "notes"] {
             if let Some(text) = body.get(key).and_then(value_text) {
-                if key == "tracking_code" {
-                    doc.tracking_code = text;
-                } else {
-                    doc.delivery_type = text;
+                match key {
+                    "tracking_code" => doc.tracking_code = text,
+                    "delivery_type" => doc.delivery_type = text,
+                    _ => doc.notes = text,
                 }
             }
         }

@@ -125,6 +125,7 @@ pub struct SimDocument {
     pub shipped_date: String,
     pub tracking_code: String,
     pub delivery_type: String,
+    pub notes: String,
 }
 
 /// A running simulator. Dropping it without `shutdown` leaves the server running until the runtime ends.
@@ -286,6 +287,7 @@ impl MetakockaSim {
                 shipped_date: d.shipped_date.clone(),
                 tracking_code: d.tracking_code.clone(),
                 delivery_type: d.delivery_type.clone(),
+                notes: d.notes.clone(),
             })
         })
     }

@@ -76,6 +76,7 @@ pub(crate) struct Doc {
     pub tracking_code: String,
     pub delivery_type: String,
     pub shipped_date: String,
+    pub notes: String,
 }
 
 fn num(value: f64) -> String {
@@ -110,6 +111,7 @@ impl Doc {
             "tracking_code": self.tracking_code,
             "delivery_type": self.delivery_type,
             "shipped_date": self.shipped_date,
+            "notes": self.notes,
         })
     }
 }
