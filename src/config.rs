@@ -69,12 +69,12 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let workflow = self.statuses.to_workflow()?;
+        self.validate_one_back_office()?;
         self.console.validate()?;
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
         self.pos_csv.validate(&workflow)?;
         self.metakocka.validate(&workflow)?;
-        self.validate_one_back_office()?;
         self.stock.validate()?;
         if self.stock.enabled
             && !(self.woocommerce.enabled && (self.counterpoint.enabled || self.pos_csv.enabled))

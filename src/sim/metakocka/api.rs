@@ -108,6 +108,7 @@ fn window(body: &Value, max: usize) -> Result<(usize, usize), OprError> {
 
 async fn operation(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnKill>,
     Path(op): Path<String>,
     raw: Bytes,
 ) -> Response {
@@ -144,6 +145,11 @@ async fn operation(
         "warehouse_stock" => warehouse_stock(&shared, &body),
         other => Err(opr(NOT_FOUND, format!("Unknown operation '{other}'."))),
     };
+    if shared.take_lost_answer(&op) {
+        // Applied, but the caller never hears back (a timeout after sending).
+        conn.kill();
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
     answer(started, result)
 }
 

@@ -206,6 +206,12 @@ impl MetakockaSim {
         self.shared.faults.outage_for(duration);
     }
 
+    /// The next `calls` calls of `op` (e.g. `"put_document"`) are applied, but the connection drops
+    /// before the answer: the caller cannot tell whether anything happened.
+    pub fn lose_answers(&self, op: &str, calls: u32) {
+        self.shared.lose_answers(op, calls);
+    }
+
     /// Requests seen for one operation, e.g. `"search"` (faulted and refused ones included).
     pub fn request_count(&self, op: &str) -> u64 {
         self.shared.counts().get(op).copied().unwrap_or(0)

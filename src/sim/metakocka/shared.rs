@@ -12,6 +12,8 @@ pub(crate) struct Shared {
     pub secret_key: String,
     pub faults: FaultControls,
     counts: Mutex<BTreeMap<String, u64>>,
+    /// Operation → how many more calls are applied but never answered.
+    lost_answers: Mutex<BTreeMap<String, u32>>,
     pub webhooks: Arc<WebhookSender>,
     pub base_url: String,
 }
@@ -30,6 +32,7 @@ impl Shared {
             secret_key,
             faults: FaultControls::default(),
             counts: Mutex::new(BTreeMap::new()),
+            lost_answers: Mutex::new(BTreeMap::new()),
             webhooks,
             base_url,
         }
@@ -62,6 +65,28 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
             .entry(endpoint)
             .or_default() += 1;
+    }
+
+    pub fn lose_answers(&self, op: &str, calls: u32) {
+        self.lost_answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(op.to_string(), calls);
+    }
+
+    /// True when this call of `op` is applied but its answer must be lost.
+    pub fn take_lost_answer(&self, op: &str) -> bool {
+        let mut lost = self
+            .lost_answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match lost.get_mut(op) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn counts(&self) -> BTreeMap<String, u64> {
