@@ -105,6 +105,15 @@ impl Paths {
 
 /// Runs the demo: console (blocking until the operator quits) or headless.
 pub fn run(options: Options) -> Result<(), DemoError> {
+    if !options.headless {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() {
+            return Err(DemoError::Rejected(
+                "the demo console needs a terminal; use `syncdesk demo --headless` in scripts"
+                    .into(),
+            ));
+        }
+    }
     let dir = match &options.dir {
         Some(d) => d.clone(),
         None => new_temp_dir()?,
