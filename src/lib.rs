@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod connectors;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod server;

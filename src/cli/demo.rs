@@ -1,170 +1,41 @@
-//! `syncdesk demo`: until the console lands, a guided tour of the workflow on a scratch database, with a
-//! built-in SMTP sink so the backorder e-mail can be seen arriving through the real job engine.
+//! `syncdesk demo`: parses the options and hands over to [`crate::demo`] (the simulated shop under the
+//! console, `--headless` with a running commentary, or `--tour`, the guided tour of the order workflow).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{CliResult, Failure, open_app};
-use crate::app::ShipmentDetails;
-use crate::config::Config;
-use crate::engine::{Engine, default_handlers};
-use crate::sim::smtp::SmtpSink;
+use super::{CliResult, Context, Failure};
+use crate::demo::{self, DemoError};
 
-pub fn run(dir: Option<PathBuf>) -> CliResult {
-    let dir = match dir {
-        Some(d) => d,
-        None => std::env::temp_dir().join(format!("syncdesk-demo-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))?;
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))?;
-    runtime.block_on(tour(dir))
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// No console: run the shop and print what happens (the database and config stay in --dir).
+    #[arg(long, conflicts_with = "tour")]
+    headless: bool,
+    /// With --headless: stop after this many seconds (default: at Ctrl-C).
+    #[arg(long, value_name = "SECS", requires = "headless")]
+    duration: Option<u64>,
+    /// Keep the demo's database, config and log here (default: a new temporary folder).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The guided tour of the order workflow instead (a few scripted orders and a mail sink).
+    #[arg(long)]
+    tour: bool,
 }
 
-async fn tour(dir: PathBuf) -> CliResult {
-    let fail = |e: &dyn std::fmt::Display| Failure::failed(e.to_string());
-    let sink = SmtpSink::start(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .map_err(|e| fail(&e))?;
-    let mut config = Config::default();
-    config.email.smtp_port = sink.addr().port();
-    let config_text = format!(
-        "# Written by `syncdesk demo`: mail goes to the demo's SMTP sink (gone when the demo ends).\n[email]\nsmtp_port = {}\n",
-        sink.addr().port()
-    );
-    let db = dir.join("syncdesk.db");
-    let config_path = dir.join("config.toml");
-    std::fs::write(&config_path, config_text).map_err(|e| fail(&e))?;
-    let mut app = open_app(&db, config.clone(), "demo")?;
-    let handle = Engine::new(&db, config.clone(), default_handlers(&config))
-        .spawn()
-        .map_err(|e| fail(&e))?;
-
-    let step = |title: &str, command: &str| println!("\n▶ {title}\n  $ syncdesk {command}");
-    println!("syncdesk guided tour — database {}", db.display());
-
-    let number = format!(
-        "R-{}",
-        app.list_orders(None, false, None, 1, 0)?
-            .first()
-            .map(|o| o.id + 1)
-            .unwrap_or(1001)
-    );
-    step(
-        "A customer order arrives",
-        &format!(
-            "orders add --number {number} --customer 'Ana Horvat' --line RING-GOLD=2 --line SAMPLE-BOX=5"
-        ),
-    );
-    let order = app.add_order(
-        &number,
-        Some("Ana Horvat"),
-        "manual",
-        &[("RING-GOLD".into(), 2), ("SAMPLE-BOX".into(), 5)],
-    )?;
-    println!(
-        "  {} is {}; allowed next: {}",
-        order.number,
-        order.status,
-        order.allowed_next.join(", ")
-    );
-
-    step(
-        "A forbidden move is refused (exit code 2) and names the allowed ones",
-        &format!("orders set-status {number} shipped"),
-    );
-    match app.change_status(&number, "shipped", None, None) {
-        Err(e) => println!("  error: {e}"),
-        Ok(_) => println!("  (unexpectedly allowed)"),
-    }
-
-    step(
-        "Stock is short: move it to Backorder — purchasing gets an e-mail from a background job",
-        &format!("orders set-status {number} backorder --note 'supplier delay'"),
-    );
-    let change = app.change_status(&number, "backorder", Some("supplier delay"), None)?;
-    println!("  {}: {} → {}", change.order, change.from, change.to);
-    handle.wake();
-    let mail = sink.wait_for(1, Duration::from_secs(10)).await;
-    match mail.first() {
-        Some(m) => {
-            println!(
-                "  e-mail received by the sink: to {} — {}",
-                m.to.join(", "),
-                m.header("Subject").unwrap_or_default()
-            );
-            for line in m.body().lines().filter(|l| !l.trim().is_empty()).take(4) {
-                println!("    | {line}");
-            }
-        }
-        None => println!("  (no e-mail yet: see `syncdesk jobs list`)"),
-    }
-
-    step(
-        "Stock arrived: back to Processing, then Ready to Ship",
-        &format!("orders set-status {number} processing"),
-    );
-    app.change_status(&number, "processing", None, None)?;
-    app.change_status(&number, "ready to ship", None, None)?;
-
-    step(
-        "Ship part of it",
-        &format!("orders ship {number} --line SAMPLE-BOX=5 --carrier DPD --tracking 1Z999"),
-    );
-    let details = ShipmentDetails {
-        tracking: Some("1Z999".into()),
-        carrier: Some("DPD".into()),
-        notes: None,
+pub fn run(context: &Context, args: DemoArgs) -> CliResult {
+    let result = if args.tour {
+        demo::tour::run(args.dir)
+    } else {
+        demo::run(demo::Options {
+            dir: args.dir,
+            headless: args.headless,
+            duration: args.duration.map(Duration::from_secs),
+            user: context.user.clone(),
+        })
     };
-    let out = app.ship(&number, &[("SAMPLE-BOX".into(), 5)], &details, None)?;
-    println!("  shipment {}; order still {}", out.shipment_id, out.status);
-
-    step(
-        "Over-shipping is refused",
-        &format!("orders ship {number} --line RING-GOLD=3"),
-    );
-    if let Err(e) = app.ship(&number, &[("RING-GOLD".into(), 3)], &details, None) {
-        println!("  error: {e}");
-    }
-
-    step(
-        "Ship the rest: the order completes itself and is archived",
-        &format!("orders fulfill {number} --carrier DPD --tracking 1Z1000"),
-    );
-    let out = app.fulfill(
-        &number,
-        &ShipmentDetails {
-            tracking: Some("1Z1000".into()),
-            ..details
-        },
-        None,
-    )?;
-    println!("  status {}; completed: {}", out.status, out.completed);
-
-    step(
-        "Every change is in the history",
-        &format!("orders show {number}"),
-    );
-    for h in app.order(&number)?.history {
-        println!(
-            "  {}  {:<13} → {:<13} by {} ({}){}",
-            h.at,
-            h.from.unwrap_or_else(|| "-".into()),
-            h.to,
-            h.by,
-            h.source,
-            h.note.map(|n| format!(": {n}")).unwrap_or_default()
-        );
-    }
-    handle.shutdown().await.map_err(|e| fail(&e))?;
-    sink.shutdown().await;
-    println!(
-        "\nThe tour's database stays in {}. Look around with, for example:\n  syncdesk --db {} orders list --archived\n  syncdesk --db {} jobs list",
-        dir.display(),
-        db.display(),
-        db.display()
-    );
-    Ok(())
+    result.map_err(|e| match e {
+        DemoError::Rejected(m) => Failure::rejected(m),
+        DemoError::Failed(m) => Failure::failed(m),
+    })
 }

@@ -93,12 +93,8 @@ enum Command {
     /// Run a simulator of an external system on loopback, to try a config against.
     #[command(subcommand)]
     Sim(sim::SimCommand),
-    /// A guided tour on a scratch database with a built-in mail sink.
-    Demo {
-        /// Keep the tour's database and config here (default: a new temporary folder).
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
+    /// A simulated shop (WooCommerce, Counterpoint, mail) with live traffic under the console.
+    Demo(demo::DemoArgs),
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -192,7 +188,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check) => sync::check(&context),
         Some(Command::Serve) => serve::run(&context),
         Some(Command::Sim(cmd)) => sim::run(cmd),
-        Some(Command::Demo { dir }) => demo::run(dir),
+        Some(Command::Demo(args)) => demo::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -83,9 +83,9 @@ async fn with_the_mail_server_down_the_job_retries_and_the_mail_arrives_once_it_
         j.attempts >= 2
     })
     .await;
-    assert_eq!(
-        job.state,
-        JobState::Retrying,
+    // With a 100 ms backoff the next attempt may already hold the job: running again counts as still trying.
+    assert!(
+        matches!(job.state, JobState::Retrying | JobState::Running),
         "still trying, not lost: {job:?}"
     );
     assert!(

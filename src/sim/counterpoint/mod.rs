@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use shop::{ProcessedOrder, STORE_LOC, Shop, ShopError, WEB_LOC};
+pub use shop::{ProcessedOrder, STORE_LOC, Shop, ShopError, ShopItem, WEB_LOC};
 
 use engine::{Catalog, Request, Session};
 use tds::{DoneKind, TokenWriter, WireError};

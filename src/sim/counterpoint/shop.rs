@@ -114,6 +114,17 @@ pub struct ProcessedOrder {
     pub error: Option<String>,
 }
 
+/// One item as the shop's item lookup shows it: description, selling price and what is available.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopItem {
+    pub item_no: String,
+    pub descr: String,
+    /// IM_PRC.PRC_1 ('*' row), else IM_ITEM.PRC_1.
+    pub price: Decimal,
+    /// QTY_ON_HND − QTY_COMMIT summed over MAIN and WEB.
+    pub available: Decimal,
+}
+
 /// A USER_ORDER_STAGING header waiting to become a document.
 struct StagedOrder {
     web_order_id: String,
@@ -271,6 +282,40 @@ impl Shop {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(items)
+    }
+
+    /// Every item with its price and availability, by ITEM_NO.
+    pub fn items(&self) -> ShopResult<Vec<ShopItem>> {
+        let db = self.lock()?;
+        let mut stmt = db.prepare(
+            "SELECT i.ITEM_NO, i.DESCR, COALESCE(p.PRC_1, i.PRC_1),
+               COALESCE((SELECT SUM(v.QTY_ON_HND - v.QTY_COMMIT) FROM IM_INV v WHERE v.ITEM_NO = i.ITEM_NO
+                 AND v.LOC_ID IN (?1, ?2)), 0)
+             FROM IM_ITEM i LEFT JOIN IM_PRC p ON p.ITEM_NO = i.ITEM_NO AND p.LOC_ID = '*' ORDER BY i.ITEM_NO",
+        )?;
+        let items = stmt
+            .query_map(params![STORE_LOC, WEB_LOC], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, f64>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items
+            .into_iter()
+            .map(|(item_no, descr, price, available)| ShopItem {
+                item_no,
+                descr,
+                price: Decimal::from_f64_retain(price)
+                    .unwrap_or_default()
+                    .round_dp(2),
+                available: Decimal::from_f64_retain(available)
+                    .unwrap_or_default()
+                    .round_dp(4),
+            })
+            .collect())
     }
 
     /// Stages a web order the way the connector does (useful for tests and traffic); false if already staged.

@@ -118,6 +118,26 @@ pub struct SimNote {
     pub customer_note: bool,
 }
 
+/// A simple, stock-managed product for `add_products` (a catalogue loaded by the demo or a test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSimProduct {
+    pub sku: String,
+    pub name: String,
+    /// As the API writes money: "12.50".
+    pub regular_price: String,
+    /// None: the store does not manage this product's stock.
+    pub stock_quantity: Option<i64>,
+}
+
+/// Who checks out, for `create_order_for`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimCustomer {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub city: String,
+}
+
 /// A running simulator. Dropping it without `shutdown` leaves the server running until the runtime ends.
 pub struct WooSim {
     addr: SocketAddr,
@@ -276,6 +296,62 @@ impl WooSim {
             last_name: "In".into(),
             email: "walk.in@example.com".into(),
             city: "Austin".into(),
+        };
+        Ok(self
+            .shared
+            .change(|s| s.create_order(&lines, status, customer, store::now()))?)
+    }
+
+    /// Adds published simple products (as an import in the store's admin would, without webhooks);
+    /// returns their ids in order.
+    pub fn add_products(&self, products: &[NewSimProduct]) -> Vec<u64> {
+        self.shared.change(|s| {
+            let at = store::now();
+            let ids = products
+                .iter()
+                .map(|p| {
+                    let id = s.next_id();
+                    s.products.insert(
+                        id,
+                        model::Product {
+                            id,
+                            name: p.name.clone(),
+                            sku: p.sku.clone(),
+                            kind: "simple".into(),
+                            status: "publish".into(),
+                            regular_price: p.regular_price.clone(),
+                            sale_price: String::new(),
+                            manage_stock: p.stock_quantity.is_some(),
+                            stock_quantity: p.stock_quantity,
+                            stock_status: "instock".into(),
+                            variations: Vec::new(),
+                            parent_id: 0,
+                            created: at,
+                            modified: at,
+                        },
+                    );
+                    id
+                })
+                .collect();
+            s.forget_sku_index();
+            ids
+        })
+    }
+
+    /// `create_order` for a named customer.
+    pub fn create_order_for(
+        &self,
+        lines: &[(&str, i64)],
+        status: &str,
+        customer: &SimCustomer,
+    ) -> Result<u64, SimError> {
+        let lines: Vec<(String, i64)> =
+            lines.iter().map(|(sku, q)| (sku.to_string(), *q)).collect();
+        let customer = Customer {
+            first_name: customer.first_name.clone(),
+            last_name: customer.last_name.clone(),
+            email: customer.email.clone(),
+            city: customer.city.clone(),
         };
         Ok(self
             .shared
