@@ -76,11 +76,9 @@ impl Config {
         self.pos_csv.validate(&workflow)?;
         self.metakocka.validate(&workflow)?;
         self.stock.validate()?;
-        if self.stock.enabled
-            && !(self.woocommerce.enabled && (self.counterpoint.enabled || self.pos_csv.enabled))
-        {
+        if self.stock.enabled && !(self.woocommerce.enabled && self.has_stock_back_office()) {
             return Err(
-                "stock.enabled: stock sync needs [woocommerce] and a back office ([counterpoint] or [pos_csv]) enabled".into(),
+                "stock.enabled: stock sync needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled".into(),
             );
         }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -845,6 +843,11 @@ fn yes() -> bool {
 }
 
 impl Config {
+    /// True when a back office stock passes can read is enabled.
+    pub fn has_stock_back_office(&self) -> bool {
+        self.counterpoint.enabled || self.metakocka.enabled || self.pos_csv.enabled
+    }
+
     /// A shop has one back office: two would both reserve, stage or reduce stock for the same order.
     fn validate_one_back_office(&self) -> Result<(), String> {
         let enabled: Vec<&str> = [

@@ -10,24 +10,17 @@ use super::{CliResult, Context, Failure, output};
 use crate::config::Config;
 use crate::domain::alignment;
 use crate::domain::time::to_short;
-use crate::engine::{counterpoint_flows, woo_orders};
+use crate::engine::stock_flows::PosSide;
+use crate::engine::woo_orders;
 
-fn clients(
-    config: &Config,
-) -> Result<
-    (
-        crate::connectors::counterpoint::CounterpointClient,
-        crate::connectors::woo::WooClient,
-    ),
-    Failure,
-> {
-    if !(config.woocommerce.enabled && config.counterpoint.enabled) {
+/// The back office stock passes read and the store.
+fn clients(config: &Config) -> Result<(PosSide, crate::connectors::woo::WooClient), Failure> {
+    if !(config.woocommerce.enabled && config.has_stock_back_office()) {
         return Err(Failure::rejected(
-            "alignment needs [woocommerce] and [counterpoint] enabled",
+            "alignment needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled",
         ));
     }
-    let pos = counterpoint_flows::client(&config.counterpoint)
-        .map_err(|e| Failure::rejected(e.to_string()))?;
+    let pos = PosSide::from_config(config).map_err(Failure::rejected)?;
     let woo =
         woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
     Ok((pos, woo))
@@ -63,9 +56,9 @@ pub fn suggest(
     let aligned = app.alignment()?;
     let (pos_items, store_skus) = runtime()?.block_on(async {
         let items: Vec<String> = pos
-            .inventory(true, None)
+            .levels()
             .await
-            .map_err(|e| Failure::failed(e.to_string()))?
+            .map_err(Failure::failed)?
             .into_iter()
             .map(|l| l.item_no)
             .collect();
@@ -201,17 +194,21 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
         })?;
     let (level, price, product) = runtime()?.block_on(async {
         let level = pos
-            .inventory(true, None)
+            .levels()
             .await
-            .map_err(|e| Failure::failed(e.to_string()))?
+            .map_err(Failure::failed)?
             .into_iter()
             .find(|l| l.item_no.eq_ignore_ascii_case(&pair.pos_sku));
-        let price = pos
-            .prices(None)
-            .await
-            .map_err(|e| Failure::failed(e.to_string()))?
-            .into_iter()
-            .find(|p| p.item_no.eq_ignore_ascii_case(&pair.pos_sku));
+        // Only Counterpoint is read for prices here (Metakocka's stock carries none).
+        let price = match &pos {
+            PosSide::Counterpoint(client) => client
+                .prices(None)
+                .await
+                .map_err(|e| Failure::failed(e.to_string()))?
+                .into_iter()
+                .find(|p| p.item_no.eq_ignore_ascii_case(&pair.pos_sku)),
+            _ => None,
+        };
         let product = woo
             .find_products_by_sku(std::slice::from_ref(&pair.woo_sku))
             .await
@@ -241,7 +238,9 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
     let show = |v: Option<String>| v.unwrap_or_else(|| "— (missing)".into());
     println!(
         "{:<14} {:<24} {:<24}",
-        "", "POS (Counterpoint)", "store (WooCommerce)"
+        "",
+        format!("POS ({})", pos.name()),
+        "store (WooCommerce)"
     );
     println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.woo_sku);
     println!(

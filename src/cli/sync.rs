@@ -106,12 +106,13 @@ fn both_sides(context: &Context) -> Result<(CounterpointClient, WooClient, JobCo
     Ok((pos, woo, ctx))
 }
 
-/// The POS side (Counterpoint, or the CSV export when `[pos_csv]` is enabled) and the store, for stock passes.
+/// The POS side (Counterpoint, Metakocka, or the CSV export when `[pos_csv]` is enabled) and the store, for
+/// stock passes.
 pub(super) fn stock_sides(context: &Context) -> Result<(PosSide, WooClient, JobContext), Failure> {
     let config = context.config()?;
-    if !(config.woocommerce.enabled && (config.counterpoint.enabled || config.pos_csv.enabled)) {
+    if !(config.woocommerce.enabled && config.has_stock_back_office()) {
         return Err(Failure::rejected(
-            "stock sync needs [woocommerce] and a back office ([counterpoint] or [pos_csv]) enabled",
+            "stock sync needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled",
         ));
     }
     let pos = PosSide::from_config(&config).map_err(Failure::rejected)?;

@@ -2,7 +2,8 @@
 //! last pass and what each side showed then — so a pass adds BOTH sides' movements since:
 //! `merged = agreed + (pos − pos_seen + absorbed_web) + (woo − woo_seen)`.
 //! `absorbed_web` is the quantity of web orders the POS took in since the last pass (staged orders that became
-//! POS documents): the store already counted those sales, so adding them back keeps them counted once.
+//! POS documents, or Metakocka sales orders whose reservation lowered its free stock): the store already
+//! counted those sales, so adding them back keeps them counted once.
 //! A conflict is raised only where the merge cannot be trusted.
 
 use serde::{Deserialize, Serialize};

@@ -112,10 +112,13 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
             app::STOCK_FULL,
             Duration::from_secs(st.full_every_secs),
         ));
-        schedules.push(Schedule::every(
-            app::STOCK_PRICES,
-            Duration::from_secs(st.prices_every_secs),
-        ));
+        // Metakocka's stock carries no prices: its shops keep prices in the store.
+        if !config.metakocka.enabled {
+            schedules.push(Schedule::every(
+                app::STOCK_PRICES,
+                Duration::from_secs(st.prices_every_secs),
+            ));
+        }
     }
     if config.counterpoint.enabled {
         let cp = &config.counterpoint;

@@ -3,6 +3,8 @@
 //! and record new bases, conflicts and the sync log — or, as a dry run, only report the plan.
 //! A full pass examines every aligned SKU; an incremental one only SKUs the POS changed since its watermark,
 //! products the store hinted at, and SKUs sold online since the last pass.
+//! The POS side is Counterpoint, a file-only POS's CSV export, or Metakocka's `warehouse_stock` (its free
+//! amount in the configured warehouse; Metakocka's stock webhook hints which products to re-read).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,20 +14,23 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::counterpoint_flows::{self, SYSTEM as POS};
-use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
-use super::woo_orders;
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler, job_error};
+use super::{metakocka_flows, woo_orders};
 use crate::app;
+use crate::app::back_office::PENDING_PREFIX as MK_PENDING_PREFIX;
 use crate::config::Config;
 use crate::connectors::counterpoint::{CounterpointClient, StockLevel};
+use crate::connectors::metakocka::{MetakockaClient, StockRow};
 use crate::connectors::pos_csv::{self, PosCsvConfig};
 use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
+use crate::domain::StatusKind;
 use crate::domain::alerts::{self, AlertKind, NewAlert};
 use crate::domain::alignment::LineError;
 use crate::domain::inventory::{
     self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
 };
 use crate::domain::time::now_ms;
-use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
+use crate::store::inventory::{self as stock_rows, AlignedSku, LinkedWebOrder, NewConflict};
 use crate::store::sync_log::{self, Change};
 use crate::store::{Job, StoreError, jobs, watermarks};
 
@@ -37,6 +42,8 @@ const LAST_PASS: &str = "stock.last_pass_at";
 /// The modification time (ms) of the POS export the last pass read.
 const EXPORT_MARKER: &str = "pos_csv.export_modified";
 const WATERMARK_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+/// Product codes per `warehouse_stock` request of an incremental Metakocka read.
+const MK_CODES_PER_READ: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,21 +115,64 @@ struct PlannedConflict {
     settled: Option<i64>,
 }
 
-/// Where a stock pass reads the POS: Counterpoint over SQL Server, or the CSV export of a file-only POS.
+/// Where a stock pass reads the POS: Counterpoint over SQL Server, the CSV export of a file-only POS, or
+/// Metakocka's stock in one warehouse.
 pub enum PosSide {
     Counterpoint(Box<CounterpointClient>),
     Export(PosCsvConfig),
+    Metakocka {
+        client: Box<MetakockaClient>,
+        /// The warehouse web orders reserve from (`metakocka.warehouse`).
+        warehouse: String,
+    },
 }
 
 impl PosSide {
-    /// The configured back office: the CSV export when `[pos_csv]` is enabled, else Counterpoint.
+    /// The configured back office: Metakocka or the CSV export when enabled, else Counterpoint.
     pub fn from_config(config: &Config) -> Result<PosSide, String> {
-        if config.pos_csv.enabled {
+        if config.metakocka.enabled {
+            metakocka_flows::client(&config.metakocka)
+                .map(|client| PosSide::Metakocka {
+                    client: Box::new(client),
+                    warehouse: config.metakocka.warehouse.trim().to_string(),
+                })
+                .map_err(|e| e.to_string())
+        } else if config.pos_csv.enabled {
             Ok(PosSide::Export(config.pos_csv.files.clone()))
         } else {
             counterpoint_flows::client(&config.counterpoint)
                 .map(|c| PosSide::Counterpoint(Box::new(c)))
                 .map_err(|e| e.to_string())
+        }
+    }
+
+    /// The back office's name, for what the operator reads.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PosSide::Counterpoint(_) => "Counterpoint",
+            PosSide::Export(_) => "POS export",
+            PosSide::Metakocka { .. } => "Metakocka",
+        }
+    }
+
+    /// Every item with the quantity a full pass would read now (for live views such as `alignment test`).
+    pub async fn levels(&self) -> Result<Vec<StockLevel>, String> {
+        match self {
+            PosSide::Counterpoint(client) => client
+                .inventory(true, None)
+                .await
+                .map_err(|e| e.to_string()),
+            PosSide::Export(cfg) => pos_csv::read_stock(&cfg.export_path, cfg)
+                .map(|export| export.stock_levels())
+                .map_err(|e| e.to_string()),
+            PosSide::Metakocka { client, warehouse } => Ok(client
+                .warehouse_stock(std::slice::from_ref(warehouse), &[])
+                .await
+                .map_err(|e| e.to_string())?
+                .iter()
+                .filter(|r| r.warehouse_id == *warehouse)
+                .map(mk_level)
+                .collect()),
         }
     }
 }
@@ -132,23 +182,89 @@ struct PosReading {
     /// Every item (full pass) or those changed since the last read (incremental).
     levels: Vec<StockLevel>,
     new_watermark: Option<NaiveDateTime>,
-    /// Counterpoint: staged web orders now inside POS documents.
+    /// Counterpoint: staged web orders now inside POS documents; Metakocka: web orders whose units its
+    /// reading already lacks (reserved, or shipped when the company reports no reservations).
     absorbed_orders: Vec<i64>,
+    /// Metakocka: web orders cancelled before any pass counted them (nothing to count on either side);
+    /// marked so later passes do not consider them again.
+    passed_over_orders: Vec<i64>,
     /// File-only POS: units of reduction files the POS took in since the export the last pass read.
     absorbed_by_pos_sku: HashMap<String, i64>,
     /// File-only POS: the export's modification time (ms) and its rejected lines.
     export: Option<(i64, Vec<LineError>)>,
 }
 
+/// What a pass asks of the POS side.
+struct PosQuery<'a> {
+    mode: PassMode,
+    watermark: Option<NaiveDateTime>,
+    /// Counterpoint: web orders staged there and not yet accounted for.
+    candidates: &'a [(i64, String)],
+    export_marker: Option<i64>,
+    /// Metakocka: web orders with a sales order there, not yet accounted for.
+    linked_orders: &'a [LinkedWebOrder],
+    /// Metakocka, incremental: the product codes to re-read (hinted, sold online, or in `linked_orders`).
+    wanted: &'a [String],
+}
+
 async fn read_pos(
     pos: &PosSide,
     ctx: &JobContext,
-    mode: PassMode,
-    watermark: Option<NaiveDateTime>,
-    candidates: &[(i64, String)],
-    export_marker: Option<i64>,
+    query: PosQuery<'_>,
 ) -> Result<PosReading, JobError> {
+    let PosQuery {
+        mode,
+        watermark,
+        candidates,
+        export_marker,
+        linked_orders,
+        wanted,
+    } = query;
     match pos {
+        PosSide::Metakocka { client, warehouse } => {
+            let warehouses = std::slice::from_ref(warehouse);
+            let mut rows = Vec::new();
+            match mode {
+                PassMode::Full => {
+                    rows = client
+                        .warehouse_stock(warehouses, &[])
+                        .await
+                        .map_err(job_error)?
+                }
+                PassMode::Incremental => {
+                    for codes in wanted.chunks(MK_CODES_PER_READ) {
+                        rows.extend(
+                            client
+                                .warehouse_stock(warehouses, codes)
+                                .await
+                                .map_err(job_error)?,
+                        );
+                    }
+                }
+            }
+            let reservations = rows
+                .iter()
+                .any(|r| r.free_amount.is_some() || r.reserved_amount.is_some());
+            let levels = rows
+                .iter()
+                .filter(|r| r.warehouse_id == *warehouse)
+                .map(mk_level)
+                .collect();
+            let (absorbed_orders, passed_over_orders) = if rows.is_empty() {
+                // Nothing read: what the orders did to the stock is counted with the next reading.
+                (Vec::new(), Vec::new())
+            } else {
+                mk_accounted_orders(ctx, linked_orders, reservations)
+            };
+            Ok(PosReading {
+                levels,
+                new_watermark: watermark,
+                absorbed_orders,
+                passed_over_orders,
+                absorbed_by_pos_sku: HashMap::new(),
+                export: None,
+            })
+        }
         PosSide::Counterpoint(client) => {
             // Full, or what changed since the watermark (minus an overlap; repeats are harmless).
             let since = match mode {
@@ -187,6 +303,7 @@ async fn read_pos(
                 levels,
                 new_watermark,
                 absorbed_orders,
+                passed_over_orders: Vec::new(),
                 absorbed_by_pos_sku: HashMap::new(),
                 export: None,
             })
@@ -219,6 +336,7 @@ async fn read_pos(
                     levels: Vec::new(),
                     new_watermark: watermark,
                     absorbed_orders: Vec::new(),
+                    passed_over_orders: Vec::new(),
                     absorbed_by_pos_sku: HashMap::new(),
                     export: None,
                 });
@@ -238,11 +356,66 @@ async fn read_pos(
                 levels,
                 new_watermark: watermark,
                 absorbed_orders: Vec::new(),
+                passed_over_orders: Vec::new(),
                 absorbed_by_pos_sku,
                 export: Some((modified, errors)),
             })
         }
     }
+}
+
+/// A Metakocka stock row as a POS level: its product code (`code`, or `count_code` on older rows) and what
+/// it can still sell.
+fn mk_level(row: &StockRow) -> StockLevel {
+    let code = if row.code.is_empty() {
+        &row.count_code
+    } else {
+        &row.code
+    };
+    StockLevel {
+        item_no: code.clone(),
+        qty_avail: rust_decimal::Decimal::from_f64_retain(mk_sellable(row)).unwrap_or_default(),
+        lst_maint_dt: None,
+    }
+}
+
+/// What Metakocka can still sell: the free amount (on hand less what open sales orders reserve). On-hand
+/// would offer the store units already promised to other orders (B2B, Metakocka-entered) and oversell;
+/// without reservations the company reports only `amount`, which is then the sellable stock.
+fn mk_sellable(row: &StockRow) -> f64 {
+    row.free_amount
+        .unwrap_or_else(|| row.amount - row.reserved_amount.unwrap_or(0.0))
+}
+
+/// Splits the web orders linked to Metakocka sales orders into those whose units the reading already lacks
+/// (absorbed: counted back once by the merge, as the store counted the sale) and those cancelled before any
+/// pass counted them (passed over). With reservations a sales order lowers the free amount as soon as it
+/// exists; without, only its shipment lowers the amount. Orders in neither group wait for a later pass.
+fn mk_accounted_orders(
+    ctx: &JobContext,
+    orders: &[LinkedWebOrder],
+    reservations: bool,
+) -> (Vec<i64>, Vec<i64>) {
+    let workflow = ctx.config.statuses.to_workflow().ok();
+    let remote_kind = |code: &str| {
+        let name = ctx.config.metakocka.inbound(code)?;
+        workflow.as_ref()?.by_name(name).ok().map(|s| s.kind)
+    };
+    let mut absorbed = Vec::new();
+    let mut passed_over = Vec::new();
+    for o in orders {
+        let remote = o.remote_status.as_deref().and_then(remote_kind);
+        let cancelled = StatusKind::parse(&o.status_kind) == Some(StatusKind::Cancelled)
+            || remote == Some(StatusKind::Cancelled);
+        let shipped = matches!(remote, Some(StatusKind::Shipped | StatusKind::Completed));
+        if cancelled {
+            // The sale came back in the store and the reservation is (or will be) released: net nothing.
+            passed_over.push(o.order_id);
+        } else if reservations || shipped {
+            absorbed.push(o.order_id);
+        }
+    }
+    (absorbed, passed_over)
 }
 
 /// One read of the export: its modification time (ms), its levels, its rejected lines.
@@ -274,7 +447,8 @@ pub async fn run_stock_pass(
     job_id: Option<i64>,
 ) -> Result<StockPassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
-    let (pairs, watermark, last_pass, candidates, hints, export_marker) = ctx
+    let metakocka = matches!(pos, PosSide::Metakocka { .. });
+    let (pairs, watermark, last_pass, candidates, hints, export_marker, linked_orders) = ctx
         .with_store(move |s| {
             let conn = s.conn();
             let watermark = watermarks::get(conn, POS_WATERMARK)
@@ -298,6 +472,18 @@ pub async fn run_stock_pass(
             let export_marker = watermarks::get(conn, EXPORT_MARKER)
                 .map_err(db)?
                 .and_then(|v| v.parse::<i64>().ok());
+            // Read before Metakocka's stock: an order linked after this read is counted on the next pass.
+            let linked_orders = if metakocka {
+                stock_rows::linked_web_orders(
+                    conn,
+                    metakocka_flows::SYSTEM,
+                    woo_orders::SYSTEM,
+                    MK_PENDING_PREFIX,
+                )
+                .map_err(db)?
+            } else {
+                Vec::new()
+            };
             Ok((
                 pairs,
                 watermark,
@@ -305,15 +491,68 @@ pub async fn run_stock_pass(
                 candidates,
                 hints,
                 export_marker,
+                linked_orders,
             ))
         })
         .await?;
 
-    let reading = read_pos(pos, ctx, mode, watermark, &candidates, export_marker).await?;
+    let since_ms = last_pass.unwrap_or(0);
+    let sales: HashMap<String, i64> = ctx
+        .with_store(move |s| {
+            stock_rows::channel_sales_since(s.conn(), woo_orders::SYSTEM, since_ms).map_err(db)
+        })
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k.to_uppercase(), v))
+        .collect();
+    let mut hinted: BTreeSet<i64> = hints.iter().copied().collect();
+    // The poll half of the store's hints (webhooks are one attempt and can be disabled): products changed
+    // since the last pass, with an overlap for whole-second dates. One request when little changed.
+    if mode == PassMode::Incremental
+        && let Some(last) = last_pass.and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        let changed = woo
+            .list_products_modified_after(last - chrono::Duration::seconds(30))
+            .await
+            .map_err(woo_orders::job_error)?;
+        hinted.extend(changed.iter().map(|p| p.id as i64));
+    }
+    // Metakocka has no change watermark: an incremental pass re-reads what was hinted (its stock webhook or
+    // the store), sold online, or is in a web order not yet accounted for, and pairs never synced.
+    let wanted: Vec<String> = if metakocka && mode == PassMode::Incremental {
+        let ordered: BTreeSet<String> = linked_orders
+            .iter()
+            .flat_map(|o| o.lines.iter().map(|(sku, _)| sku.to_uppercase()))
+            .collect();
+        pairs
+            .iter()
+            .filter(|p| {
+                let sku = p.woo_sku.to_uppercase();
+                p.base.is_none()
+                    || p.woo_product_id.is_some_and(|id| hinted.contains(&id))
+                    || sales.contains_key(&sku)
+                    || ordered.contains(&sku)
+            })
+            .map(|p| p.pos_sku.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let query = PosQuery {
+        mode,
+        watermark,
+        candidates: &candidates,
+        export_marker,
+        linked_orders: &linked_orders,
+        wanted: &wanted,
+    };
+    let reading = read_pos(pos, ctx, query).await?;
     let PosReading {
         levels,
         new_watermark,
         absorbed_orders,
+        passed_over_orders,
         absorbed_by_pos_sku,
         export,
     } = reading;
@@ -328,8 +567,7 @@ pub async fn run_stock_pass(
         })
         .collect();
 
-    let since_ms = last_pass.unwrap_or(0);
-    let (absorbed, sales) = ctx
+    let absorbed = ctx
         .with_store({
             let absorbed_orders = absorbed_orders.clone();
             move |s| {
@@ -341,14 +579,7 @@ pub async fn run_stock_pass(
                             *by_sku.entry(sku.to_uppercase()).or_default() += qty;
                         }
                     }
-                    let sales = stock_rows::channel_sales_since(tx, woo_orders::SYSTEM, since_ms)?;
-                    Ok::<_, StoreError>((
-                        by_sku,
-                        sales
-                            .into_iter()
-                            .map(|(k, v)| (k.to_uppercase(), v))
-                            .collect::<HashMap<_, _>>(),
-                    ))
+                    Ok::<_, StoreError>(by_sku)
                 })
                 .map_err(db)
             }
@@ -361,18 +592,6 @@ pub async fn run_stock_pass(
         if let Some(q) = absorbed_by_pos_sku.get(&p.pos_sku.to_uppercase()) {
             *absorbed.entry(p.woo_sku.to_uppercase()).or_default() += q;
         }
-    }
-    let mut hinted: BTreeSet<i64> = hints.iter().copied().collect();
-    // The poll half of the store's hints (webhooks are one attempt and can be disabled): products changed
-    // since the last pass, with an overlap for whole-second dates. One request when little changed.
-    if mode == PassMode::Incremental
-        && let Some(last) = last_pass.and_then(chrono::DateTime::from_timestamp_millis)
-    {
-        let changed = woo
-            .list_products_modified_after(last - chrono::Duration::seconds(30))
-            .await
-            .map_err(woo_orders::job_error)?;
-        hinted.extend(changed.iter().map(|p| p.id as i64));
     }
     let examine: Vec<AlignedSku> = pairs
         .into_iter()
@@ -657,7 +876,7 @@ pub async fn run_stock_pass(
                     now,
                 )?;
             }
-            for id in &absorbed_orders {
+            for id in absorbed_orders.iter().chain(&passed_over_orders) {
                 stock_rows::absorb(tx, *id, now)?;
             }
             if let Some((modified, _)) = &export {

@@ -367,3 +367,56 @@ pub fn clear_hints(conn: &Connection, ids: &[i64]) -> Result<()> {
     }
     Ok(())
 }
+
+/// A web order whose back-office document exists (so it may hold stock there) and that no stock pass has
+/// accounted for yet, with what decides whether its units are inside the back office's reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedWebOrder {
+    pub order_id: i64,
+    /// The order's status kind in syncdesk (`cancelled`, `shipped`…).
+    pub status_kind: String,
+    /// The document's status in the back office, as last seen.
+    pub remote_status: Option<String>,
+    /// (store SKU, quantity)
+    pub lines: Vec<(String, i64)>,
+}
+
+/// Orders of `channel` linked to a document in `system` (a link whose external id does not start with
+/// `pending_prefix`) and not yet in `stock_absorbed`.
+pub fn linked_web_orders(
+    conn: &Connection,
+    system: &str,
+    channel: &str,
+    pending_prefix: &str,
+) -> Result<Vec<LinkedWebOrder>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, s.kind, l.remote_status FROM links l
+         JOIN orders o ON o.id = l.local_id
+         JOIN statuses s ON s.id = o.status_id
+         WHERE l.entity = 'order' AND l.system = ?1 AND lower(o.channel) = lower(?2)
+           AND substr(l.external_id, 1, length(?3)) <> ?3
+           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = o.id)
+         ORDER BY o.id",
+    )?;
+    let heads: Vec<(i64, String, Option<String>)> = stmt
+        .query_map(params![system, channel, pending_prefix], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut lines =
+        conn.prepare_cached("SELECT sku, quantity FROM order_lines WHERE order_id = ?1")?;
+    heads
+        .into_iter()
+        .map(|(order_id, status_kind, remote_status)| {
+            let order_lines = lines
+                .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(LinkedWebOrder {
+                order_id,
+                status_kind,
+                remote_status,
+                lines: order_lines,
+            })
+        })
+        .collect()
+}
