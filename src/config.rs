@@ -13,6 +13,9 @@ use crate::domain::backoff::Backoff;
 use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
+mod cartona;
+pub use cartona::{CartonaSection, OtpPolicy};
+
 /// The commented default configuration, embedded in the binary.
 pub const TEMPLATE: &str = include_str!("../assets/config.toml");
 
@@ -42,6 +45,7 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub pos_csv: PosCsvSection,
     pub alerts: AlertsConfig,
+    pub cartona: CartonaSection,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
         self.woocommerce.validate(&workflow)?;
         self.counterpoint.validate(&workflow)?;
         self.pos_csv.validate(&workflow)?;
+        self.cartona.validate(&workflow)?;
         self.stock.validate()?;
         if self.stock.enabled
             && !(self.woocommerce.enabled && (self.counterpoint.enabled || self.pos_csv.enabled))

@@ -7,6 +7,7 @@
 
 mod alert_email;
 mod backorder_email;
+pub mod cartona_flows;
 pub mod counterpoint_flows;
 mod handler;
 pub mod pos_csv_flows;
@@ -75,6 +76,16 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
             counterpoint_flows::VerifyDocuments::new(config),
         );
     }
+    if config.cartona.enabled {
+        registry.register(
+            app::CARTONA_PULL_ORDERS,
+            cartona_flows::PullOrders::new(config),
+        );
+        registry.register(
+            app::CARTONA_PUSH_STATUSES,
+            cartona_flows::PushStatuses::new(config),
+        );
+    }
     if config.pos_csv.enabled {
         registry.register(
             pos_csv_flows::WRITE_REDUCTIONS,
@@ -123,6 +134,10 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
             app::CP_VERIFY_DOCUMENTS,
             Duration::from_secs(cp.verify_secs),
         ));
+    }
+    if config.cartona.enabled {
+        let every = Duration::from_secs(config.cartona.poll_secs);
+        schedules.push(Schedule::every(app::CARTONA_PULL_ORDERS, every));
     }
     if config.pos_csv.enabled {
         schedules.push(Schedule::every(
