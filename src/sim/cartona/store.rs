@@ -79,6 +79,8 @@ pub(crate) struct Order {
     pub updated_at: DateTime<Utc>,
     /// Acknowledged with `synced`: no longer listed by `pull-orders` until the order changes again.
     pub acknowledged: bool,
+    /// Sent with the supplier's cancellation.
+    pub cancellation_reason: Option<String>,
 }
 
 impl Order {
@@ -214,6 +216,9 @@ impl Store {
         }
         order.status = status.to_string();
         order.updated_at = now;
+        if status == "cancelled_by_supplier" {
+            order.cancellation_reason = reason.map(str::to_string);
+        }
         // UNVERIFIED assumption: a status change lists an acknowledged order again (as a retailer's change
         // does), so the supplier's re-read can see it; syncdesk acknowledges it again after verifying.
         order.acknowledged = false;
