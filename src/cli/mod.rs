@@ -5,6 +5,7 @@ mod alerts;
 mod alignment;
 mod demo;
 mod jobs;
+mod marketplace;
 mod orders;
 mod output;
 mod report;

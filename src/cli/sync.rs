@@ -43,6 +43,9 @@ pub enum Flow {
     Incremental,
     /// Regular prices of every aligned SKU, from the configured price source.
     Prices,
+    /// Cartona: pull new orders, then push due statuses (bulk, verified). A dry run shows, order by order,
+    /// what would be sent and which rule decides.
+    Marketplace,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
@@ -57,6 +60,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
         Flow::Full => stock(context, PassMode::Full, dry_run, json),
         Flow::Incremental => stock(context, PassMode::Incremental, dry_run, json),
         Flow::Prices => prices(context, dry_run, json),
+        Flow::Marketplace => super::marketplace::run(context, dry_run, json),
     }
 }
 
@@ -332,6 +336,14 @@ pub fn check(context: &Context) -> CliResult {
         );
     } else {
         println!("-     counterpoint: not enabled");
+    }
+    if config.cartona.enabled {
+        report(
+            "cartona",
+            runtime.block_on(super::marketplace::check(&config)),
+        );
+    } else {
+        println!("-     cartona: not enabled");
     }
     report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {
