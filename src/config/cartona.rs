@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::Secret;
 use crate::connectors::cartona::CartonaConfig;
 use crate::domain::Workflow;
-use crate::domain::marketplace::{DeliveryState, MappingKind, SUPPLIER_STATUSES};
+use crate::domain::marketplace::{DeliveryState, EnhancedTable, MappingKind, SUPPLIER_STATUSES};
 
 /// When a `delivered` push must carry the retailer's OTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -47,8 +47,9 @@ pub struct CartonaSection {
     pub status_in: BTreeMap<String, String>,
     /// Basic mapping: syncdesk status → Cartona status.
     pub status_out: BTreeMap<String, String>,
-    /// Enhanced mapping: "Status/delivery state" (confirmed, shipped, delivered or *) → Cartona status.
-    pub status_out_enhanced: BTreeMap<String, String>,
+    /// Enhanced mapping: syncdesk status → delivery state (confirmed, shipped, delivered, or * for any) →
+    /// Cartona status.
+    pub status_out_enhanced: EnhancedTable,
     /// When a delivered push needs the retailer's OTP (order: when Cartona says so; always).
     pub otp: OtpPolicy,
     /// Sent with cancellations whose note names no Cartona reason.
@@ -96,17 +97,35 @@ impl Default for CartonaSection {
                 ("Completed", "delivered"),
                 ("Cancelled", "cancelled_by_supplier"),
             ]),
-            status_out_enhanced: map(&[
-                ("Pending/*", "pending"),
-                ("Processing/confirmed", "approved"),
-                ("Processing/shipped", "assigned_to_salesman"),
-                ("Ready to Ship/confirmed", "approved"),
-                ("Ready to Ship/shipped", "assigned_to_salesman"),
-                ("Shipped/confirmed", "approved"),
-                ("Shipped/shipped", "assigned_to_salesman"),
-                ("Completed/*", "delivered"),
-                ("Cancelled/*", "cancelled_by_supplier"),
-            ]),
+            status_out_enhanced: [
+                ("Pending", &[("*", "pending")][..]),
+                (
+                    "Processing",
+                    &[
+                        ("confirmed", "approved"),
+                        ("shipped", "assigned_to_salesman"),
+                    ],
+                ),
+                (
+                    "Ready to Ship",
+                    &[
+                        ("confirmed", "approved"),
+                        ("shipped", "assigned_to_salesman"),
+                    ],
+                ),
+                (
+                    "Shipped",
+                    &[
+                        ("confirmed", "approved"),
+                        ("shipped", "assigned_to_salesman"),
+                    ],
+                ),
+                ("Completed", &[("*", "delivered")]),
+                ("Cancelled", &[("*", "cancelled_by_supplier")]),
+            ]
+            .into_iter()
+            .map(|(status, states)| (status.to_string(), map(states)))
+            .collect(),
             otp: OtpPolicy::Order,
             cancellation_reason: "other".into(),
             bulk_verify: true,
@@ -122,7 +141,7 @@ impl CartonaSection {
                 Ok(())
             } else {
                 Err(format!(
-                    "cartona.{field}.\"{key}\": '{remote}' is not a status a supplier may send; one of {}",
+                    "cartona.{field}.{key}: '{remote}' is not a status a supplier may send; one of {}",
                     SUPPLIER_STATUSES.join(", ")
                 ))
             }
@@ -136,25 +155,22 @@ impl CartonaSection {
             workflow
                 .by_name(local)
                 .map_err(|_| format!("cartona.status_out.\"{local}\": unknown syncdesk status"))?;
-            remote_ok("status_out", local, remote)?;
+            remote_ok("status_out", &format!("\"{local}\""), remote)?;
         }
-        for (key, remote) in &self.status_out_enhanced {
-            let (local, state) = key.rsplit_once('/').ok_or_else(|| {
-                format!(
-                    "cartona.status_out_enhanced.\"{key}\": write \"Status/state\" with state one of {}, *",
-                    DeliveryState::NAMES.join(", ")
-                )
-            })?;
+        for (local, states) in &self.status_out_enhanced {
             workflow.by_name(local).map_err(|_| {
-                format!("cartona.status_out_enhanced.\"{key}\": unknown syncdesk status '{local}'")
+                format!("cartona.status_out_enhanced.\"{local}\": unknown syncdesk status")
             })?;
-            if state != "*" && !DeliveryState::NAMES.contains(&state.trim()) {
-                return Err(format!(
-                    "cartona.status_out_enhanced.\"{key}\": unknown delivery state '{state}'; one of {}, *",
-                    DeliveryState::NAMES.join(", ")
-                ));
+            for (state, remote) in states {
+                let key = format!("\"{local}\".{state}");
+                if state != "*" && !DeliveryState::NAMES.contains(&state.trim()) {
+                    return Err(format!(
+                        "cartona.status_out_enhanced.{key}: unknown delivery state; one of {}, *",
+                        DeliveryState::NAMES.join(", ")
+                    ));
+                }
+                remote_ok("status_out_enhanced", &key, remote)?;
             }
-            remote_ok("status_out_enhanced", key, remote)?;
         }
         if self.cancellation_reason.trim().is_empty() {
             return Err("cartona.cancellation_reason: must not be empty".into());
@@ -199,5 +215,31 @@ impl CartonaSection {
             .iter()
             .find(|(r, _)| r.eq_ignore_ascii_case(remote.trim()))
             .map(|(_, l)| l.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn errors_name_the_cartona_field() {
+        let err = |text: &str| Config::parse(text).unwrap_err();
+        assert!(
+            err("[cartona.status_out]\n\"Processing\" = \"shipped\"\n")
+                .contains("cartona.status_out.\"Processing\": 'shipped' is not a status"),
+        );
+        assert!(
+            err("[cartona.status_out_enhanced]\n\"Shipped\" = { gone = \"approved\" }\n")
+                .contains("cartona.status_out_enhanced.\"Shipped\".gone: unknown delivery state"),
+        );
+        assert!(
+            err("[cartona.status_in]\n\"approved\" = \"Nope\"\n")
+                .contains("cartona.status_in.\"approved\": unknown syncdesk status 'Nope'"),
+        );
+        assert!(
+            err("[cartona]\nenabled = true\nbase_url = \"http://x\"\n").contains("cartona.token")
+        );
+        assert!(err("[cartona]\nmapping = \"fancy\"\n").contains("mapping"));
     }
 }

@@ -74,7 +74,7 @@ pub enum MappingKind {
     /// By syncdesk status alone.
     #[default]
     Basic,
-    /// By syncdesk status and delivery state (`"Status/state"`, `"Status/*"`).
+    /// By syncdesk status and delivery state (`"*"`: any state).
     Enhanced,
 }
 
@@ -116,7 +116,7 @@ impl Verdict {
     }
 }
 
-/// Looks `local` up case-insensitively among `table`'s keys.
+/// Looks `key` up case-insensitively among `table`'s keys.
 fn lookup<'a>(table: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
     table
         .iter()
@@ -124,18 +124,25 @@ fn lookup<'a>(table: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str>
         .map(|(_, v)| v.as_str())
 }
 
+/// Enhanced mapping: syncdesk status → delivery state (or `*`) → marketplace status.
+pub type EnhancedTable = BTreeMap<String, BTreeMap<String, String>>;
+
 /// The marketplace status for a syncdesk status (basic) or status plus delivery state (enhanced).
 pub fn map_status(
     kind: MappingKind,
     basic: &BTreeMap<String, String>,
-    enhanced: &BTreeMap<String, String>,
+    enhanced: &EnhancedTable,
     status: &str,
     delivery: DeliveryState,
 ) -> Option<String> {
     match kind {
         MappingKind::Basic => lookup(basic, status),
-        MappingKind::Enhanced => lookup(enhanced, &format!("{status}/{}", delivery.as_str()))
-            .or_else(|| lookup(enhanced, &format!("{status}/*"))),
+        MappingKind::Enhanced => enhanced
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(status))
+            .and_then(|(_, states)| {
+                lookup(states, delivery.as_str()).or_else(|| lookup(states, "*"))
+            }),
     }
     .map(str::to_string)
 }
@@ -144,7 +151,7 @@ pub fn map_status(
 pub fn decide(
     kind: MappingKind,
     basic: &BTreeMap<String, String>,
-    enhanced: &BTreeMap<String, String>,
+    enhanced: &EnhancedTable,
     status: &str,
     delivery: DeliveryState,
     delivered_by: DeliveredBy,
@@ -153,7 +160,7 @@ pub fn decide(
         let key = match kind {
             MappingKind::Basic => format!("cartona.status_out.\"{status}\""),
             MappingKind::Enhanced => format!(
-                "cartona.status_out_enhanced.\"{status}/{}\"",
+                "cartona.status_out_enhanced.\"{status}\".{}",
                 delivery.as_str()
             ),
         };
@@ -258,10 +265,15 @@ mod tests {
 
     #[test]
     fn enhanced_prefers_the_exact_delivery_state_then_the_wildcard() {
-        let enhanced = table(&[
-            ("Shipped/confirmed", "approved"),
-            ("Shipped/shipped", "assigned_to_salesman"),
-            ("Cancelled/*", CANCELLED),
+        let enhanced = EnhancedTable::from([
+            (
+                "Shipped".to_string(),
+                table(&[
+                    ("confirmed", "approved"),
+                    ("shipped", "assigned_to_salesman"),
+                ]),
+            ),
+            ("Cancelled".to_string(), table(&[("*", CANCELLED)])),
         ]);
         let none = BTreeMap::new();
         let m = |s, d| map_status(MappingKind::Enhanced, &none, &enhanced, s, d);
