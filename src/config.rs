@@ -13,6 +13,9 @@ use crate::domain::backoff::Backoff;
 use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
+mod cartona;
+pub use cartona::{CartonaSection, OtpPolicy};
+
 /// The commented default configuration, embedded in the binary.
 pub const TEMPLATE: &str = include_str!("../assets/config.toml");
 
@@ -43,6 +46,7 @@ pub struct Config {
     pub pos_csv: PosCsvSection,
     pub alerts: AlertsConfig,
     pub metakocka: MetakockaSection,
+    pub cartona: CartonaSection,
 }
 
 impl Config {
@@ -75,6 +79,7 @@ impl Config {
         self.counterpoint.validate(&workflow)?;
         self.pos_csv.validate(&workflow)?;
         self.metakocka.validate(&workflow)?;
+        self.cartona.validate(&workflow)?;
         self.stock.validate()?;
         if self.stock.enabled && !(self.woocommerce.enabled && self.has_stock_back_office()) {
             return Err(

@@ -1,5 +1,5 @@
 //! The sync subcommands as a user runs them: the built binary against simulators on loopback
-//! (`check`, `sync run orders|fulfillments [--dry-run]`), asserting output, exit codes and the store.
+//! (`check`, `sync run orders|fulfillments|marketplace [--dry-run]`), asserting output, exit codes and the store.
 
 use std::path::Path;
 use std::process::Command;
@@ -333,4 +333,104 @@ fn alignment_import_names_bad_lines_keeps_good_ones_and_reimport_updates() {
         (c3["woo_sku"].as_str(), c3["match_type"].as_str()),
         (Some("WC-3-NEW"), Some("manual"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_marketplace_imports_then_a_dry_run_shows_each_push_and_its_rule() {
+    use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
+    let dir = tempfile::tempdir().unwrap();
+    let sim = CartonaSim::start(CartonaSimConfig::default())
+        .await
+        .unwrap();
+    let created_at = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let supplier = sim.create_order(NewOrder {
+        created_at,
+        ..NewOrder::default()
+    });
+    let marketplace = sim.create_order(NewOrder {
+        delivered_by: "cartona".into(),
+        created_at,
+        ..NewOrder::default()
+    });
+    let text = format!(
+        "[cartona]\nenabled = true\nbase_url = \"{}\"\ntoken = \"{}\"\n",
+        sim.base_url(),
+        CartonaSimConfig::default().token
+    );
+    std::fs::write(dir.path().join("config.toml"), text).unwrap();
+    let dir_path = dir.path().to_path_buf();
+    let cli = move |args: Vec<String>| {
+        let dir = dir_path.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run(&dir, &args)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let (code, out, err) = cli(args(&["sync", "run", "marketplace"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("did import {supplier} as Pending")),
+        "{out}"
+    );
+    assert!(sim.order(&supplier).unwrap().synced);
+    for id in [&supplier, &marketplace] {
+        let (code, out, err) = cli(args(&["orders", "set-status", id, "Processing"])).await;
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    sim.reset_request_counts();
+
+    let (code, out, err) = cli(args(&["sync", "run", "marketplace", "--dry-run"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "{supplier} (Processing, confirmed, delivered_by=supplier): would send approved — allowed"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{marketplace} (Processing, confirmed, delivered_by=marketplace): nothing sent — blocked by delivered_by=marketplace"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("dry run, nothing written or sent"), "{out}");
+    assert_eq!(
+        sim.request_count("POST /order/update-order-status"),
+        0,
+        "a dry run sends no status"
+    );
+    assert_eq!(sim.order_status(&supplier).as_deref(), Some("pending"));
+
+    let (code, out, _) = cli(args(&["sync", "run", "marketplace", "--dry-run", "--json"])).await;
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pushes = json["pushes"].as_array().unwrap();
+    let of = |id: &str| {
+        pushes
+            .iter()
+            .find(|p| p["external_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(&supplier)["result"], "would_send");
+    assert_eq!(of(&supplier)["verdict"]["status"], "approved");
+    assert_eq!(of(&marketplace)["verdict"]["rule"], "blocked");
+
+    // The real run sends the allowed push and records the blocked one.
+    let (code, out, err) = cli(args(&["sync", "run", "marketplace"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "{supplier} (Processing, confirmed, delivered_by=supplier): sent approved"
+        )),
+        "{out}"
+    );
+    assert_eq!(sim.order_status(&supplier).as_deref(), Some("approved"));
+    assert_eq!(sim.order_status(&marketplace).as_deref(), Some("pending"));
 }

@@ -4,6 +4,7 @@
 use rusqlite::Connection;
 
 use super::Actor;
+use super::channel_push::Outbound;
 use crate::config::Config;
 use crate::domain::time::Millis;
 use crate::domain::{Status, StatusKind};
@@ -29,6 +30,10 @@ pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
 pub const STOCK_PRICES: &str = "stock.price_pass";
 /// Write an operator's stock conflict resolution to the store and record the new merge base (key `stock:SKU`).
 pub const STOCK_APPLY_RESOLUTION: &str = "stock.apply_resolution";
+/// Pull new and changed Cartona orders (paged, by creation window) and acknowledge them.
+pub const CARTONA_PULL_ORDERS: &str = "cartona.pull_orders";
+/// Send every due Cartona status push in bulk, verified (key `cartona`: one pass collects them all).
+pub const CARTONA_PUSH_STATUSES: &str = "cartona.push_statuses";
 /// Check staged documents of open orders still exist.
 pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
 
@@ -89,27 +94,17 @@ pub fn on_status_entered(
     }
     for link in links {
         // A change that came from a system is not pushed back to it.
-        if link.system == actor.source || link.system != "woocommerce" {
+        if link.system == actor.source {
             continue;
         }
-        match config.woocommerce.outbound(&status.name) {
-            Some(_) => {
-                let payload = serde_json::json!({ "order_id": order_id, "link_id": link.id });
-                enqueue(
-                    conn,
-                    config,
-                    WOO_PUSH_STATUS,
-                    Some(format!("order:{order_id}")),
-                    payload,
-                    now,
-                )?;
-            }
-            None => {
-                let reason = format!(
-                    "status {} has no woocommerce mapping (woocommerce.status_out); nothing pushed",
-                    status.name
-                );
-                links::set_state(conn, link.id, "unmapped", Some(&reason))?;
+        let Some(channel) = super::channel_push::for_system(&link.system) else {
+            continue;
+        };
+        match (channel.check)(conn, config, status, &link)? {
+            Outbound::Push => (channel.enqueue)(conn, config, order_id, &link, now)?,
+            Outbound::Nothing => {}
+            Outbound::Skip { state, reason } => {
+                links::set_state(conn, link.id, state, Some(&reason))?;
                 let number = orders::get(conn, order_id)?
                     .map(|o| o.number)
                     .unwrap_or_default();
@@ -119,7 +114,7 @@ pub fn on_status_entered(
                         source: "engine",
                         entity: "order",
                         entity_key: &number,
-                        field: "status",
+                        field: &format!("{}.status", link.system),
                         new_value: Some(&status.name),
                         reason: Some(&reason),
                         actor: Some(&actor.name),

@@ -5,9 +5,11 @@
 pub mod alerts;
 pub mod back_office;
 pub mod channel_orders;
+mod channel_push;
 pub mod console;
 mod effects;
 pub mod jobs;
+pub mod marketplace;
 pub mod orders;
 pub mod report;
 pub mod stock;
@@ -22,9 +24,9 @@ use crate::store::{Store, StoreError, statuses};
 pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub use effects::{
-    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS,
-    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS,
-    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+    BACKORDER_EMAIL, CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES, CP_FULFILMENT_PASS,
+    CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL,
+    STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 pub use stock::{Resolution, ResolvedConflict, Winner};

@@ -6,6 +6,7 @@ mod alignment;
 mod demo;
 mod erp;
 mod jobs;
+mod marketplace;
 mod orders;
 mod output;
 mod report;

@@ -48,6 +48,9 @@ pub enum Flow {
     Prices,
     /// Sales orders entered in the ERP (Metakocka), pulled into syncdesk.
     Erp,
+    /// Cartona: pull new orders, then push due statuses (bulk, verified). A dry run shows, order by order,
+    /// what would be sent and which rule decides.
+    Marketplace,
 }
 
 pub fn run(context: &Context, command: SyncCommand) -> CliResult {
@@ -69,6 +72,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
         Flow::Full => stock(context, PassMode::Full, dry_run, json),
         Flow::Incremental => stock(context, PassMode::Incremental, dry_run, json),
         Flow::Prices => prices(context, dry_run, json),
+        Flow::Marketplace => super::marketplace::run(context, dry_run, json),
     }
 }
 
@@ -351,6 +355,14 @@ pub fn check(context: &Context) -> CliResult {
         report("metakocka", checked);
     } else {
         println!("-     metakocka: not enabled");
+    }
+    if config.cartona.enabled {
+        report(
+            "cartona",
+            runtime.block_on(super::marketplace::check(&config)),
+        );
+    } else {
+        println!("-     cartona: not enabled");
     }
     report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {

@@ -6,6 +6,7 @@ pub mod alignment;
 pub mod backoff;
 pub mod fulfilment;
 pub mod inventory;
+pub mod marketplace;
 pub mod status;
 pub mod time;
 

@@ -7,6 +7,7 @@
 
 mod alert_email;
 mod backorder_email;
+pub mod cartona_flows;
 pub mod counterpoint_flows;
 mod handler;
 pub mod metakocka_flows;
@@ -79,6 +80,16 @@ pub fn default_handlers(config: &Config) -> HandlerRegistry {
     if config.metakocka.enabled {
         metakocka_flows::register(&mut registry, config);
     }
+    if config.cartona.enabled {
+        registry.register(
+            app::CARTONA_PULL_ORDERS,
+            cartona_flows::PullOrders::new(config),
+        );
+        registry.register(
+            app::CARTONA_PUSH_STATUSES,
+            cartona_flows::PushStatuses::new(config),
+        );
+    }
     if config.pos_csv.enabled {
         registry.register(
             pos_csv_flows::WRITE_REDUCTIONS,
@@ -133,6 +144,10 @@ pub fn default_schedules(config: &Config) -> Vec<Schedule> {
     }
     if config.metakocka.enabled {
         schedules.extend(metakocka_flows::schedules(config));
+    }
+    if config.cartona.enabled {
+        let every = Duration::from_secs(config.cartona.poll_secs);
+        schedules.push(Schedule::every(app::CARTONA_PULL_ORDERS, every));
     }
     if config.pos_csv.enabled {
         schedules.push(Schedule::every(

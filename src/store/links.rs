@@ -25,10 +25,10 @@ pub struct Link {
     pub last_error: Option<String>,
 }
 
-const COLUMNS: &str = "id, entity, local_id, system, external_id, sync_state, remote_version, remote_status, \
+pub(crate) const COLUMNS: &str = "id, entity, local_id, system, external_id, sync_state, remote_version, remote_status, \
                        pushing_status, last_synced_at, last_error";
 
-fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
+pub(crate) fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
     Ok(Link {
         id: r.get(0)?,
         entity: r.get(1)?,

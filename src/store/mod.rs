@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod inventory;
 pub mod jobs;
 pub mod links;
+pub mod marketplace;
 pub mod orders;
 pub mod pos_reductions;
 pub mod report;

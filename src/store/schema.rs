@@ -232,6 +232,20 @@ pub const MIGRATIONS: &[&str] = &[
         UNIQUE (order_line_id, kind)
     );
     "#,
+    // 5: reserved for a parallel branch (replaced by its real step when merged); changes nothing.
+    "SELECT 1;",
+    // 6: marketplace orders — what the channel said about delivery responsibility and OTP, per order link.
+    r#"
+    CREATE TABLE marketplace_orders (
+        link_id            INTEGER PRIMARY KEY REFERENCES links(id),
+        delivered_by       TEXT NOT NULL CHECK (delivered_by IN ('supplier', 'marketplace')),
+        requires_otp       INTEGER NOT NULL,
+        remote_created_at  TEXT,
+        push_due           INTEGER NOT NULL DEFAULT 0,
+        updated_at         INTEGER NOT NULL
+    );
+    CREATE INDEX marketplace_orders_due ON marketplace_orders (push_due) WHERE push_due = 1;
+    "#,
 ];
 
 pub fn current_version() -> i64 {

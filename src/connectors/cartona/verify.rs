@@ -38,12 +38,25 @@ impl CartonaClient {
         updates: &[StatusUpdate],
         since: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, CartonaError> {
+        let until = Utc::now() + chrono::Duration::minutes(1);
+        self.bulk_update_status_verified_between(updates, since, until)
+            .await
+    }
+
+    /// As `bulk_update_status_verified`, re-reading only orders created in `[from, to]`: a batch of orders
+    /// created close together is verified with one page instead of every order since the oldest.
+    pub async fn bulk_update_status_verified_between(
+        &self,
+        updates: &[StatusUpdate],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ItemResult>, CartonaError> {
         if updates.is_empty() {
             return Ok(Vec::new());
         }
         self.update_status_bulk(updates).await?;
         let listed: HashMap<String, OrderStatus> = self
-            .pull_orders(Some(since), Some(Utc::now() + chrono::Duration::minutes(1)))
+            .pull_orders(Some(from), Some(to))
             .await?
             .into_iter()
             .map(|o| (o.hashed_id, o.status))

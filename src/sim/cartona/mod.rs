@@ -106,6 +106,8 @@ pub struct SimOrder {
     pub otp: String,
     /// Acknowledged with `synced` (hidden from pull-orders).
     pub synced: bool,
+    /// The reason sent with the supplier's cancellation, if any.
+    pub cancellation_reason: Option<String>,
     pub lines: Vec<SimLine>,
     pub created_at: DateTime<Utc>,
 }
@@ -124,6 +126,8 @@ pub struct CartonaSim {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
+    /// Token, header and prefix, for `syncdesk_config`.
+    auth: (String, String, String),
 }
 
 impl CartonaSim {
@@ -154,6 +158,11 @@ impl CartonaSim {
             shared,
             stop: Some(stop),
             server,
+            auth: (
+                cfg.token.clone(),
+                cfg.auth_header.clone(),
+                cfg.auth_prefix.clone(),
+            ),
         };
         sim.seed(cfg.seed_orders);
         Ok(sim)
@@ -193,6 +202,19 @@ impl CartonaSim {
 
     pub fn api_url(&self) -> String {
         format!("{}/api/v1/", self.shared.base_url)
+    }
+
+    /// An enabled `[cartona]` section that reaches this simulator.
+    pub fn syncdesk_config(&self) -> crate::config::CartonaSection {
+        let (token, header, prefix) = self.auth.clone();
+        crate::config::CartonaSection {
+            enabled: true,
+            base_url: self.base_url(),
+            token: crate::config::Secret::new(token),
+            auth_header: header,
+            auth_prefix: prefix,
+            ..Default::default()
+        }
     }
 
     pub fn faults(&self) -> &FaultControls {
@@ -240,6 +262,7 @@ impl CartonaSim {
                 created_at: new.created_at,
                 updated_at: new.created_at,
                 acknowledged: false,
+                cancellation_reason: None,
             };
             store.orders.insert(hashed_id.clone(), order);
             hashed_id
@@ -255,6 +278,7 @@ impl CartonaSim {
                 requires_otp: o.requires_otp,
                 otp: o.otp.clone(),
                 synced: o.acknowledged,
+                cancellation_reason: o.cancellation_reason.clone(),
                 lines: o
                     .lines
                     .iter()

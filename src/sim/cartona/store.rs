@@ -77,8 +77,10 @@ pub(crate) struct Order {
     pub lines: Vec<Line>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Acknowledged with `synced`: no longer listed by `pull-orders` until the retailer changes it again.
+    /// Acknowledged with `synced`: no longer listed by `pull-orders` until the order changes again.
     pub acknowledged: bool,
+    /// Sent with the supplier's cancellation.
+    pub cancellation_reason: Option<String>,
 }
 
 impl Order {
@@ -214,6 +216,12 @@ impl Store {
         }
         order.status = status.to_string();
         order.updated_at = now;
+        if status == "cancelled_by_supplier" {
+            order.cancellation_reason = reason.map(str::to_string);
+        }
+        // UNVERIFIED assumption: a status change lists an acknowledged order again (as a retailer's change
+        // does), so the supplier's re-read can see it; syncdesk acknowledges it again after verifying.
+        order.acknowledged = false;
         Ok(())
     }
 

@@ -1,0 +1,111 @@
+//! Where an order's status goes when it changes: per link system, the check that decides whether to push
+//! (mapping, business rules) and how the push is enqueued. Adding a channel adds a row here, not a branch
+//! in the outbox.
+
+use rusqlite::Connection;
+
+use super::effects::{self, CARTONA_PUSH_STATUSES, WOO_PUSH_STATUS};
+use crate::config::Config;
+use crate::domain::Status;
+use crate::domain::time::Millis;
+use crate::store::links::Link;
+use crate::store::{StoreError, marketplace};
+
+/// What the outbox does with one link when a status is entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outbound {
+    Push,
+    /// The channel already shows it: nothing to send.
+    Nothing,
+    /// Not pushed, visibly: the link takes `state` and the sync log records `reason`.
+    Skip {
+        state: &'static str,
+        reason: String,
+    },
+}
+
+type Check = fn(&Connection, &Config, &Status, &Link) -> Result<Outbound, StoreError>;
+type Enqueue = fn(&Connection, &Config, i64, &Link, Millis) -> Result<(), StoreError>;
+
+/// One sales channel's status push.
+pub struct ChannelPush {
+    pub system: &'static str,
+    pub check: Check,
+    pub enqueue: Enqueue,
+}
+
+pub const CHANNELS: &[ChannelPush] = &[
+    ChannelPush {
+        system: "woocommerce",
+        check: woo_check,
+        enqueue: woo_enqueue,
+    },
+    ChannelPush {
+        system: super::marketplace::SYSTEM,
+        check: super::marketplace::outbound,
+        enqueue: cartona_enqueue,
+    },
+];
+
+pub fn for_system(system: &str) -> Option<&'static ChannelPush> {
+    CHANNELS.iter().find(|c| c.system == system)
+}
+
+fn woo_check(
+    _conn: &Connection,
+    config: &Config,
+    status: &Status,
+    _link: &Link,
+) -> Result<Outbound, StoreError> {
+    Ok(match config.woocommerce.outbound(&status.name) {
+        Some(_) => Outbound::Push,
+        None => Outbound::Skip {
+            state: "unmapped",
+            reason: format!(
+                "status {} has no woocommerce mapping (woocommerce.status_out); nothing pushed",
+                status.name
+            ),
+        },
+    })
+}
+
+/// One job per order, keyed so a newer push replaces a waiting one.
+fn woo_enqueue(
+    conn: &Connection,
+    config: &Config,
+    order_id: i64,
+    link: &Link,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "order_id": order_id, "link_id": link.id });
+    effects::enqueue(
+        conn,
+        config,
+        WOO_PUSH_STATUS,
+        Some(format!("order:{order_id}")),
+        payload,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Marks the link due and (re)queues the one bulk pass that collects every due push.
+fn cartona_enqueue(
+    conn: &Connection,
+    config: &Config,
+    _order_id: i64,
+    link: &Link,
+    now: Millis,
+) -> Result<(), StoreError> {
+    marketplace::set_push_due(conn, link.id, true, now)?;
+    crate::store::links::set_state(conn, link.id, "pending", None)?;
+    effects::enqueue(
+        conn,
+        config,
+        CARTONA_PUSH_STATUSES,
+        Some(super::marketplace::SYSTEM.into()),
+        serde_json::json!({}),
+        now,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! A marketplace order's status push as the store sees it: the mapping and the delivery-responsibility rule
+//! (domain::marketplace) applied to the order's status, shipments and notes, plus the retailer's OTP and the
+//! cancellation reason. One plan serves the outbox (what to enqueue), the push pass and its dry run.
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::config::{Config, OtpPolicy};
+use crate::domain::marketplace::{self, DeliveredBy, DeliveryState, Verdict};
+use crate::domain::{Status, Workflow};
+use crate::store::links::Link;
+use crate::store::marketplace::{self as facts, MarketplaceOrder};
+use crate::store::{StoreError, orders};
+
+/// The marketplace this module plans for (the link `system` and the order `channel`).
+pub const SYSTEM: &str = "cartona";
+
+/// Cancellation reasons Cartona knows (an operator's note naming one sends it).
+pub const CANCELLATION_REASONS: [&str; 6] = [
+    "out_of_stock",
+    "price_changed",
+    "retailer_request",
+    "cannot_deliver",
+    "duplicate_order",
+    "other",
+];
+
+/// What pushing one order's status means, decided from the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushPlan {
+    pub link_id: i64,
+    pub order_id: i64,
+    pub number: String,
+    /// Cartona's `hashed_id`.
+    pub external_id: String,
+    pub status: String,
+    pub delivery: DeliveryState,
+    pub delivered_by: DeliveredBy,
+    pub verdict: Verdict,
+    /// The Cartona status last read or written.
+    pub remote_status: Option<String>,
+    pub retailer_otp: Option<String>,
+    pub cancellation_reason: Option<String>,
+    /// Why this push cannot be sent as it stands (e.g. a required OTP is missing).
+    pub problem: Option<String>,
+    /// Cartona's creation time (RFC 3339), where the verifying re-read starts.
+    pub remote_created_at: Option<String>,
+}
+
+impl PushPlan {
+    /// The Cartona status to send, when the rules allow one and Cartona does not already show it.
+    pub fn to_send(&self) -> Option<&str> {
+        match &self.verdict {
+            Verdict::Allowed { status } if self.remote_status.as_deref() != Some(status) => {
+                Some(status)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Plans the push of the order behind `link` as it stands now; `None` if the order is gone.
+pub fn plan(
+    conn: &Connection,
+    workflow: &Workflow,
+    config: &Config,
+    link: &Link,
+) -> Result<Option<PushPlan>, StoreError> {
+    let Some(order) = orders::get(conn, link.local_id)? else {
+        return Ok(None);
+    };
+    let Some(status) = workflow.get(order.status_id) else {
+        return Ok(None);
+    };
+    let facts = facts::get(conn, link.id)?.unwrap_or(MarketplaceOrder {
+        link_id: link.id,
+        delivered_by: DeliveredBy::Supplier,
+        requires_otp: false,
+        remote_created_at: None,
+        push_due: false,
+    });
+    let delivery = DeliveryState::of_lines(
+        orders::lines(conn, order.id)?
+            .iter()
+            .map(|l| (l.quantity, l.quantity_shipped)),
+    );
+    let cfg = &config.cartona;
+    let verdict = marketplace::decide(
+        cfg.mapping,
+        &cfg.status_out,
+        &cfg.status_out_enhanced,
+        &status.name,
+        delivery,
+        facts.delivered_by,
+    );
+    let mut plan = PushPlan {
+        link_id: link.id,
+        order_id: order.id,
+        number: order.number.clone(),
+        external_id: link.external_id.clone(),
+        status: status.name.clone(),
+        delivery,
+        delivered_by: facts.delivered_by,
+        verdict,
+        remote_status: link.remote_status.clone(),
+        retailer_otp: None,
+        cancellation_reason: None,
+        problem: None,
+        remote_created_at: facts.remote_created_at.clone(),
+    };
+    match plan.to_send() {
+        Some(marketplace::DELIVERED) => {
+            plan.retailer_otp = latest_otp(conn, order.id)?;
+            let needed = facts.requires_otp || cfg.otp == OtpPolicy::Always;
+            if needed && plan.retailer_otp.is_none() {
+                plan.problem = Some(format!(
+                    "cartona needs the retailer's OTP to mark order {} delivered: write it in the note of \
+                     the shipment or status change (e.g. \"otp 4821\")",
+                    order.number
+                ));
+            }
+        }
+        Some(marketplace::CANCELLED) => {
+            let note = orders::history(conn, order.id)?
+                .into_iter()
+                .rev()
+                .find(|h| h.to_status_id == order.status_id)
+                .and_then(|h| h.note);
+            plan.cancellation_reason = Some(marketplace::reason_in_note(
+                note.as_deref(),
+                &CANCELLATION_REASONS,
+                &cfg.cancellation_reason,
+            ));
+        }
+        _ => {}
+    }
+    Ok(Some(plan))
+}
+
+/// The newest OTP an operator wrote in a status-change or shipment note.
+fn latest_otp(conn: &Connection, order_id: i64) -> Result<Option<String>, StoreError> {
+    let mut notes: Vec<(i64, String)> = orders::history(conn, order_id)?
+        .into_iter()
+        .filter_map(|h| h.note.map(|n| (h.changed_at, n)))
+        .collect();
+    notes.extend(
+        orders::shipments(conn, order_id)?
+            .into_iter()
+            .filter_map(|s| s.notes.map(|n| (s.shipped_at, n))),
+    );
+    notes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    Ok(notes.iter().find_map(|(_, n)| marketplace::otp_in_note(n)))
+}
+
+/// The outbox's decision for a marketplace link when `status` is entered: push (mark due), or why not.
+pub(crate) fn outbound(
+    conn: &Connection,
+    config: &Config,
+    status: &Status,
+    link: &Link,
+) -> Result<super::channel_push::Outbound, StoreError> {
+    use super::channel_push::Outbound;
+    let workflow = crate::store::statuses::load(conn)?;
+    let Some(plan) = plan(conn, &workflow, config, link)? else {
+        return Ok(Outbound::Nothing);
+    };
+    debug_assert_eq!(plan.status, status.name);
+    Ok(match &plan.verdict {
+        Verdict::Allowed { .. } if plan.to_send().is_none() => Outbound::Nothing,
+        Verdict::Allowed { .. } => Outbound::Push,
+        Verdict::Blocked { reason, .. } => Outbound::Skip {
+            state: "blocked",
+            reason: reason.clone(),
+        },
+        Verdict::Unmapped { reason } => Outbound::Skip {
+            state: "unmapped",
+            reason: reason.clone(),
+        },
+    })
+}
