@@ -491,3 +491,44 @@ fn stock_sync_accepts_metakocka_as_the_back_office() {
     .unwrap_err();
     assert!(err.starts_with("metakocka.warehouse"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counted_web_order_cancelled_later_comes_back_once() {
+    let mut rig = Rig::start(1).await;
+    rig.woo.set_stock(rig.pairs[0].2, 10).unwrap();
+    rig.mk.set_stock(MAIN, &rig.pairs[0].1, 10.0);
+    rig.spawn_engine(false);
+    rig.pass(PassMode::Full, false).await;
+
+    // Sold online and reserved in Metakocka; a pass counts the sale once (both sides 7).
+    let sku = rig.pairs[0].0.clone();
+    let woo_id = rig.woo.create_order(&[(&sku, 3)], "processing").unwrap();
+    rig.import_orders().await;
+    let link = rig.linked_at(woo_id, "in_progress").await;
+    let report = rig.pass(PassMode::Incremental, false).await;
+    assert!(report.changes.is_empty(), "{report:?}");
+    assert_eq!(rig.store_stock(0), 7);
+
+    // Cancelled: the store restocks and Metakocka releases the reservation — 3 units come back, not 6.
+    let order = syncdesk::store::orders::get(rig.store().conn(), link.local_id)
+        .unwrap()
+        .unwrap();
+    rig.app()
+        .cancel(&order.number, "payment failed", None)
+        .unwrap();
+    rig.wake();
+    rig.linked_at(woo_id, "cancelled").await;
+    eventually("the store restocked", || {
+        (rig.store_stock(0) == 10).then_some(())
+    })
+    .await;
+    assert_eq!(rig.mk_free(0), 10.0);
+    for _ in 0..2 {
+        let report = rig.pass(PassMode::Incremental, false).await;
+        assert!(report.conflicts.is_empty(), "{report:?}");
+        assert_eq!(rig.store_stock(0), 10, "{report:?}");
+    }
+    let pair = inventory::find(rig.store().conn(), &sku).unwrap().unwrap();
+    assert_eq!(pair.base.map(|b| b.agreed), Some(10));
+    assert!(rig.open_conflicts().is_empty());
+}

@@ -3,7 +3,8 @@
 //! `merged = agreed + (pos − pos_seen + absorbed_web) + (woo − woo_seen)`.
 //! `absorbed_web` is the quantity of web orders the POS took in since the last pass (staged orders that became
 //! POS documents, or Metakocka sales orders whose reservation lowered its free stock): the store already
-//! counted those sales, so adding them back keeps them counted once.
+//! counted those sales, so adding them back keeps them counted once. A counted order later cancelled comes
+//! back on both sides, so it is counted out once (a negative `absorbed_web`).
 //! A conflict is raised only where the merge cannot be trusted.
 
 use serde::{Deserialize, Serialize};

@@ -182,16 +182,26 @@ struct PosReading {
     /// Every item (full pass) or those changed since the last read (incremental).
     levels: Vec<StockLevel>,
     new_watermark: Option<NaiveDateTime>,
-    /// Counterpoint: staged web orders now inside POS documents; Metakocka: web orders whose units its
-    /// reading already lacks (reserved, or shipped when the company reports no reservations).
-    absorbed_orders: Vec<i64>,
-    /// Metakocka: web orders cancelled before any pass counted them (nothing to count on either side);
-    /// marked so later passes do not consider them again.
-    passed_over_orders: Vec<i64>,
+    /// How the web orders the back office holds are counted on this pass.
+    orders: OrderAccounting,
     /// File-only POS: units of reduction files the POS took in since the export the last pass read.
     absorbed_by_pos_sku: HashMap<String, i64>,
     /// File-only POS: the export's modification time (ms) and its rejected lines.
     export: Option<(i64, Vec<LineError>)>,
+}
+
+/// Web orders whose units the POS reading includes, so the merge counts each sale exactly once.
+#[derive(Default)]
+struct OrderAccounting {
+    /// Counterpoint: staged web orders now inside POS documents; Metakocka: web orders whose units its
+    /// reading already lacks (reserved, or shipped when the company reports no reservations).
+    absorbed: Vec<i64>,
+    /// Metakocka: web orders cancelled before any pass counted them (nothing to count on either side);
+    /// marked so later passes do not consider them again.
+    passed_over: Vec<i64>,
+    /// Metakocka: counted orders since cancelled whose reservation is released: the reading has the units
+    /// back and so does the store, so they are counted out once.
+    released: Vec<(i64, Vec<(String, i64)>)>,
 }
 
 /// What a pass asks of the POS side.
@@ -250,17 +260,16 @@ async fn read_pos(
                 .filter(|r| r.warehouse_id == *warehouse)
                 .map(mk_level)
                 .collect();
-            let (absorbed_orders, passed_over_orders) = if rows.is_empty() {
+            let orders = if rows.is_empty() {
                 // Nothing read: what the orders did to the stock is counted with the next reading.
-                (Vec::new(), Vec::new())
+                OrderAccounting::default()
             } else {
                 mk_accounted_orders(ctx, linked_orders, reservations)
             };
             Ok(PosReading {
                 levels,
                 new_watermark: watermark,
-                absorbed_orders,
-                passed_over_orders,
+                orders,
                 absorbed_by_pos_sku: HashMap::new(),
                 export: None,
             })
@@ -294,7 +303,7 @@ async fn read_pos(
                     .map(|s| s.web_order_id)
                     .collect()
             };
-            let absorbed_orders = candidates
+            let absorbed = candidates
                 .iter()
                 .filter(|(_, w)| processed.contains(w))
                 .map(|(id, _)| *id)
@@ -302,8 +311,10 @@ async fn read_pos(
             Ok(PosReading {
                 levels,
                 new_watermark,
-                absorbed_orders,
-                passed_over_orders: Vec::new(),
+                orders: OrderAccounting {
+                    absorbed,
+                    ..Default::default()
+                },
                 absorbed_by_pos_sku: HashMap::new(),
                 export: None,
             })
@@ -335,8 +346,7 @@ async fn read_pos(
                 return Ok(PosReading {
                     levels: Vec::new(),
                     new_watermark: watermark,
-                    absorbed_orders: Vec::new(),
-                    passed_over_orders: Vec::new(),
+                    orders: OrderAccounting::default(),
                     absorbed_by_pos_sku: HashMap::new(),
                     export: None,
                 });
@@ -355,8 +365,7 @@ async fn read_pos(
             Ok(PosReading {
                 levels,
                 new_watermark: watermark,
-                absorbed_orders: Vec::new(),
-                passed_over_orders: Vec::new(),
+                orders: OrderAccounting::default(),
                 absorbed_by_pos_sku,
                 export: Some((modified, errors)),
             })
@@ -389,33 +398,41 @@ fn mk_sellable(row: &StockRow) -> f64 {
 
 /// Splits the web orders linked to Metakocka sales orders into those whose units the reading already lacks
 /// (absorbed: counted back once by the merge, as the store counted the sale) and those cancelled before any
-/// pass counted them (passed over). With reservations a sales order lowers the free amount as soon as it
-/// exists; without, only its shipment lowers the amount. Orders in neither group wait for a later pass.
+/// pass counted them (passed over), and counted ones whose cancellation Metakocka has applied (released).
+/// With reservations a sales order lowers the free amount as soon as it exists; without, only its shipment
+/// lowers the amount. Orders in no group wait for a later pass.
 fn mk_accounted_orders(
     ctx: &JobContext,
     orders: &[LinkedWebOrder],
     reservations: bool,
-) -> (Vec<i64>, Vec<i64>) {
+) -> OrderAccounting {
     let workflow = ctx.config.statuses.to_workflow().ok();
     let remote_kind = |code: &str| {
         let name = ctx.config.metakocka.inbound(code)?;
         workflow.as_ref()?.by_name(name).ok().map(|s| s.kind)
     };
-    let mut absorbed = Vec::new();
-    let mut passed_over = Vec::new();
+    let mut accounting = OrderAccounting::default();
     for o in orders {
         let remote = o.remote_status.as_deref().and_then(remote_kind);
+        if o.counted {
+            // Listed again only once cancelled here; its units are back in the reading when Metakocka
+            // released the reservation (without reservations only a shipment was counted: nothing returns).
+            if reservations && remote == Some(StatusKind::Cancelled) {
+                accounting.released.push((o.order_id, o.lines.clone()));
+            }
+            continue;
+        }
         let cancelled = StatusKind::parse(&o.status_kind) == Some(StatusKind::Cancelled)
             || remote == Some(StatusKind::Cancelled);
         let shipped = matches!(remote, Some(StatusKind::Shipped | StatusKind::Completed));
         if cancelled {
             // The sale came back in the store and the reservation is (or will be) released: net nothing.
-            passed_over.push(o.order_id);
+            accounting.passed_over.push(o.order_id);
         } else if reservations || shipped {
-            absorbed.push(o.order_id);
+            accounting.absorbed.push(o.order_id);
         }
     }
-    (absorbed, passed_over)
+    accounting
 }
 
 /// One read of the export: its modification time (ms), its levels, its rejected lines.
@@ -551,8 +568,7 @@ pub async fn run_stock_pass(
     let PosReading {
         levels,
         new_watermark,
-        absorbed_orders,
-        passed_over_orders,
+        orders,
         absorbed_by_pos_sku,
         export,
     } = reading;
@@ -569,7 +585,7 @@ pub async fn run_stock_pass(
 
     let absorbed = ctx
         .with_store({
-            let absorbed_orders = absorbed_orders.clone();
+            let absorbed_orders = orders.absorbed.clone();
             move |s| {
                 // Read inside a rolled-back transaction: the real marking happens with the pass's results.
                 s.dry_run(|tx| {
@@ -588,6 +604,11 @@ pub async fn run_stock_pass(
 
     // A file-only POS reports what it took in by its own SKUs: count those units on the store SKU they pair with.
     let mut absorbed = absorbed;
+    for (_, lines) in &orders.released {
+        for (sku, qty) in lines {
+            *absorbed.entry(sku.to_uppercase()).or_default() -= qty;
+        }
+    }
     for p in &pairs {
         if let Some(q) = absorbed_by_pos_sku.get(&p.pos_sku.to_uppercase()) {
             *absorbed.entry(p.woo_sku.to_uppercase()).or_default() += q;
@@ -677,8 +698,8 @@ pub async fn run_stock_pass(
                         Some(b) => format!(
                             "merge: POS {:+}{}, store {:+} since the last pass",
                             obs.pos.unwrap_or(0) - b.pos_seen,
-                            if absorbed_web > 0 {
-                                format!(" (incl. {absorbed_web} web)")
+                            if absorbed_web != 0 {
+                                format!(" (incl. {absorbed_web:+} web)")
                             } else {
                                 String::new()
                             },
@@ -876,8 +897,14 @@ pub async fn run_stock_pass(
                     now,
                 )?;
             }
-            for id in absorbed_orders.iter().chain(&passed_over_orders) {
+            for id in &orders.absorbed {
                 stock_rows::absorb(tx, *id, now)?;
+            }
+            for id in &orders.passed_over {
+                stock_rows::pass_over(tx, *id, now)?;
+            }
+            for (id, _) in &orders.released {
+                stock_rows::release(tx, *id, now)?;
             }
             if let Some((modified, _)) = &export {
                 watermarks::set(tx, EXPORT_MARKER, &modified.to_string(), now)?;

@@ -319,6 +319,29 @@ pub fn absorb(conn: &Connection, order_id: i64, now: Millis) -> Result<Vec<(Stri
         "INSERT OR IGNORE INTO stock_absorbed (order_id, absorbed_at) VALUES (?1, ?2)",
     )?
     .execute(params![order_id, now])?;
+    order_line_quantities(conn, order_id)
+}
+
+/// Marks an order cancelled before any pass counted it: later passes neither count it back nor out.
+pub fn pass_over(conn: &Connection, order_id: i64, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO stock_absorbed (order_id, absorbed_at, counted) VALUES (?1, ?2, 0)",
+    )?
+    .execute(params![order_id, now])?;
+    Ok(())
+}
+
+/// Marks a counted order's units as back in the back office after its cancellation (counted out once).
+pub fn release(conn: &Connection, order_id: i64, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE stock_absorbed SET released_at = ?2
+         WHERE order_id = ?1 AND counted = 1 AND released_at IS NULL",
+    )?
+    .execute(params![order_id, now])?;
+    Ok(())
+}
+
+fn order_line_quantities(conn: &Connection, order_id: i64) -> Result<Vec<(String, i64)>> {
     let mut stmt =
         conn.prepare_cached("SELECT sku, quantity FROM order_lines WHERE order_id = ?1")?;
     let rows = stmt.query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -379,10 +402,13 @@ pub struct LinkedWebOrder {
     pub remote_status: Option<String>,
     /// (store SKU, quantity)
     pub lines: Vec<(String, i64)>,
+    /// A pass already counted it back; it is listed again only once cancelled, to be counted out.
+    pub counted: bool,
 }
 
 /// Orders of `channel` linked to a document in `system` (a link whose external id does not start with
-/// `pending_prefix`) and not yet in `stock_absorbed`.
+/// `pending_prefix`) that no pass has accounted for yet, plus counted ones since cancelled and not yet
+/// counted out.
 pub fn linked_web_orders(
     conn: &Connection,
     system: &str,
@@ -390,24 +416,26 @@ pub fn linked_web_orders(
     pending_prefix: &str,
 ) -> Result<Vec<LinkedWebOrder>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.id, s.kind, l.remote_status FROM links l
+        "SELECT o.id, s.kind, l.remote_status, a.order_id IS NOT NULL FROM links l
          JOIN orders o ON o.id = l.local_id
          JOIN statuses s ON s.id = o.status_id
+         LEFT JOIN stock_absorbed a ON a.order_id = o.id
          WHERE l.entity = 'order' AND l.system = ?1 AND lower(o.channel) = lower(?2)
            AND substr(l.external_id, 1, length(?3)) <> ?3
-           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = o.id)
+           AND (a.order_id IS NULL
+                OR (a.counted = 1 AND a.released_at IS NULL AND s.kind = 'cancelled'))
          ORDER BY o.id",
     )?;
-    let heads: Vec<(i64, String, Option<String>)> = stmt
+    let heads: Vec<(i64, String, Option<String>, bool)> = stmt
         .query_map(params![system, channel, pending_prefix], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut lines =
         conn.prepare_cached("SELECT sku, quantity FROM order_lines WHERE order_id = ?1")?;
     heads
         .into_iter()
-        .map(|(order_id, status_kind, remote_status)| {
+        .map(|(order_id, status_kind, remote_status, counted)| {
             let order_lines = lines
                 .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
@@ -416,6 +444,7 @@ pub fn linked_web_orders(
                 status_kind,
                 remote_status,
                 lines: order_lines,
+                counted,
             })
         })
         .collect()

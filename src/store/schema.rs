@@ -246,6 +246,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX marketplace_orders_due ON marketplace_orders (push_due) WHERE push_due = 1;
     "#,
+    // 7: a web order a stock pass counted back (absorbed) and that was later cancelled is counted out again,
+    // once; orders passed over (cancelled before any pass counted them) are never counted either way.
+    r#"
+    ALTER TABLE stock_absorbed ADD COLUMN counted INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE stock_absorbed ADD COLUMN released_at INTEGER;
+    "#,
 ];
 
 pub fn current_version() -> i64 {
