@@ -59,19 +59,6 @@ pub fn order_badges(conn: &Connection, ids: &[i64]) -> Result<Vec<OrderBadge>> {
     Ok(out)
 }
 
-/// `%text%`, lower-cased, with LIKE's wildcards escaped (the same matching as `orders::list`).
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// How many orders `orders::list` would page through with this filter (for "jump to the last page").
 pub fn count_orders(
     conn: &Connection,
@@ -79,16 +66,23 @@ pub fn count_orders(
     status_id: Option<i64>,
     search: Option<&str>,
 ) -> Result<i64> {
-    let search = search.map(like_pattern);
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM orders o
-             WHERE o.archived = ?1
-               AND (?2 IS NULL OR o.status_id = ?2)
-               AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
-                    OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))",
-        )?
-        .query_row(params![archived, status_id, search], |r| r.get(0))?)
+    let Some(search) = search else {
+        // Without a search the triggers' per-status counts answer at once.
+        return Ok(conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(n), 0) FROM order_counts WHERE archived = ?1 AND (?2 IS NULL OR status_id = ?2)",
+            )?
+            .query_row(params![archived, status_id], |r| r.get(0))?);
+    };
+    super::orders::count(
+        conn,
+        &super::orders::OrderFilter {
+            status_id,
+            archived,
+            search: Some(search.to_string()),
+            ..Default::default()
+        },
+    )
 }
 
 /// The same page as `orders::list` without a search, written so SQLite walks an index (or the rowid)
@@ -342,4 +336,38 @@ pub fn connector_health(conn: &Connection) -> Result<Vec<ConnectorHealth>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What recent jobs of one kind say about the system they talk to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KindHealth {
+    /// (finished at, ms the attempt took) of the newest successful runs, newest first.
+    pub successes: Vec<(Millis, Option<i64>)>,
+    /// The newest failing attempt still on record (a job retrying or dead): when, and its error.
+    pub last_failure: Option<(Millis, String)>,
+}
+
+/// The newest `samples` successful runs of `kind` and its newest unresolved failure. Both read
+/// `jobs_by_kind` (kind, state, rowid) backwards, so a long history of done jobs costs nothing.
+pub fn kind_health(conn: &Connection, kind: &str, samples: i64) -> Result<KindHealth> {
+    let successes = conn
+        .prepare_cached(
+            "SELECT updated_at, updated_at - started_at FROM jobs WHERE kind = ?1 AND state = 'done'
+             ORDER BY id DESC LIMIT ?2",
+        )?
+        .query_map(params![kind, samples], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let last_failure = conn
+        .prepare_cached(
+            "SELECT updated_at, COALESCE(last_error, '') FROM jobs
+             WHERE kind = ?1 AND state IN ('retrying', 'dead') AND last_error IS NOT NULL
+             ORDER BY updated_at DESC LIMIT 1",
+        )?
+        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    Ok(KindHealth {
+        successes,
+        last_failure,
+    })
 }

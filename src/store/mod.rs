@@ -4,6 +4,7 @@
 //! change, its history and the jobs it enqueues land together or not at all (transactional outbox).
 
 pub mod alerts;
+pub mod bulk;
 pub mod console;
 pub mod engine_lease;
 pub mod inbound;

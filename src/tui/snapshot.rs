@@ -62,7 +62,7 @@ impl Snapshot {
                 ConflictsView::Unavailable(_) => 0,
             },
             Tab::Errors => self.jobs.len(),
-            Tab::Dashboard => 0,
+            Tab::Dashboard => self.dashboard.as_ref().map_or(0, |d| d.alerts.len()),
         }
     }
 }

@@ -6,10 +6,11 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Console;
+use crate::app::{Resolution, Winner};
 use crate::domain::StatusKind;
 use crate::tui::action::Action;
 use crate::tui::commands;
-use crate::tui::state::{LineKind, Modal, Tab};
+use crate::tui::state::{LineKind, Modal, ResolveChoice, Tab};
 
 impl Console {
     pub(super) fn modal_key(&mut self, key: KeyEvent) {
@@ -108,6 +109,30 @@ impl Console {
                     Some(Modal::Fulfil(f))
                 }
             },
+            Modal::Resolve(mut f) => match form {
+                Some(Action::Back) => None,
+                Some(Action::Submit) => {
+                    let sku = f.conflict.sku.clone();
+                    match self.resolution_of(&f) {
+                        Some(how) if self.resolve(&sku, how) => None,
+                        _ => Some(Modal::Resolve(f)),
+                    }
+                }
+                Some(Action::NextField) => {
+                    f.choice = (f.choice + 1) % ResolveChoice::ALL.len();
+                    Some(Modal::Resolve(f))
+                }
+                Some(Action::PrevField) => {
+                    f.choice = (f.choice + ResolveChoice::ALL.len() - 1) % ResolveChoice::ALL.len();
+                    Some(Modal::Resolve(f))
+                }
+                _ => {
+                    // Typing goes to the quantity, which then is the choice.
+                    f.quantity.handle_event(&Event::Key(key));
+                    f.choice = ResolveChoice::ALL.len() - 1;
+                    Some(Modal::Resolve(f))
+                }
+            },
         };
         if self.ui.modal.is_none() {
             self.ui.modal = modal;
@@ -179,7 +204,6 @@ impl Console {
             }
             Ok(C::Freeze) => self.normal(Action::Freeze),
             Ok(C::Mouse) => self.normal(Action::ToggleMouse),
-            Ok(C::NotYet(what)) => self.info(format!("{what} is not available yet")),
             Ok(_) if self.ui.readonly => {
                 self.info("read-only console: no actions (start without --readonly to act)")
             }
@@ -212,6 +236,22 @@ impl Console {
             Ok(C::Fulfil) => self.open_fulfil(),
             Ok(C::Retry) => self.retry_job(),
             Ok(C::Discard) => self.ask_discard(),
+            Ok(C::Sync(pass)) => self.sync_now(pass),
+            Ok(C::Ack) => self.acknowledge(),
+            Ok(C::Resolve(None)) => self.open_resolve(),
+            Ok(C::Resolve(Some(arg))) => {
+                let Some(conflict) = self.selected_conflict() else {
+                    self.info("select a conflict first (Conflicts panel)");
+                    return;
+                };
+                let how = match arg {
+                    commands::ResolveArg::Pos => Resolution::Winner(Winner::Pos),
+                    commands::ResolveArg::Store => Resolution::Winner(Winner::Woo),
+                    commands::ResolveArg::Merge => Resolution::Winner(Winner::Merge),
+                    commands::ResolveArg::Quantity(q) => Resolution::Quantity(q),
+                };
+                self.resolve(&conflict.sku, how);
+            }
         }
     }
 }
