@@ -1352,3 +1352,55 @@ fn readonly_offers_no_resolve_acknowledge_or_sync() {
             .any(|j| j.kind == "stock.full_pass" || j.kind == "stock.apply_resolution")
     );
 }
+
+#[test]
+fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
+    let f = Fixture::new();
+    let mut app = f.app("alice");
+    app.add_order("Q-1", Some("Seán O\"Brien"), "manual", &[("sku-x%1".into(), 1)])
+        .unwrap();
+    app.add_order("Q-2", Some("Ada Byron"), "manual", &[("SKU-ADA".into(), 1)])
+        .unwrap();
+    let all = app.list_orders(None, false, None, 1000, 0).unwrap();
+    for text in ["sku-a", "ADA", "r-1", "o\"b", "x%1", "seán", "ov", "a", "nothing-like-it"] {
+        let expected: Vec<i64> = all
+            .iter()
+            .filter(|o| {
+                let d = app.order(&o.number).unwrap();
+                let t = text.to_lowercase();
+                o.number.to_lowercase().contains(&t)
+                    || o.customer.as_deref().unwrap_or("").to_lowercase().contains(&t)
+                    || d.lines.iter().any(|l| l.sku.to_lowercase().contains(&t))
+            })
+            .map(|o| o.id)
+            .collect();
+        let found: Vec<i64> = app
+            .list_orders(None, false, Some(text), 1000, 0)
+            .unwrap()
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(found, expected, "search {text:?}");
+        assert_eq!(
+            app.count_console_orders(None, Some(text)).unwrap(),
+            expected.len() as i64,
+            "count {text:?}"
+        );
+    }
+    // Typing filters from the third character; Esc puts the previous filter back.
+    let mut c = f.console();
+    keys(&mut c, "/Ad");
+    assert_eq!(c.ui.filter, None, "two characters wait for Enter");
+    keys(&mut c, "a");
+    assert_eq!(c.ui.filter.as_deref(), Some("Ada"));
+    let numbers: Vec<&str> = c
+        .snapshot()
+        .orders
+        .iter()
+        .map(|o| o.summary.number.as_str())
+        .collect();
+    assert_eq!(numbers, ["Q-2", "R-1"]);
+    press(&mut c, KeyCode::Esc);
+    assert_eq!(c.ui.filter, None);
+    assert!(c.snapshot().orders.len() > 2);
+}

@@ -76,6 +76,8 @@ pub struct InputLine {
     pub input: Input,
     /// Completion candidates (command mode).
     pub hint: Vec<String>,
+    /// The filter in force when the line opened (filter mode): typing filters as it goes, Esc puts it back.
+    pub restore: Option<String>,
 }
 
 /// The fulfil dialog: shipment details and a quantity per open line (all open by default = fulfil).

@@ -144,16 +144,15 @@ impl Console {
             return;
         };
         match self.keymap.form.action(&key) {
-            Some(Action::Back) => {}
+            Some(Action::Back) => {
+                if line.kind == LineKind::Filter && self.ui.filter != line.restore {
+                    self.apply_filter(line.restore.clone());
+                }
+            }
             Some(Action::Submit) => match line.kind {
                 LineKind::Filter => {
                     let text = line.input.value().trim().to_string();
-                    self.ui.filter = Some(text).filter(|t| !t.is_empty());
-                    *self.ui.pos_mut() = Default::default();
-                    if self.ui.tab != Tab::Orders {
-                        self.ui.tab = Tab::Orders;
-                    }
-                    self.reload();
+                    self.apply_filter(Some(text));
                 }
                 LineKind::Command => self.run_command(line.input.value()),
             },
@@ -175,9 +174,28 @@ impl Console {
                 if line.kind == LineKind::Command {
                     line.hint.clear();
                 }
+                // Filter as you type once the text can use the trigram index (3 characters); shorter
+                // text, which could mean a scan of every order, waits for Enter.
+                let text = line.input.value().trim().to_string();
+                let live = line.kind == LineKind::Filter
+                    && (text.chars().count() >= 3 || (text.is_empty() && self.ui.filter.is_some()));
                 self.ui.line = Some(line);
+                if live && self.ui.filter.as_deref() != Some(text.as_str()) {
+                    self.apply_filter(Some(text));
+                }
             }
         }
+    }
+
+    /// Shows the Orders panel filtered by `text` (none or blank: unfiltered), from its first row.
+    pub(super) fn apply_filter(&mut self, text: Option<String>) {
+        self.ui.filter = text.filter(|t| !t.trim().is_empty());
+        *self.ui.pos_mut() = Default::default();
+        if self.ui.tab != Tab::Orders {
+            self.ui.tab = Tab::Orders;
+            *self.ui.pos_mut() = Default::default();
+        }
+        self.reload();
     }
 
     pub(super) fn status_names(&self) -> Vec<String> {
@@ -197,11 +215,7 @@ impl Console {
             Ok(C::Quit) => self.quit = true,
             Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
-            Ok(C::Filter(f)) => {
-                self.ui.filter = f;
-                *self.ui.pos_mut() = Default::default();
-                self.reload();
-            }
+            Ok(C::Filter(f)) => self.apply_filter(f),
             Ok(C::Freeze) => self.normal(Action::Freeze),
             Ok(C::Mouse) => self.normal(Action::ToggleMouse),
             Ok(_) if self.ui.readonly => {

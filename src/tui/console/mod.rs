@@ -378,6 +378,7 @@ impl Console {
                     kind: LineKind::Filter,
                     input: Input::new(current),
                     hint: Vec::new(),
+                    restore: self.ui.filter.clone(),
                 });
             }
             Action::Command => {
@@ -385,6 +386,7 @@ impl Console {
                     kind: LineKind::Command,
                     input: Input::default(),
                     hint: Vec::new(),
+                    restore: None,
                 });
             }
             Action::Freeze => {
