@@ -1084,6 +1084,22 @@ fn console_pages_match_the_order_list() {
                 .collect();
             assert_eq!(list, console, "{status:?} limit {limit} offset {offset}");
         }
+        // Scrolling reads each page from where the previous one started (keyset): same rows.
+        let mut anchor = None;
+        for offset in [0, 5, 12, 11, 3, 30, 29, 31, 2, 26, 0, 33, 34] {
+            let (page, next) = app
+                .console_order_page(status, None, 10, offset, anchor)
+                .unwrap();
+            let list: Vec<i64> = app
+                .list_orders(status, false, None, 10, offset)
+                .unwrap()
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            let ids: Vec<i64> = page.iter().map(|o| o.summary.id).collect();
+            assert_eq!(ids, list, "{status:?} offset {offset} from {anchor:?}");
+            anchor = next.or(anchor);
+        }
         let all = app.list_orders(status, false, None, 1000, 0).unwrap().len() as i64;
         assert_eq!(
             app.count_console_orders(status, None).unwrap(),
@@ -1357,19 +1373,38 @@ fn readonly_offers_no_resolve_acknowledge_or_sync() {
 fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
     let f = Fixture::new();
     let mut app = f.app("alice");
-    app.add_order("Q-1", Some("Seán O\"Brien"), "manual", &[("sku-x%1".into(), 1)])
-        .unwrap();
+    app.add_order(
+        "Q-1",
+        Some("Seán O\"Brien"),
+        "manual",
+        &[("sku-x%1".into(), 1)],
+    )
+    .unwrap();
     app.add_order("Q-2", Some("Ada Byron"), "manual", &[("SKU-ADA".into(), 1)])
         .unwrap();
     let all = app.list_orders(None, false, None, 1000, 0).unwrap();
-    for text in ["sku-a", "ADA", "r-1", "o\"b", "x%1", "seán", "ov", "a", "nothing-like-it"] {
+    for text in [
+        "sku-a",
+        "ADA",
+        "r-1",
+        "o\"b",
+        "x%1",
+        "seán",
+        "ov",
+        "a",
+        "nothing-like-it",
+    ] {
         let expected: Vec<i64> = all
             .iter()
             .filter(|o| {
                 let d = app.order(&o.number).unwrap();
                 let t = text.to_lowercase();
                 o.number.to_lowercase().contains(&t)
-                    || o.customer.as_deref().unwrap_or("").to_lowercase().contains(&t)
+                    || o.customer
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&t)
                     || d.lines.iter().any(|l| l.sku.to_lowercase().contains(&t))
             })
             .map(|o| o.id)

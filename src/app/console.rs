@@ -12,7 +12,9 @@ use super::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, App, Result};
 use crate::config::Config;
 use crate::domain::time::Millis;
 use crate::store::alerts::{self, Alert};
-use crate::store::console::{self as queries, ConnectorHealth, OrderBadge, UnsyncedFulfilment};
+use crate::store::console::{
+    self as queries, ConnectorHealth, OrderBadge, PageAnchor, UnsyncedFulfilment,
+};
 use crate::store::engine_lease::{self, EngineLease};
 use crate::store::inventory::{self, StockConflict};
 use crate::store::links::{self, Link};
@@ -160,17 +162,45 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ConsoleOrder>> {
+        Ok(self
+            .console_order_page(status, search, limit, offset, None)?
+            .0)
+    }
+
+    /// [`App::console_orders`] for a console that scrolls: without a search the page is found from
+    /// `anchor` (where the previous page started) by keyset, so scrolling and jumping to the end cost the
+    /// rows moved over, not the offset. Returns the anchor for the next call.
+    pub fn console_order_page(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+        anchor: Option<PageAnchor>,
+    ) -> Result<(Vec<ConsoleOrder>, Option<PageAnchor>)> {
         let search = search.map(str::trim).filter(|s| !s.is_empty());
-        let page = match search {
-            Some(_) => self.list_orders(status, false, search, limit, offset)?,
+        let (page, anchor) = match search {
+            Some(_) => (
+                self.list_orders(status, false, search, limit, offset)?,
+                None,
+            ),
             None => {
                 let (archived, status_id) = self.order_scope(status)?;
-                queries::order_page(self.store.conn(), archived, status_id, limit, offset)?
+                let total = queries::count_orders(self.store.conn(), archived, status_id, None)?;
+                queries::order_page(
+                    self.store.conn(),
+                    archived,
+                    status_id,
+                    limit,
+                    offset,
+                    anchor,
+                    total,
+                )?
             }
         };
         let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
         let badges = queries::order_badges(self.store.conn(), &ids)?;
-        Ok(page
+        let rows = page
             .into_iter()
             .map(|summary| {
                 let badge = badges.iter().find(|b| b.order_id == summary.id);
@@ -192,7 +222,8 @@ impl App {
                     links,
                 }
             })
-            .collect())
+            .collect();
+        Ok((rows, anchor))
     }
 
     /// (archived, status id) for a status name, as [`App::list_orders`] reads it: a final status means

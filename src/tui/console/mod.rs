@@ -218,6 +218,7 @@ impl Console {
             self.conflicts.as_mut(),
             now,
             previous.as_ref(),
+            self.snapshot.orders_anchor,
             self.metrics.is_some(),
         ) {
             Ok(s) => {
