@@ -13,7 +13,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::store::Store;
 use syncdesk::store::bulk::{self, BulkOrders};
 use syncdesk::tui::{Clock, Console, Options};
 
@@ -29,14 +28,17 @@ fn seeded(dir: &Path, n: usize) -> PathBuf {
     }
     let _ = std::fs::remove_file(&path);
     let t = Instant::now();
-    let mut store = Store::open(&path, Duration::from_secs(5)).expect("open store");
+    // Opening the app seeds the workflow's statuses the orders are spread over.
+    let mut app = App::open(&path, Config::default(), Actor::operator("seed")).expect("open app");
     let spec = BulkOrders {
         count: n,
         ..BulkOrders::default()
     };
-    store
+    let inserted = app
+        .store()
         .write(|tx| bulk::insert_orders(tx, &spec))
         .expect("seed orders");
+    assert_eq!(inserted, n, "seeded every order");
     std::fs::write(&done, b"").expect("mark seeded");
     eprintln!("seeded {n} orders in {:.1} s", t.elapsed().as_secs_f64());
     path
@@ -96,6 +98,8 @@ fn measure(db: &Path) -> Figures {
         },
     )
     .expect("console");
+    // As the terminal loop does: the dashboard's history-wide numbers come from a thread of their own.
+    c.spawn_metrics_worker();
     c.resize(W, H);
     let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
     t.draw(|f| c.render(f)).expect("first frame");
@@ -120,8 +124,13 @@ fn measure(db: &Path) -> Figures {
     // Every panel and back.
     keys.extend(std::iter::repeat_n(code(KeyCode::Tab), 5));
     keys.extend(['2', '3', '4', '5', '1'].map(key));
+    let mut slowest = (Duration::ZERO, String::new());
     for k in keys {
-        scroll.push(step(&mut c, &mut t, k));
+        let d = step(&mut c, &mut t, k);
+        if d > slowest.0 {
+            slowest = (d, format!("{:?} on {:?}", k.code, c.ui.tab));
+        }
+        scroll.push(d);
     }
 
     let mut filter = Vec::new();
@@ -138,6 +147,7 @@ fn measure(db: &Path) -> Figures {
         filter.push(step(&mut c, &mut t, code(KeyCode::PageDown)));
         filter.push(step(&mut c, &mut t, code(KeyCode::Esc)));
     }
+    eprintln!("slowest scroll key: {} ({})", ms(slowest.0), slowest.1);
     Figures {
         first_frame,
         scroll,

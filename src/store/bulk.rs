@@ -65,13 +65,18 @@ const LAST: &[&str] = &[
     "Novak",
 ];
 
-/// Inserts `spec.count` orders (lines, one history row each) in the caller's transaction; returns how many.
+/// Inserts `spec.count` orders (lines, one history row each) in the caller's transaction; returns how many
+/// (none when the workflow's statuses are not seeded yet).
 /// Statuses are picked by kind from the workflow table, so a customised workflow still gets a spread.
 pub fn insert_orders(conn: &Connection, spec: &BulkOrders) -> Result<usize> {
     let statuses: Vec<(i64, String)> = conn
         .prepare("SELECT id, kind FROM statuses ORDER BY position")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    if statuses.is_empty() {
+        // No workflow seeded yet (`App::open` seeds it): nothing to put the orders in.
+        return Ok(0);
+    }
     let of_kind = |kind: &'static str| {
         statuses
             .iter()

@@ -143,9 +143,17 @@ fn id_at(
             ),
         }
     } else if from_top <= from_bottom {
-        (ids_sql(with_status, "AND ?3 IS NOT NULL", true), 0, from_top)
+        (
+            ids_sql(with_status, "AND ?3 IS NOT NULL", true),
+            0,
+            from_top,
+        )
     } else {
-        (ids_sql(with_status, "AND ?3 IS NOT NULL", false), 0, from_bottom)
+        (
+            ids_sql(with_status, "AND ?3 IS NOT NULL", false),
+            0,
+            from_bottom,
+        )
     };
     Ok(conn
         .prepare_cached(&sql)?
