@@ -180,7 +180,7 @@ mod tests {
             Command::Resolve(Some(ResolveArg::Quantity(12)))
         );
         assert!(parse("resolve lots").is_err());
-        assert_eq!(complete("sync fu", &[]).0, "sync full");
+        assert_eq!(complete("sync inc", &[]).0, "sync incremental");
         assert_eq!(complete("sync f", &[]).1, vec!["full", "fulfillments"]);
         assert!(parse("frobnicate").is_err());
         let statuses = vec!["Processing".to_string(), "Pending".to_string()];
