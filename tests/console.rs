@@ -153,6 +153,9 @@ impl Fixture {
                 tx.execute("UPDATE orders SET created_at = ?1 - (10 - id) * ?2, updated_at = ?1 - (10 - id) * ?2 + 30 * ?3", (NOW, HOUR, MIN))?;
                 tx.execute("UPDATE status_history SET changed_at = (SELECT created_at FROM orders o WHERE o.id = order_id) + (id - (SELECT MIN(id) FROM status_history h WHERE h.order_id = status_history.order_id)) * 20 * ?1", [MIN])?;
                 tx.execute("UPDATE shipments SET shipped_at = ?1 - 30 * ?2", (NOW, MIN))?;
+                // R-3's backorder raised an alert; pin it, and add one the stock pass would raise.
+                syncdesk::store::alerts::raise(tx, &syncdesk::domain::alerts::missing_alignment("SKU-Z", "the POS"), NOW)?;
+                tx.execute("UPDATE alerts SET created_at = ?1 - id * 7 * ?2", (NOW, MIN))?;
                 Ok(())
             })
             .unwrap();
@@ -184,6 +187,66 @@ impl Fixture {
 
     fn console(&self) -> Console {
         self.console_with("carol", false, false)
+    }
+
+    /// Carol's console on a database opened with `config` (e.g. with stock sync on).
+    fn console_config(&self, config: Config, readonly: bool) -> Console {
+        let app = App::open(
+            &self.dir.path().join("c.db"),
+            config,
+            Actor::operator("carol"),
+        )
+        .expect("open app");
+        let mut c = Console::new(
+            app,
+            Options {
+                readonly,
+                no_color: false,
+                clock: Clock::Fixed(NOW),
+            },
+        )
+        .expect("console");
+        c.resize(W, H);
+        c
+    }
+
+    /// Two open stock conflicts: SKU-C (newest; POS 7, store 9, merged 8) and SKU-A (negative stock).
+    fn raise_conflicts(&self) {
+        use syncdesk::store::inventory::{self, NewConflict};
+        self.app("x")
+            .store()
+            .write(|tx| -> syncdesk::store::Result<()> {
+                inventory::raise(
+                    tx,
+                    &NewConflict {
+                        sku: "SKU-A",
+                        kind: "negative_stock",
+                        pos_value: Some("-2".into()),
+                        woo_value: Some("3".into()),
+                        base: Some(4),
+                        merged: Some(-3),
+                        proposed: None,
+                        detail: "merge would go below zero",
+                    },
+                    NOW - 15 * MIN,
+                )?;
+                inventory::raise(
+                    tx,
+                    &NewConflict {
+                        sku: "SKU-C",
+                        kind: "quantity_mismatch",
+                        pos_value: Some("7".into()),
+                        woo_value: Some("9".into()),
+                        base: Some(8),
+                        merged: Some(8),
+                        proposed: Some(7),
+                        detail: "store moved 1 without sales",
+                    },
+                    NOW - 5 * MIN,
+                )?;
+                Ok(())
+            })
+            .unwrap();
     }
 }
 
@@ -699,7 +762,9 @@ fn command_mode_changes_status_and_explains_missing_commands() {
     keys(&mut c, ":sync woo");
     press(&mut c, KeyCode::Enter);
     assert!(
-        last_toast(&c).contains("not available yet"),
+        last_toast(&c).contains(
+            "no sync pass 'woo' (usage: :sync full|incremental|prices|orders|fulfillments)"
+        ),
         "{}",
         last_toast(&c)
     );
@@ -1019,6 +1084,22 @@ fn console_pages_match_the_order_list() {
                 .collect();
             assert_eq!(list, console, "{status:?} limit {limit} offset {offset}");
         }
+        // Scrolling reads each page from where the previous one started (keyset): same rows.
+        let mut anchor = None;
+        for offset in [0, 5, 12, 11, 3, 30, 29, 31, 2, 26, 0, 33, 34] {
+            let (page, next) = app
+                .console_order_page(status, None, 10, offset, anchor)
+                .unwrap();
+            let list: Vec<i64> = app
+                .list_orders(status, false, None, 10, offset)
+                .unwrap()
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            let ids: Vec<i64> = page.iter().map(|o| o.summary.id).collect();
+            assert_eq!(ids, list, "{status:?} offset {offset} from {anchor:?}");
+            anchor = next.or(anchor);
+        }
         let all = app.list_orders(status, false, None, 1000, 0).unwrap().len() as i64;
         assert_eq!(
             app.count_console_orders(status, None).unwrap(),
@@ -1038,49 +1119,323 @@ fn console_pages_match_the_order_list() {
 
 #[test]
 fn conflicts_panel_lists_open_stock_conflicts() {
-    use syncdesk::store::inventory::{self, NewConflict};
     let f = Fixture::new();
-    f.app("x")
-        .store()
-        .write(|tx| -> syncdesk::store::Result<()> {
-            inventory::raise(
-                tx,
-                &NewConflict {
-                    sku: "SKU-A",
-                    kind: "negative_stock",
-                    pos_value: Some("-2".into()),
-                    woo_value: Some("3".into()),
-                    base: Some(4),
-                    merged: Some(-3),
-                    proposed: None,
-                    detail: "merge would go below zero",
-                },
-                NOW - 15 * MIN,
-            )?;
-            inventory::raise(
-                tx,
-                &NewConflict {
-                    sku: "SKU-C",
-                    kind: "quantity_mismatch",
-                    pos_value: Some("7".into()),
-                    woo_value: Some("9".into()),
-                    base: Some(8),
-                    merged: Some(8),
-                    proposed: Some(7),
-                    detail: "store moved 1 without sales",
-                },
-                NOW - 5 * MIN,
-            )?;
-            Ok(())
-        })
-        .unwrap();
+    f.raise_conflicts();
     let mut c = f.console();
     keys(&mut c, "3");
     insta::assert_snapshot!(shot(&mut c));
     keys(&mut c, "a");
     assert!(
-        last_toast(&c).contains("not built yet"),
+        last_toast(&c).contains("alerts are listed on the Dashboard"),
         "{}",
         last_toast(&c)
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Conflicts, alerts and sync passes from the console.
+
+#[test]
+fn resolve_conflict_dialog() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    let mut c = f.console();
+    keys(&mut c, "3");
+    press(&mut c, KeyCode::Enter);
+    insta::assert_snapshot!(shot(&mut c));
+}
+
+#[test]
+fn conflict_resolved_by_the_operator_leaves_the_panel_and_enqueues_the_write() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    let mut c = f.console();
+    keys(&mut c, "3");
+    press(&mut c, KeyCode::Enter); // SKU-C, the newest
+    press(&mut c, KeyCode::Down); // store wins → 9
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none(), "{}", last_toast(&c));
+    assert!(
+        last_toast(&c).contains("SKU-C resolved by carol (woo_wins): 9 goes to the store"),
+        "{}",
+        last_toast(&c)
+    );
+    let mut app = f.app("x");
+    let all = app.stock_conflicts(true, 10).unwrap();
+    let sku_c = all.iter().find(|k| k.sku == "SKU-C").unwrap();
+    assert_eq!(sku_c.resolved_by.as_deref(), Some("carol"));
+    assert_eq!(sku_c.resolution.as_deref(), Some("woo_wins"));
+    assert_eq!(sku_c.quantity, Some(9));
+    let apply: Vec<_> = app
+        .jobs(Some(JobState::Queued), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == "stock.apply_resolution")
+        .collect();
+    assert_eq!(apply.len(), 1);
+    assert!(
+        apply[0].payload.contains("\"quantity\":9"),
+        "{}",
+        apply[0].payload
+    );
+    let rows = match &c.snapshot().conflicts {
+        syncdesk::tui::conflicts::ConflictsView::Rows(r) => r.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rows.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>(),
+        ["SKU-A"],
+        "the resolved conflict left the panel"
+    );
+}
+
+#[test]
+fn a_refused_resolution_says_why_and_changes_nothing() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    let mut c = f.console();
+    keys(&mut c, "3j"); // SKU-A: the POS shows -2
+    press(&mut c, KeyCode::Enter);
+    press(&mut c, KeyCode::Enter); // POS wins
+    assert!(
+        last_toast(&c).contains("SKU-A: that side shows -2, a negative quantity"),
+        "{}",
+        last_toast(&c)
+    );
+    assert!(
+        matches!(c.ui.modal, Some(Modal::Resolve(_))),
+        "the dialog stays open"
+    );
+    let mut app = f.app("x");
+    assert_eq!(app.open_conflicts(10, 0).unwrap().len(), 2);
+    assert!(
+        !app.jobs(None, 100)
+            .unwrap()
+            .iter()
+            .any(|j| j.kind == "stock.apply_resolution")
+    );
+    // A recount settles it.
+    keys(&mut c, "5");
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none(), "{}", last_toast(&c));
+    let a = app
+        .stock_conflicts(true, 10)
+        .unwrap()
+        .into_iter()
+        .find(|k| k.sku == "SKU-A")
+        .unwrap();
+    assert_eq!(
+        (a.resolution.as_deref(), a.quantity),
+        (Some("quantity"), Some(5))
+    );
+}
+
+#[test]
+fn dashboard_with_alerts() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    keys(&mut c, "5j"); // the second alert selected
+    insta::assert_snapshot!(shot(&mut c));
+}
+
+#[test]
+fn alert_acknowledged_by_the_operator() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    keys(&mut c, "5");
+    let open = c.snapshot().dashboard.as_ref().unwrap().alerts.clone();
+    assert_eq!(open.len(), 2);
+    keys(&mut c, "ja"); // the second: R-3's backorder
+    assert!(
+        last_toast(&c).contains(&format!("alert {} acknowledged by carol", open[1].id)),
+        "{}",
+        last_toast(&c)
+    );
+    let mut app = f.app("x");
+    let all = app.alerts(true, 10).unwrap();
+    let acked = all.iter().find(|a| a.id == open[1].id).unwrap();
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("carol"));
+    assert_eq!(app.alerts(false, 10).unwrap().len(), 1);
+    assert_eq!(c.snapshot().dashboard.as_ref().unwrap().alerts.len(), 1);
+}
+
+#[test]
+fn sync_now_enqueues_the_pass_and_reports_its_outcome() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    keys(&mut c, ":sync full");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c)
+            .contains("cannot sync full: stock sync is not enabled (set [stock] enabled = true)"),
+        "{}",
+        last_toast(&c)
+    );
+    let mut config = Config::default();
+    config.stock.enabled = true;
+    let mut c = f.console_config(config, false);
+    keys(&mut c, ":sync fu");
+    press(&mut c, KeyCode::Tab);
+    assert_eq!(
+        c.ui.line.as_ref().unwrap().hint,
+        ["full", "fulfillments"],
+        "Tab offers the passes"
+    );
+    keys(&mut c, "l");
+    press(&mut c, KeyCode::Enter);
+    let mut app = f.app("x");
+    let queued: Vec<_> = app
+        .jobs(Some(JobState::Queued), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == "stock.full_pass")
+        .collect();
+    assert_eq!(queued.len(), 1, "{}", last_toast(&c));
+    assert!(queued[0].run_at <= syncdesk::domain::time::now_ms());
+    let id = queued[0].id;
+    assert!(last_toast(&c).contains(&format!("sync full: job {id} queued to run now")));
+    c.tick();
+    assert!(
+        shot(&mut c).contains("sync full queued"),
+        "the header shows it pending"
+    );
+    // Asking again does not queue a second pass.
+    keys(&mut c, ":sync full");
+    press(&mut c, KeyCode::Enter);
+    assert_eq!(
+        app.jobs(Some(JobState::Queued), 100)
+            .unwrap()
+            .iter()
+            .filter(|j| j.kind == "stock.full_pass")
+            .count(),
+        1
+    );
+    // The engine runs it.
+    app.store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            let now = syncdesk::domain::time::now_ms();
+            jobs::claim(tx, "stock.full_pass", 1, "engine-test", 30_000, now)?;
+            jobs::complete(tx, id, "engine-test", now + 2_000)?;
+            Ok(())
+        })
+        .unwrap();
+    c.tick();
+    assert!(
+        last_toast(&c).contains(&format!("sync full finished (job {id})")),
+        "{}",
+        last_toast(&c)
+    );
+    assert!(c.ui.syncs.is_empty());
+    assert!(!shot(&mut c).contains("sync full queued"));
+    // A pass whose connector is off is refused with the reason.
+    keys(&mut c, ":sync orders");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c).contains("WooCommerce is not enabled"),
+        "{}",
+        last_toast(&c)
+    );
+}
+
+#[test]
+fn readonly_offers_no_resolve_acknowledge_or_sync() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    let mut config = Config::default();
+    config.stock.enabled = true;
+    let mut c = f.console_config(config, true);
+    keys(&mut c, "3");
+    assert!(!shot(&mut c).contains("resolve"));
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none());
+    keys(&mut c, ":resolve 4");
+    press(&mut c, KeyCode::Enter);
+    keys(&mut c, "5");
+    assert!(!shot(&mut c).contains("acknowledge"));
+    keys(&mut c, "a");
+    keys(&mut c, ":ack");
+    press(&mut c, KeyCode::Enter);
+    keys(&mut c, ":sync full");
+    press(&mut c, KeyCode::Enter);
+    assert!(last_toast(&c).contains("read-only"), "{}", last_toast(&c));
+    let mut app = f.app("x");
+    assert_eq!(app.open_conflicts(10, 0).unwrap().len(), 2);
+    assert_eq!(app.alerts(false, 10).unwrap().len(), 2);
+    assert!(
+        !app.jobs(None, 100)
+            .unwrap()
+            .iter()
+            .any(|j| j.kind == "stock.full_pass" || j.kind == "stock.apply_resolution")
+    );
+}
+
+#[test]
+fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
+    let f = Fixture::new();
+    let mut app = f.app("alice");
+    app.add_order(
+        "Q-1",
+        Some("Seán O\"Brien"),
+        "manual",
+        &[("sku-x%1".into(), 1)],
+    )
+    .unwrap();
+    app.add_order("Q-2", Some("Ada Byron"), "manual", &[("SKU-ADA".into(), 1)])
+        .unwrap();
+    let all = app.list_orders(None, false, None, 1000, 0).unwrap();
+    for text in [
+        "sku-a",
+        "ADA",
+        "r-1",
+        "o\"b",
+        "x%1",
+        "seán",
+        "ov",
+        "a",
+        "nothing-like-it",
+    ] {
+        let expected: Vec<i64> = all
+            .iter()
+            .filter(|o| {
+                let d = app.order(&o.number).unwrap();
+                let t = text.to_lowercase();
+                o.number.to_lowercase().contains(&t)
+                    || o.customer
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&t)
+                    || d.lines.iter().any(|l| l.sku.to_lowercase().contains(&t))
+            })
+            .map(|o| o.id)
+            .collect();
+        let found: Vec<i64> = app
+            .list_orders(None, false, Some(text), 1000, 0)
+            .unwrap()
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(found, expected, "search {text:?}");
+        assert_eq!(
+            app.count_console_orders(None, Some(text)).unwrap(),
+            expected.len() as i64,
+            "count {text:?}"
+        );
+    }
+    // Typing filters from the third character; Esc puts the previous filter back.
+    let mut c = f.console();
+    keys(&mut c, "/Ad");
+    assert_eq!(c.ui.filter, None, "two characters wait for Enter");
+    keys(&mut c, "a");
+    assert_eq!(c.ui.filter.as_deref(), Some("Ada"));
+    let numbers: Vec<&str> = c
+        .snapshot()
+        .orders
+        .iter()
+        .map(|o| o.summary.number.as_str())
+        .collect();
+    assert_eq!(numbers, ["Q-2", "R-1"]);
+    press(&mut c, KeyCode::Esc);
+    assert_eq!(c.ui.filter, None);
+    assert!(c.snapshot().orders.len() > 2);
 }

@@ -3,9 +3,18 @@
 
 use serde::Serialize;
 
-use super::{App, Result};
+use super::effects::{
+    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS,
+    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS,
+    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+};
+use super::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, App, Result};
+use crate::config::Config;
 use crate::domain::time::Millis;
-use crate::store::console::{self as queries, ConnectorHealth, OrderBadge, UnsyncedFulfilment};
+use crate::store::alerts::{self, Alert};
+use crate::store::console::{
+    self as queries, ConnectorHealth, OrderBadge, PageAnchor, UnsyncedFulfilment,
+};
 use crate::store::engine_lease::{self, EngineLease};
 use crate::store::inventory::{self, StockConflict};
 use crate::store::links::{self, Link};
@@ -40,8 +49,108 @@ pub struct Dashboard {
     /// (status name, average ms in it, stays measured)
     pub avg_time_in_status: Vec<(String, f64, i64)>,
     pub connectors: Vec<ConnectorHealth>,
+    /// Each connector's health from its jobs: up or down, last success, recent run times.
+    pub health: Vec<ConnectorStatus>,
+    /// Open alerts, newest first (the ones the panel lists; `a` acknowledges the selected one).
+    pub alerts: Vec<Alert>,
     /// When the history-wide numbers (throughput, metrics, connectors) were computed.
     pub metrics_at: Millis,
+}
+
+/// One connector as the dashboard shows it, judged by the jobs that talk to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectorStatus {
+    pub name: &'static str,
+    pub enabled: bool,
+    /// Whether the newest attempt worked; `None` before anything ran.
+    pub up: Option<bool>,
+    pub last_success: Option<Millis>,
+    /// The newest failure not yet followed by a success: when, and what it said.
+    pub failing_since: Option<(Millis, String)>,
+    /// How long the recent successful runs took (ms), oldest first.
+    pub latency_ms: Vec<u64>,
+}
+
+/// How many recent runs the latency sparkline shows.
+const LATENCY_SAMPLES: i64 = 24;
+/// How many open alerts the dashboard lists.
+pub const DASHBOARD_ALERTS: i64 = 20;
+
+/// The connectors the dashboard reports on, each with the job kinds that reach it and whether it is on.
+fn connector_kinds(config: &Config) -> [(&'static str, bool, &'static [&'static str]); 4] {
+    [
+        (
+            "woocommerce",
+            config.woocommerce.enabled,
+            &[WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER, WOO_PUSH_STATUS],
+        ),
+        (
+            "counterpoint",
+            config.counterpoint.enabled,
+            &[CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS],
+        ),
+        (
+            "stock pos↔store",
+            config.stock.enabled,
+            &[
+                STOCK_INCREMENTAL,
+                STOCK_FULL,
+                STOCK_PRICES,
+                STOCK_APPLY_RESOLUTION,
+            ],
+        ),
+        (
+            "email",
+            !config.email.smtp_host.is_empty(),
+            &[BACKORDER_EMAIL, ALERTS_EMAIL_IMMEDIATE, ALERTS_DIGEST],
+        ),
+    ]
+}
+
+/// Connector health from the newest jobs of each connector's kinds (index walks, cheap at any history).
+/// A connector that is off and never ran is left out.
+fn connector_statuses(
+    conn: &rusqlite::Connection,
+    config: &Config,
+) -> Result<Vec<ConnectorStatus>> {
+    let mut out = Vec::new();
+    for (name, enabled, kinds) in connector_kinds(config) {
+        let mut successes = Vec::new();
+        let mut failure: Option<(Millis, String)> = None;
+        for kind in kinds {
+            let h = queries::kind_health(conn, kind, LATENCY_SAMPLES)?;
+            successes.extend(h.successes);
+            if let Some(f) = h.last_failure
+                && failure.as_ref().is_none_or(|(at, _)| f.0 > *at)
+            {
+                failure = Some(f);
+            }
+        }
+        successes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        successes.truncate(LATENCY_SAMPLES as usize);
+        let last_success = successes.first().map(|(at, _)| *at);
+        let failing_since = failure.filter(|(at, _)| last_success.is_none_or(|ok| *at > ok));
+        if !enabled && last_success.is_none() && failing_since.is_none() {
+            continue;
+        }
+        out.push(ConnectorStatus {
+            name,
+            enabled,
+            up: match (last_success, &failing_since) {
+                (_, Some(_)) => Some(false),
+                (Some(_), None) => Some(true),
+                (None, None) => None,
+            },
+            last_success,
+            failing_since,
+            latency_ms: successes
+                .iter()
+                .rev()
+                .filter_map(|(_, ms)| ms.map(|m| m.max(0) as u64))
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 impl App {
@@ -53,17 +162,45 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ConsoleOrder>> {
+        Ok(self
+            .console_order_page(status, search, limit, offset, None)?
+            .0)
+    }
+
+    /// [`App::console_orders`] for a console that scrolls: without a search the page is found from
+    /// `anchor` (where the previous page started) by keyset, so scrolling and jumping to the end cost the
+    /// rows moved over, not the offset. Returns the anchor for the next call.
+    pub fn console_order_page(
+        &mut self,
+        status: Option<&str>,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+        anchor: Option<PageAnchor>,
+    ) -> Result<(Vec<ConsoleOrder>, Option<PageAnchor>)> {
         let search = search.map(str::trim).filter(|s| !s.is_empty());
-        let page = match search {
-            Some(_) => self.list_orders(status, false, search, limit, offset)?,
+        let (page, anchor) = match search {
+            Some(_) => (
+                self.list_orders(status, false, search, limit, offset)?,
+                None,
+            ),
             None => {
                 let (archived, status_id) = self.order_scope(status)?;
-                queries::order_page(self.store.conn(), archived, status_id, limit, offset)?
+                let total = queries::count_orders(self.store.conn(), archived, status_id, None)?;
+                queries::order_page(
+                    self.store.conn(),
+                    archived,
+                    status_id,
+                    limit,
+                    offset,
+                    anchor,
+                    total,
+                )?
             }
         };
         let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
         let badges = queries::order_badges(self.store.conn(), &ids)?;
-        Ok(page
+        let rows = page
             .into_iter()
             .map(|summary| {
                 let badge = badges.iter().find(|b| b.order_id == summary.id);
@@ -85,7 +222,8 @@ impl App {
                     links,
                 }
             })
-            .collect())
+            .collect();
+        Ok((rows, anchor))
     }
 
     /// (archived, status id) for a status name, as [`App::list_orders`] reads it: a final status means
@@ -191,6 +329,8 @@ impl App {
                     .map(|(id, ms, n)| (name(id), ms, n))
                     .collect(),
                 connectors: queries::connector_health(tx)?,
+                health: connector_statuses(tx, &self.config)?,
+                alerts: alerts::list(tx, false, DASHBOARD_ALERTS)?,
                 metrics_at: now,
             })
         })
@@ -210,6 +350,8 @@ impl App {
             .collect();
         d.lease = engine_lease::current(self.store.conn())?
             .map(|l| (l.holder, l.heartbeat_at, l.expires_at));
+        d.health = connector_statuses(self.store.conn(), &self.config)?;
+        d.alerts = alerts::list(self.store.conn(), false, DASHBOARD_ALERTS)?;
         Ok(d)
     }
 

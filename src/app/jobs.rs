@@ -1,8 +1,96 @@
-//! Job commands for operators: look at the queue, retry what died, discard what should not run.
+//! Job commands for operators: look at the queue, retry what died, discard what should not run, and run a
+//! sync pass now instead of at its next scheduled time.
 
+use serde::Serialize;
+
+use super::effects::{
+    CP_FULFILMENT_PASS, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_RECONCILE_ORDERS,
+};
 use super::{App, AppError, Result};
+use crate::config::Config;
 use crate::domain::time::now_ms;
+use crate::store::jobs::RunNow;
 use crate::store::{Job, JobState, jobs};
+
+/// A sync pass an operator can ask for (`:sync <name>` in the console).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPass {
+    /// Stock over every aligned SKU.
+    Full,
+    /// Stock for what changed since the last pass.
+    Incremental,
+    Prices,
+    /// The WooCommerce `modified_after` order poll.
+    Orders,
+    /// What Counterpoint shipped since the watermark.
+    Fulfillments,
+}
+
+impl SyncPass {
+    pub const ALL: [SyncPass; 5] = [
+        SyncPass::Full,
+        SyncPass::Incremental,
+        SyncPass::Prices,
+        SyncPass::Orders,
+        SyncPass::Fulfillments,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncPass::Full => "full",
+            SyncPass::Incremental => "incremental",
+            SyncPass::Prices => "prices",
+            SyncPass::Orders => "orders",
+            SyncPass::Fulfillments => "fulfillments",
+        }
+    }
+
+    /// Accepts the names above (and `fulfilments`, `stock`).
+    pub fn parse(text: &str) -> Option<SyncPass> {
+        match text.trim().to_lowercase().as_str() {
+            "stock" => Some(SyncPass::Full),
+            "fulfilments" => Some(SyncPass::Fulfillments),
+            t => SyncPass::ALL.into_iter().find(|p| p.name() == t),
+        }
+    }
+
+    /// The job kind the engine runs for this pass.
+    pub fn job_kind(self) -> &'static str {
+        match self {
+            SyncPass::Full => STOCK_FULL,
+            SyncPass::Incremental => STOCK_INCREMENTAL,
+            SyncPass::Prices => STOCK_PRICES,
+            SyncPass::Orders => WOO_RECONCILE_ORDERS,
+            SyncPass::Fulfillments => CP_FULFILMENT_PASS,
+        }
+    }
+
+    /// Why the pass cannot run with this configuration (its connector is off: nothing would handle the job).
+    fn disabled_reason(self, config: &Config) -> Option<String> {
+        let (enabled, section, what) = match self {
+            SyncPass::Full | SyncPass::Incremental | SyncPass::Prices => {
+                (config.stock.enabled, "stock", "stock sync")
+            }
+            SyncPass::Orders => (config.woocommerce.enabled, "woocommerce", "WooCommerce"),
+            SyncPass::Fulfillments => (config.counterpoint.enabled, "counterpoint", "Counterpoint"),
+        };
+        (!enabled).then(|| {
+            format!(
+                "cannot sync {}: {what} is not enabled (set [{section}] enabled = true)",
+                self.name()
+            )
+        })
+    }
+}
+
+/// What asking for a pass did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncRequested {
+    pub pass: SyncPass,
+    pub job_id: i64,
+    pub how: RunNow,
+}
 
 impl App {
     pub fn jobs(&mut self, state: Option<JobState>, limit: i64) -> Result<Vec<Job>> {
@@ -55,5 +143,24 @@ impl App {
                 ))),
             }
         })
+    }
+
+    /// Has the engine run `pass` as soon as it can: the waiting scheduled job is moved up (or one enqueued);
+    /// a pass already running is reported, not doubled. Refused when the pass's connector is not enabled.
+    pub fn run_sync_now(&mut self, pass: SyncPass) -> Result<SyncRequested> {
+        if let Some(why) = pass.disabled_reason(&self.config) {
+            return Err(AppError::Rejected(why));
+        }
+        let kind = pass.job_kind();
+        let max_attempts = self.config.jobs.max_attempts_for(kind);
+        self.store.write(|tx| {
+            let (job_id, how) = jobs::run_now(tx, kind, max_attempts, now_ms())?;
+            Ok(SyncRequested { pass, job_id, how })
+        })
+    }
+
+    /// One job, for following a pass the operator asked for.
+    pub fn job(&mut self, id: i64) -> Result<Job> {
+        jobs::get(self.store.conn(), id)?.ok_or(AppError::JobNotFound(id))
     }
 }

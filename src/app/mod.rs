@@ -28,6 +28,7 @@ pub use effects::{
     CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL,
     STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
+pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 pub use stock::{Resolution, ResolvedConflict, Winner};
 

@@ -148,7 +148,7 @@ impl App {
                     };
                     merge::resolve(policy, pos, woo, latest.merged).ok_or_else(|| {
                         AppError::Rejected(format!(
-                            "{sku}: the {} conflict has no {known} to take; use --qty N",
+                            "{sku}: the {} conflict has no {known} to take; give the counted quantity instead (--qty N)",
                             latest.kind
                         ))
                     })?
@@ -156,7 +156,7 @@ impl App {
             };
             if quantity < 0 {
                 return Err(AppError::Rejected(format!(
-                    "{sku}: that side shows {quantity}, a negative quantity; use --qty N"
+                    "{sku}: that side shows {quantity}, a negative quantity; give the counted quantity instead (--qty N)"
                 )));
             }
             let now = now_ms();

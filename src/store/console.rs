@@ -1,7 +1,7 @@
 //! Read-only queries for the operator console: per-page badges, unsynced fulfilments, problem jobs, queue
 //! throughput and the Restock metrics computed from `status_history`. Nothing here writes.
 
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use super::jobs::Job;
@@ -59,19 +59,6 @@ pub fn order_badges(conn: &Connection, ids: &[i64]) -> Result<Vec<OrderBadge>> {
     Ok(out)
 }
 
-/// `%text%`, lower-cased, with LIKE's wildcards escaped (the same matching as `orders::list`).
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// How many orders `orders::list` would page through with this filter (for "jump to the last page").
 pub fn count_orders(
     conn: &Connection,
@@ -79,46 +66,133 @@ pub fn count_orders(
     status_id: Option<i64>,
     search: Option<&str>,
 ) -> Result<i64> {
-    let search = search.map(like_pattern);
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM orders o
-             WHERE o.archived = ?1
-               AND (?2 IS NULL OR o.status_id = ?2)
-               AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
-                    OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))",
-        )?
-        .query_row(params![archived, status_id, search], |r| r.get(0))?)
+    let Some(search) = search else {
+        // Without a search the triggers' per-status counts answer at once.
+        return Ok(conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(n), 0) FROM order_counts WHERE archived = ?1 AND (?2 IS NULL OR status_id = ?2)",
+            )?
+            .query_row(params![archived, status_id], |r| r.get(0))?);
+    };
+    super::orders::count(
+        conn,
+        &super::orders::OrderFilter {
+            status_id,
+            archived,
+            search: Some(search.to_string()),
+            ..Default::default()
+        },
+    )
 }
 
-/// The same page as `orders::list` without a search, written so SQLite walks an index (or the rowid)
-/// backwards and stops after the page, instead of sorting every matching order first.
+/// Where a page of unfiltered orders started last time: the row at logical `offset` had id `id`. The next
+/// page is found by walking from here (or from whichever end is nearer), never by skipping `offset` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageAnchor {
+    pub archived: bool,
+    pub status_id: Option<i64>,
+    pub offset: i64,
+    pub id: i64,
+}
+
+/// SQL for order ids in list order (`desc`: newest first) after an optional bound. With a status the
+/// `orders_by_status` index serves it; without one SQLite walks the rowid (recent orders are mostly active).
+fn ids_sql(with_status: bool, bound: &str, desc: bool) -> String {
+    let (from, status) = if with_status {
+        ("orders", "AND status_id = ?2")
+    } else {
+        ("orders NOT INDEXED", "AND ?2 IS NULL")
+    };
+    let order = if desc { "DESC" } else { "ASC" };
+    format!(
+        "SELECT id FROM {from} WHERE archived = ?1 {status} {bound} ORDER BY id {order} LIMIT 1 OFFSET ?4"
+    )
+}
+
+/// The id of the row at logical `offset`, reached from the nearest known point: the top, the anchor or
+/// the bottom (`total` rows). Costs the distance walked, not the offset.
+fn id_at(
+    conn: &Connection,
+    archived: bool,
+    status_id: Option<i64>,
+    offset: i64,
+    anchor: Option<PageAnchor>,
+    total: i64,
+) -> Result<Option<i64>> {
+    if offset >= total {
+        return Ok(None);
+    }
+    let with_status = status_id.is_some();
+    let anchor = anchor.filter(|a| a.archived == archived && a.status_id == status_id);
+    let from_top = offset;
+    let from_bottom = (total - 1 - offset).max(0);
+    // The top wins ties: offset 0 always shows the newest rows, including ones added meanwhile.
+    let near = anchor.filter(|a| (offset - a.offset).abs() < from_top.min(from_bottom));
+    let (sql, bound, skip) = if let Some(a) = near {
+        match offset.cmp(&a.offset) {
+            std::cmp::Ordering::Equal => return Ok(Some(a.id)),
+            std::cmp::Ordering::Greater => (
+                ids_sql(with_status, "AND id < ?3", true),
+                a.id,
+                offset - a.offset - 1,
+            ),
+            std::cmp::Ordering::Less => (
+                ids_sql(with_status, "AND id > ?3", false),
+                a.id,
+                a.offset - offset - 1,
+            ),
+        }
+    } else if from_top <= from_bottom {
+        (
+            ids_sql(with_status, "AND ?3 IS NOT NULL", true),
+            0,
+            from_top,
+        )
+    } else {
+        (
+            ids_sql(with_status, "AND ?3 IS NOT NULL", false),
+            0,
+            from_bottom,
+        )
+    };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![archived, status_id, bound, skip], |r| r.get(0))
+        .optional()?)
+}
+
+/// The same page as `orders::list` without a search, read by keyset: find the page's first row from the
+/// nearest known point (see [`id_at`]), then read `limit` rows from it down an index or the rowid.
+/// Returns the page and the anchor for the next read.
 pub fn order_page(
     conn: &Connection,
     archived: bool,
     status_id: Option<i64>,
     limit: i64,
     offset: i64,
-) -> Result<Vec<OrderSummary>> {
+    anchor: Option<PageAnchor>,
+    total: i64,
+) -> Result<(Vec<OrderSummary>, Option<PageAnchor>)> {
     const COLUMNS: &str = "o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
                 (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
                 (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l WHERE l.order_id = o.id),
                 (SELECT COALESCE(SUM(quantity_shipped), 0) FROM order_lines l WHERE l.order_id = o.id),
                 o.created_at, o.updated_at";
+    let Some(first) = id_at(conn, archived, status_id, offset, anchor, total)? else {
+        return Ok((Vec::new(), None));
+    };
     let sql = match status_id {
-        // orders_by_status (archived, status_id, id) serves this one directly.
         Some(_) => format!(
-            "SELECT {COLUMNS} FROM orders o WHERE o.archived = ?1 AND o.status_id = ?2
-             ORDER BY o.id DESC LIMIT ?3 OFFSET ?4"
+            "SELECT {COLUMNS} FROM orders o WHERE o.archived = ?1 AND o.status_id = ?2 AND o.id <= ?3
+             ORDER BY o.id DESC LIMIT ?4"
         ),
-        // Newest first over every status: walk the rowid backwards (recent orders are mostly active).
         None => format!(
-            "SELECT {COLUMNS} FROM orders o NOT INDEXED WHERE o.archived = ?1 AND ?2 IS NULL
-             ORDER BY o.id DESC LIMIT ?3 OFFSET ?4"
+            "SELECT {COLUMNS} FROM orders o NOT INDEXED WHERE o.archived = ?1 AND ?2 IS NULL AND o.id <= ?3
+             ORDER BY o.id DESC LIMIT ?4"
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![archived, status_id, limit, offset], |r| {
+    let rows = stmt.query_map(params![archived, status_id, first, limit], |r| {
         Ok(OrderSummary {
             id: r.get(0)?,
             number: r.get(1)?,
@@ -133,7 +207,14 @@ pub fn order_page(
             updated_at: r.get(10)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let page: Vec<OrderSummary> = rows.collect::<rusqlite::Result<_>>()?;
+    let anchor = PageAnchor {
+        archived,
+        status_id,
+        offset,
+        id: first,
+    };
+    Ok((page, Some(anchor)))
 }
 
 /// How many rows [`unsynced_fulfilments`] pages through.
@@ -342,4 +423,38 @@ pub fn connector_health(conn: &Connection) -> Result<Vec<ConnectorHealth>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What recent jobs of one kind say about the system they talk to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KindHealth {
+    /// (finished at, ms the attempt took) of the newest successful runs, newest first.
+    pub successes: Vec<(Millis, Option<i64>)>,
+    /// The newest failing attempt still on record (a job retrying or dead): when, and its error.
+    pub last_failure: Option<(Millis, String)>,
+}
+
+/// The newest `samples` successful runs of `kind` and its newest unresolved failure. Both read
+/// `jobs_by_kind` (kind, state, rowid) backwards, so a long history of done jobs costs nothing.
+pub fn kind_health(conn: &Connection, kind: &str, samples: i64) -> Result<KindHealth> {
+    let successes = conn
+        .prepare_cached(
+            "SELECT updated_at, updated_at - started_at FROM jobs WHERE kind = ?1 AND state = 'done'
+             ORDER BY id DESC LIMIT ?2",
+        )?
+        .query_map(params![kind, samples], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let last_failure = conn
+        .prepare_cached(
+            "SELECT updated_at, COALESCE(last_error, '') FROM jobs
+             WHERE kind = ?1 AND state IN ('retrying', 'dead') AND last_error IS NOT NULL
+             ORDER BY updated_at DESC LIMIT 1",
+        )?
+        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    Ok(KindHealth {
+        successes,
+        last_failure,
+    })
 }

@@ -132,7 +132,8 @@ pub fn claim(
     now: Millis,
 ) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?3, leased_by = ?4, updated_at = ?5
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?3, leased_by = ?4, updated_at = ?5,
+             started_at = ?5
          WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'retrying') AND run_at <= ?5 AND kind = ?1
                       ORDER BY run_at, id LIMIT ?2)
          RETURNING {JOB_COLUMNS}"
@@ -308,4 +309,56 @@ pub fn pending_keys(conn: &Connection, kind: &str) -> Result<Vec<String>> {
     )?;
     let rows = stmt.query_map([kind], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What [`run_now`] did to get a job of a kind running soon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunNow {
+    /// One was already running; nothing changed.
+    AlreadyRunning,
+    /// A waiting one (usually the schedule's next run) was made due now.
+    MovedUp,
+    /// None was waiting: a new one was enqueued, due now.
+    Enqueued,
+}
+
+/// Makes a job of `kind` due now without queueing a duplicate: returns the running one, or moves the
+/// earliest waiting one up to `now`, or enqueues a new one.
+pub fn run_now(
+    conn: &Connection,
+    kind: &str,
+    max_attempts: u32,
+    now: Millis,
+) -> Result<(i64, RunNow)> {
+    let running: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM jobs WHERE kind = ?1 AND state = 'running' ORDER BY id LIMIT 1",
+        )?
+        .query_row([kind], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = running {
+        return Ok((id, RunNow::AlreadyRunning));
+    }
+    let waiting: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM jobs WHERE kind = ?1 AND state IN ('queued', 'retrying') ORDER BY run_at, id LIMIT 1",
+        )?
+        .query_row([kind], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = waiting {
+        conn.prepare_cached(
+            "UPDATE jobs SET run_at = MIN(run_at, ?2), updated_at = ?2 WHERE id = ?1",
+        )?
+        .execute(params![id, now])?;
+        return Ok((id, RunNow::MovedUp));
+    }
+    let job = NewJob {
+        kind: kind.into(),
+        key: None,
+        payload: "{}".into(),
+        run_at: now,
+        max_attempts,
+    };
+    Ok((enqueue(conn, &job, now)?, RunNow::Enqueued))
 }

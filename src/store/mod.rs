@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod back_office;
+pub mod bulk;
 pub mod console;
 pub mod engine_lease;
 pub mod inbound;

@@ -138,7 +138,56 @@ pub fn insert(conn: &Connection, order: &NewOrder, by: &str, now: Millis) -> Res
     for (i, (sku, name, qty)) in order.lines.iter().enumerate() {
         stmt.execute(params![id, i as i64 + 1, sku, name, qty])?;
     }
+    let skus: Vec<&str> = order.lines.iter().map(|(sku, _, _)| sku.as_str()).collect();
+    index_for_search(conn, id, &order.number, order.customer.as_deref(), &skus)?;
     Ok(id)
+}
+
+/// Adds an order to the search index (number, customer and SKUs never change once stored).
+pub(crate) fn index_for_search(
+    conn: &Connection,
+    id: i64,
+    number: &str,
+    customer: Option<&str>,
+    skus: &[&str],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO order_search (rowid, number, customer, skus) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, number, customer.unwrap_or(""), skus.join(" ")])?;
+    Ok(())
+}
+
+/// The search index's query for `text` (one phrase, quotes doubled), when it is long enough for trigrams;
+/// shorter text falls back to LIKE, which short fragments satisfy within the first rows anyway.
+fn search_phrase(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.chars().count() >= 3).then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// How many orders [`list`] pages through with this filter (limit and offset ignored).
+pub fn count(conn: &Connection, filter: &OrderFilter) -> Result<i64> {
+    let search = filter.search.as_deref();
+    let n = match search.and_then(search_phrase) {
+        Some(phrase) => conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM order_search JOIN orders o ON o.id = order_search.rowid
+                 WHERE order_search MATCH ?3 AND o.archived = ?1 AND (?2 IS NULL OR o.status_id = ?2)",
+            )?
+            .query_row(params![filter.archived, filter.status_id, phrase], |r| r.get(0))?,
+        None => conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM orders o
+                 WHERE o.archived = ?1
+                   AND (?2 IS NULL OR o.status_id = ?2)
+                   AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
+                        OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))",
+            )?
+            .query_row(params![filter.archived, filter.status_id, search.map(like_pattern)], |r| {
+                r.get(0)
+            })?,
+    };
+    Ok(n)
 }
 
 pub fn number_exists(conn: &Connection, number: &str) -> Result<bool> {
@@ -349,21 +398,35 @@ fn like_pattern(text: &str) -> String {
 
 /// A page of orders, newest first, with line totals. Only the requested rows are read.
 pub fn list(conn: &Connection, filter: &OrderFilter) -> Result<Vec<OrderSummary>> {
-    let search = filter.search.as_deref().map(like_pattern);
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
+    const COLUMNS: &str = "o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
                 (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
                 (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l WHERE l.order_id = o.id),
                 (SELECT COALESCE(SUM(quantity_shipped), 0) FROM order_lines l WHERE l.order_id = o.id),
-                o.created_at, o.updated_at
+                o.created_at, o.updated_at";
+    // Three characters or more: walk the trigram index's matches newest first and stop after the page.
+    let phrase = filter.search.as_deref().and_then(search_phrase);
+    let search = match &phrase {
+        Some(p) => Some(p.clone()),
+        None => filter.search.as_deref().map(like_pattern),
+    };
+    let mut stmt = match phrase {
+        Some(_) => conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM order_search JOIN orders o ON o.id = order_search.rowid
+             WHERE order_search MATCH ?3 AND o.archived = ?1 AND (?2 IS NULL OR o.status_id = ?2)
+             ORDER BY order_search.rowid DESC
+             LIMIT ?4 OFFSET ?5"
+        ))?,
+        None => conn.prepare_cached(&format!(
+            "SELECT {COLUMNS}
          FROM orders o
          WHERE o.archived = ?1
            AND (?2 IS NULL OR o.status_id = ?2)
            AND (?3 IS NULL OR lower(o.number) LIKE ?3 ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE ?3 ESCAPE '\\'
                 OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE ?3 ESCAPE '\\'))
          ORDER BY o.id DESC
-         LIMIT ?4 OFFSET ?5",
-    )?;
+         LIMIT ?4 OFFSET ?5"
+        ))?,
+    };
     let rows = stmt.query_map(
         params![
             filter.archived,

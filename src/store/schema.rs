@@ -232,8 +232,40 @@ pub const MIGRATIONS: &[&str] = &[
         UNIQUE (order_line_id, kind)
     );
     "#,
-    // 5: reserved for a parallel branch (replaced by its real step when merged); changes nothing.
-    "SELECT 1;",
+    // 5: the console at scale — per-status order counts kept by triggers (the header reads them on every
+    // page instead of counting a million rows), a trigram search index, and when each job attempt started
+    // (connector latency).
+    r#"
+    CREATE TABLE order_counts (
+        archived   INTEGER NOT NULL,
+        status_id  INTEGER NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (archived, status_id)
+    ) WITHOUT ROWID;
+    INSERT INTO order_counts (archived, status_id, n)
+        SELECT archived, status_id, COUNT(*) FROM orders GROUP BY archived, status_id;
+    CREATE TRIGGER order_counts_insert AFTER INSERT ON orders BEGIN
+        INSERT INTO order_counts (archived, status_id, n) VALUES (NEW.archived, NEW.status_id, 1)
+            ON CONFLICT (archived, status_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER order_counts_update AFTER UPDATE OF archived, status_id ON orders
+        WHEN OLD.archived IS NOT NEW.archived OR OLD.status_id IS NOT NEW.status_id BEGIN
+        UPDATE order_counts SET n = n - 1 WHERE archived = OLD.archived AND status_id = OLD.status_id;
+        INSERT INTO order_counts (archived, status_id, n) VALUES (NEW.archived, NEW.status_id, 1)
+            ON CONFLICT (archived, status_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER order_counts_delete AFTER DELETE ON orders BEGIN
+        UPDATE order_counts SET n = n - 1 WHERE archived = OLD.archived AND status_id = OLD.status_id;
+    END;
+    ALTER TABLE jobs ADD COLUMN started_at INTEGER;
+    -- Substring search over number, customer and SKUs through a trigram index, so a filter reads the
+    -- matching orders only. Contentless: it holds the index, the text stays in orders and order_lines.
+    CREATE VIRTUAL TABLE order_search USING fts5(number, customer, skus, tokenize = 'trigram', content = '');
+    INSERT INTO order_search (rowid, number, customer, skus)
+        SELECT o.id, o.number, COALESCE(o.customer, ''),
+               COALESCE((SELECT group_concat(sku, ' ') FROM order_lines l WHERE l.order_id = o.id), '')
+        FROM orders o;
+    "#,
     // 6: marketplace orders — what the channel said about delivery responsibility and OTP, per order link.
     r#"
     CREATE TABLE marketplace_orders (

@@ -1,7 +1,8 @@
-//! The `:` command line: parsing (`:status processing`, `:cancel <reason>`, `:q`…) and Tab completion of
-//! command names and status names.
+//! The `:` command line: parsing (`:status processing`, `:cancel <reason>`, `:sync full`, `:q`…) and Tab
+//! completion of command names, status names, sync passes and conflict resolutions.
 
 use super::state::Tab;
+use crate::app::SyncPass;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -16,8 +17,29 @@ pub enum Command {
     Fulfil,
     Retry,
     Discard,
-    /// A command that exists in the design but not in this build yet.
-    NotYet(String),
+    /// Run a sync pass now.
+    Sync(SyncPass),
+    /// Resolve the selected conflict: `pos`, `store`, `merge` or a quantity; without one, open the dialog.
+    Resolve(Option<ResolveArg>),
+    /// Acknowledge the selected alert (Dashboard).
+    Ack,
+}
+
+/// How `:resolve` settles the selected conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolveArg {
+    Pos,
+    Store,
+    Merge,
+    Quantity(i64),
+}
+
+/// Words `:resolve` takes besides a number.
+pub const RESOLVE_WORDS: &[&str] = &["pos", "store", "merge"];
+
+fn sync_usage() -> String {
+    let names: Vec<&str> = SyncPass::ALL.iter().map(|p| p.name()).collect();
+    format!("usage: :sync {}", names.join("|"))
 }
 
 /// Command names, in the order completion offers them.
@@ -45,9 +67,26 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "fulfil" | "fulfill" | "ship" => Command::Fulfil,
         "retry" => Command::Retry,
         "discard" => Command::Discard,
-        "sync" => Command::NotYet(format!(":sync {rest}").trim().to_string()),
-        "resolve" => Command::NotYet("conflict resolution".into()),
-        "ack" | "acknowledge" => Command::NotYet("acknowledging alerts".into()),
+        "sync" => match SyncPass::parse(rest) {
+            Some(pass) => Command::Sync(pass),
+            None if rest.is_empty() => return Err(sync_usage()),
+            None => return Err(format!("no sync pass '{rest}' ({})", sync_usage())),
+        },
+        "resolve" => Command::Resolve(match rest.to_lowercase().as_str() {
+            "" => None,
+            "pos" => Some(ResolveArg::Pos),
+            "store" | "woo" => Some(ResolveArg::Store),
+            "merge" => Some(ResolveArg::Merge),
+            n => match n.parse::<i64>() {
+                Ok(q) => Some(ResolveArg::Quantity(q)),
+                Err(_) => {
+                    return Err(format!(
+                        "usage: :resolve pos|store|merge|<quantity> ('{rest}' is none of them)"
+                    ));
+                }
+            },
+        }),
+        "ack" | "acknowledge" => Command::Ack,
         "" => return Err("type a command, e.g. :status processing, :q (Tab completes)".into()),
         other => {
             return Err(format!(
@@ -80,6 +119,8 @@ pub fn complete(text: &str, statuses: &[String]) -> (String, Vec<String>) {
             let candidates: Vec<String> = match name {
                 "status" | "s" => statuses.to_vec(),
                 "tab" | "panel" => Tab::ALL.iter().map(|t| t.title().to_lowercase()).collect(),
+                "sync" => SyncPass::ALL.iter().map(|p| p.name().to_string()).collect(),
+                "resolve" => RESOLVE_WORDS.iter().map(|w| w.to_string()).collect(),
                 _ => Vec::new(),
             };
             let arg_l = arg.trim_start().to_lowercase();
@@ -128,7 +169,19 @@ mod tests {
             parse("status ready to ship").unwrap(),
             Command::Status("ready to ship".into())
         );
-        assert!(matches!(parse("sync woo").unwrap(), Command::NotYet(_)));
+        assert_eq!(parse("sync full").unwrap(), Command::Sync(SyncPass::Full));
+        assert!(
+            parse("sync woo")
+                .unwrap_err()
+                .contains("no sync pass 'woo'")
+        );
+        assert_eq!(
+            parse("resolve 12").unwrap(),
+            Command::Resolve(Some(ResolveArg::Quantity(12)))
+        );
+        assert!(parse("resolve lots").is_err());
+        assert_eq!(complete("sync inc", &[]).0, "sync incremental");
+        assert_eq!(complete("sync f", &[]).1, vec!["full", "fulfillments"]);
         assert!(parse("frobnicate").is_err());
         let statuses = vec!["Processing".to_string(), "Pending".to_string()];
         assert_eq!(complete("sta", &statuses).0, "status ");

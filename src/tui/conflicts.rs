@@ -12,6 +12,8 @@ pub struct ConflictRow {
     pub pos_value: String,
     pub store_value: String,
     pub base: String,
+    /// What merging both sides' changes gives ("—" when it cannot be computed).
+    pub merged: String,
     pub proposed: String,
     pub detail: String,
     pub detected_at: i64,
@@ -51,6 +53,7 @@ impl From<StockConflict> for ConflictRow {
             pos_value: text(&c.pos_value),
             store_value: text(&c.woo_value),
             base: number(c.base),
+            merged: number(c.merged),
             detail: c.detail,
             detected_at: c.detected_at,
         }

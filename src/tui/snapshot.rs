@@ -5,7 +5,7 @@ use crate::app::console::{ConsoleOrder, Dashboard};
 use crate::app::{App, OrderDetail, Result, StatusSummary};
 use crate::domain::time::Millis;
 use crate::store::Job;
-use crate::store::console::UnsyncedFulfilment;
+use crate::store::console::{PageAnchor, UnsyncedFulfilment};
 use crate::store::links::Link;
 
 use super::conflicts::{ConflictSource, ConflictsView};
@@ -25,6 +25,8 @@ pub struct Snapshot {
     pub jobs: Vec<Job>,
     pub dashboard: Option<Dashboard>,
     pub has_more: bool,
+    /// Where the Orders page started (for reading the next one by keyset).
+    pub orders_anchor: Option<PageAnchor>,
 }
 
 impl Snapshot {
@@ -41,6 +43,7 @@ impl Snapshot {
             jobs: Vec::new(),
             dashboard: None,
             has_more: false,
+            orders_anchor: None,
         }
     }
 
@@ -62,7 +65,7 @@ impl Snapshot {
                 ConflictsView::Unavailable(_) => 0,
             },
             Tab::Errors => self.jobs.len(),
-            Tab::Dashboard => 0,
+            Tab::Dashboard => self.dashboard.as_ref().map_or(0, |d| d.alerts.len()),
         }
     }
 }
@@ -98,6 +101,7 @@ pub fn build(
     conflicts: &mut dyn ConflictSource,
     now: Millis,
     previous: Option<&Dashboard>,
+    anchor: Option<PageAnchor>,
     background_metrics: bool,
 ) -> Result<Snapshot> {
     let mut snap = Snapshot::empty(now);
@@ -108,12 +112,14 @@ pub fn build(
     match ui.tab {
         Tab::Orders => {
             let status = snap.status_filter(ui).map(String::from);
-            let mut page = app.console_orders(
+            let (mut page, anchor) = app.console_order_page(
                 status.as_deref(),
                 ui.filter.as_deref(),
                 limit + 1,
                 pos.offset,
+                anchor,
             )?;
+            snap.orders_anchor = anchor;
             snap.has_more = page.len() as i64 > limit;
             page.truncate(limit as usize);
             snap.detail = detail(app, &page, pos.cursor)?;

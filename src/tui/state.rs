@@ -76,6 +76,8 @@ pub struct InputLine {
     pub input: Input,
     /// Completion candidates (command mode).
     pub hint: Vec<String>,
+    /// The filter in force when the line opened (filter mode): typing filters as it goes, Esc puts it back.
+    pub restore: Option<String>,
 }
 
 /// The fulfil dialog: shipment details and a quantity per open line (all open by default = fulfil).
@@ -105,6 +107,42 @@ impl FulfilForm {
     }
 }
 
+/// The choices of the resolve-conflict dialog, in the order shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolveChoice {
+    Pos,
+    Store,
+    Merge,
+    Quantity,
+}
+
+impl ResolveChoice {
+    pub const ALL: [ResolveChoice; 4] = [
+        ResolveChoice::Pos,
+        ResolveChoice::Store,
+        ResolveChoice::Merge,
+        ResolveChoice::Quantity,
+    ];
+}
+
+/// The resolve-conflict dialog: the conflict as the operator saw it, the highlighted choice and the
+/// quantity typed for a recount.
+#[derive(Debug, Clone)]
+pub struct ResolveForm {
+    pub conflict: crate::tui::conflicts::ConflictRow,
+    pub choice: usize,
+    pub quantity: Input,
+}
+
+/// A sync pass the operator asked for, followed until its job finishes (spinner, then a toast).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSync {
+    pub name: String,
+    pub job_id: i64,
+    /// queued, running or retrying, as last read.
+    pub state: String,
+}
+
 /// What a confirmation does when the operator says yes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
@@ -131,6 +169,7 @@ pub enum Modal {
         message: String,
         then: Pending,
     },
+    Resolve(Box<ResolveForm>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +212,10 @@ pub struct UiState {
     pub toasts: Vec<Toast>,
     /// The in-process engine's last reported status, if one is attached.
     pub engine: Option<crate::engine::EngineStatus>,
+    /// Sync passes asked for from this console whose jobs have not finished.
+    pub syncs: Vec<PendingSync>,
+    /// Advances each tick while `syncs` is not empty (the spinner's frame).
+    pub spin: usize,
 }
 
 impl UiState {
@@ -194,6 +237,8 @@ impl UiState {
             modal: None,
             toasts: Vec::new(),
             engine: None,
+            syncs: Vec::new(),
+            spin: 0,
         }
     }
 

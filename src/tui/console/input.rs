@@ -6,10 +6,11 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Console;
+use crate::app::{Resolution, Winner};
 use crate::domain::StatusKind;
 use crate::tui::action::Action;
 use crate::tui::commands;
-use crate::tui::state::{LineKind, Modal, Tab};
+use crate::tui::state::{LineKind, Modal, ResolveChoice, Tab};
 
 impl Console {
     pub(super) fn modal_key(&mut self, key: KeyEvent) {
@@ -108,6 +109,30 @@ impl Console {
                     Some(Modal::Fulfil(f))
                 }
             },
+            Modal::Resolve(mut f) => match form {
+                Some(Action::Back) => None,
+                Some(Action::Submit) => {
+                    let sku = f.conflict.sku.clone();
+                    match self.resolution_of(&f) {
+                        Some(how) if self.resolve(&sku, how) => None,
+                        _ => Some(Modal::Resolve(f)),
+                    }
+                }
+                Some(Action::NextField) => {
+                    f.choice = (f.choice + 1) % ResolveChoice::ALL.len();
+                    Some(Modal::Resolve(f))
+                }
+                Some(Action::PrevField) => {
+                    f.choice = (f.choice + ResolveChoice::ALL.len() - 1) % ResolveChoice::ALL.len();
+                    Some(Modal::Resolve(f))
+                }
+                _ => {
+                    // Typing goes to the quantity, which then is the choice.
+                    f.quantity.handle_event(&Event::Key(key));
+                    f.choice = ResolveChoice::ALL.len() - 1;
+                    Some(Modal::Resolve(f))
+                }
+            },
         };
         if self.ui.modal.is_none() {
             self.ui.modal = modal;
@@ -119,16 +144,15 @@ impl Console {
             return;
         };
         match self.keymap.form.action(&key) {
-            Some(Action::Back) => {}
+            Some(Action::Back) => {
+                if line.kind == LineKind::Filter && self.ui.filter != line.restore {
+                    self.apply_filter(line.restore.clone());
+                }
+            }
             Some(Action::Submit) => match line.kind {
                 LineKind::Filter => {
                     let text = line.input.value().trim().to_string();
-                    self.ui.filter = Some(text).filter(|t| !t.is_empty());
-                    *self.ui.pos_mut() = Default::default();
-                    if self.ui.tab != Tab::Orders {
-                        self.ui.tab = Tab::Orders;
-                    }
-                    self.reload();
+                    self.apply_filter(Some(text));
                 }
                 LineKind::Command => self.run_command(line.input.value()),
             },
@@ -150,9 +174,28 @@ impl Console {
                 if line.kind == LineKind::Command {
                     line.hint.clear();
                 }
+                // Filter as you type once the text can use the trigram index (3 characters); shorter
+                // text, which could mean a scan of every order, waits for Enter.
+                let text = line.input.value().trim().to_string();
+                let live = line.kind == LineKind::Filter
+                    && (text.chars().count() >= 3 || (text.is_empty() && self.ui.filter.is_some()));
                 self.ui.line = Some(line);
+                if live && self.ui.filter.as_deref() != Some(text.as_str()) {
+                    self.apply_filter(Some(text));
+                }
             }
         }
+    }
+
+    /// Shows the Orders panel filtered by `text` (none or blank: unfiltered), from its first row.
+    pub(super) fn apply_filter(&mut self, text: Option<String>) {
+        self.ui.filter = text.filter(|t| !t.trim().is_empty());
+        *self.ui.pos_mut() = Default::default();
+        if self.ui.tab != Tab::Orders {
+            self.ui.tab = Tab::Orders;
+            *self.ui.pos_mut() = Default::default();
+        }
+        self.reload();
     }
 
     pub(super) fn status_names(&self) -> Vec<String> {
@@ -172,14 +215,9 @@ impl Console {
             Ok(C::Quit) => self.quit = true,
             Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
-            Ok(C::Filter(f)) => {
-                self.ui.filter = f;
-                *self.ui.pos_mut() = Default::default();
-                self.reload();
-            }
+            Ok(C::Filter(f)) => self.apply_filter(f),
             Ok(C::Freeze) => self.normal(Action::Freeze),
             Ok(C::Mouse) => self.normal(Action::ToggleMouse),
-            Ok(C::NotYet(what)) => self.info(format!("{what} is not available yet")),
             Ok(_) if self.ui.readonly => {
                 self.info("read-only console: no actions (start without --readonly to act)")
             }
@@ -212,6 +250,22 @@ impl Console {
             Ok(C::Fulfil) => self.open_fulfil(),
             Ok(C::Retry) => self.retry_job(),
             Ok(C::Discard) => self.ask_discard(),
+            Ok(C::Sync(pass)) => self.sync_now(pass),
+            Ok(C::Ack) => self.acknowledge(),
+            Ok(C::Resolve(None)) => self.open_resolve(),
+            Ok(C::Resolve(Some(arg))) => {
+                let Some(conflict) = self.selected_conflict() else {
+                    self.info("select a conflict first (Conflicts panel)");
+                    return;
+                };
+                let how = match arg {
+                    commands::ResolveArg::Pos => Resolution::Winner(Winner::Pos),
+                    commands::ResolveArg::Store => Resolution::Winner(Winner::Woo),
+                    commands::ResolveArg::Merge => Resolution::Winner(Winner::Merge),
+                    commands::ResolveArg::Quantity(q) => Resolution::Quantity(q),
+                };
+                self.resolve(&conflict.sku, how);
+            }
         }
     }
 }

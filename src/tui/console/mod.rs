@@ -180,6 +180,12 @@ impl Console {
                 Err(e) => self.error(format!("dashboard: {e}")),
             }
         }
+        if !self.ui.syncs.is_empty() {
+            // The spinner turns every tick while a pass the operator asked for is pending.
+            self.ui.spin = self.ui.spin.wrapping_add(1);
+            self.follow_syncs();
+            self.dirty = true;
+        }
         let mut engine_moved = false;
         if let Some(rx) = &mut self.engine
             && rx.has_changed().unwrap_or(false)
@@ -212,6 +218,7 @@ impl Console {
             self.conflicts.as_mut(),
             now,
             previous.as_ref(),
+            self.snapshot.orders_anchor,
             self.metrics.is_some(),
         ) {
             Ok(s) => {
@@ -340,6 +347,14 @@ impl Console {
                 self.reload();
             }
             Action::PrevGroup | Action::NextGroup => {}
+            // On the Conflicts panel Enter settles the selected conflict, so it is an action there.
+            Action::Open if self.ui.tab == Tab::Conflicts => {
+                if self.ui.readonly {
+                    self.info("read-only console: no actions (start without --readonly to act)");
+                } else {
+                    self.open_resolve();
+                }
+            }
             Action::Open => {
                 if self.ui.tab == Tab::Orders && self.snapshot.detail.is_some() {
                     self.ui.zoom = !self.ui.zoom;
@@ -364,6 +379,7 @@ impl Console {
                     kind: LineKind::Filter,
                     input: Input::new(current),
                     hint: Vec::new(),
+                    restore: self.ui.filter.clone(),
                 });
             }
             Action::Command => {
@@ -371,6 +387,7 @@ impl Console {
                     kind: LineKind::Command,
                     input: Input::default(),
                     hint: Vec::new(),
+                    restore: None,
                 });
             }
             Action::Freeze => {
@@ -400,10 +417,7 @@ impl Console {
             Action::CancelOrder => self.open_cancel(),
             Action::RetryJob => self.retry_job(),
             Action::DiscardJob => self.ask_discard(),
-            Action::Acknowledge => self.info(
-                "acknowledging alerts and resolving conflicts from the console are not built yet \
-                 (the app has no resolve command yet)",
-            ),
+            Action::Acknowledge => self.acknowledge(),
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }

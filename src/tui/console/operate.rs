@@ -4,9 +4,14 @@
 use tui_input::Input;
 
 use super::Console;
-use crate::app::{App, AppError, ShipmentDetails};
+use crate::app::{App, AppError, Resolution, ShipmentDetails, SyncPass, Winner};
 use crate::domain::StatusKind;
-use crate::tui::state::{FulfilForm, Modal, Pending, Tab, Target};
+use crate::store::JobState;
+use crate::store::jobs::RunNow;
+use crate::tui::conflicts::{ConflictRow, ConflictsView};
+use crate::tui::state::{
+    FulfilForm, Modal, Pending, PendingSync, ResolveChoice, ResolveForm, Tab, Target,
+};
 
 impl Console {
     pub(super) fn selected_order(&self) -> Option<Target> {
@@ -320,5 +325,147 @@ impl Console {
         };
         self.reload();
         closed
+    }
+}
+
+impl Console {
+    pub(super) fn selected_conflict(&self) -> Option<ConflictRow> {
+        if self.ui.tab != Tab::Conflicts {
+            return None;
+        }
+        match &self.snapshot.conflicts {
+            ConflictsView::Rows(rows) => rows.get(self.ui.pos().cursor).cloned(),
+            ConflictsView::Unavailable(_) => None,
+        }
+    }
+
+    pub(super) fn open_resolve(&mut self) {
+        let Some(conflict) = self.selected_conflict() else {
+            self.info("select a conflict first (Conflicts panel)");
+            return;
+        };
+        self.ui.modal = Some(Modal::Resolve(Box::new(ResolveForm {
+            conflict,
+            choice: 0,
+            quantity: Input::default(),
+        })));
+    }
+
+    /// The dialog's decision as an `App` resolution; an unreadable quantity is refused here.
+    pub(super) fn resolution_of(&mut self, form: &ResolveForm) -> Option<Resolution> {
+        Some(match ResolveChoice::ALL[form.choice] {
+            ResolveChoice::Pos => Resolution::Winner(Winner::Pos),
+            ResolveChoice::Store => Resolution::Winner(Winner::Woo),
+            ResolveChoice::Merge => Resolution::Winner(Winner::Merge),
+            ResolveChoice::Quantity => match form.quantity.value().trim().parse::<i64>() {
+                Ok(q) => Resolution::Quantity(q),
+                Err(_) => {
+                    self.error(format!(
+                        "{}: type the counted quantity (a whole number)",
+                        form.conflict.sku
+                    ));
+                    return None;
+                }
+            },
+        })
+    }
+
+    /// Settles the SKU's open conflicts as this operator; false (dialog stays open) when refused.
+    pub(super) fn resolve(&mut self, sku: &str, how: Resolution) -> bool {
+        let done = match self.app.resolve_conflict(sku, how) {
+            Ok(r) => {
+                self.ok(format!(
+                    "{} resolved by {} ({}): {} goes to the store (job {})",
+                    r.sku, r.resolved_by, r.resolution, r.quantity, r.job_id
+                ));
+                true
+            }
+            Err(e) => {
+                self.error(e.to_string());
+                false
+            }
+        };
+        self.reload();
+        done
+    }
+
+    pub(super) fn acknowledge(&mut self) {
+        if self.ui.tab != Tab::Dashboard {
+            self.info("alerts are listed on the Dashboard: select one there to acknowledge it");
+            return;
+        }
+        let alert = self
+            .snapshot
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
+            .map(|a| a.id);
+        let Some(id) = alert else {
+            self.info("no open alert to acknowledge");
+            return;
+        };
+        match self.app.acknowledge_alert(id) {
+            Ok(a) => self.ok(format!(
+                "alert {} acknowledged by {}: {}",
+                a.id,
+                a.acknowledged_by.as_deref().unwrap_or("?"),
+                a.subject
+            )),
+            Err(e) => self.error(e.to_string()),
+        }
+        self.reload();
+    }
+
+    /// Asks the engine to run a pass now and follows its job until it finishes.
+    pub(super) fn sync_now(&mut self, pass: SyncPass) {
+        match self.app.run_sync_now(pass) {
+            Ok(r) => {
+                let how = match r.how {
+                    RunNow::AlreadyRunning => "is already running",
+                    RunNow::MovedUp => "moved up to run now",
+                    RunNow::Enqueued => "queued to run now",
+                };
+                self.info(format!("sync {}: job {} {how}", pass.name(), r.job_id));
+                if !self.ui.syncs.iter().any(|s| s.job_id == r.job_id) {
+                    self.ui.syncs.push(PendingSync {
+                        name: pass.name().to_string(),
+                        job_id: r.job_id,
+                        state: "queued".into(),
+                    });
+                }
+                self.reload();
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    /// Re-reads the jobs of the passes this console asked for; a finished one leaves a toast.
+    pub(super) fn follow_syncs(&mut self) {
+        let pending = std::mem::take(&mut self.ui.syncs);
+        for mut sync in pending {
+            let job = match self.app.job(sync.job_id) {
+                Ok(job) => job,
+                Err(e) => {
+                    self.error(format!("sync {}: {e}", sync.name));
+                    continue;
+                }
+            };
+            let error = job.last_error.clone().unwrap_or_default();
+            match job.state {
+                JobState::Queued | JobState::Running | JobState::Retrying => {
+                    sync.state = job.state.as_str().to_string();
+                    self.ui.syncs.push(sync);
+                }
+                JobState::Done => self.ok(format!("sync {} finished (job {})", sync.name, job.id)),
+                JobState::Dead => self.error(format!(
+                    "sync {} failed (job {}, {} attempts): {error}",
+                    sync.name, job.id, job.attempts
+                )),
+                JobState::Cancelled => self.info(format!(
+                    "sync {}: job {} was cancelled ({error})",
+                    sync.name, job.id
+                )),
+            }
+        }
     }
 }

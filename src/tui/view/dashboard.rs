@@ -1,14 +1,19 @@
 //! The Dashboard: queue depth by state, throughput, the engine lease, the Restock workflow metrics from
-//! status history (as bars and a gauge) and connector health from the links' last errors.
+//! status history (as bars and a gauge), connector health (up/down, last success, a latency sparkline, link
+//! errors) and the open alerts, one of which is selected for acknowledging.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Gauge, List, ListItem, Paragraph, Sparkline};
+use ratatui::text::Span;
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Gauge, List, ListItem, ListState, Paragraph, Sparkline,
+};
 
 use super::{View, block, clip, empty_state};
 use crate::app::console::Dashboard;
 use crate::domain::time::age;
+use crate::tui::action::Action;
 
 /// A duration in ms as `45s`, `12m`, `3h`, `5d`, `2d 4h`.
 fn span(ms: f64) -> String {
@@ -32,8 +37,8 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
     };
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Length(10),
-        Constraint::Min(8),
-        Constraint::Length(5),
+        Constraint::Min(6),
+        Constraint::Length(8),
     ])
     .areas(area);
     let [queue, engine, restock] = Layout::horizontal([
@@ -49,7 +54,64 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
     time_in_status(frame, times, d, v);
     per_operator(frame, operators, d, v);
-    connectors(frame, bottom, d, v);
+    let [health, open_alerts] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+    connectors(frame, health, d, v);
+    alerts(frame, open_alerts, d, v);
+}
+
+/// Values as one line of block characters, scaled to the largest.
+fn spark_text(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    values
+        .iter()
+        .map(|v| BARS[((*v * 7).div_ceil(max) as usize).min(7)])
+        .collect()
+}
+
+fn alerts(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
+    let title = format!(
+        "Open alerts · {}{}",
+        d.alerts.len(),
+        if v.ui.readonly {
+            String::new()
+        } else {
+            format!(
+                " · {} acknowledges",
+                v.keys.normal.short(Action::Acknowledge)
+            )
+        }
+    );
+    if d.alerts.is_empty() {
+        empty_state(frame, area, &title, "No open alerts.", v.theme);
+        return;
+    }
+    let items: Vec<ListItem> = d
+        .alerts
+        .iter()
+        .map(|a| {
+            let style = match a.severity.as_str() {
+                "high" => v.theme.error,
+                "medium" => v.theme.warn,
+                _ => v.theme.dim,
+            };
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{:<8} ", clip(&a.severity, 8)), style),
+                Span::raw(format!("{:>4} ", age(a.created_at, v.snap.now))),
+                Span::raw(a.subject.clone()),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(v.ui.pos().cursor));
+    frame.render_stateful_widget(
+        List::new(items)
+            .block(block(title, v.theme))
+            .highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
+        area,
+        &mut state,
+    );
 }
 
 fn queue_chart(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
@@ -252,35 +314,58 @@ fn per_operator(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
 }
 
 fn connectors(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
-    let items: Vec<ListItem> = if d.connectors.is_empty() {
-        vec![ListItem::new(Line::styled(
-            "no connector has linked anything yet",
+    let mut items: Vec<ListItem> = Vec::new();
+    for c in &d.health {
+        let (mark, state, style) = match (c.up, c.enabled) {
+            (Some(true), _) => ("✓", "up", v.theme.ok),
+            (Some(false), _) => ("✗", "DOWN", v.theme.error),
+            (None, true) => ("·", "idle", v.theme.dim),
+            (None, false) => ("·", "off", v.theme.dim),
+        };
+        let last = c
+            .last_success
+            .map_or("never".into(), |at| format!("{} ago", age(at, v.snap.now)));
+        let latency = match c.latency_ms.last() {
+            Some(ms) => format!("{} {ms}ms", spark_text(&c.latency_ms)),
+            None => String::new(),
+        };
+        items.push(ListItem::new(Line::from(vec![
+            Span::styled(format!("{mark} {:<16} {state:<4} ", c.name), style),
+            Span::raw(format!("last ok {last:<9} ")),
+            Span::styled(latency, v.theme.bar),
+        ])));
+        if let Some((at, error)) = &c.failing_since {
+            items.push(ListItem::new(Line::styled(
+                format!("    failing {} ago: {error}", age(*at, v.snap.now)),
+                v.theme.error,
+            )));
+        }
+    }
+    for c in &d.connectors {
+        let style = if c.errors > 0 {
+            v.theme.error
+        } else {
+            v.theme.dim
+        };
+        items.push(ListItem::new(Line::styled(
+            format!(
+                "  {} links: {} · {} in error {}",
+                c.system,
+                c.links,
+                c.errors,
+                c.last_error.as_deref().unwrap_or("")
+            ),
+            style,
+        )));
+    }
+    if items.is_empty() {
+        items.push(ListItem::new(Line::styled(
+            "no connector is enabled or has run yet",
             v.theme.dim,
-        ))]
-    } else {
-        d.connectors
-            .iter()
-            .map(|c| {
-                let (mark, style) = if c.errors > 0 {
-                    ("!", v.theme.error)
-                } else {
-                    ("✓", v.theme.ok)
-                };
-                ListItem::new(Line::styled(
-                    format!(
-                        "{mark} {:<14} {:>6} links {:>5} in error  {}",
-                        c.system,
-                        c.links,
-                        c.errors,
-                        c.last_error.as_deref().unwrap_or("")
-                    ),
-                    style,
-                ))
-            })
-            .collect()
-    };
+        )));
+    }
     frame.render_widget(
-        List::new(items).block(block("Connector health (from links)", v.theme)),
+        List::new(items).block(block("Connector health · last success · run time", v.theme)),
         area,
     );
 }

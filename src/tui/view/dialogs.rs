@@ -10,7 +10,7 @@ use tui_input::Input;
 use super::{View, block};
 use crate::tui::action::Action;
 use crate::tui::keymap::ModeMap;
-use crate::tui::state::{FulfilForm, Modal, Target};
+use crate::tui::state::{FulfilForm, Modal, ResolveChoice, ResolveForm, Target};
 
 pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
     let Some(modal) = &v.ui.modal else {
@@ -26,7 +26,75 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Modal::Fulfil(form) => fulfil(frame, body, v, form),
         Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
         Modal::Confirm { message, .. } => confirm(frame, body, v, message),
+        Modal::Resolve(form) => resolve(frame, body, v, form),
     }
+}
+
+fn resolve(frame: &mut Frame, body: Rect, v: &View, f: &ResolveForm) {
+    let c = &f.conflict;
+    let area = centered(body, 72, 13);
+    frame.render_widget(Clear, area);
+    let b = block(format!("Resolve {} · {}", c.sku, c.kind), v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [about, _, choices, quantity, _, hint] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::raw(format!(
+                "POS {} · store {} · base {} · merged {}",
+                c.pos_value, c.store_value, c.base, c.merged
+            )),
+            Line::styled(c.detail.clone(), v.theme.dim),
+        ])
+        .wrap(Wrap { trim: true }),
+        about,
+    );
+    let label = |choice: ResolveChoice| match choice {
+        ResolveChoice::Pos => format!("POS wins      → {}", c.pos_value),
+        ResolveChoice::Store => format!("store wins    → {}", c.store_value),
+        ResolveChoice::Merge => format!("merge both    → {}", c.merged),
+        ResolveChoice::Quantity => "counted quantity".into(),
+    };
+    let items: Vec<ListItem> = ResolveChoice::ALL[..3]
+        .iter()
+        .map(|ch| ListItem::new(label(*ch)))
+        .collect();
+    let selected = (f.choice < 3).then_some(f.choice);
+    frame.render_stateful_widget(
+        List::new(items)
+            .highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
+        choices,
+        &mut ListState::default().with_selected(selected),
+    );
+    field(
+        frame,
+        quantity,
+        v,
+        &label(ResolveChoice::Quantity),
+        &f.quantity,
+        f.choice == 3,
+    );
+    frame.render_widget(
+        Paragraph::new(format!(
+            "{} resolve as {} · {} choose (or type a number) · {} cancel",
+            v.keys.form.short(Action::Submit),
+            v.ui.operator,
+            v.keys.form.short(Action::NextField),
+            v.keys.form.short(Action::Back)
+        ))
+        .style(v.theme.dim)
+        .wrap(Wrap { trim: true }),
+        hint,
+    );
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -190,6 +190,15 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
             "engine: standby".into()
         });
     }
+    const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    for s in &v.ui.syncs {
+        flags.push(format!(
+            "{} sync {} {}",
+            SPINNER[v.ui.spin % SPINNER.len()],
+            s.name,
+            s.state
+        ));
+    }
     let right = format!(" {} ", flags.join(" · "));
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
@@ -271,6 +280,8 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
         Tab::Errors if !v.ui.readonly => {
             hints.extend([(Action::RetryJob, "retry"), (Action::DiscardJob, "discard")]);
         }
+        Tab::Conflicts if !v.ui.readonly => hints.push((Action::Open, "resolve")),
+        Tab::Dashboard if !v.ui.readonly => hints.push((Action::Acknowledge, "acknowledge")),
         _ => {}
     }
     hints.extend([

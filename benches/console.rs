@@ -1,0 +1,226 @@
+//! The console with a million orders in the store: time to first frame, keypress-to-frame while scrolling,
+//! switching statuses and panels and typing a filter, and resident memory.
+//!
+//! Run: `cargo bench --bench console`. The 1,000,000-order file is seeded once (≈1 minute) and kept under
+//! the target dir; a 10-order store is measured in the same run as the baseline ("opens and scrolls as fast
+//! as one with ten"). Targets at 1M: first frame < 300 ms, keypress-to-frame p99 < 30 ms, RSS < 150 MB.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use syncdesk::app::{Actor, App};
+use syncdesk::config::Config;
+use syncdesk::store::bulk::{self, BulkOrders};
+use syncdesk::tui::{Clock, Console, Options};
+
+const W: u16 = 160;
+const H: u16 = 50;
+
+/// A store with `n` bulk orders: reused from an earlier run when its file is complete.
+fn seeded(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join(format!("console-bench-{n}-v1.db"));
+    let done = path.with_extension("done");
+    if path.exists() && done.exists() {
+        return path;
+    }
+    let _ = std::fs::remove_file(&path);
+    let t = Instant::now();
+    // Opening the app seeds the workflow's statuses the orders are spread over.
+    let mut app = App::open(&path, Config::default(), Actor::operator("seed")).expect("open app");
+    let spec = BulkOrders {
+        count: n,
+        ..BulkOrders::default()
+    };
+    let inserted = app
+        .store()
+        .write(|tx| bulk::insert_orders(tx, &spec))
+        .expect("seed orders");
+    assert_eq!(inserted, n, "seeded every order");
+    std::fs::write(&done, b"").expect("mark seeded");
+    eprintln!("seeded {n} orders in {:.1} s", t.elapsed().as_secs_f64());
+    path
+}
+
+struct Figures {
+    first_frame: Duration,
+    scroll: Vec<Duration>,
+    filter: Vec<Duration>,
+    rss_kb: u64,
+    hwm_kb: u64,
+}
+
+fn key(c: char) -> KeyEvent {
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    KeyEvent::new(KeyCode::Char(c), mods)
+}
+
+fn code(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// One keypress until its frame is drawn.
+fn step(c: &mut Console, t: &mut Terminal<TestBackend>, k: KeyEvent) -> Duration {
+    let start = Instant::now();
+    c.handle_key(k);
+    if c.take_dirty() {
+        t.draw(|f| c.render(f)).expect("draw");
+    }
+    start.elapsed()
+}
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn measure(db: &Path) -> Figures {
+    let start = Instant::now();
+    let app = App::open(db, Config::default(), Actor::operator("bench")).expect("open app");
+    let mut c = Console::new(
+        app,
+        Options {
+            readonly: false,
+            no_color: false,
+            clock: Clock::System,
+        },
+    )
+    .expect("console");
+    // As the terminal loop does: the dashboard's history-wide numbers come from a thread of their own.
+    c.spawn_metrics_worker();
+    c.resize(W, H);
+    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    t.draw(|f| c.render(f)).expect("first frame");
+    let first_frame = start.elapsed();
+
+    let mut scroll = Vec::new();
+    let mut keys: Vec<KeyEvent> = Vec::new();
+    keys.extend(std::iter::repeat_n(key('j'), 120));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageDown), 20));
+    keys.push(key('G'));
+    keys.extend(std::iter::repeat_n(key('k'), 60));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageUp), 5));
+    keys.push(key('g'));
+    // Every status group in turn (All → Pending → … → Cancelled → All), scrolling a little in each.
+    for _ in 0..9 {
+        keys.push(key('l'));
+        keys.extend(std::iter::repeat_n(key('j'), 5));
+        keys.push(code(KeyCode::PageDown));
+        keys.push(key('G'));
+        keys.push(key('g'));
+    }
+    // Every panel and back.
+    keys.extend(std::iter::repeat_n(code(KeyCode::Tab), 5));
+    keys.extend(['2', '3', '4', '5', '1'].map(key));
+    let mut slowest = (Duration::ZERO, String::new());
+    for k in keys {
+        let d = step(&mut c, &mut t, k);
+        if d > slowest.0 {
+            slowest = (d, format!("{:?} on {:?}", k.code, c.ui.tab));
+        }
+        scroll.push(d);
+    }
+
+    let mut filter = Vec::new();
+    for text in ["Lovelace", "sku-0123", "B-0912345", "ada", "zzz"] {
+        filter.push(step(&mut c, &mut t, key('/')));
+        for ch in text.chars() {
+            filter.push(step(&mut c, &mut t, key(ch)));
+        }
+        filter.push(step(&mut c, &mut t, code(KeyCode::Enter)));
+        // Scroll the filtered list, then clear the filter.
+        for _ in 0..30 {
+            filter.push(step(&mut c, &mut t, key('j')));
+        }
+        filter.push(step(&mut c, &mut t, code(KeyCode::PageDown)));
+        filter.push(step(&mut c, &mut t, code(KeyCode::Esc)));
+    }
+    eprintln!("slowest scroll key: {} ({})", ms(slowest.0), slowest.1);
+    Figures {
+        first_frame,
+        scroll,
+        filter,
+        rss_kb: status_kb("VmRSS:"),
+        hwm_kb: status_kb("VmHWM:"),
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn summary(name: &str, v: &[Duration]) -> (Duration, Duration, Duration) {
+    let mut s = v.to_vec();
+    s.sort();
+    let (p50, p99, max) = (pct(&s, 0.5), pct(&s, 0.99), s[s.len() - 1]);
+    println!(
+        "  {name:<26} n={:<4} p50 {:>10}  p99 {:>10}  max {:>10}",
+        v.len(),
+        ms(p50),
+        ms(p99),
+        ms(max)
+    );
+    (p50, p99, max)
+}
+
+fn main() {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let small_dir = tempfile::tempdir().expect("tempdir");
+    let small = seeded(small_dir.path(), 10);
+    let big = seeded(&cache, 1_000_000);
+
+    // The baseline first, so the big store's memory is not counted against it.
+    let base = measure(&small);
+    let base_rss = base.rss_kb;
+    let big_figures = measure(&big);
+    for (label, f) in [("10 orders", &base), ("1,000,000 orders", &big_figures)] {
+        println!("console with {label}:");
+        println!("  first frame                {}", ms(f.first_frame));
+        summary("scroll/status/panel keys", &f.scroll);
+        summary("filter keys", &f.filter);
+        let mut all = f.scroll.clone();
+        all.extend(&f.filter);
+        summary("every key", &all);
+        println!(
+            "  resident memory            {} MB (peak {} MB)",
+            f.rss_kb / 1024,
+            f.hwm_kb / 1024
+        );
+    }
+    let p99 = |f: &Figures| {
+        let mut all = f.scroll.clone();
+        all.extend(&f.filter);
+        all.sort();
+        pct(&all, 0.99)
+    };
+    println!(
+        "ratio 1M / 10: first frame {:.1}×, key p99 {:.1}×, memory +{} MB over the baseline",
+        big_figures.first_frame.as_secs_f64() / base.first_frame.as_secs_f64(),
+        p99(&big_figures).as_secs_f64() / p99(&base).as_secs_f64(),
+        big_figures.rss_kb.saturating_sub(base_rss) / 1024
+    );
+    let ok = big_figures.first_frame < Duration::from_millis(300)
+        && p99(&big_figures) < Duration::from_millis(30)
+        && big_figures.rss_kb < 150 * 1024;
+    println!(
+        "targets (first frame < 300 ms, p99 < 30 ms, RSS < 150 MB): {}",
+        if ok { "met" } else { "MISSED" }
+    );
+}
