@@ -763,7 +763,7 @@ fn command_mode_changes_status_and_explains_missing_commands() {
     press(&mut c, KeyCode::Enter);
     assert!(
         last_toast(&c).contains(
-            "no sync pass 'woo' (usage: :sync full|incremental|prices|orders|fulfillments)"
+            "no sync pass 'woo' (usage: :sync full|incremental|prices|orders|fulfillments|marketplace|erp)"
         ),
         "{}",
         last_toast(&c)

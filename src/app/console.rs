@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 
+use super::back_office::{MK_PULL_ORDERS, MK_SYNC_ORDER};
 use super::effects::{
-    BACKORDER_EMAIL, CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS,
-    STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_PUSH_STATUS,
-    WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
+    BACKORDER_EMAIL, CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES, CP_FULFILMENT_PASS,
+    CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL,
+    STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
 };
 use super::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, App, Result};
 use crate::config::Config;
@@ -77,7 +78,7 @@ const LATENCY_SAMPLES: i64 = 24;
 pub const DASHBOARD_ALERTS: i64 = 20;
 
 /// The connectors the dashboard reports on, each with the job kinds that reach it and whether it is on.
-fn connector_kinds(config: &Config) -> [(&'static str, bool, &'static [&'static str]); 4] {
+fn connector_kinds(config: &Config) -> [(&'static str, bool, &'static [&'static str]); 6] {
     [
         (
             "woocommerce",
@@ -88,6 +89,16 @@ fn connector_kinds(config: &Config) -> [(&'static str, bool, &'static [&'static 
             "counterpoint",
             config.counterpoint.enabled,
             &[CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS],
+        ),
+        (
+            "cartona",
+            config.cartona.enabled,
+            &[CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES],
+        ),
+        (
+            "metakocka",
+            config.metakocka.enabled,
+            &[MK_PULL_ORDERS, MK_SYNC_ORDER],
         ),
         (
             "stock pos↔store",

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+use super::back_office::MK_PULL_ORDERS;
 use super::effects::{
-    CP_FULFILMENT_PASS, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES, WOO_RECONCILE_ORDERS,
+    CARTONA_PULL_ORDERS, CP_FULFILMENT_PASS, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES,
+    WOO_RECONCILE_ORDERS,
 };
 use super::{App, AppError, Result};
 use crate::config::Config;
@@ -25,15 +27,21 @@ pub enum SyncPass {
     Orders,
     /// What Counterpoint shipped since the watermark.
     Fulfillments,
+    /// New Cartona orders (their due status pushes follow on their own).
+    Marketplace,
+    /// Sales orders entered in Metakocka.
+    Erp,
 }
 
 impl SyncPass {
-    pub const ALL: [SyncPass; 5] = [
+    pub const ALL: [SyncPass; 7] = [
         SyncPass::Full,
         SyncPass::Incremental,
         SyncPass::Prices,
         SyncPass::Orders,
         SyncPass::Fulfillments,
+        SyncPass::Marketplace,
+        SyncPass::Erp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +51,8 @@ impl SyncPass {
             SyncPass::Prices => "prices",
             SyncPass::Orders => "orders",
             SyncPass::Fulfillments => "fulfillments",
+            SyncPass::Marketplace => "marketplace",
+            SyncPass::Erp => "erp",
         }
     }
 
@@ -63,6 +73,8 @@ impl SyncPass {
             SyncPass::Prices => STOCK_PRICES,
             SyncPass::Orders => WOO_RECONCILE_ORDERS,
             SyncPass::Fulfillments => CP_FULFILMENT_PASS,
+            SyncPass::Marketplace => CARTONA_PULL_ORDERS,
+            SyncPass::Erp => MK_PULL_ORDERS,
         }
     }
 
@@ -74,6 +86,8 @@ impl SyncPass {
             }
             SyncPass::Orders => (config.woocommerce.enabled, "woocommerce", "WooCommerce"),
             SyncPass::Fulfillments => (config.counterpoint.enabled, "counterpoint", "Counterpoint"),
+            SyncPass::Marketplace => (config.cartona.enabled, "cartona", "Cartona"),
+            SyncPass::Erp => (config.metakocka.enabled, "metakocka", "Metakocka"),
         };
         (!enabled).then(|| {
             format!(

@@ -71,7 +71,7 @@ impl Action {
             Action::Open => "zoom the detail · resolve a conflict",
             Action::Back => "back / close",
             Action::Filter => "filter (number, customer, SKU)",
-            Action::Command => "command line (:status, :q …)",
+            Action::Command => "command line (:status, :sync, :q …)",
             Action::Freeze => "freeze / resume refresh",
             Action::ToggleMouse => "mouse on / off",
             Action::Refresh => "re-read now",
