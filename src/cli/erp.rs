@@ -2,7 +2,7 @@
 //! Metakocka, `orders unsynced` lists orders linked on one side only, and `check` proves the connection.
 
 use super::{CliResult, Context, Failure, output};
-use crate::app::{App, ImportOutcome};
+use crate::app::App;
 use crate::config::Config;
 use crate::engine::metakocka_flows;
 
@@ -32,37 +32,7 @@ pub fn pull(context: &Context, order: Option<&str>, dry_run: bool, json: bool) -
                 Failure::rejected(e.message)
             }
         })?;
-    if json {
-        return output::json(&serde_json::json!({ "dry_run": dry_run, "outcomes": outcomes }));
-    }
-    let verb = if dry_run { "would" } else { "did" };
-    let mut changed = 0;
-    for o in &outcomes {
-        let line = match o {
-            ImportOutcome::Created {
-                number,
-                external_id,
-                status,
-            } => format!("create {number} (Metakocka {external_id}) as {status}"),
-            ImportOutcome::StatusChanged {
-                number, from, to, ..
-            } => format!("move {number}: {from} → {to}"),
-            ImportOutcome::Skipped { number, reason, .. } => format!("skip {number}: {reason}"),
-            ImportOutcome::Unchanged { .. } => continue,
-        };
-        changed += 1;
-        println!("{verb} {line}");
-    }
-    println!(
-        "{} sales order(s) read, {changed} change(s){}",
-        outcomes.len(),
-        if dry_run {
-            " — dry run, nothing written"
-        } else {
-            ""
-        }
-    );
-    Ok(())
+    super::sync::print_imports(&outcomes, dry_run, json, "Metakocka ", "sales order(s)")
 }
 
 /// `orders unsynced`: ours that should be in Metakocka and are not linked there (refused, failed, never

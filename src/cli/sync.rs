@@ -285,18 +285,30 @@ fn orders(context: &Context, dry_run: bool, json: bool) -> CliResult {
     let outcomes = runtime()?
         .block_on(woo_orders::reconcile(&client, &ctx, dry_run))
         .map_err(|e| Failure::failed(e.message))?;
+    print_imports(&outcomes, dry_run, json, "woo #", "order(s)")
+}
+
+/// Prints what an order pull did (or would do): one line per change, then a count; `--json` prints all.
+/// `remote` prefixes the remote id ("woo #", "Metakocka "); `noun` names what was read.
+pub(super) fn print_imports(
+    outcomes: &[ImportOutcome],
+    dry_run: bool,
+    json: bool,
+    remote: &str,
+    noun: &str,
+) -> CliResult {
     if json {
         return output::json(&serde_json::json!({ "dry_run": dry_run, "outcomes": outcomes }));
     }
     let verb = if dry_run { "would" } else { "did" };
     let mut changed = 0;
-    for o in &outcomes {
+    for o in outcomes {
         let line = match o {
             ImportOutcome::Created {
                 number,
                 external_id,
                 status,
-            } => format!("create {number} (woo #{external_id}) as {status}"),
+            } => format!("create {number} ({remote}{external_id}) as {status}"),
             ImportOutcome::StatusChanged {
                 number, from, to, ..
             } => format!("move {number}: {from} → {to}"),
@@ -307,7 +319,7 @@ fn orders(context: &Context, dry_run: bool, json: bool) -> CliResult {
         println!("{verb} {line}");
     }
     println!(
-        "{} order(s) read, {changed} change(s){}",
+        "{} {noun} read, {changed} change(s){}",
         outcomes.len(),
         if dry_run {
             " — dry run, nothing written"
