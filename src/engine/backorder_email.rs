@@ -1,6 +1,7 @@
 //! The backorder notice: when an order enters a backorder status, purchasing gets an e-mail listing what
 //! the order still needs. Sent by a job, so a mail server outage delays the notice but never loses it.
 
+use super::handler::job_payload;
 use serde::Deserialize;
 
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
@@ -27,8 +28,7 @@ impl BackorderEmail {
     }
 
     async fn send(&self, job: &Job, ctx: &JobContext) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+        let payload: Payload = job_payload(job)?;
         let mailer = self
             .mailer
             .as_ref()

@@ -3,6 +3,7 @@
 //! has, so re-reading the overlap window never ships twice — and check that staged documents still exist.
 //! A pass costs O(changed documents): the connector issues a constant number of queries per pass.
 
+use super::handler::job_payload;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -66,8 +67,7 @@ struct StagePayload {
 impl JobHandler for StageOrderJob {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let p: StagePayload = serde_json::from_str(&job.payload)
-                .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+            let p: StagePayload = job_payload(job)?;
             let order_id = p.order_id;
             let staged = ctx
                 .with_store(move |s| {

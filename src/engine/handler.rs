@@ -78,6 +78,11 @@ impl ConnectorFailure for crate::connectors::metakocka::MetakockaError {
     }
 }
 
+/// A job's JSON payload as `T`; one that does not parse can never succeed, so it is permanent.
+pub fn job_payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {
+    serde_json::from_str(&job.payload).map_err(|e| JobError::permanent(format!("payload: {e}")))
+}
+
 /// A connector error as the engine sees it: retry later (honouring the server's delay) or give up.
 pub fn job_error(e: impl ConnectorFailure) -> JobError {
     let err = if e.is_retryable() {

@@ -8,6 +8,7 @@
 //! A `put_document` that went unanswered may have created the order: the link then says `sending`, and the
 //! next attempt looks the order up by `buyer_order` before it would create anything.
 
+use super::handler::job_payload;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -280,8 +281,7 @@ struct SyncPayload {
 impl JobHandler for SyncOrder {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let p: SyncPayload = serde_json::from_str(&job.payload)
-                .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+            let p: SyncPayload = job_payload(job)?;
             let lock = self.locks.get(p.order_id);
             let _held = lock.lock().await;
             sync_order(self.client.get()?, ctx, p.order_id, Some(job.id)).await

@@ -6,6 +6,7 @@
 //! The POS side is Counterpoint, a file-only POS's CSV export, or Metakocka's `warehouse_stock` (its free
 //! amount in the configured warehouse; Metakocka's stock webhook hints which products to re-read).
 
+use super::handler::job_payload;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
@@ -1221,8 +1222,7 @@ impl JobHandler for ApplyResolution {
                 .woo
                 .as_ref()
                 .map_err(|e| JobError::permanent(e.clone()))?;
-            let p: ResolutionPayload = serde_json::from_str(&job.payload)
-                .map_err(|e| JobError::permanent(format!("payload: {e}")))?;
+            let p: ResolutionPayload = job_payload(job)?;
             apply_resolution(woo, ctx, Some(job.id), &p.sku, p.quantity, p.pos_seen).await?;
             tracing::info!(sku = %p.sku, quantity = p.quantity, conflicts = ?p.conflict_ids, "stock resolution applied");
             Ok(())

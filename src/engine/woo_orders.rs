@@ -2,6 +2,7 @@
 //! `modified_after` with an overlap window (the source of truth), and push a syncdesk status to the store
 //! with a note carrying carrier and tracking. Each is idempotent, so at-least-once running is safe.
 
+use super::handler::job_payload;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -183,7 +184,7 @@ struct RefreshPayload {
 impl JobHandler for RefreshOrder {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let p: RefreshPayload = parse(job)?;
+            let p: RefreshPayload = job_payload(job)?;
             match self.0.get()?.get_order(p.id).await {
                 Ok(order) => {
                     let order = channel_order(&order);
@@ -255,7 +256,7 @@ struct PushPlan {
 impl JobHandler for PushStatus {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let p: PushPayload = parse(job)?;
+            let p: PushPayload = job_payload(job)?;
             let client = self.0.get()?;
             let config = ctx.config.clone();
             let plan = ctx.with_store(move |s| plan_push(s, &config, &p)).await?;
@@ -438,8 +439,4 @@ async fn push(client: &WooClient, plan: &PushPlan) -> PushOutcome {
         stamp: version,
         error: None,
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {
-    serde_json::from_str(&job.payload).map_err(|e| JobError::permanent(format!("payload: {e}")))
 }
