@@ -250,6 +250,33 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// A price_drift on SKU-C beside its quantity_mismatch (the newest row): POS 32.60, store 44.01.
+    fn raise_price_drift(&self) {
+        use syncdesk::store::inventory::{self, NewConflict};
+        self.app("x")
+            .store()
+            .write(|tx| -> syncdesk::store::Result<()> {
+                inventory::raise(
+                    tx,
+                    &NewConflict {
+                        sku: "SKU-C",
+                        kind: "price_drift",
+                        pos_value: Some("32.60".into()),
+                        woo_value: Some("44.01".into()),
+                        base: None,
+                        merged: None,
+                        proposed: Some(3260),
+                        detail: "POS 32.60 vs store 44.01: more than 20% apart",
+                    },
+                    NOW - 2 * MIN,
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
 fn screen(c: &mut Console, w: u16, h: u16) -> Terminal<TestBackend> {
     c.resize(w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -1187,6 +1214,85 @@ fn conflict_resolved_by_the_operator_leaves_the_panel_and_enqueues_the_write() {
         ["SKU-A"],
         "the resolved conflict left the panel"
     );
+}
+
+#[test]
+fn resolve_price_conflict_dialog() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    f.raise_price_drift();
+    let mut c = f.console();
+    keys(&mut c, "3");
+    press(&mut c, KeyCode::Enter); // the price_drift, the newest row
+    insta::assert_snapshot!(shot(&mut c));
+}
+
+#[test]
+fn a_price_conflict_resolved_from_the_console_sends_the_pos_price_and_leaves_the_stock_conflict() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    f.raise_price_drift();
+    let mut config = Config::default();
+    config.stock.enabled = true;
+    let mut c = f.console_config(config, false);
+    keys(&mut c, "3");
+    press(&mut c, KeyCode::Enter);
+    // Only two choices: Tab past the store price comes back to the POS price; typing is no quantity.
+    press(&mut c, KeyCode::Down);
+    press(&mut c, KeyCode::Down);
+    keys(&mut c, "5");
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none(), "{}", last_toast(&c));
+    assert!(
+        last_toast(&c)
+            .contains("SKU-C price resolved by carol (pos_wins): 32.60 goes to the store"),
+        "{}",
+        last_toast(&c)
+    );
+    let mut app = f.app("x");
+    let all = app.stock_conflicts(true, 10).unwrap();
+    let price = all.iter().find(|k| k.kind == "price_drift").unwrap();
+    assert_eq!(price.resolved_by.as_deref(), Some("carol"));
+    assert_eq!(price.resolution.as_deref(), Some("pos_wins"));
+    let stock = all.iter().find(|k| k.kind == "quantity_mismatch").unwrap();
+    assert!(stock.resolved_at.is_none(), "the stock conflict stays open");
+    let jobs = app.jobs(None, 100).unwrap();
+    assert!(
+        jobs.iter()
+            .any(|j| j.kind == "stock.price_pass" && j.state == JobState::Queued),
+        "a price pass is asked for: {jobs:?}"
+    );
+    assert!(!jobs.iter().any(|j| j.kind == "stock.apply_resolution"));
+    let log =
+        syncdesk::store::sync_log::for_entity(app.store().conn(), "price", "SKU-C", 5).unwrap();
+    assert_eq!(log[0].new_value.as_deref(), Some("32.60"));
+    assert_eq!(log[0].actor.as_deref(), Some("carol"));
+    // The SKU's stock row is still settled by a quantity, from its own row.
+    press(&mut c, KeyCode::Enter);
+    press(&mut c, KeyCode::Down); // store wins → 9
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c).contains("SKU-C resolved by carol (woo_wins): 9 goes to the store"),
+        "{}",
+        last_toast(&c)
+    );
+}
+
+#[test]
+fn merging_a_price_conflict_is_refused_by_command() {
+    let f = Fixture::new();
+    f.raise_price_drift();
+    let mut c = f.console();
+    keys(&mut c, "3");
+    keys(&mut c, ":resolve merge");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c)
+            .contains("SKU-C: a price conflict is settled by the POS price or the store price"),
+        "{}",
+        last_toast(&c)
+    );
+    assert_eq!(f.app("x").open_conflicts(10, 0).unwrap().len(), 1);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use syncdesk::app::{Actor, App};
+use syncdesk::app::{Actor, App, Resolution, Winner};
 use syncdesk::config::{Config, PriceSource};
 use syncdesk::connectors::woo::{ProductUpdate, WooProduct};
 use syncdesk::engine::price_flows::{PricePassReport, price_pass};
@@ -65,6 +65,82 @@ impl Rig {
             .into_iter()
             .filter_map(|p| Some((p.item_no, p.prc_1.or(p.reg_prc)?)))
             .collect()
+    }
+
+    /// The built binary as operator `ops` on this rig's database, with a config file naming both
+    /// simulators (plus `stock_extra` lines in `[stock]`).
+    fn cli(
+        &self,
+        stock_extra: &str,
+        args: &[&str],
+    ) -> tokio::task::JoinHandle<(i32, String, String)> {
+        let c = &self.config.counterpoint.connection;
+        let text = format!(
+            r#"[woocommerce]
+enabled = true
+url = "{}"
+consumer_key = "{}"
+consumer_secret = "{}"
+auth = "basic"
+[counterpoint]
+enabled = true
+[counterpoint.connection]
+host = "{}"
+port = {}
+user = "{}"
+password = "{}"
+database = "{}"
+encryption = "off"
+[stock]
+enabled = true
+{stock_extra}
+"#,
+            self.config.woocommerce.url,
+            WooSimConfig::default().consumer_key,
+            WooSimConfig::default().consumer_secret,
+            c.host,
+            c.port,
+            c.user,
+            self.cp.password(),
+            c.database,
+        );
+        let config_path = self.dir.path().join("config.toml");
+        std::fs::write(&config_path, text).unwrap();
+        let db = self.db.clone();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+                .args(["--db", &db.to_string_lossy()])
+                .args(["--config", &config_path.to_string_lossy(), "--user", "ops"])
+                .args(args)
+                .env_remove("SYNCDESK_CONFIG")
+                .env_remove("SYNCDESK_DB")
+                .env_remove("SYNCDESK_USER")
+                .output()
+                .expect("run syncdesk");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        })
+    }
+
+    /// Prices aligned, then pair `i`'s POS price raised by half: a pass raises a manual price_drift.
+    /// Returns the new POS price and the store's (unchanged) price.
+    async fn drifted(&self, i: usize) -> (Decimal, String) {
+        self.align_prices().await;
+        let (sku, item, _) = self.pairs[i].clone();
+        let far = (self.pos_prices().await[&item] * Decimal::new(15, 1)).round_dp(2);
+        self.cp.shop().set_price(&item, far).unwrap();
+        let report = self.price_pass(false).await;
+        assert_eq!(
+            report.conflicts.iter().map(|c| &c.sku).collect::<Vec<_>>(),
+            [&sku],
+            "{:?}",
+            report.conflicts
+        );
+        (far, self.store().await[&sku].regular_price.clone())
     }
 
     fn store_db(&self) -> Store {
@@ -292,58 +368,7 @@ async fn with_the_store_as_price_source_the_differences_are_reported_and_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_run_prices_on_the_command_line_dry_and_real() {
     let rig = Rig::start(60, 80, 20).await;
-    let c = &rig.config.counterpoint.connection;
-    let text = format!(
-        r#"[woocommerce]
-enabled = true
-url = "{}"
-consumer_key = "{}"
-consumer_secret = "{}"
-auth = "basic"
-[counterpoint]
-enabled = true
-[counterpoint.connection]
-host = "{}"
-port = {}
-user = "{}"
-password = "{}"
-database = "{}"
-encryption = "off"
-[stock]
-enabled = true
-price_drift_conflict = false
-"#,
-        rig.config.woocommerce.url,
-        WooSimConfig::default().consumer_key,
-        WooSimConfig::default().consumer_secret,
-        c.host,
-        c.port,
-        c.user,
-        rig.cp.password(),
-        c.database,
-    );
-    let config_path = rig.dir.path().join("config.toml");
-    std::fs::write(&config_path, text).unwrap();
-    let run = |args: &'static [&'static str]| {
-        let db = rig.db.clone();
-        let config_path = config_path.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-                .args(["--db", &db.to_string_lossy()])
-                .args(["--config", &config_path.to_string_lossy(), "--user", "ops"])
-                .args(args)
-                .env_remove("SYNCDESK_CONFIG")
-                .env_remove("SYNCDESK_DB")
-                .env_remove("SYNCDESK_USER")
-                .output()
-                .expect("run syncdesk");
-            (
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stdout).to_string(),
-                String::from_utf8_lossy(&out.stderr).to_string(),
-            )
-        })
-    };
+    let run = |args: &'static [&'static str]| rig.cli("price_drift_conflict = false", args);
     let before = rig.store().await;
     let (code, out, err) = run(&["sync", "run", "prices", "--dry-run", "--json"])
         .await
@@ -423,4 +448,131 @@ async fn a_refused_item_is_named_by_sku_and_written_on_the_next_pass() {
         rig.store().await[&sku].regular_price,
         format!("{:.2}", pos[&item])
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_siding_with_the_pos_price_gets_it_written_by_the_next_pass_without_a_new_conflict()
+ {
+    let rig = Rig::start(60, 80, 20).await;
+    let (far, store_price) = rig.drifted(0).await;
+    let sku = rig.pairs[0].0.clone();
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("dana")).unwrap();
+    // A price is not merged or counted.
+    for how in [Resolution::Winner(Winner::Merge), Resolution::Quantity(3)] {
+        let err = app
+            .resolve_price_conflict(&sku, how)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{sku}: a price conflict is settled by the POS price or the store price"
+            )),
+            "{err}"
+        );
+    }
+    let done = app
+        .resolve_price_conflict(&sku, Resolution::Winner(Winner::Pos))
+        .unwrap();
+    assert_eq!(
+        done.summary(),
+        format!("{sku} price resolved by dana (pos_wins): {far:.2} goes to the store")
+    );
+    // The price pass is asked to run now, in the same transaction.
+    let job = app.job(done.job_id.expect("a price pass job")).unwrap();
+    assert_eq!(job.kind, "stock.price_pass");
+    assert_eq!(
+        rig.store().await[&sku].regular_price,
+        store_price,
+        "nothing written before the pass"
+    );
+
+    let report = rig.price_pass(false).await;
+    assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+    let change = report.changes.iter().find(|c| c.sku == sku).unwrap();
+    assert_eq!(change.why, "price_drift resolved by dana (pos_wins)");
+    assert_eq!(rig.store().await[&sku].regular_price, format!("{far:.2}"));
+    let store = rig.store_db();
+    assert!(
+        stock_rows::open_conflicts_for(store.conn(), &sku)
+            .unwrap()
+            .is_empty()
+    );
+    let log = syncdesk::store::sync_log::for_entity(store.conn(), "price", &sku, 5).unwrap();
+    assert_eq!(log[0].field, "woocommerce.regular_price");
+    assert_eq!(log[0].new_value, Some(format!("{far:.2}")));
+    assert_eq!(log[1].field, "conflict.resolution");
+    assert_eq!(log[1].actor.as_deref(), Some("dana"));
+    // Nothing left to settle.
+    assert!(
+        app.resolve_price_conflict(&sku, Resolution::Winner(Winner::Pos))
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until_a_price_moves() {
+    let rig = Rig::start(60, 80, 20).await;
+    let (far, store_price) = rig.drifted(0).await;
+    let (sku, item, _) = rig.pairs[0].clone();
+    let cents = (far * Decimal::from(100)).trunc().to_string();
+
+    // The proposal reads as money, not cents.
+    let (code, out, err) = rig.cli("", &["conflicts", "list"]).await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    let row = out.lines().find(|l| l.contains(&sku)).expect(&out);
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[2], "price_drift", "{row}");
+    assert_eq!(cells[6], format!("{far:.2}"), "PROPOSED in {row}");
+    assert!(!row.contains(&cents), "no {cents} (cents) in {row}");
+
+    // A price-only SKU takes --winner pos|woo; a merge or a quantity is refused (exit 2).
+    for bad in [["--winner", "merge"], ["--qty", "3"]] {
+        let (code, out, err) = rig
+            .cli("", &["conflicts", "resolve", &sku, bad[0], bad[1]])
+            .await
+            .unwrap();
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains("a price conflict is settled by the POS price or the store price"),
+            "{err}"
+        );
+    }
+    let (code, out, err) = rig
+        .cli("", &["conflicts", "resolve", &sku, "--winner", "woo"])
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "{sku} price resolved by ops (woo_wins): the store keeps {store_price}"
+        )),
+        "{out}"
+    );
+
+    // The next passes neither write nor raise.
+    for _ in 0..2 {
+        let report = rig.price_pass(false).await;
+        assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
+        assert!(
+            !report.changes.iter().any(|c| c.sku == sku),
+            "{:?}",
+            report.changes
+        );
+    }
+    assert_eq!(rig.store().await[&sku].regular_price, store_price);
+    let store = rig.store_db();
+    assert!(
+        stock_rows::open_conflicts_for(store.conn(), &sku)
+            .unwrap()
+            .is_empty()
+    );
+
+    // The POS price moves again: the drift is a new question.
+    let further = (far * Decimal::new(11, 1)).round_dp(2);
+    rig.cp.shop().set_price(&item, further).unwrap();
+    let report = rig.price_pass(false).await;
+    assert_eq!(report.conflicts.len(), 1, "{:?}", report.conflicts);
+    let open = stock_rows::open_conflicts_for(store.conn(), &sku).unwrap();
+    assert_eq!(open[0].pos_value, Some(format!("{further:.2}")));
+    assert_eq!(rig.store().await[&sku].regular_price, store_price);
 }

@@ -30,7 +30,7 @@ pub use effects::{
 };
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
-pub use stock::{Resolution, ResolvedConflict, Winner};
+pub use stock::{Resolution, Resolved, ResolvedConflict, ResolvedPrice, Winner};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,13 @@
 use serde::Serialize;
 
 use super::effects::{self, STOCK_APPLY_RESOLUTION};
+use super::jobs::SyncPass;
 use super::{App, AppError, Result};
 use crate::domain::alignment::{self, LineError};
 use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self, AlignedSku, StockConflict, Upsert};
+use crate::store::jobs;
 use crate::store::sync_log::{self, Change};
 
 /// Which side an operator sides with when settling a stock conflict.
@@ -53,6 +55,53 @@ pub struct ResolvedConflict {
     pub pos_seen: Option<i64>,
     pub resolved_by: String,
     pub job_id: i64,
+}
+
+/// What settling a SKU's price_drift decided. On pos_wins the price pass (asked to run now) writes the POS
+/// price; on woo_wins the store keeps its price and the pass stops flagging this drift while both stay put.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedPrice {
+    pub sku: String,
+    pub conflict_id: i64,
+    /// pos_wins or woo_wins.
+    pub resolution: &'static str,
+    /// The price the store is to show ("32.60").
+    pub price: String,
+    pub pos_price: Option<String>,
+    pub store_price: Option<String>,
+    pub resolved_by: String,
+    /// The price pass asked to run now (pos_wins, when stock sync is enabled).
+    pub job_id: Option<i64>,
+}
+
+impl ResolvedPrice {
+    /// The operator's toast / CLI line: what happens to the store.
+    pub fn summary(&self) -> String {
+        let outcome = if self.resolution == "pos_wins" {
+            format!("{} goes to the store", self.price)
+        } else {
+            format!("the store keeps {}", self.price)
+        };
+        format!(
+            "{} price resolved by {} ({}): {outcome}",
+            self.sku, self.resolved_by, self.resolution
+        )
+    }
+}
+
+/// Either kind of settlement, for callers that resolve by SKU alone (the CLI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Resolved {
+    Stock(ResolvedConflict),
+    Price(ResolvedPrice),
+}
+
+/// The store SKU of a pair named by either side's SKU (the SKU itself when not aligned).
+fn store_sku(conn: &rusqlite::Connection, sku: &str) -> Result<String> {
+    Ok(inventory::find(conn, sku)?
+        .map(|p| p.woo_sku)
+        .unwrap_or_else(|| sku.to_string()))
 }
 
 fn parse_qty(v: &Option<String>) -> Option<i64> {
@@ -123,9 +172,7 @@ impl App {
         let config = self.config.clone();
         let actor = self.actor.name.clone();
         self.store.write(|tx| {
-            let store_sku = inventory::find(tx, sku)?
-                .map(|p| p.woo_sku)
-                .unwrap_or_else(|| sku.to_string());
+            let store_sku = store_sku(tx, sku)?;
             let mut open = inventory::open_conflicts_for(tx, &store_sku)?;
             if open.is_empty() && store_sku != sku {
                 open = inventory::open_conflicts_for(tx, sku)?;
@@ -211,5 +258,101 @@ impl App {
                 job_id,
             })
         })
+    }
+
+    /// Settles a SKU's open price_drift: POS wins (the price pass, asked to run now, writes the POS price) or
+    /// store wins (the store keeps its price; the pass stops flagging this drift while both prices stay as
+    /// they are now). A merge or a counted quantity is refused. Logged like a stock resolution.
+    pub fn resolve_price_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedPrice> {
+        let winner = match how {
+            Resolution::Winner(w @ (Winner::Pos | Winner::Woo)) => w,
+            Resolution::Winner(Winner::Merge) | Resolution::Quantity(_) => {
+                return Err(AppError::Rejected(format!(
+                    "{sku}: a price conflict is settled by the POS price or the store price"
+                )));
+            }
+        };
+        let config = self.config.clone();
+        let actor = self.actor.name.clone();
+        self.store.write(|tx| {
+            let store_sku = store_sku(tx, sku)?;
+            let drift = [store_sku.as_str(), sku]
+                .into_iter()
+                .map(|s| inventory::open_conflicts_for(tx, s))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .find(StockConflict::is_price)
+                .ok_or_else(|| AppError::Rejected(format!("{sku}: no open price conflict")))?;
+            let (chosen, side) = match winner {
+                Winner::Pos => (&drift.pos_value, "POS price"),
+                _ => (&drift.woo_value, "store price"),
+            };
+            let Some(price) = chosen.clone() else {
+                return Err(AppError::Rejected(format!(
+                    "{sku}: the conflict has no {side} to take"
+                )));
+            };
+            // Recorded in cents, as the price pass records a policy's settlement.
+            let cents = merge::cents_from_money(&price);
+            let resolution = how.as_str();
+            let now = now_ms();
+            inventory::resolve(tx, drift.id, &actor, resolution, cents, now)?;
+            let reason = format!(
+                "price_drift resolved by {actor} ({resolution}): POS {}, store {}",
+                drift.pos_value.as_deref().unwrap_or("-"),
+                drift.woo_value.as_deref().unwrap_or("-"),
+            );
+            sync_log::record(
+                tx,
+                &Change {
+                    source: "operator",
+                    entity: "price",
+                    entity_key: &drift.sku,
+                    field: "conflict.resolution",
+                    old_value: drift.woo_value.as_deref(),
+                    new_value: Some(&price),
+                    reason: Some(&reason),
+                    actor: Some(&actor),
+                    ..Default::default()
+                },
+                now,
+            )?;
+            // The POS price reaches the store with the next price pass: ask for it now.
+            let job_id = if winner == Winner::Pos && config.stock.enabled {
+                let kind = SyncPass::Prices.job_kind();
+                let max_attempts = config.jobs.max_attempts_for(kind);
+                Some(jobs::run_now(tx, kind, max_attempts, now)?.0)
+            } else {
+                None
+            };
+            Ok(ResolvedPrice {
+                sku: drift.sku.clone(),
+                conflict_id: drift.id,
+                resolution,
+                price,
+                pos_price: drift.pos_value.clone(),
+                store_price: drift.woo_value.clone(),
+                resolved_by: actor.clone(),
+                job_id,
+            })
+        })
+    }
+
+    /// Resolves by SKU alone: its open stock conflicts when it has any (a quantity resolution), else its
+    /// open price_drift.
+    pub fn resolve_any_conflict(&mut self, sku: &str, how: Resolution) -> Result<Resolved> {
+        let open = {
+            let conn = self.store.conn();
+            let store_sku = store_sku(conn, sku)?;
+            let mut open = inventory::open_conflicts_for(conn, &store_sku)?;
+            open.extend(inventory::open_conflicts_for(conn, sku)?);
+            open
+        };
+        if !open.is_empty() && open.iter().all(StockConflict::is_price) {
+            self.resolve_price_conflict(sku, how).map(Resolved::Price)
+        } else {
+            self.resolve_conflict(sku, how).map(Resolved::Stock)
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Subcommand, ValueEnum};
 
 use super::{CliResult, Context, Failure, output, sync};
-use crate::app::{Resolution, Winner};
+use crate::app::{Resolution, Resolved, Winner};
 use crate::domain::time::to_short;
 use crate::engine::stock_flows::{self, PassMode};
 
@@ -54,7 +54,8 @@ pub enum ConflictsCommand {
         json: bool,
     },
     /// Settle a SKU's open conflicts: side with the POS, the store or the merge, or set a counted quantity.
-    /// The store is written by the engine (job `stock.apply_resolution`).
+    /// The store is written by the engine (job `stock.apply_resolution`). A SKU with only a price conflict
+    /// takes --winner pos (the POS price goes to the store) or --winner woo (the store keeps its price).
     #[command(group(ArgGroup::new("how").required(true).args(["winner", "qty"])))]
     Resolve {
         /// Store or POS SKU.
@@ -179,19 +180,25 @@ pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
                 (None, Some(q)) => Resolution::Quantity(q),
                 _ => return Err(Failure::rejected("give exactly one of --winner, --qty")),
             };
-            let done = context.app()?.resolve_conflict(&sku, how)?;
+            let done = context.app()?.resolve_any_conflict(&sku, how)?;
             if json {
                 return output::json(&done);
             }
-            println!(
-                "{}: {} resolved by {} ({}): the store will be set to {} (job {})",
-                done.sku,
-                done.kinds.join(", "),
-                done.resolved_by,
-                done.resolution,
-                done.quantity,
-                done.job_id
-            );
+            match done {
+                Resolved::Stock(done) => println!(
+                    "{}: {} resolved by {} ({}): the store will be set to {} (job {})",
+                    done.sku,
+                    done.kinds.join(", "),
+                    done.resolved_by,
+                    done.resolution,
+                    done.quantity,
+                    done.job_id
+                ),
+                Resolved::Price(done) => match done.job_id {
+                    Some(job) => println!("{} (price pass: job {job})", done.summary()),
+                    None => println!("{}", done.summary()),
+                },
+            }
             Ok(())
         }
         ConflictsCommand::Detect { csv, json } => detect(context, csv, json),
@@ -285,6 +292,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
     }
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+    // JSON keeps the raw column (a price_drift's `proposed` is in cents); the table reads as money.
     output::table(
         &[
             "ID", "SKU", "TYPE", "POS", "STORE", "BASE", "PROPOSED", "DETECTED", "DETAIL",
@@ -298,7 +306,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
                     show(&c.pos_value),
                     show(&c.woo_value),
                     num(c.base),
-                    num(c.proposed),
+                    show(&c.proposal()),
                     to_short(c.detected_at),
                     c.detail.clone(),
                 ]

@@ -198,6 +198,19 @@ pub fn resolve(
     }
 }
 
+/// A price held in whole cents (how a price_drift conflict's `proposed` column stores it) as money: "120.98".
+pub fn money_from_cents(cents: i64) -> String {
+    format!("{:.2}", rust_decimal::Decimal::new(cents, 2))
+}
+
+/// Money text ("32.60") as whole cents; None when it is not a number.
+pub fn cents_from_money(text: &str) -> Option<i64> {
+    let price: rust_decimal::Decimal = text.trim().parse().ok()?;
+    rust_decimal::prelude::ToPrimitive::to_i64(
+        &(price.round_dp(2) * rust_decimal::Decimal::from(100)),
+    )
+}
+
 /// True when two prices differ by more than `share` of the POS price (e.g. 0.20).
 pub fn price_drift(pos_price: f64, woo_price: f64, share: f64) -> bool {
     pos_price > 0.0 && ((pos_price - woo_price).abs() / pos_price) > share
@@ -207,6 +220,15 @@ pub fn price_drift(pos_price: f64, woo_price: f64, share: f64) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cents_read_as_money() {
+        assert_eq!(money_from_cents(12098), "120.98");
+        assert_eq!(money_from_cents(1200), "12.00");
+        assert_eq!(money_from_cents(5), "0.05");
+        assert_eq!(cents_from_money("32.60"), Some(3260));
+        assert_eq!(cents_from_money("n/a"), None);
+    }
 
     fn obs(pos: i64, woo: i64, base: MergeBase) -> StockObservation {
         StockObservation {

@@ -77,6 +77,43 @@ struct PlannedConflict {
     settled: Option<Decimal>,
 }
 
+/// What an operator's resolution of a SKU's latest price_drift says about the drift seen now.
+struct OperatorDecision {
+    /// pos_wins: write the POS price; woo_wins: leave the store's.
+    write: bool,
+    why: String,
+}
+
+/// The decision in force when `latest` (the SKU's newest price_drift) was resolved by an operator and the
+/// prices it was made on still hold: pos_wins with the same POS price, woo_wins with both prices unchanged.
+/// Anything else (open, settled by engine or policy, a price moved since) is None: the normal rules apply.
+fn operator_decision(
+    latest: &stock_rows::StockConflict,
+    pos: Decimal,
+    woo: Option<Decimal>,
+) -> Option<OperatorDecision> {
+    if !latest.resolved_by_operator() {
+        return None;
+    }
+    let same = |seen: &Option<String>, now: Option<Decimal>| {
+        seen.as_deref().and_then(store_price) == now && now.is_some()
+    };
+    let write = match latest.resolution.as_deref()? {
+        "pos_wins" if same(&latest.pos_value, Some(pos)) => true,
+        "woo_wins" if same(&latest.pos_value, Some(pos)) && same(&latest.woo_value, woo) => false,
+        _ => return None,
+    };
+    Some(OperatorDecision {
+        write,
+        why: format!(
+            "{} resolved by {} ({})",
+            ConflictKind::PriceDrift.as_str(),
+            latest.resolved_by.as_deref().unwrap_or("?"),
+            latest.resolution.as_deref().unwrap_or("?")
+        ),
+    })
+}
+
 /// A price as the store shows it: "" (or anything not a number) is no price.
 fn store_price(text: &str) -> Option<Decimal> {
     Decimal::from_str(text.trim()).ok().map(|d| d.round_dp(2))
@@ -98,8 +135,14 @@ pub async fn price_pass(
     dry_run: bool,
 ) -> Result<PricePassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
-    let pairs = ctx
-        .with_store(move |s| stock_rows::aligned(s.conn()).map_err(db))
+    let (pairs, decisions) = ctx
+        .with_store(move |s| {
+            let conn = s.conn();
+            let pairs = stock_rows::aligned(conn).map_err(db)?;
+            let latest =
+                stock_rows::latest_by_sku(conn, ConflictKind::PriceDrift.as_str()).map_err(db)?;
+            Ok((pairs, latest))
+        })
         .await?;
     // PRC_1 is the selling price; REG_PRC only where an item has no PRC_1.
     let pos_prices: HashMap<String, Option<Decimal>> = pos
@@ -177,7 +220,22 @@ pub async fn price_pass(
                 )
             });
             let old = woo_price.map(money).unwrap_or_default();
-            if drifted && stock.price_drift_conflict {
+            let decided = decisions
+                .get(&planned.pair.woo_sku)
+                .and_then(|d| operator_decision(d, p, woo_price));
+            if drifted && let Some(decided) = decided {
+                // An operator settled exactly this drift: honour it instead of asking again.
+                if decided.write {
+                    planned.write = Some(p);
+                    report.changes.push(PriceChange {
+                        sku: sku.clone(),
+                        pos_sku: planned.pair.pos_sku.clone(),
+                        old,
+                        new: money(p),
+                        why: decided.why,
+                    });
+                }
+            } else if drifted && stock.price_drift_conflict {
                 let policy = stock.policy(ConflictKind::PriceDrift);
                 let detail = format!(
                     "POS {} vs store {old}: more than {:.0}% apart",
@@ -294,7 +352,14 @@ pub async fn price_pass(
                     // The sides agree again (a write, or an edit on either side): an open drift is over.
                     for open in stock_rows::open_conflicts_for(tx, &p.pair.woo_sku)? {
                         if open.kind == ConflictKind::PriceDrift.as_str() {
-                            stock_rows::resolve(tx, open.id, "engine", "prices_agree", None, now)?;
+                            stock_rows::resolve(
+                                tx,
+                                open.id,
+                                stock_rows::RESOLVED_BY_ENGINE,
+                                "prices_agree",
+                                None,
+                                now,
+                            )?;
                         }
                     }
                 }
@@ -319,7 +384,7 @@ pub async fn price_pass(
                             stock_rows::resolve(
                                 tx,
                                 id,
-                                "policy",
+                                stock_rows::RESOLVED_BY_POLICY,
                                 policy_name(c.policy),
                                 cents(price),
                                 now,

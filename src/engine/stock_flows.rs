@@ -852,7 +852,7 @@ pub async fn run_stock_pass(
                             stock_rows::resolve(
                                 tx,
                                 id,
-                                "policy",
+                                stock_rows::RESOLVED_BY_POLICY,
                                 policy_name(policy),
                                 Some(*q),
                                 now,

@@ -1,12 +1,14 @@
 //! Stock sync state: SKU alignment pairs with their merge base, and stock conflicts (open until resolved,
 //! at most one open per SKU and kind).
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::Result;
 use crate::domain::alignment::Alignment;
-use crate::domain::inventory::MergeBase;
+use crate::domain::inventory::{ConflictKind, MergeBase, money_from_cents};
 use crate::domain::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -197,6 +199,7 @@ pub struct StockConflict {
     pub woo_value: Option<String>,
     pub base: Option<i64>,
     pub merged: Option<i64>,
+    /// A quantity, or for a price_drift the POS price in cents: read it through `proposal()`.
     pub proposed: Option<i64>,
     pub detail: String,
     pub detected_at: Millis,
@@ -204,6 +207,37 @@ pub struct StockConflict {
     pub resolved_by: Option<String>,
     pub resolution: Option<String>,
     pub quantity: Option<i64>,
+}
+
+/// Who settles conflicts that no operator decided: the engine (the sides agree again) and a kind's policy.
+pub const RESOLVED_BY_ENGINE: &str = "engine";
+pub const RESOLVED_BY_POLICY: &str = "policy";
+
+impl StockConflict {
+    /// A price_drift holds prices (its `proposed` in cents); every other kind holds quantities.
+    pub fn is_price(&self) -> bool {
+        self.kind == ConflictKind::PriceDrift.as_str()
+    }
+
+    /// What the conflict proposes, as a person reads it: money ("120.98") for a price, else a quantity.
+    pub fn proposal(&self) -> Option<String> {
+        self.proposed.map(|n| {
+            if self.is_price() {
+                money_from_cents(n)
+            } else {
+                n.to_string()
+            }
+        })
+    }
+
+    /// Settled by a person (not by the engine or a policy).
+    pub fn resolved_by_operator(&self) -> bool {
+        self.resolved_at.is_some()
+            && self
+                .resolved_by
+                .as_deref()
+                .is_some_and(|by| by != RESOLVED_BY_ENGINE && by != RESOLVED_BY_POLICY)
+    }
 }
 
 pub struct NewConflict<'a> {
@@ -282,6 +316,18 @@ pub fn open_conflicts_for(conn: &Connection, sku: &str) -> Result<Vec<StockConfl
     ))?;
     let rows = stmt.query_map([sku], conflict_from)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The newest conflict of `kind` per SKU, open or resolved (the last word on each SKU), keyed by SKU.
+pub fn latest_by_sku(conn: &Connection, kind: &str) -> Result<HashMap<String, StockConflict>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts
+         WHERE id IN (SELECT MAX(id) FROM stock_conflicts WHERE kind = ?1 GROUP BY sku)"
+    ))?;
+    let rows = stmt.query_map([kind], conflict_from)?;
+    rows.map(|r| r.map(|c| (c.sku.clone(), c)))
+        .collect::<rusqlite::Result<_>>()
+        .map_err(Into::into)
 }
 
 pub fn resolve(

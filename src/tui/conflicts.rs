@@ -2,6 +2,7 @@
 //! sync is not configured. Behind a trait so a test (or another conflict kind) can supply its own rows.
 
 use crate::app::App;
+use crate::domain::inventory::ConflictKind;
 use crate::store::inventory::StockConflict;
 
 /// One stock or price disagreement as the panel shows it.
@@ -41,13 +42,17 @@ fn number(v: Option<i64>) -> String {
     v.map_or_else(|| "—".into(), |n| n.to_string())
 }
 
+impl ConflictRow {
+    /// A price_drift: settled by a price (POS or store), never by a quantity.
+    pub fn is_price(&self) -> bool {
+        self.kind == ConflictKind::PriceDrift.as_str()
+    }
+}
+
 impl From<StockConflict> for ConflictRow {
     fn from(c: StockConflict) -> Self {
         ConflictRow {
-            proposed: match c.proposed {
-                Some(n) => n.to_string(),
-                None => "manual".into(),
-            },
+            proposed: c.proposal().unwrap_or_else(|| "manual".into()),
             kind: c.kind,
             sku: c.sku,
             pos_value: text(&c.pos_value),

@@ -130,8 +130,24 @@ impl ResolveChoice {
 #[derive(Debug, Clone)]
 pub struct ResolveForm {
     pub conflict: crate::tui::conflicts::ConflictRow,
+    /// Index into `choices()`.
     pub choice: usize,
     pub quantity: Input,
+}
+
+impl ResolveForm {
+    /// What this conflict can be settled by: a price only by either side's price.
+    pub fn choices(&self) -> &'static [ResolveChoice] {
+        if self.conflict.is_price() {
+            &ResolveChoice::ALL[..2]
+        } else {
+            &ResolveChoice::ALL
+        }
+    }
+
+    pub fn chosen(&self) -> ResolveChoice {
+        self.choices()[self.choice.min(self.choices().len() - 1)]
+    }
 }
 
 /// A sync pass the operator asked for, followed until its job finishes (spinner, then a toast).

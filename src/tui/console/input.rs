@@ -112,24 +112,31 @@ impl Console {
             Modal::Resolve(mut f) => match form {
                 Some(Action::Back) => None,
                 Some(Action::Submit) => {
-                    let sku = f.conflict.sku.clone();
+                    let conflict = f.conflict.clone();
                     match self.resolution_of(&f) {
-                        Some(how) if self.resolve(&sku, how) => None,
+                        Some(how) if self.resolve(&conflict, how) => None,
                         _ => Some(Modal::Resolve(f)),
                     }
                 }
                 Some(Action::NextField) => {
-                    f.choice = (f.choice + 1) % ResolveChoice::ALL.len();
+                    f.choice = (f.choice + 1) % f.choices().len();
                     Some(Modal::Resolve(f))
                 }
                 Some(Action::PrevField) => {
-                    f.choice = (f.choice + ResolveChoice::ALL.len() - 1) % ResolveChoice::ALL.len();
+                    let n = f.choices().len();
+                    f.choice = (f.choice + n - 1) % n;
                     Some(Modal::Resolve(f))
                 }
                 _ => {
-                    // Typing goes to the quantity, which then is the choice.
-                    f.quantity.handle_event(&Event::Key(key));
-                    f.choice = ResolveChoice::ALL.len() - 1;
+                    // Typing goes to the quantity, which then is the choice (a price has none).
+                    if let Some(at) = f
+                        .choices()
+                        .iter()
+                        .position(|c| *c == ResolveChoice::Quantity)
+                    {
+                        f.quantity.handle_event(&Event::Key(key));
+                        f.choice = at;
+                    }
                     Some(Modal::Resolve(f))
                 }
             },
@@ -264,7 +271,7 @@ impl Console {
                     commands::ResolveArg::Merge => Resolution::Winner(Winner::Merge),
                     commands::ResolveArg::Quantity(q) => Resolution::Quantity(q),
                 };
-                self.resolve(&conflict.sku, how);
+                self.resolve(&conflict, how);
             }
         }
     }

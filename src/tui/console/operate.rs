@@ -353,7 +353,7 @@ impl Console {
 
     /// The dialog's decision as an `App` resolution; an unreadable quantity is refused here.
     pub(super) fn resolution_of(&mut self, form: &ResolveForm) -> Option<Resolution> {
-        Some(match ResolveChoice::ALL[form.choice] {
+        Some(match form.chosen() {
             ResolveChoice::Pos => Resolution::Winner(Winner::Pos),
             ResolveChoice::Store => Resolution::Winner(Winner::Woo),
             ResolveChoice::Merge => Resolution::Winner(Winner::Merge),
@@ -370,14 +370,25 @@ impl Console {
         })
     }
 
-    /// Settles the SKU's open conflicts as this operator; false (dialog stays open) when refused.
-    pub(super) fn resolve(&mut self, sku: &str, how: Resolution) -> bool {
-        let done = match self.app.resolve_conflict(sku, how) {
-            Ok(r) => {
-                self.ok(format!(
+    /// Settles the selected row as this operator — a price_drift by a price, else the SKU's open stock
+    /// conflicts by a quantity; false (dialog stays open) when refused.
+    pub(super) fn resolve(&mut self, conflict: &ConflictRow, how: Resolution) -> bool {
+        let sku = conflict.sku.as_str();
+        let done = if conflict.is_price() {
+            self.app
+                .resolve_price_conflict(sku, how)
+                .map(|r| r.summary())
+        } else {
+            self.app.resolve_conflict(sku, how).map(|r| {
+                format!(
                     "{} resolved by {} ({}): {} goes to the store (job {})",
                     r.sku, r.resolved_by, r.resolution, r.quantity, r.job_id
-                ));
+                )
+            })
+        };
+        let done = match done {
+            Ok(summary) => {
+                self.ok(summary);
                 true
             }
             Err(e) => {

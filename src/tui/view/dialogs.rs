@@ -46,28 +46,40 @@ fn resolve(frame: &mut Frame, body: Rect, v: &View, f: &ResolveForm) {
         Constraint::Min(1),
     ])
     .areas(inner);
+    let price = c.is_price();
+    let sides = if price {
+        format!("POS {} · store {}", c.pos_value, c.store_value)
+    } else {
+        format!(
+            "POS {} · store {} · base {} · merged {}",
+            c.pos_value, c.store_value, c.base, c.merged
+        )
+    };
     frame.render_widget(
         Paragraph::new(vec![
-            Line::raw(format!(
-                "POS {} · store {} · base {} · merged {}",
-                c.pos_value, c.store_value, c.base, c.merged
-            )),
+            Line::raw(sides),
             Line::styled(c.detail.clone(), v.theme.dim),
         ])
         .wrap(Wrap { trim: true }),
         about,
     );
-    let label = |choice: ResolveChoice| match choice {
-        ResolveChoice::Pos => format!("POS wins      → {}", c.pos_value),
-        ResolveChoice::Store => format!("store wins    → {}", c.store_value),
-        ResolveChoice::Merge => format!("merge both    → {}", c.merged),
-        ResolveChoice::Quantity => "counted quantity".into(),
+    let label = |choice: ResolveChoice| match (choice, price) {
+        (ResolveChoice::Pos, true) => format!("POS price     → {}", c.pos_value),
+        (ResolveChoice::Store, true) => format!("store price   → {}", c.store_value),
+        (ResolveChoice::Pos, false) => format!("POS wins      → {}", c.pos_value),
+        (ResolveChoice::Store, false) => format!("store wins    → {}", c.store_value),
+        (ResolveChoice::Merge, _) => format!("merge both    → {}", c.merged),
+        (ResolveChoice::Quantity, _) => "counted quantity".into(),
     };
-    let items: Vec<ListItem> = ResolveChoice::ALL[..3]
+    // The listed choices; a counted quantity is the typed field below them.
+    let listed: Vec<ResolveChoice> = f
+        .choices()
         .iter()
-        .map(|ch| ListItem::new(label(*ch)))
+        .copied()
+        .filter(|ch| *ch != ResolveChoice::Quantity)
         .collect();
-    let selected = (f.choice < 3).then_some(f.choice);
+    let items: Vec<ListItem> = listed.iter().map(|ch| ListItem::new(label(*ch))).collect();
+    let selected = (f.choice < listed.len()).then_some(f.choice);
     frame.render_stateful_widget(
         List::new(items)
             .highlight_style(v.theme.selected)
@@ -75,17 +87,24 @@ fn resolve(frame: &mut Frame, body: Rect, v: &View, f: &ResolveForm) {
         choices,
         &mut ListState::default().with_selected(selected),
     );
-    field(
-        frame,
-        quantity,
-        v,
-        &label(ResolveChoice::Quantity),
-        &f.quantity,
-        f.choice == 3,
-    );
+    if f.choices().contains(&ResolveChoice::Quantity) {
+        field(
+            frame,
+            quantity,
+            v,
+            &label(ResolveChoice::Quantity),
+            &f.quantity,
+            f.chosen() == ResolveChoice::Quantity,
+        );
+    }
+    let choose = if price {
+        "choose the price"
+    } else {
+        "choose (or type a number)"
+    };
     frame.render_widget(
         Paragraph::new(format!(
-            "{} resolve as {} · {} choose (or type a number) · {} cancel",
+            "{} resolve as {} · {} {choose} · {} cancel",
             v.keys.form.short(Action::Submit),
             v.ui.operator,
             v.keys.form.short(Action::NextField),
