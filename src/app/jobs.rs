@@ -12,6 +12,7 @@ use super::{App, AppError, Result};
 use crate::config::Config;
 use crate::domain::time::now_ms;
 use crate::store::jobs::RunNow;
+use crate::store::sync_log::{self, Change};
 use crate::store::{Job, JobState, jobs};
 
 /// A sync pass an operator can ask for (`:sync <name>` in the console).
@@ -117,12 +118,16 @@ impl App {
 
     /// Runs a dead, cancelled or waiting job again now, with a fresh attempt budget.
     pub fn retry_job(&mut self, id: i64) -> Result<Job> {
+        let by = self.actor.name.clone();
         self.store.write(|tx| {
             let job = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
             match job.state {
                 JobState::Dead | JobState::Cancelled | JobState::Retrying | JobState::Queued => {
-                    jobs::requeue(tx, id, now_ms())?;
-                    Ok(jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?)
+                    let now = now_ms();
+                    jobs::requeue(tx, id, now)?;
+                    let after = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
+                    audit(tx, &job, &after, &format!("retried by {by}"), &by, now)?;
+                    Ok(after)
                 }
                 JobState::Running => Err(AppError::Rejected(format!(
                     "job {id} is running; wait for it to finish"
@@ -135,7 +140,29 @@ impl App {
     }
 
     pub fn retry_all_dead(&mut self) -> Result<usize> {
-        self.store.write(|tx| Ok(jobs::requeue_dead(tx, now_ms())?))
+        let by = self.actor.name.clone();
+        self.store.write(|tx| {
+            let now = now_ms();
+            let n = jobs::requeue_dead(tx, now)?;
+            if n > 0 {
+                sync_log::record(
+                    tx,
+                    &Change {
+                        source: "operator",
+                        entity: "job",
+                        entity_key: "dead",
+                        field: "state",
+                        old_value: Some("dead"),
+                        new_value: Some("queued"),
+                        reason: Some(&format!("{n} dead job(s) retried by {by}")),
+                        actor: Some(&by),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok(n)
+        })
     }
 
     /// Cancels a job that has not finished; a running job cannot be pulled back.
@@ -145,8 +172,12 @@ impl App {
             let job = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
             match job.state {
                 JobState::Dead | JobState::Retrying | JobState::Queued => {
-                    jobs::cancel(tx, id, &format!("discarded by {by}"), now_ms())?;
-                    Ok(jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?)
+                    let now = now_ms();
+                    let why = format!("discarded by {by}");
+                    jobs::cancel(tx, id, &why, now)?;
+                    let after = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
+                    audit(tx, &job, &after, &why, &by, now)?;
+                    Ok(after)
                 }
                 JobState::Running => Err(AppError::Rejected(format!(
                     "job {id} is running; it cannot be discarded now"
@@ -177,4 +208,35 @@ impl App {
     pub fn job(&mut self, id: i64) -> Result<Job> {
         jobs::get(self.store.conn(), id)?.ok_or(AppError::JobNotFound(id))
     }
+}
+
+/// An operator's decision about a job, in the audit log next to the changes the job itself wrote.
+fn audit(
+    tx: &rusqlite::Connection,
+    before: &Job,
+    after: &Job,
+    why: &str,
+    by: &str,
+    now: crate::domain::time::Millis,
+) -> Result<()> {
+    let what = match &before.key {
+        Some(key) => format!("{why} ({} {key})", before.kind),
+        None => format!("{why} ({})", before.kind),
+    };
+    sync_log::record(
+        tx,
+        &Change {
+            source: "operator",
+            entity: "job",
+            entity_key: &before.id.to_string(),
+            field: "state",
+            old_value: Some(before.state.as_str()),
+            new_value: Some(after.state.as_str()),
+            reason: Some(&what),
+            actor: Some(by),
+            job_id: Some(before.id),
+        },
+        now,
+    )?;
+    Ok(())
 }

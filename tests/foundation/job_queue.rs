@@ -222,6 +222,20 @@ async fn permanent_errors_and_exhausted_attempts_end_dead_and_an_operator_can_re
     // The operator fixes the cause and retries: it runs again, with a fresh budget.
     let mut app = scratch.app("ops");
     app.retry_job(permanent).unwrap();
+    // Who retried it stays in the audit log.
+    let audit = syncdesk::store::sync_log::for_entity(
+        scratch.store().conn(),
+        "job",
+        &permanent.to_string(),
+        5,
+    )
+    .unwrap();
+    assert!(
+        audit.iter().any(|e| e.actor.as_deref() == Some("ops")
+            && e.old_value.as_deref() == Some("dead")
+            && e.new_value.as_deref() == Some("queued")),
+        "{audit:?}"
+    );
     engine.wake();
     let job = wait_for_job(&scratch.db(), permanent, Duration::from_secs(10), |j| {
         j.state == JobState::Done
