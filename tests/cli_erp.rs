@@ -2,33 +2,11 @@
 //! (`orders unsynced [--json]`, `sync run erp [--order N]`, `check`), asserting output, exit codes and
 //! what each side holds.
 
-use std::path::Path;
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::run;
 
 use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig};
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .args([
-            "--db",
-            &dir.join("s.db").to_string_lossy(),
-            "--config",
-            &dir.join("config.toml").to_string_lossy(),
-            "--user",
-            "ops",
-        ])
-        .args(args)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .output()
-        .expect("run syncdesk");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_unsynced_lists_both_sides_and_sync_run_erp_pulls_one_order() {

@@ -1,34 +1,13 @@
 //! The sync subcommands as a user runs them: the built binary against simulators on loopback
 //! (`check`, `sync run orders|fulfillments|marketplace [--dry-run]`), asserting output, exit codes and the store.
 
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::run;
 use std::path::Path;
-use std::process::Command;
 
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .args([
-            "--db",
-            &dir.join("s.db").to_string_lossy(),
-            "--config",
-            &dir.join("config.toml").to_string_lossy(),
-            "--user",
-            "ops",
-        ])
-        .args(args)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .output()
-        .expect("run syncdesk");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
 
 fn write_config(dir: &Path, woo: &WooSim, cp: &CounterpointSim, smtp_port: u16) {
     let text = format!(

@@ -1,8 +1,9 @@
 //! Operator resolution of stock conflicts end to end: the built binary (`conflicts resolve|detect`) against
 //! both simulators on loopback, the resolution written to the store by the real engine.
 
-use std::path::Path;
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::run;
 use std::time::Duration;
 
 use syncdesk::app::{Actor, App};
@@ -84,29 +85,6 @@ impl Rig {
         );
         self.store_stock(i)
     }
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .args([
-            "--db",
-            &dir.join("s.db").to_string_lossy(),
-            "--config",
-            &dir.join("config.toml").to_string_lossy(),
-            "--user",
-            "ops",
-        ])
-        .args(args)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .output()
-        .expect("run syncdesk");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 async fn eventually<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {

@@ -4,8 +4,10 @@
 //! and Metakocka agree afterwards, no conflict), also when it is cancelled before a pass; and the CLI's
 //! `sync run full|incremental [--dry-run]` and `alignment test` read Metakocka.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::run;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -378,29 +380,6 @@ async fn a_web_order_reserved_in_metakocka_is_counted_once() {
     assert_eq!(rig.store_stock(0), 5);
     assert_eq!(rig.mk_free(0), 5.0);
     assert!(rig.open_conflicts().is_empty());
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .args([
-            "--db",
-            &dir.join("s.db").to_string_lossy(),
-            "--config",
-            &dir.join("config.toml").to_string_lossy(),
-            "--user",
-            "ops",
-        ])
-        .args(args)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .output()
-        .expect("run syncdesk");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
