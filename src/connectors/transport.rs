@@ -46,3 +46,45 @@ pub fn describe(error: reqwest::Error) -> (TransportKind, String) {
     }
     (kind, detail)
 }
+
+/// How many times, and how patiently, an HTTP connector repeats a failed call within one job attempt.
+pub struct RetryBudget {
+    pub max_attempts: u32,
+    /// A server asking to wait longer than this gets the wait handed to the job engine instead of holding
+    /// a worker.
+    pub max_retry_after: std::time::Duration,
+    pub backoff: crate::domain::backoff::Backoff,
+}
+
+/// Runs `attempt` until it succeeds, `resendable` refuses the error, the budget is spent, or the server asks
+/// for a longer wait than the budget allows. Waits honour `Retry-After`, else full-jitter backoff.
+pub async fn with_retries<T, E, Fut>(
+    budget: &RetryBudget,
+    system: &str,
+    mut attempt: impl FnMut() -> Fut,
+    resendable: impl Fn(&E) -> bool,
+    retry_after: impl Fn(&E) -> Option<std::time::Duration>,
+) -> Result<T, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut retry = 0;
+    loop {
+        let error = match attempt().await {
+            Ok(answer) => return Ok(answer),
+            Err(error) => error,
+        };
+        retry += 1;
+        if !resendable(&error) || retry >= budget.max_attempts {
+            return Err(error);
+        }
+        let delay = match retry_after(&error) {
+            Some(wait) if wait > budget.max_retry_after => return Err(error),
+            Some(wait) => wait,
+            None => budget.backoff.delay(retry, None, fastrand::f64()),
+        };
+        tracing::debug!(error = %error, ?delay, retry, "retrying {system} call");
+        tokio::time::sleep(delay).await;
+    }
+}

@@ -4,7 +4,7 @@
 use super::config::CartonaConfig;
 use super::error::CartonaError;
 use crate::connectors::retry_after::parse_retry_after;
-use crate::connectors::transport::{describe, is_retryable_status};
+use crate::connectors::transport::{RetryBudget, describe, is_retryable_status, with_retries};
 use crate::domain::backoff::Backoff;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Url};
@@ -82,28 +82,22 @@ impl CartonaClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, CartonaError> {
-        let mut retry = 0;
-        loop {
-            let error = match self.call_once(method.clone(), path, query, body).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) => error,
-            };
-            retry += 1;
-            if !error.is_retryable() || retry >= self.cfg.max_attempts {
-                return Err(error);
-            }
-            let delay = match error.retry_after() {
-                Some(wait) if wait > self.cfg.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => Backoff {
-                    base: self.cfg.backoff_base,
-                    cap: self.cfg.backoff_cap,
-                }
-                .delay(retry, None, fastrand::f64()),
-            };
-            tracing::debug!(error = %error, ?delay, retry, "retrying Cartona call");
-            tokio::time::sleep(delay).await;
-        }
+        let budget = RetryBudget {
+            max_attempts: self.cfg.max_attempts,
+            max_retry_after: self.cfg.max_retry_after,
+            backoff: Backoff {
+                base: self.cfg.backoff_base,
+                cap: self.cfg.backoff_cap,
+            },
+        };
+        with_retries(
+            &budget,
+            "Cartona",
+            || self.call_once(method.clone(), path, query, body),
+            CartonaError::is_retryable,
+            CartonaError::retry_after,
+        )
+        .await
     }
 
     async fn call_once(

@@ -4,7 +4,9 @@
 use super::config::MetakockaConfig;
 use super::error::MetakockaError;
 use crate::connectors::retry_after::parse_retry_after;
-use crate::connectors::transport::{TransportKind, describe, is_retryable_status};
+use crate::connectors::transport::{
+    RetryBudget, TransportKind, describe, is_retryable_status, with_retries,
+};
 use crate::domain::backoff::Backoff;
 use reqwest::Url;
 use reqwest::header::RETRY_AFTER;
@@ -92,40 +94,34 @@ impl MetakockaClient {
             Value::String(self.cfg.company_id.clone()),
         );
         let body = Value::Object(body);
-        let mut retry = 0;
-        loop {
-            let error = match self.call_once(op, &body).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) => error,
-            };
-            retry += 1;
-            let resendable = match (&error, resend) {
-                (_, Resend::Safe) => error.is_retryable(),
-                (MetakockaError::Transport { kind, .. }, Resend::OnlyIfNotApplied) => {
-                    *kind == TransportKind::Connect
-                }
-                (MetakockaError::Http { status, .. }, Resend::OnlyIfNotApplied) => {
-                    *status == 503 || *status == 429
-                }
-                // A maintenance page instead of an answer: the operation did not run.
-                (MetakockaError::NotJson { .. }, Resend::OnlyIfNotApplied) => true,
-                _ => false,
-            };
-            if !resendable || retry >= self.cfg.max_attempts {
-                return Err(error);
+        let budget = RetryBudget {
+            max_attempts: self.cfg.max_attempts,
+            max_retry_after: self.cfg.max_retry_after,
+            backoff: Backoff {
+                base: self.cfg.backoff_base,
+                cap: self.cfg.backoff_cap,
+            },
+        };
+        let resendable = |error: &MetakockaError| match (error, resend) {
+            (_, Resend::Safe) => error.is_retryable(),
+            (MetakockaError::Transport { kind, .. }, Resend::OnlyIfNotApplied) => {
+                *kind == TransportKind::Connect
             }
-            let delay = match error.retry_after() {
-                Some(wait) if wait > self.cfg.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => Backoff {
-                    base: self.cfg.backoff_base,
-                    cap: self.cfg.backoff_cap,
-                }
-                .delay(retry, None, fastrand::f64()),
-            };
-            tracing::debug!(error = %error, ?delay, retry, "retrying Metakocka call");
-            tokio::time::sleep(delay).await;
-        }
+            (MetakockaError::Http { status, .. }, Resend::OnlyIfNotApplied) => {
+                *status == 503 || *status == 429
+            }
+            // A maintenance page instead of an answer: the operation did not run.
+            (MetakockaError::NotJson { .. }, Resend::OnlyIfNotApplied) => true,
+            _ => false,
+        };
+        with_retries(
+            &budget,
+            "Metakocka",
+            || self.call_once(op, &body),
+            resendable,
+            MetakockaError::retry_after,
+        )
+        .await
     }
 
     async fn call_once(&self, op: &str, body: &Value) -> Result<Answer, MetakockaError> {

@@ -6,7 +6,7 @@ use super::error::WooError;
 use super::oauth;
 use super::redact::redact_url;
 use crate::connectors::retry_after::parse_retry_after;
-use crate::connectors::transport::{TransportKind, is_retryable_status};
+use crate::connectors::transport::{RetryBudget, TransportKind, is_retryable_status, with_retries};
 use crate::domain::backoff::Backoff;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
@@ -92,29 +92,22 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        let mut retry = 0;
-        loop {
-            let error = match self.call_once(method.clone(), path, query, body).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) => error,
-            };
-            retry += 1;
-            if !error.is_retryable() || retry >= self.cfg.max_attempts {
-                return Err(error);
-            }
-            let delay = match error.retry_after() {
-                // Too long to hold a worker: hand the wait to the job engine.
-                Some(wait) if wait > self.cfg.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => Backoff {
-                    base: self.cfg.backoff_base,
-                    cap: self.cfg.backoff_cap,
-                }
-                .delay(retry, None, fastrand::f64()),
-            };
-            tracing::debug!(error = %error, ?delay, retry, "retrying WooCommerce call");
-            tokio::time::sleep(delay).await;
-        }
+        let budget = RetryBudget {
+            max_attempts: self.cfg.max_attempts,
+            max_retry_after: self.cfg.max_retry_after,
+            backoff: Backoff {
+                base: self.cfg.backoff_base,
+                cap: self.cfg.backoff_cap,
+            },
+        };
+        with_retries(
+            &budget,
+            "WooCommerce",
+            || self.call_once(method.clone(), path, query, body),
+            WooError::is_retryable,
+            WooError::retry_after,
+        )
+        .await
     }
 
     async fn call_once(
