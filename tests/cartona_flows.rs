@@ -314,7 +314,7 @@ async fn the_enhanced_mapping_follows_the_delivery_state_where_basic_follows_the
     move_to(&rig, &marked, "Shipped", None).await;
     assert_eq!(rig.sim.order_status(&marked).as_deref(), Some("approved"));
 
-    // A partial shipment, then Ready to Ship: "Ready to Ship/shipped" is out for delivery.
+    // A partial shipment alone (still Processing) is out for delivery: "Processing/shipped".
     move_to(&rig, &shipping, "Processing", None).await;
     rig.app()
         .ship(
@@ -324,6 +324,13 @@ async fn the_enhanced_mapping_follows_the_delivery_state_where_basic_follows_the
             None,
         )
         .unwrap();
+    rig.wake();
+    rig.settled().await;
+    assert_eq!(
+        rig.sim.order_status(&shipping).as_deref(),
+        Some("assigned_to_salesman")
+    );
+    // Ready to Ship after it changes nothing there ("Ready to Ship/shipped" maps the same).
     move_to(&rig, &shipping, "Ready to Ship", None).await;
     assert_eq!(
         rig.sim.order_status(&shipping).as_deref(),

@@ -32,6 +32,8 @@ pub struct ChannelPush {
     pub system: &'static str,
     pub check: Check,
     pub enqueue: Enqueue,
+    /// Whether a shipment alone (no status change) can change what is pushed.
+    pub follows_shipments: bool,
 }
 
 pub const CHANNELS: &[ChannelPush] = &[
@@ -39,11 +41,13 @@ pub const CHANNELS: &[ChannelPush] = &[
         system: "woocommerce",
         check: woo_check,
         enqueue: woo_enqueue,
+        follows_shipments: false,
     },
     ChannelPush {
         system: super::marketplace::SYSTEM,
         check: super::marketplace::outbound,
         enqueue: cartona_enqueue,
+        follows_shipments: true,
     },
 ];
 

@@ -92,16 +92,56 @@ pub fn on_status_entered(
             )?;
         }
     }
+    push_to_channels(conn, config, actor, order_id, status, &links, |_| true, now)
+}
+
+/// A shipment recorded without a status change: channels whose pushed status depends on the delivery state
+/// (Cartona's enhanced mapping) may now have something new to say.
+pub fn on_shipment_recorded(
+    conn: &Connection,
+    config: &Config,
+    actor: &Actor,
+    order_id: i64,
+    status: &Status,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let links = links::for_local(conn, "order", order_id)?;
+    push_to_channels(
+        conn,
+        config,
+        actor,
+        order_id,
+        status,
+        &links,
+        |c| c.follows_shipments,
+        now,
+    )
+}
+
+/// Asks each linked sales channel (those `which` selects) whether the status goes out, and enqueues the push
+/// or records visibly why not.
+#[allow(clippy::too_many_arguments)]
+fn push_to_channels(
+    conn: &Connection,
+    config: &Config,
+    actor: &Actor,
+    order_id: i64,
+    status: &Status,
+    links: &[links::Link],
+    which: impl Fn(&super::channel_push::ChannelPush) -> bool,
+    now: Millis,
+) -> Result<(), StoreError> {
     for link in links {
         // A change that came from a system is not pushed back to it.
         if link.system == actor.source {
             continue;
         }
-        let Some(channel) = super::channel_push::for_system(&link.system) else {
+        let Some(channel) = super::channel_push::for_system(&link.system).filter(|c| which(c))
+        else {
             continue;
         };
-        match (channel.check)(conn, config, status, &link)? {
-            Outbound::Push => (channel.enqueue)(conn, config, order_id, &link, now)?,
+        match (channel.check)(conn, config, status, link)? {
+            Outbound::Push => (channel.enqueue)(conn, config, order_id, link, now)?,
             Outbound::Nothing => {}
             Outbound::Skip { state, reason } => {
                 links::set_state(conn, link.id, state, Some(&reason))?;

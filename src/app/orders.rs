@@ -365,6 +365,7 @@ pub(crate) fn ship_in(
         enter_status(tx, workflow, config, actor, order, done, Some(&note), now)?;
         (true, done.name.clone())
     } else {
+        super::effects::on_shipment_recorded(tx, config, actor, order.id, status, now)?;
         (false, status.name.clone())
     };
     Ok(ShipOutcome {
