@@ -446,6 +446,18 @@ async fn delivered_without_a_required_otp_is_a_visible_error_and_nothing_is_sent
         rig.sim.order_status(&id).as_deref(),
         Some("assigned_to_salesman")
     );
+
+    // The order is Completed (final), so the OTP is entered on its own; the push goes out with it.
+    let mut app = rig.app();
+    let refused = app.set_retailer_otp(&id, "48 21").unwrap_err();
+    assert!(refused.to_string().starts_with("otp:"), "{refused}");
+    let otp = rig.sim.otp(&id).unwrap();
+    app.set_retailer_otp(&id, &otp).unwrap();
+    rig.wake();
+    rig.settled().await;
+    // Cartona checks the code: delivered means it matched.
+    assert_eq!(rig.sim.order_status(&id).as_deref(), Some("delivered"));
+    assert_eq!(rig.link(&id).sync_state, "synced");
     rig.engine.unwrap().shutdown().await.unwrap();
 }
 

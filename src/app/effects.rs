@@ -118,6 +118,29 @@ pub fn on_shipment_recorded(
     )
 }
 
+/// Something a push to `system` needs has changed (e.g. an OTP entered): ask that channel again.
+pub fn push_again(
+    conn: &Connection,
+    config: &Config,
+    actor: &Actor,
+    order_id: i64,
+    status: &Status,
+    system: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let links = links::for_local(conn, "order", order_id)?;
+    push_to_channels(
+        conn,
+        config,
+        actor,
+        order_id,
+        status,
+        &links,
+        |c| c.system == system,
+        now,
+    )
+}
+
 /// Asks each linked sales channel (those `which` selects) whether the status goes out, and enqueues the push
 /// or records visibly why not.
 #[allow(clippy::too_many_arguments)]

@@ -78,6 +78,7 @@ pub fn plan(
         requires_otp: false,
         remote_created_at: None,
         push_due: false,
+        retailer_otp: None,
     });
     let delivery = DeliveryState::of_lines(
         orders::lines(conn, order.id)?
@@ -110,13 +111,18 @@ pub fn plan(
     };
     match plan.to_send() {
         Some(marketplace::DELIVERED) => {
-            plan.retailer_otp = latest_otp(conn, order.id)?;
+            // One typed with `orders otp` wins over one found in a note: it was entered for this purpose.
+            plan.retailer_otp = match facts.retailer_otp.clone() {
+                Some(otp) => Some(otp),
+                None => latest_otp(conn, order.id)?,
+            };
             let needed = facts.requires_otp || cfg.otp == OtpPolicy::Always;
             if needed && plan.retailer_otp.is_none() {
                 plan.problem = Some(format!(
                     "cartona needs the retailer's OTP to mark order {} delivered: write it in the note of \
-                     the shipment or status change (e.g. \"otp 4821\")",
-                    order.number
+                     the shipment or status change (e.g. \"otp 4821\"), or enter it with \
+                     `syncdesk orders otp {} CODE`",
+                    order.number, order.number
                 ));
             }
         }
@@ -177,4 +183,53 @@ pub(crate) fn outbound(
             reason: reason.clone(),
         },
     })
+}
+
+impl super::App {
+    /// Records the retailer's delivery OTP for a marketplace order (read from the retailer at the door, often
+    /// after the order was completed) and pushes the order's status again with it. The code is not logged.
+    pub fn set_retailer_otp(&mut self, reference: &str, otp: &str) -> super::Result<String> {
+        let otp = otp.trim();
+        if otp.is_empty() || otp.len() > 16 || !otp.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(super::AppError::Rejected(format!(
+                "otp: {otp:?} is not an OTP (1–16 letters or digits)"
+            )));
+        }
+        let config = self.config.clone();
+        let actor = self.actor.clone();
+        let workflow = self.workflow.clone();
+        self.store.write(|tx| {
+            let order = orders::find(tx, reference)?
+                .ok_or_else(|| super::AppError::OrderNotFound(reference.to_string()))?;
+            let link = crate::store::links::for_local(tx, "order", order.id)?
+                .into_iter()
+                .find(|l| l.system == SYSTEM)
+                .ok_or_else(|| {
+                    super::AppError::Rejected(format!(
+                        "order {} did not come from {SYSTEM}: no OTP to give",
+                        order.number
+                    ))
+                })?;
+            let now = crate::domain::time::now_ms();
+            facts::set_retailer_otp(tx, link.id, otp, now)?;
+            crate::store::sync_log::record(
+                tx,
+                &crate::store::sync_log::Change {
+                    source: "operator",
+                    entity: "order",
+                    entity_key: &order.number,
+                    field: "cartona.retailer_otp",
+                    reason: Some("retailer OTP entered (the code is not logged)"),
+                    actor: Some(&actor.name),
+                    ..Default::default()
+                },
+                now,
+            )?;
+            let status = workflow.get(order.status_id).ok_or_else(|| {
+                super::AppError::Rejected(format!("order {} has an unknown status", order.number))
+            })?;
+            super::effects::push_again(tx, &config, &actor, order.id, status, SYSTEM, now)?;
+            Ok(order.number)
+        })
+    }
 }

@@ -72,6 +72,13 @@ pub enum OrdersCommand {
         #[command(flatten)]
         guard: VersionGuard,
     },
+    /// Give a marketplace (Cartona) order the retailer's delivery OTP; its status is pushed again with it.
+    Otp {
+        /// Order number or id.
+        order: String,
+        /// The code the retailer gave at delivery.
+        code: String,
+    },
     /// Orders linked on one side only: ours not in the ERP (Metakocka), the ERP's not in syncdesk.
     Unsynced {
         #[arg(long)]
@@ -139,6 +146,11 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
     let mut app = context.app()?;
     match command {
         OrdersCommand::Unsynced { json } => super::erp::unsynced(context, &mut app, json),
+        OrdersCommand::Otp { order, code } => {
+            let number = app.set_retailer_otp(&order, &code)?;
+            println!("OTP recorded for {number}; its Cartona status goes out again with it");
+            Ok(())
+        }
         OrdersCommand::Add {
             number,
             customer,

@@ -17,9 +17,12 @@ pub struct MarketplaceOrder {
     pub remote_created_at: Option<String>,
     /// A status push is waiting for the next bulk pass.
     pub push_due: bool,
+    /// The retailer's OTP as an operator entered it (`orders otp`), if any.
+    pub retailer_otp: Option<String>,
 }
 
-const COLUMNS: &str = "m.link_id, m.delivered_by, m.requires_otp, m.remote_created_at, m.push_due";
+const COLUMNS: &str =
+    "m.link_id, m.delivered_by, m.requires_otp, m.remote_created_at, m.push_due, m.retailer_otp";
 
 fn row_from(r: &Row<'_>, at: usize) -> rusqlite::Result<MarketplaceOrder> {
     let by: String = r.get(at + 1)?;
@@ -29,6 +32,7 @@ fn row_from(r: &Row<'_>, at: usize) -> rusqlite::Result<MarketplaceOrder> {
         requires_otp: r.get(at + 2)?,
         remote_created_at: r.get(at + 3)?,
         push_due: r.get(at + 4)?,
+        retailer_otp: r.get(at + 5)?,
     })
 }
 
@@ -74,6 +78,17 @@ pub fn set_push_due(conn: &Connection, link_id: i64, due: bool, now: Millis) -> 
          ON CONFLICT (link_id) DO UPDATE SET push_due = ?2, updated_at = ?3",
     )?
     .execute(params![link_id, due, now])?;
+    Ok(())
+}
+
+/// Keeps the retailer's OTP an operator entered for a linked order.
+pub fn set_retailer_otp(conn: &Connection, link_id: i64, otp: &str, now: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO marketplace_orders (link_id, delivered_by, requires_otp, retailer_otp, updated_at)
+         VALUES (?1, 'supplier', 0, ?2, ?3)
+         ON CONFLICT (link_id) DO UPDATE SET retailer_otp = ?2, updated_at = ?3",
+    )?
+    .execute(params![link_id, otp, now])?;
     Ok(())
 }
 

@@ -284,6 +284,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE stock_absorbed ADD COLUMN counted INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE stock_absorbed ADD COLUMN released_at INTEGER;
     "#,
+    // 8: the retailer's delivery OTP an operator entered for a marketplace order after the fact.
+    "ALTER TABLE marketplace_orders ADD COLUMN retailer_otp TEXT;",
 ];
 
 pub fn current_version() -> i64 {
