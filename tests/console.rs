@@ -1545,3 +1545,24 @@ fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
     assert_eq!(c.ui.filter, None);
     assert!(c.snapshot().orders.len() > 2);
 }
+
+#[test]
+fn otp_command_is_refused_for_an_order_that_did_not_come_from_the_marketplace() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    select(&mut c, "R-2");
+    keys(&mut c, ":otp 4821");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c).contains("order R-2 did not come from cartona"),
+        "{}",
+        last_toast(&c)
+    );
+    keys(&mut c, ":otp");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c).contains("usage: :otp <code>"),
+        "{}",
+        last_toast(&c)
+    );
+}

@@ -23,6 +23,8 @@ pub enum Command {
     Resolve(Option<ResolveArg>),
     /// Acknowledge the selected alert (Dashboard).
     Ack,
+    /// Give the selected marketplace order the retailer's delivery OTP.
+    Otp(String),
 }
 
 /// How `:resolve` settles the selected conflict.
@@ -45,7 +47,7 @@ fn sync_usage() -> String {
 /// Command names, in the order completion offers them.
 pub const NAMES: &[&str] = &[
     "status", "cancel", "fulfil", "retry", "discard", "filter", "tab", "freeze", "mouse", "sync",
-    "resolve", "ack", "help", "quit", "q",
+    "resolve", "ack", "otp", "help", "quit", "q",
 ];
 
 pub fn parse(text: &str) -> Result<Command, String> {
@@ -87,6 +89,7 @@ pub fn parse(text: &str) -> Result<Command, String> {
             },
         }),
         "ack" | "acknowledge" => Command::Ack,
+        "otp" => Command::Otp(arg().ok_or("usage: :otp <code> (the retailer's delivery OTP)")?),
         "" => return Err("type a command, e.g. :status processing, :q (Tab completes)".into()),
         other => {
             return Err(format!(

@@ -259,6 +259,16 @@ impl Console {
             Ok(C::Discard) => self.ask_discard(),
             Ok(C::Sync(pass)) => self.sync_now(pass),
             Ok(C::Ack) => self.acknowledge(),
+            Ok(C::Otp(code)) => {
+                let targets = self.targets();
+                if targets.is_empty() {
+                    self.info("select an order first (Orders panel)");
+                    return;
+                }
+                self.for_each_target(&targets, "OTP recorded", |app, t| {
+                    app.set_retailer_otp(&t.number, &code)
+                });
+            }
             Ok(C::Resolve(None)) => self.open_resolve(),
             Ok(C::Resolve(Some(arg))) => {
                 let Some(conflict) = self.selected_conflict() else {
