@@ -84,6 +84,17 @@ fn a_headless_demo_runs_the_shop_and_leaves_a_database_every_subcommand_can_read
         "no Counterpoint shipment completed an order:\n{out}"
     );
     assert!(out.contains("conflict on SKU-"), "{out}");
+    // The warehouse moved Cartona orders on: the push went out, or the delivered_by rule held it back.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("pushed to Cartona: approved")
+                || l.contains("not pushed: Cartona delivers this order itself")),
+        "no Cartona push or block:\n{out}"
+    );
+    assert!(
+        out.contains("  cartona: "),
+        "the summary counts Cartona:\n{out}"
+    );
     assert!(out.contains("summary"), "{out}");
     let config = dir.join("config.toml").display().to_string();
     assert!(
@@ -119,6 +130,12 @@ fn a_headless_demo_runs_the_shop_and_leaves_a_database_every_subcommand_can_read
         "more web orders ({web}) than were seeded:\n{out}"
     );
     assert!(orders.len() >= 400, "hundreds of orders: {}", orders.len());
+    // The first pull imported the marketplace orders seeded in the Cartona simulator.
+    let marketplace = orders.iter().filter(|o| o["channel"] == "cartona").count();
+    assert!(
+        marketplace >= 36,
+        "the seeded marketplace orders were imported: {marketplace}\n{out}"
+    );
 
     let (code, conflicts, err) = inspect(root.path(), &dir, &["conflicts", "list", "--json"]);
     assert_eq!(code, 0, "{err}");

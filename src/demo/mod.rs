@@ -1,5 +1,5 @@
-//! `syncdesk demo`: a whole shop in one process, on a scratch database — the WooCommerce, Counterpoint and
-//! SMTP simulators seeded with a believable catalogue and order history, our webhook receiver, the real engine,
+//! `syncdesk demo`: a whole shop in one process, on a scratch database — the WooCommerce, Counterpoint,
+//! Cartona and SMTP simulators seeded with a believable catalogue and order history, our webhook receiver, the real engine,
 //! and a traffic generator — under the console, or headless with a running commentary. Everything goes through
 //! the real connectors and flows, so what the demo shows is what production does.
 //!
@@ -21,6 +21,7 @@ use crate::app::{Actor, App};
 use crate::config::Config;
 use crate::engine::{Engine, EngineHandle, default_handlers, default_schedules};
 use crate::server::{self, ServerState};
+use crate::sim::cartona::{CartonaSim, CartonaSimConfig};
 use crate::sim::counterpoint::{CounterpointSim, SimConfig};
 use crate::sim::smtp::SmtpSink;
 use crate::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
@@ -33,6 +34,8 @@ const WEBHOOK_SECRET: &str = "whsec_syncdesk_demo";
 /// The simulated shop's size: Counterpoint items, of which the first `ALIGNED_SKUS` are sold online too.
 const POS_ITEMS: usize = 2_640;
 const ALIGNED_SKUS: usize = 2_554;
+/// The first marketplace order's number (`C-1001`); the traffic continues after the seeded ones.
+const FIRST_MARKETPLACE_ORDER: u32 = 1001;
 
 /// Why the demo could not run; `Rejected` is the caller's to fix (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +147,9 @@ pub fn run(options: Options) -> Result<(), DemoError> {
     };
     if options.headless {
         println!("syncdesk demo in {}", dir.display());
-        println!("starting the simulated shop (WooCommerce, Counterpoint, mail) and seeding it…");
+        println!(
+            "starting the simulated shop (WooCommerce, Counterpoint, Cartona, mail) and seeding it…"
+        );
     }
     let shop = runtime.block_on(Shop::start(&paths, feed.clone()))?;
     if options.headless {
@@ -254,13 +259,14 @@ struct Shop {
     config: Config,
     woo: Arc<WooSim>,
     cp: Arc<CounterpointSim>,
+    cartona: Arc<CartonaSim>,
     smtp: Arc<SmtpSink>,
     engine: EngineHandle,
     stop_http: tokio::sync::oneshot::Sender<()>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     stopping: Arc<AtomicBool>,
     traffic: tokio::task::JoinHandle<traffic::Tally>,
-    tracker: std::thread::JoinHandle<()>,
+    tracker: std::thread::JoinHandle<traffic::Narrated>,
     feed: Feed,
     paths: Paths,
     seeded: seed::Seeded,
@@ -285,6 +291,9 @@ impl Shop {
         })
         .await
         .map_err(|e| failed("Counterpoint simulator")(&e))?;
+        let cartona = CartonaSim::start(CartonaSimConfig::default())
+            .await
+            .map_err(|e| failed("Cartona simulator")(&e))?;
         let smtp = SmtpSink::start(loopback)
             .await
             .map_err(|e| failed("SMTP sink")(&e))?;
@@ -295,12 +304,15 @@ impl Shop {
             .local_addr()
             .map_err(|e| failed("webhook receiver")(&e))?;
 
-        let text = config_text(&woo, &cp, &smtp, receiver);
+        let text = config_text(&woo, &cp, &cartona, &smtp, receiver);
         std::fs::write(&paths.config, &text)
             .map_err(|e| failed(&paths.config.display().to_string())(&e))?;
         let config = Config::load(&paths.config, true).map_err(|e| failed("demo config")(&e))?;
 
-        let seeded = seed::seed(&paths.db, &config, &woo, &cp, ALIGNED_SKUS).await?;
+        let mut seeded = seed::seed(&paths.db, &config, &woo, &cp, ALIGNED_SKUS).await?;
+        // Placed before the engine starts, so its first scheduled pull imports them.
+        seeded.marketplace =
+            seed::seed_marketplace(&cartona, &seeded.catalogue, FIRST_MARKETPLACE_ORDER);
 
         let engine = Engine::new(&paths.db, config.clone(), default_handlers(&config))
             .with_schedules(default_schedules(&config))
@@ -326,6 +338,7 @@ impl Shop {
         ));
 
         let (woo, cp, smtp) = (Arc::new(woo), Arc::new(cp), Arc::new(smtp));
+        let cartona = Arc::new(cartona);
         let stopping = Arc::new(AtomicBool::new(false));
         let (expect, expectations) = std::sync::mpsc::channel();
         let tracker = {
@@ -340,6 +353,9 @@ impl Shop {
         let traffic = tokio::spawn(traffic::generate(traffic::Traffic {
             woo: woo.clone(),
             cp: cp.clone(),
+            cartona: cartona.clone(),
+            marketplace: seeded.marketplace.clone(),
+            next_marketplace_order: FIRST_MARKETPLACE_ORDER + seeded.marketplace.len() as u32,
             smtp: smtp.clone(),
             app: App::open(&paths.db, config.clone(), Actor::operator("demo"))
                 .map_err(|e| failed("database")(&e))?,
@@ -353,6 +369,7 @@ impl Shop {
             config,
             woo,
             cp,
+            cartona,
             smtp,
             engine,
             stop_http,
@@ -379,7 +396,11 @@ impl Shop {
             .shutdown()
             .await
             .map_err(|e| failed("engine")(&e))?;
-        let _ = tokio::task::spawn_blocking(move || self.tracker.join()).await;
+        let narrated = tokio::task::spawn_blocking(move || self.tracker.join())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         let mails = self.smtp.messages().len();
         if let Ok(woo) = Arc::try_unwrap(self.woo) {
             woo.shutdown().await;
@@ -387,12 +408,15 @@ impl Shop {
         if let Ok(cp) = Arc::try_unwrap(self.cp) {
             cp.shutdown().await;
         }
+        if let Ok(cartona) = Arc::try_unwrap(self.cartona) {
+            cartona.shutdown().await;
+        }
         if let Ok(smtp) = Arc::try_unwrap(self.smtp) {
             smtp.shutdown().await;
         }
         let mut app = App::open(&self.paths.db, self.config, Actor::operator("demo"))
             .map_err(|e| failed("database")(&e))?;
-        traffic::summary(&mut app, &tally, mails).map_err(|e| failed("summary")(&e))
+        traffic::summary(&mut app, &tally, &narrated, mails).map_err(|e| failed("summary")(&e))
     }
 }
 
@@ -400,10 +424,12 @@ impl Shop {
 fn config_text(
     woo: &WooSim,
     cp: &CounterpointSim,
+    cartona: &CartonaSim,
     smtp: &SmtpSink,
     receiver: SocketAddr,
 ) -> String {
     let w = woo.syncdesk_config();
+    let m = cartona.syncdesk_config();
     let c = cp.syncdesk_connection();
     format!(
         "# Written by `syncdesk demo`. Every system below was a simulator on loopback; they are gone once the demo
@@ -449,6 +475,17 @@ query_timeout_secs = 15
 
 [stock]
 enabled = true
+
+[cartona]
+enabled = true
+base_url = \"{cartona_url}\"
+token = \"{cartona_token}\"
+auth_header = \"{cartona_header}\"
+auth_prefix = \"{cartona_prefix}\"
+# Short, so new marketplace orders show within seconds.
+poll_secs = 5
+timeout_secs = 10
+max_attempts = 2
 ",
         smtp_port = smtp.addr().port(),
         url = w.url,
@@ -459,5 +496,9 @@ enabled = true
         user = c.user,
         password = c.password.expose(),
         database = c.database,
+        cartona_url = m.base_url,
+        cartona_token = m.token.expose(),
+        cartona_header = m.auth_header,
+        cartona_prefix = m.auth_prefix,
     )
 }

@@ -22,6 +22,7 @@ use crate::domain::time::{Millis, now_ms};
 use crate::engine::JobContext;
 use crate::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use crate::engine::{counterpoint_flows, woo_orders};
+use crate::sim::cartona::{CartonaSim, NewOrder as NewMarketplaceOrder};
 use crate::sim::counterpoint::CounterpointSim;
 use crate::sim::woo::{NewSimProduct, SimCustomer, WooSim};
 use crate::store::orders::{self as order_rows, NewOrder};
@@ -46,6 +47,8 @@ pub struct Seeded {
     phone_orders: usize,
     by_status: Vec<(String, i64)>,
     seconds: f64,
+    /// Marketplace orders waiting in Cartona for the first pull.
+    pub marketplace: Vec<MarketplaceOrder>,
 }
 
 impl std::fmt::Display for Seeded {
@@ -67,7 +70,20 @@ impl std::fmt::Display for Seeded {
             self.web_orders,
             self.phone_orders,
             statuses.join(", ")
-        )
+        )?;
+        if !self.marketplace.is_empty() {
+            let by_cartona = self
+                .marketplace
+                .iter()
+                .filter(|o| o.delivered_by_cartona)
+                .count();
+            write!(
+                f,
+                "; {} marketplace orders waiting in Cartona ({by_cartona} delivered by Cartona itself)",
+                self.marketplace.len()
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -310,6 +326,7 @@ pub async fn seed(
         phone_orders: phone,
         by_status,
         seconds: started.elapsed().as_secs_f64(),
+        marketplace: Vec::new(),
     })
 }
 
@@ -558,4 +575,114 @@ impl From<StoreError> for DemoError {
     fn from(e: StoreError) -> Self {
         DemoError::Failed(e.to_string())
     }
+}
+
+/// A marketplace order placed in the Cartona simulator, as the tracker narrates it.
+#[derive(Debug, Clone)]
+pub struct MarketplaceOrder {
+    /// Cartona's hashed id, which is also the order's number in syncdesk.
+    pub id: String,
+    pub delivered_by_cartona: bool,
+    pub requires_otp: bool,
+    pub lines: usize,
+}
+
+impl MarketplaceOrder {
+    /// "supplier-delivered, 2 lines, OTP on delivery".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {} line{}{}",
+            if self.delivered_by_cartona {
+                "delivered by Cartona"
+            } else {
+                "supplier-delivered"
+            },
+            self.lines,
+            if self.lines == 1 { "" } else { "s" },
+            if self.requires_otp {
+                ", OTP on delivery"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+const RETAILERS: &[&str] = &[
+    "Corner Market",
+    "El Salam Grocery",
+    "Nile Mini Mart",
+    "Family Kiosk",
+    "Green Valley Store",
+    "Sunrise Supermarket",
+    "Delta Wholesale",
+    "City Pharmacy",
+];
+/// Marketplace orders waiting in Cartona when the demo starts.
+pub const MARKETPLACE_ORDERS: usize = 36;
+
+/// A retailer places an order on Cartona for SKUs of the catalogue: a third are delivered by Cartona
+/// itself, a quarter need the retailer's OTP on delivery. `number` makes the readable hashed id `C-…`.
+pub fn place_marketplace_order(
+    cartona: &CartonaSim,
+    rng: &mut fastrand::Rng,
+    catalogue: &[Item],
+    number: u32,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> MarketplaceOrder {
+    let delivered_by_cartona = rng.u8(..3) == 0;
+    let requires_otp = rng.u8(..4) == 0;
+    let count = [1, 1, 2, 2, 3, 4][rng.usize(..6)];
+    let mut lines: Vec<(String, i64, f64)> = Vec::new();
+    while lines.len() < count {
+        let item = &catalogue[rng.usize(..catalogue.len())];
+        if lines.iter().any(|(sku, _, _)| *sku == item.sku) {
+            continue;
+        }
+        // Retailers buy by the case: bigger quantities than a web shopper.
+        let qty = [2, 4, 6, 6, 12, 24][rng.usize(..6)];
+        lines.push((
+            item.sku.clone(),
+            qty,
+            f64::from(rng.u32(150..4_000)) / 100.0,
+        ));
+    }
+    let id = format!("C-{number}");
+    cartona.create_order(NewMarketplaceOrder {
+        hashed_id: Some(id.clone()),
+        status: "pending".into(),
+        delivered_by: if delivered_by_cartona {
+            "cartona"
+        } else {
+            "supplier"
+        }
+        .into(),
+        requires_otp,
+        created_at,
+        retailer: RETAILERS[rng.usize(..RETAILERS.len())].into(),
+        lines,
+    });
+    MarketplaceOrder {
+        id,
+        delivered_by_cartona,
+        requires_otp,
+        lines: count,
+    }
+}
+
+/// The marketplace orders placed over the last two days, for the first pull to import (its window reaches
+/// back `cartona.overlap_secs`, a week by default). Numbered from `first`.
+pub fn seed_marketplace(
+    cartona: &CartonaSim,
+    catalogue: &[Item],
+    first: u32,
+) -> Vec<MarketplaceOrder> {
+    let mut rng = fastrand::Rng::with_seed(3127);
+    let now = chrono::Utc::now();
+    (0..MARKETPLACE_ORDERS)
+        .map(|i| {
+            let age = chrono::Duration::minutes(80 * (MARKETPLACE_ORDERS - i) as i64);
+            place_marketplace_order(cartona, &mut rng, catalogue, first + i as u32, now - age)
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The shop's day, generated: web orders checked out in the store (they reach syncdesk by signed webhook),
 //! sales rung up at the counter, Counterpoint taking in staged web orders and shipping them, and now and then
-//! the store going down for a few seconds. A tracker watches the database for what the engine made of it and
+//! the store going down for a few seconds; retailers ordering on the Cartona marketplace and the warehouse
+//! moving those orders on (pushed to Cartona, or held back when Cartona delivers them itself). A tracker watches the database for what the engine made of it and
 //! reports each notable outcome once: orders arriving, shipments completing orders, conflicts, failing jobs.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,9 +13,11 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 
 use super::feed::Feed;
-use super::seed::{Item, customer, pick_lines};
+use super::seed::{Item, MarketplaceOrder, customer, pick_lines, place_marketplace_order};
 use crate::app::{App, Resolution, Winner};
 use crate::domain::StatusKind;
+use crate::domain::marketplace::Verdict;
+use crate::sim::cartona::CartonaSim;
 use crate::sim::counterpoint::CounterpointSim;
 use crate::sim::smtp::SmtpSink;
 use crate::sim::woo::WooSim;
@@ -26,11 +29,21 @@ const FIRST_OUTAGE_AFTER: Duration = Duration::from_secs(25);
 const OUTAGE_EVERY_SECS: std::ops::Range<u64> = 55..75;
 /// The simulated operator settles the conflict on the locked product after this long.
 const OPERATOR_RESOLVES_AFTER: Duration = Duration::from_secs(6);
+/// How often a retailer places a new order on Cartona.
+const MARKETPLACE_ORDER_EVERY_SECS: std::ops::Range<u64> = 10..20;
+/// The warehouse moves its first Cartona orders on this soon (after the first pull), then every few seconds.
+const WAREHOUSE_STARTS_AFTER: Duration = Duration::from_millis(2_500);
+const WAREHOUSE_EVERY_MS: std::ops::Range<u64> = 5_000..10_000;
 
 /// Everything the generator drives.
 pub struct Traffic {
     pub woo: Arc<WooSim>,
     pub cp: Arc<CounterpointSim>,
+    pub cartona: Arc<CartonaSim>,
+    /// The marketplace orders seeded in Cartona, for the tracker to report their import.
+    pub marketplace: Vec<MarketplaceOrder>,
+    /// The number of the next marketplace order a retailer places (`C-…`).
+    pub next_marketplace_order: u32,
     pub smtp: Arc<SmtpSink>,
     pub app: App,
     pub skus: Arc<Vec<Item>>,
@@ -48,6 +61,17 @@ pub struct Tally {
     pub documents: usize,
     pub shipped: usize,
     pub outages: usize,
+    pub marketplace_orders: usize,
+    /// Cartona orders the warehouse moved to another status.
+    pub warehouse_moves: usize,
+}
+
+/// What the tracker saw of Cartona pushes, for the closing summary.
+#[derive(Debug, Default, Clone)]
+pub struct Narrated {
+    pub cartona_pushed: usize,
+    pub cartona_blocked: usize,
+    pub cartona_failed: usize,
 }
 
 /// An outcome the tracker should report once it shows in the database.
@@ -65,6 +89,24 @@ pub enum Expect {
     DocumentDeleted {
         web_id: String,
     },
+    /// The seeded marketplace orders, imported by the first pull.
+    MarketplaceBacklog {
+        orders: Vec<MarketplaceOrder>,
+    },
+    MarketplaceOrder {
+        order: MarketplaceOrder,
+    },
+    /// The warehouse moved a Cartona order to `status`; the push pass should send `cartona_status`.
+    CartonaPush {
+        number: String,
+        status: String,
+        cartona_status: String,
+    },
+    /// The move is held back by the delivered_by rule (the link shows `blocked`).
+    CartonaBlocked {
+        number: String,
+        status: String,
+    },
 }
 
 pub async fn generate(mut t: Traffic) -> Tally {
@@ -81,6 +123,13 @@ pub async fn generate(mut t: Traffic) -> Tally {
     let mut tick = 0u64;
     let skus = t.skus.clone();
     let mut stock: BTreeMap<String, i64> = skus.iter().map(|i| (i.sku.clone(), 1_000)).collect();
+    let mut next_marketplace_order =
+        started + Duration::from_secs(rng.u64(MARKETPLACE_ORDER_EVERY_SECS));
+    let mut next_warehouse_move = started + WAREHOUSE_STARTS_AFTER;
+    let mut warehouse_moves = 0usize;
+    let _ = t.expect.send(Expect::MarketplaceBacklog {
+        orders: std::mem::take(&mut t.marketplace),
+    });
     while !t.stopping.load(Ordering::SeqCst) {
         let pause = Duration::from_millis(if tick == 0 {
             800
@@ -210,6 +259,42 @@ pub async fn generate(mut t: Traffic) -> Tally {
             ));
         }
 
+        if now >= next_marketplace_order {
+            next_marketplace_order =
+                now + Duration::from_secs(rng.u64(MARKETPLACE_ORDER_EVERY_SECS));
+            let number = t.next_marketplace_order;
+            t.next_marketplace_order += 1;
+            let order =
+                place_marketplace_order(&t.cartona, &mut rng, &skus, number, chrono::Utc::now());
+            tally.marketplace_orders += 1;
+            t.feed.say(format!(
+                "a retailer ordered on Cartona: {} ({})",
+                order.id,
+                order.describe()
+            ));
+            let _ = t.expect.send(Expect::MarketplaceOrder { order });
+        }
+
+        // The warehouse moves a Cartona order on: first one Cartona delivers, then one the shop delivers,
+        // so every run shows both a block and a push early.
+        if now >= next_warehouse_move {
+            let want = match warehouse_moves {
+                0 => Some(true),
+                1 => Some(false),
+                _ => None,
+            };
+            if move_marketplace_order(&mut t, &mut rng, want) {
+                warehouse_moves += 1;
+                tally.warehouse_moves += 1;
+                next_warehouse_move = now
+                    + if warehouse_moves < 2 {
+                        Duration::from_millis(1_500)
+                    } else {
+                        Duration::from_millis(rng.u64(WAREHOUSE_EVERY_MS))
+                    };
+            }
+        }
+
         let mails = t.smtp.messages();
         report_mail(&t.feed, &mails[mails_seen.min(mails.len())..]);
         mails_seen = mails.len();
@@ -278,6 +363,111 @@ fn ship_one(
     }
 }
 
+/// The warehouse's next step for a Cartona order in `status`, if it has one.
+fn warehouse_step(status: &str) -> Option<&'static str> {
+    match status {
+        "Pending" => Some("Processing"),
+        "Processing" => Some("Ready to Ship"),
+        "Ready to Ship" => Some("Shipped"),
+        _ => None,
+    }
+}
+
+/// The simulated warehouse moves one active Cartona order a step on through the app, the way an operator
+/// would (now and then cancelling one Cartona delivers, the one change such an order still syncs).
+/// `delivered_by_cartona` picks whose orders to move; false when there was nothing to move.
+fn move_marketplace_order(
+    t: &mut Traffic,
+    rng: &mut fastrand::Rng,
+    delivered_by_cartona: Option<bool>,
+) -> bool {
+    let Ok(active) = t.app.list_orders(None, false, None, 100_000, 0) else {
+        return false;
+    };
+    let workflow = t.app.workflow().clone();
+    let candidates: Vec<(String, String, bool)> = active
+        .into_iter()
+        .filter(|o| o.channel == crate::app::marketplace::SYSTEM)
+        .filter_map(|o| {
+            let status = workflow.get(o.status_id)?.name.clone();
+            warehouse_step(&status)?;
+            let by_cartona = t.cartona.order(&o.number)?.delivered_by == "cartona";
+            delivered_by_cartona
+                .is_none_or(|want| want == by_cartona)
+                .then_some((o.number, status, by_cartona))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return false;
+    }
+    // Mostly carry on with orders already in progress, so orders travel the whole way to Shipped.
+    let started: Vec<&(String, String, bool)> =
+        candidates.iter().filter(|c| c.1 != "Pending").collect();
+    let (number, from, by_cartona) = if !started.is_empty() && rng.u8(..10) < 6 {
+        started[rng.usize(..started.len())].clone()
+    } else {
+        candidates[rng.usize(..candidates.len())].clone()
+    };
+    let cancel = by_cartona && delivered_by_cartona.is_none() && rng.u8(..3) == 0;
+    let before = links::by_external(t.app.store().conn(), "order", "cartona", &number)
+        .ok()
+        .flatten()
+        .and_then(|l| l.remote_status);
+    let moved = if cancel {
+        t.app
+            .cancel(&number, "out_of_stock: the depot ran out", None)
+    } else {
+        t.app.change_status(
+            &number,
+            warehouse_step(&from).unwrap_or("Processing"),
+            None,
+            None,
+        )
+    };
+    let change = match moved {
+        Ok(change) => change,
+        Err(e) => {
+            t.feed.say(format!(
+                "warehouse could not move marketplace order {number}: {e}"
+            ));
+            return false;
+        }
+    };
+    let to = change.to.clone();
+    t.feed.say(format!(
+        "warehouse moved marketplace order {number}: {from} → {to}{}",
+        if cancel { " (out of stock)" } else { "" }
+    ));
+    // What the outbox made of it: the same plan the push pass follows.
+    let config = t.app.config().clone();
+    let conn = t.app.store().conn();
+    let plan = links::by_external(conn, "order", "cartona", &number)
+        .ok()
+        .flatten()
+        .and_then(|link| crate::app::marketplace::plan(conn, &workflow, &config, &link).ok())
+        .flatten();
+    match plan.map(|p| p.verdict) {
+        Some(Verdict::Blocked { .. }) => {
+            let _ = t.expect.send(Expect::CartonaBlocked { number, status: to });
+        }
+        Some(Verdict::Allowed { status }) if before.as_deref() == Some(status.as_str()) => {
+            t.feed.say(format!(
+                "order {number} → {to}: Cartona already shows {status}, nothing to push"
+            ));
+        }
+        Some(Verdict::Allowed { status }) => {
+            let _ = t.expect.send(Expect::CartonaPush {
+                number,
+                status: to,
+                cartona_status: status,
+            });
+        }
+        Some(Verdict::Unmapped { reason }) => t.feed.say(format!("order {number}: {reason}")),
+        None => {}
+    }
+    true
+}
+
 /// An expectation and how far it got.
 struct Pending {
     expect: Expect,
@@ -296,8 +486,14 @@ fn short(text: &str) -> String {
 }
 
 /// Watches the database until `stopping`: reports what the engine made of the traffic, new conflicts,
-/// and jobs that fail, give up or recover.
-pub fn track(mut app: App, expectations: Receiver<Expect>, feed: Feed, stopping: Arc<AtomicBool>) {
+/// and jobs that fail, give up or recover. Returns what it saw of Cartona pushes.
+pub fn track(
+    mut app: App,
+    expectations: Receiver<Expect>,
+    feed: Feed,
+    stopping: Arc<AtomicBool>,
+) -> Narrated {
+    let mut narrated = Narrated::default();
     let mut pending: Vec<Pending> = Vec::new();
     let mut conflicts_seen: BTreeSet<i64> = BTreeSet::new();
     // Failing jobs: id → (attempts reported, dead reported).
@@ -310,7 +506,8 @@ pub fn track(mut app: App, expectations: Receiver<Expect>, feed: Feed, stopping:
             completed: None,
         }));
         pending.retain_mut(|p| {
-            !settle(&mut app, p, &feed) && p.since.elapsed() < Duration::from_secs(180)
+            !settle(&mut app, p, &feed, &mut narrated)
+                && p.since.elapsed() < Duration::from_secs(180)
         });
 
         if let Ok(open) = app.stock_conflicts(false, 500) {
@@ -325,10 +522,11 @@ pub fn track(mut app: App, expectations: Receiver<Expect>, feed: Feed, stopping:
         }
         report_jobs(&mut app, &mut failing, &feed);
     }
+    narrated
 }
 
 /// Reports an expectation's outcome if it shows; true when there is nothing left to wait for.
-fn settle(app: &mut App, p: &mut Pending, feed: &Feed) -> bool {
+fn settle(app: &mut App, p: &mut Pending, feed: &Feed, narrated: &mut Narrated) -> bool {
     let workflow = app.workflow().clone();
     let conn = app.store().conn();
     let order_of = |system: &str, external: &str| {
@@ -391,6 +589,80 @@ fn settle(app: &mut App, p: &mut Pending, feed: &Feed) -> bool {
             ));
             true
         }
+        Expect::MarketplaceBacklog { orders } => {
+            if orders.is_empty() {
+                return true;
+            }
+            let imported = orders
+                .iter()
+                .filter(|o| order_of("cartona", &o.id).is_some())
+                .count();
+            if imported < orders.len() {
+                return false;
+            }
+            let count = |f: fn(&MarketplaceOrder) -> bool| orders.iter().filter(|o| f(o)).count();
+            feed.say(format!(
+                "first Cartona pull imported {imported} marketplace orders ({} supplier-delivered, {} \
+                 delivered by Cartona, {} needing the retailer's OTP on delivery)",
+                count(|o| !o.delivered_by_cartona),
+                count(|o| o.delivered_by_cartona),
+                count(|o| o.requires_otp),
+            ));
+            true
+        }
+        Expect::MarketplaceOrder { order: placed } => match order_of("cartona", &placed.id) {
+            Some((_, _, status)) => {
+                feed.say(format!(
+                    "marketplace order {} arrived ({}) → {}",
+                    placed.id,
+                    placed.describe(),
+                    status.name
+                ));
+                true
+            }
+            None => false,
+        },
+        Expect::CartonaPush {
+            number,
+            status,
+            cartona_status,
+        } => {
+            let Some((link, _, _)) = order_of("cartona", number) else {
+                return false;
+            };
+            match link.sync_state.as_str() {
+                "synced" if link.remote_status.as_deref() == Some(cartona_status.as_str()) => {
+                    narrated.cartona_pushed += 1;
+                    feed.say(format!(
+                        "order {number} → {status} pushed to Cartona: {cartona_status}"
+                    ));
+                    true
+                }
+                "error" => {
+                    narrated.cartona_failed += 1;
+                    feed.say(format!(
+                        "order {number} → {status} not accepted by Cartona: {}",
+                        short(link.last_error.as_deref().unwrap_or("push failed"))
+                    ));
+                    true
+                }
+                _ => false,
+            }
+        }
+        Expect::CartonaBlocked { number, status } => {
+            let Some((link, _, _)) = order_of("cartona", number) else {
+                return false;
+            };
+            if link.sync_state != "blocked" {
+                return false;
+            }
+            narrated.cartona_blocked += 1;
+            feed.say(format!(
+                "order {number} → {status} not pushed: Cartona delivers this order itself \
+                 (delivered_by=marketplace)"
+            ));
+            true
+        }
     }
 }
 
@@ -446,7 +718,12 @@ fn report_jobs(app: &mut App, failing: &mut BTreeMap<i64, (u32, bool)>, feed: &F
 }
 
 /// The closing summary: what the traffic did and where the shop stands.
-pub fn summary(app: &mut App, tally: &Tally, mails: usize) -> Result<String, crate::app::AppError> {
+pub fn summary(
+    app: &mut App,
+    tally: &Tally,
+    narrated: &Narrated,
+    mails: usize,
+) -> Result<String, crate::app::AppError> {
     let mut out = String::from("summary\n");
     out.push_str(&format!(
         "  traffic: {} web orders, {} in-store sales, {} documents taken in and {} shipped by Counterpoint, {} store outage{}\n",
@@ -462,6 +739,21 @@ pub fn summary(app: &mut App, tally: &Tally, mails: usize) -> Result<String, cra
         .map(|(s, n)| format!("{s} {n}"))
         .collect();
     out.push_str(&format!("  orders: {}\n", statuses.join(", ")));
+    let marketplace = app
+        .list_orders(None, true, None, i64::MAX, 0)?
+        .iter()
+        .chain(&app.list_orders(None, false, None, i64::MAX, 0)?)
+        .filter(|o| o.channel == crate::app::marketplace::SYSTEM)
+        .count();
+    out.push_str(&format!(
+        "  cartona: {marketplace} marketplace orders imported ({} placed during the run); {} moved on by the \
+         warehouse: {} pushed to Cartona, {} not pushed (delivered_by=marketplace), {} refused\n",
+        tally.marketplace_orders,
+        tally.warehouse_moves,
+        narrated.cartona_pushed,
+        narrated.cartona_blocked,
+        narrated.cartona_failed,
+    ));
     let jobs: Vec<String> = app
         .job_counts()?
         .into_iter()
