@@ -75,19 +75,27 @@ fn statuses(frame: &mut Frame, area: Rect, v: &View) {
     );
 }
 
-/// ✓ synced, ! error, … pending, – none: the worst state among the order's links.
+/// A link deliberately not pushed (a rule or a missing mapping): its note is a reason, not an error.
+fn held_back(state: &str) -> bool {
+    state == "blocked" || state == "unmapped"
+}
+
+/// ✓ synced, ! error, – blocked, – unmapped, … pending, – none: the worst state among the order's links.
 pub fn badge(links: &[(String, String, Option<String>)], theme: &Theme) -> Span<'static> {
     if links.is_empty() {
         return Span::styled("– none", theme.dim);
     }
     if links
         .iter()
-        .any(|(_, state, err)| state == "error" || err.is_some())
+        .any(|(_, state, err)| state == "error" || (err.is_some() && !held_back(state)))
     {
         return Span::styled("! error", theme.error);
     }
     if links.iter().all(|(_, state, _)| state == "synced") {
         return Span::styled("✓ synced", theme.ok);
+    }
+    if links.iter().any(|(_, state, _)| state == "blocked") {
+        return Span::styled("– blocked", theme.dim);
     }
     if links.iter().any(|(_, state, _)| state == "unmapped") {
         return Span::styled("– unmapped", theme.dim);
@@ -310,7 +318,12 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             ));
         }
         if let Some(e) = &l.last_error {
-            spans.push(Span::styled(format!("  {e}"), t.error));
+            let style = if held_back(&l.sync_state) {
+                t.dim
+            } else {
+                t.error
+            };
+            spans.push(Span::styled(format!("  {e}"), style));
         }
         out.push(Line::from(spans));
     }
@@ -334,4 +347,39 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
         ]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(links: &[(&str, &str, Option<&str>)]) -> String {
+        let links: Vec<(String, String, Option<String>)> = links
+            .iter()
+            .map(|(s, st, e)| (s.to_string(), st.to_string(), e.map(String::from)))
+            .collect();
+        badge(&links, &Theme::monochrome()).content.to_string()
+    }
+
+    #[test]
+    fn a_push_held_back_by_a_rule_or_mapping_is_not_an_error() {
+        let rule = Some("blocked by rule delivered_by=marketplace");
+        assert_eq!(shown(&[("cartona", "blocked", rule)]), "– blocked");
+        assert_eq!(
+            shown(&[("woocommerce", "unmapped", Some("no mapping"))]),
+            "– unmapped"
+        );
+        assert_eq!(
+            shown(&[
+                ("cartona", "blocked", rule),
+                ("counterpoint", "error", Some("gone"))
+            ]),
+            "! error"
+        );
+        assert_eq!(
+            shown(&[("woocommerce", "pending", Some("HTTP 503"))]),
+            "! error"
+        );
+        assert_eq!(shown(&[("woocommerce", "synced", None)]), "✓ synced");
+    }
 }
