@@ -88,3 +88,20 @@ where
         tokio::time::sleep(delay).await;
     }
 }
+
+/// The API root under a configured base URL: the shop's address or the API's own (`…/API_PATH/`) both work.
+/// `shown` is how the base URL may appear in the error (redacted where it can carry credentials).
+pub fn api_root(base_url: &str, api_path: &str, shown: &str) -> Result<reqwest::Url, String> {
+    let trimmed = base_url.trim().trim_end_matches('/');
+    let root = if trimmed.ends_with(api_path) {
+        format!("{trimmed}/")
+    } else {
+        format!("{trimmed}/{api_path}/")
+    };
+    let url =
+        reqwest::Url::parse(&root).map_err(|e| format!("base_url {shown} is not a URL: {e}"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err("base_url must be http or https".into());
+    }
+    Ok(url)
+}

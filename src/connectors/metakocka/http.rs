@@ -221,20 +221,8 @@ impl MetakockaClient {
 }
 
 fn api_root(base_url: &str) -> Result<Url, MetakockaError> {
-    let trimmed = base_url.trim().trim_end_matches('/');
-    let root = if trimmed.ends_with(API_PATH) {
-        format!("{trimmed}/")
-    } else {
-        format!("{trimmed}/{API_PATH}/")
-    };
-    let url = Url::parse(&root)
-        .map_err(|e| MetakockaError::Config(format!("base_url {base_url:?} is not a URL: {e}")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(MetakockaError::Config(
-            "base_url must be http or https".into(),
-        ));
-    }
-    Ok(url)
+    crate::connectors::transport::api_root(base_url, API_PATH, &format!("{base_url:?}"))
+        .map_err(MetakockaError::Config)
 }
 
 fn transport_error(endpoint: &str, error: reqwest::Error) -> MetakockaError {

@@ -227,22 +227,12 @@ impl WooClient {
 }
 
 fn api_root(base_url: &str) -> Result<Url, WooError> {
-    let trimmed = base_url.trim().trim_end_matches('/');
-    let root = if trimmed.ends_with(API_PATH) {
-        format!("{trimmed}/")
-    } else {
-        format!("{trimmed}/{API_PATH}/")
-    };
-    let url = Url::parse(&root).map_err(|e| {
-        WooError::Config(format!(
-            "base_url {} is not a URL: {e}",
-            super::redact::redact_url_str(base_url)
-        ))
-    })?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(WooError::Config("base_url must be http or https".into()));
-    }
-    Ok(url)
+    crate::connectors::transport::api_root(
+        base_url,
+        API_PATH,
+        &super::redact::redact_url_str(base_url),
+    )
+    .map_err(WooError::Config)
 }
 
 fn header_u32(headers: &HeaderMap, name: &str) -> Option<u32> {
