@@ -305,7 +305,12 @@ async fn an_update_outage_is_retried_with_backoff_and_an_opr_refusal_is_shown() 
     rig.sim.down_for_update(Duration::from_millis(600));
     rig.processing_order("4001", &[("SKU-F", 1)]);
     rig.linked_at("4001", "in_progress").await;
-    let job = rig.jobs("metakocka.sync_order").pop().unwrap();
+    let job = eventually("the job to finish", || {
+        rig.jobs("metakocka.sync_order")
+            .pop()
+            .filter(|j| j.state != JobState::Running)
+    })
+    .await;
     assert_eq!(job.state, JobState::Done);
     assert!(job.attempts > 1, "retried: {job:?}");
     assert_eq!(rig.sim.document_count(), 1);
@@ -345,7 +350,13 @@ async fn an_unanswered_put_document_is_looked_up_by_buyer_order_not_resent() {
     assert_eq!(rig.sim.document_count(), 1);
     assert_eq!(rig.sim.document(&mk_id).unwrap().buyer_order, "5001");
     assert_eq!(rig.stock("SKU-G").reserved, 2.0, "reserved once");
-    let job = rig.jobs("metakocka.sync_order").pop().unwrap();
+    // The link is written inside the run; the engine records the job's outcome just after it.
+    let job = eventually("the job to finish", || {
+        rig.jobs("metakocka.sync_order")
+            .pop()
+            .filter(|j| j.state != JobState::Running)
+    })
+    .await;
     assert_eq!((job.state, job.attempts), (JobState::Done, 2));
 }
 
