@@ -10,7 +10,6 @@ use crate::config::Config;
 use crate::domain::Status;
 use crate::domain::time::Millis;
 use crate::store::back_office::{self as rows, UnlinkedOrder};
-use crate::store::sync_log::{self, Change};
 use crate::store::{StoreError, links, orders};
 
 /// The link system (and channel of orders pulled from there) of Metakocka.
@@ -58,23 +57,8 @@ pub(super) fn on_status_entered(
                     "status {} has no metakocka mapping (metakocka.status_out); nothing sent",
                     status.name
                 );
-                links::set_state(conn, link.id, "unmapped", Some(&reason))?;
-                let number = orders::get(conn, order_id)?
-                    .map(|o| o.number)
-                    .unwrap_or_default();
-                sync_log::record(
-                    conn,
-                    &Change {
-                        source: "engine",
-                        entity: "order",
-                        entity_key: &number,
-                        field: "metakocka.status",
-                        new_value: Some(&status.name),
-                        reason: Some(&reason),
-                        actor: Some(&actor.name),
-                        ..Default::default()
-                    },
-                    now,
+                effects::hold_back(
+                    conn, actor, order_id, link, status, "unmapped", &reason, now,
                 )?;
                 false
             }

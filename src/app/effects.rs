@@ -167,27 +167,44 @@ fn push_to_channels(
             Outbound::Push => (channel.enqueue)(conn, config, order_id, link, now)?,
             Outbound::Nothing => {}
             Outbound::Skip { state, reason } => {
-                links::set_state(conn, link.id, state, Some(&reason))?;
-                let number = orders::get(conn, order_id)?
-                    .map(|o| o.number)
-                    .unwrap_or_default();
-                sync_log::record(
-                    conn,
-                    &Change {
-                        source: "engine",
-                        entity: "order",
-                        entity_key: &number,
-                        field: &format!("{}.status", link.system),
-                        new_value: Some(&status.name),
-                        reason: Some(&reason),
-                        actor: Some(&actor.name),
-                        ..Default::default()
-                    },
-                    now,
-                )?;
+                hold_back(conn, actor, order_id, link, status, state, &reason, now)?;
             }
         }
     }
+    Ok(())
+}
+
+/// A status deliberately not sent to a linked system (a rule, a missing mapping): the link takes `state`
+/// with the reason, and the sync log says why, so "why didn't it sync?" has an answer.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn hold_back(
+    conn: &Connection,
+    actor: &Actor,
+    order_id: i64,
+    link: &links::Link,
+    status: &Status,
+    state: &str,
+    reason: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    links::set_state(conn, link.id, state, Some(reason))?;
+    let number = orders::get(conn, order_id)?
+        .map(|o| o.number)
+        .unwrap_or_default();
+    sync_log::record(
+        conn,
+        &Change {
+            source: "engine",
+            entity: "order",
+            entity_key: &number,
+            field: &format!("{}.status", link.system),
+            new_value: Some(&status.name),
+            reason: Some(reason),
+            actor: Some(&actor.name),
+            ..Default::default()
+        },
+        now,
+    )?;
     Ok(())
 }
 
