@@ -526,6 +526,18 @@ pub struct WooCommerceConfig {
     pub poll_secs: u64,
     /// How far back each poll re-reads, since the store's dates are whole seconds and clocks differ.
     pub overlap_secs: u64,
+    /// What the first import reads (later polls read what changed since): `"30d"` = open orders plus
+    /// everything changed in the last 30 days, `"2025-01-01"` = open orders plus everything changed since
+    /// that day, `"all"` = the whole history. Orders already final in that history are kept as history:
+    /// their stock is never counted again (no POS reductions, no stock sales).
+    pub import_since: String,
+    /// PEM file of the CA that signed the store's certificate, when it is not one the platform trusts.
+    pub ca_file: String,
+    /// Trust exactly this certificate (`sha256:…`, as `syncdesk check` prints it): a self-signed store.
+    pub pinned_cert: String,
+    /// The address the store delivers webhooks to (what `check` looks for among the store's webhooks);
+    /// empty: `http://<server.listen>/webhooks/woocommerce`.
+    pub webhook_url: String,
     /// WooCommerce status → syncdesk status, for orders coming in.
     pub status_in: BTreeMap<String, String>,
     /// syncdesk status → WooCommerce status, for pushes; a status not listed pushes nothing.
@@ -551,10 +563,15 @@ impl Default for WooCommerceConfig {
             webhook_secret: Secret::default(),
             poll_secs: 60,
             overlap_secs: 30,
+            import_since: "30d".into(),
+            ca_file: String::new(),
+            pinned_cert: String::new(),
+            webhook_url: String::new(),
             status_in: map(&[
                 ("pending", "Pending"),
                 ("processing", "Processing"),
-                ("on-hold", "Backorder"),
+                // Real stores park unpaid bank-transfer and cheque orders here: waiting, not backordered.
+                ("on-hold", "Pending"),
                 ("completed", "Completed"),
                 ("cancelled", "Cancelled"),
                 ("refunded", "Cancelled"),
@@ -598,7 +615,38 @@ impl WooCommerceConfig {
         if self.poll_secs == 0 {
             return Err("woocommerce.poll_secs: must be at least 1".into());
         }
+        ImportSince::parse(&self.import_since)
+            .map_err(|e| format!("woocommerce.import_since: {e}"))?;
+        if !self.pinned_cert.trim().is_empty() {
+            crate::connectors::woo::trust::parse_fingerprint(&self.pinned_cert)
+                .map_err(|e| format!("woocommerce.pinned_cert: {e}"))?;
+        }
+        if self.enabled {
+            let plain_http = self.url.trim().starts_with("http://");
+            if plain_http && matches!(self.auth, WooAuth::Basic | WooAuth::Query) {
+                return Err(format!(
+                    "woocommerce.auth: '{}' sends the consumer secret in clear text over http://, and WooCommerce refuses it there (401 woocommerce_rest_cannot_view); use an https:// url, or auth = \"oauth\" (or \"auto\") for http",
+                    if self.auth == WooAuth::Basic {
+                        "basic"
+                    } else {
+                        "query"
+                    }
+                ));
+            }
+            if plain_http
+                && (!self.ca_file.trim().is_empty() || !self.pinned_cert.trim().is_empty())
+            {
+                return Err(
+                    "woocommerce.ca_file / pinned_cert: only apply to an https:// url".into(),
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// `import_since`, parsed (validated at load).
+    pub fn import_since(&self) -> ImportSince {
+        ImportSince::parse(&self.import_since).unwrap_or(ImportSince::Days(30))
     }
 
     /// The syncdesk status a WooCommerce status maps to, if any (WooCommerce statuses compare case-insensitively).
@@ -616,6 +664,50 @@ impl WooCommerceConfig {
             .iter()
             .find(|(l, _)| l.eq_ignore_ascii_case(local))
             .map(|(_, r)| r.as_str())
+    }
+}
+
+/// How far back a first import of a channel's orders reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportSince {
+    /// Open orders, plus every order changed in the last N days.
+    Days(u32),
+    /// Open orders, plus every order changed since this day (UTC midnight).
+    Date(chrono::NaiveDate),
+    /// The whole history.
+    All,
+}
+
+impl ImportSince {
+    pub fn parse(text: &str) -> Result<ImportSince, String> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("all") {
+            return Ok(ImportSince::All);
+        }
+        if let Some(days) = t.strip_suffix('d').or_else(|| t.strip_suffix('D')) {
+            return days
+                .trim()
+                .parse::<u32>()
+                .map(ImportSince::Days)
+                .map_err(|_| format!("'{text}': expected a number of days like \"30d\""));
+        }
+        chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(ImportSince::Date)
+            .map_err(|_| {
+                format!("'{text}': expected \"30d\" (days), a date \"2025-01-01\", or \"all\"")
+            })
+    }
+
+    /// The oldest modification a first import reads (open orders aside), or `None` for everything.
+    pub fn cutoff(
+        self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            ImportSince::Days(n) => Some(now - chrono::Duration::days(i64::from(n))),
+            ImportSince::Date(d) => Some(d.and_hms_opt(0, 0, 0)?.and_utc()),
+            ImportSince::All => None,
+        }
     }
 }
 
@@ -664,6 +756,7 @@ impl Default for StockConfig {
                 ("quantity_mismatch".into(), Policy::PosWins),
                 ("price_drift".into(), Policy::Manual),
                 ("missing_alignment".into(), Policy::Manual),
+                ("unconfirmed_write".into(), Policy::Manual),
             ]),
             price_source: PriceSource::Pos,
             price_drift: 0.20,

@@ -18,7 +18,7 @@ enabled = true
 url = "{}"
 consumer_key = "{}"
 consumer_secret = "{}"
-auth = "basic"
+auth = "oauth"
 [counterpoint]
 enabled = true
 [counterpoint.connection]
@@ -354,7 +354,9 @@ async fn sync_run_marketplace_imports_then_a_dry_run_shows_each_push_and_its_rul
     let (code, out, err) = cli(args(&["sync", "run", "marketplace"])).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains(&format!("did import {supplier} as Pending")),
+        out.contains(&format!(
+            "did create {supplier} (cartona {supplier}) as Pending"
+        )),
         "{out}"
     );
     assert!(sim.order(&supplier).unwrap().synced);

@@ -22,7 +22,7 @@ async fn start(aligned: usize) -> Rig {
     let rig = Rig::start(60, 80, aligned).await;
     let (w, c) = (&rig.config.woocommerce, &rig.config.counterpoint.connection);
     let text = format!(
-        "[woocommerce]\nenabled = true\nurl = \"{}\"\nconsumer_key = \"{}\"\nconsumer_secret = \"{}\"\nauth = \"basic\"\n\
+        "[woocommerce]\nenabled = true\nurl = \"{}\"\nconsumer_key = \"{}\"\nconsumer_secret = \"{}\"\nauth = \"oauth\"\n\
          [counterpoint]\nenabled = true\n[counterpoint.connection]\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
          password = \"{}\"\ndatabase = \"{}\"\nencryption = \"off\"\n[stock]\nenabled = true\n",
         w.url,

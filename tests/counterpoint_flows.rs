@@ -244,9 +244,17 @@ async fn partial_then_full_shipment_completes_once_with_one_note() {
     let notes = rig.woo.order_notes(woo_id);
     let shipped: Vec<_> = notes
         .iter()
-        .filter(|n| n.note.starts_with("Shipped from Counterpoint"))
+        .filter(|n| n.note.starts_with("Shipped"))
         .collect();
     assert_eq!(shipped.len(), 1, "{notes:?}");
+    // One note for the customer, naming both parcels (not only the last one).
+    let note = &shipped[0].note;
+    assert!(
+        note.starts_with("Shipped in 2 parcels from Counterpoint:")
+            && note.contains("\n1. ")
+            && note.contains("\n2. "),
+        "{note}"
+    );
     let completions = order.history.iter().filter(|h| h.to == "Completed").count();
     assert_eq!(completions, 1);
 }

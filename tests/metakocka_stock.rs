@@ -395,7 +395,7 @@ enabled = true
 url = "{}"
 consumer_key = "{}"
 consumer_secret = "{}"
-auth = "basic"
+auth = "oauth"
 [metakocka]
 enabled = true
 base_url = "{}"

@@ -10,6 +10,7 @@ use syncdesk::app::{Actor, App, Resolution, Winner};
 use syncdesk::config::{Config, PriceSource};
 use syncdesk::connectors::woo::{ProductUpdate, WooProduct};
 use syncdesk::engine::price_flows::{PricePassReport, price_pass};
+use syncdesk::engine::stock_flows::PosSide;
 use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
 use syncdesk::sim::woo::WooSimConfig;
 use syncdesk::store::Store;
@@ -21,7 +22,7 @@ use stock_rig::Rig;
 
 impl Rig {
     async fn pass_with(&self, config: Config, dry_run: bool) -> PricePassReport {
-        let pos = counterpoint_flows::client(&config.counterpoint).unwrap();
+        let pos = PosSide::from_config(&config).unwrap();
         let woo = woo_orders::client(&config.woocommerce).unwrap();
         let ctx = JobContext {
             store: Arc::new(Mutex::new(
@@ -81,7 +82,7 @@ enabled = true
 url = "{}"
 consumer_key = "{}"
 consumer_secret = "{}"
-auth = "basic"
+auth = "oauth"
 [counterpoint]
 enabled = true
 [counterpoint.connection]

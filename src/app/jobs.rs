@@ -211,7 +211,7 @@ impl App {
 }
 
 /// An operator's decision about a job, in the audit log next to the changes the job itself wrote.
-fn audit(
+pub(crate) fn audit(
     tx: &rusqlite::Connection,
     before: &Job,
     after: &Job,

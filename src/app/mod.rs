@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod marketplace;
 pub mod orders;
 pub mod report;
+pub mod settle;
 pub mod stock;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use effects::{
 };
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
+pub use settle::{Keep, Settled};
 pub use stock::{Resolution, Resolved, ResolvedConflict, ResolvedPrice, Winner};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.

@@ -160,6 +160,8 @@ impl App {
                     .filter(|c| !c.is_empty())
                     .map(String::from),
                 status_id: start.id,
+                ship_to: None,
+                history: false,
                 lines: lines
                     .iter()
                     .map(|(sku, qty)| (sku.trim().to_string(), None, *qty))

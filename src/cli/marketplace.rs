@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use super::sync::{foreground, runtime};
 use super::{CliResult, Context, Failure, output};
-use crate::app::ImportOutcome;
 use crate::config::Config;
 use crate::engine::cartona_flows::{self, PushItem};
 
@@ -37,17 +36,8 @@ pub fn run(context: &Context, dry_run: bool, json: bool) -> CliResult {
     } else {
         let verb = if dry_run { "would" } else { "did" };
         for o in &pulled.outcomes {
-            let line = match o {
-                ImportOutcome::Created { number, status, .. } => {
-                    format!("import {number} as {status}")
-                }
-                ImportOutcome::StatusChanged {
-                    number, from, to, ..
-                } => format!("move {number}: {from} → {to}"),
-                ImportOutcome::Skipped { number, reason, .. } => {
-                    format!("skip {number}: {reason}")
-                }
-                ImportOutcome::Unchanged { .. } => continue,
+            let Some(line) = o.describe("cartona ") else {
+                continue;
             };
             println!("{verb} {line}");
         }

@@ -87,8 +87,12 @@ enum Command {
     /// Run one sync pass now (optionally a dry run).
     #[command(subcommand)]
     Sync(sync::SyncCommand),
-    /// Test the connection to every configured system.
-    Check,
+    /// Test the connection to every configured system (and whether the store still delivers webhooks).
+    Check {
+        /// Switch back on the store's webhooks to our receiver that it disabled or paused.
+        #[arg(long)]
+        enable_webhooks: bool,
+    },
     /// Run the background engine and the webhook receiver until Ctrl-C.
     Serve,
     /// Run a simulator of an external system on loopback, to try a config against.
@@ -186,7 +190,7 @@ pub fn main() -> ExitCode {
         Some(Command::Alerts(cmd)) => alerts::run(&context, cmd),
         Some(Command::Report { period, out, json }) => report::run(&context, period, out, json),
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
-        Some(Command::Check) => sync::check(&context),
+        Some(Command::Check { enable_webhooks }) => sync::check(&context, enable_webhooks),
         Some(Command::Serve) => serve::run(&context),
         Some(Command::Sim(cmd)) => sim::run(cmd),
         Some(Command::Demo(args)) => demo::run(&context, args),

@@ -79,6 +79,17 @@ pub enum OrdersCommand {
         /// The code the retailer gave at delivery.
         code: String,
     },
+    /// Settle an order's conflict with its channel (the store changed the order after syncdesk last saw
+    /// it, so syncdesk's status was not sent): keep the store's status, or push syncdesk's over it.
+    Settle {
+        /// Order number or id.
+        order: String,
+        /// store: take the store's status into syncdesk; syncdesk: push syncdesk's status to the store.
+        #[arg(long, value_parser = parse_keep)]
+        keep: crate::app::Keep,
+        #[arg(long)]
+        json: bool,
+    },
     /// Orders linked on one side only: ours not in the ERP (Metakocka), the ERP's not in syncdesk.
     Unsynced {
         #[arg(long)]
@@ -124,6 +135,10 @@ pub struct VersionGuard {
     json: bool,
 }
 
+fn parse_keep(s: &str) -> Result<crate::app::Keep, String> {
+    crate::app::Keep::parse(s).ok_or_else(|| format!("'{s}': expected store or syncdesk"))
+}
+
 fn parse_line(s: &str) -> Result<(String, i64), String> {
     let (sku, qty) = s
         .rsplit_once('=')
@@ -146,6 +161,14 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
     let mut app = context.app()?;
     match command {
         OrdersCommand::Unsynced { json } => super::erp::unsynced(context, &mut app, json),
+        OrdersCommand::Settle { order, keep, json } => {
+            let settled = app.settle(&order, keep)?;
+            if json {
+                return super::output::json(&settled);
+            }
+            println!("settled: {}", settled.summary);
+            Ok(())
+        }
         OrdersCommand::Otp { order, code } => {
             let number = app.set_retailer_otp(&order, &code)?;
             println!("OTP recorded for {number}; its Cartona status goes out again with it");

@@ -9,7 +9,6 @@ use clap::{Subcommand, ValueEnum};
 use super::{CliResult, Context, Failure, output};
 use crate::app::ImportOutcome;
 use crate::config::{Config, PriceSource};
-use crate::connectors::counterpoint::CounterpointClient;
 use crate::connectors::email::Mailer;
 use crate::connectors::woo::WooClient;
 use crate::engine::JobContext;
@@ -29,6 +28,11 @@ pub enum SyncCommand {
         /// `erp` only: pull just this sales order (Metakocka mk_id, number or buyer_order).
         #[arg(long, value_name = "N")]
         order: Option<String>,
+        /// `orders` only: read this much history instead of what changed since the last poll — "90d"
+        /// (open orders plus 90 days), a date "2025-01-01", or "all". Orders already final in it are
+        /// kept as history (their stock is not counted again).
+        #[arg(long, value_name = "SINCE")]
+        since: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -58,6 +62,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
         flow,
         dry_run,
         order,
+        since,
         json,
     } = command;
     if order.is_some() && !matches!(flow, Flow::Erp) {
@@ -65,9 +70,21 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
             "--order: only `sync run erp` pulls a single order",
         ));
     }
+    let since = match since {
+        Some(_) if !matches!(flow, Flow::Orders) => {
+            return Err(Failure::rejected(
+                "--since: only `sync run orders` reads history",
+            ));
+        }
+        Some(text) => Some(
+            crate::config::ImportSince::parse(&text)
+                .map_err(|e| Failure::rejected(format!("--since: {e}")))?,
+        ),
+        None => None,
+    };
     match flow {
         Flow::Erp => super::erp::pull(context, order.as_deref(), dry_run, json),
-        Flow::Orders => orders(context, dry_run, json),
+        Flow::Orders => orders(context, since, dry_run, json),
         Flow::Fulfillments => fulfillments(context, dry_run, json),
         Flow::Full => stock(context, PassMode::Full, dry_run, json),
         Flow::Incremental => stock(context, PassMode::Incremental, dry_run, json),
@@ -94,22 +111,6 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::failed(format!("runtime: {e}")))
 }
 
-/// Both sides' clients and a foreground job context, for a stock or price pass.
-fn both_sides(context: &Context) -> Result<(CounterpointClient, WooClient, JobContext), Failure> {
-    let config = context.config()?;
-    if !(config.woocommerce.enabled && config.counterpoint.enabled) {
-        return Err(Failure::rejected(
-            "stock sync needs [woocommerce] and [counterpoint] enabled",
-        ));
-    }
-    let pos = counterpoint_flows::client(&config.counterpoint)
-        .map_err(|e| Failure::rejected(e.to_string()))?;
-    let woo =
-        woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
-    let ctx = foreground(context, config)?;
-    Ok((pos, woo, ctx))
-}
-
 /// The POS side (Counterpoint, Metakocka, or the CSV export when `[pos_csv]` is enabled) and the store, for
 /// stock passes.
 pub(super) fn stock_sides(context: &Context) -> Result<(PosSide, WooClient, JobContext), Failure> {
@@ -127,7 +128,7 @@ pub(super) fn stock_sides(context: &Context) -> Result<(PosSide, WooClient, JobC
 }
 
 fn prices(context: &Context, dry_run: bool, json: bool) -> CliResult {
-    let (pos, woo, ctx) = both_sides(context)?;
+    let (pos, woo, ctx) = stock_sides(context)?;
     let report = runtime()?
         .block_on(price_flows::price_pass(&pos, &woo, &ctx, dry_run))
         .map_err(|e| Failure::failed(e.message))?;
@@ -272,7 +273,12 @@ fn fulfillments(context: &Context, dry_run: bool, json: bool) -> CliResult {
     Ok(())
 }
 
-fn orders(context: &Context, dry_run: bool, json: bool) -> CliResult {
+fn orders(
+    context: &Context,
+    since: Option<crate::config::ImportSince>,
+    dry_run: bool,
+    json: bool,
+) -> CliResult {
     let config = context.config()?;
     if !config.woocommerce.enabled {
         return Err(Failure::rejected(
@@ -282,10 +288,13 @@ fn orders(context: &Context, dry_run: bool, json: bool) -> CliResult {
     let client =
         woo_orders::client(&config.woocommerce).map_err(|e| Failure::rejected(e.to_string()))?;
     let ctx = foreground(context, config)?;
-    let outcomes = runtime()?
-        .block_on(woo_orders::reconcile(&client, &ctx, dry_run))
+    let report = runtime()?
+        .block_on(woo_orders::poll(&client, &ctx, since, dry_run))
         .map_err(|e| Failure::failed(e.message))?;
-    print_imports(&outcomes, dry_run, json, "woo #", "order(s)")
+    if !json {
+        println!("{} request(s) to the store", report.requests);
+    }
+    print_imports(&report.outcomes, dry_run, json, "woo #", "order(s)")
 }
 
 /// Prints what an order pull did (or would do): one line per change, then a count; `--json` prints all.
@@ -303,17 +312,8 @@ pub(super) fn print_imports(
     let verb = if dry_run { "would" } else { "did" };
     let mut changed = 0;
     for o in outcomes {
-        let line = match o {
-            ImportOutcome::Created {
-                number,
-                external_id,
-                status,
-            } => format!("create {number} ({remote}{external_id}) as {status}"),
-            ImportOutcome::StatusChanged {
-                number, from, to, ..
-            } => format!("move {number}: {from} → {to}"),
-            ImportOutcome::Skipped { number, reason, .. } => format!("skip {number}: {reason}"),
-            ImportOutcome::Unchanged { .. } => continue,
+        let Some(line) = o.describe(remote) else {
+            continue;
         };
         changed += 1;
         println!("{verb} {line}");
@@ -331,7 +331,7 @@ pub(super) fn print_imports(
 }
 
 /// Tries every configured system and says what works.
-pub fn check(context: &Context) -> CliResult {
+pub fn check(context: &Context, enable_webhooks: bool) -> CliResult {
     let config = context.config()?;
     let runtime = runtime()?;
     let mut failures = 0;
@@ -350,7 +350,15 @@ pub fn check(context: &Context) -> CliResult {
             .map_err(|e| e.message),
     );
     if config.woocommerce.enabled {
-        report("woocommerce", runtime.block_on(check_woo(&config)));
+        let reached = runtime.block_on(check_woo(&config));
+        let ok = reached.is_ok();
+        report("woocommerce", reached);
+        if ok {
+            report(
+                "webhooks",
+                runtime.block_on(check_woo_webhooks(&config, enable_webhooks)),
+            );
+        }
     } else {
         println!("-     woocommerce: not enabled");
     }
@@ -389,16 +397,44 @@ async fn check_woo(config: &Config) -> Result<String, String> {
     let start = Instant::now();
     // A read that returns (almost) nothing: proves auth and the orders endpoint without paging a shop.
     let since = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let orders = client
-        .list_orders_modified_after(Some(since))
-        .await
-        .map_err(|e| e.to_string())?;
+    let orders = match client.list_orders_modified_after(Some(since)).await {
+        Ok(orders) => orders,
+        Err(e) => return Err(explain_woo_failure(config, e).await),
+    };
     Ok(format!(
         "{} — authenticated, read orders ({} changed in the last minute) in {} ms",
         config.woocommerce.url,
         orders.len(),
         start.elapsed().as_millis()
     ))
+}
+
+/// The error, and what to do about it where syncdesk can tell: a certificate the platform does not trust
+/// is shown with its fingerprint, so the operator can pin exactly that one.
+async fn explain_woo_failure(config: &Config, error: crate::connectors::woo::WooError) -> String {
+    let text = error.to_string();
+    let about_certificate = text.contains("certificate") || text.contains("UnknownIssuer");
+    let url = reqwest::Url::parse(config.woocommerce.url.trim()).ok();
+    match (about_certificate, url) {
+        (true, Some(url)) if url.scheme() == "https" => {
+            let host = url.host_str().unwrap_or_default().to_string();
+            let port = url.port_or_known_default().unwrap_or(443);
+            match crate::connectors::woo::trust::presented_fingerprint(&host, port).await {
+                Ok(fingerprint) => format!(
+                    "{text}\n      the store presents the certificate {fingerprint}: if that is the shop's own certificate, set woocommerce.pinned_cert = \"{fingerprint}\" (or woocommerce.ca_file to the CA that signed it)"
+                ),
+                Err(_) => text,
+            }
+        }
+        _ => text,
+    }
+}
+
+async fn check_woo_webhooks(config: &Config, enable: bool) -> Result<String, String> {
+    let client = woo_orders::client(&config.woocommerce).map_err(|e| e.to_string())?;
+    crate::engine::woo_webhooks::check(&client, config, enable)
+        .await?
+        .verdict()
 }
 
 async fn check_counterpoint(config: &Config) -> Result<String, String> {

@@ -452,7 +452,7 @@ enabled = true
 url = \"{url}\"
 consumer_key = \"{key}\"
 consumer_secret = \"{secret}\"
-auth = \"basic\"
+auth = \"oauth\"
 webhook_secret = \"{WEBHOOK_SECRET}\"
 # Webhooks bring orders in at once; the poll is the safety net.
 poll_secs = 20

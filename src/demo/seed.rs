@@ -273,6 +273,9 @@ pub async fn seed(
         customer: Some("Petra Lund".into()),
         remote_status: "pending".into(),
         remote_version: Some("2026-01-05T09:12:44Z".into()),
+        ship_to: None,
+        read_at: 0,
+        history: false,
         lines: vec![(sellable[7].sku.clone(), Some(sellable[7].name.clone()), 2)],
     };
     {
@@ -460,6 +463,8 @@ fn seed_phone_orders(
                         number: number.clone(),
                         channel: "phone".into(),
                         customer: Some(customer.clone()),
+                        ship_to: None,
+                        history: false,
                         status_id: pending.id,
                         lines: lines
                             .iter()

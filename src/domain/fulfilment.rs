@@ -187,3 +187,22 @@ mod tests {
         assert!(!is_fully_shipped(&[]));
     }
 }
+
+/// One parcel as a customer or a back office reads it: "UPS, tracking 1Z999, 2026-12-06".
+pub fn parcel_line(carrier: Option<&str>, tracking: Option<&str>, shipped_on: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(
+        carrier
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from),
+    );
+    parts.extend(
+        tracking
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("tracking {t}")),
+    );
+    parts.push(shipped_on.to_string());
+    parts.join(", ")
+}

@@ -45,15 +45,19 @@ pub enum ConflictKind {
     PriceDrift,
     /// Aligned, but one side has no such item.
     MissingAlignment,
+    /// A stock write's answer was lost and the store now shows neither the old value nor the one written:
+    /// whether the write landed cannot be told, so merging again could count a change twice.
+    UnconfirmedWrite,
 }
 
 impl ConflictKind {
-    pub const ALL: [ConflictKind; 5] = [
+    pub const ALL: [ConflictKind; 6] = [
         ConflictKind::NegativeStock,
         ConflictKind::UnexplainedChange,
         ConflictKind::QuantityMismatch,
         ConflictKind::PriceDrift,
         ConflictKind::MissingAlignment,
+        ConflictKind::UnconfirmedWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,11 +67,56 @@ impl ConflictKind {
             ConflictKind::QuantityMismatch => "quantity_mismatch",
             ConflictKind::PriceDrift => "price_drift",
             ConflictKind::MissingAlignment => "missing_alignment",
+            ConflictKind::UnconfirmedWrite => "unconfirmed_write",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A stock write whose answer never came (timeout, dropped connection, store restarted mid-batch): the
+/// store may or may not have applied it. Kept on the pair until a read of the store tells which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnconfirmedWrite {
+    /// The quantity sent.
+    pub quantity: i64,
+    /// What the store showed before (when the write was planned).
+    pub prior: Option<i64>,
+    /// The base the pass would have recorded had the answer come.
+    pub base: MergeBase,
+}
+
+/// What a read of the store says about an unconfirmed write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCheck {
+    /// The store shows what was written: it landed, its base stands.
+    Landed(MergeBase),
+    /// The store still shows what it had: it did not land; the old base stands.
+    NotLanded,
+    /// Neither: something else changed the store too, and which happened first cannot be told.
+    Unknown,
+}
+
+impl UnconfirmedWrite {
+    /// Reads `store_now` against the write. A write of the value the store already had is `Landed`.
+    pub fn check(&self, store_now: Option<i64>) -> WriteCheck {
+        match store_now {
+            Some(q) if q == self.quantity => WriteCheck::Landed(self.base),
+            now if now == self.prior => WriteCheck::NotLanded,
+            _ => WriteCheck::Unknown,
+        }
+    }
+
+    /// The conflict's explanation when [`check`](Self::check) cannot tell.
+    pub fn unknown_detail(&self, store_now: Option<i64>) -> String {
+        format!(
+            "a write of {} got no answer; the store now says {}, before it said {}: whether the write landed cannot be told, so nothing is merged until someone decides",
+            self.quantity,
+            store_now.map_or("nothing".to_string(), |q| q.to_string()),
+            self.prior.map_or("nothing".to_string(), |q| q.to_string())
+        )
     }
 }
 

@@ -63,6 +63,9 @@ pub fn channel_order(o: &CartonaOrder) -> ChannelOrder {
         customer: Some(o.retailer.name.trim().to_string()).filter(|n| !n.is_empty()),
         remote_status: o.status.as_str().to_string(),
         remote_version: o.updated_at.map(stamp),
+        ship_to: None,
+        read_at: 0,
+        history: false,
         lines: o
             .lines
             .iter()

@@ -678,6 +678,9 @@ pub fn channel_order(doc: &MkDocument) -> ChannelOrder {
         customer: Some(doc.partner.customer.trim().to_string()).filter(|c| !c.is_empty()),
         remote_status: doc.status_code.clone(),
         remote_version: None,
+        ship_to: None,
+        read_at: 0,
+        history: false,
         lines: doc
             .product_list
             .iter()

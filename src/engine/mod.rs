@@ -16,6 +16,7 @@ pub mod price_flows;
 mod runner;
 pub mod stock_flows;
 pub mod woo_orders;
+pub mod woo_webhooks;
 
 pub use alert_email::AlertEmail;
 pub use backorder_email::BackorderEmail;

@@ -1,5 +1,5 @@
-//! Price passes: read every aligned SKU's POS price (IM_PRC for the configured price location, IM_ITEM
-//! otherwise) and the store's `regular_price`, and — when the POS is the price source — write the POS price to
+//! Price passes: read every aligned SKU's POS price (Counterpoint: IM_PRC for the configured price location,
+//! IM_ITEM otherwise; a file-only POS: its export's price column) and the store's `regular_price`, and — when the POS is the price source — write the POS price to
 //! the store as a 2-decimal string in batches of ≤100 (sale prices are never sent). A difference beyond
 //! `stock.price_drift` of the POS price raises a `price_drift` conflict instead of a write, unless its policy
 //! settles it. When the store is the price source nothing is written anywhere (the Counterpoint connector
@@ -12,14 +12,13 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
-use super::counterpoint_flows;
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
 use super::stock_flows::{
-    self, SkuNote, policy_name, read_store_products, remember_product, write_store_updates,
+    PosSide, SkuNote, policy_name, read_store_products, remember_product, write_store_updates,
 };
+use super::woo_orders;
 use crate::config::{Config, PriceSource};
-use crate::connectors::counterpoint::CounterpointClient;
-use crate::connectors::woo::{ProductUpdate, WooClient, WooProduct};
+use crate::connectors::woo::{ProductUpdate, RequestCounter, WooClient, WooProduct};
 use crate::domain::alerts::{AlertKind, NewAlert};
 use crate::domain::inventory::{ConflictKind, Policy, price_drift};
 use crate::domain::time::now_ms;
@@ -55,8 +54,8 @@ pub struct PricePassReport {
 }
 
 /// The note a report carries when the store is the price source.
-pub const WOO_SOURCE_NOTE: &str = "price_source = woo: the POS is not written (the Counterpoint connector \
-     cannot write prices); the changes are the differences to apply in Counterpoint, and no conflicts are raised";
+pub const WOO_SOURCE_NOTE: &str = "price_source = woo: the POS is not written (syncdesk cannot write prices \
+     into a back office); the changes are the differences to apply in the POS, and no conflicts are raised";
 
 /// What the plan decided for one pair.
 struct Planned {
@@ -129,12 +128,14 @@ fn cents(price: Decimal) -> Option<i64> {
 }
 
 pub async fn price_pass(
-    pos: &CounterpointClient,
+    pos: &PosSide,
     woo: &WooClient,
     ctx: &JobContext,
     dry_run: bool,
 ) -> Result<PricePassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
+    let requests = RequestCounter::default();
+    let woo = &woo.counting(&requests);
     let (pairs, decisions) = ctx
         .with_store(move |s| {
             let conn = s.conn();
@@ -144,28 +145,21 @@ pub async fn price_pass(
             Ok((pairs, latest))
         })
         .await?;
-    // PRC_1 is the selling price; REG_PRC only where an item has no PRC_1.
     let pos_prices: HashMap<String, Option<Decimal>> = pos
-        .prices(None)
+        .prices()
         .await
-        .map_err(counterpoint_flows::job_error)?
+        .map_err(|e| JobError::retry(format!("{}: {e}", pos.name())))?
         .into_iter()
-        .map(|p| {
-            (
-                p.item_no.to_uppercase(),
-                p.prc_1.or(p.reg_prc).map(|d| d.round_dp(2)),
-            )
-        })
+        .map(|(item, price)| (item.to_uppercase(), price.map(|d| d.round_dp(2))))
         .collect();
     let skus: Vec<String> = pairs.iter().map(|p| p.woo_sku.clone()).collect();
-    let (by_sku, store_requests) = read_store_products(woo, &skus).await?;
+    let by_sku = read_store_products(woo, &skus).await?;
 
     let stock = &ctx.config.stock;
     let source = stock.price_source;
     let mut report = PricePassReport {
         source,
         examined: pairs.len(),
-        store_requests,
         note: (source == PriceSource::Woo).then(|| WOO_SOURCE_NOTE.to_string()),
         ..Default::default()
     };
@@ -291,6 +285,7 @@ pub async fn price_pass(
         plan.push(planned);
     }
     if dry_run {
+        report.store_requests = requests.get();
         return Ok(report);
     }
 
@@ -308,8 +303,13 @@ pub async fn price_pass(
             })
         })
         .collect();
-    let (failed, requests) = write_store_updates(woo, updates).await;
-    report.store_requests += requests;
+    // A price is written absolutely: one whose answer was lost is simply written again next pass.
+    let failed: HashMap<String, String> = write_store_updates(woo, updates)
+        .await
+        .into_iter()
+        .map(|(sku, f)| (sku, f.message))
+        .collect();
+    report.store_requests = requests.get();
     for (sku, message) in &failed {
         report.failed.push(SkuNote {
             sku: sku.clone(),
@@ -430,14 +430,17 @@ pub async fn price_pass(
 
 /// The engine's price pass job.
 pub struct PricePassJob {
-    clients: Result<(CounterpointClient, WooClient), String>,
+    clients: Result<(PosSide, WooClient), String>,
 }
 
 impl PricePassJob {
     pub fn new(config: &Config) -> Self {
-        PricePassJob {
-            clients: stock_flows::clients(config),
-        }
+        let clients = PosSide::from_config(config).and_then(|pos| {
+            woo_orders::client(&config.woocommerce)
+                .map(|w| (pos, w))
+                .map_err(|e| e.to_string())
+        });
+        PricePassJob { clients }
     }
 }
 

@@ -23,12 +23,13 @@ use crate::config::Config;
 use crate::connectors::counterpoint::{CounterpointClient, StockLevel};
 use crate::connectors::metakocka::{MetakockaClient, StockRow};
 use crate::connectors::pos_csv::{self, PosCsvConfig};
-use crate::connectors::woo::{ItemKey, ProductUpdate, WooClient, WooProduct};
+use crate::connectors::woo::{ItemKey, ProductUpdate, RequestCounter, WooClient, WooProduct};
 use crate::domain::StatusKind;
 use crate::domain::alerts::{self, AlertKind, NewAlert};
 use crate::domain::alignment::LineError;
 use crate::domain::inventory::{
-    self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation,
+    self, ConflictKind, MergeBase, MergeDecision, Policy, StockObservation, UnconfirmedWrite,
+    WriteCheck,
 };
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self as stock_rows, AlignedSku, LinkedWebOrder, NewConflict};
@@ -105,6 +106,8 @@ struct Planned {
     new_base: Option<MergeBase>,
     write: Option<i64>,
     conflict: Option<PlannedConflict>,
+    /// The pair's unconfirmed write is settled by this pass's read (landed or not): forget it.
+    forget_unconfirmed: bool,
 }
 
 /// A conflict found on this pass, and the quantity its policy settled on (None: waits for an operator).
@@ -153,6 +156,37 @@ impl PosSide {
             PosSide::Counterpoint(_) => "Counterpoint",
             PosSide::Export(_) => "POS export",
             PosSide::Metakocka { .. } => "Metakocka",
+        }
+    }
+
+    /// Every item's selling price, as the back office holds it. Counterpoint: PRC_1 (REG_PRC where an item
+    /// has no PRC_1); the CSV export: its price column. Metakocka's stock carries no prices.
+    pub async fn prices(&self) -> Result<Vec<(String, Option<rust_decimal::Decimal>)>, String> {
+        match self {
+            PosSide::Counterpoint(client) => Ok(client
+                .prices(None)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|p| (p.item_no, p.prc_1.or(p.reg_prc)))
+                .collect()),
+            PosSide::Export(cfg) => {
+                let export =
+                    pos_csv::read_stock(&cfg.export_path, cfg).map_err(|e| e.to_string())?;
+                if cfg.price_column.trim().is_empty() {
+                    return Err(
+                        "pos_csv.files.price_column is empty: the export carries no prices".into(),
+                    );
+                }
+                Ok(export
+                    .item_prices()
+                    .into_iter()
+                    .map(|p| (p.item_no, p.prc_1.or(p.reg_prc)))
+                    .collect())
+            }
+            PosSide::Metakocka { .. } => {
+                Err("Metakocka's stock carries no prices: prices stay in the store".into())
+            }
         }
     }
 
@@ -465,6 +499,8 @@ pub async fn run_stock_pass(
     job_id: Option<i64>,
 ) -> Result<StockPassReport, JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
+    let requests = RequestCounter::default();
+    let woo = &woo.counting(&requests);
     let metakocka = matches!(pos, PosSide::Metakocka { .. });
     let (pairs, watermark, last_pass, candidates, hints, export_marker, linked_orders) = ctx
         .with_store(move |s| {
@@ -624,15 +660,15 @@ pub async fn run_stock_pass(
                 || p.woo_product_id.is_some_and(|id| hinted.contains(&id))
                 || sales.contains_key(&p.woo_sku.to_uppercase())
                 || absorbed.contains_key(&p.woo_sku.to_uppercase())
+                || p.unconfirmed.is_some()
         })
         .collect();
 
     // The store side: products and variations by SKU, 100 per request.
     let skus: Vec<String> = examine.iter().map(|p| p.woo_sku.clone()).collect();
-    let (by_sku, store_requests) = read_store_products(woo, &skus).await?;
+    let by_sku = read_store_products(woo, &skus).await?;
     let mut report = StockPassReport {
         examined: examine.len(),
-        store_requests,
         ..Default::default()
     };
     if let Some((_, errors)) = &export {
@@ -669,10 +705,29 @@ pub async fn run_stock_pass(
             .get(&pair.woo_sku.to_uppercase())
             .copied()
             .unwrap_or(0);
+        // A write whose answer was lost: this read of the store says whether it landed, and so which base
+        // the merge starts from. If it cannot tell, nothing is merged (that could count a change twice).
+        let mut unknown_write = None;
+        let mut forget_unconfirmed = false;
+        let base = match pair.unconfirmed.map(|u| (u, u.check(woo_now))) {
+            None => pair.base,
+            Some((_, WriteCheck::Landed(base))) => {
+                forget_unconfirmed = true;
+                Some(base)
+            }
+            Some((_, WriteCheck::NotLanded)) => {
+                forget_unconfirmed = true;
+                pair.base
+            }
+            Some((u, WriteCheck::Unknown)) => {
+                unknown_write = Some(u.unknown_detail(woo_now));
+                pair.base
+            }
+        };
         let obs = StockObservation {
             pos: pos_now,
             woo: woo_now,
-            base: pair.base,
+            base,
             absorbed_web,
             woo_sales: last_pass.map(|_| {
                 sales
@@ -689,8 +744,18 @@ pub async fn run_stock_pass(
             new_base: None,
             write: None,
             conflict: None,
+            forget_unconfirmed,
         };
-        match inventory::decide(&obs, threshold) {
+        let decision = match unknown_write {
+            Some(detail) => MergeDecision::Conflict {
+                kind: ConflictKind::UnconfirmedWrite,
+                merged: None,
+                proposed: obs.pos,
+                detail,
+            },
+            None => inventory::decide(&obs, threshold),
+        };
+        match decision {
             MergeDecision::Apply { quantity, new_base } => {
                 planned.new_base = Some(new_base);
                 if Some(quantity) != woo_now {
@@ -775,6 +840,7 @@ pub async fn run_stock_pass(
         plan.push(planned);
     }
     if dry_run {
+        report.store_requests = requests.get();
         return Ok(report);
     }
 
@@ -793,17 +859,28 @@ pub async fn run_stock_pass(
             })
         })
         .collect();
-    let (failed, requests) = write_store_updates(woo, updates).await;
-    report.store_requests += requests;
+    let written = write_store_updates(woo, updates).await;
+    let (failed, unconfirmed) = confirm_lost_writes(woo, &plan, written).await;
     for (sku, message) in &failed {
         report.failed.push(SkuNote {
             sku: sku.clone(),
             message: message.clone(),
         });
     }
-    report
-        .changes
-        .retain(|c| !failed.contains_key(&c.sku.to_uppercase()));
+    for (sku, u) in &unconfirmed {
+        report.failed.push(SkuNote {
+            sku: sku.clone(),
+            message: format!(
+                "the write of {} got no answer and the store could not be read back; the next pass checks before merging",
+                u.quantity
+            ),
+        });
+    }
+    report.changes.retain(|c| {
+        let sku = c.sku.to_uppercase();
+        !failed.contains_key(&sku) && !unconfirmed.contains_key(&sku)
+    });
+    report.store_requests = requests.get();
 
     let config = ctx.config.clone();
     let hints_taken = hints;
@@ -816,9 +893,21 @@ pub async fn run_stock_pass(
                 if let Some(product) = &p.product {
                     remember_product(tx, &p.pair, product)?;
                 }
+                if let Some(u) = unconfirmed.get(&sku) {
+                    stock_rows::set_unconfirmed(tx, p.pair.id, Some(u))?;
+                    let message = format!(
+                        "a write of {} got no answer: the next pass reads the store before merging",
+                        u.quantity
+                    );
+                    stock_rows::record_pass(tx, p.pair.id, None, "error", Some(&message), now)?;
+                    continue;
+                }
                 if let Some(message) = failed.get(&sku) {
                     stock_rows::record_pass(tx, p.pair.id, None, "error", Some(message), now)?;
                     continue;
+                }
+                if p.forget_unconfirmed || (p.pair.unconfirmed.is_some() && p.new_base.is_some()) {
+                    stock_rows::set_unconfirmed(tx, p.pair.id, None)?;
                 }
                 if let Some(PlannedConflict {
                     kind,
@@ -932,11 +1021,11 @@ pub async fn run_stock_pass(
 }
 
 /// The store's products and variations for `skus` (by upper-cased SKU), 100 per request, a few lookups in
-/// flight at once (at 20 ms per request, 100,000 SKUs read one after another take 20 s); and the requests made.
+/// flight at once (at 20 ms per request, 100,000 SKUs read one after another take 20 s).
 pub(crate) async fn read_store_products(
     woo: &WooClient,
     skus: &[String],
-) -> Result<(HashMap<String, WooProduct>, usize), JobError> {
+) -> Result<HashMap<String, WooProduct>, JobError> {
     let products: Vec<WooProduct> =
         stream::iter(skus.chunks(STORE_READ_CHUNK).map(<[String]>::to_vec))
             .map(|chunk| async move { woo.find_products_by_sku(&chunk).await })
@@ -944,31 +1033,37 @@ pub(crate) async fn read_store_products(
             .try_concat()
             .await
             .map_err(woo_orders::job_error)?;
-    let requests = skus.len().div_ceil(woo.config().sku_chunk.clamp(1, 100));
-    Ok((
-        products
-            .into_iter()
-            .map(|p| (p.sku.to_uppercase(), p))
-            .collect(),
-        requests,
-    ))
+    Ok(products
+        .into_iter()
+        .map(|p| (p.sku.to_uppercase(), p))
+        .collect())
 }
 
-/// Writes `updates` (each carrying its SKU) in batches of ≤100; returns the items the store refused, by
-/// upper-cased SKU ("code: message"), and the requests made.
+/// An item of a batch write that did not come back applied.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteFailure {
+    /// "code: message"
+    pub message: String,
+    /// No answer about it (the request failed on the way, or the answer left it out): the store may have
+    /// applied it.
+    pub unanswered: bool,
+}
+
+/// Writes `updates` (each carrying its SKU) in batches of ≤100; returns the items not confirmed applied,
+/// by upper-cased SKU.
 pub(crate) async fn write_store_updates(
     woo: &WooClient,
     updates: Vec<ProductUpdate>,
-) -> (HashMap<String, String>, usize) {
+) -> HashMap<String, WriteFailure> {
     if updates.is_empty() {
-        return (HashMap::new(), 0);
+        return HashMap::new();
     }
     let sku_of: HashMap<u64, String> = updates
         .iter()
         .filter_map(|u| Some((u.id, u.sku.as_ref()?.to_uppercase())))
         .collect();
     let outcome = woo.batch_update_products(updates).await;
-    let failed = outcome
+    outcome
         .failed
         .iter()
         .map(|f| {
@@ -976,10 +1071,80 @@ pub(crate) async fn write_store_updates(
                 ItemKey::Sku(s) => s.to_uppercase(),
                 ItemKey::Id(id) => sku_of.get(id).cloned().unwrap_or_default(),
             };
-            (key, format!("{}: {}", f.code, f.message))
+            let failure = WriteFailure {
+                message: format!("{}: {}", f.code, f.message),
+                // A refusal names the item; a whole request that failed retryably may have been applied.
+                unanswered: f.retryable,
+            };
+            (key, failure)
         })
+        .collect()
+}
+
+/// Stock writes whose answer was lost are read back before any base moves: a write the store shows is
+/// applied; one it does not show failed (and is merged again next pass); one it cannot tell about — or
+/// that cannot be read back — is kept as unconfirmed for the next pass to settle. Returns the failures
+/// (by SKU, "code: message") and the unconfirmed writes.
+async fn confirm_lost_writes(
+    woo: &WooClient,
+    plan: &[Planned],
+    written: HashMap<String, WriteFailure>,
+) -> (HashMap<String, String>, HashMap<String, UnconfirmedWrite>) {
+    let mut failed = HashMap::new();
+    let mut lost: HashMap<String, UnconfirmedWrite> = HashMap::new();
+    for p in plan {
+        let sku = p.pair.woo_sku.to_uppercase();
+        let Some(failure) = written.get(&sku) else {
+            continue;
+        };
+        match (failure.unanswered, p.write, p.new_base) {
+            (true, Some(quantity), Some(base)) => {
+                let prior = p.product.as_ref().and_then(|x| x.stock_quantity);
+                lost.insert(
+                    sku,
+                    UnconfirmedWrite {
+                        quantity,
+                        prior,
+                        base,
+                    },
+                );
+            }
+            _ => {
+                failed.insert(sku, failure.message.clone());
+            }
+        }
+    }
+    if lost.is_empty() {
+        return (failed, lost);
+    }
+    let skus: Vec<String> = plan
+        .iter()
+        .filter(|p| lost.contains_key(&p.pair.woo_sku.to_uppercase()))
+        .map(|p| p.pair.woo_sku.clone())
         .collect();
-    (failed, outcome.requests)
+    let Ok(now) = read_store_products(woo, &skus).await else {
+        return (failed, lost);
+    };
+    lost.retain(|sku, u| {
+        let store_now = now.get(sku).and_then(|p| p.stock_quantity);
+        match u.check(store_now) {
+            // Applied after all: the planned base stands, as if the answer had come.
+            WriteCheck::Landed(_) => false,
+            WriteCheck::NotLanded => {
+                let message = written
+                    .get(sku)
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default();
+                failed.insert(
+                    sku.clone(),
+                    format!("{message} (read back: the store did not apply it)"),
+                );
+                false
+            }
+            WriteCheck::Unknown => true,
+        }
+    });
+    (failed, lost)
 }
 
 /// The store's product (and parent, for a variation) as the pair remembers it.
@@ -1026,6 +1191,12 @@ fn conflict_alert(
                 .find(|a| a.kind == AlertKind::QuantityDiscrepancy)
         }
         ConflictKind::PriceDrift => None,
+        // syncdesk cannot tell what the store holds: someone must look (high, like any sync failure).
+        ConflictKind::UnconfirmedWrite => Some(alerts::sync_failure(
+            "woocommerce",
+            &format!("stock {sku}"),
+            detail,
+        )),
     }
 }
 
@@ -1036,17 +1207,6 @@ pub(crate) fn policy_name(p: Policy) -> &'static str {
         Policy::Merge => "merge",
         Policy::Manual => "manual",
     }
-}
-
-/// Both sides' clients, built once for a job handler (the error is the job's permanent failure).
-pub(crate) fn clients(config: &Config) -> Result<(CounterpointClient, WooClient), String> {
-    counterpoint_flows::client(&config.counterpoint)
-        .map_err(|e| e.to_string())
-        .and_then(|cp| {
-            woo_orders::client(&config.woocommerce)
-                .map(|w| (cp, w))
-                .map_err(|e| e.to_string())
-        })
 }
 
 /// The engine's stock pass jobs (full and incremental share one handler type).

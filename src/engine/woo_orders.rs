@@ -1,8 +1,14 @@
 //! The WooCommerce order flows, as job handlers: refresh one order (a webhook's hint), reconcile by polling
-//! `modified_after` with an overlap window (the source of truth), and push a syncdesk status to the store
-//! with a note carrying carrier and tracking. Each is idempotent, so at-least-once running is safe.
+//! the orders changed since a watermark with an overlap window (the source of truth), and push a syncdesk
+//! status to the store with a note listing every parcel. Each is safe to run more than once:
+//! - a poll reads each window in id order, so no order can hide between pages, and the watermark only
+//!   moves after every order read has been stored;
+//! - a status push is a compare-and-set against the store status syncdesk last saw: if the store moved
+//!   since (the shop cancelled, say), nothing is sent and the order waits for an operator;
+//! - a note carries a reference, and is looked for before it is ever sent again.
 
 use super::handler::job_payload;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -10,18 +16,23 @@ use serde::Deserialize;
 
 pub use super::handler::job_error;
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler, SharedClient};
-use crate::app::channel_orders::{self, ChannelOrder, ImportOutcome};
-use crate::config::{Config, WooAuth, WooCommerceConfig};
-use crate::connectors::woo::{AuthMode, WooClient, WooConfig, WooError, WooOrder};
+use crate::app::channel_orders::{self, ChannelOrder, ImportOutcome, LINK_CONFLICT};
+use crate::config::{Config, ImportSince, WooAuth, WooCommerceConfig};
+use crate::connectors::woo::{
+    AuthMode, OrderWindow, WooAddress, WooClient, WooConfig, WooError, WooOrder, trust,
+};
 use crate::domain::StatusKind;
-use crate::domain::time::{now_ms, to_rfc3339};
+use crate::domain::fulfilment::parcel_line;
+use crate::domain::time::{Millis, now_ms, to_rfc3339};
 use crate::store::sync_log::{self, Change};
-use crate::store::{Job, Store, links, orders, statuses, watermarks};
+use crate::store::{Job, Store, inventory, links, orders, statuses, watermarks};
 
 pub const SYSTEM: &str = "woocommerce";
 const WATERMARK: &str = "woocommerce.orders.modified_after";
 /// Orders imported per write transaction during a poll, so a first big import never holds the lock long.
 const IMPORT_CHUNK: usize = 200;
+/// How many times a push sends a note whose answer keeps getting lost, looking for it before each resend.
+const NOTE_SENDS: usize = 3;
 
 /// Builds the API client from config.
 pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
@@ -40,26 +51,68 @@ pub fn client(cfg: &WooCommerceConfig) -> Result<WooClient, WooError> {
     c.max_attempts = cfg.max_attempts.max(1);
     // 100 SKUs per lookup: a stock pass reads N SKUs in ⌈N/100⌉ requests (URLs stay around 2 KB).
     c.sku_chunk = 100;
+    c.trust = trust::StoreTrust {
+        ca_file: Some(cfg.ca_file.trim())
+            .filter(|p| !p.is_empty())
+            .map(Into::into),
+        pinned_sha256: Some(cfg.pinned_cert.trim())
+            .filter(|p| !p.is_empty())
+            .map(trust::parse_fingerprint)
+            .transpose()
+            .map_err(|e| WooError::Config(format!("woocommerce.pinned_cert: {e}")))?,
+    };
     WooClient::new(c)
 }
 
-/// A WooCommerce order reduced to what syncdesk keeps.
-pub fn channel_order(o: &WooOrder) -> ChannelOrder {
-    let name = |a: &crate::connectors::woo::WooAddress| {
-        let full = format!("{} {}", a.first_name.trim(), a.last_name.trim())
-            .trim()
-            .to_string();
-        if !full.is_empty() {
-            Some(full)
-        } else {
-            Some(a.company.trim().to_string()).filter(|c| !c.is_empty())
-        }
-    };
+/// "Ann Lee" from an address, or its company when it names no person.
+fn person(a: &WooAddress) -> Option<String> {
+    let full = format!("{} {}", a.first_name.trim(), a.last_name.trim())
+        .trim()
+        .to_string();
+    if !full.is_empty() {
+        Some(full)
+    } else {
+        Some(a.company.trim().to_string()).filter(|c| !c.is_empty())
+    }
+}
+
+/// The shipping address on one line, or `None` when the order ships nowhere (virtual goods).
+fn ship_to(a: &WooAddress) -> Option<String> {
+    let city = format!("{} {}", a.postcode.trim(), a.city.trim())
+        .trim()
+        .to_string();
+    let street = [a.address_1.trim(), a.address_2.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let place = [street, city, a.state.trim().into(), a.country.trim().into()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>();
+    if place.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = person(a).into_iter().collect();
+    parts.extend(place);
+    Some(parts.join(", "))
+}
+
+/// A WooCommerce order reduced to what syncdesk keeps. `variation_skus` holds the SKU of every variation
+/// its lines name (see [`variation_skus`]): a variation's line carries its PARENT's SKU when the
+/// variation has none, so the line's own `sku` is never trusted for variations.
+pub fn channel_order(
+    o: &WooOrder,
+    variation_skus: &HashMap<u64, String>,
+    read_at: Millis,
+    history: bool,
+) -> ChannelOrder {
     ChannelOrder {
         system: SYSTEM.into(),
         external_id: o.id.to_string(),
         number: o.number.clone(),
-        customer: name(&o.billing).or_else(|| name(&o.shipping)),
+        customer: person(&o.billing).or_else(|| person(&o.shipping)),
+        ship_to: ship_to(&o.shipping),
         remote_status: o.status.clone(),
         remote_version: o
             .date_modified_gmt
@@ -69,16 +122,14 @@ pub fn channel_order(o: &WooOrder) -> ChannelOrder {
             .iter()
             .filter(|l| l.quantity > 0)
             .map(|l| {
-                let sku = if l.sku.trim().is_empty() {
-                    // Stores allow empty SKUs; keep the line traceable to its product.
-                    format!(
-                        "woo-product-{}",
-                        if l.variation_id > 0 {
-                            l.variation_id
-                        } else {
-                            l.product_id
-                        }
-                    )
+                let sku = if l.variation_id > 0 {
+                    variation_skus
+                        .get(&l.variation_id)
+                        .cloned()
+                        .unwrap_or_else(|| unnamed_variation(l.variation_id))
+                } else if l.sku.trim().is_empty() {
+                    // Stores allow empty SKUs (and deleted products leave lines with product 0).
+                    format!("woo-product-{}", l.product_id)
                 } else {
                     l.sku.trim().to_string()
                 };
@@ -89,7 +140,55 @@ pub fn channel_order(o: &WooOrder) -> ChannelOrder {
                 )
             })
             .collect(),
+        read_at,
+        history,
     }
+}
+
+/// How a variation without a SKU of its own is named: traceable, and never mistaken for its parent.
+fn unnamed_variation(id: u64) -> String {
+    format!("woo-variation-{id}")
+}
+
+/// The SKU of every variation the orders' lines name: from the SKU alignment when the variation is
+/// aligned, else from the variation itself (one request per variation not aligned).
+pub async fn variation_skus(
+    client: &WooClient,
+    ctx: &JobContext,
+    orders: &[WooOrder],
+) -> Result<HashMap<u64, String>, JobError> {
+    let wanted: BTreeMap<u64, u64> = orders
+        .iter()
+        .flat_map(|o| o.line_items.iter())
+        .filter(|l| l.variation_id > 0)
+        .map(|l| (l.variation_id, l.product_id))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = wanted.keys().map(|id| *id as i64).collect();
+    let known = ctx
+        .with_store(move |s| {
+            inventory::woo_skus_for_products(s.conn(), &ids)
+                .map_err(|e| JobError::retry(e.to_string()))
+        })
+        .await?;
+    let mut skus: HashMap<u64, String> = known
+        .into_iter()
+        .map(|(id, sku)| (id as u64, sku))
+        .collect();
+    for (variation, parent) in wanted {
+        if skus.contains_key(&variation) {
+            continue;
+        }
+        let sku = match client.get_variation(parent, variation).await {
+            Ok(v) if !v.sku.trim().is_empty() => v.sku.trim().to_string(),
+            Ok(_) | Err(WooError::Api { status: 404, .. }) => unnamed_variation(variation),
+            Err(e) => return Err(job_error(e)),
+        };
+        skus.insert(variation, sku);
+    }
+    Ok(skus)
 }
 
 /// Imports orders in one transaction (really, or as a dry run rolled back at the end).
@@ -116,13 +215,121 @@ pub fn import_all(
     result.map_err(|e| JobError::retry(e.to_string()))
 }
 
-/// One reconciliation pass: everything modified since the watermark minus the overlap.
+/// The store statuses that come in as a status still open in syncdesk: a first import reads all of them,
+/// however old (an order waiting for payment since spring is still waiting).
+fn open_remote_statuses(store: &Store, config: &Config) -> Result<Vec<String>, JobError> {
+    let workflow = statuses::load(store.conn()).map_err(|e| JobError::retry(e.to_string()))?;
+    Ok(config
+        .woocommerce
+        .status_in
+        .iter()
+        .filter(|(_, local)| workflow.by_name(local).is_ok_and(|s| !s.kind.is_final()))
+        .map(|(remote, _)| remote.clone())
+        .collect())
+}
+
+/// What one poll read: the windows it asked for, whether it is a first (history) import, and the
+/// orders (each once).
+struct PollRead {
+    orders: Vec<WooOrder>,
+    history: bool,
+    read_at: Millis,
+    requests: usize,
+}
+
+/// Reads the windows of one poll: since the watermark (minus the overlap) when there is one; otherwise
+/// the first import's bounds (`since`, else `[woocommerce] import_since`).
+async fn read_changed(
+    client: &WooClient,
+    ctx: &JobContext,
+    watermark: Option<DateTime<Utc>>,
+    since: Option<ImportSince>,
+) -> Result<PollRead, JobError> {
+    let overlap = chrono::Duration::seconds(ctx.config.woocommerce.overlap_secs as i64);
+    let counter = crate::connectors::woo::RequestCounter::default();
+    let client = client.counting(&counter);
+    let read_at = now_ms();
+    let (windows, history) = match (watermark, since) {
+        (Some(w), None) => (
+            vec![OrderWindow {
+                modified_after: Some(w - overlap),
+                statuses: Vec::new(),
+            }],
+            false,
+        ),
+        (_, since) => {
+            let bound = since.unwrap_or_else(|| ctx.config.woocommerce.import_since());
+            let windows = match bound.cutoff(Utc::now()) {
+                None => vec![OrderWindow::default()],
+                Some(cutoff) => {
+                    let config = ctx.config.clone();
+                    let open = ctx
+                        .with_store(move |s| open_remote_statuses(s, &config))
+                        .await?;
+                    vec![
+                        OrderWindow {
+                            modified_after: None,
+                            statuses: open,
+                        },
+                        OrderWindow {
+                            modified_after: Some(cutoff),
+                            statuses: Vec::new(),
+                        },
+                    ]
+                }
+            };
+            (windows, true)
+        }
+    };
+    let mut by_id: BTreeMap<u64, WooOrder> = BTreeMap::new();
+    for window in &windows {
+        // No status maps to an open one: an unbounded "open orders" window would read everything.
+        if window.statuses.is_empty() && window.modified_after.is_none() && windows.len() > 1 {
+            continue;
+        }
+        let read = client.list_orders_in(window).await.map_err(job_error)?;
+        for order in read.orders {
+            let newer = by_id
+                .get(&order.id)
+                .is_none_or(|held| held.date_modified_gmt <= order.date_modified_gmt);
+            if newer {
+                by_id.insert(order.id, order);
+            }
+        }
+    }
+    Ok(PollRead {
+        orders: by_id.into_values().collect(),
+        history,
+        read_at,
+        requests: counter.get(),
+    })
+}
+
+/// One reconciliation pass: everything modified since the watermark minus the overlap (or, the first
+/// time, what `[woocommerce] import_since` bounds).
 pub async fn reconcile(
     client: &WooClient,
     ctx: &JobContext,
     dry_run: bool,
 ) -> Result<Vec<ImportOutcome>, JobError> {
-    let overlap = chrono::Duration::seconds(ctx.config.woocommerce.overlap_secs as i64);
+    Ok(poll(client, ctx, None, dry_run).await?.outcomes)
+}
+
+/// What a poll did.
+pub struct PollReport {
+    pub outcomes: Vec<ImportOutcome>,
+    /// HTTP requests really sent (pages, re-reads, variation lookups, retries).
+    pub requests: usize,
+}
+
+/// A poll; `since` reads that much history instead of what changed since the watermark (history on
+/// request: `sync run orders --since`).
+pub async fn poll(
+    client: &WooClient,
+    ctx: &JobContext,
+    since: Option<ImportSince>,
+    dry_run: bool,
+) -> Result<PollReport, JobError> {
     let watermark = ctx
         .with_store(|s| {
             watermarks::get(s.conn(), WATERMARK).map_err(|e| JobError::retry(e.to_string()))
@@ -130,28 +337,36 @@ pub async fn reconcile(
         .await?
         .and_then(|w| DateTime::parse_from_rfc3339(&w).ok())
         .map(|d| d.with_timezone(&Utc));
-    let after = watermark.map(|w| w - overlap);
-    let fetched = client
-        .list_orders_modified_after(after)
-        .await
-        .map_err(job_error)?;
-    let newest = fetched.iter().filter_map(|o| o.date_modified_gmt).max();
-    let orders: Vec<ChannelOrder> = fetched.iter().map(channel_order).collect();
+    let read = read_changed(client, ctx, watermark, since).await?;
+    let counter = crate::connectors::woo::RequestCounter::default();
+    let variations = variation_skus(&client.counting(&counter), ctx, &read.orders).await?;
+    // The watermark may only pass orders that are stored: it moves after the last chunk is.
+    let newest = read.orders.iter().filter_map(|o| o.date_modified_gmt).max();
+    let orders: Vec<ChannelOrder> = read
+        .orders
+        .iter()
+        .map(|o| channel_order(o, &variations, read.read_at, read.history))
+        .collect();
     let config = ctx.config.clone();
-    ctx.with_store(move |store| {
-        let mut outcomes = Vec::with_capacity(orders.len());
-        for chunk in orders.chunks(IMPORT_CHUNK) {
-            outcomes.extend(import_all(store, &config, chunk, dry_run)?);
-        }
-        if !dry_run && let Some(newest) = newest.filter(|n| Some(*n) > watermark) {
-            let value = newest.to_rfc3339_opts(SecondsFormat::Secs, true);
-            store
-                .write(|tx| watermarks::set(tx, WATERMARK, &value, now_ms()))
-                .map_err(|e| JobError::retry(e.to_string()))?;
-        }
-        Ok(outcomes)
+    let outcomes = ctx
+        .with_store(move |store| {
+            let mut outcomes = Vec::with_capacity(orders.len());
+            for chunk in orders.chunks(IMPORT_CHUNK) {
+                outcomes.extend(import_all(store, &config, chunk, dry_run)?);
+            }
+            if !dry_run && let Some(newest) = newest.filter(|n| Some(*n) > watermark) {
+                let value = newest.to_rfc3339_opts(SecondsFormat::Secs, true);
+                store
+                    .write(|tx| watermarks::set(tx, WATERMARK, &value, now_ms()))
+                    .map_err(|e| JobError::retry(e.to_string()))?;
+            }
+            Ok(outcomes)
+        })
+        .await?;
+    Ok(PollReport {
+        outcomes,
+        requests: read.requests + counter.get(),
     })
-    .await
 }
 
 type Woo = SharedClient<WooClient>;
@@ -181,38 +396,46 @@ struct RefreshPayload {
     id: u64,
 }
 
+/// Re-reads one order and imports it.
+pub async fn refresh(client: &WooClient, ctx: &JobContext, id: u64) -> Result<(), JobError> {
+    let read_at = now_ms();
+    match client.get_order(id).await {
+        Ok(order) => {
+            let orders = [order];
+            let variations = variation_skus(client, ctx, &orders).await?;
+            let order = channel_order(&orders[0], &variations, read_at, false);
+            let config = ctx.config.clone();
+            ctx.with_store(move |s| import_all(s, &config, &[order], false))
+                .await?;
+            Ok(())
+        }
+        Err(WooError::Api { status: 404, .. }) => {
+            let ext = id.to_string();
+            ctx.with_store(move |s| {
+                s.write(|tx| {
+                    if let Some(link) = links::by_external(tx, "order", SYSTEM, &ext)? {
+                        links::set_state(
+                            tx,
+                            link.id,
+                            "error",
+                            Some("the order no longer exists in woocommerce"),
+                        )?;
+                    }
+                    Ok::<_, crate::store::StoreError>(())
+                })
+                .map_err(|e| JobError::retry(e.to_string()))
+            })
+            .await
+        }
+        Err(e) => Err(job_error(e)),
+    }
+}
+
 impl JobHandler for RefreshOrder {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let p: RefreshPayload = job_payload(job)?;
-            match self.0.get()?.get_order(p.id).await {
-                Ok(order) => {
-                    let order = channel_order(&order);
-                    let config = ctx.config.clone();
-                    ctx.with_store(move |s| import_all(s, &config, &[order], false))
-                        .await?;
-                    Ok(())
-                }
-                Err(WooError::Api { status: 404, .. }) => {
-                    let ext = p.id.to_string();
-                    ctx.with_store(move |s| {
-                        s.write(|tx| {
-                            if let Some(link) = links::by_external(tx, "order", SYSTEM, &ext)? {
-                                links::set_state(
-                                    tx,
-                                    link.id,
-                                    "error",
-                                    Some("the order no longer exists in woocommerce"),
-                                )?;
-                            }
-                            Ok::<_, crate::store::StoreError>(())
-                        })
-                        .map_err(|e| JobError::retry(e.to_string()))
-                    })
-                    .await
-                }
-                Err(e) => Err(job_error(e)),
-            }
+            refresh(self.0.get()?, ctx, p.id).await
         })
     }
 }
@@ -224,14 +447,16 @@ impl JobHandler for ReconcileOrders {
         ctx: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let outcomes = reconcile(self.0.get()?, ctx, false).await?;
-            let changed = outcomes
+            let report = poll(self.0.get()?, ctx, None, false).await?;
+            let changed = report
+                .outcomes
                 .iter()
                 .filter(|o| !matches!(o, ImportOutcome::Unchanged { .. }))
                 .count();
             tracing::info!(
-                read = outcomes.len(),
+                read = report.outcomes.len(),
                 changed,
+                requests = report.requests,
                 "woocommerce orders reconciled"
             );
             Ok(())
@@ -243,14 +468,29 @@ impl JobHandler for ReconcileOrders {
 struct PushPayload {
     order_id: i64,
     link_id: i64,
+    /// An operator chose syncdesk's status over a change made in the store: send it without comparing.
+    #[serde(default)]
+    force: bool,
+}
+
+/// A note a push adds, with the reference that finds it again.
+#[derive(Debug, Clone)]
+struct PlannedNote {
+    /// The text, reference included.
+    text: String,
+    reference: String,
+    for_customer: bool,
 }
 
 /// What a push must achieve, read from the store when the job runs (so it always pushes the latest state).
 struct PushPlan {
     external_id: u64,
     number: String,
+    /// The store status syncdesk wants.
     remote: String,
-    note: Option<(String, bool)>,
+    note: Option<PlannedNote>,
+    /// The store status syncdesk last saw; the push goes out only while the store still says it.
+    expected: Option<String>,
 }
 
 impl JobHandler for PushStatus {
@@ -260,48 +500,17 @@ impl JobHandler for PushStatus {
             let client = self.0.get()?;
             let config = ctx.config.clone();
             let plan = ctx.with_store(move |s| plan_push(s, &config, &p)).await?;
-            let Some(plan) = plan else { return Ok(()) };
+            let plan = match plan {
+                Planned::Nothing => return Ok(()),
+                Planned::WaitingForOperator(message) => return Err(JobError::permanent(message)),
+                Planned::Push(plan) => plan,
+            };
             let outcome = push(client, &plan).await;
             let (link_id, job_id) = (p.link_id, job.id);
             let error = outcome.error.clone();
             ctx.with_store(move |s| {
-                s.write(|tx| {
-                    let now = now_ms();
-                    let before = links::get(tx, link_id)?.and_then(|l| l.remote_status);
-                    if outcome.status_reached {
-                        // Recorded even if the note failed, so the store's echo is never taken for a new change.
-                        links::record_remote(
-                            tx,
-                            link_id,
-                            Some(&plan.remote),
-                            outcome.stamp.as_deref(),
-                            now,
-                        )?;
-                    }
-                    links::set_pushing(tx, link_id, None)?;
-                    match &outcome.error {
-                        Some(e) => links::set_state(tx, link_id, "error", Some(&e.message))?,
-                        None => {
-                            sync_log::record(
-                                tx,
-                                &Change {
-                                    source: "engine",
-                                    entity: "order",
-                                    entity_key: &plan.number,
-                                    field: "woocommerce.status",
-                                    old_value: before.as_deref(),
-                                    new_value: Some(&plan.remote),
-                                    reason: Some("pushed to woocommerce"),
-                                    job_id: Some(job_id),
-                                    ..Default::default()
-                                },
-                                now,
-                            )?;
-                        }
-                    }
-                    Ok::<_, crate::store::StoreError>(())
-                })
-                .map_err(|e| JobError::retry(e.to_string()))
+                s.write(|tx| record_push(tx, link_id, job_id, &plan, &outcome))
+                    .map_err(|e| JobError::retry(e.to_string()))
             })
             .await?;
             error.map_or(Ok(()), Err)
@@ -309,82 +518,193 @@ impl JobHandler for PushStatus {
     }
 }
 
-/// Decides what to push; `None` when there is nothing to do. Marks the push in progress on the link.
-fn plan_push(
-    store: &mut Store,
-    config: &Config,
-    p: &PushPayload,
-) -> Result<Option<PushPlan>, JobError> {
+/// Records how far a push got: the status reached (so the store's echo is never taken for a new change),
+/// a conflict found instead, or the error.
+fn record_push(
+    tx: &rusqlite::Connection,
+    link_id: i64,
+    job_id: i64,
+    plan: &PushPlan,
+    outcome: &PushOutcome,
+) -> Result<(), crate::store::StoreError> {
+    let now = now_ms();
+    let before = links::get(tx, link_id)?.and_then(|l| l.remote_status);
+    links::set_pushing(tx, link_id, None)?;
+    if let Some((store_status, store_version)) = &outcome.conflict {
+        let message = outcome
+            .error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        if let Some(link) = links::get(tx, link_id)? {
+            // Remember what the store says now; the fingerprint is left, so the next read imports the rest.
+            links::record_remote(
+                tx,
+                link.id,
+                Some(store_status),
+                store_version.as_deref(),
+                now,
+            )?;
+        }
+        links::set_state(tx, link_id, LINK_CONFLICT, Some(&message))?;
+        sync_log::record(
+            tx,
+            &Change {
+                source: "engine",
+                entity: "order",
+                entity_key: &plan.number,
+                field: "woocommerce.status",
+                old_value: before.as_deref(),
+                new_value: Some(store_status),
+                reason: Some(&message),
+                job_id: Some(job_id),
+                ..Default::default()
+            },
+            now,
+        )?;
+        return Ok(());
+    }
+    if outcome.status_reached {
+        links::record_push(tx, link_id, &plan.remote, outcome.stamp.as_deref(), now)?;
+    }
+    match &outcome.error {
+        Some(e) => links::set_state(tx, link_id, "error", Some(&e.message))?,
+        None => {
+            sync_log::record(
+                tx,
+                &Change {
+                    source: "engine",
+                    entity: "order",
+                    entity_key: &plan.number,
+                    field: "woocommerce.status",
+                    old_value: before.as_deref(),
+                    new_value: Some(&plan.remote),
+                    reason: Some(if outcome.note_sent {
+                        "pushed to woocommerce, with a note"
+                    } else {
+                        "pushed to woocommerce"
+                    }),
+                    job_id: Some(job_id),
+                    ..Default::default()
+                },
+                now,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+enum Planned {
+    Nothing,
+    /// The link is in conflict and no operator has chosen yet: the message says how to settle it.
+    WaitingForOperator(String),
+    Push(PushPlan),
+}
+
+/// Decides what to push. Marks the push in progress on the link.
+fn plan_push(store: &mut Store, config: &Config, p: &PushPayload) -> Result<Planned, JobError> {
     let db = |e: crate::store::StoreError| JobError::retry(e.to_string());
     store
         .write(|tx| {
             let Some(link) = links::get(tx, p.link_id)? else {
-                return Ok(None);
+                return Ok(Planned::Nothing);
             };
             let Some(order) = orders::get(tx, p.order_id)? else {
-                return Ok(None);
+                return Ok(Planned::Nothing);
             };
+            if link.sync_state == LINK_CONFLICT && !p.force {
+                return Ok(Planned::WaitingForOperator(format!(
+                    "not sent: {} — settle it first (`syncdesk orders settle {} --keep store|syncdesk`, or :settle in the console)",
+                    link.last_error
+                        .as_deref()
+                        .unwrap_or("the order changed in woocommerce after syncdesk last saw it"),
+                    order.number
+                )));
+            }
             let workflow = statuses::load(tx)?;
             let Some(status) = workflow.get(order.status_id) else {
-                return Ok(None);
+                return Ok(Planned::Nothing);
             };
             let Some(remote) = config.woocommerce.outbound(&status.name) else {
-                return Ok(None);
+                return Ok(Planned::Nothing);
             };
             let Ok(external_id) = link.external_id.parse::<u64>() else {
-                return Ok(None);
+                return Ok(Planned::Nothing);
             };
             let note = match status.kind {
                 StatusKind::Shipped | StatusKind::Completed => {
-                    orders::shipments(tx, order.id)?.last().map(|s| {
-                        (
-                            shipping_note(
-                                &s.source,
-                                s.carrier.as_deref(),
-                                s.tracking.as_deref(),
-                                s.shipped_at,
-                            ),
-                            true,
-                        )
+                    let parcels = orders::shipments(tx, order.id)?;
+                    shipping_note(&parcels).map(|text| {
+                        let ids: Vec<String> = parcels.iter().map(|s| s.id.to_string()).collect();
+                        PlannedNote::new(text, format!("{}/{}", order.number, ids.join("+")), true)
                     })
                 }
-                StatusKind::Cancelled => orders::history(tx, order.id)?
-                    .last()
-                    .and_then(|h| h.note.clone())
-                    .map(|reason| (format!("Cancelled in syncdesk: {reason}"), false)),
+                StatusKind::Cancelled => orders::history(tx, order.id)?.last().and_then(|h| {
+                    h.note.clone().map(|reason| {
+                        PlannedNote::new(
+                            format!("Cancelled in syncdesk: {reason}"),
+                            format!("{}/cancel-{}", order.number, h.id),
+                            false,
+                        )
+                    })
+                }),
                 _ => None,
             };
             links::set_pushing(tx, link.id, Some(remote))?;
-            Ok(Some(PushPlan {
+            Ok(Planned::Push(PushPlan {
                 external_id,
                 number: order.number,
                 remote: remote.to_string(),
                 note,
+                expected: if p.force { None } else { link.remote_status },
             }))
         })
         .map_err(db)
 }
 
-/// The note a customer sees when the order ships; it names the back office when the shipment came from one.
-pub fn shipping_note(
-    source: &str,
-    carrier: Option<&str>,
-    tracking: Option<&str>,
-    shipped_at: i64,
-) -> String {
-    let mut parts = vec![];
-    if let Some(c) = carrier {
-        parts.push(c.to_string());
+impl PlannedNote {
+    fn new(body: String, reference: String, for_customer: bool) -> Self {
+        let reference = format!("syncdesk ref {reference}");
+        PlannedNote {
+            text: format!("{body}\n({reference})"),
+            reference,
+            for_customer,
+        }
     }
-    if let Some(t) = tracking {
-        parts.push(format!("tracking {t}"));
-    }
-    parts.push(to_rfc3339(shipped_at)[..10].to_string());
-    let from = match source {
+}
+
+/// The note a customer sees when the order ships: every parcel, one per line, naming the back office when
+/// the shipments came from one. `None` when nothing was recorded as shipped.
+pub fn shipping_note(parcels: &[orders::Shipment]) -> Option<String> {
+    let from = |s: &orders::Shipment| match s.source.as_str() {
         "counterpoint" => " from Counterpoint",
+        "metakocka" => " from Metakocka",
         _ => "",
     };
-    format!("Shipped{from} — {}", parts.join(", "))
+    let line = |s: &orders::Shipment| {
+        parcel_line(
+            s.carrier.as_deref(),
+            s.tracking.as_deref(),
+            &to_rfc3339(s.shipped_at)[..10],
+        )
+    };
+    match parcels {
+        [] => None,
+        [one] => Some(format!("Shipped{} — {}", from(one), line(one))),
+        many => {
+            let all_from = from(&many[0]);
+            let same_source = many.iter().all(|s| from(s) == all_from);
+            let mut text = format!(
+                "Shipped in {} parcels{}:",
+                many.len(),
+                if same_source { all_from } else { "" }
+            );
+            for (i, s) in many.iter().enumerate() {
+                text.push_str(&format!("\n{}. {}", i + 1, line(s)));
+            }
+            Some(text)
+        }
+    }
 }
 
 /// How far a push got.
@@ -392,51 +712,84 @@ struct PushOutcome {
     status_reached: bool,
     /// The store's modification stamp after the status write.
     stamp: Option<String>,
+    note_sent: bool,
+    /// The store had moved to this status (and stamp) since syncdesk last saw it: nothing was sent.
+    conflict: Option<(String, Option<String>)>,
     error: Option<JobError>,
 }
 
-/// Sets the status unless already there, then adds the note unless an identical one exists (so a retry
-/// never adds it twice).
+fn stamp(o: &WooOrder) -> Option<String> {
+    o.date_modified_gmt
+        .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Sets the status — only if the store still says what syncdesk last saw — then adds the note unless one
+/// with its reference is already there. A note whose answer was lost is looked for before it is resent.
 async fn push(client: &WooClient, plan: &PushPlan) -> PushOutcome {
-    let stamp = |o: &WooOrder| {
-        o.date_modified_gmt
-            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+    let mut outcome = PushOutcome {
+        status_reached: false,
+        stamp: None,
+        note_sent: false,
+        conflict: None,
+        error: None,
     };
-    let failed = |reached, stamp, e| PushOutcome {
-        status_reached: reached,
-        stamp,
-        error: Some(job_error(e)),
+    let failed = |mut outcome: PushOutcome, e: WooError| {
+        outcome.error = Some(job_error(e));
+        outcome
     };
     let current = match client.get_order(plan.external_id).await {
         Ok(o) => o,
-        Err(e) => return failed(false, None, e),
+        Err(e) => return failed(outcome, e),
     };
-    let mut version = stamp(&current);
+    outcome.stamp = stamp(&current);
     if current.status != plan.remote {
+        if let Some(expected) = &plan.expected
+            && current.status != *expected
+        {
+            let when = outcome.stamp.clone().unwrap_or_else(|| "?".into());
+            outcome.error = Some(JobError::permanent(format!(
+                "woocommerce order {} was changed in the store to '{}' (at {when}) after syncdesk last saw '{expected}'; '{}' was NOT sent, so the store's change is not overwritten. Settle it: keep the store's status, or push syncdesk's",
+                plan.number, current.status, plan.remote
+            )));
+            outcome.conflict = Some((current.status.clone(), outcome.stamp.clone()));
+            return outcome;
+        }
         match client
             .update_order_status(plan.external_id, &plan.remote)
             .await
         {
-            Ok(o) => version = stamp(&o),
-            Err(e) => return failed(false, None, e),
+            Ok(o) => outcome.stamp = stamp(&o),
+            Err(e) => return failed(outcome, e),
         }
     }
-    if let Some((note, for_customer)) = &plan.note {
+    outcome.status_reached = true;
+    let Some(note) = &plan.note else {
+        return outcome;
+    };
+    for _ in 0..NOTE_SENDS {
         let notes = match client.list_order_notes(plan.external_id).await {
             Ok(n) => n,
-            Err(e) => return failed(true, version, e),
+            Err(e) => return failed(outcome, e),
         };
-        if !notes.iter().any(|n| n.note.trim() == note.trim())
-            && let Err(e) = client
-                .add_order_note(plan.external_id, note, *for_customer)
-                .await
+        if notes.iter().any(|n| n.note.contains(&note.reference)) {
+            return outcome;
+        }
+        match client
+            .add_order_note(plan.external_id, &note.text, note.for_customer)
+            .await
         {
-            return failed(true, version, e);
+            Ok(_) => {
+                outcome.note_sent = true;
+                return outcome;
+            }
+            // The store may have added it before the answer was lost: look again before resending.
+            Err(e) if e.is_retryable() => continue,
+            Err(e) => return failed(outcome, e),
         }
     }
-    PushOutcome {
-        status_reached: true,
-        stamp: version,
-        error: None,
-    }
+    outcome.error = Some(JobError::retry(format!(
+        "woocommerce order {}: the note could not be confirmed after {NOTE_SENDS} tries",
+        plan.number
+    )));
+    outcome
 }

@@ -1,6 +1,6 @@
 //! `POST /webhooks/woocommerce`: the creation ping gets 200; a signed delivery is checked in constant time
-//! over the raw body (mismatch → 401, nothing stored), de-duplicated on (resource, id, date_modified_gmt) or
-//! the body's hash, and enqueued as a refresh job in the same transaction before the 200 goes out.
+//! over the raw body (mismatch → 401, nothing stored), de-duplicated on (order id, the body's hash) — never on
+//! the whole-second stamp alone — and enqueued as a refresh job in the same transaction before the 200 goes out.
 
 use std::sync::Arc;
 
@@ -91,10 +91,9 @@ pub async fn woocommerce(
             json!({ "ok": true, "ignored": format!("resource '{resource}'") }),
         );
     }
-    let dedupe_key = match payload.get("date_modified_gmt").and_then(Value::as_str) {
-        Some(modified) => format!("order:{id}:{modified}"),
-        None => format!("body:{:x}", Sha256::digest(&body)),
-    };
+    // Stamps are whole seconds: two changes within one second share one. The body says what changed, so
+    // only a delivery repeated with the same content is a duplicate.
+    let dedupe_key = format!("order:{id}:{:x}", Sha256::digest(&body));
     let max_attempts = state.config.jobs.max_attempts_for(WOO_REFRESH_ORDER);
     let store = state.store.clone();
     let stored = tokio::task::spawn_blocking(move || {

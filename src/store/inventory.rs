@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Result;
 use crate::domain::alignment::Alignment;
-use crate::domain::inventory::{ConflictKind, MergeBase, money_from_cents};
+use crate::domain::inventory::{ConflictKind, MergeBase, UnconfirmedWrite, money_from_cents};
 use crate::domain::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,10 +26,12 @@ pub struct AlignedSku {
     pub sync_state: String,
     pub last_error: Option<String>,
     pub last_pass_at: Option<Millis>,
+    /// A stock write whose answer was lost, until a read of the store tells whether it landed.
+    pub unconfirmed: Option<UnconfirmedWrite>,
 }
 
 const ALIGNED_COLUMNS: &str = "id, pos_sku, woo_sku, match_type, confidence, woo_product_id, woo_parent_id, agreed, \
-     pos_seen, woo_seen, pos_price, woo_price, sync_state, last_error, last_pass_at";
+     pos_seen, woo_seen, pos_price, woo_price, sync_state, last_error, last_pass_at, unconfirmed_write";
 
 fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
     let base = match (
@@ -58,7 +60,18 @@ fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
         sync_state: r.get(12)?,
         last_error: r.get(13)?,
         last_pass_at: r.get(14)?,
+        unconfirmed: r
+            .get::<_, Option<String>>(15)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
+}
+
+/// Remembers (or, with `None`, forgets) a stock write whose answer was lost.
+pub fn set_unconfirmed(conn: &Connection, id: i64, write: Option<&UnconfirmedWrite>) -> Result<()> {
+    let json = write.map(|w| serde_json::to_string(w).unwrap_or_default());
+    conn.prepare_cached("UPDATE sku_alignment SET unconfirmed_write = ?2 WHERE id = ?1")?
+        .execute(params![id, json])?;
+    Ok(())
 }
 
 /// What an import did to one pair.
@@ -133,6 +146,22 @@ pub fn find(conn: &Connection, sku: &str) -> Result<Option<AlignedSku>> {
         ))?
         .query_row([sku], aligned_from)
         .optional()?)
+}
+
+/// The store SKU aligned with each of these store product (or variation) ids, where one is known.
+pub fn woo_skus_for_products(
+    conn: &Connection,
+    product_ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT woo_sku FROM sku_alignment WHERE woo_product_id = ?1 LIMIT 1")?;
+    let mut found = HashMap::new();
+    for id in product_ids {
+        if let Some(sku) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            found.insert(*id, sku);
+        }
+    }
+    Ok(found)
 }
 
 pub fn count_aligned(conn: &Connection) -> Result<i64> {
@@ -353,7 +382,8 @@ pub fn absorption_candidates(conn: &Connection, system: &str) -> Result<Vec<(i64
     let mut stmt = conn.prepare_cached(
         "SELECT l.local_id, l.external_id FROM links l
          WHERE l.entity = 'order' AND l.system = ?1
-           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = l.local_id)",
+           AND NOT EXISTS (SELECT 1 FROM stock_absorbed a WHERE a.order_id = l.local_id)
+           AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = l.local_id AND o.history = 1)",
     )?;
     let rows = stmt.query_map([system], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -404,7 +434,7 @@ pub fn channel_sales_since(
     let mut stmt = conn.prepare_cached(
         "SELECT l.sku, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
          JOIN statuses s ON s.id = o.status_id
-         WHERE o.channel = ?1 AND o.created_at > ?2 AND s.kind <> 'cancelled'
+         WHERE o.channel = ?1 AND o.created_at > ?2 AND s.kind <> 'cancelled' AND o.history = 0
          GROUP BY l.sku",
     )?;
     let rows = stmt.query_map(params![channel, since], |r| Ok((r.get(0)?, r.get(1)?)))?;

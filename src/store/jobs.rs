@@ -311,6 +311,15 @@ pub fn pending_keys(conn: &Connection, kind: &str) -> Result<Vec<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Dead jobs of one kind and key (e.g. the failed pushes of one order), oldest first.
+pub fn dead_with_key(conn: &Connection, kind: &str, key: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM jobs WHERE kind = ?1 AND key = ?2 AND state = 'dead' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([kind, key], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// What [`run_now`] did to get a job of a kind running soon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -23,10 +23,15 @@ pub struct Link {
     pub pushing_status: Option<String>,
     pub last_synced_at: Option<Millis>,
     pub last_error: Option<String>,
+    /// A digest of the content last imported (status, lines, customer, address): a change within the same
+    /// second of the remote's modification stamp is still a change.
+    pub remote_fingerprint: Option<String>,
+    /// When our last push finished (our clock): a read that started before it may predate the push.
+    pub pushed_at: Option<Millis>,
 }
 
 pub(crate) const COLUMNS: &str = "id, entity, local_id, system, external_id, sync_state, remote_version, remote_status, \
-                       pushing_status, last_synced_at, last_error";
+                       pushing_status, last_synced_at, last_error, remote_fingerprint, pushed_at";
 
 pub(crate) fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
     Ok(Link {
@@ -41,6 +46,8 @@ pub(crate) fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
         pushing_status: r.get(8)?,
         last_synced_at: r.get(9)?,
         last_error: r.get(10)?,
+        remote_fingerprint: r.get(11)?,
+        pushed_at: r.get(12)?,
     })
 }
 
@@ -107,6 +114,68 @@ pub fn record_remote(
          WHERE id = ?1",
     )?
     .execute(params![id, status, version, now])?;
+    Ok(())
+}
+
+/// A read that found nothing new: only the stamp and the time of the read move.
+pub fn record_remote_seen(
+    conn: &Connection,
+    id: i64,
+    version: Option<&str>,
+    now: Millis,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE links SET remote_version = COALESCE(?2, remote_version), last_synced_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, version, now])?;
+    Ok(())
+}
+
+/// What the remote now says, recorded without touching the link's state or message (a link waiting
+/// for an operator stays waiting).
+pub fn note_remote(
+    conn: &Connection,
+    id: i64,
+    status: &str,
+    version: Option<&str>,
+    fingerprint: &str,
+    now: Millis,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE links SET remote_status = ?2, remote_version = COALESCE(?3, remote_version),
+             remote_fingerprint = ?4, last_synced_at = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![id, status, version, fingerprint, now])?;
+    Ok(())
+}
+
+/// A message for ops on a link that otherwise works (its state is kept).
+pub fn set_warning(conn: &Connection, id: i64, message: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE links SET last_error = ?2 WHERE id = ?1")?
+        .execute(params![id, message])?;
+    Ok(())
+}
+
+/// Remembers the content digest of what was just imported.
+pub fn set_fingerprint(conn: &Connection, id: i64, fingerprint: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE links SET remote_fingerprint = ?2 WHERE id = ?1")?
+        .execute(params![id, fingerprint])?;
+    Ok(())
+}
+
+/// Records a finished push: what the remote now says, its stamp, and when (reads older than this moment
+/// cannot be trusted to reflect the push).
+pub fn record_push(
+    conn: &Connection,
+    id: i64,
+    status: &str,
+    version: Option<&str>,
+    now: Millis,
+) -> Result<()> {
+    record_remote(conn, id, Some(status), version, now)?;
+    conn.prepare_cached("UPDATE links SET pushed_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
     Ok(())
 }
 

@@ -16,6 +16,10 @@ pub struct NewOrder {
     pub status_id: i64,
     /// (SKU, name, quantity)
     pub lines: Vec<(String, Option<String>, i64)>,
+    /// Where it ships to, one line (name, address, city, country), when the channel said.
+    pub ship_to: Option<String>,
+    /// Final before syncdesk first looked: its stock effects happened long ago and are never counted.
+    pub history: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,9 +34,11 @@ pub struct OrderRow {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub updated_by: String,
+    pub ship_to: Option<String>,
+    pub history: bool,
 }
 
-const ORDER_COLUMNS: &str = "id, number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by";
+const ORDER_COLUMNS: &str = "id, number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by, ship_to, history";
 
 fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
     Ok(OrderRow {
@@ -46,6 +52,8 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         updated_by: r.get(9)?,
+        ship_to: r.get(10)?,
+        history: r.get(11)?,
     })
 }
 
@@ -128,9 +136,9 @@ pub struct OrderFilter {
 
 pub fn insert(conn: &Connection, order: &NewOrder, by: &str, now: Millis) -> Result<i64> {
     conn.execute(
-        "INSERT INTO orders (number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by)
-         VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?5, ?6)",
-        params![order.number, order.channel, order.customer, order.status_id, now, by],
+        "INSERT INTO orders (number, channel, customer, status_id, archived, version, created_at, updated_at, updated_by, ship_to, history)
+         VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?5, ?6, ?7, ?8)",
+        params![order.number, order.channel, order.customer, order.status_id, now, by, order.ship_to, order.history],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt =
@@ -143,7 +151,106 @@ pub fn insert(conn: &Connection, order: &NewOrder, by: &str, now: Millis) -> Res
     Ok(id)
 }
 
-/// Adds an order to the search index (number, customer and SKUs never change once stored).
+/// What the search index holds for an order: (number, customer, SKUs in line order).
+fn search_entry(conn: &Connection, id: i64) -> Result<Option<(String, String, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.number, COALESCE(o.customer, ''),
+                    COALESCE((SELECT group_concat(sku, ' ') FROM (SELECT sku FROM order_lines l
+                              WHERE l.order_id = o.id ORDER BY line_no)), '')
+             FROM orders o WHERE o.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+/// Runs `change` (which may edit the order's customer or lines) and keeps the search index in step: the
+/// index is contentless, so the old entry must be removed with exactly the values it was built from.
+fn reindexed<T>(conn: &Connection, id: i64, change: impl FnOnce() -> Result<T>) -> Result<T> {
+    let before = search_entry(conn, id)?;
+    let result = change()?;
+    let after = search_entry(conn, id)?;
+    if before != after {
+        if let Some((number, customer, skus)) = before {
+            conn.prepare_cached(
+                "INSERT INTO order_search (order_search, rowid, number, customer, skus) VALUES ('delete', ?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, number, customer, skus])?;
+        }
+        if let Some((number, customer, skus)) = after {
+            conn.prepare_cached(
+                "INSERT INTO order_search (rowid, number, customer, skus) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, number, customer, skus])?;
+        }
+    }
+    Ok(result)
+}
+
+/// Sets who the order is for and where it ships (as the channel now says); call after [`touch`].
+pub fn set_details(
+    conn: &Connection,
+    order_id: i64,
+    customer: Option<&str>,
+    ship_to: Option<&str>,
+) -> Result<()> {
+    reindexed(conn, order_id, || {
+        conn.prepare_cached("UPDATE orders SET customer = ?2, ship_to = ?3 WHERE id = ?1")?
+            .execute(params![order_id, customer, ship_to])?;
+        Ok(())
+    })
+}
+
+/// One change to an order's lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineChange {
+    /// (line id, name, new quantity)
+    Update(i64, Option<String>, i64),
+    /// (SKU, name, quantity), appended after the last line.
+    Add(String, Option<String>, i64),
+    /// A line nothing else refers to (see [`line_has_effects`]).
+    Remove(i64),
+}
+
+/// Applies line changes (decided by the caller); call after [`touch`].
+pub fn change_lines(conn: &Connection, order_id: i64, changes: &[LineChange]) -> Result<()> {
+    reindexed(conn, order_id, || {
+        for change in changes {
+            match change {
+                LineChange::Update(line_id, name, qty) => {
+                    conn.prepare_cached(
+                        "UPDATE order_lines SET name = COALESCE(?3, name), quantity = ?4 WHERE id = ?1 AND order_id = ?2",
+                    )?
+                    .execute(params![line_id, order_id, name, qty])?;
+                }
+                LineChange::Add(sku, name, qty) => {
+                    conn.prepare_cached(
+                        "INSERT INTO order_lines (order_id, line_no, sku, name, quantity)
+                         VALUES (?1, (SELECT COALESCE(MAX(line_no), 0) + 1 FROM order_lines WHERE order_id = ?1), ?2, ?3, ?4)",
+                    )?
+                    .execute(params![order_id, sku, name, qty])?;
+                }
+                LineChange::Remove(line_id) => {
+                    conn.prepare_cached("DELETE FROM order_lines WHERE id = ?1 AND order_id = ?2")?
+                        .execute(params![line_id, order_id])?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// True when something outside the order refers to the line: a shipment, or a POS reductions file.
+pub fn line_has_effects(conn: &Connection, line_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM shipment_lines WHERE order_line_id = ?1)
+                 OR EXISTS (SELECT 1 FROM pos_reduction_lines WHERE order_line_id = ?1)",
+        )?
+        .query_row([line_id], |r| r.get(0))?)
+}
+
+/// Adds an order to the search index.
 pub(crate) fn index_for_search(
     conn: &Connection,
     id: i64,

@@ -73,7 +73,7 @@ fn marks(n: usize) -> String {
 }
 
 /// Lines of orders that entered a sale status (now or earlier), are not cancelled now, and whose sale is in
-/// no file yet. The POS SKU comes from the SKU alignment, or is the store's SKU when unaligned.
+/// no file yet. History (orders already final when a first import read them) left the POS long ago. The POS SKU comes from the SKU alignment, or is the store's SKU when unaligned.
 pub fn pending_sales(conn: &Connection, rules: &SaleRules) -> Result<Vec<PendingLine>> {
     let (c, s, x) = (
         marks(rules.channels.len()),
@@ -85,7 +85,7 @@ pub fn pending_sales(conn: &Connection, rules: &SaleRules) -> Result<Vec<Pending
          FROM order_lines ol
          JOIN orders o ON o.id = ol.order_id
          LEFT JOIN sku_alignment a ON a.woo_sku = ol.sku
-         WHERE o.channel IN ({c})
+         WHERE o.channel IN ({c}) AND o.history = 0
            AND o.status_id NOT IN ({x})
            AND (o.status_id IN ({s}) OR EXISTS (
                 SELECT 1 FROM status_history h WHERE h.order_id = o.id AND h.to_status_id IN ({s})))

@@ -286,6 +286,20 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 8: the retailer's delivery OTP an operator entered for a marketplace order after the fact.
     "ALTER TABLE marketplace_orders ADD COLUMN retailer_otp TEXT;",
+    // 9: orders as a real store sends them. A link remembers the content it last imported (so same-second
+    // edits are seen) and when our last push finished (so a read that raced it cannot undo it); an order
+    // keeps where it ships to, and whether it came in as history (final before syncdesk first looked: its
+    // stock left long ago, so no stock pass or POS reductions file counts it). Sending the same note twice
+    // is prevented by a marker in the note itself, so nothing is stored for it.
+    r#"
+    ALTER TABLE links ADD COLUMN remote_fingerprint TEXT;
+    ALTER TABLE links ADD COLUMN pushed_at INTEGER;
+    ALTER TABLE orders ADD COLUMN ship_to TEXT;
+    ALTER TABLE orders ADD COLUMN history INTEGER NOT NULL DEFAULT 0;
+    -- A stock write whose answer was lost (JSON: quantity, prior, base): the next read of the store tells
+    -- whether it landed before the pair's base may move.
+    ALTER TABLE sku_alignment ADD COLUMN unconfirmed_write TEXT;
+    "#,
 ];
 
 pub fn current_version() -> i64 {

@@ -25,6 +25,8 @@ pub enum Command {
     Ack,
     /// Give the selected marketplace order the retailer's delivery OTP.
     Otp(String),
+    /// Settle the selected order's conflict with its channel: keep the store's status or push syncdesk's.
+    Settle(crate::app::Keep),
 }
 
 /// How `:resolve` settles the selected conflict.
@@ -39,6 +41,9 @@ pub enum ResolveArg {
 /// Words `:resolve` takes besides a number.
 pub const RESOLVE_WORDS: &[&str] = &["pos", "store", "merge"];
 
+/// Words `:settle` takes.
+pub const SETTLE_WORDS: &[&str] = &["store", "syncdesk"];
+
 fn sync_usage() -> String {
     let names: Vec<&str> = SyncPass::ALL.iter().map(|p| p.name()).collect();
     format!("usage: :sync {}", names.join("|"))
@@ -47,7 +52,7 @@ fn sync_usage() -> String {
 /// Command names, in the order completion offers them.
 pub const NAMES: &[&str] = &[
     "status", "cancel", "fulfil", "retry", "discard", "filter", "tab", "freeze", "mouse", "sync",
-    "resolve", "ack", "otp", "help", "quit", "q",
+    "resolve", "settle", "ack", "otp", "help", "quit", "q",
 ];
 
 pub fn parse(text: &str) -> Result<Command, String> {
@@ -90,6 +95,9 @@ pub fn parse(text: &str) -> Result<Command, String> {
         }),
         "ack" | "acknowledge" => Command::Ack,
         "otp" => Command::Otp(arg().ok_or("usage: :otp <code> (the retailer's delivery OTP)")?),
+        "settle" => Command::Settle(crate::app::Keep::parse(rest).ok_or(
+            "usage: :settle store|syncdesk (keep the store's status, or push syncdesk's over it)",
+        )?),
         "" => return Err("type a command, e.g. :status processing, :q (Tab completes)".into()),
         other => {
             return Err(format!(
@@ -124,6 +132,7 @@ pub fn complete(text: &str, statuses: &[String]) -> (String, Vec<String>) {
                 "tab" | "panel" => Tab::ALL.iter().map(|t| t.title().to_lowercase()).collect(),
                 "sync" => SyncPass::ALL.iter().map(|p| p.name().to_string()).collect(),
                 "resolve" => RESOLVE_WORDS.iter().map(|w| w.to_string()).collect(),
+                "settle" => SETTLE_WORDS.iter().map(|w| w.to_string()).collect(),
                 _ => Vec::new(),
             };
             let arg_l = arg.trim_start().to_lowercase();

@@ -39,6 +39,8 @@ pub struct WooConfig {
     pub max_retry_after: Duration,
     /// SKUs per `?sku=` lookup, to keep URLs short.
     pub sku_chunk: usize,
+    /// Certificates trusted beyond the platform's roots (a shop's own CA, a pinned self-signed certificate).
+    pub trust: super::trust::StoreTrust,
 }
 
 impl WooConfig {
@@ -59,6 +61,7 @@ impl WooConfig {
             backoff_cap: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(60),
             sku_chunk: 50,
+            trust: Default::default(),
         }
     }
 }
@@ -77,6 +80,7 @@ impl fmt::Debug for WooConfig {
             .field("backoff_cap", &self.backoff_cap)
             .field("max_retry_after", &self.max_retry_after)
             .field("sku_chunk", &self.sku_chunk)
+            .field("trust", &self.trust)
             .finish()
     }
 }

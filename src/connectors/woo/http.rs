@@ -12,6 +12,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use std::error::Error as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const API_PATH: &str = "wp-json/wc/v3";
 /// WooCommerce's maximum page size.
@@ -27,6 +29,16 @@ enum AuthScheme {
     QueryString,
 }
 
+/// Counts the HTTP requests a piece of work really sent (retries and pages included), for pass reports.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// A WooCommerce REST API v3 client for one store. Cheap to clone (the connection pool is shared).
 #[derive(Clone)]
 pub struct WooClient {
@@ -34,6 +46,7 @@ pub struct WooClient {
     cfg: WooConfig,
     api_root: Url,
     auth: AuthScheme,
+    counter: Option<RequestCounter>,
 }
 
 impl std::fmt::Debug for WooClient {
@@ -43,6 +56,13 @@ impl std::fmt::Debug for WooClient {
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
+}
+
+/// A whole list read page by page.
+pub(crate) struct Pages<T> {
+    pub items: Vec<T>,
+    /// The list had the same size on its first and last page.
+    pub stable: bool,
 }
 
 /// A successful answer, body not yet decoded.
@@ -65,10 +85,12 @@ impl WooClient {
         if cfg.max_attempts == 0 {
             return Err(WooError::Config("max_attempts must be at least 1".into()));
         }
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
-            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")));
+        let http = super::trust::apply(builder, &cfg.trust)
+            .map_err(WooError::Config)?
             .build()
             .map_err(|e| WooError::Config(format!("HTTP client: {}", e.without_url())))?;
         Ok(Self {
@@ -76,7 +98,16 @@ impl WooClient {
             cfg,
             api_root,
             auth,
+            counter: None,
         })
+    }
+
+    /// The same client, also counting every request it sends into `counter`.
+    pub fn counting(&self, counter: &RequestCounter) -> WooClient {
+        WooClient {
+            counter: Some(counter.clone()),
+            ..self.clone()
+        }
     }
 
     pub fn config(&self) -> &WooConfig {
@@ -110,6 +141,18 @@ impl WooClient {
         .await
     }
 
+    /// Sends a call that must not be repeated blindly (it adds something, e.g. a note): one attempt only.
+    /// After a failure the caller looks at the store before deciding to send it again.
+    pub(crate) async fn call_unrepeated(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, WooError> {
+        self.call_once(method, path, query, body).await
+    }
+
     async fn call_once(
         &self,
         method: Method,
@@ -119,6 +162,9 @@ impl WooClient {
     ) -> Result<Answer, WooError> {
         let url = self.signed_url(&method, path, query)?;
         let endpoint = format!("{method} {}", redact_url(&url));
+        if let Some(counter) = &self.counter {
+            counter.0.fetch_add(1, Ordering::Relaxed);
+        }
         let mut request = self.http.request(method, url);
         if self.auth == AuthScheme::Basic {
             request = request.basic_auth(&self.cfg.consumer_key, Some(&self.cfg.consumer_secret));
@@ -143,7 +189,21 @@ impl WooClient {
                 body,
             });
         }
-        Err(api_error(endpoint, status.as_u16(), &headers, &body))
+        let mut error = api_error(endpoint, status.as_u16(), &headers, &body);
+        // A store sees key/secret over plain http as no credentials at all: say why, not just "cannot view".
+        if let WooError::Api {
+            status: 401,
+            message,
+            ..
+        } = &mut error
+            && self.api_root.scheme() == "http"
+            && self.auth != AuthScheme::OAuth
+        {
+            message.push_str(
+                " (WooCommerce accepts Basic or query-string keys only over https; over http it needs OAuth 1.0a — auth = \"oauth\")",
+            );
+        }
+        Err(error)
     }
 
     /// The full URL for one attempt, with credentials or a fresh OAuth signature when the mode needs them.
@@ -202,7 +262,18 @@ impl WooClient {
         path: &str,
         query: &[(String, String)],
     ) -> Result<Vec<T>, WooError> {
+        Ok(self.get_pages(path, query).await?.items)
+    }
+
+    /// Every page of a list endpoint, and whether the list's size (`X-WP-Total`) stayed the same from the
+    /// first page to the last: when it did not, items may have shifted between pages while they were read.
+    pub(crate) async fn get_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Pages<T>, WooError> {
         let mut all = Vec::new();
+        let mut first_total = None;
         let mut page = 1u32;
         loop {
             let mut page_query = query.to_vec();
@@ -213,13 +284,18 @@ impl WooClient {
             let got = items.len();
             all.extend(items);
             let total_pages = header_u32(&answer.headers, "x-wp-totalpages");
+            let total = header_u32(&answer.headers, "x-wp-total");
+            let first = *first_total.get_or_insert(total);
             // Without the header, a short page is the last one.
             let more = match total_pages {
                 Some(total) => page < total,
                 None => got == PER_PAGE,
             };
             if !more || got == 0 || page >= MAX_PAGES {
-                return Ok(all);
+                return Ok(Pages {
+                    items: all,
+                    stable: first == total,
+                });
             }
             page += 1;
         }

@@ -8,13 +8,17 @@ pub mod oauth;
 mod orders;
 mod products;
 mod redact;
+pub mod trust;
 mod types;
+mod webhooks;
 
 pub use crate::connectors::retry_after::parse_retry_after;
 pub use config::{AuthMode, WooConfig};
 pub use error::{TransportKind, WooError};
-pub use http::WooClient;
+pub use http::{RequestCounter, WooClient};
+pub use orders::{OrderWindow, WindowRead};
 pub use types::{
     AppliedItem, BatchOutcome, FailedItem, ItemKey, ProductUpdate, WooAddress, WooLineItem,
     WooMeta, WooOrder, WooOrderNote, WooProduct, WooShippingLine,
 };
+pub use webhooks::WooWebhook;

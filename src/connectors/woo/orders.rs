@@ -1,26 +1,51 @@
-//! Order endpoints: the incremental `modified_after` poll, single reads, status changes and notes.
+//! Order endpoints: windows of changed orders read so that no order can hide between pages, single reads,
+//! status changes, notes, and the variations order lines point at.
+
+use std::collections::BTreeMap;
 
 use super::error::WooError;
 use super::http::WooClient;
-use super::types::{WooOrder, WooOrderNote};
+use super::types::{WooOrder, WooOrderNote, WooProduct};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::json;
 
+/// How many times a window is read again when orders moved between its pages during a read.
+const MAX_WINDOW_READS: usize = 4;
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderWindow {
+    /// Orders modified strictly after this (whole seconds, UTC); `None`: no lower bound.
+    pub modified_after: Option<DateTime<Utc>>,
+    /// Only these store statuses (`processing`, `on-hold`…); empty: every status the store lists by default.
+    pub statuses: Vec<String>,
+}
+
+/// What listing a window took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowRead {
+    /// Each order once (the newest copy read), by id.
+    pub orders: Vec<WooOrder>,
+    /// Whole reads of the window (more than one when the list changed under a read).
+    pub reads: usize,
+}
+
 impl WooClient {
-    /// Every order modified strictly after `after` (all orders when `None`), oldest change first, all pages.
-    /// The store compares whole seconds and excludes `after` itself: callers should poll with an overlap
-    /// window and de-duplicate on (id, date_modified_gmt).
-    pub async fn list_orders_modified_after(
-        &self,
-        after: Option<DateTime<Utc>>,
-    ) -> Result<Vec<WooOrder>, WooError> {
+    /// Every order in `window`, each exactly once.
+    ///
+    /// Real stores sort `orderby=modified` with no tie-breaker, so orders sharing a modification second can
+    /// swap places between two page requests and one of them is never seen. Ids are unique and never change,
+    /// so pages in id order cannot swap; an order that leaves the window while it is read (trashed, say) could
+    /// still shift the rest by one, so when the list's size changed between the first and last page the window
+    /// is read again and the reads are united.
+    pub async fn list_orders_in(&self, window: &OrderWindow) -> Result<WindowRead, WooError> {
         let mut query = vec![
-            ("orderby".to_string(), "modified".to_string()),
+            ("orderby".to_string(), "id".to_string()),
             ("order".to_string(), "asc".to_string()),
             ("dates_are_gmt".to_string(), "true".to_string()),
         ];
-        if let Some(after) = after {
+        if let Some(after) = window.modified_after {
             // ISO 8601 without offset: with dates_are_gmt the store reads it as UTC.
             let text = after.to_rfc3339_opts(SecondsFormat::Secs, true);
             query.push((
@@ -28,7 +53,42 @@ impl WooClient {
                 text.trim_end_matches('Z').to_string(),
             ));
         }
-        self.get_all("orders", &query).await
+        if !window.statuses.is_empty() {
+            query.push(("status".to_string(), window.statuses.join(",")));
+        }
+        let mut by_id: BTreeMap<u64, WooOrder> = BTreeMap::new();
+        let mut reads = 0;
+        loop {
+            let pages = self.get_pages::<WooOrder>("orders", &query).await?;
+            reads += 1;
+            for order in pages.items {
+                let newer = by_id
+                    .get(&order.id)
+                    .is_none_or(|held| held.date_modified_gmt <= order.date_modified_gmt);
+                if newer {
+                    by_id.insert(order.id, order);
+                }
+            }
+            if pages.stable || reads >= MAX_WINDOW_READS {
+                return Ok(WindowRead {
+                    orders: by_id.into_values().collect(),
+                    reads,
+                });
+            }
+        }
+    }
+
+    /// Every order modified strictly after `after` (all orders when `None`), each once, in id order.
+    /// The store compares whole seconds and excludes `after` itself: callers should poll with an overlap.
+    pub async fn list_orders_modified_after(
+        &self,
+        after: Option<DateTime<Utc>>,
+    ) -> Result<Vec<WooOrder>, WooError> {
+        let window = OrderWindow {
+            modified_after: after,
+            statuses: Vec::new(),
+        };
+        Ok(self.list_orders_in(&window).await?.orders)
     }
 
     pub async fn get_order(&self, id: u64) -> Result<WooOrder, WooError> {
@@ -39,6 +99,7 @@ impl WooClient {
     }
 
     /// Sets the order's status (`completed`, `cancelled`, a custom one…) and returns the order as stored.
+    /// Setting a status is idempotent, so this call is retried like a read.
     pub async fn update_order_status(&self, id: u64, status: &str) -> Result<WooOrder, WooError> {
         let body = json!({ "status": status });
         let answer = self
@@ -49,7 +110,8 @@ impl WooClient {
 
     /// Adds a note; `customer_note: true` makes it visible to (and emailed to) the customer.
     ///
-    /// Not idempotent: a retry after a connection lost mid-request can add the note twice.
+    /// Sent once, never repeated here: a note whose answer was lost has usually been added already, so the
+    /// caller must list the notes before sending it again.
     pub async fn add_order_note(
         &self,
         id: u64,
@@ -58,7 +120,7 @@ impl WooClient {
     ) -> Result<WooOrderNote, WooError> {
         let body = json!({ "note": note, "customer_note": customer_note });
         let answer = self
-            .call(
+            .call_unrepeated(
                 Method::POST,
                 &format!("orders/{id}/notes"),
                 &[],
@@ -72,6 +134,24 @@ impl WooClient {
         let query = [("type".to_string(), "any".to_string())];
         let answer = self
             .call(Method::GET, &format!("orders/{id}/notes"), &query, None)
+            .await?;
+        Self::decode(&answer)
+    }
+
+    /// One variation of a variable product: an order line names the variation by id, and carries the
+    /// PARENT's SKU when the variation has none of its own, so the variation's own record is the truth.
+    pub async fn get_variation(
+        &self,
+        product_id: u64,
+        variation_id: u64,
+    ) -> Result<WooProduct, WooError> {
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("products/{product_id}/variations/{variation_id}"),
+                &[],
+                None,
+            )
             .await?;
         Self::decode(&answer)
     }

@@ -54,11 +54,17 @@ impl Authenticator {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
-        let found = if self.treat_as_https {
+        // Over TLS the key pair (query, then Basic) is tried first; OAuth works over either.
+        let pair = if self.treat_as_https {
             match (param("consumer_key"), param("consumer_secret")) {
                 (Some(key), Some(secret)) => Some(self.check_pair(key, secret)),
                 _ => basic_credentials(headers).map(|(key, secret)| self.check_pair(&key, &secret)),
             }
+        } else {
+            None
+        };
+        let found = if pair.is_some() {
+            pair
         } else if let Some(header_params) = oauth_header(headers) {
             // Header parameters are signed together with the query's.
             let mut signed = query.clone();

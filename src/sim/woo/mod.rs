@@ -148,14 +148,14 @@ pub struct WooSim {
 }
 
 impl WooSim {
-    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled, Basic auth as over TLS).
+    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled, OAuth 1.0a as over plain http).
     pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
         crate::config::WooCommerceConfig {
             enabled: true,
             url: self.base_url(),
             consumer_key: crate::config::Secret::new(self.shared.auth.consumer_key.clone()),
             consumer_secret: crate::config::Secret::new(self.shared.auth.consumer_secret.clone()),
-            auth: crate::config::WooAuth::Basic,
+            auth: crate::config::WooAuth::Oauth,
             ..Default::default()
         }
     }

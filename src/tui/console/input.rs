@@ -269,6 +269,16 @@ impl Console {
                     app.set_retailer_otp(&t.number, &code)
                 });
             }
+            Ok(C::Settle(keep)) => {
+                let targets = self.targets();
+                if targets.is_empty() {
+                    self.info("select an order first (Orders panel)");
+                    return;
+                }
+                self.for_each_target(&targets, "settled", |app, t| {
+                    app.settle(&t.number, keep).map(|s| s.summary)
+                });
+            }
             Ok(C::Resolve(None)) => self.open_resolve(),
             Ok(C::Resolve(Some(arg))) => {
                 let Some(conflict) = self.selected_conflict() else {
