@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::shared::Shared;
+use super::webhooks::WebhookFields;
 use crate::sim::faults::{ConnKill, Fault};
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 pub(crate) const API_PREFIX: &str = "/wp-json/wc/v3";
@@ -31,7 +31,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/products/batch", post(batch_products))
         .route("/products/{id}", get(get_product))
         .route("/products/{id}/variations", get(list_variations))
-        .route("/products/{id}/variations/batch", post(batch_variations));
+        .route("/products/{id}/variations/batch", post(batch_variations))
+        .route("/webhooks", get(list_webhooks).post(create_webhook))
+        .route(
+            "/webhooks/{id}",
+            get(get_webhook)
+                .put(update_webhook)
+                .patch(update_webhook)
+                .post(update_webhook)
+                .delete(delete_webhook),
+        );
     // Layered outside `nest` so the guard sees the full path, which OAuth signatures cover.
     Router::new()
         .nest(API_PREFIX, api)
@@ -41,11 +50,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Counts the request under its route, applies injected faults, then authenticates.
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    shared.count(format!(
-        "{} {}",
-        request.method(),
-        route_of(request.uri().path())
-    ));
+    let route = format!("{} {}", request.method(), route_of(request.uri().path()));
+    shared.count(route.clone());
+    let kill = request
+        .extensions()
+        .get::<ConnectInfo<ConnKill>>()
+        .map(|ConnectInfo(kill)| kill.clone());
     let (delay, fault) = shared.faults.draw();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -68,7 +78,7 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             return response;
         }
         Some(Fault::Reset) => {
-            if let Some(ConnectInfo(kill)) = request.extensions().get::<ConnectInfo<ConnKill>>() {
+            if let Some(kill) = &kill {
                 kill.kill();
             }
             // Never written: the connection fails first.
@@ -93,7 +103,15 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
     ) {
         return error.into_response();
     }
-    next.run(Request::from_parts(parts, body)).await
+    let response = next.run(Request::from_parts(parts, body)).await;
+    // The store has done the work; the answer is lost on the way back.
+    if shared.faults.take_lost_answer(&route)
+        && let Some(kill) = &kill
+    {
+        kill.kill();
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
+    response
 }
 
 /// The route a path matched, with ids as `{id}`: `/products/12/variations` → `/products/{id}/variations`.
@@ -130,7 +148,9 @@ fn date_param(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>, ApiE
         .map_err(|_| ApiError::invalid_param(name, "Invalid date."))
 }
 
-/// Ordering requested by `orderby`/`order` (default: newest first), id as the tie-breaker.
+/// Ordering requested by `orderby`/`order` (default: newest first). Like the real store (SQL `ORDER BY` on a
+/// date with no tie-breaker), items sharing a date come back in an order that changes from one request to
+/// the next, so reading page by page can repeat some and skip others; `orderby=id` is stable.
 struct Sort {
     key: String,
     descending: bool,
@@ -160,20 +180,35 @@ impl Sort {
         created: impl Fn(&T) -> DateTime<Utc>,
         modified: impl Fn(&T) -> DateTime<Utc>,
         id: impl Fn(&T) -> u64,
+        rng: &mut fastrand::Rng,
     ) {
+        let key = |item: &T| match self.key.as_str() {
+            "modified" => Some(modified(item)),
+            "date" => Some(created(item)),
+            _ => None,
+        };
         items.sort_by(|a, b| {
-            let primary = match self.key.as_str() {
-                "modified" => modified(a).cmp(&modified(b)),
-                "date" => created(a).cmp(&created(b)),
-                _ => Ordering::Equal,
+            let ordering = match (key(a), key(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => id(a).cmp(&id(b)),
             };
-            let ordering = primary.then(id(a).cmp(&id(b)));
             if self.descending {
                 ordering.reverse()
             } else {
                 ordering
             }
         });
+        // Shuffle every run of items that share the date.
+        let mut start = 0;
+        while start < items.len() {
+            let run_key = key(&items[start]);
+            let mut end = start + 1;
+            while end < items.len() && run_key.is_some() && key(&items[end]) == run_key {
+                end += 1;
+            }
+            rng.shuffle(&mut items[start..end]);
+            start = end;
+        }
     }
 }
 
@@ -278,26 +313,24 @@ async fn list_orders(State(shared): State<Arc<Shared>>, params: Params) -> ApiRe
             .cloned()
             .collect::<Vec<_>>()
     });
-    sort.apply(&mut orders, |o| o.created, |o| o.modified, |o| o.id);
-    paged(
-        orders.iter().map(|o| o.to_json()).collect(),
-        &params,
-        "/orders",
-        &shared.base_url,
-    )
+    sort.apply(
+        &mut orders,
+        |o| o.created,
+        |o| o.modified,
+        |o| o.id,
+        &mut shared.tie_rng(),
+    );
+    let orders = shared.read(|store| orders.iter().map(|o| store.order_json(o)).collect());
+    paged(orders, &params, "/orders", &shared.base_url)
 }
 
 fn invalid_order(status: u16) -> ApiError {
-    ApiError::new(
-        status,
-        "woocommerce_rest_shop_order_invalid_id",
-        "Invalid ID.",
-    )
+    super::store::invalid_order_id(status)
 }
 
 async fn get_order(State(shared): State<Arc<Shared>>, Path(id): Path<u64>) -> ApiResult {
     let order = shared
-        .read(|s| s.orders.get(&id).map(|o| o.to_json()))
+        .read(|s| s.order_json_by_id(id))
         .ok_or_else(|| invalid_order(404))?;
     Ok(axum::Json(order).into_response())
 }
@@ -318,11 +351,7 @@ async fn update_order(
             })?;
             store.set_order_status(id, status)?;
         }
-        store
-            .orders
-            .get(&id)
-            .map(|o| o.to_json())
-            .ok_or_else(|| invalid_order(400))
+        store.order_json_by_id(id).ok_or_else(|| invalid_order(400))
     })?;
     Ok(axum::Json(order).into_response())
 }
@@ -406,13 +435,15 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
             .cloned()
             .collect::<Vec<_>>()
     });
-    sort.apply(&mut products, |p| p.created, |p| p.modified, |p| p.id);
-    paged(
-        products.iter().map(|p| p.to_json()).collect(),
-        &params,
-        "/products",
-        &shared.base_url,
-    )
+    sort.apply(
+        &mut products,
+        |p| p.created,
+        |p| p.modified,
+        |p| p.id,
+        &mut shared.tie_rng(),
+    );
+    let products = shared.read(|store| products.iter().map(|p| store.product_json(p)).collect());
+    paged(products, &params, "/products", &shared.base_url)
 }
 
 fn invalid_product() -> ApiError {
@@ -421,7 +452,7 @@ fn invalid_product() -> ApiError {
 
 async fn get_product(State(shared): State<Arc<Shared>>, Path(id): Path<u64>) -> ApiResult {
     let product = shared
-        .read(|s| s.products.get(&id).map(|p| p.to_json()))
+        .read(|s| s.product_json_by_id(id))
         .ok_or_else(invalid_product)?;
     Ok(axum::Json(product).into_response())
 }
@@ -443,14 +474,17 @@ async fn list_variations(
             .cloned()
             .collect::<Vec<_>>())
     })?;
-    sort.apply(&mut variations, |p| p.created, |p| p.modified, |p| p.id);
+    sort.apply(
+        &mut variations,
+        |p| p.created,
+        |p| p.modified,
+        |p| p.id,
+        &mut shared.tie_rng(),
+    );
+    let variations =
+        shared.read(|store| variations.iter().map(|p| store.product_json(p)).collect());
     let path = format!("/products/{id}/variations");
-    paged(
-        variations.iter().map(|p| p.to_json()).collect(),
-        &params,
-        &path,
-        &shared.base_url,
-    )
+    paged(variations, &params, &path, &shared.base_url)
 }
 
 async fn batch_products(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
@@ -520,4 +554,124 @@ fn batch(shared: &Shared, parent: Option<u64>, body: &Bytes) -> ApiResult {
         }
     }
     Ok(axum::Json(response).into_response())
+}
+
+fn api_root(shared: &Shared) -> String {
+    format!("{}{API_PREFIX}", shared.base_url)
+}
+
+fn invalid_webhook(status: u16, message: &str) -> ApiError {
+    ApiError::new(
+        status,
+        "woocommerce_rest_shop_webhook_invalid_id",
+        message.to_string(),
+    )
+}
+
+/// The writable fields of a webhook, validated (`status` is one of active, paused, disabled).
+fn webhook_fields(body: &Value) -> Result<WebhookFields, ApiError> {
+    let text = |name: &str| -> Result<Option<String>, ApiError> {
+        match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::invalid_type(name, "string")),
+        }
+    };
+    let status = match text("status")?.as_deref() {
+        None => None,
+        Some("active") => Some("active"),
+        Some("paused") => Some("paused"),
+        Some("disabled") => Some("disabled"),
+        Some(_) => {
+            return Err(ApiError::not_in_enum(
+                "status",
+                &["active", "paused", "disabled"],
+            ));
+        }
+    };
+    Ok(WebhookFields {
+        name: text("name")?,
+        topic: text("topic")?,
+        delivery_url: text("delivery_url")?,
+        secret: text("secret")?,
+        status,
+    })
+}
+
+async fn list_webhooks(State(shared): State<Arc<Shared>>, params: Params) -> ApiResult {
+    let status = param(&params, "status").unwrap_or("all").to_string();
+    let hooks = shared.hub.list_json(&status, &api_root(&shared));
+    paged(hooks, &params, "/webhooks", &shared.base_url)
+}
+
+async fn get_webhook(State(shared): State<Arc<Shared>>, Path(id): Path<u64>) -> ApiResult {
+    let hook = shared
+        .hub
+        .json(id, &api_root(&shared))
+        .ok_or_else(|| invalid_webhook(404, "ID is invalid."))?;
+    Ok(axum::Json(hook).into_response())
+}
+
+async fn create_webhook(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let fields = webhook_fields(&parse_body(&body)?)?;
+    let hook = shared
+        .hub
+        .create(fields, &api_root(&shared))
+        .map_err(|(status, code, message)| ApiError::new(status, code, message))?;
+    let location = format!(
+        "{}/webhooks/{}",
+        api_root(&shared),
+        hook.get("id").and_then(Value::as_u64).unwrap_or(0)
+    );
+    created(hook, &location)
+}
+
+async fn update_webhook(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> ApiResult {
+    let fields = webhook_fields(&parse_body(&body)?)?;
+    if let Some(topic) = &fields.topic
+        && !super::webhooks::valid_topic(topic)
+    {
+        return Err(ApiError::new(
+            400,
+            "woocommerce_rest_shop_webhook_invalid_topic",
+            "Webhook topic must be valid.",
+        ));
+    }
+    let hook = shared
+        .hub
+        .update(id, fields, &api_root(&shared))
+        .ok_or_else(|| invalid_webhook(400, "ID is invalid."))?;
+    Ok(axum::Json(hook).into_response())
+}
+
+async fn delete_webhook(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    params: Params,
+) -> ApiResult {
+    if !matches!(param(&params, "force"), Some("true" | "1" | "True")) {
+        return Err(ApiError::new(
+            501,
+            "woocommerce_rest_trash_not_supported",
+            "Webhooks do not support trashing.",
+        ));
+    }
+    let hook = shared
+        .hub
+        .delete(id, &api_root(&shared))
+        .ok_or_else(|| invalid_webhook(404, "Invalid ID."))?;
+    Ok(axum::Json(hook).into_response())
+}
+
+/// 201 with `Location`, as every create answers.
+fn created(body: Value, location: &str) -> ApiResult {
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }
