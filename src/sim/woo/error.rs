@@ -29,17 +29,6 @@ impl ApiError {
         }
     }
 
-    pub fn invalid_param(param: &str, reason: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            code: "rest_invalid_param",
-            message: format!("Invalid parameter(s): {param}"),
-            params: Some(json!({ param: reason.into() })),
-            details: None,
-            extra: None,
-        }
-    }
-
     /// `rest_invalid_param` for a value of the wrong JSON type (`rest_invalid_type`).
     pub fn invalid_type(param: &str, expected: &str) -> Self {
         let message = format!("{param} is not of type {expected}.");
@@ -54,9 +43,11 @@ impl ApiError {
     /// `rest_invalid_param` for a value outside an enumeration (`rest_not_in_enum`), worded as WordPress does:
     /// "status is not one of a, b, and c."
     pub fn not_in_enum(param: &str, allowed: &[&str]) -> Self {
+        // WordPress' `%l`: "a", "a and b", "a, b, and c".
         let list = match allowed {
             [] => String::new(),
             [one] => (*one).to_string(),
+            [first, second] => format!("{first} and {second}"),
             [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
         };
         let message = format!("{param} is not one of {list}.");
@@ -80,6 +71,26 @@ impl ApiError {
             ),
             extra: None,
         }
+    }
+
+    /// The same `rest_invalid_param` filed under `param` (an array item's error, e.g. `status[0] …`, is
+    /// reported under `status`).
+    pub fn for_param(mut self, param: &str) -> Self {
+        let take = |v: &Option<Value>| {
+            v.as_ref()
+                .and_then(|v| v.as_object())
+                .and_then(|m| m.values().next().cloned())
+        };
+        self.message = format!("Invalid parameter(s): {param}");
+        self.params = take(&self.params).map(|v| json!({ param: v }));
+        self.details = take(&self.details).map(|v| json!({ param: v }));
+        self
+    }
+
+    /// `data.params` as given (e.g. the list of missing parameters of `rest_missing_callback_param`).
+    pub fn with_params(mut self, params: Value) -> Self {
+        self.params = Some(params);
+        self
     }
 
     pub fn body(&self) -> Value {

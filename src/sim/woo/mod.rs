@@ -5,10 +5,12 @@ mod api;
 mod auth;
 mod error;
 mod model;
+mod php;
 mod seed;
 mod shared;
 mod store;
 mod webhooks;
+mod writes;
 
 pub use crate::sim::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
@@ -42,8 +44,12 @@ pub struct WooSimConfig {
     pub treat_as_https: bool,
     /// Webhook delivery timeout (core: 60 s).
     pub webhook_timeout: Duration,
-    /// How long a queued webhook event waits for further changes to the same resource before it is sent.
+    /// How long a queued webhook event waits for further changes to the same resource before it is sent
+    /// (the simulator's Action Scheduler run: one pending delivery per resource, payload built at send time).
     pub webhook_coalesce: Duration,
+    /// Status changes and stock moves add the store's own order notes ("Order status changed from …"),
+    /// as the real store does. Off by default so tests can count the notes they add.
+    pub system_notes: bool,
 }
 
 impl Default for WooSimConfig {
@@ -59,6 +65,7 @@ impl Default for WooSimConfig {
             treat_as_https: true,
             webhook_timeout: Duration::from_secs(60),
             webhook_coalesce: Duration::from_millis(200),
+            system_notes: false,
         }
     }
 }
@@ -76,6 +83,7 @@ impl std::fmt::Debug for WooSimConfig {
             .field("treat_as_https", &self.treat_as_https)
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_coalesce", &self.webhook_coalesce)
+            .field("system_notes", &self.system_notes)
             .finish()
     }
 }
@@ -166,6 +174,7 @@ impl WooSim {
         let base_url = format!("http://{addr}");
         let mut store = Store::new();
         seed::seed(&mut store, cfg.products, cfg.orders, cfg.seed, store::now());
+        store.system_notes = cfg.system_notes;
         let hub = Arc::new(WebhookHub::new(
             format!("{base_url}/"),
             cfg.webhook_timeout,
@@ -489,10 +498,19 @@ fn walk_in() -> Customer {
 
 /// `syncdesk sim woocommerce`: runs a simulator until Ctrl-C, after printing how to reach it.
 pub async fn run_standalone(cfg: WooSimConfig) -> Result<(), SimError> {
+    run_standalone_with(cfg, |_| {}).await
+}
+
+/// `run_standalone`, with `setup` applied to the running simulator first (e.g. its faults).
+pub async fn run_standalone_with(
+    cfg: WooSimConfig,
+    setup: impl FnOnce(&WooSim),
+) -> Result<(), SimError> {
     let key = cfg.consumer_key.clone();
     let secret = cfg.consumer_secret.clone();
     let https = cfg.treat_as_https;
     let sim = WooSim::start(cfg).await?;
+    setup(&sim);
     println!("WooCommerce simulator listening on {}", sim.base_url());
     println!("  API:             {}/wp-json/wc/v3/", sim.base_url());
     println!("  consumer key:    {key}");
@@ -500,12 +518,14 @@ pub async fn run_standalone(cfg: WooSimConfig) -> Result<(), SimError> {
     println!(
         "  auth:            {}",
         if https {
-            "Basic or query string (requests are treated as TLS)"
+            "Basic, query string or OAuth 1.0a over an https:// URL (requests are treated as TLS)"
         } else {
-            "OAuth 1.0a only (plain HTTP)"
+            "OAuth 1.0a (plain http, like a real store without TLS)"
         }
     );
     println!("Press Ctrl-C to stop.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

@@ -5,11 +5,13 @@
 use super::error::ApiError;
 use super::model::{Customer, LineItem, LineView, Note, Order, Product};
 use chrono::{DateTime, SubsecRound, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Order statuses the store accepts through the API, custom ones included.
+/// Order statuses the store accepts through the API, in core's order (`trash` is not one: deleting is), then
+/// two store-defined ones a pickup plugin registers (real shops have such custom statuses).
 pub(crate) const ORDER_STATUSES: &[&str] = &[
+    "auto-draft",
     "pending",
     "processing",
     "on-hold",
@@ -17,11 +19,31 @@ pub(crate) const ORDER_STATUSES: &[&str] = &[
     "cancelled",
     "refunded",
     "failed",
-    "trash",
     "checkout-draft",
     "ready-for-pickup",
     "awaiting-pickup",
 ];
+
+/// How the store's notes name a status ("Order status changed from Pending payment to Processing.").
+fn status_label(status: &str) -> String {
+    match status {
+        "pending" => "Pending payment".into(),
+        "processing" => "Processing".into(),
+        "on-hold" => "On hold".into(),
+        "completed" => "Completed".into(),
+        "cancelled" => "Cancelled".into(),
+        "refunded" => "Refunded".into(),
+        "failed" => "Failed".into(),
+        "checkout-draft" => "Draft".into(),
+        other => {
+            let mut label: String = other.replace('-', " ");
+            if let Some(first) = label.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            label
+        }
+    }
+}
 const PAID_STATUSES: &[&str] = &["processing", "completed", "on-hold"];
 const RESTOCK_STATUSES: &[&str] = &["cancelled", "pending"];
 
@@ -49,6 +71,8 @@ pub(crate) struct Store {
     sku_index: std::sync::OnceLock<std::collections::HashMap<String, u64>>,
     /// While set, every change is stamped with this second instead of the real clock (`WooSim::freeze_clock`).
     pub frozen_clock: Option<DateTime<Utc>>,
+    /// Whether status changes and stock moves add the store's own order notes, as the real store does.
+    pub system_notes: bool,
 }
 
 /// Now, at the store's whole-second resolution (the real clock; see `Store::now` for changes).
@@ -86,7 +110,7 @@ impl Store {
         std::mem::take(&mut self.events)
     }
 
-    fn emit(&mut self, topic: &'static str, resource_id: u64) {
+    pub(crate) fn emit(&mut self, topic: &'static str, resource_id: u64) {
         self.events.push(Event { topic, resource_id });
     }
 
@@ -174,6 +198,18 @@ impl Store {
     fn line_items(&mut self, lines: &[(u64, i64)]) -> Result<Vec<LineItem>, ApiError> {
         let mut items = Vec::new();
         for (id, quantity) in lines {
+            if *id == 0 {
+                // A line whose product the store could not find: kept, with no product and no price.
+                items.push(LineItem {
+                    id: 0,
+                    name: String::new(),
+                    product_id: 0,
+                    variation_id: 0,
+                    quantity: *quantity,
+                    price: 0.0,
+                });
+                continue;
+            }
             let product = self.products.get(id).ok_or_else(|| {
                 ApiError::new(
                     400,
@@ -367,16 +403,42 @@ impl Store {
             return Err(invalid_order_id(400));
         }
         let at = self.now();
+        self.change_status(id, status, at)
+    }
+
+    /// A status change (no validation) that fires `order.updated`.
+    pub fn change_status(
+        &mut self,
+        id: u64,
+        status: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         self.apply_status(id, status, at)?;
         self.emit("order.updated", id);
         Ok(())
     }
 
+    /// An order note the store writes itself (only when `system_notes` is on).
+    fn system_note(&mut self, order_id: u64, note: String, at: DateTime<Utc>) {
+        if !self.system_notes {
+            return;
+        }
+        let note = Note {
+            id: self.next_item_id(),
+            author: "WooCommerce",
+            note,
+            customer_note: false,
+            created: at,
+        };
+        self.notes.entry(order_id).or_default().push(note);
+    }
+
     fn apply_status(&mut self, id: u64, status: &str, at: DateTime<Utc>) -> Result<(), ApiError> {
-        let order = self.orders.get_mut(&id).ok_or_else(|| {
-            ApiError::new(400, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-        })?;
-        order.status = status.to_string();
+        let order = self
+            .orders
+            .get_mut(&id)
+            .ok_or_else(|| invalid_order_id(400))?;
+        let previous = std::mem::replace(&mut order.status, status.to_string());
         order.modified = at;
         if ["processing", "completed"].contains(&status) && order.date_paid.is_none() {
             order.date_paid = Some(at);
@@ -393,15 +455,47 @@ impl Store {
         } else {
             0
         };
-        if direction != 0 {
-            let moves: Vec<(u64, i64)> = order
-                .line_items
-                .iter()
-                .map(|l| (l.stock_product(), direction * l.quantity))
-                .collect();
-            for (product_id, delta) in moves {
-                self.adjust_stock(product_id, delta, at);
+        let moves: Vec<(u64, i64)> = order
+            .line_items
+            .iter()
+            .filter(|_| direction != 0)
+            .map(|l| (l.stock_product(), direction * l.quantity))
+            .collect();
+        let mut moved = Vec::new();
+        for (product_id, delta) in moves {
+            let before = self
+                .products
+                .get(&product_id)
+                .and_then(|p| p.stock_quantity);
+            self.adjust_stock(product_id, delta, at);
+            if let Some(product) = self.products.get(&product_id)
+                && product.manage_stock
+            {
+                let after = product.stock_quantity.unwrap_or(0);
+                moved.push(format!(
+                    "{} ({}) {}&rarr;{}",
+                    product.name,
+                    self.shown_sku(product),
+                    before.unwrap_or(0),
+                    after
+                ));
             }
+        }
+        if !moved.is_empty() {
+            let what = if direction < 0 {
+                "reduced"
+            } else {
+                "increased"
+            };
+            self.system_note(id, format!("Stock levels {what}: {}", moved.join(", ")), at);
+        }
+        if previous != status {
+            let note = format!(
+                "Order status changed from {} to {}.",
+                status_label(&previous),
+                status_label(status)
+            );
+            self.system_note(id, note, at);
         }
         Ok(())
     }
@@ -454,68 +548,6 @@ impl Store {
         self.notes.entry(order_id).or_default().push(note.clone());
         Ok(note)
     }
-
-    /// One item of a batch `update` list. `parent` is the product of a `…/variations/batch` call.
-    /// Everything is validated before anything changes, so a refused item leaves the product as it was.
-    pub fn batch_update_item(
-        &mut self,
-        item: &Value,
-        parent: Option<u64>,
-    ) -> Result<Value, ApiError> {
-        let invalid_id = || match parent {
-            Some(_) => ApiError::new(
-                400,
-                "woocommerce_rest_product_variation_invalid_id",
-                "Invalid ID.",
-            ),
-            None => ApiError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID."),
-        };
-        let fields = item.as_object().ok_or_else(invalid_id)?;
-        let id = fields
-            .get("id")
-            .and_then(Value::as_u64)
-            .ok_or_else(invalid_id)?;
-        let product = self.products.get(&id).ok_or_else(invalid_id)?;
-        let belongs = match parent {
-            Some(parent) => product.kind == "variation" && product.parent_id == parent,
-            None => product.kind != "variation",
-        };
-        if !belongs {
-            return Err(invalid_id());
-        }
-        if self.locked.contains(&id) {
-            return Err(ApiError::new(
-                403,
-                "woocommerce_rest_cannot_edit",
-                "Sorry, you are not allowed to edit this resource.",
-            ));
-        }
-        let change = ProductChange::parse(fields)?;
-        if let Some(sku) = &change.sku
-            && !sku.is_empty()
-            && self
-                .sku_index()
-                .get(&sku.to_lowercase())
-                .is_some_and(|other| *other != id)
-        {
-            return Err(ApiError::new(
-                400,
-                "product_invalid_sku",
-                "Invalid or duplicated SKU.",
-            ));
-        }
-        let at = self.now();
-        let product = self.products.get_mut(&id).ok_or_else(invalid_id)?;
-        let sku_changed = change.sku.is_some();
-        change.apply(product);
-        product.modified = at;
-        if sku_changed {
-            self.forget_sku_index();
-        }
-        let json = self.product_json_by_id(id).unwrap_or_default();
-        self.emit("product.updated", id);
-        Ok(json)
-    }
 }
 
 pub(crate) fn invalid_order_id(status: u16) -> ApiError {
@@ -530,104 +562,6 @@ fn check_order_status(status: &str) -> Result<(), ApiError> {
     if ORDER_STATUSES.contains(&status) {
         Ok(())
     } else {
-        Err(ApiError::invalid_param(
-            "status",
-            format!("status is not one of {}.", ORDER_STATUSES.join(", ")),
-        ))
-    }
-}
-
-/// The writable product fields of one batch item, validated.
-struct ProductChange {
-    sku: Option<String>,
-    regular_price: Option<String>,
-    sale_price: Option<String>,
-    manage_stock: Option<bool>,
-    stock_quantity: Option<i64>,
-    status: Option<String>,
-}
-
-impl ProductChange {
-    fn parse(fields: &Map<String, Value>) -> Result<Self, ApiError> {
-        let text = |name: &str| -> Result<Option<String>, ApiError> {
-            match fields.get(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(ApiError::invalid_param(
-                    name,
-                    format!("{name} is not of type string."),
-                )),
-            }
-        };
-        let price = |name: &str| -> Result<Option<String>, ApiError> {
-            let Some(value) = text(name)? else {
-                return Ok(None);
-            };
-            if value.is_empty() {
-                return Ok(Some(value));
-            }
-            // Stores keep the decimals they are given; anything not a number is refused.
-            value
-                .parse::<f64>()
-                .map(|_| Some(value.clone()))
-                .map_err(|_| ApiError::invalid_param(name, format!("{name} is not a valid price.")))
-        };
-        let manage_stock = match fields.get("manage_stock") {
-            None => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => {
-                return Err(ApiError::invalid_param(
-                    "manage_stock",
-                    "manage_stock is not of type boolean.",
-                ));
-            }
-        };
-        let stock_quantity = match fields.get("stock_quantity") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
-                ApiError::invalid_param("stock_quantity", "stock_quantity is not of type integer.")
-            })?),
-        };
-        let status = text("status")?;
-        if let Some(status) = &status
-            && !["draft", "pending", "private", "publish"].contains(&status.as_str())
-        {
-            return Err(ApiError::invalid_param(
-                "status",
-                "status is not one of draft, pending, private, publish.",
-            ));
-        }
-        Ok(Self {
-            sku: text("sku")?,
-            regular_price: price("regular_price")?,
-            sale_price: price("sale_price")?,
-            manage_stock,
-            stock_quantity,
-            status,
-        })
-    }
-
-    fn apply(self, product: &mut Product) {
-        if let Some(sku) = self.sku {
-            product.sku = sku;
-        }
-        if let Some(price) = self.regular_price {
-            product.regular_price = price;
-        }
-        if let Some(price) = self.sale_price {
-            product.sale_price = price;
-        }
-        if let Some(manage) = self.manage_stock {
-            product.manage_stock = manage;
-        }
-        // Like core: a quantity is only stored when the product manages stock.
-        if let Some(quantity) = self.stock_quantity
-            && product.manage_stock
-        {
-            product.stock_quantity = Some(quantity);
-        }
-        if let Some(status) = self.status {
-            product.status = status;
-        }
+        Err(ApiError::not_in_enum("status", ORDER_STATUSES))
     }
 }
