@@ -577,3 +577,96 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
     assert_eq!(open[0].pos_value, Some(format!("{further:.2}")));
     assert_eq!(rig.store().await[&sku].regular_price, store_price);
 }
+
+/// A POS that only exports files still has prices in its export: the price pass writes them to the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_only_pos_is_the_price_source_through_its_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let woo = syncdesk::sim::woo::WooSim::start(WooSimConfig {
+        products: 20,
+        orders: 0,
+        ..WooSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut config = Config {
+        woocommerce: woo.syncdesk_config(),
+        ..Config::default()
+    };
+    config.pos_csv.enabled = true;
+    config.pos_csv.files.export_path = dir.path().join("stock.csv");
+    config.pos_csv.files.reductions_dir = dir.path().join("imports");
+    std::fs::create_dir_all(&config.pos_csv.files.reductions_dir).unwrap();
+    config.stock.enabled = true;
+    config.stock.price_drift_conflict = false;
+    let products: Vec<_> = woo
+        .products()
+        .into_iter()
+        .filter(|p| p.kind == "simple" && !p.sku.is_empty())
+        .take(2)
+        .collect();
+    std::fs::write(
+        &config.pos_csv.files.export_path,
+        "sku,quantity,retail_price\nPOS-1,5,12.50\nPOS-2,5,\n",
+    )
+    .unwrap();
+    let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+    app.import_alignment(&format!(
+        "POS SKU,WooCommerce SKU\nPOS-1,{}\nPOS-2,{}\n",
+        products[0].sku, products[1].sku
+    ))
+    .unwrap();
+    let ctx = JobContext {
+        store: Arc::new(Mutex::new(
+            Store::open(&db, Duration::from_secs(5)).unwrap(),
+        )),
+        config: Arc::new(config.clone()),
+    };
+    let client = woo_orders::client(&config.woocommerce).unwrap();
+    let before = client
+        .get_product(products[1].id)
+        .await
+        .unwrap()
+        .regular_price;
+    let report = price_pass(
+        &PosSide::from_config(&config).unwrap(),
+        &client,
+        &ctx,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.changes.len(), 1, "{report:?}");
+    assert_eq!(
+        client
+            .get_product(products[0].id)
+            .await
+            .unwrap()
+            .regular_price,
+        "12.50"
+    );
+    assert_eq!(
+        client
+            .get_product(products[1].id)
+            .await
+            .unwrap()
+            .regular_price,
+        before,
+        "an item with no price in the export keeps the store's"
+    );
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.sku == products[1].sku && s.message.contains("no price")),
+        "{:?}",
+        report.skipped
+    );
+    // The engine schedules the price pass for this back office too.
+    let kinds: Vec<String> = syncdesk::engine::default_schedules(&config)
+        .iter()
+        .map(|s| s.kind.clone())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "stock.price_pass"), "{kinds:?}");
+}

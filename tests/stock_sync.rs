@@ -502,3 +502,173 @@ async fn incremental_passes_poll_the_store_and_record_their_job_in_the_sync_log(
         syncdesk::store::sync_log::for_entity(store.conn(), "stock", &rig.pairs[6].0, 1).unwrap();
     assert_eq!(log[0].job_id, Some(4242), "{log:?}");
 }
+
+/// The store applied the batch, then the connection dropped before its answer (a real store restarting
+/// mid-pass does exactly this): the POS change must still be counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_answer_was_lost_is_read_back_and_counted_once() {
+    let rig = Rig::start(200, 200, 100).await;
+    rig.pass(PassMode::Full, false).await;
+    let before: Vec<i64> = (0..100).map(|i| rig.store_stock(i)).collect();
+    for (_, item, _) in &rig.pairs {
+        rig.cp
+            .shop()
+            .restock(item, "MAIN", Decimal::from(1))
+            .unwrap();
+    }
+    rig.woo
+        .faults()
+        .lose_answers_next("POST /products/batch", 1);
+    let report = rig.pass(PassMode::Full, false).await;
+    assert_eq!(
+        rig.woo.request_count("POST /products/batch"),
+        2,
+        "one lost, none resent blindly — {:?}",
+        rig.woo.request_counts()
+    );
+    assert!(
+        report.failed.is_empty(),
+        "read back: the store applied it — {:?}",
+        report.failed
+    );
+    assert_eq!(report.changes.len(), 100);
+    for (i, was) in before.iter().enumerate() {
+        assert_eq!(rig.store_stock(i), was + 1, "pair {i}");
+    }
+    // The next pass finds both sides agreeing: +1 stays +1 (it was +2 when the base did not move).
+    let next = rig.pass(PassMode::Full, false).await;
+    assert!(next.changes.is_empty(), "{:?}", next.changes);
+    for (i, was) in before.iter().enumerate() {
+        assert_eq!(rig.store_stock(i), was + 1, "pair {i}");
+    }
+    let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    assert!(
+        stock_rows::find(store.conn(), &rig.pairs[0].0)
+            .unwrap()
+            .unwrap()
+            .unconfirmed
+            .is_none()
+    );
+}
+
+/// syncdesk stopped (or lost the store) after sending a write and before hearing back: the pair keeps the
+/// write as unconfirmed, and the next pass reads the store before it merges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_write_is_settled_by_the_next_read_or_left_to_an_operator() {
+    use syncdesk::domain::inventory::{MergeBase, UnconfirmedWrite};
+    let rig = Rig::start(40, 40, 3).await;
+    rig.pass(PassMode::Full, false).await;
+    let pair = |i: usize| {
+        let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+        stock_rows::find(store.conn(), &rig.pairs[i].0)
+            .unwrap()
+            .unwrap()
+    };
+    let mut store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
+    let mut unconfirmed = Vec::new();
+    for i in 0..3 {
+        let (_, item, id) = &rig.pairs[i];
+        let was = rig.store_stock(i);
+        let base = pair(i).base.unwrap();
+        rig.cp
+            .shop()
+            .restock(item, "MAIN", Decimal::from(1))
+            .unwrap();
+        let write = UnconfirmedWrite {
+            quantity: was + 1,
+            prior: Some(was),
+            base: MergeBase {
+                agreed: was + 1,
+                pos_seen: base.pos_seen + 1,
+                woo_seen: was + 1,
+            },
+        };
+        store
+            .write(|tx| stock_rows::set_unconfirmed(tx, pair(i).id, Some(&write)))
+            .unwrap();
+        match i {
+            // It landed.
+            0 => rig.woo.set_stock(*id, was + 1).unwrap(),
+            // It did not.
+            1 => {}
+            // Neither value: a recount in the store happened too; which came first cannot be told.
+            _ => rig.woo.set_stock(*id, was + 7).unwrap(),
+        }
+        unconfirmed.push(was);
+    }
+    let report = rig.pass(PassMode::Full, false).await;
+    assert_eq!(
+        rig.store_stock(0),
+        unconfirmed[0] + 1,
+        "landed: counted once"
+    );
+    assert_eq!(
+        rig.store_stock(1),
+        unconfirmed[1] + 1,
+        "not landed: merged now"
+    );
+    assert_eq!(
+        rig.store_stock(2),
+        unconfirmed[2] + 7,
+        "unknown: nothing written"
+    );
+    assert_eq!(report.detected.len(), 1, "{:?}", report.detected);
+    assert_eq!(report.detected[0].kind, "unconfirmed_write");
+    assert!(
+        report.detected[0].detail.contains("cannot be told"),
+        "{}",
+        report.detected[0].detail
+    );
+    assert!(pair(0).unconfirmed.is_none() && pair(1).unconfirmed.is_none());
+    assert!(pair(2).unconfirmed.is_some(), "kept until someone decides");
+    // Asked again, the pass still does not guess.
+    rig.pass(PassMode::Full, false).await;
+    assert_eq!(rig.store_stock(2), unconfirmed[2] + 7);
+    // An operator decides (here: the store's count stands); the write is then no longer in doubt.
+    let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("dana")).unwrap();
+    let conflict = app
+        .stock_conflicts(false, 10)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == "unconfirmed_write")
+        .expect("the conflict is listed for an operator");
+    assert_eq!(conflict.sku, rig.pairs[2].0);
+    app.resolve_conflict(
+        &rig.pairs[2].0,
+        syncdesk::app::Resolution::Winner(syncdesk::app::Winner::Woo),
+    )
+    .unwrap();
+    let woo = woo_orders::client(&rig.config.woocommerce).unwrap();
+    syncdesk::engine::stock_flows::apply_resolution(
+        &woo,
+        &rig.ctx(),
+        None,
+        &rig.pairs[2].0,
+        unconfirmed[2] + 7,
+        Some(pair(2).base.unwrap().pos_seen + 1),
+    )
+    .await
+    .unwrap();
+    assert!(pair(2).unconfirmed.is_none());
+}
+
+/// A pass reports the requests it really sent — pages, retries after a 429, writes — not a formula.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_counts_the_requests_it_really_sent() {
+    let rig = Rig::start(80, 80, 40).await;
+    rig.pass(PassMode::Full, false).await;
+    for (_, item, _) in rig.pairs.iter().take(5) {
+        rig.cp
+            .shop()
+            .restock(item, "MAIN", Decimal::from(2))
+            .unwrap();
+    }
+    rig.woo.reset_request_counts();
+    rig.woo.faults().throttle_next(1, 0);
+    let report = rig.pass(PassMode::Full, false).await;
+    let sent: u64 = rig.woo.request_counts().values().sum();
+    assert_eq!(report.changes.len(), 5);
+    // One read (40 SKUs), its retry after the 429, one batch.
+    assert_eq!(sent, 3, "{:?}", rig.woo.request_counts());
+    assert_eq!(report.store_requests as u64, sent);
+}

@@ -26,6 +26,8 @@ fn sim_config() -> WooSimConfig {
         consumer_secret: SECRET.into(),
         products: 40,
         orders: 30,
+        // Most tests here talk Basic, as to a store behind TLS.
+        treat_as_https: true,
         ..WooSimConfig::default()
     }
 }

@@ -108,6 +108,25 @@ pub fn is_fully_shipped(lines: &[LineProgress]) -> bool {
     !lines.is_empty() && lines.iter().all(|l| l.shipped >= l.ordered)
 }
 
+/// One parcel as a customer or a back office reads it: "UPS, tracking 1Z999, 2026-12-06".
+pub fn parcel_line(carrier: Option<&str>, tracking: Option<&str>, shipped_on: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(
+        carrier
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from),
+    );
+    parts.extend(
+        tracking
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("tracking {t}")),
+    );
+    parts.push(shipped_on.to_string());
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,23 +205,4 @@ mod tests {
         assert_eq!(plan_remaining(&l).unwrap_err(), ShipmentError::NothingOpen);
         assert!(!is_fully_shipped(&[]));
     }
-}
-
-/// One parcel as a customer or a back office reads it: "UPS, tracking 1Z999, 2026-12-06".
-pub fn parcel_line(carrier: Option<&str>, tracking: Option<&str>, shipped_on: &str) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    parts.extend(
-        carrier
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(String::from),
-    );
-    parts.extend(
-        tracking
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(|t| format!("tracking {t}")),
-    );
-    parts.push(shipped_on.to_string());
-    parts.join(", ")
 }

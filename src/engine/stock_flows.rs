@@ -844,6 +844,34 @@ pub async fn run_stock_pass(
         return Ok(report);
     }
 
+    // Every write is remembered as unconfirmed BEFORE it is sent, so an answer lost to a timeout, a
+    // dropped connection or syncdesk stopping mid-pass is checked by reading the store before any base moves.
+    let sending: Vec<(i64, UnconfirmedWrite)> = plan
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.pair.id,
+                UnconfirmedWrite {
+                    quantity: p.write?,
+                    prior: p.product.as_ref()?.stock_quantity,
+                    base: p.new_base?,
+                },
+            ))
+        })
+        .collect();
+    if !sending.is_empty() {
+        ctx.with_store(move |s| {
+            s.write(|tx| {
+                for (id, write) in &sending {
+                    stock_rows::set_unconfirmed(tx, *id, Some(write))?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .map_err(db)
+        })
+        .await?;
+    }
+
     // Write what changed, then record bases only for writes the store accepted.
     let updates: Vec<ProductUpdate> = plan
         .iter()
@@ -902,12 +930,16 @@ pub async fn run_stock_pass(
                     stock_rows::record_pass(tx, p.pair.id, None, "error", Some(&message), now)?;
                     continue;
                 }
+                // Past this point the write's fate is known (applied, refused, or not applied).
+                if p.write.is_some()
+                    || p.forget_unconfirmed
+                    || (p.pair.unconfirmed.is_some() && p.new_base.is_some())
+                {
+                    stock_rows::set_unconfirmed(tx, p.pair.id, None)?;
+                }
                 if let Some(message) = failed.get(&sku) {
                     stock_rows::record_pass(tx, p.pair.id, None, "error", Some(message), now)?;
                     continue;
-                }
-                if p.forget_unconfirmed || (p.pair.unconfirmed.is_some() && p.new_base.is_some()) {
-                    stock_rows::set_unconfirmed(tx, p.pair.id, None)?;
                 }
                 if let Some(PlannedConflict {
                     kind,
@@ -1340,6 +1372,8 @@ pub async fn apply_resolution(
                 woo_seen: quantity,
             });
             stock_rows::record_pass(tx, pair.id, base, "synced", None, now)?;
+            // The operator's count is the truth now: an earlier write left unconfirmed no longer matters.
+            stock_rows::set_unconfirmed(tx, pair.id, None)?;
             sync_log::record(
                 tx,
                 &Change {

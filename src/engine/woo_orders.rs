@@ -150,18 +150,21 @@ fn unnamed_variation(id: u64) -> String {
     format!("woo-variation-{id}")
 }
 
-/// The SKU of every variation the orders' lines name: from the SKU alignment when the variation is
-/// aligned, else from the variation itself (one request per variation not aligned).
+/// The SKU of every variation the orders' lines name. A store shows a variation without a SKU of its own
+/// with its PARENT's SKU (on the order line and when the variation is read; SKUs are unique, so a variation
+/// can never really share its parent's), so a line's SKU equal to its parent's means "no SKU". Aligned
+/// variations come from the SKU alignment; the others need their parent read (one request per parent).
 pub async fn variation_skus(
     client: &WooClient,
     ctx: &JobContext,
     orders: &[WooOrder],
 ) -> Result<HashMap<u64, String>, JobError> {
-    let wanted: BTreeMap<u64, u64> = orders
+    // variation id → (parent id, the SKU its line carries)
+    let wanted: BTreeMap<u64, (u64, String)> = orders
         .iter()
         .flat_map(|o| o.line_items.iter())
         .filter(|l| l.variation_id > 0)
-        .map(|l| (l.variation_id, l.product_id))
+        .map(|l| (l.variation_id, (l.product_id, l.sku.trim().to_string())))
         .collect();
     if wanted.is_empty() {
         return Ok(HashMap::new());
@@ -177,16 +180,28 @@ pub async fn variation_skus(
         .into_iter()
         .map(|(id, sku)| (id as u64, sku))
         .collect();
-    for (variation, parent) in wanted {
+    let mut parent_skus: HashMap<u64, Option<String>> = HashMap::new();
+    for (variation, (parent, line_sku)) in wanted {
         if skus.contains_key(&variation) {
             continue;
         }
-        let sku = match client.get_variation(parent, variation).await {
-            Ok(v) if !v.sku.trim().is_empty() => v.sku.trim().to_string(),
-            Ok(_) | Err(WooError::Api { status: 404, .. }) => unnamed_variation(variation),
-            Err(e) => return Err(job_error(e)),
+        if let std::collections::hash_map::Entry::Vacant(slot) = parent_skus.entry(parent) {
+            slot.insert(match client.get_product(parent).await {
+                Ok(p) => Some(p.sku.trim().to_string()),
+                // A deleted parent: its SKU cannot be told apart from the variation's.
+                Err(WooError::Api { status: 404, .. }) => None,
+                Err(e) => return Err(job_error(e)),
+            });
+        }
+        let own = match parent_skus.get(&parent).cloned().flatten() {
+            Some(parent_sku)
+                if !line_sku.is_empty() && !line_sku.eq_ignore_ascii_case(&parent_sku) =>
+            {
+                line_sku
+            }
+            _ => unnamed_variation(variation),
         };
-        skus.insert(variation, sku);
+        skus.insert(variation, own);
     }
     Ok(skus)
 }

@@ -1,6 +1,7 @@
 //! Fault injection shared by the HTTP simulators: latency, random 500/503s, 429 + Retry-After, connection
 //! resets and outage windows. Tests and the demo steer it through each simulator's `faults()`.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -21,6 +22,13 @@ struct FaultState {
     throttle_retry_after: u64,
     resets_left: u32,
     outage_until: Option<Instant>,
+    /// Route (`"POST /orders/{id}/notes"`) → how many more requests on it are applied and then left unanswered.
+    lost_answers: HashMap<String, u32>,
+    /// Every `n`th request is throttled (429 + Retry-After), counted from when it was set.
+    throttle_every: Option<(u32, u64)>,
+    requests_seen: u64,
+    /// Recurring outage: the first `length` of every `period`, from `since`.
+    outage_cycle: Option<(Duration, Duration, Instant)>,
 }
 
 /// What to do with one request.
@@ -84,7 +92,53 @@ impl FaultControls {
     }
 
     pub fn end_outage(&self) {
-        self.with(|s| s.outage_until = None);
+        self.with(|s| {
+            s.outage_until = None;
+            s.outage_cycle = None;
+        });
+    }
+
+    /// The next `n` requests on `route` (the simulator's `"METHOD /path/{id}"` naming, e.g.
+    /// `"POST /orders/{id}/notes"`) are applied in full, then their connection is reset before any answer:
+    /// the client sees a transport error although the store did the work. Other routes are unaffected.
+    pub fn lose_answers_next(&self, route: &str, n: u32) {
+        self.with(|s| {
+            if n == 0 {
+                s.lost_answers.remove(route);
+            } else {
+                s.lost_answers.insert(route.to_string(), n);
+            }
+        });
+    }
+
+    /// Every `n`th request from now on gets 429 with `Retry-After: retry_after_secs` (0 turns it off).
+    pub fn throttle_every(&self, n: u32, retry_after_secs: u64) {
+        self.with(|s| {
+            s.throttle_every = (n > 0).then_some((n, retry_after_secs));
+            s.requests_seen = 0;
+        });
+    }
+
+    /// A recurring outage: every request gets 503 during the first `length` of each `period`, starting now.
+    pub fn outage_every(&self, period: Duration, length: Duration) {
+        self.with(|s| {
+            s.outage_cycle =
+                (!period.is_zero() && !length.is_zero()).then(|| (period, length, Instant::now()));
+        });
+    }
+
+    /// Called once a request on `route` has been handled: true if its answer is to be lost (counts it down).
+    pub(crate) fn take_lost_answer(&self, route: &str) -> bool {
+        self.with(|s| {
+            let Some(left) = s.lost_answers.get_mut(route) else {
+                return false;
+            };
+            *left -= 1;
+            if *left == 0 {
+                s.lost_answers.remove(route);
+            }
+            true
+        })
     }
 
     /// Back to a healthy store.
@@ -97,7 +151,13 @@ impl FaultControls {
         self.with(|s| {
             let jitter_ms = u64::try_from(s.jitter.as_millis()).unwrap_or(u64::MAX);
             let delay = s.latency + Duration::from_millis(fastrand::u64(0..=jitter_ms));
-            let fault = if s.outage_until.is_some_and(|until| Instant::now() < until) {
+            s.requests_seen += 1;
+            let now = Instant::now();
+            let in_outage_cycle = s.outage_cycle.is_some_and(|(period, length, since)| {
+                let elapsed = now.duration_since(since).as_nanos();
+                elapsed % period.as_nanos() < length.as_nanos()
+            });
+            let fault = if s.outage_until.is_some_and(|until| now < until) || in_outage_cycle {
                 Some(Fault::Outage)
             } else if s.resets_left > 0 {
                 s.resets_left -= 1;
@@ -105,6 +165,10 @@ impl FaultControls {
             } else if s.throttle_left > 0 {
                 s.throttle_left -= 1;
                 Some(Fault::Throttle(s.throttle_retry_after))
+            } else if let Some((n, retry_after)) = s.throttle_every
+                && s.requests_seen % u64::from(n) == 0
+            {
+                Some(Fault::Throttle(retry_after))
             } else if s.error_rate > 0.0 && fastrand::f64() < s.error_rate {
                 Some(Fault::ServerError(if fastrand::bool() { 500 } else { 503 }))
             } else {

@@ -123,16 +123,8 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        let budget = RetryBudget {
-            max_attempts: self.cfg.max_attempts,
-            max_retry_after: self.cfg.max_retry_after,
-            backoff: Backoff {
-                base: self.cfg.backoff_base,
-                cap: self.cfg.backoff_cap,
-            },
-        };
         with_retries(
-            &budget,
+            &self.budget(),
             "WooCommerce",
             || self.call_once(method.clone(), path, query, body),
             WooError::is_retryable,
@@ -141,8 +133,10 @@ impl WooClient {
         .await
     }
 
-    /// Sends a call that must not be repeated blindly (it adds something, e.g. a note): one attempt only.
-    /// After a failure the caller looks at the store before deciding to send it again.
+    /// Sends a write that must not be repeated blindly: it adds something (a note), or sets values a sale
+    /// may have changed since (a stock batch). It is resent only when it surely did not reach the store
+    /// (the connection was never made, or the store answered 429/503); after a timeout or a lost answer
+    /// the caller looks at the store before deciding to send it again.
     pub(crate) async fn call_unrepeated(
         &self,
         method: Method,
@@ -150,7 +144,29 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        self.call_once(method, path, query, body).await
+        with_retries(
+            &self.budget(),
+            "WooCommerce",
+            || self.call_once(method.clone(), path, query, body),
+            |e: &WooError| match e {
+                WooError::Transport { kind, .. } => *kind == TransportKind::Connect,
+                WooError::Api { status, .. } => *status == 429 || *status == 503,
+                _ => false,
+            },
+            WooError::retry_after,
+        )
+        .await
+    }
+
+    fn budget(&self) -> RetryBudget {
+        RetryBudget {
+            max_attempts: self.cfg.max_attempts,
+            max_retry_after: self.cfg.max_retry_after,
+            backoff: Backoff {
+                base: self.cfg.backoff_base,
+                cap: self.cfg.backoff_cap,
+            },
+        }
     }
 
     async fn call_once(

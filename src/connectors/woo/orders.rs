@@ -1,11 +1,11 @@
 //! Order endpoints: windows of changed orders read so that no order can hide between pages, single reads,
-//! status changes, notes, and the variations order lines point at.
+//! status changes and notes.
 
 use std::collections::BTreeMap;
 
 use super::error::WooError;
 use super::http::WooClient;
-use super::types::{WooOrder, WooOrderNote, WooProduct};
+use super::types::{WooOrder, WooOrderNote};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 use serde_json::json;
@@ -134,24 +134,6 @@ impl WooClient {
         let query = [("type".to_string(), "any".to_string())];
         let answer = self
             .call(Method::GET, &format!("orders/{id}/notes"), &query, None)
-            .await?;
-        Self::decode(&answer)
-    }
-
-    /// One variation of a variable product: an order line names the variation by id, and carries the
-    /// PARENT's SKU when the variation has none of its own, so the variation's own record is the truth.
-    pub async fn get_variation(
-        &self,
-        product_id: u64,
-        variation_id: u64,
-    ) -> Result<WooProduct, WooError> {
-        let answer = self
-            .call(
-                Method::GET,
-                &format!("products/{product_id}/variations/{variation_id}"),
-                &[],
-                None,
-            )
             .await?;
         Self::decode(&answer)
     }

@@ -116,7 +116,11 @@ impl WooClient {
 
     async fn batch_chunk(&self, path: &str, chunk: &[ProductUpdate], outcome: &mut BatchOutcome) {
         let body = serde_json::json!({ "update": chunk });
-        let parsed = match self.call(Method::POST, path, &[], Some(&body)).await {
+        // Absolute quantities: resent after a sale, they would undo it. The caller reads back instead.
+        let parsed = match self
+            .call_unrepeated(Method::POST, path, &[], Some(&body))
+            .await
+        {
             Ok(answer) => Self::decode::<BatchResponse>(&answer).map(|r| (answer.endpoint, r)),
             Err(error) => Err(error),
         };

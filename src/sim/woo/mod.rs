@@ -5,10 +5,12 @@ mod api;
 mod auth;
 mod error;
 mod model;
+mod php;
 mod seed;
 mod shared;
 mod store;
 mod webhooks;
+mod writes;
 
 pub use crate::sim::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
@@ -42,8 +44,12 @@ pub struct WooSimConfig {
     pub treat_as_https: bool,
     /// Webhook delivery timeout (core: 60 s).
     pub webhook_timeout: Duration,
-    /// How long a queued webhook event waits for further changes to the same resource before it is sent.
+    /// How long a queued webhook event waits for further changes to the same resource before it is sent
+    /// (the simulator's Action Scheduler run: one pending delivery per resource, payload built at send time).
     pub webhook_coalesce: Duration,
+    /// Status changes and stock moves add the store's own order notes ("Order status changed from …"),
+    /// as the real store does. Off by default so tests can count the notes they add.
+    pub system_notes: bool,
 }
 
 impl Default for WooSimConfig {
@@ -56,9 +62,11 @@ impl Default for WooSimConfig {
             orders: 100,
             seed: 42,
             webhook: None,
-            treat_as_https: true,
+            // A plain-http store, like its URL says: OAuth 1.0a only.
+            treat_as_https: false,
             webhook_timeout: Duration::from_secs(60),
             webhook_coalesce: Duration::from_millis(200),
+            system_notes: false,
         }
     }
 }
@@ -76,6 +84,7 @@ impl std::fmt::Debug for WooSimConfig {
             .field("treat_as_https", &self.treat_as_https)
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_coalesce", &self.webhook_coalesce)
+            .field("system_notes", &self.system_notes)
             .finish()
     }
 }
@@ -148,14 +157,19 @@ pub struct WooSim {
 }
 
 impl WooSim {
-    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled, OAuth 1.0a as over plain http).
+    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled; OAuth 1.0a as over plain
+    /// http, or Basic when the simulator plays a TLS store).
     pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
         crate::config::WooCommerceConfig {
             enabled: true,
             url: self.base_url(),
             consumer_key: crate::config::Secret::new(self.shared.auth.consumer_key.clone()),
             consumer_secret: crate::config::Secret::new(self.shared.auth.consumer_secret.clone()),
-            auth: crate::config::WooAuth::Oauth,
+            auth: if self.shared.auth.treat_as_https {
+                crate::config::WooAuth::Basic
+            } else {
+                crate::config::WooAuth::Oauth
+            },
             ..Default::default()
         }
     }
@@ -166,21 +180,22 @@ impl WooSim {
         let base_url = format!("http://{addr}");
         let mut store = Store::new();
         seed::seed(&mut store, cfg.products, cfg.orders, cfg.seed, store::now());
+        store.system_notes = cfg.system_notes;
         let hub = Arc::new(WebhookHub::new(
             format!("{base_url}/"),
             cfg.webhook_timeout,
             cfg.webhook_coalesce,
         )?);
         let auth = Authenticator::new(cfg.consumer_key, cfg.consumer_secret, cfg.treat_as_https);
-        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url));
+        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url, cfg.seed));
 
         let payload_source = shared.clone();
         let payload = Arc::new(move |topic: &str, id: u64| {
             payload_source.read(|store| {
                 if topic.starts_with("order.") {
-                    store.orders.get(&id).map(|o| o.to_json())
+                    store.order_json_by_id(id)
                 } else {
-                    store.products.get(&id).map(|p| p.to_json())
+                    store.product_json_by_id(id)
                 }
             })
         });
@@ -291,22 +306,91 @@ impl WooSim {
     pub fn create_order(&self, lines: &[(&str, i64)], status: &str) -> Result<u64, SimError> {
         let lines: Vec<(String, i64)> =
             lines.iter().map(|(sku, q)| (sku.to_string(), *q)).collect();
-        let customer = Customer {
-            first_name: "Walk".into(),
-            last_name: "In".into(),
-            email: "walk.in@example.com".into(),
-            city: "Austin".into(),
-        };
         Ok(self
             .shared
-            .change(|s| s.create_order(&lines, status, customer, store::now()))?)
+            .change(|s| s.create_order(&lines, status, walk_in(), s.now()))?)
+    }
+
+    /// `create_order` with lines naming a product or a variation by id — the way to sell a variation that has
+    /// no SKU of its own (its line carries the parent's SKU and `variation_id`).
+    pub fn create_order_by_ids(&self, lines: &[(u64, i64)], status: &str) -> Result<u64, SimError> {
+        Ok(self
+            .shared
+            .change(|s| s.create_order_from_ids(lines, status, walk_in(), s.now()))?)
+    }
+
+    /// `create_order` stamped `at` (created and modified then), e.g. for history before a watermark.
+    pub fn create_order_at(
+        &self,
+        lines: &[(&str, i64)],
+        status: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, SimError> {
+        use chrono::SubsecRound;
+        let lines: Vec<(String, i64)> =
+            lines.iter().map(|(sku, q)| (sku.to_string(), *q)).collect();
+        Ok(self
+            .shared
+            .change(|s| s.create_order(&lines, status, walk_in(), at.trunc_subsecs(0)))?)
+    }
+
+    /// While `Some`, every change the store makes (checkouts, status changes, edits, API writes) is stamped
+    /// with that whole second, so many changes can share one `date_modified`; `None` returns to the real clock.
+    pub fn freeze_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.shared.change(|s| s.frozen_clock = at);
+    }
+
+    /// Replaces an order's lines, as an edit in the store's admin would: (SKU, quantity). Stock already taken
+    /// moves with the lines; `date_modified` becomes now and `order.updated` fires.
+    pub fn edit_order_lines(&self, id: u64, lines: &[(&str, i64)]) -> Result<(), SimError> {
+        let lines: Vec<(String, i64)> =
+            lines.iter().map(|(sku, q)| (sku.to_string(), *q)).collect();
+        Ok(self.shared.change(|s| s.edit_order_lines(id, &lines))?)
+    }
+
+    /// Changes where an order ships (an admin edit: `date_modified` becomes now, `order.updated` fires).
+    pub fn set_order_shipping(
+        &self,
+        id: u64,
+        first_name: &str,
+        last_name: &str,
+        city: &str,
+    ) -> Result<(), SimError> {
+        let shipping = Customer {
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            email: String::new(),
+            city: city.into(),
+        };
+        Ok(self.shared.change(|s| s.set_order_shipping(id, shipping))?)
+    }
+
+    /// Adds a variable product `parent_sku` with one stock-managed variation per entry (its own SKU or none,
+    /// stock); a variation without a SKU shows and sells under the parent's. Returns (parent id, variation ids).
+    pub fn add_variable_product(
+        &self,
+        parent_sku: &str,
+        variations: &[(Option<&str>, i64)],
+    ) -> (u64, Vec<u64>) {
+        let variations: Vec<(Option<String>, i64)> = variations
+            .iter()
+            .map(|(sku, stock)| (sku.map(str::to_string), *stock))
+            .collect();
+        self.shared
+            .change(|s| s.add_variable_product(parent_sku, &variations, "25.00"))
+    }
+
+    /// The SKU the store shows for a product or variation (a variation without its own shows its parent's).
+    pub fn shown_sku(&self, id: u64) -> Option<String> {
+        self.shared
+            .read(|s| s.products.get(&id).map(|p| s.shown_sku(p)))
     }
 
     /// Adds published simple products (as an import in the store's admin would, without webhooks);
     /// returns their ids in order.
     pub fn add_products(&self, products: &[NewSimProduct]) -> Vec<u64> {
         self.shared.change(|s| {
-            let at = store::now();
+            let at = s.now();
             let ids = products
                 .iter()
                 .map(|p| {
@@ -355,7 +439,7 @@ impl WooSim {
         };
         Ok(self
             .shared
-            .change(|s| s.create_order(&lines, status, customer, store::now()))?)
+            .change(|s| s.create_order(&lines, status, customer, s.now()))?)
     }
 
     /// A status change made in the store's admin (fires `order.updated`, moves stock like core).
@@ -384,7 +468,8 @@ impl WooSim {
         self.shared.hub.add(target)
     }
 
-    /// Re-enables (resetting the failure count) or disables a webhook; false if there is no such webhook.
+    /// Re-enables or disables a webhook by hand; false if there is no such webhook. Like the real store, the
+    /// consecutive-failure count survives re-activation (one more failure disables it again).
     pub fn set_webhook_active(&self, id: u64, active: bool) -> bool {
         self.shared.hub.set_active(id, active)
     }
@@ -407,12 +492,31 @@ impl WooSim {
     }
 }
 
+/// The customer of `create_order`.
+fn walk_in() -> Customer {
+    Customer {
+        first_name: "Walk".into(),
+        last_name: "In".into(),
+        email: "walk.in@example.com".into(),
+        city: "Austin".into(),
+    }
+}
+
 /// `syncdesk sim woocommerce`: runs a simulator until Ctrl-C, after printing how to reach it.
 pub async fn run_standalone(cfg: WooSimConfig) -> Result<(), SimError> {
+    run_standalone_with(cfg, |_| {}).await
+}
+
+/// `run_standalone`, with `setup` applied to the running simulator first (e.g. its faults).
+pub async fn run_standalone_with(
+    cfg: WooSimConfig,
+    setup: impl FnOnce(&WooSim),
+) -> Result<(), SimError> {
     let key = cfg.consumer_key.clone();
     let secret = cfg.consumer_secret.clone();
     let https = cfg.treat_as_https;
     let sim = WooSim::start(cfg).await?;
+    setup(&sim);
     println!("WooCommerce simulator listening on {}", sim.base_url());
     println!("  API:             {}/wp-json/wc/v3/", sim.base_url());
     println!("  consumer key:    {key}");
@@ -420,12 +524,14 @@ pub async fn run_standalone(cfg: WooSimConfig) -> Result<(), SimError> {
     println!(
         "  auth:            {}",
         if https {
-            "Basic or query string (requests are treated as TLS)"
+            "Basic, query string or OAuth 1.0a over an https:// URL (requests are treated as TLS)"
         } else {
-            "OAuth 1.0a only (plain HTTP)"
+            "OAuth 1.0a (plain http, like a real store without TLS)"
         }
     );
     println!("Press Ctrl-C to stop.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

@@ -50,14 +50,16 @@ impl Product {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    /// The product as the API renders it; `sku` is what the store shows (a variation without its own SKU
+    /// shows its parent's, see `Store::product_json`).
+    pub fn to_json(&self, sku: &str) -> Value {
         let mut product = json!({
             "id": self.id,
             "name": self.name,
             "slug": self.name.to_lowercase().replace(' ', "-"),
             "type": self.kind,
             "status": self.status,
-            "sku": self.sku,
+            "sku": sku,
             "price": self.price(),
             "regular_price": self.regular_price,
             "sale_price": self.sale_price,
@@ -90,8 +92,18 @@ pub(crate) struct LineItem {
     pub product_id: u64,
     pub variation_id: u64,
     pub quantity: i64,
-    pub sku: String,
     pub price: f64,
+}
+
+/// What a line shows of its product at read time: the store looks the product up on every read, so a line
+/// whose product was deleted shows `product_id: 0` and no SKU, and a variation without its own SKU shows
+/// its parent's.
+#[derive(Debug, Clone)]
+pub(crate) struct LineView {
+    pub product_id: u64,
+    pub variation_id: u64,
+    /// `None` renders as `null`.
+    pub sku: Option<String>,
 }
 
 impl LineItem {
@@ -104,13 +116,13 @@ impl LineItem {
         }
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, view: &LineView) -> Value {
         let total = money(self.price * self.quantity as f64);
         json!({
             "id": self.id,
             "name": self.name,
-            "product_id": self.product_id,
-            "variation_id": self.variation_id,
+            "product_id": view.product_id,
+            "variation_id": view.variation_id,
             "quantity": self.quantity,
             "tax_class": "",
             "subtotal": total,
@@ -119,9 +131,10 @@ impl LineItem {
             "total_tax": "0.00",
             "taxes": [],
             "meta_data": [],
-            // Stores send null for items whose product has no SKU.
-            "sku": if self.sku.is_empty() { Value::Null } else { Value::String(self.sku.clone()) },
+            "sku": view.sku,
             "price": self.price,
+            "image": { "id": "", "src": "" },
+            "parent_name": Value::Null,
         })
     }
 }
@@ -133,15 +146,24 @@ pub(crate) struct Order {
     pub created: DateTime<Utc>,
     pub modified: DateTime<Utc>,
     pub customer_note: String,
+    /// Billing contact.
     pub customer: Customer,
+    /// Where it ships (the billing contact unless changed).
+    pub shipping: Customer,
     pub line_items: Vec<LineItem>,
     pub shipping_line_id: u64,
     pub shipping_total: f64,
     /// Core's `_order_stock_reduced`: stock moves once per payment, back once per cancellation.
     pub stock_reduced: bool,
+    pub date_paid: Option<DateTime<Utc>>,
+    pub date_completed: Option<DateTime<Utc>>,
+    /// `checkout`, or `rest-api` for orders created through the API.
+    pub created_via: &'static str,
+    pub payment_method: &'static str,
+    pub payment_method_title: &'static str,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Customer {
     pub first_name: String,
     pub last_name: String,
@@ -158,48 +180,72 @@ impl Order {
             + self.shipping_total
     }
 
-    pub fn to_json(&self) -> Value {
-        let address = json!({
-            "first_name": self.customer.first_name,
-            "last_name": self.customer.last_name,
-            "company": "",
-            "address_1": "1 Main Street",
-            "address_2": "",
-            "city": self.customer.city,
-            "state": "",
-            "postcode": "10001",
-            "country": "US",
-        });
-        let mut billing = address.clone();
+    /// The order as the API renders it; `line_view` says what each line shows of its product today.
+    pub fn to_json(&self, line_view: impl Fn(&LineItem) -> LineView) -> Value {
+        let address = |who: &Customer| {
+            json!({
+                "first_name": who.first_name,
+                "last_name": who.last_name,
+                "company": "",
+                "address_1": "1 Main Street",
+                "address_2": "",
+                "city": who.city,
+                "state": "",
+                "postcode": "10001",
+                "country": "US",
+                "phone": "",
+            })
+        };
+        let mut billing = address(&self.customer);
         if let Some(map) = billing.as_object_mut() {
             map.insert("email".into(), json!(self.customer.email));
-            map.insert("phone".into(), json!(""));
         }
-        json!({
+        let date = |at: Option<DateTime<Utc>>| at.map(gmt);
+        let mut order = json!({
             "id": self.id,
             "parent_id": 0,
             "number": self.id.to_string(),
             "order_key": format!("wc_order_{:x}", self.id * 7919),
-            "created_via": "checkout",
+            "created_via": self.created_via,
+            "version": "10.0.2",
             "status": self.status,
             "currency": "USD",
             "date_created": gmt(self.created),
             "date_created_gmt": gmt(self.created),
             "date_modified": gmt(self.modified),
             "date_modified_gmt": gmt(self.modified),
+            "date_paid": date(self.date_paid),
+            "date_paid_gmt": date(self.date_paid),
+            "date_completed": date(self.date_completed),
+            "date_completed_gmt": date(self.date_completed),
+        });
+        // Two halves: one `json!` this large exceeds the macro's recursion limit.
+        let money_and_lines = json!({
             "discount_total": "0.00",
+            "discount_tax": "0.00",
             "shipping_total": money(self.shipping_total),
+            "shipping_tax": "0.00",
+            "cart_tax": "0.00",
             "total": money(self.total()),
             "total_tax": "0.00",
             "prices_include_tax": false,
             "customer_id": 0,
             "customer_note": self.customer_note,
             "billing": billing,
-            "shipping": address,
-            "payment_method": "bacs",
-            "payment_method_title": "Direct bank transfer",
+            "shipping": address(&self.shipping),
+            "payment_method": self.payment_method,
+            "payment_method_title": self.payment_method_title,
+            "transaction_id": "",
             "meta_data": [],
-            "line_items": self.line_items.iter().map(LineItem::to_json).collect::<Vec<_>>(),
+            "line_items": self
+                .line_items
+                .iter()
+                .map(|line| line.to_json(&line_view(line)))
+                .collect::<Vec<_>>(),
+            "tax_lines": [],
+            "fee_lines": [],
+            "coupon_lines": [],
+            "refunds": [],
             "shipping_lines": [{
                 "id": self.shipping_line_id,
                 "method_title": "Flat rate",
@@ -207,13 +253,19 @@ impl Order {
                 "total": money(self.shipping_total),
                 "meta_data": [],
             }],
-        })
+        });
+        if let (Some(map), Value::Object(rest)) = (order.as_object_mut(), money_and_lines) {
+            map.extend(rest);
+        }
+        order
     }
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Note {
     pub id: u64,
+    /// `WooCommerce` for notes added through the API and by the system alike.
+    pub author: &'static str,
     pub note: String,
     pub customer_note: bool,
     pub created: DateTime<Utc>,
@@ -223,7 +275,7 @@ impl Note {
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,
-            "author": "WooCommerce",
+            "author": self.author,
             "date_created": gmt(self.created),
             "date_created_gmt": gmt(self.created),
             "note": self.note,

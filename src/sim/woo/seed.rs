@@ -1,5 +1,6 @@
 //! Deterministic starting data: a catalogue mixing simple and variable products (some without stock
-//! management, some without SKUs) and an order history over several statuses and the last 30 days.
+//! management, some without SKUs, some variations without a SKU of their own, which sell under their
+//! parent's) and an order history over every common status (on-hold included) and the last 30 days.
 
 use super::model::{Customer, Product};
 use super::store::Store;
@@ -82,7 +83,8 @@ pub(crate) fn seed(
                     Product {
                         id: variation_id,
                         name: format!("Product {n} - {size}"),
-                        sku: if sku.is_empty() {
+                        // Every 10th product's M variation has no SKU of its own: it shows its parent's.
+                        sku: if sku.is_empty() || (n % 10 == 0 && *size == "M") {
                             String::new()
                         } else {
                             format!("{sku}-{size}")
@@ -106,19 +108,19 @@ pub(crate) fn seed(
     }
     store.forget_sku_index();
 
-    let sellable: Vec<String> = store
+    let sellable: Vec<u64> = store
         .products
         .values()
-        .filter(|p| p.kind != "variable" && !p.sku.is_empty())
-        .map(|p| p.sku.clone())
+        .filter(|p| p.kind != "variable" && !store.shown_sku(p).is_empty())
+        .map(|p| p.id)
         .collect();
     if sellable.is_empty() {
         return;
     }
     let history_start = now - Duration::days(30);
     for n in 0..orders {
-        let lines: Vec<(String, i64)> = (0..rng.usize(1..=3))
-            .map(|_| (sellable[rng.usize(..sellable.len())].clone(), rng.i64(1..4)))
+        let lines: Vec<(u64, i64)> = (0..rng.usize(1..=3))
+            .map(|_| (sellable[rng.usize(..sellable.len())], rng.i64(1..4)))
             .collect();
         let created = history_start + Duration::seconds(rng.i64(0..30 * 24 * 3600));
         let customer = Customer {
@@ -134,7 +136,7 @@ pub(crate) fn seed(
             .values()
             .map(|p| (p.id, p.stock_quantity))
             .collect();
-        if let Ok(id) = store.create_order(&lines, status, customer, created) {
+        if let Ok(id) = store.create_order_from_ids(&lines, status, customer, created) {
             let modified = created + Duration::seconds(rng.i64(0..3 * 24 * 3600));
             if let Some(order) = store.orders.get_mut(&id) {
                 order.modified = modified.min(now);

@@ -5,6 +5,7 @@ use super::store::Store;
 use super::webhooks::WebhookHub;
 use crate::sim::faults::FaultControls;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub(crate) struct Shared {
@@ -15,10 +16,19 @@ pub(crate) struct Shared {
     pub hub: Arc<WebhookHub>,
     /// `http://addr` — for `Link` headers.
     pub base_url: String,
+    /// `WooSimConfig::seed`: with `list_requests`, seeds the order of items that tie on the sort key.
+    seed: u64,
+    list_requests: AtomicU64,
 }
 
 impl Shared {
-    pub fn new(store: Store, auth: Authenticator, hub: Arc<WebhookHub>, base_url: String) -> Self {
+    pub fn new(
+        store: Store,
+        auth: Authenticator,
+        hub: Arc<WebhookHub>,
+        base_url: String,
+        seed: u64,
+    ) -> Self {
         Self {
             store: Mutex::new(store),
             auth,
@@ -26,7 +36,16 @@ impl Shared {
             counts: Mutex::new(BTreeMap::new()),
             hub,
             base_url,
+            seed,
+            list_requests: AtomicU64::new(0),
         }
+    }
+
+    /// A fresh random source for one list request: repeatable for a given seed and request number, different
+    /// from one request to the next (the database returns tied rows in no fixed order).
+    pub fn tie_rng(&self) -> fastrand::Rng {
+        let n = self.list_requests.fetch_add(1, Ordering::Relaxed);
+        fastrand::Rng::with_seed(self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 
     /// Reads the store.

@@ -1,11 +1,15 @@
-//! Webhook delivery the way WooCommerce does it: one signed POST per (webhook, topic, resource), coalesced
-//! while queued and built at send time, one attempt, success = 200..=302, disabled after more than 5
-//! consecutive failures, and an unsigned form-encoded ping on creation. Runs on a background task.
+//! Webhooks the way WooCommerce 10 runs them: each webhook has one topic and a status (active, paused,
+//! disabled); a store change queues at most one pending delivery per (webhook, resource) — Action Scheduler's
+//! "one pending action per arguments" — which runs after a delay with the payload built at send time; one
+//! attempt, success = 200..=302; more than 5 consecutive failures disable the webhook, and re-activating it
+//! keeps the count (the next failure disables it again); a creation ping is an unsigned form POST
+//! `webhook_id=N` without `X-WC-*` headers. The `/webhooks` REST resource renders them as the real store does.
 
 use super::store::Event;
 use base64::Engine;
+use chrono::{DateTime, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +18,11 @@ use tokio::sync::Notify;
 
 /// Consecutive failures tolerated; one more disables the webhook.
 const MAX_CONSECUTIVE_FAILURES: u32 = 5;
+/// What WooCommerce 10.0.2 on WordPress 6.8.8 sends as its User-Agent, pings and deliveries alike.
+pub(crate) const USER_AGENT: &str = "WooCommerce/10.0.2 Hookshot (WordPress/6.8.8)";
+/// The resources and events a topic may name (`action.*` aside).
+const RESOURCES: &[&str] = &["coupon", "customer", "order", "product"];
+const EVENTS: &[&str] = &["created", "updated", "deleted", "restored"];
 
 /// Where and what to deliver.
 #[derive(Clone)]
@@ -51,7 +60,10 @@ impl std::fmt::Debug for WebhookTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookState {
     pub id: u64,
+    /// True only while the status is `active`.
     pub active: bool,
+    /// `active`, `paused` or `disabled` (disabled by the store after repeated failures, or by hand).
+    pub status: String,
     pub consecutive_failures: u32,
 }
 
@@ -68,9 +80,93 @@ pub struct Delivery {
 
 struct Webhook {
     id: u64,
+    name: String,
     target: WebhookTarget,
-    active: bool,
+    status: &'static str,
     consecutive_failures: u32,
+    created: DateTime<Utc>,
+    /// Null until the webhook is first saved again (a delivery, an edit).
+    modified: Option<DateTime<Utc>>,
+}
+
+impl Webhook {
+    fn delivers(&self) -> bool {
+        self.status == "active"
+    }
+
+    fn to_json(&self, api_root: &str) -> Value {
+        let topic = self.target.topics.first().cloned().unwrap_or_default();
+        let (resource, event) = topic.split_once('.').unwrap_or((topic.as_str(), ""));
+        let gmt = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let self_href = format!("{api_root}/webhooks/{}", self.id);
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "topic": topic,
+            "resource": resource,
+            "event": event,
+            "hooks": topic_hooks(&topic),
+            "delivery_url": self.target.url,
+            "date_created": gmt(self.created),
+            "date_created_gmt": gmt(self.created),
+            "date_modified": self.modified.map(gmt),
+            "date_modified_gmt": self.modified.map(gmt),
+            "_links": {
+                "self": [{
+                    "href": self_href,
+                    "targetHints": { "allow": ["GET", "POST", "PUT", "PATCH", "DELETE"] },
+                }],
+                "collection": [{ "href": format!("{api_root}/webhooks") }],
+            },
+        })
+    }
+}
+
+/// The WordPress actions a topic listens to, as core lists them in the webhook's `hooks`.
+fn topic_hooks(topic: &str) -> Vec<&'static str> {
+    match topic {
+        "order.created" => vec!["woocommerce_new_order"],
+        "order.updated" => vec!["woocommerce_update_order", "woocommerce_order_refunded"],
+        "product.created" => vec![
+            "woocommerce_process_product_meta",
+            "woocommerce_new_product",
+            "woocommerce_new_product_variation",
+        ],
+        "product.updated" => vec![
+            "woocommerce_process_product_meta",
+            "woocommerce_update_product",
+            "woocommerce_update_product_variation",
+        ],
+        "coupon.created" => vec![
+            "woocommerce_process_shop_coupon_meta",
+            "woocommerce_new_coupon",
+        ],
+        "coupon.updated" => vec![
+            "woocommerce_process_shop_coupon_meta",
+            "woocommerce_update_coupon",
+        ],
+        "customer.created" => vec![
+            "user_register",
+            "woocommerce_created_customer",
+            "woocommerce_new_customer",
+        ],
+        "customer.updated" => vec!["profile_update", "woocommerce_update_customer"],
+        "customer.deleted" => vec!["delete_user"],
+        t if t.ends_with(".deleted") => vec!["wp_trash_post"],
+        t if t.ends_with(".restored") => vec!["untrashed_post"],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether core accepts `topic` for a webhook.
+pub(crate) fn valid_topic(topic: &str) -> bool {
+    match topic.split_once('.') {
+        Some(("action", action)) => !action.is_empty(),
+        Some(("product", "published")) => true,
+        Some((resource, event)) => RESOURCES.contains(&resource) && EVENTS.contains(&event),
+        None => false,
+    }
 }
 
 #[derive(Default)]
@@ -86,7 +182,7 @@ pub(crate) struct WebhookHub {
     state: Mutex<HubState>,
     wake: Notify,
     http: reqwest::Client,
-    /// Store root, sent as `X-WC-Webhook-Source`.
+    /// Store root with a trailing slash, sent as `X-WC-Webhook-Source`.
     source: String,
     /// How long queued events wait for more changes to the same resource before sending.
     coalesce: Duration,
@@ -95,13 +191,27 @@ pub(crate) struct WebhookHub {
 /// Builds the payload for (topic, resource id) from the current store state; `None` if it is gone.
 pub(crate) type PayloadFn = dyn Fn(&str, u64) -> Option<Value> + Send + Sync;
 
+/// The fields of a `POST /webhooks` or `PUT /webhooks/{id}`.
+#[derive(Debug, Default)]
+pub(crate) struct WebhookFields {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub delivery_url: Option<String>,
+    pub secret: Option<String>,
+    pub status: Option<&'static str>,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
 impl WebhookHub {
     pub fn new(source: String, timeout: Duration, coalesce: Duration) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             // 3xx up to 302 counts as delivered; following redirects would hide that.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent("WooCommerce/9.4.0 Hookshot (WordPress/6.7)")
+            .user_agent(USER_AGENT)
             .build()?;
         Ok(Self {
             state: Mutex::new(HubState {
@@ -119,35 +229,145 @@ impl WebhookHub {
         f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Registers a webhook and pings it in the background. Returns its id.
+    /// Registers an active webhook and pings it in the background. Returns its id.
     pub fn add(self: &Arc<Self>, target: WebhookTarget) -> u64 {
+        let name = format!("Webhook for {}", target.topics.join(", "));
+        self.add_named(name, target, "active")
+    }
+
+    fn add_named(
+        self: &Arc<Self>,
+        name: String,
+        target: WebhookTarget,
+        status: &'static str,
+    ) -> u64 {
+        let url = target.url.clone();
         let id = self.with(|s| {
             let id = s.next_id;
             s.next_id += 1;
             s.webhooks.push(Webhook {
                 id,
-                target: target.clone(),
-                active: true,
+                name,
+                target,
+                status,
                 consecutive_failures: 0,
+                created: now(),
+                modified: None,
             });
             id
         });
         let hub = Arc::clone(self);
-        tokio::spawn(async move { hub.ping(id, &target.url).await });
+        tokio::spawn(async move { hub.ping(id, &url).await });
         id
     }
 
+    /// `POST /webhooks`: validated like core (a valid topic and a delivery URL), pinged, returned as JSON.
+    pub fn create(
+        self: &Arc<Self>,
+        fields: WebhookFields,
+        api_root: &str,
+    ) -> Result<Value, (u16, &'static str, &'static str)> {
+        let topic = fields.topic.filter(|t| valid_topic(t)).ok_or((
+            400,
+            "woocommerce_rest_shop_webhook_invalid_topic",
+            "Webhook topic is required and must be valid.",
+        ))?;
+        let url = fields.delivery_url.filter(|u| !u.is_empty()).ok_or((
+            400,
+            "woocommerce_rest_shop_webhook_invalid_delivery_url",
+            "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+        ))?;
+        // Core generates a secret when none is given; it is never shown again.
+        let secret = fields.secret.unwrap_or_else(|| {
+            std::iter::repeat_with(fastrand::alphanumeric)
+                .take(50)
+                .collect()
+        });
+        let name = fields.name.unwrap_or_else(|| {
+            format!(
+                "Webhook created on {}",
+                now().format("%B %-d, %Y @ %-I:%M %p")
+            )
+        });
+        let id = self.add_named(
+            name,
+            WebhookTarget {
+                url,
+                secret,
+                topics: vec![topic],
+            },
+            fields.status.unwrap_or("active"),
+        );
+        self.json(id, api_root)
+            .ok_or((500, "woocommerce_rest_cannot_create", "Cannot create."))
+    }
+
+    /// `PUT /webhooks/{id}`; `None` if there is no such webhook.
+    pub fn update(&self, id: u64, fields: WebhookFields, api_root: &str) -> Option<Value> {
+        let found = self.with(|s| {
+            let hook = s.webhooks.iter_mut().find(|w| w.id == id)?;
+            if let Some(name) = fields.name {
+                hook.name = name;
+            }
+            if let Some(topic) = fields.topic {
+                hook.target.topics = vec![topic];
+            }
+            if let Some(url) = fields.delivery_url {
+                hook.target.url = url;
+            }
+            if let Some(secret) = fields.secret {
+                hook.target.secret = secret;
+            }
+            if let Some(status) = fields.status {
+                hook.status = status;
+            }
+            hook.modified = Some(now());
+            Some(())
+        });
+        found.and_then(|()| self.json(id, api_root))
+    }
+
+    /// `DELETE /webhooks/{id}?force=true`: the webhook as it was, `None` if there is no such webhook.
+    pub fn delete(&self, id: u64, api_root: &str) -> Option<Value> {
+        let json = self.json(id, api_root)?;
+        self.with(|s| {
+            s.webhooks.retain(|w| w.id != id);
+            s.queued.retain(|(hook, _, _)| *hook != id);
+        });
+        Some(json)
+    }
+
+    pub fn json(&self, id: u64, api_root: &str) -> Option<Value> {
+        self.with(|s| {
+            s.webhooks
+                .iter()
+                .find(|w| w.id == id)
+                .map(|w| w.to_json(api_root))
+        })
+    }
+
+    /// Every webhook with `status` (`all` for every one), newest first as `GET /webhooks` lists them.
+    pub fn list_json(&self, status: &str, api_root: &str) -> Vec<Value> {
+        self.with(|s| {
+            s.webhooks
+                .iter()
+                .rev()
+                .filter(|w| status == "all" || w.status == status)
+                .map(|w| w.to_json(api_root))
+                .collect()
+        })
+    }
+
     async fn ping(&self, id: u64, url: &str) {
+        // Core's ping: a form POST with only the webhook id; no signature, no X-WC-* headers.
         let result = self
             .http
             .post(url)
-            .header("X-WC-Webhook-Source", &self.source)
-            .header("X-WC-Webhook-ID", id.to_string())
             .form(&[("webhook_id", id.to_string())])
             .send()
             .await;
         let status = result.ok().map(|r| r.status().as_u16());
-        // Core refuses to save a webhook whose ping is not exactly 200; the simulator keeps it and records it.
+        // Over REST a failed ping does not stop the webhook from being saved; it is recorded here.
         self.with(|s| {
             s.log.push(Delivery {
                 webhook_id: id,
@@ -159,13 +379,15 @@ impl WebhookHub {
         });
     }
 
+    /// Sets a webhook active or disabled by hand; false if there is no such webhook. Like core, the
+    /// failure count is kept: a webhook disabled after 6 failures is disabled again by its next failure.
     pub fn set_active(&self, id: u64, active: bool) -> bool {
         self.with(|s| {
             let Some(hook) = s.webhooks.iter_mut().find(|w| w.id == id) else {
                 return false;
             };
-            hook.active = active;
-            hook.consecutive_failures = 0;
+            hook.status = if active { "active" } else { "disabled" };
+            hook.modified = Some(now());
             true
         })
     }
@@ -177,7 +399,8 @@ impl WebhookHub {
                 .find(|w| w.id == id)
                 .map(|w| WebhookState {
                     id: w.id,
-                    active: w.active,
+                    active: w.delivers(),
+                    status: w.status.to_string(),
                     consecutive_failures: w.consecutive_failures,
                 })
         })
@@ -195,7 +418,7 @@ impl WebhookHub {
         let queued_any = self.with(|s| {
             let mut any = false;
             for event in &events {
-                for hook in s.webhooks.iter().filter(|w| w.active) {
+                for hook in s.webhooks.iter().filter(|w| w.delivers()) {
                     if hook.target.topics.iter().any(|t| t == event.topic) {
                         any |= s.queued.insert((hook.id, event.topic, event.resource_id));
                     }
@@ -208,7 +431,7 @@ impl WebhookHub {
         }
     }
 
-    /// The delivery loop; runs until the simulator shuts down.
+    /// The delivery loop (the simulator's Action Scheduler); runs until the simulator shuts down.
     pub async fn run(self: Arc<Self>, payload: Arc<PayloadFn>) {
         loop {
             self.wake.notified().await;
@@ -218,13 +441,16 @@ impl WebhookHub {
                 let target = self.with(|s| {
                     s.webhooks
                         .iter()
-                        .find(|w| w.id == webhook_id && w.active)
+                        .find(|w| w.id == webhook_id && w.delivers())
                         .map(|w| w.target.clone())
                 });
                 let Some(target) = target else { continue };
-                let Some(body) = payload(topic, resource_id) else {
-                    continue;
+                let body = if topic.ends_with(".deleted") {
+                    Some(json!({ "id": resource_id }))
+                } else {
+                    payload(topic, resource_id)
                 };
+                let Some(body) = body else { continue };
                 let status = self.deliver(webhook_id, &target, topic, &body).await;
                 self.record(webhook_id, topic, resource_id, status);
             }
@@ -266,9 +492,10 @@ impl WebhookHub {
                 } else {
                     hook.consecutive_failures += 1;
                     if hook.consecutive_failures > MAX_CONSECUTIVE_FAILURES {
-                        hook.active = false;
+                        hook.status = "disabled";
                     }
                 }
+                hook.modified = Some(now());
             }
             s.log.push(Delivery {
                 webhook_id,
