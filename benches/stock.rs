@@ -6,6 +6,12 @@
 //! pass through the engine: time from an in-store sale in Counterpoint to the new stock in WooCommerce.
 //! Targets: requests ≤ ⌈N/100⌉ + ⌈changed/100⌉ + a small constant; ≥ 50× faster than the per-item baseline at
 //! N = 2,554; N = 100,000 in under 60 s; incremental p99 < 10 s.
+//!
+//! With `SYNCDESK_WOO_URL`, `SYNCDESK_WOO_KEY` and `SYNCDESK_WOO_SECRET` set (a real WooCommerce store, e.g.
+//! `../shared/realwoo`), it first runs a full pass over 300 SKUs against that store — 300 products created
+//! under a fresh SKU prefix, deleted afterwards — and the same pass against the simulator in the same run:
+//! wall time and the requests the pass counted, against ⌈N/100⌉ + ⌈changed/100⌉. Without them it says it
+//! skipped the real store. `cargo bench --bench stock -- real` runs only that comparison.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -181,13 +187,211 @@ async fn per_item_baseline(shop: &Shop) -> (Duration, u64) {
     (start.elapsed(), shop.woo.request_counts().values().sum())
 }
 
+/// A real store to measure against, from the environment.
+struct RealStore {
+    url: String,
+    key: String,
+    secret: String,
+}
+
+impl RealStore {
+    fn from_env() -> Option<RealStore> {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        Some(RealStore {
+            url: var("SYNCDESK_WOO_URL")?,
+            key: var("SYNCDESK_WOO_KEY")?,
+            secret: var("SYNCDESK_WOO_SECRET")?,
+        })
+    }
+
+    /// One signed API call (OAuth 1.0a over http, Basic over https), outside the client under test.
+    async fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let root = format!("{}/wp-json/wc/v3/{path}", self.url.trim_end_matches('/'));
+        let http = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let request = if root.starts_with("https://") {
+            http.request(method, &root)
+                .basic_auth(&self.key, Some(&self.secret))
+        } else {
+            let params = syncdesk::connectors::woo::oauth::oauth_query_params(
+                method.as_str(),
+                &root,
+                &[],
+                &self.key,
+                &self.secret,
+                chrono::Utc::now().timestamp(),
+                &syncdesk::connectors::woo::oauth::new_nonce(),
+            );
+            http.request(method, &root).query(&params)
+        };
+        let response = request
+            .json(&body)
+            .send()
+            .await
+            .expect("real store answers");
+        let status = response.status();
+        let value: serde_json::Value = response.json().await.unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {value}");
+        value
+    }
+}
+
+/// 300 SKUs on the real store (created for the run) paired with a Counterpoint simulator.
+async fn real_store_pass(real: &RealStore, n: usize) {
+    let prefix = format!("BENCH{}-", fastrand::u32(100_000..999_999));
+    let mut ids: Vec<u64> = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
+        let create: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "name": format!("Bench item {i}"), "type": "simple", "sku": format!("{prefix}{i:04}"),
+                    "regular_price": "9.99", "manage_stock": true, "stock_quantity": 5
+                })
+            })
+            .collect();
+        let done = real
+            .call(
+                "POST",
+                "products/batch",
+                serde_json::json!({ "create": create }),
+            )
+            .await;
+        ids.extend(
+            done["create"]
+                .as_array()
+                .expect("created")
+                .iter()
+                .filter_map(|p| p["id"].as_u64()),
+        );
+    }
+    assert_eq!(ids.len(), n, "all {n} bench products created");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("bench.db");
+    let cp = CounterpointSim::start(SimConfig {
+        items: n,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("cp");
+    let mut config = Config::default();
+    config.woocommerce.enabled = true;
+    config.woocommerce.url = real.url.clone();
+    config.woocommerce.consumer_key = syncdesk::config::Secret::new(real.key.clone());
+    config.woocommerce.consumer_secret = syncdesk::config::Secret::new(real.secret.clone());
+    config.woocommerce.timeout_secs = 120;
+    config.counterpoint.enabled = true;
+    config.counterpoint.connection = cp.syncdesk_connection();
+    config.stock.enabled = true;
+    config.stock.threshold = i64::MAX / 4;
+    let items = cp.shop().item_numbers().expect("items");
+    let mut app = App::open(&db, config.clone(), Actor::operator("bench")).expect("app");
+    let csv: String = std::iter::once("POS SKU,WooCommerce SKU\n".to_string())
+        .chain(
+            items
+                .iter()
+                .take(n)
+                .enumerate()
+                .map(|(i, item)| format!("{item},{prefix}{i:04}\n")),
+        )
+        .collect();
+    app.import_alignment(&csv).expect("alignment");
+    let ctx = JobContext {
+        store: Arc::new(Mutex::new(
+            Store::open(&db, Duration::from_secs(5)).expect("store"),
+        )),
+        config: Arc::new(config.clone()),
+    };
+    let pass = || async {
+        let pos = counterpoint_flows::client(&config.counterpoint).expect("cp client");
+        let woo = woo_orders::client(&config.woocommerce).expect("woo client");
+        let start = Instant::now();
+        let report = stock_pass(
+            &PosSide::Counterpoint(Box::new(pos)),
+            &woo,
+            &ctx,
+            PassMode::Full,
+            false,
+        )
+        .await
+        .expect("pass");
+        assert!(
+            report.failed.is_empty(),
+            "{:?}",
+            &report.failed[..report.failed.len().min(3)]
+        );
+        (start.elapsed(), report.store_requests, report.changes.len())
+    };
+    let (t_first, req_first, changed_first) = pass().await;
+    for item in items.iter().take(n).step_by(10) {
+        cp.shop()
+            .restock(item, "MAIN", Decimal::from(3))
+            .expect("restock");
+    }
+    let (t, requests, changed) = pass().await;
+    let bound = n.div_ceil(100) + changed.div_ceil(100);
+    println!(
+        "  real store {}: N = {n}: first sync {:.2} s, {req_first} requests ({changed_first} written); steady pass {:.2} s, {requests} requests counted ({changed} changed; ⌈N/100⌉ + ⌈changed/100⌉ = {bound})",
+        real.url,
+        t_first.as_secs_f64(),
+        t.as_secs_f64()
+    );
+    for chunk in ids.chunks(100) {
+        real.call(
+            "POST",
+            "products/batch",
+            serde_json::json!({ "delete": chunk, "force": true }),
+        )
+        .await;
+    }
+}
+
+/// The same pass over N SKUs against the simulator (no added latency), counted the same way.
+async fn sim_pass(n: usize) {
+    let shop = shop(n).await;
+    let pass = || async {
+        let pos = counterpoint_flows::client(&shop.config.counterpoint).expect("cp client");
+        let woo = woo_orders::client(&shop.config.woocommerce).expect("woo client");
+        let start = Instant::now();
+        let report = stock_pass(
+            &PosSide::Counterpoint(Box::new(pos)),
+            &woo,
+            &shop.ctx(),
+            PassMode::Full,
+            false,
+        )
+        .await
+        .expect("pass");
+        (start.elapsed(), report.store_requests, report.changes.len())
+    };
+    let (t_first, req_first, changed_first) = pass().await;
+    shop.change_tenth();
+    let (t, requests, changed) = pass().await;
+    let bound = n.div_ceil(100) + changed.div_ceil(100);
+    println!(
+        "  simulator:  N = {n}: first sync {:.2} s, {req_first} requests ({changed_first} written); steady pass {:.2} s, {requests} requests counted ({changed} changed; ⌈N/100⌉ + ⌈changed/100⌉ = {bound})",
+        t_first.as_secs_f64(),
+        t.as_secs_f64()
+    );
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
+    let only_real = std::env::args().skip(1).any(|a| a == "real");
     runtime.block_on(async {
+        println!("full stock pass over 300 SKUs, 10% changed on the POS: a real store and the simulator");
+        match RealStore::from_env() {
+            Some(real) => real_store_pass(&real, 300).await,
+            None => println!("  real store: skipped (set SYNCDESK_WOO_URL, SYNCDESK_WOO_KEY, SYNCDESK_WOO_SECRET)"),
+        }
+        sim_pass(300).await;
+        if only_real {
+            return;
+        }
         println!("full stock pass, store latency {} ms, 10% of SKUs changed on the POS", LATENCY.as_millis());
         let (t_small, req_small, changed_small, small) = measure_full(2_554).await;
         let (t_base, req_base) = per_item_baseline(&small).await;

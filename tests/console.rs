@@ -1566,3 +1566,52 @@ fn otp_command_is_refused_for_an_order_that_did_not_come_from_the_marketplace() 
         last_toast(&c)
     );
 }
+
+/// The store cancelled R-1 after syncdesk last saw it, while syncdesk had its own status to send: the order
+/// says so, tells the operator how to settle it, and `:settle store` takes the store's word.
+#[test]
+fn a_conflict_with_the_store_is_shown_on_the_order_and_settled_from_the_command_line() {
+    let f = Fixture::new();
+    let mut app = f.app("bob");
+    let r1 = app.order("R-1").unwrap().id;
+    app.store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            let link = links::for_local(tx, "order", r1)?.remove(0);
+            links::record_remote(tx, link.id, Some("cancelled"), Some("2026-11-21T11:58:00Z"), NOW - MIN)?;
+            links::set_state(
+                tx,
+                link.id,
+                "conflict",
+                Some("woocommerce order R-1 was changed in the store to 'cancelled' after syncdesk last saw 'pending'; 'on-hold' was NOT sent"),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let mut c = f.console();
+    select(&mut c, "R-1");
+    let screen = shot(&mut c);
+    assert!(screen.contains("? conflict"), "{screen}");
+    assert!(screen.contains(":settle store"), "{screen}");
+    insta::assert_snapshot!(screen);
+    keys(&mut c, ":settle store");
+    press(&mut c, KeyCode::Enter);
+    assert!(
+        last_toast(&c).starts_with("settled: "),
+        "{}",
+        last_toast(&c)
+    );
+    let order = f.app("bob").order("R-1").unwrap();
+    assert_eq!(order.status, "Cancelled");
+    let last = order.history.last().unwrap();
+    assert_eq!(
+        (last.by.as_str(), last.source.as_str()),
+        ("carol", "woocommerce")
+    );
+    // Cancelled, the order left the active list; nothing is left to settle, and asking again says so.
+    let again = f
+        .app("bob")
+        .settle("R-1", syncdesk::app::Keep::Store)
+        .unwrap_err()
+        .to_string();
+    assert!(again.contains("no conflict"), "{again}");
+}

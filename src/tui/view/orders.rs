@@ -80,10 +80,14 @@ fn held_back(state: &str) -> bool {
     state == "blocked" || state == "unmapped"
 }
 
-/// ✓ synced, ! error, – blocked, – unmapped, … pending, – none: the worst state among the order's links.
+/// ? conflict, ✓ synced, ! error, – blocked, – unmapped, … pending, – none: the worst state among the
+/// order's links (a conflict waits for a person, so it comes first).
 pub fn badge(links: &[(String, String, Option<String>)], theme: &Theme) -> Span<'static> {
     if links.is_empty() {
         return Span::styled("– none", theme.dim);
+    }
+    if links.iter().any(|(_, state, _)| state == "conflict") {
+        return Span::styled("? conflict", theme.error);
     }
     if links
         .iter()
@@ -326,6 +330,15 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             spans.push(Span::styled(format!("  {e}"), style));
         }
         out.push(Line::from(spans));
+        if l.sync_state == "conflict" {
+            out.push(Line::styled(
+                format!(
+                    "    settle it: :settle store (take {}'s status) · :settle syncdesk (send ours over it)",
+                    l.system
+                ),
+                t.warn,
+            ));
+        }
     }
     out.push(section("History", t));
     for h in d.history.iter().rev() {
@@ -381,5 +394,13 @@ mod tests {
             "! error"
         );
         assert_eq!(shown(&[("woocommerce", "synced", None)]), "✓ synced");
+        // A store change syncdesk would have overwritten waits for a person: it outranks any error.
+        assert_eq!(
+            shown(&[
+                ("woocommerce", "conflict", Some("changed in the store")),
+                ("counterpoint", "error", Some("gone"))
+            ]),
+            "? conflict"
+        );
     }
 }
