@@ -567,3 +567,46 @@ fn basic_auth_over_http_is_refused_with_the_reason() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() {
+    let rig = Rig::empty().await;
+    let receiver = syncdesk::engine::woo_webhooks::receiver_url(&rig.config);
+    let ours = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+        receiver.clone(),
+        "whsec_test",
+    ));
+    let theirs = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+        "http://127.0.0.1:9/elsewhere".to_string(),
+        "other",
+    ));
+    let client = rig.client();
+    let check = syncdesk::engine::woo_webhooks::check(&client, &rig.config, false)
+        .await
+        .unwrap();
+    assert!(check.verdict().is_ok(), "{:?}", check.verdict());
+    assert!(check.ours.iter().all(|(id, _, _)| *id != theirs), "only ours are looked at");
+    // After failed deliveries the store disables it and tells nobody; check does.
+    rig.sim.set_webhook_active(ours, false);
+    let check = syncdesk::engine::woo_webhooks::check(&client, &rig.config, false)
+        .await
+        .unwrap();
+    let verdict = check.verdict().unwrap_err();
+    assert!(
+        verdict.contains("stopped delivering") && verdict.contains("--enable-webhooks"),
+        "{verdict}"
+    );
+    let fixed = syncdesk::engine::woo_webhooks::check(&client, &rig.config, true)
+        .await
+        .unwrap();
+    assert_eq!(fixed.enabled_now, vec![ours]);
+    assert!(fixed.verdict().is_ok(), "{:?}", fixed.verdict());
+    assert!(rig.sim.webhook_state(ours).unwrap().active);
+    // A store with none of ours says that changes only come with the poll.
+    let mut elsewhere = rig.config.clone();
+    elsewhere.woocommerce.webhook_url = "http://10.0.0.1:8787/webhooks/woocommerce".into();
+    let none = syncdesk::engine::woo_webhooks::check(&client, &elsewhere, false)
+        .await
+        .unwrap();
+    assert!(none.verdict().unwrap_err().contains("no webhook in the store delivers to"));
+}
