@@ -105,6 +105,8 @@ impl CounterpointClient {
         config.authentication(AuthMethod::sql_server(&c.user, c.password.expose()));
         config.encryption(match c.encryption {
             Encryption::Required => EncryptionLevel::Required,
+            Encryption::Strict => EncryptionLevel::Strict,
+            Encryption::LoginOnly => EncryptionLevel::Off,
             Encryption::Off => EncryptionLevel::NotSupported,
         });
         // validate() rules out both at once, which tiberius would answer with a panic.
@@ -128,7 +130,7 @@ impl CounterpointClient {
         )
         .await
         .map_err(|_| CounterpointError::Timeout)?
-        .map_err(CounterpointError::from_login)?;
+        .map_err(|e| CounterpointError::from_login(e, c))?;
         tracing::debug!(%addr, "connected to Counterpoint");
         Ok(client)
     }
