@@ -160,6 +160,27 @@ impl CounterpointClient {
         })
     }
 
+    /// Whether the whole session is encrypted, as the server sees it (`CONNECTIONPROPERTY('encrypt_option')`):
+    /// false for `encryption = "off"` and for `"login_only"`, where only the login travelled in TLS.
+    pub async fn session_encrypted(&self) -> Result<bool> {
+        with_connection!(self, "session_encrypted", |conn| async {
+            let row = conn
+                .simple_query(
+                    "SELECT CAST(CONNECTIONPROPERTY('encrypt_option') AS NVARCHAR(10)) AS ENCRYPT_OPTION",
+                )
+                .await
+                .map_err(CounterpointError::from_driver)?
+                .into_row()
+                .await
+                .map_err(CounterpointError::from_driver)?;
+            let value = match row {
+                Some(row) => super::rows::required_text(&row, "ENCRYPT_OPTION")?,
+                None => String::new(),
+            };
+            Ok::<_, CounterpointError>(value.eq_ignore_ascii_case("TRUE"))
+        })
+    }
+
     /// Proves every configured table and column exists (no rows are read); a wrong name comes back as
     /// `Sql { number: 208 | 207, .. }` naming it. For `syncdesk check`, after `ping`.
     pub async fn check_schema(&self) -> Result<()> {

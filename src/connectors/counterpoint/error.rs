@@ -118,7 +118,7 @@ impl CounterpointError {
                     config.encryption.name()
                 ))
             }
-            Error::Tls(detail) => match certificate_problem(&detail) {
+            Error::Tls(detail) => match certificate_problem(&detail, &config.host) {
                 Some(problem) => {
                     CounterpointError::Certificate(format!("{problem} ({})", trusted_roots(config)))
                 }
@@ -147,13 +147,11 @@ impl CounterpointError {
 }
 
 /// What was wrong with the certificate, from tiberius' (rustls') handshake error text.
-fn certificate_problem(detail: &str) -> Option<String> {
+fn certificate_problem(detail: &str, host: &str) -> Option<String> {
     let known = [
         ("UnknownIssuer", "unknown issuer".to_string()),
-        (
-            "NotValidForName",
-            "issued for another host name".to_string(),
-        ),
+        ("NotValidForName", format!("not issued for host {host}")),
+        ("not valid for name", format!("not issued for host {host}")),
         ("Expired", "expired".to_string()),
         ("NotValidYet", "not valid yet".to_string()),
         ("BadSignature", "bad signature".to_string()),
@@ -194,15 +192,17 @@ fn trusted_roots(config: &CounterpointConfig) -> String {
 fn closed_during_login_hint(encryption: Encryption) -> &'static str {
     match encryption {
         Encryption::Off => {
-            "a server that forces encryption does that to clients without TLS: try encryption = \"required\""
+            "a server that forces encryption does that to a client without TLS: try encryption = \"required\" (\"strict\" for a TDS 8.0-only server)"
         }
         Encryption::LoginOnly => {
-            "a server without a certificate does that to a TLS handshake: try encryption = \"off\" (or give the server a certificate)"
+            "a server without a certificate does that to a TLS handshake (try encryption = \"off\"), a TDS 8.0-only server to anything but TLS first (try \"strict\")"
         }
         Encryption::Strict => {
             "a server that does not speak TDS 8.0 does that to a TLS-first client: try encryption = \"required\""
         }
-        Encryption::Required => "check that the port is SQL Server's",
+        Encryption::Required => {
+            "a TDS 8.0-only server does that to a PRELOGIN in the clear: try encryption = \"strict\""
+        }
     }
 }
 

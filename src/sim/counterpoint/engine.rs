@@ -240,6 +240,7 @@ impl Session {
             columns: &self.catalog.columns,
             database: &self.identity.database,
             spid: self.identity.spid,
+            encrypt_option: self.identity.encryption.encrypt_option(),
         };
         let statements = match sql::parse_batch(text, &ctx) {
             Ok(statements) => statements,

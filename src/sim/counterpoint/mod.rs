@@ -139,6 +139,8 @@ struct ServerState {
     tls: Option<TlsAcceptors>,
     certificate: Option<ServerCertificate>,
     next_spid: AtomicU32,
+    /// How each successful login's session was encrypted, in order.
+    logins: Mutex<Vec<SessionEncryption>>,
 }
 
 /// A running simulator. Dropping it stops the listener and removes the database file.
@@ -211,6 +213,7 @@ impl CounterpointSim {
             tls,
             certificate,
             next_spid: AtomicU32::new(FIRST_SPID),
+            logins: Mutex::new(Vec::new()),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&state), shutdown_rx));
@@ -227,6 +230,15 @@ impl CounterpointSim {
     /// The encryption mode this server plays.
     pub fn encryption(&self) -> ServerEncryption {
         self.state.encryption
+    }
+
+    /// How each successful login so far was encrypted (clear, login only, full, strict), oldest first.
+    pub fn session_encryptions(&self) -> Vec<SessionEncryption> {
+        self.state
+            .logins
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// The server certificate chain (PEM) clients can trust or pin; `None` without a certificate.
@@ -737,6 +749,9 @@ async fn handshake(
     w.env_packet_size(packet_size as u32);
     w.done(DoneKind::Done, 0, 0);
     send(&mut wire, &w.finish(), packet_size).await?;
+    if let Ok(mut logins) = state.logins.lock() {
+        logins.push(encryption);
+    }
     Ok(Some((wire, session, packet_size)))
 }
 

@@ -356,6 +356,8 @@ pub struct Context<'a> {
     pub columns: &'a HashMap<String, SqlType>,
     pub database: &'a str,
     pub spid: u32,
+    /// `CONNECTIONPROPERTY('encrypt_option')`: TRUE when the whole session is encrypted.
+    pub encrypt_option: &'a str,
 }
 
 /// SQLite text for "now", in the same millisecond form the simulator stores datetimes.
@@ -606,6 +608,32 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                         let (ty, end) = read_type(tokens, i + 1)?;
                         out.push(",".into());
                         out.push(quote_str(&ty.name()));
+                        i = end;
+                        continue;
+                    }
+                    "CONNECTIONPROPERTY" if followed_by_call => {
+                        let (args, end) = call_arguments(tokens, i + 1)?;
+                        let value = match args.as_slice() {
+                            [[Tok::Str(property)]] => {
+                                match property.to_ascii_lowercase().as_str() {
+                                    "encrypt_option" => quote_str(ctx.encrypt_option),
+                                    "net_transport" => quote_str("TCP"),
+                                    "protocol_type" => quote_str("TSQL"),
+                                    "auth_scheme" => quote_str("SQL"),
+                                    "client_net_address" | "local_net_address" => {
+                                        quote_str("127.0.0.1")
+                                    }
+                                    _ => "NULL".into(),
+                                }
+                            }
+                            _ => {
+                                return Err(SqlError::new(
+                                    174,
+                                    "The connectionproperty function requires 1 argument(s).",
+                                ));
+                            }
+                        };
+                        out.push(value);
                         i = end;
                         continue;
                     }
@@ -1138,6 +1166,7 @@ fn expression_type(
                 "GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "DATEADD" => Some(SqlType::DateTime),
                 "DATEDIFF" | "LEN" | "CHARINDEX" => Some(SqlType::Int),
                 "DB_NAME" => Some(SqlType::NVarChar { max_len: 256 }),
+                "CONNECTIONPROPERTY" => Some(SqlType::NVarChar { max_len: 256 }),
                 "CONVERT" => read_type(inner, 0).ok().map(|(ty, _)| ty),
                 _ => None,
             }
@@ -1332,6 +1361,7 @@ mod tests {
                 columns: &columns,
                 database: "CPSQL",
                 spid: 53,
+                encrypt_option: "TRUE",
             },
         )
     }
