@@ -320,6 +320,14 @@ async fn session_functions_and_messages_are_sql_servers() {
     );
     assert!(row.get::<i16, _>("spid").is_some_and(|s| s >= 51));
     assert_eq!(row.get::<&str, _>("enc"), Some("TRUE"));
+    assert_eq!(
+        error_of(&mut c, "SELECT NOPE FROM IM_ITEM").await,
+        (207, "Invalid column name 'NOPE'.".into())
+    );
+    assert_eq!(
+        error_of(&mut c, "SELECT * FROM NO_SUCH_TABLE").await,
+        (208, "Invalid object name 'NO_SUCH_TABLE'.".into())
+    );
     // Errors never show SQLite's wording.
     for sql in [
         "SELECT NOPE FROM IM_ITEM",
@@ -328,7 +336,14 @@ async fn session_functions_and_messages_are_sql_servers() {
         "INSERT INTO AR_CUST (CUST_NO) VALUES ('X1', 'X2')",
     ] {
         let (_, message) = error_of(&mut c, sql).await;
-        for word in ["sqlite", "SQLite", "no such", "syntax error", "values for"] {
+        for word in [
+            "sqlite",
+            "SQLite",
+            "no such",
+            "syntax error",
+            "values for",
+            "offset",
+        ] {
             assert!(!message.contains(word), "{sql}: {message}");
         }
     }

@@ -622,6 +622,8 @@ fn quoted_name(message: &str) -> String {
 pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
     let message = match err {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        // Without the " in <sql> at offset n" that rusqlite's Display adds.
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     };
     if let Some((number, text)) = functions::decode(&message) {

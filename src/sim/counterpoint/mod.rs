@@ -655,11 +655,23 @@ async fn handshake(
     } else {
         let negotiated = tls::negotiate(state.encryption, client_encryption);
         send(&mut wire, &tds::prelogin_response(negotiated.answer), 4096).await?;
-        let Some(session) = negotiated.session else {
+        let Some(mut session) = negotiated.session else {
             return Err(ConnectionError::Refused(
                 "the client cannot encrypt (ENCRYPT_NOT_SUP) and this server forces encryption",
             ));
         };
+        if session == SessionEncryption::LoginOnly {
+            // After ENCRYPT_OFF SQL Server also takes a LOGIN7 in the clear (tedious and FreeTDS send one).
+            let Wire::Plain(tcp) = &wire else {
+                return Err(ConnectionError::Refused(
+                    "login-only encryption without TCP",
+                ));
+            };
+            let mut next = [0u8; 1];
+            if tcp.peek(&mut next).await? == 1 && next[0] == tds::PACKET_LOGIN7 {
+                session = SessionEncryption::Clear;
+            }
+        }
         if matches!(
             session,
             SessionEncryption::LoginOnly | SessionEncryption::Full

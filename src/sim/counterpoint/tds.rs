@@ -684,8 +684,8 @@ pub enum DoneKind {
 pub struct TokenWriter {
     buf: Vec<u8>,
     last_done_status: Option<usize>,
-    /// Clients before TDS 7.2 read 4-byte DONE row counts.
-    narrow_counts: bool,
+    /// Clients before TDS 7.2 read 4-byte DONE row counts and 2-byte COLMETADATA user types.
+    before_72: bool,
 }
 
 fn push_b_varchar(out: &mut Vec<u8>, s: &str) {
@@ -708,7 +708,7 @@ impl TokenWriter {
     /// A writer whose DONE tokens fit the session's TDS version.
     pub fn for_version(tds_version: u32) -> Self {
         TokenWriter {
-            narrow_counts: !has_all_headers(tds_version),
+            before_72: !has_all_headers(tds_version),
             ..Self::default()
         }
     }
@@ -787,7 +787,11 @@ impl TokenWriter {
         self.buf
             .extend_from_slice(&(columns.len() as u16).to_le_bytes());
         for column in columns {
-            self.buf.extend_from_slice(&0u32.to_le_bytes());
+            if self.before_72 {
+                self.buf.extend_from_slice(&0u16.to_le_bytes());
+            } else {
+                self.buf.extend_from_slice(&0u32.to_le_bytes());
+            }
             let flags: u16 = u16::from(column.nullable) | 0x08;
             self.buf.extend_from_slice(&flags.to_le_bytes());
             column.sql_type.write_type_info(&mut self.buf);
@@ -821,7 +825,7 @@ impl TokenWriter {
             .extend_from_slice(&(status | DONE_MORE).to_le_bytes());
         // CurCmd: 0xC1 (SELECT) is what SQL Server reports for most statements; clients ignore it.
         self.buf.extend_from_slice(&0xC1u16.to_le_bytes());
-        if self.narrow_counts {
+        if self.before_72 {
             self.buf
                 .extend_from_slice(&(rows.min(u64::from(u32::MAX)) as u32).to_le_bytes());
         } else {
