@@ -59,7 +59,16 @@ async fn shop(n: usize) -> Shop {
     config.counterpoint.fulfilment_poll_secs = 3600;
     config.stock.enabled = true;
     config.stock.threshold = i64::MAX / 4; // the benchmark measures the merge path, not conflict handling
-    config.counterpoint.connection = cp.syncdesk_connection();
+    // The simulator is an external system: its address and login make the connection, as in a shop's config.
+    config.counterpoint.connection = syncdesk::connectors::counterpoint::CounterpointConfig {
+        host: cp.addr().ip().to_string(),
+        port: cp.addr().port(),
+        user: cp.user().into(),
+        password: syncdesk::config::Secret::new(cp.password()),
+        database: cp.database().into(),
+        encryption: syncdesk::connectors::counterpoint::Encryption::Off,
+        ..Default::default()
+    };
     let simple: Vec<(String, u64)> = woo
         .products()
         .into_iter()

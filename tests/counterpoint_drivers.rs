@@ -26,13 +26,14 @@ fn install_tedious() -> Result<PathBuf, String> {
     let is_current = std::fs::read_to_string(&installed)
         .is_ok_and(|p| p.contains(&format!("\"version\": \"{TEDIOUS_VERSION}\"")));
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    for file in ["package.json", "check.js"] {
+    for file in ["package.json", "package-lock.json", "check.js"] {
         std::fs::copy(source.join(file), dir.join(file))
             .map_err(|e| format!("copying {file}: {e}"))?;
     }
     if !is_current {
         let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            // `ci` installs exactly the locked versions.
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
             .output()
             .map_err(|e| format!("running npm (is Node installed?): {e}"))?;

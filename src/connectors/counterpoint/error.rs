@@ -127,20 +127,17 @@ impl CounterpointError {
             Error::Io { message, .. } if message.contains("CA source") => {
                 CounterpointError::Config(format!("counterpoint.trust_cert_ca: {message}"))
             }
-            Error::Io { kind, message }
-                if matches!(
-                    kind,
+            Error::Io {
+                kind:
                     std::io::ErrorKind::UnexpectedEof
-                        | std::io::ErrorKind::ConnectionReset
-                        | std::io::ErrorKind::ConnectionAborted
-                        | std::io::ErrorKind::BrokenPipe
-                ) =>
-            {
-                CounterpointError::Transport(format!(
-                    "the server closed the connection during login ({message}); {}",
-                    closed_during_login_hint(config.encryption)
-                ))
-            }
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe,
+                message,
+            } => CounterpointError::Transport(format!(
+                "the server closed the connection during login ({message}); {}",
+                closed_during_login_hint(config.encryption)
+            )),
             other => Self::from_driver(other),
         }
     }

@@ -120,10 +120,10 @@ fn parse_decimal_text(text: &str) -> Option<Decimal> {
 }
 
 fn decimal_value(d: Decimal, scale: u8) -> Value {
-    if scale == 0 {
-        if let Ok(i) = i64::try_from(d.mantissa()) {
-            return Value::Integer(i);
-        }
+    if scale == 0
+        && let Ok(i) = i64::try_from(d.mantissa())
+    {
+        return Value::Integer(i);
     }
     Value::Real(d.to_string().parse().unwrap_or(0.0))
 }
