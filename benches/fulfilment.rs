@@ -6,7 +6,9 @@
 //! queries each fulfilment pass sends to SQL Server. Baseline in the same harness: the seed's approach — each
 //! pass reads every open order's header (one query per open order) and completes the shipped ones — run
 //! back to back with no schedule wait (the seed plans a 15–30 minute schedule, which adds to its latency).
-//! Targets: p99 < 5 s; queries per pass independent of the number of open orders.
+//! Targets: p99 < 5 s; queries per pass independent of the number of open orders. syncdesk connects with
+//! `encryption = "required"` (certificate pinned); a second measurement runs the same fulfilment pass over a
+//! plain and an encrypted connection, interleaved, and prints both and their ratio (target: TLS within 10%).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
-use syncdesk::config::Config;
+use syncdesk::config::{Config, Secret};
+use syncdesk::connectors::counterpoint::{CounterpointConfig, Encryption};
 use syncdesk::domain::time::now_ms;
 use syncdesk::engine::{
     Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
@@ -67,7 +70,10 @@ async fn run() {
     };
     config.woocommerce.poll_secs = 3600;
     config.jobs.default_concurrency = 16;
-    config.counterpoint.connection = cp.syncdesk_connection();
+    // The server's certificate pinned, as a shop trusts its SQL Server's self-signed certificate.
+    let pinned = dir.path().join("counterpoint.crt");
+    std::fs::write(&pinned, cp.certificate_pem().expect("certificate")).expect("certificate file");
+    config.counterpoint.connection = connection(&cp, Encryption::Required, &pinned);
 
     // --- set-up: 10,000 open web orders, imported, staged, turned into documents -------------------------
     let setup = Instant::now();
@@ -166,8 +172,11 @@ async fn run() {
         .expect("idle pass");
     let idle_after = cp.queries_served() - before;
 
+    // --- TLS cost: the same fulfilment pass over a plain and over an encrypted connection, interleaved ---
+    let tls_cost = tls_cost(&cp, &config, &cp_ctx, &docs[SHIPPED..], &pinned).await;
+
     // --- baseline: the seed's pass, reading every open order's header each time --------------------------
-    let open: Vec<(u64, i64)> = docs[SHIPPED..].to_vec();
+    let open: Vec<(u64, i64)> = docs[SHIPPED + TLS_ROUNDS * 2 * TLS_BATCH..].to_vec();
     let shipped_next = &open[..SHIPPED];
     let mut tds = connect(&cp).await;
     let woo_client = woo_orders::client(&config.woocommerce).expect("woo client");
@@ -232,7 +241,7 @@ async fn run() {
     );
     println!(
         "    one baseline sweep of {} open headers takes {:.0} ms and {per_pass:.0} queries; at the seed's 15–30 min schedule its latency is 15–30 min + the sweep",
-        OPEN - SHIPPED,
+        open.len(),
         ms(sweep)
     );
     println!(
@@ -240,6 +249,96 @@ async fn run() {
         OPEN - SHIPPED,
         per_pass / idle_queries.max(1) as f64
     );
+    let (plain, tls) = tls_cost;
+    let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-9);
+    let (r50, r99) = (ratio(plain.0, tls.0), ratio(plain.1, tls.1));
+    println!(
+        "  TLS cost, fulfilment pass with {TLS_BATCH} new shipments ({TLS_ROUNDS} passes each, interleaved, same server):"
+    );
+    println!(
+        "    encryption off:       p50 {:>7.2} ms   p99 {:>7.2} ms",
+        ms(plain.0),
+        ms(plain.1)
+    );
+    println!(
+        "    encryption required:  p50 {:>7.2} ms   p99 {:>7.2} ms   ratio p50 {r50:.3}  p99 {r99:.3}  (target ≤ 1.10: {})",
+        ms(tls.0),
+        ms(tls.1),
+        if r50 <= 1.10 && r99 <= 1.10 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}
+
+/// Passes per encryption setting in the TLS comparison, and documents shipped before each pass.
+const TLS_ROUNDS: usize = 40;
+const TLS_BATCH: usize = 10;
+
+/// p50/p99 of a fulfilment pass (each finding `TLS_BATCH` new shipments) with `encryption = "off"` and with
+/// `"required"` (certificate pinned), run alternately against one server so drift hits both alike.
+async fn tls_cost(
+    cp: &CounterpointSim,
+    config: &Config,
+    ctx: &JobContext,
+    open: &[(u64, i64)],
+    pinned: &std::path::Path,
+) -> ((Duration, Duration), (Duration, Duration)) {
+    let client_for = |encryption| {
+        let mut section = config.counterpoint.clone();
+        section.connection = connection(cp, encryption, pinned);
+        counterpoint_flows::client(&section).expect("client")
+    };
+    let clients = [
+        client_for(Encryption::Off),
+        client_for(Encryption::Required),
+    ];
+    // The first pass of each client opens its connection (and does its TLS handshake) outside the timing.
+    for client in &clients {
+        counterpoint_flows::fulfilment_pass(client, ctx, false)
+            .await
+            .expect("warm-up pass");
+    }
+    let mut timings = [Vec::new(), Vec::new()];
+    let mut batches = open.chunks(TLS_BATCH);
+    for _ in 0..TLS_ROUNDS {
+        for (client, times) in clients.iter().zip(timings.iter_mut()) {
+            for (_, doc) in batches.next().expect("enough open documents") {
+                cp.shop().ship_document(*doc).expect("ship");
+            }
+            let started = Instant::now();
+            counterpoint_flows::fulfilment_pass(client, ctx, false)
+                .await
+                .expect("pass");
+            times.push(started.elapsed());
+        }
+    }
+    let [mut plain, mut tls] = timings;
+    plain.sort();
+    tls.sort();
+    (
+        (pct(&plain, 0.5), pct(&plain, 0.99)),
+        (pct(&tls, 0.5), pct(&tls, 0.99)),
+    )
+}
+
+/// syncdesk's `[counterpoint.connection]` for the simulator with the given encryption.
+fn connection(
+    cp: &CounterpointSim,
+    encryption: Encryption,
+    pinned: &std::path::Path,
+) -> CounterpointConfig {
+    CounterpointConfig {
+        host: cp.addr().ip().to_string(),
+        port: cp.addr().port(),
+        user: cp.user().into(),
+        password: Secret::new(cp.password()),
+        database: cp.database().into(),
+        encryption,
+        trust_cert_ca: (encryption != Encryption::Off).then(|| pinned.display().to_string()),
+        ..CounterpointConfig::default()
+    }
 }
 
 /// Ships `docs` at once and returns p50/p99 of the time until each shows `completed` in the store.

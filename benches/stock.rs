@@ -65,7 +65,7 @@ async fn shop(n: usize) -> Shop {
     config.counterpoint.fulfilment_poll_secs = 3600;
     config.stock.enabled = true;
     config.stock.threshold = i64::MAX / 4; // the benchmark measures the merge path, not conflict handling
-    config.counterpoint.connection = cp.syncdesk_connection();
+    config.counterpoint.connection = cp_connection(&cp);
     let simple: Vec<(String, u64)> = woo
         .products()
         .into_iter()
@@ -92,6 +92,19 @@ async fn shop(n: usize) -> Shop {
         woo,
         cp,
         pairs,
+    }
+}
+
+/// The simulator is an external system: its address and login make the connection, as in a shop's config.
+fn cp_connection(cp: &CounterpointSim) -> syncdesk::connectors::counterpoint::CounterpointConfig {
+    syncdesk::connectors::counterpoint::CounterpointConfig {
+        host: cp.addr().ip().to_string(),
+        port: cp.addr().port(),
+        user: cp.user().into(),
+        password: syncdesk::config::Secret::new(cp.password()),
+        database: cp.database().into(),
+        encryption: syncdesk::connectors::counterpoint::Encryption::Off,
+        ..Default::default()
     }
 }
 
@@ -281,7 +294,7 @@ async fn real_store_pass(real: &RealStore, n: usize) {
     config.woocommerce.consumer_secret = syncdesk::config::Secret::new(real.secret.clone());
     config.woocommerce.timeout_secs = 120;
     config.counterpoint.enabled = true;
-    config.counterpoint.connection = cp.syncdesk_connection();
+    config.counterpoint.connection = cp_connection(&cp);
     config.stock.enabled = true;
     config.stock.threshold = i64::MAX / 4;
     let items = cp.shop().item_numbers().expect("items");

@@ -11,7 +11,9 @@ use syncdesk::connectors::counterpoint::{
     CounterpointClient, CounterpointConfig, CounterpointError, DocPresence, Encryption,
     FulfilmentSignal, StageOutcome, StagedLine, StagedOrder,
 };
-use syncdesk::sim::counterpoint::{CounterpointSim, STORE_LOC, SimConfig, WEB_LOC};
+use syncdesk::sim::counterpoint::{
+    CounterpointSim, STORE_LOC, ServerEncryption, SimConfig, WEB_LOC,
+};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
@@ -708,7 +710,13 @@ async fn a_slow_server_times_out_and_the_next_call_uses_a_fresh_connection() {
 
 #[tokio::test]
 async fn required_encryption_against_a_plain_server_fails_cleanly() {
-    let sim = start(30).await;
+    let sim = CounterpointSim::start(SimConfig {
+        items: 30,
+        encryption: ServerEncryption::NotSupported,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
     let mut config = config_for(&sim);
     config.encryption = Encryption::Required;
     config.trust_cert = true;

@@ -1,7 +1,8 @@
 //! Counterpoint flows end to end over loopback: web orders from the WooCommerce simulator are staged in the
 //! Counterpoint (TDS) simulator through tiberius; shipments made there come back as syncdesk shipments and
 //! reach the store as `completed` with one note — exactly once, across partial shipments, posting to history,
-//! dropped connections and re-read windows.
+//! dropped connections and re-read windows. The simulator forces encryption and syncdesk connects with
+//! `encryption = "required"` and the server's certificate pinned, as in a shop.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,10 +11,11 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::connectors::counterpoint::CounterpointClient;
+use syncdesk::config::Secret;
+use syncdesk::connectors::counterpoint::{CounterpointClient, CounterpointConfig, Encryption};
 use syncdesk::engine::counterpoint_flows::{self, FulfilmentOutcome};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, links, watermarks};
 
@@ -41,6 +43,8 @@ impl Rig {
         .unwrap();
         let cp = CounterpointSim::start(SimConfig {
             items: 40,
+            // A server that refuses anything but a fully encrypted session.
+            encryption: ServerEncryption::Required,
             ..SimConfig::default()
         })
         .await
@@ -55,7 +59,19 @@ impl Rig {
             .counterpoint
             .carriers
             .insert("UPS".into(), "UPS Ground".into());
-        config.counterpoint.connection = cp.syncdesk_connection();
+        // As a shop configures it: the whole session encrypted, the server's certificate pinned.
+        let pinned = dir.path().join("counterpoint.crt");
+        std::fs::write(&pinned, cp.certificate_pem().expect("a certificate")).unwrap();
+        config.counterpoint.connection = CounterpointConfig {
+            host: "127.0.0.1".into(),
+            port: cp.addr().port(),
+            user: cp.user().into(),
+            password: Secret::new(cp.password()),
+            database: cp.database().into(),
+            encryption: Encryption::Required,
+            trust_cert_ca: Some(pinned.display().to_string()),
+            ..CounterpointConfig::default()
+        };
         let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
         let store_skus: Vec<String> = woo
             .products()

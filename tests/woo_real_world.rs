@@ -585,7 +585,10 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
         .await
         .unwrap();
     assert!(check.verdict().is_ok(), "{:?}", check.verdict());
-    assert!(check.ours.iter().all(|(id, _, _)| *id != theirs), "only ours are looked at");
+    assert!(
+        check.ours.iter().all(|(id, _, _)| *id != theirs),
+        "only ours are looked at"
+    );
     // After failed deliveries the store disables it and tells nobody; check does.
     rig.sim.set_webhook_active(ours, false);
     let check = syncdesk::engine::woo_webhooks::check(&client, &rig.config, false)
@@ -608,5 +611,9 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
     let none = syncdesk::engine::woo_webhooks::check(&client, &elsewhere, false)
         .await
         .unwrap();
-    assert!(none.verdict().unwrap_err().contains("no webhook in the store delivers to"));
+    assert!(
+        none.verdict()
+            .unwrap_err()
+            .contains("no webhook in the store delivers to")
+    );
 }

@@ -40,7 +40,8 @@ pub enum SimCommand {
         #[arg(long, default_value = "mk_whsec_sim")]
         webhook_secret: String,
     },
-    /// An NCR Counterpoint database: a SQL Server (TDS 7.4, no TLS) endpoint with a seeded shop.
+    /// An NCR Counterpoint database: a SQL Server endpoint (TDS 7.x and 8.0, TLS with a certificate made at
+    /// start) with a seeded shop: items, stock, customers and order documents (open, shipped, posted).
     Counterpoint {
         #[arg(long, default_value = "127.0.0.1:14330")]
         listen: SocketAddr,
@@ -50,6 +51,20 @@ pub enum SimCommand {
         password: String,
         #[arg(long, default_value_t = 200)]
         items: usize,
+        /// Order documents to seed (about half left open, the rest shipped or posted to history).
+        #[arg(long, default_value_t = 40)]
+        documents: usize,
+        /// off: login encrypted, the rest as the client asks (SQL Server's default); on: whole session
+        /// encrypted for clients that can; required: forced encryption; strict: TDS 8.0 only (TLS first);
+        /// not-supported: no certificate, nothing encrypted.
+        #[arg(long, default_value = "off")]
+        encryption: counterpoint::ServerEncryption,
+        /// Server certificate chain (PEM) instead of a self-signed one made at start; needs --key.
+        #[arg(long, requires = "key")]
+        cert: Option<std::path::PathBuf>,
+        /// Private key (PEM) of --cert.
+        #[arg(long, requires = "cert")]
+        key: Option<std::path::PathBuf>,
     },
 }
 
@@ -101,12 +116,26 @@ pub fn run(command: SimCommand) -> CliResult {
             user,
             password,
             items,
+            documents,
+            encryption,
+            cert,
+            key,
         } => {
+            let certificate = match (cert, key) {
+                (Some(cert), Some(key)) => Some(
+                    counterpoint::ServerCertificate::from_pem_files(&cert, &key)
+                        .map_err(|e| Failure::rejected(format!("--cert/--key: {e}")))?,
+                ),
+                _ => None,
+            };
             let config = counterpoint::SimConfig {
                 listen,
                 user,
                 password,
                 items,
+                documents,
+                encryption,
+                certificate,
                 ..counterpoint::SimConfig::default()
             };
             runtime

@@ -430,7 +430,6 @@ fn config_text(
 ) -> String {
     let w = woo.syncdesk_config();
     let m = cartona.syncdesk_config();
-    let c = cp.syncdesk_connection();
     format!(
         "# Written by `syncdesk demo`. Every system below was a simulator on loopback; they are gone once the demo
 # ends, but this file still parses, so `syncdesk --config THIS --db syncdesk.db orders list` (and the rest) work.
@@ -491,11 +490,11 @@ max_attempts = 2
         url = w.url,
         key = w.consumer_key.expose(),
         secret = w.consumer_secret.expose(),
-        host = c.host,
-        port = c.port,
-        user = c.user,
-        password = c.password.expose(),
-        database = c.database,
+        host = cp.addr().ip(),
+        port = cp.addr().port(),
+        user = cp.user(),
+        password = cp.password(),
+        database = cp.database(),
         cartona_url = m.base_url,
         cartona_token = m.token.expose(),
         cartona_header = m.auth_header,

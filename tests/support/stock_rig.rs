@@ -48,7 +48,16 @@ impl Rig {
             ..Config::default()
         };
         config.counterpoint.enabled = true;
-        config.counterpoint.connection = cp.syncdesk_connection();
+        // The simulator is an external system: its address and login make the connection, as in a shop's config.
+        config.counterpoint.connection = syncdesk::connectors::counterpoint::CounterpointConfig {
+            host: cp.addr().ip().to_string(),
+            port: cp.addr().port(),
+            user: cp.user().into(),
+            password: syncdesk::config::Secret::new(cp.password()),
+            database: cp.database().into(),
+            encryption: syncdesk::connectors::counterpoint::Encryption::Off,
+            ..Default::default()
+        };
         config.stock.enabled = true;
         let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
         let store_products: Vec<(String, u64)> = woo

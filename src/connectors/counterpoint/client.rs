@@ -105,6 +105,8 @@ impl CounterpointClient {
         config.authentication(AuthMethod::sql_server(&c.user, c.password.expose()));
         config.encryption(match c.encryption {
             Encryption::Required => EncryptionLevel::Required,
+            Encryption::Strict => EncryptionLevel::Strict,
+            Encryption::LoginOnly => EncryptionLevel::Off,
             Encryption::Off => EncryptionLevel::NotSupported,
         });
         // validate() rules out both at once, which tiberius would answer with a panic.
@@ -128,7 +130,7 @@ impl CounterpointClient {
         )
         .await
         .map_err(|_| CounterpointError::Timeout)?
-        .map_err(CounterpointError::from_login)?;
+        .map_err(|e| CounterpointError::from_login(e, c))?;
         tracing::debug!(%addr, "connected to Counterpoint");
         Ok(client)
     }
@@ -155,6 +157,27 @@ impl CounterpointClient {
                     detail: "no row".into(),
                 }),
             }
+        })
+    }
+
+    /// Whether the whole session is encrypted, as the server sees it (`CONNECTIONPROPERTY('encrypt_option')`):
+    /// false for `encryption = "off"` and for `"login_only"`, where only the login travelled in TLS.
+    pub async fn session_encrypted(&self) -> Result<bool> {
+        with_connection!(self, "session_encrypted", |conn| async {
+            let row = conn
+                .simple_query(
+                    "SELECT CAST(CONNECTIONPROPERTY('encrypt_option') AS NVARCHAR(10)) AS ENCRYPT_OPTION",
+                )
+                .await
+                .map_err(CounterpointError::from_driver)?
+                .into_row()
+                .await
+                .map_err(CounterpointError::from_driver)?;
+            let value = match row {
+                Some(row) => super::rows::required_text(&row, "ENCRYPT_OPTION")?,
+                None => String::new(),
+            };
+            Ok::<_, CounterpointError>(value.eq_ignore_ascii_case("TRUE"))
         })
     }
 

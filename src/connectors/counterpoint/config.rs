@@ -9,15 +9,33 @@ use serde::Deserialize;
 use super::error::CounterpointError;
 use crate::config::Secret;
 
-/// Whether the TDS connection is encrypted.
+/// Whether and how the TDS connection is encrypted. The server's certificate is checked against the system
+/// roots plus `trust_cert_ca`, unless `trust_cert` accepts any certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Encryption {
-    /// TLS (rustls) for the whole session; what production servers expect.
+    /// TLS (rustls) for the whole session, negotiated in PRELOGIN; a server that cannot encrypt is refused.
+    /// What production servers expect.
     #[default]
     Required,
+    /// TDS 8.0 ("strict", SQL Server 2022+): TLS before the first TDS byte.
+    Strict,
+    /// Only the login packet (with the password) travels in TLS, the rest in the clear — what SQL Server
+    /// does for a driver with Encrypt=false. Needs a server with a certificate.
+    LoginOnly,
     /// No TLS at all, not even for the login packet: only for a server on loopback or a test simulator.
     Off,
+}
+
+impl Encryption {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encryption::Required => "required",
+            Encryption::Strict => "strict",
+            Encryption::LoginOnly => "login_only",
+            Encryption::Off => "off",
+        }
+    }
 }
 
 /// What marks an open document as (partly) fulfilled, because SHIP_DAT alone can be filled at creation.
@@ -79,7 +97,8 @@ pub struct CounterpointConfig {
     pub encryption: Encryption,
     /// Accept any server certificate (self-signed certificates are common on shop servers).
     pub trust_cert: bool,
-    /// A CA certificate file (PEM or DER) to trust in addition to the system store; excludes `trust_cert`.
+    /// A CA certificate file (`.pem`/`.crt` PEM or `.der`) trusted in addition to the system roots; the
+    /// server's own self-signed certificate works too (pinning it). Excludes `trust_cert`.
     pub trust_cert_ca: Option<String>,
     /// IM_INV.LOC_ID values whose QTY_AVAIL is summed into the availability reported for an item.
     pub locations: Vec<String>,
@@ -176,6 +195,24 @@ impl CounterpointConfig {
             if !is_identifier(name) {
                 return Err(CounterpointError::Config(format!(
                     "counterpoint.{field}: {name:?} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                )));
+            }
+        }
+        if let Some(ca) = &self.trust_cert_ca {
+            let path = std::path::Path::new(ca);
+            let known = path.extension().is_some_and(|e| {
+                ["pem", "crt", "der"]
+                    .iter()
+                    .any(|k| e.eq_ignore_ascii_case(k))
+            });
+            if !known {
+                return Err(CounterpointError::Config(format!(
+                    "counterpoint.trust_cert_ca: {ca} must end in .pem, .crt or .der"
+                )));
+            }
+            if !path.is_file() {
+                return Err(CounterpointError::Config(format!(
+                    "counterpoint.trust_cert_ca: {ca} is not a readable file"
                 )));
             }
         }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::config::{CounterpointConfig, Encryption};
+
 #[derive(Debug, thiserror::Error)]
 pub enum CounterpointError {
     /// The server refused the login (18456 bad credentials, 4060 unknown database, …).
@@ -19,6 +21,9 @@ pub enum CounterpointError {
     Timeout,
     #[error("invalid Counterpoint configuration: {0}")]
     Config(String),
+    /// The server's TLS certificate was not accepted; names why and what was trusted.
+    #[error("Counterpoint server certificate not trusted: {0}")]
+    Certificate(String),
     /// A value the server sent does not have the type or shape we rely on.
     #[error("unexpected value in column {column}: {detail}")]
     Malformed { column: String, detail: String },
@@ -38,6 +43,7 @@ impl CounterpointError {
             CounterpointError::Sql { number, .. } => RETRYABLE_SQL.contains(number),
             CounterpointError::Login { .. }
             | CounterpointError::Config(_)
+            | CounterpointError::Certificate(_)
             | CounterpointError::Malformed { .. } => false,
         }
     }
@@ -96,20 +102,103 @@ impl CounterpointError {
         }
     }
 
-    /// An error while logging in: server errors there are login refusals.
-    pub(crate) fn from_login(err: tiberius::error::Error) -> Self {
+    /// An error while connecting and logging in: server errors there are login refusals, TLS errors name
+    /// the certificate problem, and a connection the server closes gets a hint from the encryption setting.
+    pub(crate) fn from_login(err: tiberius::error::Error, config: &CounterpointConfig) -> Self {
+        use tiberius::error::Error;
         match err {
-            tiberius::error::Error::Server(token) => CounterpointError::Login {
+            Error::Server(token) => CounterpointError::Login {
                 number: token.code(),
                 message: token.message().to_string(),
             },
             // Encryption settings that do not match the server's will not match on the next try either.
-            tiberius::error::Error::Protocol(detail) if detail.contains("encryption") => {
+            Error::Protocol(detail) if detail.contains("encryption") => {
                 CounterpointError::Config(format!(
-                    "counterpoint.encryption does not match the server: {detail}"
+                    "counterpoint.encryption = \"{}\" does not match the server, which cannot encrypt ({detail})",
+                    config.encryption.name()
                 ))
             }
+            Error::Tls(detail) => match certificate_problem(&detail, &config.host) {
+                Some(problem) => {
+                    CounterpointError::Certificate(format!("{problem} ({})", trusted_roots(config)))
+                }
+                None => CounterpointError::Transport(format!("TLS: {detail}")),
+            },
+            Error::Io { message, .. } if message.contains("CA source") => {
+                CounterpointError::Config(format!("counterpoint.trust_cert_ca: {message}"))
+            }
+            Error::Io {
+                kind:
+                    std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe,
+                message,
+            } => CounterpointError::Transport(format!(
+                "the server closed the connection during login ({message}); {}",
+                closed_during_login_hint(config.encryption)
+            )),
             other => Self::from_driver(other),
+        }
+    }
+}
+
+/// What was wrong with the certificate, from tiberius' (rustls') handshake error text.
+fn certificate_problem(detail: &str, host: &str) -> Option<String> {
+    let known = [
+        ("UnknownIssuer", "unknown issuer".to_string()),
+        ("NotValidForName", format!("not issued for host {host}")),
+        ("not valid for name", format!("not issued for host {host}")),
+        ("Expired", "expired".to_string()),
+        ("NotValidYet", "not valid yet".to_string()),
+        ("BadSignature", "bad signature".to_string()),
+        (
+            "UnsupportedCertVersion",
+            "unsupported X.509 version".to_string(),
+        ),
+        (
+            "CaUsedAsEndEntity",
+            "a CA certificate presented as the server's".to_string(),
+        ),
+    ];
+    if !(detail.contains("certificate") || detail.contains("Certificate")) {
+        return None;
+    }
+    known
+        .into_iter()
+        .find(|(token, _)| detail.contains(token))
+        .map(|(_, problem)| problem)
+        .or_else(|| {
+            Some(
+                detail
+                    .split(". To connect anyway")
+                    .next()
+                    .unwrap_or(detail)
+                    .to_string(),
+            )
+        })
+}
+
+fn trusted_roots(config: &CounterpointConfig) -> String {
+    match &config.trust_cert_ca {
+        Some(ca) => format!("trust_cert_ca {ca}"),
+        None => "system roots only; set counterpoint.connection.trust_cert_ca to the server's CA or certificate, or trust_cert = true".into(),
+    }
+}
+
+fn closed_during_login_hint(encryption: Encryption) -> &'static str {
+    match encryption {
+        Encryption::Off => {
+            "a server that forces encryption does that to a client without TLS: try encryption = \"required\" (\"strict\" for a TDS 8.0-only server)"
+        }
+        Encryption::LoginOnly => {
+            "a server without a certificate does that to a TLS handshake (try encryption = \"off\"), a TDS 8.0-only server to anything but TLS first (try \"strict\")"
+        }
+        Encryption::Strict => {
+            "a server that does not speak TDS 8.0 does that to a TLS-first client: try encryption = \"required\""
+        }
+        Encryption::Required => {
+            "a TDS 8.0-only server does that to a PRELOGIN in the clear: try encryption = \"strict\""
         }
     }
 }

@@ -1,16 +1,20 @@
-//! Runs one client's requests against the SQLite shop database: transactions, typing of result columns
-//! (declared schema type, else a hint from the statement, else the values), and SQLite errors mapped to
-//! the SQL Server errors a connector expects.
+//! Runs one client's requests against the SQLite shop database as SQL Server would: batches that go on
+//! after statement-level errors, named transactions and savepoints, XACT_ABORT, typing of result columns
+//! (declared schema type, else SQL Server's type of the expression, else the values), and SQLite's errors
+//! turned into SQL Server's numbers and texts.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use rusqlite::types::Value;
 
-use super::sql::{self, SelectItem, SqlError, Statement, Translated};
+use super::functions;
+use super::sql::{self, SelectItem, SetOption, SqlError, Statement, Translated};
 use super::tds::{self, ColumnMeta, DoneKind, RpcCall, RpcProc, TokenWriter, TransactionRequest};
+use super::tls::SessionEncryption;
 use super::types::{MAX_LEN, SqlType};
 
 /// How long a statement waits for another session's write transaction before Msg 1222.
@@ -69,37 +73,96 @@ pub enum Request {
     Transaction(TransactionRequest),
 }
 
+/// Who a session is, fixed at login.
+#[derive(Debug, Clone)]
+pub struct SessionIdentity {
+    pub database: String,
+    /// `@@SPID`.
+    pub spid: u32,
+    /// The TDS version agreed in LOGINACK.
+    pub tds_version: u32,
+    pub encryption: SessionEncryption,
+}
+
 /// One TDS client's view of the database: its own SQLite connection, so transactions are per client.
 pub struct Session {
     db: rusqlite::Connection,
     catalog: Arc<Catalog>,
-    trancount: u32,
+    identity: SessionIdentity,
+    /// `@@TRANCOUNT`, shared with the `cp_trancount()` function the translator calls it through.
+    trancount: Arc<AtomicU32>,
+    /// The outermost transaction's name, which `ROLLBACK TRAN name` may use.
+    transaction_name: Option<String>,
+    /// Savepoints of the open transaction, oldest first.
+    savepoints: Vec<String>,
     nocount: bool,
+    xact_abort: bool,
     transaction_descriptor: u64,
-    database: String,
 }
 
 impl Session {
-    pub fn open(path: &Path, catalog: Arc<Catalog>, database: String) -> rusqlite::Result<Session> {
-        let db = rusqlite::Connection::open(path)?;
+    pub fn open(
+        path: &Path,
+        catalog: Arc<Catalog>,
+        identity: SessionIdentity,
+    ) -> rusqlite::Result<Session> {
+        let db = functions::open(path)?;
         db.busy_timeout(LOCK_TIMEOUT)?;
+        let trancount = Arc::new(AtomicU32::new(0));
+        let shared = Arc::clone(&trancount);
+        db.create_scalar_function(
+            "cp_trancount",
+            0,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            move |_| Ok(i64::from(shared.load(Ordering::Relaxed))),
+        )?;
+        // sys.dm_exec_connections shows this session's own row: how it is encrypted and which TDS it speaks.
+        db.execute_batch(
+            "ATTACH DATABASE ':memory:' AS sys;
+             CREATE TABLE sys.dm_exec_connections (session_id SMALLINT, net_transport NVARCHAR(40),
+               protocol_type NVARCHAR(40), protocol_version INT, encrypt_option NVARCHAR(40),
+               auth_scheme NVARCHAR(40), client_net_address VARCHAR(48));",
+        )?;
+        db.execute(
+            "INSERT INTO sys.dm_exec_connections VALUES (?1, 'TCP', 'TSQL', ?2, ?3, 'SQL', '127.0.0.1')",
+            rusqlite::params![
+                identity.spid,
+                identity.tds_version,
+                identity.encryption.encrypt_option()
+            ],
+        )?;
         Ok(Session {
             db,
             catalog,
-            trancount: 0,
+            identity,
+            trancount,
+            transaction_name: None,
+            savepoints: Vec::new(),
             nocount: false,
+            xact_abort: false,
             transaction_descriptor: 0,
-            database,
         })
     }
 
     pub fn database(&self) -> &str {
-        &self.database
+        &self.identity.database
     }
 
-    /// Serves one SQL batch or RPC and returns the complete response token stream.
+    pub fn tds_version(&self) -> u32 {
+        self.identity.tds_version
+    }
+
+    fn trancount(&self) -> u32 {
+        self.trancount.load(Ordering::Relaxed)
+    }
+
+    fn set_trancount(&self, n: u32) {
+        self.trancount.store(n, Ordering::Relaxed);
+    }
+
+    /// Serves one SQL batch, RPC or transaction request and returns the complete response token stream.
     pub fn execute(&mut self, request: Request) -> Vec<u8> {
-        let mut w = TokenWriter::new();
+        let mut w = TokenWriter::for_version(self.identity.tds_version);
         match request {
             Request::Batch(text) => {
                 self.run_batch(&text, &[], DoneKind::Done, &mut w);
@@ -125,18 +188,29 @@ impl Session {
                 );
             }
             Request::Transaction(request) => {
-                let statement = match request {
-                    TransactionRequest::Begin => Ok(Statement::BeginTransaction),
-                    TransactionRequest::Commit => Ok(Statement::Commit),
-                    TransactionRequest::Rollback => Ok(Statement::Rollback),
-                    TransactionRequest::Save(name) => Err(SqlError::new(
-                        50000,
-                        format!(
-                            "SAVE TRANSACTION {name}: savepoints are not supported by the Counterpoint simulator."
-                        ),
-                    )),
+                let named = |name: String| (!name.is_empty()).then_some(name);
+                let (statement, begin_after) = match request {
+                    TransactionRequest::Begin { name } => {
+                        (Statement::BeginTransaction { name: named(name) }, false)
+                    }
+                    TransactionRequest::Commit { begin_after, .. } => {
+                        (Statement::Commit, begin_after)
+                    }
+                    TransactionRequest::Rollback { name, begin_after } => {
+                        (Statement::Rollback { name: named(name) }, begin_after)
+                    }
+                    TransactionRequest::Save { name } => (Statement::Save { name }, false),
                 };
-                if let Err(e) = statement.and_then(|s| self.run(&s, &[], DoneKind::Done, &mut w)) {
+                let mut outcome = self.run(&statement, &[], DoneKind::Done, &mut w);
+                if outcome.is_ok() && begin_after {
+                    outcome = self.run(
+                        &Statement::BeginTransaction { name: None },
+                        &[],
+                        DoneKind::Done,
+                        &mut w,
+                    );
+                }
+                if let Err(e) = outcome {
                     write_error(&mut w, &e);
                     w.done(DoneKind::Done, tds::DONE_ERROR, 0);
                 }
@@ -145,7 +219,10 @@ impl Session {
         w.finish()
     }
 
-    /// Runs every statement until the first error (which ends the batch). Returns false on error.
+    /// Runs a batch as SQL Server does: a compile error runs nothing; a run-time error ends only its
+    /// statement (XACT_ABORT OFF, the default) unless it is one that aborts the batch (conversion errors,
+    /// missing objects); with XACT_ABORT ON any error ends the batch and rolls the transaction back.
+    /// Returns false when any statement failed.
     fn run_batch(
         &mut self,
         text: &str,
@@ -161,20 +238,50 @@ impl Session {
         let ctx = sql::Context {
             params: &meta,
             columns: &self.catalog.columns,
+            database: &self.identity.database,
+            spid: self.identity.spid,
+            encrypt_option: self.identity.encryption.encrypt_option(),
         };
-        let outcome = sql::parse_batch(text, &ctx).and_then(|statements| {
-            statements
-                .iter()
-                .try_for_each(|s| self.run(s, &values, kind, w))
-        });
-        match outcome {
-            Ok(()) => true,
+        let statements = match sql::parse_batch(text, &ctx) {
+            Ok(statements) => statements,
             Err(e) => {
                 write_error(w, &e);
                 w.done(kind, tds::DONE_ERROR, 0);
-                false
+                return false;
+            }
+        };
+        let mut clean = true;
+        for statement in &statements {
+            let Err(e) = self.run(statement, &values, kind, w) else {
+                continue;
+            };
+            clean = false;
+            write_error(w, &e);
+            w.done(kind, tds::DONE_ERROR, 0);
+            if self.xact_abort || e.number == 1205 {
+                self.abandon_transaction(w);
+                return false;
+            }
+            if e.aborts_batch() {
+                return false;
             }
         }
+        clean
+    }
+
+    /// Rolls back whatever transaction is open (XACT_ABORT, deadlock victim) and tells the client.
+    fn abandon_transaction(&mut self, w: &mut TokenWriter) {
+        if self.trancount() > 0 {
+            let _ = self.db.execute_batch("ROLLBACK");
+            self.end_transaction(false, w);
+        }
+    }
+
+    fn end_transaction(&mut self, committed: bool, w: &mut TokenWriter) {
+        self.set_trancount(0);
+        self.transaction_name = None;
+        self.savepoints.clear();
+        w.env_end_transaction(committed, self.transaction_descriptor);
     }
 
     fn count_flag(&self) -> u16 {
@@ -189,51 +296,87 @@ impl Session {
         w: &mut TokenWriter,
     ) -> Result<(), SqlError> {
         match statement {
-            Statement::SetOption { nocount } => {
-                if let Some(on) = nocount {
-                    self.nocount = *on;
-                }
-            }
-            Statement::BeginTransaction => {
-                if self.trancount == 0 {
+            Statement::Set(option) => match option {
+                SetOption::NoCount(on) => self.nocount = *on,
+                SetOption::XactAbort(on) => self.xact_abort = *on,
+                SetOption::Other => {}
+            },
+            Statement::BeginTransaction { name } => {
+                if self.trancount() == 0 {
                     // IMMEDIATE takes the write lock up front, like UPDLOCK: two sessions cannot deadlock upgrading.
                     self.db
                         .execute_batch("BEGIN IMMEDIATE")
                         .map_err(|e| self.map_error(&e))?;
                     self.transaction_descriptor += 1;
+                    self.transaction_name = name.clone();
                     w.env_begin_transaction(self.transaction_descriptor);
                 }
-                self.trancount += 1;
+                self.set_trancount(self.trancount() + 1);
                 w.done(kind, 0, 0);
             }
             Statement::Commit => {
-                if self.trancount == 0 {
+                if self.trancount() == 0 {
                     return Err(SqlError::new(
                         3902,
                         "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.",
                     ));
                 }
-                self.trancount -= 1;
-                if self.trancount == 0 {
+                if self.trancount() == 1 {
                     self.db
                         .execute_batch("COMMIT")
                         .map_err(|e| self.map_error(&e))?;
-                    w.env_end_transaction(true, self.transaction_descriptor);
+                    self.end_transaction(true, w);
+                } else {
+                    self.set_trancount(self.trancount() - 1);
                 }
                 w.done(kind, 0, 0);
             }
-            Statement::Rollback => {
-                if self.trancount == 0 {
+            Statement::Rollback { name } => {
+                if self.trancount() == 0 {
                     return Err(SqlError::new(
                         3903,
                         "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.",
                     ));
                 }
-                self.trancount = 0;
+                let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+                let whole = match name {
+                    None => true,
+                    Some(n) => self.transaction_name.as_deref().is_some_and(|t| same(t, n)),
+                };
+                if whole {
+                    self.db
+                        .execute_batch("ROLLBACK")
+                        .map_err(|e| self.map_error(&e))?;
+                    self.end_transaction(false, w);
+                } else {
+                    let name = name.as_deref().unwrap_or_default();
+                    let Some(at) = self.savepoints.iter().rposition(|s| same(s, name)) else {
+                        return Err(SqlError::new(
+                            6401,
+                            format!(
+                                "Cannot roll back {name}. No transaction or savepoint of that name was found."
+                            ),
+                        ));
+                    };
+                    self.db
+                        .execute_batch(&format!("ROLLBACK TO {}", sql::quote_ident(name)))
+                        .map_err(|e| self.map_error(&e))?;
+                    // The savepoint itself stays; later ones are gone.
+                    self.savepoints.truncate(at + 1);
+                }
+                w.done(kind, 0, 0);
+            }
+            Statement::Save { name } => {
+                if self.trancount() == 0 {
+                    return Err(SqlError::new(
+                        628,
+                        "Cannot issue SAVE TRANSACTION when there is no active transaction.",
+                    ));
+                }
                 self.db
-                    .execute_batch("ROLLBACK")
+                    .execute_batch(&format!("SAVEPOINT {}", sql::quote_ident(name)))
                     .map_err(|e| self.map_error(&e))?;
-                w.env_end_transaction(false, self.transaction_descriptor);
+                self.savepoints.push(name.clone());
                 w.done(kind, 0, 0);
             }
             Statement::Query(translated) => self.query(translated, values, kind, w)?,
@@ -474,12 +617,18 @@ fn quoted_name(message: &str) -> String {
     message.split('"').nth(1).unwrap_or(message).to_string()
 }
 
-/// SQLite's messages mapped to the SQL Server errors a client would see for the same mistake.
+/// SQLite's messages mapped to the SQL Server errors a client would see for the same mistake; nothing of
+/// SQLite's wording reaches the client (the original goes to the simulator's log).
 pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
     let message = match err {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        // Without the " in <sql> at offset n" that rusqlite's Display adds.
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     };
+    if let Some((number, text)) = functions::decode(&message) {
+        return SqlError::new(number, text);
+    }
     let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
     if let Some(table) = after("no such table:") {
         return SqlError::new(208, format!("Invalid object name '{table}'."));
@@ -554,13 +703,58 @@ pub fn map_sqlite_error(err: &rusqlite::Error, catalog: &Catalog) -> SqlError {
     if message.contains("database is locked") || message.contains("database table is locked") {
         return SqlError::new(1222, "Lock request time out period exceeded.");
     }
-    if message.starts_with("CHECK constraint failed") {
+    if let Some(name) = after("CHECK constraint failed:") {
         return SqlError::new(
             547,
-            format!("The statement conflicted with a CHECK constraint. ({message})"),
+            format!(
+                "The INSERT statement conflicted with the CHECK constraint \"{name}\". The conflict occurred in database \"CPSQL\"."
+            ),
         );
     }
-    SqlError::new(50000, message)
+    if let Some(column) = after("ambiguous column name:") {
+        return SqlError::new(209, format!("Ambiguous column name '{column}'."));
+    }
+    if let Some(function) = message
+        .strip_prefix("wrong number of arguments to function ")
+        .map(|f| f.trim_end_matches("()"))
+    {
+        return SqlError::new(
+            174,
+            format!(
+                "The {} function requires a different number of arguments.",
+                function.to_ascii_uppercase()
+            ),
+        );
+    }
+    if message.contains("values were supplied") || message.contains("values for") {
+        return SqlError::new(
+            213,
+            "Column name or number of supplied values does not match table definition.",
+        );
+    }
+    if message.starts_with("misuse of aggregate") {
+        return SqlError::new(
+            147,
+            "An aggregate may not appear in the WHERE clause unless it is in a subquery contained in a HAVING clause or a select list, and the column being aggregated is an outer reference.",
+        );
+    }
+    if message.contains("integer overflow") {
+        return SqlError::new(
+            8115,
+            "Arithmetic overflow error converting expression to data type bigint.",
+        );
+    }
+    if message.contains("no such savepoint") {
+        return SqlError::new(
+            6401,
+            "Cannot roll back. No transaction or savepoint of that name was found.",
+        );
+    }
+    tracing::warn!(sqlite = %message, "Counterpoint simulator: an error SQL Server would word differently");
+    SqlError::new(
+        8180,
+        "Statement(s) could not be prepared. The Counterpoint simulator does not support this statement.",
+    )
 }
 
 #[cfg(test)]
@@ -572,8 +766,14 @@ mod tests {
         let path = std::env::temp_dir().join(format!("cp-engine-fuzz-{}.db", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let _shop = super::super::shop::Shop::create(&path, 5, 3).unwrap();
-        let catalog = Arc::new(Catalog::load(&rusqlite::Connection::open(&path).unwrap()).unwrap());
-        let mut session = Session::open(&path, catalog, "CPSQL".into()).unwrap();
+        let catalog = Arc::new(Catalog::load(&functions::open(&path).unwrap()).unwrap());
+        let identity = SessionIdentity {
+            database: "CPSQL".into(),
+            spid: 51,
+            tds_version: tds::TDS_74,
+            encryption: SessionEncryption::Clear,
+        };
+        let mut session = Session::open(&path, catalog, identity).unwrap();
         let vocabulary = [
             "SELECT",
             "TOP 2",

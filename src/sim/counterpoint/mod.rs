@@ -1,28 +1,34 @@
-//! NCR Counterpoint simulator: a TDS 7.4 (SQL Server wire protocol) endpoint on loopback that `tiberius`
-//! connects to, backed by SQLite holding Counterpoint's tables; it also plays the shop and injects faults.
-//! The T-SQL subset is documented on `sql::parse_batch`, the result type mapping on `engine::column_meta`.
+//! NCR Counterpoint simulator: a SQL Server (TDS 7.x, and TDS 8.0 "strict") endpoint on loopback that any TDS
+//! driver connects to — with a certificate and TLS negotiated as SQL Server does it — backed by SQLite
+//! holding Counterpoint's tables, seeded like a shop; it also plays the shop and injects faults.
+//! The T-SQL subset is documented on `sql::parse_batch`, the result type mapping on `engine::column_meta`,
+//! the encryption modes on `ServerEncryption`.
 
 mod engine;
+mod functions;
 mod shop;
 mod sql;
 mod tds;
+mod tls;
 mod types;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use shop::{ProcessedOrder, STORE_LOC, Shop, ShopError, ShopItem, WEB_LOC};
+pub use shop::{ProcessedOrder, STORE_LOC, SeededDocuments, Shop, ShopError, ShopItem, WEB_LOC};
+pub use tls::{CertificateError, ServerCertificate, ServerEncryption, SessionEncryption};
 
-use engine::{Catalog, Request, Session};
+use engine::{Catalog, Request, Session, SessionIdentity};
 use tds::{DoneKind, TokenWriter, WireError};
+use tls::{PreloginFraming, TlsAcceptors};
 
 /// Largest request message accepted; bigger ones close the connection.
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
@@ -30,6 +36,8 @@ const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The database name reported at login.
 pub const DATABASE: &str = "CPSQL";
+/// SQL Server numbers user sessions from 51; each connection takes the next.
+const FIRST_SPID: u32 = 51;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -39,8 +47,15 @@ pub struct SimConfig {
     pub password: String,
     /// Number of seeded items (each with IM_ITEM, IM_PRC, two IM_INV rows and one or two barcodes).
     pub items: usize,
+    /// Seeded order documents: some left open, some shipped (partly or fully), some posted to history.
+    pub documents: usize,
     /// Seed for the catalogue, so runs are reproducible.
     pub seed: u64,
+    /// Which kind of SQL Server to be as far as TLS goes.
+    pub encryption: ServerEncryption,
+    /// The server certificate; `None` makes a self-signed one for localhost, 127.0.0.1 and ::1 at start
+    /// (as SQL Server does at install). Ignored with `ServerEncryption::NotSupported`.
+    pub certificate: Option<ServerCertificate>,
 }
 
 impl Default for SimConfig {
@@ -50,7 +65,10 @@ impl Default for SimConfig {
             user: "cpsync".into(),
             password: "Counterpoint!2026".into(),
             items: 200,
+            documents: 0,
             seed: 1,
+            encryption: ServerEncryption::Off,
+            certificate: None,
         }
     }
 }
@@ -63,6 +81,8 @@ pub enum SimError {
     Shop(#[from] ShopError),
     #[error("reading the schema: {0}")]
     Schema(#[from] rusqlite::Error),
+    #[error("server certificate: {0}")]
+    Certificate(#[from] CertificateError),
 }
 
 /// Faults switched on and off at run time through the handle.
@@ -114,6 +134,13 @@ struct ServerState {
     catalog: Arc<Catalog>,
     faults: Faults,
     queries: AtomicU64,
+    encryption: ServerEncryption,
+    /// `None` for a server without a certificate.
+    tls: Option<TlsAcceptors>,
+    certificate: Option<ServerCertificate>,
+    next_spid: AtomicU32,
+    /// How each successful login's session was encrypted, in order.
+    logins: Mutex<Vec<SessionEncryption>>,
 }
 
 /// A running simulator. Dropping it stops the listener and removes the database file.
@@ -147,33 +174,32 @@ fn remove_db_files(path: &Path) {
 }
 
 impl CounterpointSim {
-    /// syncdesk's `[counterpoint.connection]` pointing at this simulator (no TLS: loopback only).
-    pub fn syncdesk_connection(&self) -> crate::connectors::counterpoint::CounterpointConfig {
-        crate::connectors::counterpoint::CounterpointConfig {
-            host: self.addr().ip().to_string(),
-            port: self.addr().port(),
-            user: self.user().to_string(),
-            password: crate::config::Secret::new(self.password()),
-            database: self.database().to_string(),
-            encryption: crate::connectors::counterpoint::Encryption::Off,
-            ..Default::default()
-        }
-    }
-
-    /// Creates and seeds the shop database, then listens for TDS clients.
+    /// Creates and seeds the shop database, prepares the certificate, then listens for TDS clients.
     pub async fn start(config: SimConfig) -> Result<CounterpointSim, SimError> {
         let db_path = unique_db_path();
         let (shop, catalog) = {
             let path = db_path.clone();
+            let (items, documents, seed) = (config.items, config.documents, config.seed);
             tokio::task::spawn_blocking(move || -> Result<(Shop, Catalog), SimError> {
                 remove_db_files(&path);
-                let shop = Shop::create(&path, config.items, config.seed)?;
-                let catalog = Catalog::load(&rusqlite::Connection::open(&path)?)?;
+                let shop = Shop::create(&path, items, seed)?;
+                shop.seed_documents(documents, seed)?;
+                let catalog = Catalog::load(&functions::open(&path)?)?;
                 Ok((shop, catalog))
             })
             .await
             .map_err(|e| SimError::Io(std::io::Error::other(e)))??
         };
+        let certificate = match (config.encryption.has_certificate(), config.certificate) {
+            (false, _) => None,
+            (true, Some(given)) => Some(given),
+            (true, None) => Some(ServerCertificate::self_signed(&[
+                "localhost",
+                "127.0.0.1",
+                "::1",
+            ])?),
+        };
+        let tls = certificate.as_ref().map(TlsAcceptors::new).transpose()?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(ServerState {
@@ -183,10 +209,15 @@ impl CounterpointSim {
             catalog: Arc::new(catalog),
             faults: Faults::new(config.seed),
             queries: AtomicU64::new(0),
+            encryption: config.encryption,
+            tls,
+            certificate,
+            next_spid: AtomicU32::new(FIRST_SPID),
+            logins: Mutex::new(Vec::new()),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&state), shutdown_rx));
-        tracing::info!(%addr, "Counterpoint simulator listening");
+        tracing::info!(%addr, encryption = %config.encryption, "Counterpoint simulator listening");
         Ok(CounterpointSim {
             addr,
             state,
@@ -194,6 +225,28 @@ impl CounterpointSim {
             shutdown,
             accept_task: Some(accept_task),
         })
+    }
+
+    /// The encryption mode this server plays.
+    pub fn encryption(&self) -> ServerEncryption {
+        self.state.encryption
+    }
+
+    /// How each successful login so far was encrypted (clear, login only, full, strict), oldest first.
+    pub fn session_encryptions(&self) -> Vec<SessionEncryption> {
+        self.state
+            .logins
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
+    }
+
+    /// The server certificate chain (PEM) clients can trust or pin; `None` without a certificate.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.state
+            .certificate
+            .as_ref()
+            .map(|c| c.chain_pem.as_str())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -284,11 +337,26 @@ impl Drop for CounterpointSim {
     }
 }
 
-/// Starts the simulator, prints where and how to connect, and runs until Ctrl-C.
+/// Starts the simulator, prints where and how to connect, and runs until Ctrl-C or SIGTERM; either way the
+/// database and the certificate file it wrote are removed.
 pub async fn run_standalone(config: SimConfig) -> Result<(), SimError> {
+    let encryption = config.encryption;
     let sim = CounterpointSim::start(config).await?;
+    let certificate_file = match sim.certificate_pem() {
+        Some(pem) => {
+            let path = std::env::temp_dir().join(format!(
+                "syncdesk-counterpoint-{}-{}.crt",
+                std::process::id(),
+                sim.addr().port()
+            ));
+            std::fs::write(&path, pem)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let documents = sim.shop().document_counts()?;
     println!(
-        "Counterpoint simulator (TDS 7.4, no encryption) listening on {}",
+        "Counterpoint simulator (SQL Server 2019 wire protocol, TDS 7.x and 8.0) listening on {}",
         sim.addr()
     );
     println!(
@@ -297,10 +365,52 @@ pub async fn run_standalone(config: SimConfig) -> Result<(), SimError> {
         sim.password(),
         sim.database()
     );
-    println!("  tiberius: EncryptionLevel::NotSupported; press Ctrl-C to stop");
-    tokio::signal::ctrl_c().await?;
+    println!("  encryption: {encryption} — {}", describe(encryption));
+    if let Some(path) = &certificate_file {
+        println!(
+            "  certificate: {} (self-signed unless given; trust it with trust_cert_ca, or use trust_cert)",
+            path.display()
+        );
+    }
+    println!(
+        "  shop: {} open documents ({} shipped), {} posted to history",
+        documents.open, documents.shipped, documents.posted
+    );
+    println!("  stop with Ctrl-C or SIGTERM");
+    wait_for_stop_signal().await?;
     sim.shutdown().await;
+    if let Some(path) = certificate_file {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(())
+}
+
+fn describe(encryption: ServerEncryption) -> &'static str {
+    match encryption {
+        ServerEncryption::NotSupported => "no certificate; everything in the clear",
+        ServerEncryption::Off => {
+            "login encrypted; the whole session when the client asks (SQL Server's default)"
+        }
+        ServerEncryption::On => "the whole session encrypted for every client that can encrypt",
+        ServerEncryption::Required => "forced encryption; clients that cannot encrypt are refused",
+        ServerEncryption::Strict => "TDS 8.0 only: TLS before the first TDS byte",
+    }
+}
+
+/// Ctrl-C, or SIGTERM where there is one (what `kill` and service managers send).
+async fn wait_for_stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 async fn accept_loop(
@@ -341,14 +451,79 @@ enum ConnectionError {
     Wire(#[from] WireError),
     #[error("unexpected packet type 0x{0:02X}")]
     UnexpectedPacket(u8),
+    #[error("TLS handshake failed: {0}")]
+    Tls(std::io::Error),
+    /// The server ends the connection as SQL Server would, for the reason given.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("opening the session database: {0}")]
     Session(#[from] rusqlite::Error),
     #[error("session task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
 
+/// The connection as the session sees it: plain TCP, TLS whose handshake travelled in PRELOGIN packets,
+/// or TDS 8.0 TLS from the first byte.
+enum Wire {
+    Plain(TcpStream),
+    Prelogin(Box<tokio_rustls::server::TlsStream<PreloginFraming<TcpStream>>>),
+    Strict(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Wire {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Wire::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Wire::Prelogin(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
+            Wire::Strict(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Wire {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Wire::Plain(s) => std::pin::Pin::new(s).poll_write(cx, data),
+            Wire::Prelogin(s) => std::pin::Pin::new(s.as_mut()).poll_write(cx, data),
+            Wire::Strict(s) => std::pin::Pin::new(s.as_mut()).poll_write(cx, data),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Wire::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Wire::Prelogin(s) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
+            Wire::Strict(s) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Wire::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Wire::Prelogin(s) => std::pin::Pin::new(s.as_mut()).poll_shutdown(cx),
+            Wire::Strict(s) => std::pin::Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// Reads one whole message (packets until end-of-message); `None` on a clean close between messages.
-async fn read_message(stream: &mut TcpStream) -> Result<Option<(u8, Vec<u8>)>, ConnectionError> {
+async fn read_message<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Result<Option<(u8, Vec<u8>)>, ConnectionError> {
     let mut payload = Vec::new();
     let mut message_type = None;
     loop {
@@ -378,32 +553,38 @@ async fn read_message(stream: &mut TcpStream) -> Result<Option<(u8, Vec<u8>)>, C
     }
 }
 
-async fn send(stream: &mut TcpStream, tokens: &[u8], packet_size: usize) -> std::io::Result<()> {
+async fn send<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    tokens: &[u8],
+    packet_size: usize,
+) -> std::io::Result<()> {
     stream
         .write_all(&tds::packetize(tds::PACKET_TABULAR, tokens, packet_size))
-        .await
+        .await?;
+    stream.flush().await
 }
 
 /// Sends a login failure (error token, then DONE with the error bit); the caller closes the socket.
-async fn refuse_login(
-    stream: &mut TcpStream,
+async fn refuse_login<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    tds_version: u32,
     number: u32,
     class: u8,
     message: &str,
 ) -> std::io::Result<()> {
-    let mut w = TokenWriter::new();
+    let mut w = TokenWriter::for_version(tds_version);
     w.error(number, 1, class, message);
     w.done(DoneKind::Done, tds::DONE_ERROR, 0);
     send(stream, &w.finish(), 4096).await
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     state: Arc<ServerState>,
 ) -> Result<(), ConnectionError> {
     stream.set_nodelay(true)?;
-    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(&mut stream, &state)).await;
-    let Some((session, packet_size)) = handshake.map_err(|_| {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(stream, &state)).await;
+    let Some((wire, session, packet_size)) = handshake.map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             "no login within the handshake timeout",
@@ -412,36 +593,133 @@ async fn serve_connection(
     else {
         return Ok(());
     };
-    serve_requests(stream, &state, session, packet_size).await
+    serve_requests(wire, &state, session, packet_size).await
 }
 
-/// PRELOGIN and LOGIN7; `None` when the client left or was refused.
-async fn handshake(
-    stream: &mut TcpStream,
+/// The TLS part of the handshake up to the clear-text PRELOGIN: TDS 8.0 clients open with a TLS
+/// ClientHello (record type 0x16) where TDS 7.x clients send a PRELOGIN packet (0x12).
+async fn open_wire(
+    stream: TcpStream,
     state: &ServerState,
-) -> Result<Option<(Session, usize)>, ConnectionError> {
-    let Some((kind, payload)) = read_message(stream).await? else {
+) -> Result<Option<(Wire, bool)>, ConnectionError> {
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).await? == 0 {
+        return Ok(None);
+    }
+    const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+    if first[0] == TLS_HANDSHAKE_RECORD {
+        let Some(acceptors) = &state.tls else {
+            return Err(ConnectionError::Refused(
+                "a TDS 8.0 (strict) TLS handshake, but this server has no certificate",
+            ));
+        };
+        let tls = acceptors
+            .strict
+            .accept(stream)
+            .await
+            .map_err(ConnectionError::Tls)?;
+        return Ok(Some((Wire::Strict(Box::new(tls)), true)));
+    }
+    if state.encryption == ServerEncryption::Strict {
+        return Err(ConnectionError::Refused(
+            "a TDS 7.x PRELOGIN in the clear, but this server only accepts TDS 8.0 (strict encryption)",
+        ));
+    }
+    Ok(Some((Wire::Plain(stream), false)))
+}
+
+/// PRELOGIN (with the TLS handshake it negotiates) and LOGIN7; `None` when the client left or was refused.
+async fn handshake(
+    stream: TcpStream,
+    state: &ServerState,
+) -> Result<Option<(Wire, Session, usize)>, ConnectionError> {
+    let Some((mut wire, strict)) = open_wire(stream, state).await? else {
+        return Ok(None);
+    };
+    let Some((kind, payload)) = read_message(&mut wire).await? else {
         return Ok(None);
     };
     if kind != tds::PACKET_PRELOGIN {
         return Err(ConnectionError::UnexpectedPacket(kind));
     }
-    tds::parse_prelogin(&payload)?;
-    send(stream, &tds::prelogin_response(), 4096).await?;
+    let client_encryption = tds::parse_prelogin(&payload)?;
+    let encryption = if strict {
+        // Already inside TLS: nothing left to negotiate, and nothing more to encrypt.
+        send(
+            &mut wire,
+            &tds::prelogin_response(tls::ENCRYPT_NOT_SUP),
+            4096,
+        )
+        .await?;
+        SessionEncryption::Strict
+    } else {
+        let negotiated = tls::negotiate(state.encryption, client_encryption);
+        send(&mut wire, &tds::prelogin_response(negotiated.answer), 4096).await?;
+        let Some(mut session) = negotiated.session else {
+            return Err(ConnectionError::Refused(
+                "the client cannot encrypt (ENCRYPT_NOT_SUP) and this server forces encryption",
+            ));
+        };
+        if session == SessionEncryption::LoginOnly {
+            // After ENCRYPT_OFF SQL Server also takes a LOGIN7 in the clear (tedious and FreeTDS send one).
+            let Wire::Plain(tcp) = &wire else {
+                return Err(ConnectionError::Refused(
+                    "login-only encryption without TCP",
+                ));
+            };
+            let mut next = [0u8; 1];
+            if tcp.peek(&mut next).await? == 1 && next[0] == tds::PACKET_LOGIN7 {
+                session = SessionEncryption::Clear;
+            }
+        }
+        if matches!(
+            session,
+            SessionEncryption::LoginOnly | SessionEncryption::Full
+        ) {
+            let (Wire::Plain(tcp), Some(acceptors)) = (wire, &state.tls) else {
+                return Err(ConnectionError::Refused(
+                    "TLS negotiated without a certificate",
+                ));
+            };
+            let mut tls = acceptors
+                .prelogin
+                .accept(PreloginFraming::new(tcp))
+                .await
+                .map_err(ConnectionError::Tls)?;
+            tls.get_mut().0.handshake_done();
+            wire = Wire::Prelogin(Box::new(tls));
+        }
+        session
+    };
 
-    let Some((kind, payload)) = read_message(stream).await? else {
+    let Some((kind, payload)) = read_message(&mut wire).await? else {
         return Ok(None);
     };
+    if kind == tds::PACKET_PRELOGIN && encryption == SessionEncryption::Clear {
+        return Err(ConnectionError::Refused(
+            "a TLS handshake after this server answered that it cannot encrypt (ENCRYPT_NOT_SUP)",
+        ));
+    }
     if kind != tds::PACKET_LOGIN7 {
         return Err(ConnectionError::UnexpectedPacket(kind));
     }
     let login = tds::parse_login7(&payload)?;
+    if encryption == SessionEncryption::LoginOnly {
+        // Login-only encryption: the LOGIN7 packet was the last thing TLS carried.
+        let Wire::Prelogin(tls) = wire else {
+            return Err(ConnectionError::Refused(
+                "login-only encryption without TLS",
+            ));
+        };
+        wire = Wire::Plain(tls.into_inner().0.into_inner());
+    }
+    let tds_version = tds::negotiate_tds_version(login.tds_version);
     if login.user != state.user
         || login.password != state.password
         || state.faults.rejecting_logins()
     {
         let message = format!("Login failed for user '{}'.", login.user);
-        refuse_login(stream, 18456, 14, &message).await?;
+        refuse_login(&mut wire, tds_version, 18456, 14, &message).await?;
         return Ok(None);
     }
     let known_database = ["", DATABASE, "master"]
@@ -452,7 +730,7 @@ async fn handshake(
             "Cannot open database \"{}\" requested by the login. The login failed.",
             login.database
         );
-        refuse_login(stream, 4060, 11, &message).await?;
+        refuse_login(&mut wire, tds_version, 4060, 11, &message).await?;
         return Ok(None);
     }
     let packet_size = if login.packet_size == 0 {
@@ -465,37 +743,48 @@ async fn handshake(
     } else {
         login.database
     };
+    let spid = state.next_spid.fetch_add(1, Ordering::Relaxed);
     let session = {
         let (path, catalog) = (state.db_path.clone(), Arc::clone(&state.catalog));
-        tokio::task::spawn_blocking(move || Session::open(&path, catalog, database)).await??
+        let identity = SessionIdentity {
+            database,
+            spid,
+            tds_version,
+            encryption,
+        };
+        tokio::task::spawn_blocking(move || Session::open(&path, catalog, identity)).await??
     };
-    let mut w = TokenWriter::new();
+    let mut w = TokenWriter::for_version(tds_version);
     w.env_database(session.database());
     w.env_collation();
-    w.login_ack();
+    w.login_ack(tds_version);
     w.env_packet_size(packet_size as u32);
     w.done(DoneKind::Done, 0, 0);
-    send(stream, &w.finish(), packet_size).await?;
-    Ok(Some((session, packet_size)))
+    send(&mut wire, &w.finish(), packet_size).await?;
+    if let Ok(mut logins) = state.logins.lock() {
+        logins.push(encryption);
+    }
+    Ok(Some((wire, session, packet_size)))
 }
 
 /// Serves SQL batches, RPCs and transaction requests until the client leaves or a fault drops it.
 async fn serve_requests(
-    mut stream: TcpStream,
+    mut stream: Wire,
     state: &ServerState,
     mut session: Session,
     packet_size: usize,
 ) -> Result<(), ConnectionError> {
+    let version = session.tds_version();
     while let Some((kind, payload)) = read_message(&mut stream).await? {
         let request = match kind {
-            tds::PACKET_SQL_BATCH => Request::Batch(tds::parse_sql_batch(&payload)?),
-            tds::PACKET_RPC => Request::Rpc(tds::parse_rpc(&payload)?),
+            tds::PACKET_SQL_BATCH => Request::Batch(tds::parse_sql_batch(&payload, version)?),
+            tds::PACKET_RPC => Request::Rpc(tds::parse_rpc(&payload, version)?),
             tds::PACKET_TRANSACTION_MANAGER => {
-                Request::Transaction(tds::parse_transaction_manager(&payload)?)
+                Request::Transaction(tds::parse_transaction_manager(&payload, version)?)
             }
             tds::PACKET_ATTENTION => {
                 // Requests run to completion before the next is read, so there is nothing left to cancel.
-                let mut w = TokenWriter::new();
+                let mut w = TokenWriter::for_version(version);
                 w.done(DoneKind::Done, tds::DONE_ATTN, 0);
                 send(&mut stream, &w.finish(), packet_size).await?;
                 continue;
@@ -518,10 +807,12 @@ async fn serve_requests(
         if drop_now {
             // Half a response, then gone: the client sees the connection die in the middle of a batch.
             stream.write_all(&packets[..packets.len() / 2]).await?;
+            stream.flush().await?;
             tracing::info!("Counterpoint simulator dropped a connection (fault injection)");
             return Ok(());
         }
         stream.write_all(&packets).await?;
+        stream.flush().await?;
     }
     Ok(())
 }

@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use super::engine::LOCK_TIMEOUT;
-use super::types::format_datetime;
+use super::functions;
+use super::types::{MAX_LEN, SqlType, format_datetime};
 
 /// Where web orders are picked from and in-store sales ring up.
 pub const WEB_LOC: &str = "WEB";
@@ -18,75 +19,75 @@ const STORE_ID: &str = "1";
 /// First DOC_ID handed out; Counterpoint document ids are large, not IDENTITY values.
 const FIRST_DOC_ID: i64 = 102_455_000_000_001;
 
-/// SQLite DDL with SQL Server type names, so declared types reach COLMETADATA. Text columns compare
-/// case-insensitively like SQL Server's default collation.
+/// SQLite DDL with SQL Server type names, so declared types reach COLMETADATA. Text columns carry SQL
+/// Server's default collation (`functions::COLLATION`: case-insensitive, trailing spaces ignored).
 const SCHEMA: &str = "
 CREATE TABLE PS_DOC_HDR (
   DOC_ID BIGINT NOT NULL PRIMARY KEY, DOC_GUID UNIQUEIDENTIFIER NULL,
-  DOC_TYP VARCHAR(1) NOT NULL COLLATE NOCASE, TKT_NO VARCHAR(15) NOT NULL COLLATE NOCASE,
-  STR_ID VARCHAR(10) NOT NULL COLLATE NOCASE, STA_ID VARCHAR(10) NOT NULL COLLATE NOCASE,
-  CUST_NO VARCHAR(15) NULL COLLATE NOCASE, TKT_DT DATETIME NOT NULL, SHIP_DAT DATETIME NULL,
-  SHIP_VIA_COD VARCHAR(10) NULL COLLATE NOCASE, CUST_PO_NO VARCHAR(20) NULL COLLATE NOCASE,
-  LST_MAINT_DT DATETIME NULL, LST_MAINT_USR_ID VARCHAR(10) NULL COLLATE NOCASE,
+  DOC_TYP VARCHAR(1) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, TKT_NO VARCHAR(15) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  STR_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, STA_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  CUST_NO VARCHAR(15) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, TKT_DT DATETIME NOT NULL, SHIP_DAT DATETIME NULL,
+  SHIP_VIA_COD VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, CUST_PO_NO VARCHAR(20) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  LST_MAINT_DT DATETIME NULL, LST_MAINT_USR_ID VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   ORD_LINS INT NOT NULL DEFAULT 0, SAL_LINS INT NOT NULL DEFAULT 0,
   HAS_PCKD_LINS VARCHAR(1) NOT NULL DEFAULT 'N', HAS_INVCD_LINS VARCHAR(1) NOT NULL DEFAULT 'N',
   HAS_RLSD_LINS VARCHAR(1) NOT NULL DEFAULT 'N');
 CREATE TABLE PS_DOC_LIN (
-  DOC_ID BIGINT NOT NULL, LIN_SEQ_NO INT NOT NULL, ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE,
-  DESCR VARCHAR(250) NULL COLLATE NOCASE, LIN_TYP VARCHAR(1) NOT NULL COLLATE NOCASE,
+  DOC_ID BIGINT NOT NULL, LIN_SEQ_NO INT NOT NULL, ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  DESCR VARCHAR(250) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LIN_TYP VARCHAR(1) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   QTY_SOLD DECIMAL(15,4) NOT NULL DEFAULT 0, QTY_SHIPPED DECIMAL(15,4) NOT NULL DEFAULT 0,
   QTY_INVCD DECIMAL(15,4) NOT NULL DEFAULT 0, QTY_TO_REL DECIMAL(15,4) NOT NULL DEFAULT 0,
   PRC MONEY NOT NULL DEFAULT 0, EXT_PRC DECIMAL(15,2) NOT NULL DEFAULT 0,
-  STK_LOC_ID VARCHAR(10) NOT NULL COLLATE NOCASE, PRIMARY KEY (DOC_ID, LIN_SEQ_NO));
+  STK_LOC_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, PRIMARY KEY (DOC_ID, LIN_SEQ_NO));
 CREATE TABLE PS_DOC_HDR_TOT (
-  DOC_ID BIGINT NOT NULL, TOT_TYP VARCHAR(1) NOT NULL COLLATE NOCASE, SUB_TOT DECIMAL(15,2) NOT NULL DEFAULT 0,
+  DOC_ID BIGINT NOT NULL, TOT_TYP VARCHAR(1) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, SUB_TOT DECIMAL(15,2) NOT NULL DEFAULT 0,
   TAX_AMT DECIMAL(15,2) NOT NULL DEFAULT 0, TOT DECIMAL(15,2) NOT NULL DEFAULT 0,
   AMT_DUE DECIMAL(15,2) NOT NULL DEFAULT 0, PRIMARY KEY (DOC_ID, TOT_TYP));
 CREATE TABLE PS_TKT_HIST (
-  DOC_ID BIGINT NOT NULL PRIMARY KEY, TKT_NO VARCHAR(15) NOT NULL COLLATE NOCASE,
-  DOC_TYP VARCHAR(1) NOT NULL COLLATE NOCASE, BUS_DAT DATETIME NOT NULL, TKT_DT DATETIME NOT NULL,
-  STR_ID VARCHAR(10) NOT NULL COLLATE NOCASE, STA_ID VARCHAR(10) NOT NULL COLLATE NOCASE,
-  CUST_NO VARCHAR(15) NULL COLLATE NOCASE, SHIP_DAT DATETIME NULL, SHIP_VIA_COD VARCHAR(10) NULL COLLATE NOCASE,
-  CUST_PO_NO VARCHAR(20) NULL COLLATE NOCASE, SUB_TOT DECIMAL(15,2) NOT NULL DEFAULT 0,
+  DOC_ID BIGINT NOT NULL PRIMARY KEY, TKT_NO VARCHAR(15) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  DOC_TYP VARCHAR(1) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, BUS_DAT DATETIME NOT NULL, TKT_DT DATETIME NOT NULL,
+  STR_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, STA_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  CUST_NO VARCHAR(15) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, SHIP_DAT DATETIME NULL, SHIP_VIA_COD VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  CUST_PO_NO VARCHAR(20) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, SUB_TOT DECIMAL(15,2) NOT NULL DEFAULT 0,
   TAX_AMT DECIMAL(15,2) NOT NULL DEFAULT 0, TOT DECIMAL(15,2) NOT NULL DEFAULT 0, LST_MAINT_DT DATETIME NULL);
 CREATE TABLE PS_TKT_HIST_LIN (
-  DOC_ID BIGINT NOT NULL, LIN_SEQ_NO INT NOT NULL, ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE,
-  DESCR VARCHAR(250) NULL COLLATE NOCASE, LIN_TYP VARCHAR(1) NOT NULL COLLATE NOCASE,
+  DOC_ID BIGINT NOT NULL, LIN_SEQ_NO INT NOT NULL, ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  DESCR VARCHAR(250) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LIN_TYP VARCHAR(1) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   QTY_SOLD DECIMAL(15,4) NOT NULL DEFAULT 0, QTY_SHIPPED DECIMAL(15,4) NOT NULL DEFAULT 0,
   PRC MONEY NOT NULL DEFAULT 0, EXT_PRC DECIMAL(15,2) NOT NULL DEFAULT 0,
-  STK_LOC_ID VARCHAR(10) NOT NULL COLLATE NOCASE, PRIMARY KEY (DOC_ID, LIN_SEQ_NO));
+  STK_LOC_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, PRIMARY KEY (DOC_ID, LIN_SEQ_NO));
 CREATE TABLE IM_ITEM (
-  ITEM_NO VARCHAR(20) NOT NULL PRIMARY KEY COLLATE NOCASE, DESCR VARCHAR(250) NOT NULL COLLATE NOCASE,
-  ITEM_TYP VARCHAR(1) NOT NULL DEFAULT 'I', CATEG_COD VARCHAR(10) NULL COLLATE NOCASE,
+  ITEM_NO VARCHAR(20) NOT NULL PRIMARY KEY COLLATE SQL_Latin1_General_CP1_CI_AS, DESCR VARCHAR(250) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  ITEM_TYP VARCHAR(1) NOT NULL DEFAULT 'I', CATEG_COD VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   STAT VARCHAR(1) NOT NULL DEFAULT 'A', PRC_1 MONEY NOT NULL DEFAULT 0, REG_PRC MONEY NOT NULL DEFAULT 0,
   LST_COST MONEY NOT NULL DEFAULT 0, IS_ECOMM_ITEM VARCHAR(1) NOT NULL DEFAULT 'Y', LST_MAINT_DT DATETIME NULL);
 CREATE TABLE IM_INV (
-  ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE, LOC_ID VARCHAR(10) NOT NULL COLLATE NOCASE,
+  ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LOC_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   QTY_ON_HND DECIMAL(15,4) NOT NULL DEFAULT 0, QTY_COMMIT DECIMAL(15,4) NOT NULL DEFAULT 0,
   QTY_ON_SO DECIMAL(15,4) NOT NULL DEFAULT 0, QTY_ON_ORD DECIMAL(15,4) NOT NULL DEFAULT 0,
   QTY_AVAIL DECIMAL(16,4) GENERATED ALWAYS AS (QTY_ON_HND - QTY_COMMIT) VIRTUAL,
   LST_MAINT_DT DATETIME NULL, PRIMARY KEY (ITEM_NO, LOC_ID));
 CREATE TABLE IM_PRC (
-  ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE, LOC_ID VARCHAR(10) NOT NULL COLLATE NOCASE,
+  ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LOC_ID VARCHAR(10) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   REG_PRC MONEY NOT NULL DEFAULT 0, PRC_1 MONEY NULL, PRC_2 MONEY NULL, PRC_3 MONEY NULL, PRC_4 MONEY NULL,
   PRC_5 MONEY NULL, PRC_6 MONEY NULL, LST_MAINT_DT DATETIME NULL, PRIMARY KEY (ITEM_NO, LOC_ID));
 CREATE TABLE IM_BARCOD (
-  ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE, BARCOD VARCHAR(20) NOT NULL COLLATE NOCASE,
+  ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, BARCOD VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
   SEQ_NO INT NOT NULL, PRIMARY KEY (ITEM_NO, SEQ_NO));
 CREATE UNIQUE INDEX IX_IM_BARCOD_BARCOD ON IM_BARCOD (BARCOD);
 CREATE TABLE AR_CUST (
-  CUST_NO VARCHAR(15) NOT NULL PRIMARY KEY COLLATE NOCASE, NAM VARCHAR(40) NOT NULL COLLATE NOCASE,
-  ADRS_1 VARCHAR(40) NULL COLLATE NOCASE, CITY VARCHAR(20) NULL COLLATE NOCASE, STATE VARCHAR(10) NULL COLLATE NOCASE,
-  ZIP_COD VARCHAR(15) NULL COLLATE NOCASE, PHONE_1 VARCHAR(25) NULL COLLATE NOCASE,
-  EMAIL_ADRS_1 VARCHAR(50) NULL COLLATE NOCASE, LST_MAINT_DT DATETIME NULL);
+  CUST_NO VARCHAR(15) NOT NULL PRIMARY KEY COLLATE SQL_Latin1_General_CP1_CI_AS, NAM VARCHAR(40) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  ADRS_1 VARCHAR(40) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, CITY VARCHAR(20) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, STATE VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  ZIP_COD VARCHAR(15) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, PHONE_1 VARCHAR(25) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  EMAIL_ADRS_1 VARCHAR(50) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LST_MAINT_DT DATETIME NULL);
 CREATE TABLE USER_ORDER_STAGING (
-  WEB_ORDER_ID VARCHAR(30) NOT NULL PRIMARY KEY COLLATE NOCASE, CUST_NO VARCHAR(15) NULL COLLATE NOCASE,
-  SHIP_VIA_COD VARCHAR(10) NULL COLLATE NOCASE, CUST_PO_NO VARCHAR(20) NULL COLLATE NOCASE,
-  STATUS VARCHAR(1) NOT NULL DEFAULT 'N' COLLATE NOCASE, DOC_ID BIGINT NULL, ERROR_MSG VARCHAR(250) NULL,
+  WEB_ORDER_ID VARCHAR(30) NOT NULL PRIMARY KEY COLLATE SQL_Latin1_General_CP1_CI_AS, CUST_NO VARCHAR(15) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  SHIP_VIA_COD VARCHAR(10) NULL COLLATE SQL_Latin1_General_CP1_CI_AS, CUST_PO_NO VARCHAR(20) NULL COLLATE SQL_Latin1_General_CP1_CI_AS,
+  STATUS VARCHAR(1) NOT NULL DEFAULT 'N' COLLATE SQL_Latin1_General_CP1_CI_AS, DOC_ID BIGINT NULL, ERROR_MSG VARCHAR(250) NULL,
   STAGED_DT DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')), PROCESSED_DT DATETIME NULL);
 CREATE TABLE USER_ORDER_STAGING_LIN (
-  WEB_ORDER_ID VARCHAR(30) NOT NULL COLLATE NOCASE, LIN_SEQ_NO INT NOT NULL,
-  ITEM_NO VARCHAR(20) NOT NULL COLLATE NOCASE, QTY DECIMAL(15,4) NOT NULL, PRC MONEY NULL,
+  WEB_ORDER_ID VARCHAR(30) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, LIN_SEQ_NO INT NOT NULL,
+  ITEM_NO VARCHAR(20) NOT NULL COLLATE SQL_Latin1_General_CP1_CI_AS, QTY DECIMAL(15,4) NOT NULL, PRC MONEY NULL,
   PRIMARY KEY (WEB_ORDER_ID, LIN_SEQ_NO));
 ";
 
@@ -195,12 +196,13 @@ fn ean13(body: u64) -> String {
 impl Shop {
     /// Creates the schema in a fresh database file and seeds `items` items and a few customers.
     pub fn create(path: &Path, items: usize, seed: u64) -> ShopResult<Shop> {
-        let db = Connection::open(path)?;
+        let db = functions::open(path)?;
         db.busy_timeout(LOCK_TIMEOUT)?;
         // WAL lets client sessions read while another writes, as SQL Server's readers do under NOLOCK.
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "OFF")?;
         db.execute_batch(SCHEMA)?;
+        create_length_checks(&db)?;
         let shop = Shop { db: Mutex::new(db) };
         shop.seed(items, seed)?;
         Ok(shop)
@@ -588,6 +590,56 @@ impl Shop {
         Ok(())
     }
 
+    /// Seeds order documents the way a shop's day leaves them: about half still open (some of those partly
+    /// shipped), a fifth shipped in full and a quarter posted to history. Reproducible for a seed.
+    pub fn seed_documents(&self, documents: usize, seed: u64) -> ShopResult<SeededDocuments> {
+        let mut rng = fastrand::Rng::with_seed(seed ^ 0x5EED_D0C5);
+        let items = self.item_numbers()?;
+        let customers: Vec<String> = {
+            let db = self.lock()?;
+            let mut stmt = db.prepare("SELECT CUST_NO FROM AR_CUST ORDER BY CUST_NO")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        if items.is_empty() {
+            return self.document_counts();
+        }
+        for _ in 0..documents {
+            let lines: Vec<(&str, Decimal)> = (0..rng.usize(1..=4))
+                .map(|_| {
+                    (
+                        items[rng.usize(..items.len())].as_str(),
+                        Decimal::from(rng.i64(1..=3)),
+                    )
+                })
+                .collect();
+            let customer = (!customers.is_empty() && rng.u8(..10) < 8)
+                .then(|| customers[rng.usize(..customers.len())].as_str());
+            let doc_id = self.create_order(customer, &lines)?;
+            match rng.u8(..100) {
+                0..25 => {
+                    self.ship_document(doc_id)?;
+                    self.post_document(doc_id)?;
+                }
+                25..45 => self.ship_document(doc_id)?,
+                45..60 => self.ship_document_lines(doc_id, &[(1, Decimal::ONE)])?,
+                _ => {}
+            }
+        }
+        self.document_counts()
+    }
+
+    /// How many documents are open (and of those, shipped at least in part) and posted to history.
+    pub fn document_counts(&self) -> ShopResult<SeededDocuments> {
+        let db = self.lock()?;
+        let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0));
+        Ok(SeededDocuments {
+            open: count("SELECT COUNT(*) FROM PS_DOC_HDR")? as usize,
+            shipped: count("SELECT COUNT(*) FROM PS_DOC_HDR WHERE SHIP_DAT IS NOT NULL")? as usize,
+            posted: count("SELECT COUNT(*) FROM PS_TKT_HIST")? as usize,
+        })
+    }
+
     /// Open documents (PS_DOC_HDR) by DOC_ID.
     pub fn open_documents(&self) -> ShopResult<Vec<i64>> {
         let db = self.lock()?;
@@ -597,6 +649,49 @@ impl Shop {
             .collect::<rusqlite::Result<_>>()?;
         Ok(docs)
     }
+}
+
+/// Documents in the shop: open ones (PS_DOC_HDR), those of them shipped at least in part, and posted ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeededDocuments {
+    pub open: usize,
+    pub shipped: usize,
+    pub posted: usize,
+}
+
+/// A BEFORE INSERT and a BEFORE UPDATE trigger per table checking every varchar/nvarchar column's length,
+/// so an over-long value is Msg 2628 instead of being stored longer than its column.
+fn create_length_checks(db: &Connection) -> rusqlite::Result<()> {
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for table in tables {
+        let mut checks = Vec::new();
+        let mut info = db.prepare("SELECT name, type, hidden FROM pragma_table_xinfo(?1)")?;
+        let columns: Vec<(String, String, i64)> = info
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (name, decl, hidden) in columns {
+            let chars = match SqlType::parse(&decl) {
+                _ if hidden != 0 => continue,
+                Some(SqlType::VarChar { max_len }) if max_len != MAX_LEN => max_len,
+                Some(SqlType::NVarChar { max_len }) if max_len != MAX_LEN => max_len / 2,
+                _ => continue,
+            };
+            checks.push(format!("'{name}', NEW.\"{name}\", {chars}"));
+        }
+        if checks.is_empty() {
+            continue;
+        }
+        let call = format!("SELECT cp_check_length('{table}', {});", checks.join(", "));
+        for event in ["INSERT", "UPDATE"] {
+            db.execute_batch(&format!(
+                "CREATE TRIGGER \"{table}_LENGTH_{event}\" BEFORE {event} ON \"{table}\" BEGIN {call} END;"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 fn require_document(tx: &Connection, doc_id: i64) -> ShopResult<()> {

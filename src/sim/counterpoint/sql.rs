@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::functions::COLLATION;
 use super::types::SqlType;
 
 /// A SQL Server error as it goes into an ERROR token.
@@ -28,6 +29,30 @@ impl SqlError {
 
     pub fn syntax(near: &str) -> Self {
         SqlError::new(102, format!("Incorrect syntax near '{near}'."))
+    }
+
+    /// Errors that end the whole batch even with XACT_ABORT OFF: conversion errors and what SQL Server
+    /// finds while compiling (syntax, unknown objects, columns, functions, variables).
+    pub fn aborts_batch(&self) -> bool {
+        matches!(
+            self.number,
+            102 | 105
+                | 110
+                | 137
+                | 155
+                | 174
+                | 195
+                | 207
+                | 208
+                | 209
+                | 213
+                | 235
+                | 241
+                | 243
+                | 245
+                | 8114
+                | 8169
+        )
     }
 }
 
@@ -200,9 +225,9 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
     Ok(toks)
 }
 
-const STATEMENT_KEYWORDS: [&str; 16] = [
-    "SELECT", "INSERT", "UPDATE", "DELETE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "IF", "DECLARE",
-    "MERGE", "CREATE", "DROP", "ALTER", "EXEC", "EXECUTE",
+const STATEMENT_KEYWORDS: [&str; 17] = [
+    "SELECT", "INSERT", "UPDATE", "DELETE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "SAVE", "IF",
+    "DECLARE", "MERGE", "CREATE", "DROP", "ALTER", "EXEC", "EXECUTE",
 ];
 
 /// T-SQL needs no `;` between statements, so a statement keyword at depth 0 also starts a new one.
@@ -272,16 +297,34 @@ fn split_statements(tokens: Vec<Tok>) -> Vec<Vec<Tok>> {
     statements
 }
 
+/// A `SET` option the session keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOption {
+    NoCount(bool),
+    /// XACT_ABORT ON: any run-time error ends the batch and rolls the transaction back.
+    XactAbort(bool),
+    /// Accepted and ignored (ANSI_NULLS, TEXTSIZE, DATEFORMAT, TRANSACTION ISOLATION LEVEL, …).
+    Other,
+}
+
 /// What a statement of the batch asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
-    /// `SET NOCOUNT ON|OFF`; other `SET` options are accepted and ignored (`nocount: None`).
-    SetOption {
-        nocount: Option<bool>,
+    Set(SetOption),
+    /// `BEGIN TRAN[SACTION] [name]`.
+    BeginTransaction {
+        name: Option<String>,
     },
-    BeginTransaction,
+    /// `COMMIT [TRAN[SACTION] [name] | WORK]`; SQL Server ignores the name.
     Commit,
-    Rollback,
+    /// `ROLLBACK [TRAN[SACTION] [name] | WORK]`; a name is the transaction's or a savepoint's.
+    Rollback {
+        name: Option<String>,
+    },
+    /// `SAVE TRAN[SACTION] name`.
+    Save {
+        name: String,
+    },
     Query(Translated),
     /// `IF <condition> <statement>`; the condition is a query yielding 1 or 0.
     If {
@@ -306,10 +349,15 @@ pub struct SelectItem {
     pub named: bool,
 }
 
-/// What the translator knows about the request: parameter names/types and the schema's column types.
+/// What the translator knows about the request: parameter names/types, the schema's column types and the
+/// session (for `DB_NAME()` and `@@SPID`).
 pub struct Context<'a> {
     pub params: &'a [(String, Option<SqlType>)],
     pub columns: &'a HashMap<String, SqlType>,
+    pub database: &'a str,
+    pub spid: u32,
+    /// `CONNECTIONPROPERTY('encrypt_option')`: TRUE when the whole session is encrypted.
+    pub encrypt_option: &'a str,
 }
 
 /// SQLite text for "now", in the same millisecond form the simulator stores datetimes.
@@ -369,36 +417,46 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
     let word_at = |i: usize| tokens.get(i).and_then(Tok::upper_word).unwrap_or_default();
     match kw.as_str() {
         "SET" => {
-            if word_at(1) == "NOCOUNT" {
-                return match word_at(2).as_str() {
-                    "ON" if tokens.len() == 3 => Ok(Statement::SetOption {
-                        nocount: Some(true),
-                    }),
-                    "OFF" if tokens.len() == 3 => Ok(Statement::SetOption {
-                        nocount: Some(false),
-                    }),
-                    _ => Err(SqlError::syntax(
-                        &tokens.get(2).map_or("NOCOUNT".into(), Tok::display),
-                    )),
-                };
-            }
-            match tokens.get(1) {
-                Some(Tok::Word(_)) => Ok(Statement::SetOption { nocount: None }),
-                Some(other) => Err(SqlError::syntax(&other.display())),
-                None => Err(SqlError::syntax("SET")),
+            let switch = |option: &str| match word_at(2).as_str() {
+                "ON" if tokens.len() == 3 => Ok(true),
+                "OFF" if tokens.len() == 3 => Ok(false),
+                _ => Err(SqlError::syntax(
+                    &tokens.get(2).map_or(option.to_string(), Tok::display),
+                )),
+            };
+            match (word_at(1).as_str(), tokens.get(1)) {
+                ("NOCOUNT", _) => Ok(Statement::Set(SetOption::NoCount(switch("NOCOUNT")?))),
+                ("XACT_ABORT", _) => {
+                    Ok(Statement::Set(SetOption::XactAbort(switch("XACT_ABORT")?)))
+                }
+                (_, Some(Tok::Word(_))) => Ok(Statement::Set(SetOption::Other)),
+                (_, Some(other)) => Err(SqlError::syntax(&other.display())),
+                (_, None) => Err(SqlError::syntax("SET")),
             }
         }
-        "BEGIN" if matches!(word_at(1).as_str(), "TRAN" | "TRANSACTION") && tokens.len() <= 3 => {
-            Ok(Statement::BeginTransaction)
-        }
-        "COMMIT" | "ROLLBACK" if tokens.len() <= 3 => {
-            if tokens.len() > 1 && !matches!(word_at(1).as_str(), "TRAN" | "TRANSACTION" | "WORK") {
+        "BEGIN" | "SAVE" | "COMMIT" | "ROLLBACK"
+            if tokens.len() <= 3 && (kw == "COMMIT" || kw == "ROLLBACK" || tokens.len() >= 2) =>
+        {
+            if tokens.len() > 1
+                && !matches!(word_at(1).as_str(), "TRAN" | "TRANSACTION")
+                && !(matches!(kw.as_str(), "COMMIT" | "ROLLBACK")
+                    && word_at(1) == "WORK"
+                    && tokens.len() == 2)
+            {
                 return Err(SqlError::syntax(&tokens[1].display()));
             }
-            Ok(if kw == "COMMIT" {
-                Statement::Commit
-            } else {
-                Statement::Rollback
+            let name = match tokens.get(2) {
+                None => None,
+                Some(Tok::Word(n) | Tok::Quoted(n)) => Some(n.clone()),
+                Some(other) => return Err(SqlError::syntax(&other.display())),
+            };
+            Ok(match kw.as_str() {
+                "BEGIN" => Statement::BeginTransaction { name },
+                "COMMIT" => Statement::Commit,
+                "ROLLBACK" => Statement::Rollback { name },
+                _ => Statement::Save {
+                    name: name.ok_or_else(|| SqlError::syntax(&tokens[1].display()))?,
+                },
             })
         }
         "IF" => {
@@ -446,19 +504,6 @@ fn classify(tokens: &[Tok], ctx: &Context<'_>) -> Result<Statement, SqlError> {
     }
 }
 
-/// SQLite type-affinity name for a CAST target.
-fn affinity(ty: &SqlType) -> &'static str {
-    match ty {
-        SqlType::TinyInt | SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Bit => {
-            "INTEGER"
-        }
-        SqlType::Real | SqlType::Float => "REAL",
-        SqlType::Decimal { .. } | SqlType::Money => "NUMERIC",
-        SqlType::VarBinary { .. } => "BLOB",
-        _ => "TEXT",
-    }
-}
-
 /// Reads a type name (`decimal(15,4)`, `varchar(max)`) starting at `i`; returns the type and the next index.
 fn read_type(tokens: &[Tok], i: usize) -> Result<(SqlType, usize), SqlError> {
     let base = match tokens.get(i) {
@@ -485,7 +530,7 @@ fn read_type(tokens: &[Tok], i: usize) -> Result<(SqlType, usize), SqlError> {
     Ok((ty, j))
 }
 
-fn quote_ident(name: &str) -> String {
+pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -551,7 +596,7 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                         continue;
                     }
                     "CAST" if followed_by_call => {
-                        out.push("CAST(".into());
+                        out.push("cp_cast(".into());
                         frames.push(Frame {
                             limit: None,
                             is_cast: true,
@@ -561,8 +606,42 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                     }
                     "AS" if frames.last().is_some_and(|f| f.is_cast) => {
                         let (ty, end) = read_type(tokens, i + 1)?;
-                        out.push(format!("AS {}", affinity(&ty)));
+                        out.push(",".into());
+                        out.push(quote_str(&ty.name()));
                         i = end;
+                        continue;
+                    }
+                    "CONNECTIONPROPERTY" if followed_by_call => {
+                        let (args, end) = call_arguments(tokens, i + 1)?;
+                        let value = match args.as_slice() {
+                            [[Tok::Str(property)]] => {
+                                match property.to_ascii_lowercase().as_str() {
+                                    "encrypt_option" => quote_str(ctx.encrypt_option),
+                                    "net_transport" => quote_str("TCP"),
+                                    "protocol_type" => quote_str("TSQL"),
+                                    "auth_scheme" => quote_str("SQL"),
+                                    "client_net_address" | "local_net_address" => {
+                                        quote_str("127.0.0.1")
+                                    }
+                                    _ => "NULL".into(),
+                                }
+                            }
+                            _ => {
+                                return Err(SqlError::new(
+                                    174,
+                                    "The connectionproperty function requires 1 argument(s).",
+                                ));
+                            }
+                        };
+                        out.push(value);
+                        i = end;
+                        continue;
+                    }
+                    "DB_NAME"
+                        if followed_by_call && tokens.get(i + 2).is_some_and(|t| t.is_sym(")")) =>
+                    {
+                        out.push(quote_str(ctx.database));
+                        i += 3;
                         continue;
                     }
                     "SELECT" => {
@@ -689,13 +768,35 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
                 continue;
             }
             Tok::Quoted(q) => out.push(quote_ident(q)),
-            Tok::Str(s) => out.push(quote_str(s)),
+            // Literals compare under the server collation, so `'a' = 'A  '` holds as in SQL Server.
+            Tok::Str(s) => out.push(format!("{} COLLATE {COLLATION}", quote_str(s))),
             Tok::Num(n) => out.push(n.clone()),
-            Tok::Var(v) => out.push(param_index(v)?),
+            Tok::Var(v) => {
+                let index = param_index(v)?;
+                let is_text = ctx.params.iter().any(|(p, ty)| {
+                    p.eq_ignore_ascii_case(v)
+                        && matches!(ty, Some(SqlType::VarChar { .. } | SqlType::NVarChar { .. }))
+                });
+                out.push(if is_text {
+                    format!("{index} COLLATE {COLLATION}")
+                } else {
+                    index
+                });
+            }
+            // `/` and `%` check their right operand, so dividing by zero is Msg 8134, not NULL.
+            Tok::Sym(op @ ("/" | "%")) => {
+                let end = operand_end(tokens, i + 1)?;
+                let divisor = translate(&tokens[i + 1..end], ctx)?.sql;
+                out.push((*op).to_string());
+                out.push(format!("cp_nonzero({divisor})"));
+                i = end;
+                continue;
+            }
             Tok::SysVar(v) => match v.as_str() {
                 "VERSION" => out.push(quote_str(VERSION)),
                 "SERVERNAME" | "SERVICENAME" => out.push(quote_str("CPSIM")),
-                "SPID" => out.push("51".into()),
+                "SPID" => out.push(ctx.spid.to_string()),
+                "TRANCOUNT" => out.push("cp_trancount()".into()),
                 _ => {
                     return Err(SqlError::new(
                         137,
@@ -746,6 +847,54 @@ fn translate(tokens: &[Tok], ctx: &Context<'_>) -> Result<Translated, SqlError> 
         sql: join_tokens(&out),
         select_items: select_items(tokens, ctx),
     })
+}
+
+/// Where the operand starting at `start` ends: signs, then a parenthesised group, a call, a qualified
+/// name or a single token (the right side of `/` binds no further than that).
+fn operand_end(tokens: &[Tok], start: usize) -> Result<usize, SqlError> {
+    let mut i = start;
+    while tokens
+        .get(i)
+        .is_some_and(|t| t.is_sym("-") || t.is_sym("+"))
+    {
+        i += 1;
+    }
+    let skip_group = |open: usize| -> Result<usize, SqlError> {
+        let mut depth = 0usize;
+        for (j, t) in tokens.iter().enumerate().skip(open) {
+            if t.is_sym("(") {
+                depth += 1;
+            } else if t.is_sym(")") {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(j + 1);
+                }
+            }
+        }
+        Err(SqlError::syntax(
+            &tokens.last().map_or(String::new(), Tok::display),
+        ))
+    };
+    match tokens.get(i) {
+        None => Err(SqlError::syntax(
+            &tokens.last().map_or(String::new(), Tok::display),
+        )),
+        Some(t) if t.is_sym("(") => skip_group(i),
+        Some(Tok::Word(_) | Tok::Quoted(_)) => {
+            if tokens.get(i + 1).is_some_and(|t| t.is_sym("(")) {
+                return skip_group(i + 1);
+            }
+            let mut end = i + 1;
+            while tokens.get(end).is_some_and(|t| t.is_sym("."))
+                && matches!(tokens.get(end + 1), Some(Tok::Word(_) | Tok::Quoted(_)))
+            {
+                end += 2;
+            }
+            Ok(end)
+        }
+        Some(Tok::Sym(s)) => Err(SqlError::syntax(s)),
+        Some(_) => Ok(i + 1),
+    }
 }
 
 /// Splits the arguments of the call whose `(` is at `open`; returns them and the index after `)`.
@@ -845,7 +994,7 @@ fn rewrite_call(name: &str, args: &[&[Tok]], ctx: &Context<'_>) -> Result<String
             if end != args[0].len() {
                 return Err(SqlError::syntax(&args[0][end].display()));
             }
-            Ok(format!("CAST({} AS {})", sql(1)?, affinity(&ty)))
+            Ok(format!("cp_cast({}, {})", sql(1)?, quote_str(&ty.name())))
         }
         "LEFT" if args.len() == 2 => Ok(format!("SUBSTR({}, 1, {})", sql(0)?, sql(1)?)),
         "RIGHT" if args.len() == 2 => Ok(format!(
@@ -933,13 +1082,48 @@ fn select_items(tokens: &[Tok], ctx: &Context<'_>) -> Option<Vec<SelectItem>> {
     items.iter().map(|item| select_item(item, ctx)).collect()
 }
 
-/// The SQL Server type of a parameter, CAST, aggregate or ISNULL of a known column, or clock function.
+/// The SQL Server type of an expression: arithmetic typed by SQL Server's rules (`decimal * 1.5` stays
+/// decimal, with the precision and scale SQL Server gives it), down to parameters, literals, CASTs,
+/// aggregates and functions of known columns.
 fn expression_type(
     expr: &[Tok],
     ctx: &Context<'_>,
-    column_type: impl Fn(&Tok) -> Option<SqlType>,
+    column_type: &dyn Fn(&Tok) -> Option<SqlType>,
 ) -> Option<SqlType> {
+    // The rightmost binary operator at depth 0 of the loosest level splits the expression (left-assoc).
+    for level in [&["+", "-"][..], &["*", "/", "%"][..]] {
+        let mut depth = 0usize;
+        let mut split = None;
+        for (i, t) in expr.iter().enumerate() {
+            if t.is_sym("(") {
+                depth += 1;
+            } else if t.is_sym(")") {
+                depth = depth.saturating_sub(1);
+            } else if depth == 0 && level.iter().any(|op| t.is_sym(op)) {
+                // A sign at the start or after another operator is unary, not a split point.
+                let unary = i == 0 || matches!(expr[i - 1], Tok::Sym(p) if p != ")");
+                if !unary {
+                    split = Some(i);
+                }
+            }
+        }
+        if let Some(at) = split {
+            let left = expression_type(&expr[..at], ctx, column_type)?;
+            let right = expression_type(&expr[at + 1..], ctx, column_type)?;
+            return arithmetic_type(&expr[at].display(), left, right);
+        }
+    }
     match expr {
+        [sign, rest @ ..] if (sign.is_sym("-") || sign.is_sym("+")) && !rest.is_empty() => {
+            expression_type(rest, ctx, column_type)
+        }
+        [open, inner @ .., close] if open.is_sym("(") && close.is_sym(")") && !inner.is_empty() => {
+            expression_type(inner, ctx, column_type)
+        }
+        [Tok::Num(n)] => Some(number_literal_type(n)),
+        [Tok::Str(text)] => Some(SqlType::VarChar {
+            max_len: text.len().clamp(1, 8000) as u16,
+        }),
         [Tok::Var(v)] => ctx
             .params
             .iter()
@@ -953,39 +1137,172 @@ fn expression_type(
         }
         [func, open, inner @ .., close] if open.is_sym("(") && close.is_sym(")") => {
             let name = func.upper_word()?;
-            let arg = inner
-                .iter()
-                .take_while(|t| !t.is_sym(","))
-                .last()
-                .and_then(&column_type);
-            match (name.as_str(), arg) {
-                ("SUM", Some(SqlType::Decimal { scale, .. })) => Some(SqlType::Decimal {
-                    precision: 38,
-                    scale,
-                }),
-                ("SUM", Some(SqlType::Int | SqlType::SmallInt | SqlType::TinyInt)) => {
-                    Some(SqlType::Int)
-                }
-                ("SUM" | "MIN" | "MAX" | "ISNULL" | "COALESCE" | "ABS", ty) => ty,
-                ("COUNT", _) => Some(SqlType::Int),
-                ("COUNT_BIG", _) => Some(SqlType::BigInt),
-                ("GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "DATEADD", _) => {
-                    Some(SqlType::DateTime)
-                }
-                ("DATEDIFF" | "LEN" | "CHARINDEX", _) => Some(SqlType::Int),
-                ("CONVERT", _) => read_type(inner, 0).ok().map(|(ty, _)| ty),
+            let first_arg = first_argument(inner);
+            let arg = || expression_type(first_arg, ctx, column_type);
+            match name.as_str() {
+                "SUM" => match arg()? {
+                    SqlType::Decimal { scale, .. } => Some(SqlType::Decimal {
+                        precision: 38,
+                        scale,
+                    }),
+                    SqlType::Int | SqlType::SmallInt | SqlType::TinyInt | SqlType::Bit => {
+                        Some(SqlType::Int)
+                    }
+                    SqlType::Real => Some(SqlType::Float),
+                    other => Some(other),
+                },
+                "AVG" => match arg()? {
+                    SqlType::Decimal { scale, .. } => Some(SqlType::Decimal {
+                        precision: 38,
+                        scale: scale.max(6),
+                    }),
+                    SqlType::SmallInt | SqlType::TinyInt | SqlType::Bit => Some(SqlType::Int),
+                    other => Some(other),
+                },
+                "MIN" | "MAX" | "ISNULL" | "COALESCE" | "ABS" => arg(),
+                "ROUND" => arg(),
+                "COUNT" => Some(SqlType::Int),
+                "COUNT_BIG" => Some(SqlType::BigInt),
+                "GETDATE" | "SYSDATETIME" | "GETUTCDATE" | "DATEADD" => Some(SqlType::DateTime),
+                "DATEDIFF" | "LEN" | "CHARINDEX" => Some(SqlType::Int),
+                "DB_NAME" => Some(SqlType::NVarChar { max_len: 256 }),
+                "CONNECTIONPROPERTY" => Some(SqlType::NVarChar { max_len: 256 }),
+                "CONVERT" => read_type(inner, 0).ok().map(|(ty, _)| ty),
                 _ => None,
             }
         }
         [Tok::Word(w)] if w.eq_ignore_ascii_case("CURRENT_TIMESTAMP") => Some(SqlType::DateTime),
+        [Tok::SysVar(v)] if v == "TRANCOUNT" => Some(SqlType::Int),
+        [Tok::SysVar(v)] if v == "SPID" => Some(SqlType::SmallInt),
         [Tok::SysVar(_)] => Some(SqlType::NVarChar { max_len: 256 }),
+        // A (possibly qualified) column: the type of its last name.
+        [.., last]
+            if expr
+                .iter()
+                .all(|t| matches!(t, Tok::Word(_) | Tok::Quoted(_)) || t.is_sym(".")) =>
+        {
+            column_type(last)
+        }
         _ => None,
     }
 }
 
+/// The tokens of a call's first argument.
+fn first_argument(inner: &[Tok]) -> &[Tok] {
+    let mut depth = 0usize;
+    for (i, t) in inner.iter().enumerate() {
+        if t.is_sym("(") {
+            depth += 1;
+        } else if t.is_sym(")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_sym(",") {
+            return &inner[..i];
+        }
+    }
+    inner
+}
+
+/// `12` is int, `12.50` decimal(4,2), `1e3` float, as SQL Server types constants.
+fn number_literal_type(text: &str) -> SqlType {
+    if text.contains(['e', 'E']) {
+        return SqlType::Float;
+    }
+    match text.split_once('.') {
+        None => match text.parse::<i64>() {
+            Ok(n) if i32::try_from(n).is_ok() => SqlType::Int,
+            Ok(_) => SqlType::BigInt,
+            Err(_) => SqlType::Decimal {
+                precision: text.len().clamp(1, 38) as u8,
+                scale: 0,
+            },
+        },
+        Some((whole, fraction)) => {
+            let whole = whole.trim_start_matches('0').len();
+            let scale = fraction.len().min(38) as u8;
+            SqlType::Decimal {
+                precision: (whole + fraction.len()).clamp(usize::from(scale).max(1), 38) as u8,
+                scale,
+            }
+        }
+    }
+}
+
+/// Precision and scale of a numeric type taking part in decimal arithmetic.
+fn decimal_shape(ty: SqlType) -> Option<(u8, u8)> {
+    Some(match ty {
+        SqlType::Bit => (1, 0),
+        SqlType::TinyInt => (3, 0),
+        SqlType::SmallInt => (5, 0),
+        SqlType::Int => (10, 0),
+        SqlType::BigInt => (19, 0),
+        SqlType::Money => (19, 4),
+        SqlType::Decimal { precision, scale } => (precision, scale),
+        _ => return None,
+    })
+}
+
+/// SQL Server's result type of `left op right` ("Precision, scale, and length", Transact-SQL reference),
+/// with precision capped at 38 by giving up scale down to 6 digits.
+fn arithmetic_type(op: &str, left: SqlType, right: SqlType) -> Option<SqlType> {
+    use SqlType::*;
+    let is_text = |t: SqlType| matches!(t, VarChar { .. } | NVarChar { .. });
+    if op == "+" && (is_text(left) || is_text(right)) {
+        return match (left, right) {
+            (VarChar { max_len: a }, VarChar { max_len: b }) => Some(VarChar {
+                max_len: a.saturating_add(b).min(8000),
+            }),
+            _ => Some(NVarChar { max_len: 8000 }),
+        };
+    }
+    let integer = |t: SqlType| matches!(t, Bit | TinyInt | SmallInt | Int | BigInt);
+    if matches!(left, Float | Real) || matches!(right, Float | Real) {
+        return Some(Float);
+    }
+    if integer(left) && integer(right) {
+        return Some(if left == BigInt || right == BigInt {
+            BigInt
+        } else {
+            Int
+        });
+    }
+    if (left == Money && (right == Money || integer(right))) || (integer(left) && right == Money) {
+        return Some(Money);
+    }
+    let (p1, s1) = decimal_shape(left).map(|(p, s)| (i32::from(p), i32::from(s)))?;
+    let (p2, s2) = decimal_shape(right).map(|(p, s)| (i32::from(p), i32::from(s)))?;
+    let (p, s) = match op {
+        "+" | "-" => {
+            let s = s1.max(s2);
+            ((p1 - s1).max(p2 - s2) + s + 1, s)
+        }
+        "*" => (p1 + p2 + 1, s1 + s2),
+        "/" => {
+            let s = 6.max(s1 + p2 + 1);
+            (p1 - s1 + s2 + s, s)
+        }
+        "%" => {
+            let s = s1.max(s2);
+            ((p1 - s1).min(p2 - s2) + s, s)
+        }
+        _ => return None,
+    };
+    let (p, s) = if p > 38 {
+        let integral = p - s;
+        (38, (38 - integral).max(s.min(6)).max(0))
+    } else {
+        (p, s)
+    };
+    Some(Decimal {
+        precision: p.clamp(1, 38) as u8,
+        scale: s.clamp(0, 38) as u8,
+    })
+}
+
 fn select_item(item: &[Tok], ctx: &Context<'_>) -> Option<SelectItem> {
-    if item.is_empty() || item.iter().any(|t| t.is_sym("*")) && !item.iter().any(|t| t.is_sym("("))
-    {
+    // `*` and `t.*` expand to columns nobody can type from here.
+    let star = matches!(item, [t] if t.is_sym("*"))
+        || matches!(item, [.., dot, t] if dot.is_sym(".") && t.is_sym("*"));
+    if item.is_empty() || star {
         return None;
     }
     // Strip `AS alias` or a trailing bare alias after an expression.
@@ -1009,7 +1326,11 @@ fn select_item(item: &[Tok], ctx: &Context<'_>) -> Option<SelectItem> {
     let is_column_ref = expr
         .iter()
         .all(|t| matches!(t, Tok::Word(_) | Tok::Quoted(_)) || t.is_sym("."));
-    let hint = expression_type(expr, ctx, column_type);
+    let hint = if is_column_ref {
+        None
+    } else {
+        expression_type(expr, ctx, &column_type)
+    };
     Some(SelectItem {
         hint,
         named: named || is_column_ref,
@@ -1038,6 +1359,9 @@ mod tests {
             &Context {
                 params: &params,
                 columns: &columns,
+                database: "CPSQL",
+                spid: 53,
+                encrypt_option: "TRUE",
             },
         )
     }
@@ -1054,7 +1378,7 @@ mod tests {
         let stmts = ctx_parse("SELECT TOP 5 [ITEM_NO], QTY_AVAIL FROM dbo.[IM_INV] WITH (NOLOCK) WHERE LOC_ID = N'MAIN' AND DOC_ID = @P1").unwrap();
         assert_eq!(
             sql_of(&stmts[0]),
-            "SELECT \"ITEM_NO\", QTY_AVAIL FROM \"IM_INV\" WHERE LOC_ID = 'MAIN' AND DOC_ID = ?1 LIMIT 5"
+            "SELECT \"ITEM_NO\", QTY_AVAIL FROM \"IM_INV\" WHERE LOC_ID = 'MAIN' COLLATE SQL_Latin1_General_CP1_CI_AS AND DOC_ID = ?1 LIMIT 5"
         );
     }
 
@@ -1064,13 +1388,8 @@ mod tests {
             ctx_parse("SET NOCOUNT ON BEGIN TRAN UPDATE IM_INV SET QTY_ON_HND = 1 SELECT 1 COMMIT")
                 .unwrap();
         assert_eq!(stmts.len(), 5);
-        assert_eq!(
-            stmts[0],
-            Statement::SetOption {
-                nocount: Some(true)
-            }
-        );
-        assert_eq!(stmts[1], Statement::BeginTransaction);
+        assert_eq!(stmts[0], Statement::Set(SetOption::NoCount(true)));
+        assert_eq!(stmts[1], Statement::BeginTransaction { name: None });
         assert_eq!(sql_of(&stmts[2]), "UPDATE IM_INV SET QTY_ON_HND = 1");
         assert_eq!(stmts[4], Statement::Commit);
     }
@@ -1133,7 +1452,7 @@ mod tests {
         let Statement::Query(t) = &stmts[0] else {
             panic!()
         };
-        assert!(t.sql.contains("CAST(?2 AS NUMERIC)"), "{}", t.sql);
+        assert!(t.sql.contains("cp_cast(?2, 'decimal(15,4)')"), "{}", t.sql);
         let hints: Vec<_> = t
             .select_items
             .as_ref()
@@ -1184,10 +1503,19 @@ mod tests {
             "{}",
             t.sql
         );
-        assert!(t.sql.contains("CAST(DOC_ID AS TEXT)"), "{}", t.sql);
+        assert!(
+            t.sql.contains("cp_cast(DOC_ID, 'varchar(20)')"),
+            "{}",
+            t.sql
+        );
         assert!(t.sql.contains("SUBSTR(ITEM_NO, 1, 3)"), "{}", t.sql);
-        assert!(t.sql.contains("INSTR(ITEM_NO, '-')"), "{}", t.sql);
-        assert!(t.sql.contains("'O' || TKT_NO"), "{}", t.sql);
+        assert!(t.sql.contains("INSTR(ITEM_NO, '-' COLLATE"), "{}", t.sql);
+        assert!(
+            t.sql
+                .contains("'O' COLLATE SQL_Latin1_General_CP1_CI_AS || TKT_NO"),
+            "{}",
+            t.sql
+        );
         assert!(t.sql.contains("CAST(ROUND((julianday("), "{}", t.sql);
         let hints: Vec<_> = t
             .select_items
@@ -1205,6 +1533,64 @@ mod tests {
             155
         );
         assert_eq!(ctx_parse("SELECT DATEADD(DAY, 1)").unwrap_err().number, 174);
+    }
+
+    #[test]
+    fn arithmetic_is_typed_by_sql_server_rules() {
+        let stmts = ctx_parse(
+            "SELECT QTY_AVAIL * 1.5, 0.1 + 0.2, QTY_AVAIL / 3, 7 / 2, @P1 * 2, @@TRANCOUNT, DB_NAME(), @@SPID, 10 / -(2 + 3)",
+        )
+        .unwrap();
+        let Statement::Query(t) = &stmts[0] else {
+            panic!()
+        };
+        let hints: Vec<_> = t
+            .select_items
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|i| i.hint)
+            .collect();
+        let dec = |precision, scale| Some(SqlType::Decimal { precision, scale });
+        assert_eq!(hints[0], dec(19, 5));
+        assert_eq!(hints[1], dec(2, 1));
+        assert_eq!(hints[2], dec(27, 15));
+        assert_eq!(hints[3], Some(SqlType::Int));
+        assert_eq!(hints[4], Some(SqlType::BigInt));
+        assert_eq!(hints[5], Some(SqlType::Int));
+        assert!(t.sql.contains("cp_trancount()"), "{}", t.sql);
+        assert!(t.sql.contains("'CPSQL'"), "{}", t.sql);
+        assert!(t.sql.contains(", 53,"), "{}", t.sql);
+        assert!(
+            t.sql.contains("/ cp_nonzero(-(2 + 3))") || t.sql.contains("/ cp_nonzero(- (2 + 3))"),
+            "{}",
+            t.sql
+        );
+    }
+
+    #[test]
+    fn transaction_statements_with_names() {
+        let stmts =
+            ctx_parse("BEGIN TRAN outer_tx SAVE TRANSACTION sp1 ROLLBACK TRAN sp1 COMMIT WORK")
+                .unwrap();
+        assert_eq!(
+            stmts,
+            vec![
+                Statement::BeginTransaction {
+                    name: Some("outer_tx".into())
+                },
+                Statement::Save { name: "sp1".into() },
+                Statement::Rollback {
+                    name: Some("sp1".into())
+                },
+                Statement::Commit,
+            ]
+        );
+        assert_eq!(ctx_parse("SAVE TRAN").unwrap_err().number, 102);
+        assert_eq!(
+            ctx_parse("SET XACT_ABORT ON").unwrap(),
+            vec![Statement::Set(SetOption::XactAbort(true))]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! TDS 7.4 wire format, server side: packet headers, PRELOGIN, LOGIN7, SQL batch and RPC parsing, and the
+//! TDS 7.x wire format, server side: packet headers, PRELOGIN, LOGIN7, SQL batch and RPC parsing, and the
 //! token-stream writer for responses. Every parser takes untrusted bytes and fails with `WireError`.
 
 use rusqlite::types::Value;
@@ -16,8 +16,37 @@ pub const PACKET_LOGIN7: u8 = 0x10;
 pub const PACKET_PRELOGIN: u8 = 0x12;
 pub const STATUS_EOM: u8 = 0x01;
 
-/// TDS 7.4 as sent in LOGINACK (big-endian on the wire).
-const TDS_74: [u8; 4] = [0x74, 0x00, 0x00, 0x04];
+/// TDS versions as LOGIN7 (little-endian) and LOGINACK (big-endian) carry them.
+pub const TDS_70: u32 = 0x7000_0000;
+pub const TDS_71: u32 = 0x7100_0000;
+pub const TDS_71_REV1: u32 = 0x7100_0001;
+pub const TDS_72: u32 = 0x7209_0002;
+pub const TDS_73A: u32 = 0x730A_0003;
+pub const TDS_73B: u32 = 0x730B_0003;
+pub const TDS_74: u32 = 0x7400_0004;
+
+/// The version LOGINACK agrees to: the client's own when SQL Server 2019 speaks it, else 7.4 (its newest).
+pub fn negotiate_tds_version(client: u32) -> u32 {
+    const SPOKEN: [u32; 7] = [
+        TDS_70,
+        TDS_71,
+        TDS_71_REV1,
+        TDS_72,
+        TDS_73A,
+        TDS_73B,
+        TDS_74,
+    ];
+    if SPOKEN.contains(&client) {
+        client
+    } else {
+        TDS_74
+    }
+}
+
+/// ALL_HEADERS in batches, RPCs and transaction requests, and 8-byte DONE row counts, came with TDS 7.2.
+pub fn has_all_headers(tds_version: u32) -> bool {
+    tds_version >= TDS_72
+}
 /// sp_executesql's well-known procedure id.
 pub const PROC_SP_EXECUTESQL: u16 = 10;
 
@@ -143,11 +172,12 @@ pub fn parse_prelogin(payload: &[u8]) -> Result<u8> {
     }
 }
 
-/// Server PRELOGIN answer: version 15.0.2000, ENCRYPT_NOT_SUP, no instance, no thread id, no MARS.
-pub fn prelogin_response() -> Vec<u8> {
+/// Server PRELOGIN answer: version 15.0.2000, the negotiated ENCRYPTION byte, no instance, no thread id,
+/// no MARS.
+pub fn prelogin_response(encryption: u8) -> Vec<u8> {
     let options: [(u8, &[u8]); 5] = [
         (0x00, &[0x0F, 0x00, 0x07, 0xD0, 0x00, 0x00]),
-        (0x01, &[0x02]),
+        (0x01, &[encryption]),
         (0x02, &[0x00]),
         (0x03, &[]),
         (0x04, &[0x00]),
@@ -169,6 +199,8 @@ pub fn prelogin_response() -> Vec<u8> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Login7 {
+    /// The TDS version the client asks for (little-endian on the wire).
+    pub tds_version: u32,
     pub packet_size: u32,
     pub user: String,
     pub password: String,
@@ -179,7 +211,7 @@ pub struct Login7 {
 pub fn parse_login7(payload: &[u8]) -> Result<Login7> {
     let mut r = Reader::new(payload);
     let _length = r.u32("login length")?;
-    let _tds_version = r.u32("login tds version")?;
+    let tds_version = r.u32("login tds version")?;
     let packet_size = r.u32("login packet size")?;
     let field = |index: usize| -> Result<&[u8]> {
         let at = 36 + index * 4;
@@ -201,6 +233,7 @@ pub fn parse_login7(payload: &[u8]) -> Result<Login7> {
     let password = utf16(&clear, "login password")?;
     let database = utf16(field(8)?, "login database")?;
     Ok(Login7 {
+        tds_version,
         packet_size,
         user,
         password,
@@ -208,8 +241,11 @@ pub fn parse_login7(payload: &[u8]) -> Result<Login7> {
     })
 }
 
-/// Skips ALL_HEADERS (present since TDS 7.2) at the start of a batch or RPC payload.
-fn skip_all_headers(r: &mut Reader<'_>) -> Result<()> {
+/// Skips ALL_HEADERS (present since TDS 7.2) at the start of a batch, RPC or transaction request.
+fn skip_all_headers(r: &mut Reader<'_>, tds_version: u32) -> Result<()> {
+    if !has_all_headers(tds_version) {
+        return Ok(());
+    }
     let total = r.u32("ALL_HEADERS length")? as usize;
     if total < 4 {
         return Err(WireError::Malformed(
@@ -220,41 +256,76 @@ fn skip_all_headers(r: &mut Reader<'_>) -> Result<()> {
     Ok(())
 }
 
-pub fn parse_sql_batch(payload: &[u8]) -> Result<String> {
+pub fn parse_sql_batch(payload: &[u8], tds_version: u32) -> Result<String> {
     let mut r = Reader::new(payload);
-    skip_all_headers(&mut r)?;
+    skip_all_headers(&mut r, tds_version)?;
     utf16(&payload[r.pos..], "SQL batch text")
 }
 
-/// A Transaction Manager request (packet type 0x0E), which tiberius' `begin_transaction` and friends send.
+/// A Transaction Manager request (packet type 0x0E), which drivers' begin/commit/rollback/save calls send.
+/// Names may be empty; for COMMIT and ROLLBACK, `begin_after` asks for a new transaction right after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionRequest {
-    Begin,
-    Commit,
-    Rollback,
-    Save(String),
+    Begin { name: String },
+    Commit { name: String, begin_after: bool },
+    Rollback { name: String, begin_after: bool },
+    Save { name: String },
 }
 
-pub fn parse_transaction_manager(payload: &[u8]) -> Result<TransactionRequest> {
+pub fn parse_transaction_manager(payload: &[u8], tds_version: u32) -> Result<TransactionRequest> {
     let mut r = Reader::new(payload);
-    skip_all_headers(&mut r)?;
+    skip_all_headers(&mut r, tds_version)?;
+    // MS-TDS 2.2.6.9: the name's length byte counts BYTES of UTF-16, not characters.
     let name = |r: &mut Reader<'_>| -> Result<String> {
-        let chars = usize::from(r.u8("transaction name length")?);
-        utf16(r.bytes(chars * 2, "transaction name")?, "transaction name")
+        let bytes = usize::from(r.u8("transaction name length")?);
+        utf16(
+            r.bytes(bytes, "transaction name")?,
+            "transaction name (its length byte counts bytes)",
+        )
     };
-    match r.u16("transaction request type")? {
+    let end_flags = |r: &mut Reader<'_>| -> Result<bool> {
+        if r.is_empty() {
+            return Ok(false);
+        }
+        let flags = r.u8("transaction flags")?;
+        let begin_after = flags & 0x01 != 0;
+        if begin_after {
+            r.u8("isolation level")?;
+            name(r)?;
+        }
+        Ok(begin_after)
+    };
+    let request = match r.u16("transaction request type")? {
         5 => {
             r.u8("isolation level")?;
-            name(&mut r)?;
-            Ok(TransactionRequest::Begin)
+            TransactionRequest::Begin {
+                name: name(&mut r)?,
+            }
         }
-        7 => Ok(TransactionRequest::Commit),
-        8 => Ok(TransactionRequest::Rollback),
-        9 => Ok(TransactionRequest::Save(name(&mut r)?)),
-        other => Err(WireError::Malformed(format!(
-            "unsupported transaction manager request {other}"
-        ))),
+        7 => TransactionRequest::Commit {
+            name: name(&mut r)?,
+            begin_after: end_flags(&mut r)?,
+        },
+        8 => TransactionRequest::Rollback {
+            name: name(&mut r)?,
+            begin_after: end_flags(&mut r)?,
+        },
+        9 => TransactionRequest::Save {
+            name: name(&mut r)?,
+        },
+        other => {
+            return Err(WireError::Malformed(format!(
+                "unsupported transaction manager request {other}"
+            )));
+        }
+    };
+    if !r.is_empty() {
+        return Err(WireError::Malformed(format!(
+            "{} bytes after the transaction manager request (a name length counted in characters?)",
+            payload.len() - r.pos
+        )));
     }
+    Ok(request)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -278,9 +349,9 @@ pub struct RpcCall {
     pub params: Vec<RpcParam>,
 }
 
-pub fn parse_rpc(payload: &[u8]) -> Result<RpcCall> {
+pub fn parse_rpc(payload: &[u8], tds_version: u32) -> Result<RpcCall> {
     let mut r = Reader::new(payload);
-    skip_all_headers(&mut r)?;
+    skip_all_headers(&mut r, tds_version)?;
     let name_len = r.u16("RPC name length")?;
     let procedure = if name_len == 0xFFFF {
         RpcProc::Id(r.u16("RPC proc id")?)
@@ -613,6 +684,8 @@ pub enum DoneKind {
 pub struct TokenWriter {
     buf: Vec<u8>,
     last_done_status: Option<usize>,
+    /// Clients before TDS 7.2 read 4-byte DONE row counts and 2-byte COLMETADATA user types.
+    before_72: bool,
 }
 
 fn push_b_varchar(out: &mut Vec<u8>, s: &str) {
@@ -632,8 +705,12 @@ fn push_us_varchar(out: &mut Vec<u8>, s: &str) {
 }
 
 impl TokenWriter {
-    pub fn new() -> Self {
-        Self::default()
+    /// A writer whose DONE tokens fit the session's TDS version.
+    pub fn for_version(tds_version: u32) -> Self {
+        TokenWriter {
+            before_72: !has_all_headers(tds_version),
+            ..Self::default()
+        }
     }
 
     fn token_with_len(&mut self, token: u8, body: &[u8]) {
@@ -643,9 +720,10 @@ impl TokenWriter {
         self.buf.extend_from_slice(body);
     }
 
-    pub fn login_ack(&mut self) {
+    /// LOGINACK with the TDS version the server agreed to (see `negotiate_tds_version`).
+    pub fn login_ack(&mut self, tds_version: u32) {
         let mut body = vec![0x01];
-        body.extend_from_slice(&TDS_74);
+        body.extend_from_slice(&tds_version.to_be_bytes());
         push_b_varchar(&mut body, "Microsoft SQL Server");
         body.extend_from_slice(&[0x0F, 0x00, 0x07, 0xD0]);
         self.token_with_len(0xAD, &body);
@@ -709,7 +787,11 @@ impl TokenWriter {
         self.buf
             .extend_from_slice(&(columns.len() as u16).to_le_bytes());
         for column in columns {
-            self.buf.extend_from_slice(&0u32.to_le_bytes());
+            if self.before_72 {
+                self.buf.extend_from_slice(&0u16.to_le_bytes());
+            } else {
+                self.buf.extend_from_slice(&0u32.to_le_bytes());
+            }
             let flags: u16 = u16::from(column.nullable) | 0x08;
             self.buf.extend_from_slice(&flags.to_le_bytes());
             column.sql_type.write_type_info(&mut self.buf);
@@ -743,7 +825,12 @@ impl TokenWriter {
             .extend_from_slice(&(status | DONE_MORE).to_le_bytes());
         // CurCmd: 0xC1 (SELECT) is what SQL Server reports for most statements; clients ignore it.
         self.buf.extend_from_slice(&0xC1u16.to_le_bytes());
-        self.buf.extend_from_slice(&rows.to_le_bytes());
+        if self.before_72 {
+            self.buf
+                .extend_from_slice(&(rows.min(u64::from(u32::MAX)) as u32).to_le_bytes());
+        } else {
+            self.buf.extend_from_slice(&rows.to_le_bytes());
+        }
     }
 
     pub fn has_done(&self) -> bool {
@@ -824,7 +911,12 @@ mod tests {
         let mut payload = vec![22, 0, 0, 0, 18, 0, 0, 0, 2, 0];
         payload.extend_from_slice(&[0; 12]);
         payload.extend(utf16_bytes("SELECT 1"));
-        assert_eq!(parse_sql_batch(&payload).unwrap(), "SELECT 1");
+        assert_eq!(parse_sql_batch(&payload, TDS_74).unwrap(), "SELECT 1");
+        // Before TDS 7.2 there are no ALL_HEADERS.
+        assert_eq!(
+            parse_sql_batch(&utf16_bytes("SELECT 2"), TDS_71).unwrap(),
+            "SELECT 2"
+        );
     }
 
     #[test]
@@ -835,7 +927,7 @@ mod tests {
         payload.extend_from_slice(&[0, 0x26, 4, 4, 7, 0, 0, 0]);
         payload.push(0);
         payload.extend_from_slice(&[0, 0x1F]);
-        let call = parse_rpc(&payload).unwrap();
+        let call = parse_rpc(&payload, TDS_74).unwrap();
         assert_eq!(call.procedure, RpcProc::Id(PROC_SP_EXECUTESQL));
         assert_eq!(call.params[0].value, Value::Integer(7));
         assert_eq!(call.params[0].sql_type, Some(SqlType::Int));
@@ -843,23 +935,53 @@ mod tests {
     }
 
     #[test]
-    fn transaction_manager_requests() {
-        let mut begin = vec![4, 0, 0, 0, 5, 0, 0, 0];
+    fn transaction_manager_names_count_bytes() {
+        let headers = [4u8, 0, 0, 0];
+        let request = |kind: u8, body: &[u8]| {
+            let mut p = headers.to_vec();
+            p.extend_from_slice(&[kind, 0]);
+            p.extend_from_slice(body);
+            p
+        };
+        let mut begin = vec![0u8, 4];
+        begin.extend(utf16_bytes("tx"));
         assert_eq!(
-            parse_transaction_manager(&begin).unwrap(),
-            TransactionRequest::Begin
+            parse_transaction_manager(&request(5, &begin), TDS_74).unwrap(),
+            TransactionRequest::Begin { name: "tx".into() }
         );
-        begin[4] = 8;
+        let mut save = vec![6u8];
+        save.extend(utf16_bytes("sp1"));
         assert_eq!(
-            parse_transaction_manager(&begin[..6]).unwrap(),
-            TransactionRequest::Rollback
+            parse_transaction_manager(&request(9, &save), TDS_74).unwrap(),
+            TransactionRequest::Save { name: "sp1".into() }
         );
-        assert!(parse_transaction_manager(&[4, 0, 0, 0, 1, 0]).is_err());
+        let mut rollback = vec![6u8];
+        rollback.extend(utf16_bytes("sp1"));
+        rollback.push(0);
+        assert_eq!(
+            parse_transaction_manager(&request(8, &rollback), TDS_74).unwrap(),
+            TransactionRequest::Rollback {
+                name: "sp1".into(),
+                begin_after: false
+            }
+        );
+        assert_eq!(
+            parse_transaction_manager(&request(7, &[0, 0]), TDS_74).unwrap(),
+            TransactionRequest::Commit {
+                name: String::new(),
+                begin_after: false
+            }
+        );
+        // A length counted in characters leaves bytes over (or splits a UTF-16 unit): refused, not guessed.
+        let mut by_chars = vec![3u8];
+        by_chars.extend(utf16_bytes("sp1"));
+        assert!(parse_transaction_manager(&request(9, &by_chars), TDS_74).is_err());
+        assert!(parse_transaction_manager(&[4, 0, 0, 0, 1, 0], TDS_74).is_err());
     }
 
     #[test]
     fn truncated_rpc_is_an_error() {
-        assert!(parse_rpc(&[4, 0, 0, 0, 0xFF, 0xFF, 10]).is_err());
+        assert!(parse_rpc(&[4, 0, 0, 0, 0xFF, 0xFF, 10], TDS_74).is_err());
         assert!(parse_header(&[1, 1, 0, 3, 0, 0, 0, 0]).is_err());
         assert!(parse_header(&[0x42, 1, 0, 30, 0, 0, 0, 0]).is_err());
         assert!(parse_header(&[1, 1, 0, 30, 0, 0, 0, 0]).is_ok());
@@ -867,7 +989,7 @@ mod tests {
 
     #[test]
     fn prelogin_response_parses_as_prelogin() {
-        assert_eq!(parse_prelogin(&prelogin_response()).unwrap(), 0x02);
+        assert_eq!(parse_prelogin(&prelogin_response(0x01)).unwrap(), 0x01);
     }
 
     #[test]
@@ -884,9 +1006,10 @@ mod tests {
         fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_prelogin(&bytes);
             let _ = parse_login7(&bytes);
-            let _ = parse_sql_batch(&bytes);
-            let _ = parse_rpc(&bytes);
-            let _ = parse_transaction_manager(&bytes);
+            let _ = parse_sql_batch(&bytes, TDS_74);
+            let _ = parse_rpc(&bytes, TDS_74);
+            let _ = parse_transaction_manager(&bytes, TDS_74);
+            let _ = parse_transaction_manager(&bytes, TDS_71);
             if bytes.len() >= HEADER_LEN {
                 let mut header = [0u8; HEADER_LEN];
                 header.copy_from_slice(&bytes[..HEADER_LEN]);
@@ -902,7 +1025,7 @@ mod tests {
             if flip < payload.len() {
                 payload[flip] = byte;
             }
-            let _ = parse_rpc(&payload);
+            let _ = parse_rpc(&payload, TDS_74);
         }
     }
 }

@@ -247,34 +247,39 @@ impl SqlType {
                 out.extend_from_slice(&to_f64(value, self)?.to_le_bytes());
             }
             SqlType::Decimal { precision, scale } => {
-                let mantissa = to_decimal(value, self)?.round_dp(u32::from(scale));
-                let mut scaled = mantissa;
-                scaled.rescale(u32::from(scale));
+                let scaled = fit_decimal(to_decimal(value, self)?, precision, scale)
+                    .ok_or_else(|| self.overflow())?;
                 let m = scaled.mantissa();
-                if m.unsigned_abs() >= 10u128.pow(u32::from(precision)) {
-                    return Err(self.overflow());
-                }
                 let len = decimal_len(precision);
                 out.push(len);
                 out.push(u8::from(m >= 0));
                 out.extend_from_slice(&m.unsigned_abs().to_le_bytes()[..usize::from(len - 1)]);
             }
             SqlType::Money => {
-                let mut d = to_decimal(value, self)?.round_dp(4);
-                d.rescale(4);
+                let d =
+                    fit_decimal(to_decimal(value, self)?, 19, 4).ok_or_else(|| self.overflow())?;
                 let units = i64::try_from(d.mantissa()).map_err(|_| self.overflow())?;
                 out.push(8);
                 out.extend_from_slice(&((units >> 32) as i32).to_le_bytes());
                 out.extend_from_slice(&(units as u32).to_le_bytes());
             }
-            SqlType::VarChar { .. } => {
-                write_var_bytes(&cp1252_encode(&to_text(value)), var_max, out)
+            // A value never comes back longer than its column (trailing blanks kept by ANSI_PADDING
+            // included).
+            SqlType::VarChar { max_len } => {
+                let mut bytes = cp1252_encode(&to_text(value));
+                if !var_max {
+                    bytes.truncate(usize::from(max_len));
+                }
+                write_var_bytes(&bytes, var_max, out)
             }
-            SqlType::NVarChar { .. } => {
-                let bytes: Vec<u8> = to_text(value)
-                    .encode_utf16()
-                    .flat_map(u16::to_le_bytes)
-                    .collect();
+            SqlType::NVarChar { max_len } => {
+                let units = to_text(value).encode_utf16().collect::<Vec<u16>>();
+                let keep = if var_max {
+                    units.len()
+                } else {
+                    units.len().min(usize::from(max_len / 2))
+                };
+                let bytes: Vec<u8> = units[..keep].iter().flat_map(|u| u.to_le_bytes()).collect();
                 write_var_bytes(&bytes, var_max, out)
             }
             SqlType::VarBinary { .. } => {
@@ -400,12 +405,37 @@ fn to_f64(value: &Value, ty: &SqlType) -> Result<f64, ConversionError> {
 fn to_decimal(value: &Value, ty: &SqlType) -> Result<Decimal, ConversionError> {
     match value {
         Value::Integer(i) => Ok(Decimal::from(*i)),
-        Value::Real(f) => Decimal::from_f64_retain(*f).ok_or_else(|| ty.overflow()),
+        Value::Real(_) => exact_decimal(value).ok_or_else(|| ty.overflow()),
         Value::Text(t) => Decimal::from_str(t.trim())
             .or_else(|_| Decimal::from_scientific(t.trim()))
             .map_err(|_| ty.invalid(value)),
         _ => Err(ty.invalid(value)),
     }
+}
+
+/// A stored number as an exact decimal. SQLite keeps decimals as REAL; read by their shortest round-trip
+/// text (0.3 for 0.1 + 0.2, 2.675 for 2.675) and rounded to the column's scale, they come back exactly as
+/// SQL Server's decimal arithmetic would give them — for values of up to 15 significant digits.
+pub fn exact_decimal(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Integer(i) => Some(Decimal::from(*i)),
+        Value::Real(f) if f.is_finite() => Decimal::from_str(&f.to_string())
+            .ok()
+            .or_else(|| Decimal::from_f64_retain(*f)),
+        _ => None,
+    }
+}
+
+/// Rounds half away from zero (SQL Server's rule, not banker's) to `scale`; `None` when the digits left
+/// of the point do not fit `precision`.
+pub fn fit_decimal(d: Decimal, precision: u8, scale: u8) -> Option<Decimal> {
+    let mut rounded = d.round_dp_with_strategy(
+        u32::from(scale),
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
+    rounded.rescale(u32::from(scale));
+    let limit = 10u128.checked_pow(u32::from(precision))?;
+    (rounded.mantissa().unsigned_abs() < limit).then_some(rounded)
 }
 
 /// Text form of any stored value, as SQL Server would convert it to varchar.
