@@ -611,9 +611,6 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
     let none = syncdesk::engine::woo_webhooks::check(&client, &elsewhere, false)
         .await
         .unwrap();
-    assert!(
-        none.verdict()
-            .unwrap_err()
-            .contains("no webhook in the store delivers to")
-    );
+    // Not a failure: the poll still brings every change, only later.
+    assert!(none.verdict().unwrap().contains("none delivers to"));
 }

@@ -421,7 +421,7 @@ async fn explain_woo_failure(config: &Config, error: crate::connectors::woo::Woo
             let port = url.port_or_known_default().unwrap_or(443);
             match crate::connectors::woo::trust::presented_fingerprint(&host, port).await {
                 Ok(fingerprint) => format!(
-                    "{text}\n      the store presents the certificate {fingerprint}: if that is the shop's own certificate, set woocommerce.pinned_cert = \"{fingerprint}\" (or woocommerce.ca_file to the CA that signed it)"
+                    "{text}\n      the store presents the certificate {fingerprint}: if that is the shop's own certificate, set woocommerce.pinned_cert = \"{fingerprint}\""
                 ),
                 Err(_) => text,
             }

@@ -351,7 +351,7 @@ fn transport_error(endpoint: &str, error: reqwest::Error) -> WooError {
     WooError::Transport {
         endpoint: endpoint.to_string(),
         kind,
-        detail,
+        detail: super::trust::explain(&detail),
     }
 }
 

@@ -176,6 +176,34 @@ impl std::fmt::Display for PinMismatch {
 
 impl std::error::Error for PinMismatch {}
 
+/// A TLS failure as rustls words it, made readable: a pin mismatch names the certificate the store showed,
+/// an untrusted certificate says which settings trust one.
+pub fn explain(detail: &str) -> String {
+    if let Some(start) = detail.find("PinMismatch(\"") {
+        let rest = &detail[start + "PinMismatch(\"".len()..];
+        let shown = rest.split('"').next().unwrap_or_default();
+        return format!(
+            "the store's certificate {shown} is not the pinned one (woocommerce.pinned_cert)"
+        );
+    }
+    const PIN: &str = "exactly this certificate with woocommerce.pinned_cert (`syncdesk check` shows its fingerprint)";
+    for (rustls_word, plain) in [
+        ("UnknownIssuer", "not signed by a CA this machine trusts"),
+        ("NotValidForName", "issued for another host name"),
+        ("Expired", "expired"),
+    ] {
+        if detail.contains(rustls_word) {
+            return format!(
+                "{detail} — the store's certificate is {plain}: trust its CA with woocommerce.ca_file, or {PIN}"
+            );
+        }
+    }
+    if detail.contains("CaUsedAsEndEntity") || detail.contains("SelfSigned") {
+        return format!("{detail} — the store's certificate is self-signed: trust {PIN}");
+    }
+    detail.to_string()
+}
+
 /// Connects to `host:port`, completes a TLS handshake WITHOUT trusting anything and without sending a
 /// request, and returns the fingerprint of the certificate presented — so `check` can tell an operator
 /// exactly what to pin when the certificate is not trusted.
