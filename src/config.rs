@@ -483,8 +483,18 @@ impl Default for StoreConfig {
 pub struct ServerConfig {
     /// Where `syncdesk serve` receives webhooks and answers `/health`. Loopback unless a proxy fronts it.
     pub listen: String,
-    /// Larger request bodies are refused with 413 before they are read.
+    /// Larger request bodies are refused with 413: before they are read when their length is declared, and
+    /// as soon as the limit is passed otherwise.
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a request's headers; also how long an idle connection stays open.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has, once its headers are in, to send the whole body; a slower one gets 408.
+    pub body_read_timeout_secs: u64,
+    /// Connections served at once; one more is answered 503 at once and closed.
+    pub max_connections: usize,
+    /// Memory shared by all webhook bodies being received; a body that would take more gets 503 (senders
+    /// retry). Taken as bytes arrive, so slow senders hold only what they have sent.
+    pub max_buffered_body_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -492,6 +502,10 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8787".into(),
             max_body_bytes: 1 << 20,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            max_connections: 512,
+            max_buffered_body_bytes: 64 << 20,
         }
     }
 }

@@ -1,19 +1,21 @@
 //! `POST /webhooks/metakocka`: Metakocka's `warehouse_product_stock_update` webhook. The signature
 //! (`X-MetaKocka-Signature`, HMAC of the raw body with the client secret) is checked before anything is
-//! read; a mismatch gets 401 and stores nothing. An accepted event is recorded once per `X-MetaKocka-Id`:
+//! stored; a request without one, or with no secret configured, is refused before its body is read, and a
+//! signed body is read under the receiver's limits (cap, deadline). A mismatch gets 401 and stores nothing. An accepted event is recorded once per `X-MetaKocka-Id`:
 //! each stock row goes to the sync log, and rows of aligned SKUs become stock hints for the next
 //! incremental pass. The reply is exactly `{"check_respond_status_json_ok":"true"}`, or Metakocka retries.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::Extension;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::ServerState;
+use super::{BodyLimits, ServerState};
 use crate::app::back_office::MK_SYSTEM;
 use crate::connectors::metakocka::{
     STOCK_EVENT, WEBHOOK_REPLY_OK, parse_stock_webhook, verify_webhook_signature,
@@ -38,8 +40,9 @@ fn acknowledge() -> Response {
 
 pub async fn metakocka(
     State(state): State<Arc<ServerState>>,
+    Extension(limits): Extension<Arc<BodyLimits>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let header = |name: &str| {
         headers
@@ -56,6 +59,10 @@ pub async fn metakocka(
     }
     let Some(signature) = header("x-metakocka-signature") else {
         return refuse(StatusCode::UNAUTHORIZED, "missing X-MetaKocka-Signature");
+    };
+    let body = match limits.read(&headers, body, limits.max_bytes).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
     };
     if !verify_webhook_signature(&body, &signature, secret) {
         return refuse(StatusCode::UNAUTHORIZED, "signature mismatch");

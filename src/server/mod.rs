@@ -1,25 +1,41 @@
-//! The HTTP face of `syncdesk serve`: the WooCommerce webhook receiver and `/health`.
+//! The HTTP face of `syncdesk serve`: the WooCommerce and Metakocka webhook receivers and `/health`.
 //! A delivery is verified on its raw bytes, de-duplicated and turned into a durable "refresh" job in one
 //! transaction BEFORE the 2xx goes out; the webhook body is only a hint, the job re-reads the resource.
+//!
+//! The receiver faces the network, so nobody can starve it: headers must arrive within
+//! `server.header_read_timeout_secs` (an idle connection is closed after as long), bodies are read under
+//! [`body::BodyLimits`] (cap, deadline, a shared memory budget), and at most `server.max_connections`
+//! connections are served (fewer when the process may not open that many files). A connection past the limit
+//! is answered within a second — `/health` normally, anything else 503 — so a full receiver costs refusals,
+//! not memory or file descriptors, and monitoring still sees it.
 
+mod body;
+mod memory;
 mod metakocka_webhook;
 mod webhooks;
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
-use tokio::sync::{Notify, watch};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 use crate::config::Config;
 use crate::domain::time::{now_ms, to_rfc3339};
 use crate::engine::EngineStatus;
 use crate::store::{Store, engine_lease, jobs};
 
+pub use body::{BodyLimits, Refusal};
 pub use webhooks::verify_signature;
 
 /// What request handlers share.
@@ -31,24 +47,249 @@ pub struct ServerState {
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
-    let limit = state.config.server.max_body_bytes;
+    let limits = Arc::new(BodyLimits::from_config(&state.config.server));
+    routes(state, limits)
+}
+
+fn routes(state: Arc<ServerState>, limits: Arc<BodyLimits>) -> Router {
     Router::new()
         .route("/webhooks/woocommerce", post(webhooks::woocommerce))
         .route("/webhooks/metakocka", post(metakocka_webhook::metakocka))
         .route("/health", get(health))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(limits))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Most a connection buffers of what it has not handed on yet (headers included): hyper's read buffer.
+const CONNECTION_BUFFER_BYTES: usize = 64 * 1024;
+/// Connections past `max_connections` looked at, for up to [`OVERFLOW_PEEK`] each, to answer `/health`; when
+/// all are taken the one waiting longest gives way, so a request that comes at once is always looked at.
+const OVERFLOW_SLOTS: usize = 32;
+/// `/health` requests answered past `max_connections` at once (each within [`OVERFLOW_PEEK`]).
+const OVERFLOW_HEALTH_SLOTS: usize = 8;
+/// How long a connection past the limit may take to show it is `GET /health`.
+const OVERFLOW_PEEK: Duration = Duration::from_secs(1);
+/// File descriptors kept for the rest of the process (database, connections to the shop's systems, logs).
+const RESERVED_FDS: u64 = 64;
+
+/// Serves until `shutdown` resolves, then lets each connection finish its request and waits for them.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<ServerState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let max_connections = connection_capacity(state.config.server.max_connections);
+    let header_timeout = Duration::from_secs(state.config.server.header_read_timeout_secs.max(1));
+    let limits = Arc::new(BodyLimits::from_config(&state.config.server));
+    let app = routes(state, limits.clone());
+    let memory = tokio::spawn(memory::give_back_after_bursts(limits));
+    let connections = Arc::new(Semaphore::new(max_connections));
+    let mut overflow = Overflow::default();
+    let health_slots = Arc::new(Semaphore::new(OVERFLOW_HEALTH_SLOTS));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                // The peer gave up before we took it: nothing to do.
+                Err(e) if is_connection_error(&e) => continue,
+                // Out of file descriptors or similar: accepting again at once would spin.
+                Err(e) => {
+                    tracing::warn!("webhook receiver: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+            },
+        };
+        let connection = Connection {
+            app: app.clone(),
+            stop: stop_rx.clone(),
+        };
+        if let Ok(permit) = connections.clone().try_acquire_owned() {
+            tokio::spawn(connection.serve(stream, permit, true, header_timeout));
+        } else {
+            let give_way = overflow.admit();
+            tokio::spawn(connection.overflow(
+                stream,
+                give_way,
+                health_slots.clone(),
+                max_connections,
+            ));
+        }
+    }
+    drop(listener);
+    memory.abort();
+    let _ = stop_tx.send(true);
+    // Every connection holds a permit until it is closed.
+    let _all = connections.acquire_many(max_connections as u32).await;
+    Ok(())
+}
+
+/// `server.max_connections`, lowered when the process may not open that many files: a receiver out of file
+/// descriptors cannot even accept `/health`.
+fn connection_capacity(configured: usize) -> usize {
+    let Some(open_files) = open_files_limit() else {
+        return configured.max(1);
+    };
+    let affordable = open_files
+        .saturating_sub(RESERVED_FDS + (OVERFLOW_SLOTS + OVERFLOW_HEALTH_SLOTS) as u64)
+        .max(8);
+    let affordable = usize::try_from(affordable).unwrap_or(usize::MAX);
+    if affordable < configured {
+        tracing::warn!(
+            "server.max_connections = {configured}, but this process may open only {open_files} files: serving at most {affordable} connections (raise `ulimit -n` to serve more)"
+        );
+    }
+    configured.min(affordable).max(1)
+}
+
+/// The soft limit on open files (Linux: /proc/self/limits), if known and not unlimited.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The connections past the limit being looked at, oldest first; each is told to give way through its
+/// sender, and its sender closes when it is done.
+#[derive(Default)]
+struct Overflow {
+    looking: std::collections::VecDeque<oneshot::Sender<()>>,
+}
+
+impl Overflow {
+    /// Makes room for one more (the oldest gives way when all slots are taken); returns its give-way signal.
+    fn admit(&mut self) -> oneshot::Receiver<()> {
+        self.looking.retain(|tx| !tx.is_closed());
+        while self.looking.len() >= OVERFLOW_SLOTS {
+            if let Some(oldest) = self.looking.pop_front() {
+                let _ = oldest.send(());
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        self.looking.push_back(tx);
+        rx
+    }
+}
+
+/// What every connection's task needs.
+struct Connection {
+    app: Router,
+    stop: watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// HTTP/1 on one connection, under the header timeout, until it closes or the receiver stops.
+    async fn serve(
+        mut self,
+        stream: TcpStream,
+        _permit: OwnedSemaphorePermit,
+        keep_alive: bool,
+        header_timeout: Duration,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .max_buf_size(CONNECTION_BUFFER_BYTES)
+            .keep_alive(keep_alive);
+        let mut connection =
+            pin!(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(self.app)));
+        let mut stopping = *self.stop.borrow();
+        if stopping {
+            connection.as_mut().graceful_shutdown();
+        }
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!("webhook receiver: connection ended: {e}");
+                    }
+                    break;
+                }
+                changed = self.stop.changed(), if !stopping => {
+                    stopping = true;
+                    if changed.is_err() || *self.stop.borrow() {
+                        connection.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A connection past `server.max_connections`: `/health` is still answered (once, then closed), so a
+    /// full receiver stays observable; anything else gets 503 without being read.
+    async fn overflow(
+        self,
+        mut stream: TcpStream,
+        give_way: oneshot::Receiver<()>,
+        health_slots: Arc<Semaphore>,
+        max_connections: usize,
+    ) {
+        let health = tokio::select! {
+            health = asks_for_health(&stream) => health,
+            _ = give_way => return,
+        };
+        if health && let Ok(permit) = health_slots.try_acquire_owned() {
+            return self.serve(stream, permit, false, OVERFLOW_PEEK).await;
+        }
+        let body = format!(
+            "{{\"error\":\"{max_connections} connections are open already (server.max_connections); try again\"}}"
+        );
+        let reply = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tokio::time::timeout(OVERFLOW_PEEK, async {
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
+    }
+}
+
+/// Whether the request waiting on `stream` is `GET /health` (or HEAD), looked at without consuming it.
+async fn asks_for_health(stream: &TcpStream) -> bool {
+    const PROBES: [&[u8]; 2] = [b"GET /health", b"HEAD /health"];
+    let deadline = tokio::time::Instant::now() + OVERFLOW_PEEK;
+    let mut seen = [0u8; 16];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut seen)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        let head = &seen[..n];
+        for probe in PROBES {
+            if head.len() > probe.len() && head.starts_with(probe) {
+                return matches!(head[probe.len()], b' ' | b'?');
+            }
+        }
+        if !PROBES
+            .iter()
+            .any(|p| p.starts_with(head) || head.starts_with(p))
+        {
+            return false;
+        }
+        // Only part of the request line is in: look again shortly (peeking does not wait for more).
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
 }
 
 pub fn parse_listen(config: &Config) -> Result<SocketAddr, String> {

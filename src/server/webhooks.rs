@@ -1,27 +1,34 @@
 //! `POST /webhooks/woocommerce`: the creation ping gets 200; a signed delivery is checked in constant time
 //! over the raw body (mismatch → 401, nothing stored), de-duplicated on (order id, the body's hash) — never on
 //! the whole-second stamp alone — and enqueued as a refresh job in the same transaction before the 200 goes out.
+//! The signature header is looked at before the body: a request without one (other than the tiny ping) or
+//! with no secret configured is refused unread; a signed body is read under the receiver's limits.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::Extension;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::ServerState;
+use super::{BodyLimits, Refusal, ServerState};
 use crate::app::WOO_REFRESH_ORDER;
 use crate::domain::time::now_ms;
 use crate::store::{NewJob, inbound, jobs};
 
-type Reply = (StatusCode, axum::Json<Value>);
+type Reply = Response;
 
 fn reply(status: StatusCode, body: Value) -> Reply {
-    (status, axum::Json(body))
+    (status, axum::Json(body)).into_response()
 }
+
+/// WooCommerce's creation ping is `webhook_id=<id>`, unsigned: an unsigned body longer than this is not one.
+const PING_MAX_BYTES: usize = 64;
 
 /// True when `signature` (base64) is the HMAC-SHA256 of `body` under `secret`; compared in constant time.
 pub fn verify_signature(secret: &[u8], body: &[u8], signature: &str) -> bool {
@@ -37,8 +44,9 @@ pub fn verify_signature(secret: &[u8], body: &[u8], signature: &str) -> bool {
 
 pub async fn woocommerce(
     State(state): State<Arc<ServerState>>,
+    Extension(limits): Extension<Arc<BodyLimits>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Reply {
     let header = |name: &str| {
         headers
@@ -46,15 +54,22 @@ pub async fn woocommerce(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let Some(signature) = header("x-wc-webhook-signature") else {
-        // WooCommerce pings a new webhook with `webhook_id=<id>` and no signature; it must get exactly 200.
-        if body.starts_with(b"webhook_id=") {
-            return reply(StatusCode::OK, json!({ "ok": true, "ping": true }));
-        }
-        return reply(
+    let unsigned = || {
+        reply(
             StatusCode::UNAUTHORIZED,
             json!({ "error": "missing X-WC-Webhook-Signature" }),
-        );
+        )
+    };
+    let Some(signature) = header("x-wc-webhook-signature") else {
+        // WooCommerce pings a new webhook with `webhook_id=<id>` and no signature; it must get exactly 200.
+        // Nothing larger than a ping is read from a sender that did not sign.
+        return match limits.read(&headers, body, PING_MAX_BYTES).await {
+            Ok(ping) if ping.starts_with(b"webhook_id=") => {
+                reply(StatusCode::OK, json!({ "ok": true, "ping": true }))
+            }
+            Ok(_) | Err(Refusal::TooLarge { .. }) => unsigned(),
+            Err(refusal) => refusal.into_response(),
+        };
     };
     let secret = state.config.woocommerce.webhook_secret.expose();
     if secret.is_empty() {
@@ -63,6 +78,10 @@ pub async fn woocommerce(
             json!({ "error": "no webhook secret configured (woocommerce.webhook_secret)" }),
         );
     }
+    let body = match limits.read(&headers, body, limits.max_bytes).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
     if !verify_signature(secret.as_bytes(), &body, &signature) {
         return reply(
             StatusCode::UNAUTHORIZED,
