@@ -14,6 +14,8 @@ use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
 mod cartona;
+mod fields;
+mod toml_error;
 pub use cartona::{CartonaSection, OtpPolicy};
 
 /// The commented default configuration, embedded in the binary.
@@ -63,15 +65,17 @@ impl Config {
         Self::parse(&text).map_err(|message| ConfigError::Invalid { file, message })
     }
 
-    /// Parses and validates TOML text; the error names the field and what is wrong.
+    /// Parses and validates TOML text; the error names the field and what is wrong, and never repeats the
+    /// text of the file (where a secret may be).
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+            toml::from_str(text).map_err(|e| toml_error::describe(text, &e, TEMPLATE))?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), String> {
+        fields::check_ranges(self)?;
         let workflow = self.statuses.to_workflow()?;
         self.validate_one_back_office()?;
         self.console.validate()?;
@@ -91,25 +95,6 @@ impl Config {
                 "server.listen: '{}' is not an address like 127.0.0.1:8787",
                 self.server.listen
             ));
-        }
-        if self.jobs.lease_secs == 0 {
-            return Err("jobs.lease_secs: must be at least 1".into());
-        }
-        if self.jobs.backoff_base_ms == 0 || self.jobs.backoff_cap_secs == 0 {
-            return Err("jobs.backoff_base_ms / jobs.backoff_cap_secs: must be positive".into());
-        }
-        for (kind, n) in &self.jobs.max_attempts_by_kind {
-            if *n == 0 {
-                return Err(format!(
-                    "jobs.max_attempts_by_kind.{kind}: must be at least 1"
-                ));
-            }
-        }
-        if self.jobs.max_attempts == 0 {
-            return Err("jobs.max_attempts: must be at least 1".into());
-        }
-        if self.engine.lease_secs < 2 {
-            return Err("engine.lease_secs: must be at least 2".into());
         }
         for (i, r) in self.email.purchasing.iter().enumerate() {
             if r.parse::<lettre::Address>().is_err() {
@@ -381,15 +366,6 @@ impl AlertsConfig {
                 ));
             }
         }
-        if self.digest_every_secs == 0 {
-            return Err("alerts.digest_every_secs: must be at least 1".into());
-        }
-        if self.discrepancy_units < 0 {
-            return Err("alerts.discrepancy_units: must not be negative".into());
-        }
-        if !(self.price_difference.is_finite() && self.price_difference >= 0.0) {
-            return Err("alerts.price_difference: must be a share such as 0.20".into());
-        }
         Ok(())
     }
 }
@@ -613,21 +589,18 @@ impl WooCommerceConfig {
                 format!("woocommerce.status_out.\"{local}\": unknown syncdesk status")
             })?;
         }
+        if self.enabled || !self.url.trim().is_empty() {
+            fields::check_api_url("woocommerce.url", &self.url, " (or http:// for OAuth 1.0a)")?;
+        }
+        if !self.webhook_url.trim().is_empty() {
+            fields::check_webhook_url("woocommerce.webhook_url", &self.webhook_url)?;
+        }
         if self.enabled {
-            let url = self.url.trim();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "woocommerce.url: '{url}' must start with https:// (or http:// for OAuth 1.0a)"
-                ));
-            }
             if self.consumer_key.is_empty() || self.consumer_secret.is_empty() {
                 return Err(
                     "woocommerce.consumer_key / consumer_secret: required when enabled".into(),
                 );
             }
-        }
-        if self.poll_secs == 0 {
-            return Err("woocommerce.poll_secs: must be at least 1".into());
         }
         ImportSince::parse(&self.import_since)
             .map_err(|e| format!("woocommerce.import_since: {e}"))?;
@@ -791,17 +764,6 @@ impl StockConfig {
                 ));
             }
         }
-        if self.threshold < 0 || self.incremental_secs == 0 || self.full_every_secs == 0 {
-            return Err(
-                "stock.threshold / incremental_secs / full_every_secs: must be positive".into(),
-            );
-        }
-        if !(self.price_drift.is_finite() && self.price_drift >= 0.0) || self.prices_every_secs == 0
-        {
-            return Err(
-                "stock.price_drift / prices_every_secs: must be a share ≥ 0 and positive".into(),
-            );
-        }
         Ok(())
     }
 
@@ -854,11 +816,6 @@ impl CounterpointSection {
         workflow
             .by_name(&self.stage_on)
             .map_err(|_| format!("counterpoint.stage_on: unknown status '{}'", self.stage_on))?;
-        if self.fulfilment_poll_secs == 0 || self.verify_secs == 0 {
-            return Err(
-                "counterpoint.fulfilment_poll_secs / verify_secs: must be at least 1".into(),
-            );
-        }
         if self.enabled {
             self.connection
                 .validate()
@@ -893,9 +850,6 @@ impl Default for ConsoleConfig {
 
 impl ConsoleConfig {
     fn validate(&self) -> Result<(), String> {
-        if !(50..=1000).contains(&self.tick_ms) {
-            return Err("console.tick_ms: must be between 50 and 1000".into());
-        }
         crate::tui::keymap::Keymap::from_config(&self.keys)?;
         crate::tui::theme::Theme::from_config(&self.theme)?;
         Ok(())
@@ -940,9 +894,6 @@ impl PosCsvSection {
             workflow
                 .by_name(name)
                 .map_err(|_| format!("pos_csv.sale_statuses: unknown status '{name}'"))?;
-        }
-        if self.write_every_secs == 0 {
-            return Err("pos_csv.write_every_secs: must be at least 1".into());
         }
         self.files
             .validate(self.enabled)
@@ -1068,18 +1019,10 @@ impl MetakockaSection {
                 format!("metakocka.status_in.\"{code}\": unknown syncdesk status '{local}'")
             })?;
         }
-        if self.poll_secs == 0 || self.timeout_secs == 0 || self.max_attempts == 0 {
-            return Err(
-                "metakocka.poll_secs / timeout_secs / max_attempts: must be at least 1".into(),
-            );
+        if self.enabled || !self.base_url.trim().is_empty() {
+            fields::check_api_url("metakocka.base_url", &self.base_url, "")?;
         }
         if self.enabled {
-            let url = self.base_url.trim();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "metakocka.base_url: '{url}' must start with https://"
-                ));
-            }
             if self.company_id.trim().is_empty() || self.secret_key.is_empty() {
                 return Err("metakocka.company_id / secret_key: required when enabled".into());
             }

@@ -175,22 +175,10 @@ impl CartonaSection {
         if self.cancellation_reason.trim().is_empty() {
             return Err("cartona.cancellation_reason: must not be empty".into());
         }
-        if self.poll_secs == 0 {
-            return Err("cartona.poll_secs: must be at least 1".into());
-        }
-        if self.batch_size == 0 {
-            return Err("cartona.batch_size: must be at least 1".into());
-        }
-        if self.per_page == 0 {
-            return Err("cartona.per_page: must be at least 1".into());
+        if self.enabled || !self.base_url.trim().is_empty() {
+            super::fields::check_api_url("cartona.base_url", &self.base_url, "")?;
         }
         if self.enabled {
-            let url = self.base_url.trim();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "cartona.base_url: '{url}' must start with https:// (or http://)"
-                ));
-            }
             if self.token.is_empty() {
                 return Err("cartona.token: required when enabled".into());
             }
