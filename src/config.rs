@@ -595,12 +595,8 @@ impl WooCommerceConfig {
         if !self.webhook_url.trim().is_empty() {
             fields::check_webhook_url("woocommerce.webhook_url", &self.webhook_url)?;
         }
-        if self.enabled {
-            if self.consumer_key.is_empty() || self.consumer_secret.is_empty() {
-                return Err(
-                    "woocommerce.consumer_key / consumer_secret: required when enabled".into(),
-                );
-            }
+        if self.enabled && (self.consumer_key.is_empty() || self.consumer_secret.is_empty()) {
+            return Err("woocommerce.consumer_key / consumer_secret: required when enabled".into());
         }
         ImportSince::parse(&self.import_since)
             .map_err(|e| format!("woocommerce.import_since: {e}"))?;

@@ -178,10 +178,8 @@ impl CartonaSection {
         if self.enabled || !self.base_url.trim().is_empty() {
             super::fields::check_api_url("cartona.base_url", &self.base_url, "")?;
         }
-        if self.enabled {
-            if self.token.is_empty() {
-                return Err("cartona.token: required when enabled".into());
-            }
+        if self.enabled && self.token.is_empty() {
+            return Err("cartona.token: required when enabled".into());
         }
         Ok(())
     }
