@@ -9,7 +9,7 @@ use super::{App, AppError, Result};
 use crate::domain::alignment::{self, LineError};
 use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
-use crate::store::inventory::{self, AlignedSku, StockConflict, Upsert};
+use crate::store::inventory::{self, AlignedSku, Retired, StockConflict, Unaligned, Upsert};
 use crate::store::jobs;
 use crate::store::sync_log::{self, Change};
 
@@ -112,31 +112,164 @@ fn parse_qty(v: &Option<String>) -> Option<i64> {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AlignmentImport {
     pub added: usize,
+    /// Pairs changed, re-pointed ones included.
     pub updated: usize,
     pub unchanged: usize,
-    /// Lines that were not imported, with line and column.
+    /// Pairs whose POS SKU now goes with another store SKU: what they had agreed with the old one is
+    /// retired (shown here, and kept in the sync log).
+    pub repointed: Vec<Repointed>,
+    /// Stored pairs whose store SKU a line gave to another POS SKU: no longer aligned (kept in the sync log).
+    pub unaligned: Vec<Unaligned>,
+    /// Lines that were not imported, with line and column (two lines pairing one SKU twice among them).
     pub errors: Vec<LineError>,
+}
+
+/// A pair re-pointed by an import line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repointed {
+    pub line: usize,
+    pub pos_sku: String,
+    pub from: String,
+    pub to: String,
+    pub retired: Retired,
+}
+
+/// What a pair loses with its store SKU, in words.
+fn describe_retired(r: &Retired) -> String {
+    let mut parts = vec![match r.base {
+        Some(b) => format!(
+            "its merge base (agreed {}, POS then {}, store then {}) is retired",
+            b.agreed, b.pos_seen, b.woo_seen
+        ),
+        None => "it had no merge base yet".to_string(),
+    }];
+    if let Some(u) = &r.unconfirmed {
+        parts.push(format!(
+            "an unconfirmed stock write of {} to the old store SKU is no longer followed",
+            u.quantity
+        ));
+    }
+    parts.join("; ")
+}
+
+impl AlignmentImport {
+    /// One line per pair that changed store SKU or lost it, for the operator.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<(usize, String)> = self
+            .repointed
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    format!(
+                        "line {}: {} re-pointed from {} to {}; {} (the next pass syncs it as a new pair; the sync log keeps the old pairing)",
+                        r.line,
+                        r.pos_sku,
+                        r.from,
+                        r.to,
+                        describe_retired(&r.retired)
+                    ),
+                )
+            })
+            .collect();
+        notes.extend(self.unaligned.iter().map(|u| {
+            (
+                u.taken_by_line,
+                format!(
+                    "line {}: {} was aligned with {}, which this line gives to another POS SKU; {} is no longer aligned and {} (the sync log keeps it)",
+                    u.taken_by_line,
+                    u.pos_sku,
+                    u.woo_sku,
+                    u.pos_sku,
+                    describe_retired(&u.retired)
+                ),
+            )
+        }));
+        notes.sort();
+        notes.into_iter().map(|(_, n)| n).collect()
+    }
 }
 
 impl App {
     /// Imports the alignment CSV (POS SKU, WooCommerce SKU, Match Type, Confidence). Valid lines are stored
-    /// (re-importing updates them) even when other lines are rejected; all in one transaction.
+    /// (re-importing updates them) even when other lines are rejected; all in one transaction. Lines that
+    /// pair one SKU twice are all rejected, by line. A pair that changes or loses its store SKU gives up its
+    /// merge base, which the report shows and the sync log keeps.
     pub fn import_alignment(&mut self, csv: &str) -> Result<AlignmentImport> {
-        let (rows, errors) =
-            alignment::parse_csv(csv).map_err(|e| AppError::Rejected(e.to_string()))?;
+        let (lines, mut errors) =
+            alignment::parse_csv_lines(csv).map_err(|e| AppError::Rejected(e.to_string()))?;
+        let (lines, conflicts) = alignment::without_conflicts(lines);
+        errors.extend(conflicts);
+        errors.sort_by_key(|e| e.line);
+        let actor = self.actor.name.clone();
         self.store.write(|tx| {
             let now = now_ms();
             let mut report = AlignmentImport {
                 errors,
                 ..Default::default()
             };
-            for row in &rows {
-                match inventory::upsert_alignment(tx, row, now)? {
+            let (outcomes, unaligned) = inventory::upsert_alignment(tx, &lines, now)?;
+            for (l, outcome) in lines.iter().zip(outcomes) {
+                let (line, pair) = (l.line, &l.pair);
+                match outcome {
                     Upsert::Added => report.added += 1,
                     Upsert::Updated => report.updated += 1,
                     Upsert::Unchanged => report.unchanged += 1,
+                    Upsert::Repointed { from, retired } => {
+                        report.updated += 1;
+                        let reason = format!(
+                            "alignment import line {line}: {}",
+                            describe_retired(&retired)
+                        );
+                        sync_log::record(
+                            tx,
+                            &Change {
+                                source: "operator",
+                                entity: "alignment",
+                                entity_key: &pair.pos_sku,
+                                field: "woo_sku",
+                                old_value: Some(&from),
+                                new_value: Some(&pair.woo_sku),
+                                reason: Some(&reason),
+                                actor: Some(&actor),
+                                ..Default::default()
+                            },
+                            now,
+                        )?;
+                        report.repointed.push(Repointed {
+                            line,
+                            pos_sku: pair.pos_sku.clone(),
+                            from,
+                            to: pair.woo_sku.clone(),
+                            retired,
+                        });
+                    }
                 }
             }
+            for u in &unaligned {
+                let reason = format!(
+                    "alignment import line {} gave {} to another POS SKU: {}",
+                    u.taken_by_line,
+                    u.woo_sku,
+                    describe_retired(&u.retired)
+                );
+                sync_log::record(
+                    tx,
+                    &Change {
+                        source: "operator",
+                        entity: "alignment",
+                        entity_key: &u.pos_sku,
+                        field: "woo_sku",
+                        old_value: Some(&u.woo_sku),
+                        new_value: None,
+                        reason: Some(&reason),
+                        actor: Some(&actor),
+                        ..Default::default()
+                    },
+                    now,
+                )?;
+            }
+            report.unaligned = unaligned;
             Ok(report)
         })
     }

@@ -102,13 +102,34 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
             if json {
                 output::json(&report)?;
             } else {
+                let mut moved = Vec::new();
+                if !report.repointed.is_empty() {
+                    moved.push(format!(
+                        "{} re-pointed to another store SKU",
+                        report.repointed.len()
+                    ));
+                }
+                if !report.unaligned.is_empty() {
+                    moved.push(format!(
+                        "{} pair(s) no longer aligned",
+                        report.unaligned.len()
+                    ));
+                }
+                let moved = if moved.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", moved.join(", "))
+                };
                 println!(
-                    "{}: {} added, {} updated, {} unchanged",
+                    "{}: {} added, {} updated, {} unchanged{moved}",
                     file.display(),
                     report.added,
                     report.updated,
                     report.unchanged
                 );
+                for note in report.notes() {
+                    println!("{}: {note}", file.display());
+                }
                 for e in &report.errors {
                     eprintln!("{}: {e}", file.display());
                 }

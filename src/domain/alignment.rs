@@ -1,6 +1,9 @@
 //! SKU alignment: which POS item is which store product. Parses the shop's alignment CSV (POS SKU,
-//! WooCommerce SKU, match type, confidence) with errors that name line and column, and suggests matches for
-//! unaligned SKUs: exact, normalised (case, punctuation and separators ignored), then fuzzy with a confidence.
+//! WooCommerce SKU, match type, confidence) with errors that name line and column, refuses lines that pair
+//! one SKU twice (both lines named, neither imported), and suggests matches for unaligned SKUs: exact,
+//! normalised (case, punctuation and separators ignored), then fuzzy with a confidence.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -10,6 +13,13 @@ pub struct Alignment {
     pub woo_sku: String,
     pub match_type: String,
     pub confidence: f64,
+}
+
+/// A pair and the line of the file it came from (1-based, as an editor shows it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignmentLine {
+    pub line: usize,
+    pub pair: Alignment,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +44,12 @@ const COLUMNS: [&str; 4] = ["POS SKU", "WooCommerce SKU", "Match Type", "Confide
 /// Parses the CSV; returns the valid rows and one error per bad line (valid lines still count).
 /// The header names the columns in any order (case and spacing ignored); a missing required column fails all.
 pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineError> {
+    let (lines, errors) = parse_csv_lines(text)?;
+    Ok((lines.into_iter().map(|l| l.pair).collect(), errors))
+}
+
+/// [`parse_csv`], each valid row with its line.
+pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>), LineError> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -106,14 +122,70 @@ pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineErr
                 }
             }
         };
-        rows.push(Alignment {
-            pos_sku,
-            woo_sku,
-            match_type,
-            confidence,
+        rows.push(AlignmentLine {
+            line: no + 1,
+            pair: Alignment {
+                pos_sku,
+                woo_sku,
+                match_type,
+                confidence,
+            },
         });
     }
     Ok((rows, errors))
+}
+
+/// Splits the lines of one import into those that can be applied and those that contradict each other: a
+/// POS SKU paired with two store SKUs, or a store SKU with two POS SKUs. Every line of such a group is
+/// refused, naming the others, since either choice would silently drop the other pair. A line repeated
+/// exactly is applied once. Errors come in line order.
+pub fn without_conflicts(lines: Vec<AlignmentLine>) -> (Vec<AlignmentLine>, Vec<LineError>) {
+    let mut refused: BTreeMap<usize, LineError> = BTreeMap::new();
+    for (column, side, other_side, what) in [
+        (COLUMNS[0], 0, 1, "one POS item goes with one store product"),
+        (COLUMNS[1], 1, 0, "one store product goes with one POS item"),
+    ] {
+        let sku = |l: &AlignmentLine, s: usize| {
+            if s == 0 {
+                l.pair.pos_sku.clone()
+            } else {
+                l.pair.woo_sku.clone()
+            }
+        };
+        let mut groups: BTreeMap<String, Vec<&AlignmentLine>> = BTreeMap::new();
+        for l in &lines {
+            groups.entry(sku(l, side)).or_default().push(l);
+        }
+        for (key, group) in groups {
+            let partners: BTreeSet<String> = group.iter().map(|l| sku(l, other_side)).collect();
+            if partners.len() < 2 {
+                continue;
+            }
+            for l in &group {
+                let others: Vec<String> = group
+                    .iter()
+                    .filter(|o| o.line != l.line && sku(o, other_side) != sku(l, other_side))
+                    .map(|o| format!("{} on line {}", sku(o, other_side), o.line))
+                    .collect();
+                refused.entry(l.line).or_insert_with(|| LineError {
+                    line: l.line,
+                    column: column.to_string(),
+                    message: format!(
+                        "{key} is paired with {} here and with {}: {what}, so neither line was imported",
+                        sku(l, other_side),
+                        others.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let kept = lines
+        .into_iter()
+        .filter(|l| !refused.contains_key(&l.line))
+        .filter(|l| seen.insert((l.pair.pos_sku.clone(), l.pair.woo_sku.clone())))
+        .collect();
+    (kept, refused.into_values().collect())
 }
 
 /// Splits one CSV line on `delimiter`, honouring double quotes (`""` inside quotes is a quote).
@@ -266,6 +338,35 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no 'POS SKU' column")
+        );
+    }
+
+    #[test]
+    fn a_sku_paired_twice_refuses_every_line_of_it() {
+        let csv = "POS SKU,WooCommerce SKU\n\
+                   P-1,W-1\n\
+                   P-2,W-1\n\
+                   P-3,W-3\n\
+                   P-3,W-3\n\
+                   P-4,W-4\n\
+                   P-4,W-5\n";
+        let (lines, errors) = parse_csv_lines(csv).unwrap();
+        assert!(errors.is_empty());
+        let (kept, refused) = without_conflicts(lines);
+        assert_eq!(
+            kept.iter().map(|l| l.line).collect::<Vec<_>>(),
+            vec![4],
+            "the repeated line counts once"
+        );
+        let shown: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "line 2, column WooCommerce SKU: W-1 is paired with P-1 here and with P-2 on line 3: one store product goes with one POS item, so neither line was imported",
+                "line 3, column WooCommerce SKU: W-1 is paired with P-2 here and with P-1 on line 2: one store product goes with one POS item, so neither line was imported",
+                "line 6, column POS SKU: P-4 is paired with W-4 here and with W-5 on line 7: one POS item goes with one store product, so neither line was imported",
+                "line 7, column POS SKU: P-4 is paired with W-5 here and with W-4 on line 6: one POS item goes with one store product, so neither line was imported",
+            ]
         );
     }
 

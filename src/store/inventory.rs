@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::Result;
-use crate::domain::alignment::Alignment;
+use crate::domain::alignment::AlignmentLine;
 use crate::domain::inventory::{ConflictKind, MergeBase, UnconfirmedWrite, money_from_cents};
 use crate::domain::time::Millis;
 
@@ -75,59 +75,179 @@ pub fn set_unconfirmed(conn: &Connection, id: i64, write: Option<&UnconfirmedWri
 }
 
 /// What an import did to one pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Upsert {
     Added,
     Updated,
     Unchanged,
+    /// The POS SKU now goes with another store SKU. What was agreed with the old one cannot stand for the
+    /// new one, so it is retired (and handed back here, for the report and the sync log).
+    Repointed {
+        from: String,
+        retired: Retired,
+    },
 }
 
-/// Adds or updates a pair keyed by POS SKU. Re-pointing a POS SKU to another store SKU forgets its merge base.
-pub fn upsert_alignment(conn: &Connection, a: &Alignment, now: Millis) -> Result<Upsert> {
-    let existing = conn
-        .prepare_cached(
-            "SELECT woo_sku, match_type, confidence FROM sku_alignment WHERE pos_sku = ?1",
-        )?
-        .query_row([&a.pos_sku], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-            ))
+/// The state a pair had with a store SKU it no longer has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Retired {
+    /// The merge base agreed with the old store SKU.
+    pub base: Option<MergeBase>,
+    /// A stock write to the old store SKU whose answer was lost, no longer followed.
+    pub unconfirmed: Option<UnconfirmedWrite>,
+}
+
+impl Retired {
+    pub fn is_empty(&self) -> bool {
+        self.base.is_none() && self.unconfirmed.is_none()
+    }
+}
+
+/// A stored pair whose store SKU an imported line gave to another POS SKU: it is no longer aligned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unaligned {
+    pub pos_sku: String,
+    pub woo_sku: String,
+    /// The line that took its store SKU.
+    pub taken_by_line: usize,
+    pub retired: Retired,
+}
+
+/// A stored pair as an import sees it.
+struct Stored {
+    id: i64,
+    pos_sku: String,
+    woo_sku: String,
+    match_type: String,
+    confidence: f64,
+    retired: Retired,
+}
+
+fn stored_by(conn: &Connection, column: &str, sku: &str) -> Result<Option<Stored>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT id, pos_sku, woo_sku, match_type, confidence, agreed, pos_seen, woo_seen, unconfirmed_write
+             FROM sku_alignment WHERE {column} = ?1"
+        ))?
+        .query_row([sku], |r| {
+            let base = match (
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+            ) {
+                (Some(agreed), Some(pos_seen), Some(woo_seen)) => Some(MergeBase {
+                    agreed,
+                    pos_seen,
+                    woo_seen,
+                }),
+                _ => None,
+            };
+            Ok(Stored {
+                id: r.get(0)?,
+                pos_sku: r.get(1)?,
+                woo_sku: r.get(2)?,
+                match_type: r.get(3)?,
+                confidence: r.get(4)?,
+                retired: Retired {
+                    base,
+                    unconfirmed: r
+                        .get::<_, Option<String>>(8)?
+                        .and_then(|json| serde_json::from_str(&json).ok()),
+                },
+            })
         })
-        .optional()?;
-    // The store SKU may be paired with another POS SKU: that old pair goes (one store product, one POS item).
-    conn.prepare_cached("DELETE FROM sku_alignment WHERE woo_sku = ?1 AND pos_sku <> ?2")?
-        .execute(params![a.woo_sku, a.pos_sku])?;
-    match existing {
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO sku_alignment (pos_sku, woo_sku, match_type, confidence, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now])?;
-            Ok(Upsert::Added)
-        }
-        Some((woo, kind, confidence))
-            if woo == a.woo_sku && kind == a.match_type && confidence == a.confidence =>
+        .optional()?)
+}
+
+/// Applies the lines of one alignment import (each POS SKU and each store SKU on at most one line: see
+/// `domain::alignment::without_conflicts`), keyed by POS SKU. Returns what happened to each line (in the
+/// order of `lines`) and the stored pairs that lost their store SKU to a line. Nothing is dropped without being returned:
+/// a re-pointed pair's merge base and a displaced pair's come back for the caller to report and log.
+/// Store SKUs may move between pairs in one import (two crossed pairs swapped, say).
+pub fn upsert_alignment(
+    conn: &Connection,
+    lines: &[AlignmentLine],
+    now: Millis,
+) -> Result<(Vec<Upsert>, Vec<Unaligned>)> {
+    let in_file: std::collections::HashSet<&str> =
+        lines.iter().map(|l| l.pair.pos_sku.as_str()).collect();
+    // Read everything first: the writes below move store SKUs around.
+    let mut plan = Vec::with_capacity(lines.len());
+    let mut unaligned = Vec::new();
+    for l in lines {
+        let mine = stored_by(conn, "pos_sku", &l.pair.pos_sku)?;
+        if let Some(holder) = stored_by(conn, "woo_sku", &l.pair.woo_sku)?
+            && holder.pos_sku != l.pair.pos_sku
+            && !in_file.contains(holder.pos_sku.as_str())
         {
-            Ok(Upsert::Unchanged)
+            unaligned.push((
+                holder.id,
+                Unaligned {
+                    pos_sku: holder.pos_sku,
+                    woo_sku: holder.woo_sku,
+                    taken_by_line: l.line,
+                    retired: holder.retired,
+                },
+            ));
         }
-        Some((woo, _, _)) => {
-            let repointed = woo != a.woo_sku;
+        plan.push((l, mine));
+    }
+    // Free every store SKU that changes hands: re-pointed pairs park on a placeholder no SKU can equal,
+    // displaced pairs go.
+    for (l, mine) in &plan {
+        if let Some(m) = mine
+            && m.woo_sku != l.pair.woo_sku
+        {
             conn.prepare_cached(
-                "UPDATE sku_alignment SET woo_sku = ?2, match_type = ?3, confidence = ?4, updated_at = ?5,
-                     woo_product_id = CASE WHEN ?6 THEN NULL ELSE woo_product_id END,
-                     woo_parent_id = CASE WHEN ?6 THEN NULL ELSE woo_parent_id END,
-                     agreed = CASE WHEN ?6 THEN NULL ELSE agreed END,
-                     pos_seen = CASE WHEN ?6 THEN NULL ELSE pos_seen END,
-                     woo_seen = CASE WHEN ?6 THEN NULL ELSE woo_seen END
-                 WHERE pos_sku = ?1",
+                "UPDATE sku_alignment SET woo_sku = char(0) || 'repointing:' || id WHERE id = ?1",
             )?
-            .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now, repointed])?;
-            Ok(Upsert::Updated)
+            .execute([m.id])?;
         }
     }
+    for (id, _) in &unaligned {
+        conn.prepare_cached("DELETE FROM sku_alignment WHERE id = ?1")?
+            .execute([id])?;
+    }
+    let mut outcomes = Vec::with_capacity(plan.len());
+    for (l, mine) in plan {
+        let a = &l.pair;
+        let outcome = match mine {
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO sku_alignment (pos_sku, woo_sku, match_type, confidence, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now])?;
+                Upsert::Added
+            }
+            Some(m) if m.woo_sku == a.woo_sku => {
+                if m.match_type == a.match_type && m.confidence == a.confidence {
+                    Upsert::Unchanged
+                } else {
+                    conn.prepare_cached(
+                        "UPDATE sku_alignment SET match_type = ?2, confidence = ?3, updated_at = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![m.id, a.match_type, a.confidence, now])?;
+                    Upsert::Updated
+                }
+            }
+            Some(m) => {
+                conn.prepare_cached(
+                    "UPDATE sku_alignment SET woo_sku = ?2, match_type = ?3, confidence = ?4, updated_at = ?5,
+                         woo_product_id = NULL, woo_parent_id = NULL, agreed = NULL, pos_seen = NULL,
+                         woo_seen = NULL, unconfirmed_write = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![m.id, a.woo_sku, a.match_type, a.confidence, now])?;
+                Upsert::Repointed {
+                    from: m.woo_sku,
+                    retired: m.retired,
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok((outcomes, unaligned.into_iter().map(|(_, u)| u).collect()))
 }
 
 pub fn aligned(conn: &Connection) -> Result<Vec<AlignedSku>> {
