@@ -12,7 +12,7 @@ use syncdesk::config::Config;
 use syncdesk::connectors::pos_csv::{
     PosCsvConfig, PosCsvError, Reduction, fingerprint, read_stock, write_reductions,
 };
-use syncdesk::domain::alignment::Alignment;
+use syncdesk::domain::alignment::{Alignment, AlignmentLine};
 use syncdesk::engine::pos_csv_flows::{self, run_write_reductions};
 use syncdesk::engine::{default_handlers, default_schedules};
 use syncdesk::store::pos_reductions::{self, LineKind};
@@ -310,12 +310,15 @@ fn each_paid_web_order_line_is_written_once_across_runs() {
     let mut rig = Rig::new();
     inventory::upsert_alignment(
         rig.store().conn(),
-        &Alignment {
-            pos_sku: "POS-A".into(),
-            woo_sku: "WEB-A".into(),
-            match_type: "exact".into(),
-            confidence: 1.0,
-        },
+        &[AlignmentLine {
+            line: 2,
+            pair: Alignment {
+                pos_sku: "POS-A".into(),
+                woo_sku: "WEB-A".into(),
+                match_type: "exact".into(),
+                confidence: 1.0,
+            },
+        }],
         1,
     )
     .unwrap();
