@@ -61,6 +61,9 @@ pub struct Target {
     http: reqwest::Client,
     /// Unique to this test: every SKU it creates starts with it.
     pub prefix: String,
+    /// Products and orders this test created through `call`, deleted by `cleanup`.
+    made_products: std::sync::Mutex<Vec<u64>>,
+    made_orders: std::sync::Mutex<Vec<u64>>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -96,6 +99,8 @@ impl Target {
                 sim: None,
                 http,
                 prefix,
+                made_products: Default::default(),
+                made_orders: Default::default(),
             };
         }
         let sim = WooSim::start(WooSimConfig {
@@ -119,6 +124,8 @@ impl Target {
             sim: Some(sim),
             http,
             prefix,
+            made_products: Default::default(),
+            made_orders: Default::default(),
         }
     }
 
