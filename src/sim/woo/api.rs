@@ -704,7 +704,7 @@ async fn add_note(
                 "rest_missing_callback_param",
                 "Missing parameter(s): note",
             )
-            .with_params(json!(["note"])));
+            .with_data("params", json!(["note"])));
         }
         Some(Value::String(note)) => note.clone(),
         Some(_) => return Err(ApiError::invalid_type("note", "string")),
