@@ -1,4 +1,5 @@
-//! WooCommerce's own client libraries — the Python `WooCommerce` package and the npm
+//! The standalone `syncdesk sim woocommerce` binary: its fault flags, and WooCommerce's own client
+//! libraries against it. The libraries — the Python `WooCommerce` package and the npm
 //! `@woocommerce/woocommerce-rest-api` — unmodified, against `syncdesk sim woocommerce` started from the
 //! built binary over plain http (so they must get OAuth 1.0a right, as the simulator checks it), and against
 //! the real store when `SYNCDESK_WOO_URL`/`_KEY`/`_SECRET` are set. Each lists orders page by page and
@@ -104,10 +105,15 @@ struct SimProcess {
 
 impl SimProcess {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(flags: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
             .args(["sim", "woocommerce", "--listen", "127.0.0.1:0"])
             .args(["--key", KEY, "--secret", SECRET])
             .args(["--products", "10", "--orders", &SEEDED_ORDERS.to_string()])
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -288,5 +294,109 @@ fn official_clients_on_the_real_store() {
             &secret,
             &format!("CONF-JS{run_id}"),
         ));
+    }
+}
+
+#[tokio::test]
+async fn fault_flags_reach_the_standalone_simulator() {
+    let sim = SimProcess::start_with(&[
+        "--treat-as-https",
+        "--throttle-every",
+        "2",
+        "--retry-after",
+        "7",
+        "--lose-answers",
+        "POST /orders/{id}/notes:1",
+    ]);
+    let http = reqwest::Client::new();
+    let api = |path: &str| format!("{}/wp-json/wc/v3/{path}", sim.url);
+    let get = |path: &str| http.get(api(path)).basic_auth(KEY, Some(SECRET)).send();
+    // Basic auth is accepted (--treat-as-https); every 2nd request is throttled with Retry-After: 7.
+    let first = get("orders?per_page=1").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let order = first.json::<Value>().await.unwrap()[0]["id"]
+        .as_u64()
+        .unwrap();
+    let second = get("orders?per_page=1").await.unwrap();
+    assert_eq!(second.status(), 429);
+    assert_eq!(second.headers()["retry-after"], "7");
+    // The note is added but its answer is lost (the connection is reset)…
+    let note = || {
+        http.post(api(&format!("orders/{order}/notes")))
+            .basic_auth(KEY, Some(SECRET))
+            .json(&serde_json::json!({"note": "lost answer"}))
+            .send()
+    };
+    assert!(note().await.is_err(), "the client gets no answer");
+    assert_eq!(get("orders?per_page=1").await.unwrap().status(), 429);
+    let notes: Value = get(&format!("orders/{order}/notes"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["note"] == "lost answer")
+            .count(),
+        1,
+        "…although the store added it: {notes}"
+    );
+    // …only once.
+    assert_eq!(get("orders?per_page=1").await.unwrap().status(), 429);
+    assert_eq!(note().await.unwrap().status(), 201);
+    drop(sim);
+
+    let down = SimProcess::start_with(&["--outage-every", "60:30", "--latency-ms", "50"]);
+    let started = Instant::now();
+    let answer = reqwest::get(format!("{}/wp-json/wc/v3/orders", down.url))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503, "inside the outage window");
+    assert!(
+        started.elapsed() >= Duration::from_millis(50),
+        "latency applies"
+    );
+}
+
+#[test]
+fn fault_flags_are_documented_and_checked() {
+    let help = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+        .args(["sim", "woocommerce", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--latency-ms",
+        "--jitter-ms",
+        "--error-rate",
+        "--throttle-every",
+        "--retry-after",
+        "--reset-first",
+        "--lose-answers",
+        "--outage-every",
+        "--treat-as-https",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help:\n{help}");
+    }
+    for bad in [
+        ["--lose-answers", "POST:x"],
+        ["--outage-every", "10:20"],
+        ["--error-rate", "1.5"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+            .args(["sim", "woocommerce", "--listen", "127.0.0.1:0"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?} is rejected input");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(bad[0]),
+            "the error names {}",
+            bad[0]
+        );
     }
 }

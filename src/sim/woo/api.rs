@@ -677,9 +677,15 @@ async fn list_notes(
                 "Invalid order ID.",
             ));
         }
-        let notes = store.notes.get(&id).map(Vec::as_slice).unwrap_or_default();
+        // Newest first by date; notes of the same second in the order they were added, as the store lists them.
+        let mut notes: Vec<&super::model::Note> = store
+            .notes
+            .get(&id)
+            .map(|n| n.iter().collect())
+            .unwrap_or_default();
+        notes.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
         Ok(notes
-            .iter()
+            .into_iter()
             .filter(|n| match wanted.as_str() {
                 "customer" => n.customer_note,
                 "internal" => !n.customer_note,

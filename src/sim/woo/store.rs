@@ -285,12 +285,13 @@ impl Store {
                 date_completed: None,
                 created_via: "checkout",
                 // Bank transfer and cheque orders are the ones that wait on-hold for payment.
-                payment_method: if on_account { "cheque" } else { "bacs" },
+                payment_method: if on_account { "cheque" } else { "bacs" }.into(),
                 payment_method_title: if on_account {
                     "Check payments"
                 } else {
                     "Direct bank transfer"
-                },
+                }
+                .into(),
             },
         );
         self.emit("order.created", id);

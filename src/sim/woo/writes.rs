@@ -406,6 +406,11 @@ impl Store {
         if let Some(order) = self.orders.get_mut(&id) {
             order.shipping = shipping;
             order.created_via = "rest-api";
+            // An API order has the payment method it is given, none by default.
+            order.payment_method =
+                field_text(body, "payment_method", Check::Lenient)?.unwrap_or_default();
+            order.payment_method_title =
+                field_text(body, "payment_method_title", Check::Lenient)?.unwrap_or_default();
             order.customer_note = field_text(body, "customer_note", check)?.unwrap_or_default();
         }
         if set_paid && let Some(order) = self.orders.get_mut(&id) {
