@@ -541,3 +541,32 @@ async fn webhooks_resource_creates_pings_lists_pauses_and_deletes() {
     );
     sim.shutdown().await;
 }
+
+/// What the lost-answer knob is for: a client that retries a note POST whose answer was lost adds it twice.
+#[tokio::test]
+#[ignore = "product bug: WooClient::add_order_note retries a POST /orders/{id}/notes whose answer was lost (transport errors are retried for every method), so the store ends up with the note twice; the real store keeps a note whose answer is lost (see the reference), so a retry must first look for it (e.g. a marker in the note)"]
+async fn the_clients_note_push_survives_a_lost_answer_without_duplicating() {
+    let sim = start(10, 5).await;
+    let mut cfg = syncdesk::connectors::woo::WooConfig::new(
+        sim.base_url(),
+        WooSimConfig::default().consumer_key,
+        WooSimConfig::default().consumer_secret,
+    );
+    cfg.auth = syncdesk::connectors::woo::AuthMode::Basic;
+    cfg.backoff_base = Duration::from_millis(10);
+    cfg.backoff_cap = Duration::from_millis(50);
+    let woo = syncdesk::connectors::woo::WooClient::new(cfg).unwrap();
+    let order = sim.order_ids()[0];
+    sim.faults().lose_answers_next("POST /orders/{id}/notes", 1);
+    let _ = woo.add_order_note(order, "Shipped — DPD 1Z1", true).await;
+    let copies = sim
+        .order_notes(order)
+        .iter()
+        .filter(|n| n.note == "Shipped — DPD 1Z1")
+        .count();
+    sim.shutdown().await;
+    assert_eq!(
+        copies, 1,
+        "the customer got the shipping note {copies} times"
+    );
+}
