@@ -1270,6 +1270,14 @@ async fn webhooks_ping_then_deliver_signed_payloads_built_at_send_time() {
     let product = t.product("H1", 10, "1.00").await;
     let order = t.order(&[(product, 1)], "pending").await;
     let woo = t.client();
+    let noted = t
+        .call(
+            Method::PUT,
+            &format!("orders/{order}"),
+            Some(json!({"customer_note": "side door / ring twice, café"})),
+        )
+        .await;
+    assert_eq!(noted.status, 200);
     woo.update_order_status(order, "processing").await.unwrap();
     woo.update_order_status(order, "completed").await.unwrap();
     t.deliver_webhooks().await;
@@ -1306,6 +1314,10 @@ async fn webhooks_ping_then_deliver_signed_payloads_built_at_send_time() {
         payload["status"], "completed",
         "built at send time: the latest state"
     );
+    // The body is PHP's JSON: slashes escaped, non-ASCII as \u escapes — the signature covers those bytes.
+    let raw = String::from_utf8_lossy(&body);
+    assert!(raw.contains(r"side door \/ ring twice, caf\u00e9"), "{raw}");
+    assert_eq!(payload["customer_note"], "side door / ring twice, café");
     t.deliver_webhooks().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut more = 0;

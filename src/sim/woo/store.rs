@@ -110,7 +110,16 @@ impl Store {
         std::mem::take(&mut self.events)
     }
 
+    /// Records a webhook event. Like core, draft orders (checkout drafts) fire none.
     pub(crate) fn emit(&mut self, topic: &'static str, resource_id: u64) {
+        if topic.starts_with("order.")
+            && self
+                .orders
+                .get(&resource_id)
+                .is_some_and(|o| ["checkout-draft", "auto-draft"].contains(&o.status.as_str()))
+        {
+            return;
+        }
         self.events.push(Event { topic, resource_id });
     }
 
@@ -294,10 +303,10 @@ impl Store {
                 .into(),
             },
         );
-        self.emit("order.created", id);
         if status != "pending" {
             self.apply_status(id, status, at)?;
         }
+        self.emit("order.created", id);
         Ok(id)
     }
 
