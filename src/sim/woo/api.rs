@@ -339,6 +339,22 @@ impl Params {
             })
     }
 
+    /// `include` / `exclude`: lists of ids (`None` when absent); a non-integer is `rest_invalid_param`.
+    fn ids(&self, name: &str) -> Result<Option<Vec<u64>>, ApiError> {
+        let Some(list) = self.list(name) else {
+            return Ok(None);
+        };
+        list.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                id.parse::<u64>().map_err(|_| {
+                    ApiError::invalid_type(&format!("{name}[{i}]"), "integer").for_param(name)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     fn force(&self) -> bool {
         matches!(self.text("force"), Some("true" | "1" | "True" | "yes"))
     }
@@ -536,10 +552,14 @@ async fn list_orders(State(shared): State<Arc<Shared>>, params: Params) -> ApiRe
         }
     }
     let statuses: Vec<String> = statuses.into_iter().filter(|s| s != "any").collect();
+    let include = params.ids("include")?;
+    let exclude = params.ids("exclude")?.unwrap_or_default();
     let mut orders = shared.read(|store| {
         store
             .orders
             .values()
+            .filter(|o| include.as_ref().is_none_or(|ids| ids.contains(&o.id)))
+            .filter(|o| !exclude.contains(&o.id))
             .filter(|o| {
                 if statuses.is_empty() {
                     o.status != "trash"
@@ -747,6 +767,8 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
     let skus: Option<Vec<String>> = params
         .text("sku")
         .map(|s| s.split(',').map(str::to_string).collect());
+    let include = params.ids("include")?;
+    let exclude = params.ids("exclude")?.unwrap_or_default();
     let mut products = shared.read(|store| {
         let candidates: Vec<&super::model::Product> = match &skus {
             // Exact match on any listed SKU, variations included.
@@ -767,6 +789,8 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
         };
         candidates
             .into_iter()
+            .filter(|p| include.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+            .filter(|p| !exclude.contains(&p.id))
             .filter(|p| p.status != "trash")
             .filter(|p| modified_after.is_none_or(|t| p.modified > t))
             .cloned()
