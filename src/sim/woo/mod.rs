@@ -156,14 +156,19 @@ pub struct WooSim {
 }
 
 impl WooSim {
-    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled, Basic auth as over TLS).
+    /// syncdesk's `[woocommerce]` section pointing at this simulator: Basic auth when it treats requests as
+    /// TLS, OAuth 1.0a otherwise (as a real plain-http store requires).
     pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
         crate::config::WooCommerceConfig {
             enabled: true,
             url: self.base_url(),
             consumer_key: crate::config::Secret::new(self.shared.auth.consumer_key.clone()),
             consumer_secret: crate::config::Secret::new(self.shared.auth.consumer_secret.clone()),
-            auth: crate::config::WooAuth::Basic,
+            auth: if self.shared.auth.treat_as_https {
+                crate::config::WooAuth::Basic
+            } else {
+                crate::config::WooAuth::Oauth
+            },
             ..Default::default()
         }
     }
