@@ -230,6 +230,30 @@ async fn ties_on_the_modification_date_come_back_in_an_unstable_order() {
         ids.len()
     );
 
+    // With shuffle_ties off (the demo's setting until the poll pages by id), reads repeat exactly.
+    let stable = WooSim::start(WooSimConfig {
+        products: 10,
+        orders: 0,
+        shuffle_ties: false,
+        ..WooSimConfig::default()
+    })
+    .await
+    .unwrap();
+    stable.freeze_clock(Some(Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 0).unwrap()));
+    for _ in 0..30 {
+        stable.create_order(&[("SKU-0001", 1)], "pending").unwrap();
+    }
+    let stable_api = Api::new(&stable);
+    let mut reads = BTreeSet::new();
+    for _ in 0..4 {
+        let (_, _, body) = stable_api
+            .get("orders?orderby=modified&order=asc&per_page=5&page=1")
+            .await;
+        reads.insert(page_ids(&body));
+    }
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    stable.shutdown().await;
+
     // orderby=id is stable: every read of the pages gives each order exactly once.
     for _ in 0..2 {
         let mut seen = Vec::new();

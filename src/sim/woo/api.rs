@@ -392,7 +392,7 @@ impl Sort {
         created: impl Fn(&T) -> DateTime<Utc>,
         modified: impl Fn(&T) -> DateTime<Utc>,
         id: impl Fn(&T) -> u64,
-        rng: &mut fastrand::Rng,
+        rng: Option<fastrand::Rng>,
     ) {
         let key = |item: &T| match self.key.as_str() {
             "modified" => Some(modified(item)),
@@ -411,6 +411,7 @@ impl Sort {
             }
         });
         // Shuffle every run of items that share the date.
+        let Some(mut rng) = rng else { return };
         let mut start = 0;
         while start < items.len() {
             let run_key = key(&items[start]);
@@ -580,7 +581,7 @@ async fn list_orders(State(shared): State<Arc<Shared>>, params: Params) -> ApiRe
         |o| o.created,
         |o| o.modified,
         |o| o.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let orders = shared.read(|store| orders.iter().map(|o| store.order_json(o)).collect());
     paged(orders, &params, "/orders", &shared.base_url)
@@ -801,7 +802,7 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
         |p| p.created,
         |p| p.modified,
         |p| p.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let products = shared.read(|store| products.iter().map(|p| store.product_json(p)).collect());
     paged(products, &params, "/products", &shared.base_url)
@@ -871,7 +872,7 @@ async fn list_variations(
         |p| p.created,
         |p| p.modified,
         |p| p.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let variations =
         shared.read(|store| variations.iter().map(|p| store.product_json(p)).collect());

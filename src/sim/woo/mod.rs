@@ -50,6 +50,10 @@ pub struct WooSimConfig {
     /// Status changes and stock moves add the store's own order notes ("Order status changed from …"),
     /// as the real store does. Off by default so tests can count the notes they add.
     pub system_notes: bool,
+    /// Items sharing the sort date under `orderby=modified`/`date` come back in a different order on every
+    /// request, as on the real store (no tie-breaker), so page-by-page reads can repeat and skip items.
+    /// On by default; off gives the id order a naive client expects.
+    pub shuffle_ties: bool,
 }
 
 impl Default for WooSimConfig {
@@ -66,6 +70,7 @@ impl Default for WooSimConfig {
             webhook_timeout: Duration::from_secs(60),
             webhook_coalesce: Duration::from_millis(200),
             system_notes: false,
+            shuffle_ties: true,
         }
     }
 }
@@ -84,6 +89,7 @@ impl std::fmt::Debug for WooSimConfig {
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_coalesce", &self.webhook_coalesce)
             .field("system_notes", &self.system_notes)
+            .field("shuffle_ties", &self.shuffle_ties)
             .finish()
     }
 }
@@ -186,7 +192,8 @@ impl WooSim {
             cfg.webhook_coalesce,
         )?);
         let auth = Authenticator::new(cfg.consumer_key, cfg.consumer_secret, cfg.treat_as_https);
-        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url, cfg.seed));
+        let tie_seed = cfg.shuffle_ties.then_some(cfg.seed);
+        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url, tie_seed));
 
         let payload_source = shared.clone();
         let payload = Arc::new(move |topic: &str, id: u64| {
