@@ -633,7 +633,6 @@ async fn ties_on_the_modification_date_page_completely_only_by_id() {
         mine.len(),
         by_modified.len()
     );
-    assert!(distinct.is_subset(&mine) || !distinct.is_empty());
     t.cleanup(&orders).await;
 }
 

@@ -1,5 +1,8 @@
-//! A WooCommerce store on loopback: REST API v3 (orders, notes, products, variations, batches), its auth,
-//! paging, errors, stock rules and webhooks, with fault injection and a handle for tests and the demo.
+//! A WooCommerce 10 store on loopback, written from the real store's observed behaviour (see
+//! `../shared/reference/woocommerce.md`) and independent of the product's client: REST API v3 (orders, notes,
+//! products, variations, batches, webhooks), its OAuth 1.0a / Basic auth, PHP's view of parameters, paging
+//! with unstable ties, error shapes, stock rules and Action-Scheduler-like webhooks — with fault injection
+//! and a handle (`WooSim`) for tests, the demo and `syncdesk sim woocommerce`.
 
 mod api;
 mod auth;
