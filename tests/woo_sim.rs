@@ -20,13 +20,15 @@ async fn start(products: usize, orders: usize) -> WooSim {
         products,
         orders,
         webhook_coalesce: Duration::from_millis(30),
+        // These tests talk Basic, as to a store behind TLS (the default simulator is a plain-http store).
+        treat_as_https: true,
         ..WooSimConfig::default()
     })
     .await
     .expect("simulator starts")
 }
 
-/// Raw HTTP with Basic auth (the default simulator treats requests as TLS).
+/// Raw HTTP with Basic auth (the simulator here treats requests as TLS).
 struct Api {
     http: reqwest::Client,
     root: String,
@@ -230,11 +232,12 @@ async fn ties_on_the_modification_date_come_back_in_an_unstable_order() {
         ids.len()
     );
 
-    // With shuffle_ties off (the demo's setting until the poll pages by id), reads repeat exactly.
+    // With shuffle_ties off (`--stable-ties`), reads repeat exactly.
     let stable = WooSim::start(WooSimConfig {
         products: 10,
         orders: 0,
         shuffle_ties: false,
+        treat_as_https: true,
         ..WooSimConfig::default()
     })
     .await
