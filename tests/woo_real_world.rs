@@ -614,3 +614,44 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
     // Not a failure: the poll still brings every change, only later.
     assert!(none.verdict().unwrap().contains("none delivers to"));
 }
+
+/// The same cancellation, but the poll reads it after the operator shipped and before the push ran: the
+/// poll must stop the push (it would otherwise find the store saying what syncdesk "last saw" and send).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_read_while_a_push_waits_stops_that_push() {
+    let rig = Rig::empty().await;
+    let skus = rig.skus();
+    let woo_id = rig
+        .sim
+        .create_order(&[(&skus[0], 1)], "processing")
+        .unwrap();
+    rig.reconcile().await;
+    let number = rig.number(woo_id);
+    rig.sim.set_order_status(woo_id, "cancelled").unwrap();
+    let mut app = rig.app();
+    app.fulfill(&number, &ShipmentDetails::default(), None)
+        .unwrap();
+    let outcomes = rig.reconcile().await;
+    assert!(
+        matches!(&outcomes[..], [ImportOutcome::Skipped { reason, .. }] if reason.contains("nothing was sent")),
+        "{outcomes:?}"
+    );
+    assert_eq!(rig.link(woo_id).sync_state, "conflict");
+    let engine = rig.engine();
+    engine.wake();
+    let dead = eventually("the push to stop", || {
+        app.jobs(Some(JobState::Dead), 10)
+            .unwrap()
+            .into_iter()
+            .find(|j| j.kind == "woo.push_status")
+    })
+    .await;
+    assert!(
+        dead.last_error
+            .unwrap_or_default()
+            .contains("settle it first"),
+        "the Errors panel says what to do"
+    );
+    assert_eq!(rig.sim.order_status(woo_id).as_deref(), Some("cancelled"));
+    engine.shutdown().await.unwrap();
+}

@@ -20,13 +20,15 @@ async fn start(products: usize, orders: usize) -> WooSim {
         products,
         orders,
         webhook_coalesce: Duration::from_millis(30),
+        // These tests talk Basic, as to a store behind TLS (the default simulator is a plain-http store).
+        treat_as_https: true,
         ..WooSimConfig::default()
     })
     .await
     .expect("simulator starts")
 }
 
-/// Raw HTTP with Basic auth (the default simulator treats requests as TLS).
+/// Raw HTTP with Basic auth (the simulator here treats requests as TLS).
 struct Api {
     http: reqwest::Client,
     root: String,
@@ -229,6 +231,31 @@ async fn ties_on_the_modification_date_come_back_in_an_unstable_order() {
         naive_union.len(),
         ids.len()
     );
+
+    // With shuffle_ties off (`--stable-ties`), reads repeat exactly.
+    let stable = WooSim::start(WooSimConfig {
+        products: 10,
+        orders: 0,
+        shuffle_ties: false,
+        treat_as_https: true,
+        ..WooSimConfig::default()
+    })
+    .await
+    .unwrap();
+    stable.freeze_clock(Some(Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 0).unwrap()));
+    for _ in 0..30 {
+        stable.create_order(&[("SKU-0001", 1)], "pending").unwrap();
+    }
+    let stable_api = Api::new(&stable);
+    let mut reads = BTreeSet::new();
+    for _ in 0..4 {
+        let (_, _, body) = stable_api
+            .get("orders?orderby=modified&order=asc&per_page=5&page=1")
+            .await;
+        reads.insert(page_ids(&body));
+    }
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    stable.shutdown().await;
 
     // orderby=id is stable: every read of the pages gives each order exactly once.
     for _ in 0..2 {
@@ -540,4 +567,32 @@ async fn webhooks_resource_creates_pings_lists_pauses_and_deletes() {
         (404, Some("woocommerce_rest_shop_webhook_invalid_id"))
     );
     sim.shutdown().await;
+}
+
+/// What the lost-answer knob is for: a client that retries a note POST whose answer was lost adds it twice.
+#[tokio::test]
+async fn the_clients_note_push_survives_a_lost_answer_without_duplicating() {
+    let sim = start(10, 5).await;
+    let mut cfg = syncdesk::connectors::woo::WooConfig::new(
+        sim.base_url(),
+        WooSimConfig::default().consumer_key,
+        WooSimConfig::default().consumer_secret,
+    );
+    cfg.auth = syncdesk::connectors::woo::AuthMode::Basic;
+    cfg.backoff_base = Duration::from_millis(10);
+    cfg.backoff_cap = Duration::from_millis(50);
+    let woo = syncdesk::connectors::woo::WooClient::new(cfg).unwrap();
+    let order = sim.order_ids()[0];
+    sim.faults().lose_answers_next("POST /orders/{id}/notes", 1);
+    let _ = woo.add_order_note(order, "Shipped — DPD 1Z1", true).await;
+    let copies = sim
+        .order_notes(order)
+        .iter()
+        .filter(|n| n.note == "Shipped — DPD 1Z1")
+        .count();
+    sim.shutdown().await;
+    assert_eq!(
+        copies, 1,
+        "the customer got the shipping note {copies} times"
+    );
 }

@@ -209,6 +209,22 @@ pub fn import(
         details.claimed,
         now,
     )?;
+    if let StatusOutcome::Conflict(reason) = status {
+        // Keep the conflict state: only what the channel now says is recorded.
+        links::note_remote(
+            conn,
+            link.id,
+            remote,
+            order.remote_version.as_deref(),
+            &fingerprint,
+            now,
+        )?;
+        return Ok(ImportOutcome::Skipped {
+            number,
+            external_id: ext,
+            reason,
+        });
+    }
     links::record_remote(
         conn,
         link.id,
@@ -228,11 +244,13 @@ pub fn import(
             from,
             to,
         },
-        StatusOutcome::Skipped(reason) => ImportOutcome::Skipped {
-            number,
-            external_id: ext,
-            reason,
-        },
+        StatusOutcome::Skipped(reason) | StatusOutcome::Conflict(reason) => {
+            ImportOutcome::Skipped {
+                number,
+                external_id: ext,
+                reason,
+            }
+        }
         StatusOutcome::Same if !details.applied.is_empty() => ImportOutcome::Updated {
             number,
             external_id: ext,
@@ -508,8 +526,21 @@ fn plan_lines(
 
 enum StatusOutcome {
     Same,
-    Changed { from: String, to: String },
+    Changed {
+        from: String,
+        to: String,
+    },
     Skipped(String),
+    /// The link was put in conflict (the message says why).
+    Conflict(String),
+}
+
+/// A push of this order to the link's channel is queued or running.
+fn push_pending(conn: &Connection, order_id: i64, link: &links::Link) -> Result<bool> {
+    Ok(match super::channel_push::for_system(&link.system) {
+        Some(channel) => (channel.pending)(conn, order_id, link)?,
+        None => false,
+    })
 }
 
 /// The channel's status, applied unless it is our own echo, unmapped, or the order is already final.
@@ -558,6 +589,25 @@ fn apply_status(
         .ok_or_else(|| AppError::Rejected(format!("order {} has an unknown status", local.number)))?
         .clone();
     if from.kind.is_final() {
+        if to.id != from.id && push_pending(conn, local.id, link)? {
+            // syncdesk is about to send its own final status over the channel's: a person decides.
+            let message = format!(
+                "{} changed this order to '{remote}' while syncdesk's {} was waiting to be sent; nothing was sent, so the channel's change is not overwritten. Settle it: keep the channel's status, or push syncdesk's",
+                order.system, from.name
+            );
+            links::set_state(conn, link.id, LINK_CONFLICT, Some(&message))?;
+            log(
+                conn,
+                order,
+                &local.number,
+                "status",
+                link.remote_status.as_deref(),
+                Some(remote),
+                &message,
+                now,
+            )?;
+            return Ok(StatusOutcome::Conflict(message));
+        }
         return skip(format!(
             "order is {}, which is final; {} now says '{remote}'",
             from.name, order.system

@@ -26,6 +26,7 @@ pub enum Outbound {
 
 type Check = fn(&Connection, &Config, &Status, &Link) -> Result<Outbound, StoreError>;
 type Enqueue = fn(&Connection, &Config, i64, &Link, Millis) -> Result<(), StoreError>;
+type Pending = fn(&Connection, i64, &Link) -> Result<bool, StoreError>;
 
 /// One sales channel's status push.
 pub struct ChannelPush {
@@ -34,6 +35,9 @@ pub struct ChannelPush {
     pub enqueue: Enqueue,
     /// Whether a shipment alone (no status change) can change what is pushed.
     pub follows_shipments: bool,
+    /// Whether a push for this order is waiting or running: a change read from the channel meanwhile, which
+    /// syncdesk does not take, must stop that push rather than be overwritten by it.
+    pub pending: Pending,
 }
 
 pub const CHANNELS: &[ChannelPush] = &[
@@ -42,12 +46,14 @@ pub const CHANNELS: &[ChannelPush] = &[
         check: woo_check,
         enqueue: woo_enqueue,
         follows_shipments: false,
+        pending: woo_pending,
     },
     ChannelPush {
         system: super::marketplace::SYSTEM,
         check: super::marketplace::outbound,
         enqueue: cartona_enqueue,
         follows_shipments: true,
+        pending: cartona_pending,
     },
 ];
 
@@ -91,6 +97,16 @@ fn woo_enqueue(
         now,
     )?;
     Ok(())
+}
+
+fn woo_pending(conn: &Connection, order_id: i64, link: &Link) -> Result<bool, StoreError> {
+    let key = format!("order:{order_id}");
+    Ok(link.pushing_status.is_some()
+        || crate::store::jobs::pending_keys(conn, WOO_PUSH_STATUS)?.contains(&key))
+}
+
+fn cartona_pending(conn: &Connection, _order_id: i64, link: &Link) -> Result<bool, StoreError> {
+    Ok(marketplace::get(conn, link.id)?.is_some_and(|m| m.push_due))
 }
 
 /// Marks the link due and (re)queues the one bulk pass that collects every due push.

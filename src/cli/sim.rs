@@ -185,6 +185,10 @@ pub struct WooSimArgs {
     /// Leave out the store's own order notes ("Order status changed from …", "Stock levels reduced: …").
     #[arg(long)]
     no_system_notes: bool,
+    /// List items that share a modification date in id order. A real store returns them in no fixed order
+    /// (so reading page by page under orderby=modified can repeat and skip some); that is the default.
+    #[arg(long)]
+    stable_ties: bool,
     /// Every request waits this long…
     #[arg(long, default_value_t = 0, value_name = "MS")]
     latency_ms: u64,
@@ -274,6 +278,7 @@ fn run_woocommerce(runtime: &tokio::runtime::Runtime, args: WooSimArgs) -> CliRe
         webhook_timeout: Duration::from_secs(60),
         webhook_coalesce: Duration::from_millis(args.webhook_delay_ms),
         system_notes: !args.no_system_notes,
+        shuffle_ties: !args.stable_ties,
     };
     let (latency, jitter) = (
         Duration::from_millis(args.latency_ms),

@@ -289,6 +289,39 @@ pub async fn seed(
     app.cancel("1907", "customer called: no longer needed", None)
         .map_err(|e| failed("cancel")(&e))?;
 
+    // A web order the shop cancelled in the store just as the warehouse shipped it: syncdesk's
+    // "completed" must not overwrite the cancellation, so the order waits for an operator (`:settle`).
+    let processing = woo
+        .order_ids()
+        .into_iter()
+        .find(|id| woo.order_status(*id).as_deref() == Some("processing"));
+    if let Some(woo_id) = processing {
+        let local = {
+            let store = ctx.store.clone();
+            let store = store
+                .lock()
+                .map_err(|_| DemoError::Failed("store lock".into()))?;
+            crate::store::links::by_external(
+                store.conn(),
+                "order",
+                woo_orders::SYSTEM,
+                &woo_id.to_string(),
+            )
+            .map_err(|e| failed("link")(&e))?
+        };
+        if let Some(link) = local {
+            woo.set_order_status(woo_id, "cancelled")
+                .map_err(|e| failed("store cancellation")(&e))?;
+            let details = ShipmentDetails {
+                carrier: Some("UPS".into()),
+                tracking: Some("1Z999AA10123456784".into()),
+                notes: None,
+            };
+            app.fulfill(&format!("#{}", link.local_id), &details, None)
+                .map_err(|e| failed("fulfil")(&e))?;
+        }
+    }
+
     let phone = seed_phone_orders(&mut app, sellable, &mut rng)?;
 
     // The disagreements the engine's first passes will find.

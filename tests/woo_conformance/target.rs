@@ -61,6 +61,9 @@ pub struct Target {
     http: reqwest::Client,
     /// Unique to this test: every SKU it creates starts with it.
     pub prefix: String,
+    /// Products and orders this test created through `call`, deleted by `cleanup`.
+    made_products: std::sync::Mutex<Vec<u64>>,
+    made_orders: std::sync::Mutex<Vec<u64>>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -96,6 +99,8 @@ impl Target {
                 sim: None,
                 http,
                 prefix,
+                made_products: Default::default(),
+                made_orders: Default::default(),
             };
         }
         let sim = WooSim::start(WooSimConfig {
@@ -119,6 +124,8 @@ impl Target {
             sim: Some(sim),
             http,
             prefix,
+            made_products: Default::default(),
+            made_orders: Default::default(),
         }
     }
 
@@ -158,7 +165,37 @@ impl Target {
             &self.secret,
             "HMAC-SHA256",
         );
-        self.send(method, &url, &params, &signed, body).await
+        let creates = method == Method::POST;
+        let answer = self.send(method, &url, &params, &signed, body).await;
+        if creates {
+            self.remember(path, &answer.body);
+        }
+        answer
+    }
+
+    /// Notes the ids of what a create made, so `cleanup` can delete it.
+    fn remember(&self, path: &str, body: &Value) {
+        let made = |value: &Value| -> Vec<u64> {
+            match value {
+                Value::Object(map) if !map.contains_key("error") => {
+                    map.get("id").and_then(Value::as_u64).into_iter().collect()
+                }
+                Value::Array(items) => items
+                    .iter()
+                    .filter(|i| i.get("error").is_none())
+                    .filter_map(|i| i["id"].as_u64())
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let (list, ids) = match path.trim_start_matches('/') {
+            "orders" => (&self.made_orders, made(body)),
+            "orders/batch" => (&self.made_orders, made(&body["create"])),
+            "products" => (&self.made_products, made(body)),
+            "products/batch" => (&self.made_products, made(&body["create"])),
+            _ => return,
+        };
+        list.lock().unwrap().extend(ids);
     }
 
     /// Sends `params` then `oauth` as the query string (each value form-encoded) with an optional JSON body.
@@ -299,9 +336,13 @@ impl Target {
         }
     }
 
-    /// Deletes this test's products (by SKU prefix) and the given orders; best effort.
+    /// Deletes the products and orders this test created (and `orders`), for good; best effort.
     pub async fn cleanup(self, orders: &[u64]) {
         if self.kind == Kind::Real {
+            let mut orders = orders.to_vec();
+            orders.extend(self.made_orders.lock().unwrap().drain(..));
+            orders.sort_unstable();
+            orders.dedup();
             for chunk in orders.chunks(100) {
                 let _ = self
                     .call(
@@ -311,29 +352,13 @@ impl Target {
                     )
                     .await;
             }
-            let mine = self
-                .get(&format!("products?per_page=100&search={}", self.prefix))
-                .await;
-            let ids: Vec<u64> = mine
-                .body
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .filter(|p| {
-                            p["sku"]
-                                .as_str()
-                                .is_some_and(|s| s.starts_with(&self.prefix))
-                        })
-                        .filter_map(|p| p["id"].as_u64())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if !ids.is_empty() {
+            let products: Vec<u64> = self.made_products.lock().unwrap().drain(..).collect();
+            for chunk in products.chunks(100) {
                 let _ = self
                     .call(
                         Method::POST,
                         "products/batch",
-                        Some(json!({ "delete": ids })),
+                        Some(json!({ "delete": chunk })),
                     )
                     .await;
             }

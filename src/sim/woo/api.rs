@@ -339,6 +339,22 @@ impl Params {
             })
     }
 
+    /// `include` / `exclude`: lists of ids (`None` when absent); a non-integer is `rest_invalid_param`.
+    fn ids(&self, name: &str) -> Result<Option<Vec<u64>>, ApiError> {
+        let Some(list) = self.list(name) else {
+            return Ok(None);
+        };
+        list.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                id.parse::<u64>().map_err(|_| {
+                    ApiError::invalid_type(&format!("{name}[{i}]"), "integer").for_param(name)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     fn force(&self) -> bool {
         matches!(self.text("force"), Some("true" | "1" | "True" | "yes"))
     }
@@ -376,7 +392,7 @@ impl Sort {
         created: impl Fn(&T) -> DateTime<Utc>,
         modified: impl Fn(&T) -> DateTime<Utc>,
         id: impl Fn(&T) -> u64,
-        rng: &mut fastrand::Rng,
+        rng: Option<fastrand::Rng>,
     ) {
         let key = |item: &T| match self.key.as_str() {
             "modified" => Some(modified(item)),
@@ -395,6 +411,7 @@ impl Sort {
             }
         });
         // Shuffle every run of items that share the date.
+        let Some(mut rng) = rng else { return };
         let mut start = 0;
         while start < items.len() {
             let run_key = key(&items[start]);
@@ -536,10 +553,14 @@ async fn list_orders(State(shared): State<Arc<Shared>>, params: Params) -> ApiRe
         }
     }
     let statuses: Vec<String> = statuses.into_iter().filter(|s| s != "any").collect();
+    let include = params.ids("include")?;
+    let exclude = params.ids("exclude")?.unwrap_or_default();
     let mut orders = shared.read(|store| {
         store
             .orders
             .values()
+            .filter(|o| include.as_ref().is_none_or(|ids| ids.contains(&o.id)))
+            .filter(|o| !exclude.contains(&o.id))
             .filter(|o| {
                 if statuses.is_empty() {
                     o.status != "trash"
@@ -560,7 +581,7 @@ async fn list_orders(State(shared): State<Arc<Shared>>, params: Params) -> ApiRe
         |o| o.created,
         |o| o.modified,
         |o| o.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let orders = shared.read(|store| orders.iter().map(|o| store.order_json(o)).collect());
     paged(orders, &params, "/orders", &shared.base_url)
@@ -677,9 +698,15 @@ async fn list_notes(
                 "Invalid order ID.",
             ));
         }
-        let notes = store.notes.get(&id).map(Vec::as_slice).unwrap_or_default();
+        // Newest first by date; notes of the same second in the order they were added, as the store lists them.
+        let mut notes: Vec<&super::model::Note> = store
+            .notes
+            .get(&id)
+            .map(|n| n.iter().collect())
+            .unwrap_or_default();
+        notes.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
         Ok(notes
-            .iter()
+            .into_iter()
             .filter(|n| match wanted.as_str() {
                 "customer" => n.customer_note,
                 "internal" => !n.customer_note,
@@ -704,7 +731,7 @@ async fn add_note(
                 "rest_missing_callback_param",
                 "Missing parameter(s): note",
             )
-            .with_params(json!(["note"])));
+            .with_data("params", json!(["note"])));
         }
         Some(Value::String(note)) => note.clone(),
         Some(_) => return Err(ApiError::invalid_type("note", "string")),
@@ -741,6 +768,8 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
     let skus: Option<Vec<String>> = params
         .text("sku")
         .map(|s| s.split(',').map(str::to_string).collect());
+    let include = params.ids("include")?;
+    let exclude = params.ids("exclude")?.unwrap_or_default();
     let mut products = shared.read(|store| {
         let candidates: Vec<&super::model::Product> = match &skus {
             // Exact match on any listed SKU, variations included.
@@ -761,6 +790,8 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
         };
         candidates
             .into_iter()
+            .filter(|p| include.as_ref().is_none_or(|ids| ids.contains(&p.id)))
+            .filter(|p| !exclude.contains(&p.id))
             .filter(|p| p.status != "trash")
             .filter(|p| modified_after.is_none_or(|t| p.modified > t))
             .cloned()
@@ -771,7 +802,7 @@ async fn list_products(State(shared): State<Arc<Shared>>, params: Params) -> Api
         |p| p.created,
         |p| p.modified,
         |p| p.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let products = shared.read(|store| products.iter().map(|p| store.product_json(p)).collect());
     paged(products, &params, "/products", &shared.base_url)
@@ -841,7 +872,7 @@ async fn list_variations(
         |p| p.created,
         |p| p.modified,
         |p| p.id,
-        &mut shared.tie_rng(),
+        shared.tie_rng(),
     );
     let variations =
         shared.read(|store| variations.iter().map(|p| store.product_json(p)).collect());

@@ -1,20 +1,18 @@
-//! WooCommerce's error body `{code, message, data: {status}}` and the ones the simulator answers with.
+//! WooCommerce's error body `{code, message, data: {status, …}}` and the ones the simulator answers with,
+//! including WordPress' `rest_invalid_param` with `data.params` and `data.details`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    /// `data.params` of `rest_invalid_param`: parameter → reason.
-    pub params: Option<Value>,
-    /// `data.details` of `rest_invalid_param`: parameter → {code, message, data}.
-    pub details: Option<Value>,
-    /// Further members of `data` (e.g. `resource_id` and `unique_sku` of a duplicated SKU).
-    pub extra: Option<Value>,
+    /// Members of `data` besides `status` (`params`, `details`, `resource_id`, …); boxed, as most errors
+    /// have none.
+    pub data: Option<Box<Map<String, Value>>>,
 }
 
 impl ApiError {
@@ -23,10 +21,16 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            params: None,
-            details: None,
-            extra: None,
+            data: None,
         }
+    }
+
+    /// Adds a member to `data`.
+    pub fn with_data(mut self, key: &str, value: Value) -> Self {
+        self.data
+            .get_or_insert_with(Default::default)
+            .insert(key.to_string(), value);
+        self
     }
 
     /// `rest_invalid_param` for a value of the wrong JSON type (`rest_invalid_type`).
@@ -54,57 +58,48 @@ impl ApiError {
         Self::invalid_param_detail(param, message, "rest_not_in_enum", Value::Null)
     }
 
-    /// `rest_invalid_param` with WordPress' `data.details` entry for the parameter.
+    /// `rest_invalid_param` with WordPress' `data.params` and `data.details` entries for the parameter.
     pub fn invalid_param_detail(
         param: &str,
         message: String,
         detail_code: &str,
         detail_data: Value,
     ) -> Self {
-        Self {
-            status: 400,
-            code: "rest_invalid_param",
-            message: format!("Invalid parameter(s): {param}"),
-            params: Some(json!({ param: message })),
-            details: Some(
-                json!({ param: { "code": detail_code, "message": message, "data": detail_data } }),
-            ),
-            extra: None,
-        }
+        Self::new(
+            400,
+            "rest_invalid_param",
+            format!("Invalid parameter(s): {param}"),
+        )
+        .with_data("params", json!({ param: message }))
+        .with_data(
+            "details",
+            json!({ param: { "code": detail_code, "message": message, "data": detail_data } }),
+        )
     }
 
     /// The same `rest_invalid_param` filed under `param` (an array item's error, e.g. `status[0] …`, is
     /// reported under `status`).
     pub fn for_param(mut self, param: &str) -> Self {
-        let take = |v: &Option<Value>| {
-            v.as_ref()
-                .and_then(|v| v.as_object())
-                .and_then(|m| m.values().next().cloned())
-        };
         self.message = format!("Invalid parameter(s): {param}");
-        self.params = take(&self.params).map(|v| json!({ param: v }));
-        self.details = take(&self.details).map(|v| json!({ param: v }));
-        self
-    }
-
-    /// `data.params` as given (e.g. the list of missing parameters of `rest_missing_callback_param`).
-    pub fn with_params(mut self, params: Value) -> Self {
-        self.params = Some(params);
+        if let Some(data) = &mut self.data {
+            for key in ["params", "details"] {
+                let first = data
+                    .get(key)
+                    .and_then(Value::as_object)
+                    .and_then(|m| m.values().next().cloned());
+                if let Some(first) = first {
+                    data.insert(key.into(), json!({ param: first }));
+                }
+            }
+        }
         self
     }
 
     pub fn body(&self) -> Value {
-        let mut data = json!({ "status": self.status });
-        if let Some(map) = data.as_object_mut() {
-            if let Some(params) = &self.params {
-                map.insert("params".into(), params.clone());
-            }
-            if let Some(details) = &self.details {
-                map.insert("details".into(), details.clone());
-            }
-            if let Some(Value::Object(extra)) = &self.extra {
-                map.extend(extra.clone());
-            }
+        let mut data = Map::new();
+        data.insert("status".into(), json!(self.status));
+        if let Some(extra) = &self.data {
+            data.extend(extra.as_ref().clone());
         }
         json!({ "code": self.code, "message": self.message, "data": data })
     }

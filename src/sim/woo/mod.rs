@@ -1,5 +1,8 @@
-//! A WooCommerce store on loopback: REST API v3 (orders, notes, products, variations, batches), its auth,
-//! paging, errors, stock rules and webhooks, with fault injection and a handle for tests and the demo.
+//! A WooCommerce 10 store on loopback, written from the real store's observed behaviour (see
+//! `../shared/reference/woocommerce.md`) and independent of the product's client: REST API v3 (orders, notes,
+//! products, variations, batches, webhooks), its OAuth 1.0a / Basic auth, PHP's view of parameters, paging
+//! with unstable ties, error shapes, stock rules and Action-Scheduler-like webhooks — with fault injection
+//! and a handle (`WooSim`) for tests, the demo and `syncdesk sim woocommerce`.
 
 mod api;
 mod auth;
@@ -50,6 +53,10 @@ pub struct WooSimConfig {
     /// Status changes and stock moves add the store's own order notes ("Order status changed from …"),
     /// as the real store does. Off by default so tests can count the notes they add.
     pub system_notes: bool,
+    /// Items sharing the sort date under `orderby=modified`/`date` come back in a different order on every
+    /// request, as on the real store (no tie-breaker), so page-by-page reads can repeat and skip items.
+    /// On by default; off gives the id order a naive client expects.
+    pub shuffle_ties: bool,
 }
 
 impl Default for WooSimConfig {
@@ -67,6 +74,7 @@ impl Default for WooSimConfig {
             webhook_timeout: Duration::from_secs(60),
             webhook_coalesce: Duration::from_millis(200),
             system_notes: false,
+            shuffle_ties: true,
         }
     }
 }
@@ -85,6 +93,7 @@ impl std::fmt::Debug for WooSimConfig {
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_coalesce", &self.webhook_coalesce)
             .field("system_notes", &self.system_notes)
+            .field("shuffle_ties", &self.shuffle_ties)
             .finish()
     }
 }
@@ -157,8 +166,8 @@ pub struct WooSim {
 }
 
 impl WooSim {
-    /// syncdesk's `[woocommerce]` section pointing at this simulator (enabled; OAuth 1.0a as over plain
-    /// http, or Basic when the simulator plays a TLS store).
+    /// syncdesk's `[woocommerce]` section pointing at this simulator: Basic auth when it treats requests as
+    /// TLS, OAuth 1.0a otherwise (as a real plain-http store requires).
     pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
         crate::config::WooCommerceConfig {
             enabled: true,
@@ -187,7 +196,8 @@ impl WooSim {
             cfg.webhook_coalesce,
         )?);
         let auth = Authenticator::new(cfg.consumer_key, cfg.consumer_secret, cfg.treat_as_https);
-        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url, cfg.seed));
+        let tie_seed = cfg.shuffle_ties.then_some(cfg.seed);
+        let shared = Arc::new(Shared::new(store, auth, hub.clone(), base_url, tie_seed));
 
         let payload_source = shared.clone();
         let payload = Arc::new(move |topic: &str, id: u64| {

@@ -75,6 +75,30 @@ impl Product {
             "variations": self.variations,
             "meta_data": [],
         });
+        // Two halves: one `json!` this large exceeds the macro's recursion limit.
+        let catalogue = json!({
+            "featured": false,
+            "catalog_visibility": "visible",
+            "description": "",
+            "short_description": "",
+            "on_sale": !self.sale_price.is_empty(),
+            "purchasable": !self.price().is_empty(),
+            "total_sales": 0,
+            "virtual": false,
+            "downloadable": false,
+            "tax_status": "taxable",
+            "tax_class": "",
+            "backorders_allowed": false,
+            "backordered": false,
+            "low_stock_amount": Value::Null,
+            "menu_order": 0,
+            "attributes": [],
+            "images": [],
+            "categories": [{ "id": 15, "name": "Uncategorized", "slug": "uncategorized" }],
+        });
+        if let (Some(map), Value::Object(rest)) = (product.as_object_mut(), catalogue) {
+            map.extend(rest);
+        }
         if self.kind == "variation" {
             // Variations carry no `variations` list of their own.
             if let Some(map) = product.as_object_mut() {
@@ -159,8 +183,8 @@ pub(crate) struct Order {
     pub date_completed: Option<DateTime<Utc>>,
     /// `checkout`, or `rest-api` for orders created through the API.
     pub created_via: &'static str,
-    pub payment_method: &'static str,
-    pub payment_method_title: &'static str,
+    pub payment_method: String,
+    pub payment_method_title: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +225,9 @@ impl Order {
             map.insert("email".into(), json!(self.customer.email));
         }
         let date = |at: Option<DateTime<Utc>>| at.map(gmt);
+        let status = self.status.as_str();
+        let editable = ["pending", "on-hold", "auto-draft", "checkout-draft"].contains(&status);
+        let needs_payment = ["pending", "failed"].contains(&status) && self.total() > 0.0;
         let mut order = json!({
             "id": self.id,
             "parent_id": 0,
@@ -246,6 +273,13 @@ impl Order {
             "fee_lines": [],
             "coupon_lines": [],
             "refunds": [],
+            "cart_hash": "",
+            "customer_ip_address": "",
+            "customer_user_agent": "",
+            "currency_symbol": "$",
+            "is_editable": editable,
+            "needs_payment": needs_payment,
+            "needs_processing": true,
             "shipping_lines": [{
                 "id": self.shipping_line_id,
                 "method_title": "Flat rate",

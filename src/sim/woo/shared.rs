@@ -16,8 +16,9 @@ pub(crate) struct Shared {
     pub hub: Arc<WebhookHub>,
     /// `http://addr` — for `Link` headers.
     pub base_url: String,
-    /// `WooSimConfig::seed`: with `list_requests`, seeds the order of items that tie on the sort key.
-    seed: u64,
+    /// `WooSimConfig::seed` when ties are shuffled: with `list_requests`, seeds the order of items that tie
+    /// on the sort key. `None`: ties keep the id order.
+    tie_seed: Option<u64>,
     list_requests: AtomicU64,
 }
 
@@ -27,7 +28,7 @@ impl Shared {
         auth: Authenticator,
         hub: Arc<WebhookHub>,
         base_url: String,
-        seed: u64,
+        tie_seed: Option<u64>,
     ) -> Self {
         Self {
             store: Mutex::new(store),
@@ -36,16 +37,20 @@ impl Shared {
             counts: Mutex::new(BTreeMap::new()),
             hub,
             base_url,
-            seed,
+            tie_seed,
             list_requests: AtomicU64::new(0),
         }
     }
 
     /// A fresh random source for one list request: repeatable for a given seed and request number, different
-    /// from one request to the next (the database returns tied rows in no fixed order).
-    pub fn tie_rng(&self) -> fastrand::Rng {
+    /// from one request to the next (the database returns tied rows in no fixed order). `None` when ties are
+    /// not shuffled.
+    pub fn tie_rng(&self) -> Option<fastrand::Rng> {
+        let seed = self.tie_seed?;
         let n = self.list_requests.fetch_add(1, Ordering::Relaxed);
-        fastrand::Rng::with_seed(self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        Some(fastrand::Rng::with_seed(
+            seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ))
     }
 
     /// Reads the store.

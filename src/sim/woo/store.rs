@@ -110,7 +110,16 @@ impl Store {
         std::mem::take(&mut self.events)
     }
 
+    /// Records a webhook event. Like core, draft orders (checkout drafts) fire none.
     pub(crate) fn emit(&mut self, topic: &'static str, resource_id: u64) {
+        if topic.starts_with("order.")
+            && self
+                .orders
+                .get(&resource_id)
+                .is_some_and(|o| ["checkout-draft", "auto-draft"].contains(&o.status.as_str()))
+        {
+            return;
+        }
         self.events.push(Event { topic, resource_id });
     }
 
@@ -285,18 +294,19 @@ impl Store {
                 date_completed: None,
                 created_via: "checkout",
                 // Bank transfer and cheque orders are the ones that wait on-hold for payment.
-                payment_method: if on_account { "cheque" } else { "bacs" },
+                payment_method: if on_account { "cheque" } else { "bacs" }.into(),
                 payment_method_title: if on_account {
                     "Check payments"
                 } else {
                     "Direct bank transfer"
-                },
+                }
+                .into(),
             },
         );
-        self.emit("order.created", id);
         if status != "pending" {
             self.apply_status(id, status, at)?;
         }
+        self.emit("order.created", id);
         Ok(id)
     }
 

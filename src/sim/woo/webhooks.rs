@@ -464,7 +464,7 @@ impl WebhookHub {
         topic: &str,
         body: &Value,
     ) -> Option<u16> {
-        let raw = serde_json::to_vec(body).ok()?;
+        let raw = php_json(body);
         let (resource, event) = topic.split_once('.').unwrap_or((topic, ""));
         let result = self
             .http
@@ -508,6 +508,27 @@ impl WebhookHub {
     }
 }
 
+/// The body as PHP's `wp_json_encode` writes it — `/` as `\/`, non-ASCII as `\uXXXX` — which is what the
+/// signature covers: a receiver must verify the raw bytes, not a re-serialisation.
+pub(crate) fn php_json(value: &Value) -> Vec<u8> {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            // Both only ever occur inside JSON strings.
+            '/' => out.push_str("\\/"),
+            c if !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.into_bytes()
+}
+
 /// base64(HMAC-SHA256(raw body, secret)), as in `X-WC-Webhook-Signature`.
 pub fn signature(raw_body: &[u8], secret: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
@@ -521,4 +542,20 @@ fn delivery_id(webhook_id: u64) -> String {
     let second = chrono::Utc::now().timestamp();
     let digest = Sha256::digest(format!("{webhook_id}{second}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_encoded_as_php_does() {
+        let body = json!({"url": "http://x/y", "name": "Café ☕ 😀"});
+        assert_eq!(
+            String::from_utf8(php_json(&body)).unwrap(),
+            r#"{"name":"Caf\u00e9 \u2615 \ud83d\ude00","url":"http:\/\/x\/y"}"#
+        );
+        let back: Value = serde_json::from_slice(&php_json(&body)).unwrap();
+        assert_eq!(back, body);
+    }
 }

@@ -159,10 +159,9 @@ impl Store {
     }
 
     fn duplicate_sku(&self, sku: &str, owner: u64) -> ApiError {
-        let mut error = ApiError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.");
-        error.extra =
-            Some(serde_json::json!({ "resource_id": owner, "unique_sku": format!("{sku}-1") }));
-        error
+        ApiError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.")
+            .with_data("resource_id", serde_json::json!(owner))
+            .with_data("unique_sku", serde_json::json!(format!("{sku}-1")))
     }
 
     /// `POST /products` (or a batch `create`), `parent` for `POST /products/{id}/variations`.
@@ -177,10 +176,10 @@ impl Store {
             return Err(self.duplicate_sku(sku, owner));
         }
         if let Some(parent) = parent
-            && !self
+            && self
                 .products
                 .get(&parent)
-                .is_some_and(|p| p.kind == "variable")
+                .is_none_or(|p| p.kind != "variable")
         {
             return Err(ApiError::new(
                 404,
@@ -407,6 +406,11 @@ impl Store {
         if let Some(order) = self.orders.get_mut(&id) {
             order.shipping = shipping;
             order.created_via = "rest-api";
+            // An API order has the payment method it is given, none by default.
+            order.payment_method =
+                field_text(body, "payment_method", Check::Lenient)?.unwrap_or_default();
+            order.payment_method_title =
+                field_text(body, "payment_method_title", Check::Lenient)?.unwrap_or_default();
             order.customer_note = field_text(body, "customer_note", check)?.unwrap_or_default();
         }
         if set_paid && let Some(order) = self.orders.get_mut(&id) {
