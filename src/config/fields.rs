@@ -203,7 +203,7 @@ fn numeric_fields(c: &Config) -> Vec<Field> {
         "server.max_buffered_body_bytes",
         server.max_buffered_body_bytes,
         server.max_body_bytes,
-        4096 * MIB,
+        4u64 << 30,
         "bytes, at least server.max_body_bytes",
     );
     let woo = &c.woocommerce;
