@@ -362,12 +362,10 @@ async fn health_answers_while_300_connections_are_held() {
     // receiver is full — never left waiting.
     let body = br#"{"id": 1}"#;
     let mut s = TcpStream::connect(serve.addr).await.unwrap();
-    s.write_all(
-        webhook_head("/webhooks/woocommerce", Some(WRONG_SIGNATURE), body.len()).as_bytes(),
-    )
-    .await
-    .unwrap();
-    s.write_all(body).await.unwrap();
+    let mut request =
+        webhook_head("/webhooks/woocommerce", Some(WRONG_SIGNATURE), body.len()).into_bytes();
+    request.extend_from_slice(body);
+    s.write_all(&request).await.unwrap();
     let mut buf = [0u8; 256];
     let n = tokio::time::timeout(NEVER, s.read(&mut buf))
         .await
@@ -476,8 +474,12 @@ async fn memory_comes_back_after_300_slow_unauthenticated_1mb_bodies() {
         after / 1024
     );
     assert_eq!(health(serve.addr, NEVER).await, Some(200));
+    // Refused: 401 (read, signature wrong), 503 (the bodies' memory was spent), or — rarely, when the server
+    // stops reading mid-body — a reset (None). Never accepted.
     assert!(
-        statuses.keys().all(|s| matches!(s, Some(401 | 408 | 503))),
+        statuses
+            .keys()
+            .all(|s| matches!(s, None | Some(401 | 408 | 503))),
         "every bogus body is refused: {statuses:?}"
     );
     // Bodies share 64 MiB (max_buffered_body_bytes), plus connection buffers: far below 300 × 1 MiB.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, BodyDataStream};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -22,6 +22,9 @@ use crate::config::ServerConfig;
 const KIB: usize = 1024;
 /// The first buffer of a body; it doubles from there, never past the body's cap or declared length.
 const FIRST_BUFFER: usize = 4 * KIB;
+/// After a refusal, what the sender still sends is read and dropped until the body's deadline, at most this
+/// much, so it reads the refusal instead of a connection reset; nothing of it is kept.
+const LINGER_BYTES: usize = 8 << 20;
 
 /// The receiver's limits on request bodies, shared by every webhook route.
 #[derive(Debug)]
@@ -133,6 +136,32 @@ impl BodyLimits {
         body: Body,
         cap: usize,
     ) -> Result<ReceivedBody, Refusal> {
+        let deadline = Instant::now() + self.deadline;
+        let mut frames = body.into_data_stream();
+        let read = self.read_frames(headers, &mut frames, cap, deadline).await;
+        if let Err(Refusal::TooLarge { .. } | Refusal::Busy { .. }) = &read {
+            linger(headers, frames, deadline);
+        }
+        read
+    }
+
+    /// Refuses a request without reading its body (no signature, no secret): what the sender still sends
+    /// is read and dropped until the body's deadline, so it sees the answer rather than a reset.
+    pub fn refuse_unread(&self, headers: &HeaderMap, body: Body) {
+        linger(
+            headers,
+            body.into_data_stream(),
+            Instant::now() + self.deadline,
+        );
+    }
+
+    async fn read_frames(
+        &self,
+        headers: &HeaderMap,
+        frames: &mut BodyDataStream,
+        cap: usize,
+        deadline: Instant,
+    ) -> Result<ReceivedBody, Refusal> {
         let cap = cap.min(self.max_bytes);
         let declared = declared_length(headers)?;
         if declared.is_some_and(|n| n > cap as u64) {
@@ -140,10 +169,8 @@ impl BodyLimits {
         }
         // Not past what was declared (hyper refuses a body longer than its Content-Length).
         let ceiling = declared.map_or(cap, |n| n as usize);
-        let deadline = Instant::now() + self.deadline;
         let mut buffer: Vec<u8> = Vec::new();
         let mut held: Option<OwnedSemaphorePermit> = None;
-        let mut frames = body.into_data_stream();
         loop {
             let chunk = match tokio::time::timeout_at(deadline, frames.next()).await {
                 Err(_) => {
@@ -186,6 +213,24 @@ impl BodyLimits {
             _memory: held,
         })
     }
+}
+
+/// Reads and drops the rest of a refused body until `until` (at most [`LINGER_BYTES`]), after the reply.
+/// Not when the sender asked `Expect: 100-continue`: it sends nothing before our answer, and reading would
+/// invite it to.
+fn linger(headers: &HeaderMap, mut frames: BodyDataStream, until: Instant) {
+    if headers.contains_key(header::EXPECT) {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut seen = 0usize;
+        while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(until, frames.next()).await {
+            seen += chunk.len();
+            if seen > LINGER_BYTES {
+                break;
+            }
+        }
+    });
 }
 
 /// The body's declared length, if it declares one; an unreadable Content-Length is refused.

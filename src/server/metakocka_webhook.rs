@@ -52,12 +52,14 @@ pub async fn metakocka(
     };
     let secret = state.config.metakocka.webhook_secret.expose();
     if secret.is_empty() {
+        limits.refuse_unread(&headers, body);
         return refuse(
             StatusCode::UNAUTHORIZED,
             "no webhook secret configured (metakocka.webhook_secret)",
         );
     }
     let Some(signature) = header("x-metakocka-signature") else {
+        limits.refuse_unread(&headers, body);
         return refuse(StatusCode::UNAUTHORIZED, "missing X-MetaKocka-Signature");
     };
     let body = match limits.read(&headers, body, limits.max_bytes).await {

@@ -26,7 +26,7 @@ use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
@@ -228,30 +228,50 @@ impl Connection {
     async fn overflow(
         self,
         mut stream: TcpStream,
-        give_way: oneshot::Receiver<()>,
+        mut give_way: oneshot::Receiver<()>,
         health_slots: Arc<Semaphore>,
         max_connections: usize,
     ) {
         let health = tokio::select! {
             health = asks_for_health(&stream) => health,
-            _ = give_way => return,
+            _ = &mut give_way => return,
         };
         if health && let Ok(permit) = health_slots.try_acquire_owned() {
+            // Counted in the health slots now, not among those being looked at.
+            drop(give_way);
             return self.serve(stream, permit, false, OVERFLOW_PEEK).await;
         }
-        let body = format!(
-            "{{\"error\":\"{max_connections} connections are open already (server.max_connections); try again\"}}"
-        );
-        let reply = format!(
-            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = tokio::time::timeout(OVERFLOW_PEEK, async {
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        })
-        .await;
+        tokio::select! {
+            _ = refuse_connection(&mut stream, max_connections) => {}
+            _ = give_way => {}
+        }
     }
+}
+
+/// 503 to a connection past the limit, then what the client still sends is read and dropped for a moment
+/// (a lingering close), so it reads the 503 rather than a reset.
+async fn refuse_connection(stream: &mut TcpStream, max_connections: usize) {
+    let body = format!(
+        "{{\"error\":\"{max_connections} connections are open already (server.max_connections); try again\"}}"
+    );
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(OVERFLOW_PEEK, async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut seen = 0usize;
+        while seen < CONNECTION_BUFFER_BYTES * 16 {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => seen += n,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
 }
 
 /// Whether the request waiting on `stream` is `GET /health` (or HEAD), looked at without consuming it.

@@ -73,6 +73,7 @@ pub async fn woocommerce(
     };
     let secret = state.config.woocommerce.webhook_secret.expose();
     if secret.is_empty() {
+        limits.refuse_unread(&headers, body);
         return reply(
             StatusCode::UNAUTHORIZED,
             json!({ "error": "no webhook secret configured (woocommerce.webhook_secret)" }),
