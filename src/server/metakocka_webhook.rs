@@ -1,9 +1,10 @@
 //! `POST /webhooks/metakocka`: Metakocka's `warehouse_product_stock_update` webhook. The signature
 //! (`X-MetaKocka-Signature`, HMAC of the raw body with the client secret) is checked before anything is
 //! stored; a request without one, or with no secret configured, is refused before its body is read, and a
-//! signed body is read under the receiver's limits (cap, deadline). A mismatch gets 401 and stores nothing. An accepted event is recorded once per `X-MetaKocka-Id`:
-//! each stock row goes to the sync log, and rows of aligned SKUs become stock hints for the next
-//! incremental pass. The reply is exactly `{"check_respond_status_json_ok":"true"}`, or Metakocka retries.
+//! signed body is read under the receiver's limits (cap, deadline, memory). A mismatch gets 401 and stores
+//! nothing. An accepted event is recorded once per `X-MetaKocka-Id`: each stock row goes to the sync log,
+//! and rows of aligned SKUs become stock hints for the next incremental pass. The reply is exactly
+//! `{"check_respond_status_json_ok":"true"}`, or Metakocka retries.
 
 use std::sync::Arc;
 
