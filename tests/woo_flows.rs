@@ -468,6 +468,11 @@ async fn an_outage_longer_than_the_retry_budget_ends_dead_and_recovers_on_retry(
         (rig.sim.order_status(woo_id).as_deref() == Some("cancelled")).then_some(())
     })
     .await;
+    // The note follows the status write (it is looked for, then added): wait for the push to finish.
+    eventually("the push recorded", Duration::from_secs(10), || {
+        (link_of(&rig.db, woo_id)?.sync_state == "synced").then_some(())
+    })
+    .await;
     let notes = rig.sim.order_notes(woo_id);
     assert!(
         notes.iter().any(|n| n
