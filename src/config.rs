@@ -81,6 +81,8 @@ impl Config {
         self.metakocka.validate(&workflow)?;
         self.cartona.validate(&workflow)?;
         self.stock.validate()?;
+        self.jobs.validate_retry_budget()?;
+        self.store.validate_limits()?;
         if self.stock.enabled && !(self.woocommerce.enabled && self.has_stock_back_office()) {
             return Err(
                 "stock.enabled: stock sync needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled".into(),
@@ -401,8 +403,13 @@ pub struct JobsConfig {
     pub lease_secs: u64,
     pub backoff_base_ms: u64,
     pub backoff_cap_secs: u64,
+    /// A failing job gets at least this many tries, however short its retry budget.
     pub max_attempts: u32,
     pub max_attempts_by_kind: BTreeMap<String, u32>,
+    /// How long (seconds) after its first failure a job is still retried when its failures are transient
+    /// (outages, throttling, timeouts); then it is dead. Permanent errors and refusals end it at once.
+    pub retry_for_secs: u64,
+    pub retry_for_secs_by_kind: BTreeMap<String, u64>,
     /// How many jobs of one kind may run at once; kinds not listed use `default_concurrency`.
     pub concurrency: BTreeMap<String, usize>,
     pub default_concurrency: usize,
@@ -420,6 +427,8 @@ impl Default for JobsConfig {
             backoff_cap_secs: 300,
             max_attempts: 8,
             max_attempts_by_kind: BTreeMap::from([("email.backorder".into(), 20)]),
+            retry_for_secs: DEFAULT_RETRY_FOR_SECS,
+            retry_for_secs_by_kind: BTreeMap::new(),
             concurrency: BTreeMap::from([("email.backorder".into(), 2)]),
             default_concurrency: 8,
             poll_ms: 250,
@@ -428,7 +437,41 @@ impl Default for JobsConfig {
     }
 }
 
+/// The default retry budget: six hours of transient failures (store and marketplace outages last minutes to
+/// hours; with the 5-minute backoff cap that is some 70 tries).
+pub const DEFAULT_RETRY_FOR_SECS: u64 = 6 * 3600;
+/// The longest retry budget a kind may have: 30 days.
+pub const MAX_RETRY_FOR_SECS: u64 = 30 * 86_400;
+
 impl JobsConfig {
+    /// How long a job of `kind` is retried after its first failure.
+    pub fn retry_for(&self, kind: &str) -> Duration {
+        Duration::from_secs(
+            self.retry_for_secs_by_kind
+                .get(kind)
+                .copied()
+                .unwrap_or(self.retry_for_secs),
+        )
+    }
+
+    /// The retry budget fields are in range (named in the error).
+    fn validate_retry_budget(&self) -> Result<(), String> {
+        let check = |name: String, secs: u64| {
+            if (1..=MAX_RETRY_FOR_SECS).contains(&secs) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name}: must be between 1 and {MAX_RETRY_FOR_SECS} seconds (30 days), not {secs}"
+                ))
+            }
+        };
+        check("jobs.retry_for_secs".into(), self.retry_for_secs)?;
+        for (kind, secs) in &self.retry_for_secs_by_kind {
+            check(format!("jobs.retry_for_secs_by_kind.\"{kind}\""), *secs)?;
+        }
+        Ok(())
+    }
+
     pub fn backoff(&self) -> Backoff {
         Backoff {
             base: Duration::from_millis(self.backoff_base_ms),
@@ -468,13 +511,33 @@ impl Default for EngineConfig {
 pub struct StoreConfig {
     /// How long a write waits for another process's write to finish before failing.
     pub busy_timeout_ms: u64,
+    /// Check the file's integrity (`PRAGMA quick_check`) when it is opened; a damaged file is refused.
+    pub quick_check: bool,
+    /// The largest the database may grow to, in MiB (0: no limit); past it, writes wait as on a full disk.
+    pub max_size_mb: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             busy_timeout_ms: 5000,
+            quick_check: true,
+            max_size_mb: 0,
         }
+    }
+}
+
+impl StoreConfig {
+    /// The fields added for store outages are in range (named in the error).
+    fn validate_limits(&self) -> Result<(), String> {
+        // 1 TiB: far past any shop's database, low enough that the page count cannot overflow.
+        if self.max_size_mb > 1 << 20 {
+            return Err(format!(
+                "store.max_size_mb: must be 0 (no limit) or at most 1048576 (1 TiB), not {}",
+                self.max_size_mb
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -123,7 +123,7 @@ impl Fixture {
                     for i in 0..fails {
                         jobs::claim(tx, kind, 10, "engine-test", 30_000, NOW - HOUR)?;
                         let retry = (i + 1 < 8).then_some(NOW + 5 * MIN);
-                        jobs::fail(tx, job, "engine-test", "connection refused (store unreachable)", retry, NOW - 10 * MIN)?;
+                        jobs::fail(tx, job, "engine-test", "connection refused (store unreachable)", "connection refused (store unreachable)", jobs::ErrorClass::Transient, retry, NOW - 10 * MIN)?;
                         if retry.is_some() && i + 1 < fails {
                             tx.execute("UPDATE jobs SET run_at = ?1 WHERE id = ?2", (NOW - HOUR, job))?;
                         }
@@ -834,6 +834,7 @@ fn an_engine_in_this_process_shows_in_the_header() {
         running: 3,
         succeeded: 10,
         failed: 1,
+        ..Default::default()
     })
     .unwrap();
     assert!(c.tick());

@@ -100,22 +100,20 @@ pub async fn woocommerce(
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
-        store
-            .write(|tx| {
-                let now = now_ms();
-                if !inbound::record_once(tx, "woocommerce", &dedupe_key, now)? {
-                    return Ok(None);
-                }
-                let job = NewJob {
-                    kind: WOO_REFRESH_ORDER.into(),
-                    key: Some(format!("order:{id}")),
-                    payload: json!({ "id": id }).to_string(),
-                    run_at: now,
-                    max_attempts,
-                };
-                jobs::enqueue(tx, &job, now).map(Some)
-            })
-            .map_err(|e: crate::store::StoreError| e.to_string())
+        super::store_gate::write_or_unavailable(&mut store, |tx| {
+            let now = now_ms();
+            if !inbound::record_once(tx, "woocommerce", &dedupe_key, now)? {
+                return Ok(None);
+            }
+            let job = NewJob {
+                kind: WOO_REFRESH_ORDER.into(),
+                key: Some(format!("order:{id}")),
+                payload: json!({ "id": id }).to_string(),
+                run_at: now,
+                max_attempts,
+            };
+            jobs::enqueue(tx, &job, now).map(Some)
+        })
     })
     .await;
     match stored {
@@ -142,9 +140,9 @@ async fn product_hint(state: &Arc<ServerState>, id: u64) -> Reply {
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
-        store
-            .write(|tx| crate::store::inventory::hint_product(tx, id as i64, now_ms()))
-            .map_err(|e: crate::store::StoreError| e.to_string())
+        super::store_gate::write_or_unavailable(&mut store, |tx| {
+            crate::store::inventory::hint_product(tx, id as i64, now_ms())
+        })
     })
     .await;
     match stored {
