@@ -358,12 +358,18 @@ impl Store {
         let out = f(&tx);
         let ended = match (&out, commit) {
             (Ok(_), true) => tx.commit(),
+            // A full disk or an I/O error inside the transaction makes SQLite roll it back by itself: the
+            // error that did it says why, not the "no transaction is active" of rolling back again.
+            (Err(_), _) if tx.is_autocommit() => Ok(()),
             _ => tx.rollback(),
         };
         if let Err(e) = ended {
             let e = StoreError::from(e);
             note_outage(&mut self.outage, &e);
-            return Err(e.into());
+            if out.is_ok() {
+                return Err(e.into());
+            }
+            tracing::warn!(error = %e, "rolling back a failed transaction failed too");
         }
         if writes && out.is_ok() {
             if let Some(o) = self.outage.take() {
