@@ -38,6 +38,9 @@ pub struct EngineStatus {
     pub failed: u64,
     /// Set while the store refuses the engine's writes: since when, and why. Jobs wait; nothing is lost.
     pub store: Option<StoreOutage>,
+    /// When the engine last wrote to the store (its bookkeeping turn committed). Updated without waking
+    /// subscribers: it moves every turn.
+    pub last_write: Option<Millis>,
 }
 
 pub struct Engine {
@@ -256,7 +259,11 @@ impl Loop {
                             "the store takes writes again; the engine carries on"
                         );
                     }
-                    self.status.send_if_modified(|s| s.store.take().is_some());
+                    let wrote = now_ms();
+                    self.status.send_if_modified(|s| {
+                        s.last_write = Some(wrote);
+                        s.store.take().is_some()
+                    });
                     turn
                 }
                 Err(refused) => {

@@ -93,7 +93,11 @@ async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
         };
     let now = now_ms();
     let engine_alive = lease.as_ref().is_some_and(|l| l.expires_at > now);
-    // The engine's view and the receiver's: the one that noticed first says since when.
+    // The engine's view and the receiver's: the one that noticed first says since when. A receiver's
+    // failed write the engine has since written past is over.
+    let engine_wrote = in_process.as_ref().and_then(|s| s.last_write);
+    let receiver_outage =
+        receiver_outage.filter(|o| engine_wrote.is_none_or(|wrote| wrote < o.last_try));
     let outage = [
         in_process.as_ref().and_then(|s| s.store.clone()),
         receiver_outage,
@@ -117,7 +121,13 @@ async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
             "lease_holder": lease.as_ref().map(|l| l.holder.clone()),
             "lease_expires_at": lease.as_ref().map(|l| to_rfc3339(l.expires_at)),
             "alive": engine_alive,
-            "in_process": in_process.map(|s| json!({ "holds_lease": s.holds_lease, "running": s.running, "succeeded": s.succeeded, "failed": s.failed })),
+            "in_process": in_process.map(|s| json!({
+                "holds_lease": s.holds_lease,
+                "running": s.running,
+                "succeeded": s.succeeded,
+                "failed": s.failed,
+                "store": s.store.as_ref().map(|o| format!("{} ({})", o.headline(), o.detail)),
+            })),
         },
         "store": store,
         "jobs": counts.iter().map(|(state, n)| (state.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
