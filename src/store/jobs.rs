@@ -172,43 +172,31 @@ pub struct NewJob {
 }
 
 /// Adds a job; a still-waiting job of the same kind and key is cancelled in its favour. When the one it
-/// replaces has been failing, the new job carries on its failure: its attempts, its first failure, its last
-/// error and its next try (no sooner), so a job that keeps failing reaches the end of its retry budget however
-/// often it is replaced.
+/// replaces has been failing, the new job carries on its failure — its attempts, its first failure and its
+/// last error — so a job that keeps failing reaches the end of its retry budget however often it is
+/// replaced. (It runs when asked: a newer request may be what fixes it.)
 pub fn enqueue(conn: &Connection, job: &NewJob, now: Millis) -> Result<i64> {
-    let failing: Option<(
-        i64,
-        u32,
-        Option<Millis>,
-        Option<String>,
-        Option<String>,
-        Millis,
-    )> = match &job.key {
+    type Failing = (i64, u32, Option<Millis>, Option<String>, Option<String>);
+    let failing: Option<Failing> = match &job.key {
         Some(key) => conn
             .prepare_cached(
-                "SELECT id, attempts, first_failed_at, last_error, error_class, run_at FROM jobs
-                     WHERE kind = ?1 AND key = ?2 AND state = 'retrying'
-                     ORDER BY COALESCE(first_failed_at, updated_at), id LIMIT 1",
+                "SELECT id, attempts, first_failed_at, last_error, error_class FROM jobs
+                 WHERE kind = ?1 AND key = ?2 AND state IN ('queued', 'retrying')
+                   AND first_failed_at IS NOT NULL
+                 ORDER BY first_failed_at, id LIMIT 1",
             )?
             .query_row(params![job.kind, key], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?,
         None => None,
     };
     let id = match &failing {
-        Some((old, attempts, first_failed, last_error, class, retry_at)) => {
+        Some((old, attempts, first_failed, last_error, class)) => {
             conn.prepare_cached(
                 "INSERT INTO jobs (kind, key, payload, state, attempts, max_attempts, run_at, last_error,
                                    first_failed_at, error_class, supersedes, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'retrying', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
             )?
             .execute(params![
                 job.kind,
@@ -216,7 +204,7 @@ pub fn enqueue(conn: &Connection, job: &NewJob, now: Millis) -> Result<i64> {
                 job.payload,
                 attempts,
                 job.max_attempts,
-                job.run_at.max(*retry_at),
+                job.run_at,
                 last_error,
                 first_failed,
                 class,
