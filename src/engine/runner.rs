@@ -429,10 +429,11 @@ impl Loop {
                 }
                 let mut holds_lease = None;
                 if heartbeat_due {
+                    take_over_from_a_dead_holder(tx, &config, &holder, now)?;
                     let held = engine_lease::acquire(tx, &holder, engine_ttl_ms, now)?;
                     if held {
                         jobs::renew_leases(tx, &holder, now + job_lease_ms)?;
-                        put_back_abandoned(tx, &config, now)?;
+                        put_back_abandoned(tx, &config, jobs::expired(tx, now)?, now)?;
                     }
                     holds_lease = Some(held);
                 }
@@ -524,14 +525,58 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// Jobs whose process stopped while running them (lease expired): the lost attempt is recorded and the job
-/// runs again now, unless its retry budget is spent.
+/// An engine on this machine that was killed (`kill -9`, a crash) leaves its lease to run out; when its
+/// process is gone, the lease and its running jobs are released at once instead, so a restarted `serve`
+/// carries on without waiting. (Holders on other machines, or whose process cannot be looked up, are waited
+/// out as before.)
+fn take_over_from_a_dead_holder(
+    tx: &rusqlite::Transaction<'_>,
+    config: &Config,
+    holder: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(lease) = engine_lease::current(tx)? else {
+        return Ok(());
+    };
+    if lease.holder == holder || lease.expires_at < now || !process_gone(&lease.holder) {
+        return Ok(());
+    }
+    tracing::warn!(dead = %lease.holder, "the engine holding the lease has stopped; taking over now");
+    put_back_abandoned(tx, config, jobs::held_by(tx, &lease.holder)?, now)?;
+    engine_lease::release(tx, &lease.holder)
+}
+
+/// True when `holder` (`host:pid:tag`) names a process on this machine that no longer runs.
+fn process_gone(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (_tag, pid, host) = (parts.next(), parts.next(), parts.next());
+    let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<u32>().ok()), host) else {
+        return false;
+    };
+    if host != hostname() || pid == std::process::id() {
+        return false;
+    }
+    let proc_root = Path::new("/proc");
+    if !proc_root.join("self").exists() {
+        return false; // no way to look processes up here: wait for the lease to run out
+    }
+    match std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")) {
+        // A zombie has stopped running; only its parent has not looked yet.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+/// Jobs whose process stopped while running them (lease expired, or their process is gone): the lost
+/// attempt is recorded and the job runs again now, unless its retry budget is spent.
 fn put_back_abandoned(
     tx: &rusqlite::Transaction<'_>,
     config: &Config,
+    abandoned: Vec<jobs::Abandoned>,
     now: Millis,
 ) -> Result<(), StoreError> {
-    let abandoned = jobs::expired(tx, now)?;
     if !abandoned.is_empty() {
         tracing::warn!(
             count = abandoned.len(),
@@ -541,7 +586,7 @@ fn put_back_abandoned(
     for a in abandoned {
         let holder = a.job.leased_by.clone().unwrap_or_else(|| "?".into());
         let lost = JobError::retry(format!(
-            "lease expired while running (the process running it stopped) — {holder}"
+            "the process running it stopped mid-attempt — {holder}"
         ));
         let decision = RetryPolicy::for_kind(&config.jobs, &a.job.kind).decide(
             a.job.attempts,

@@ -352,10 +352,23 @@ pub struct Abandoned {
 
 /// Running jobs whose lease ran out before `now` (their process died).
 pub fn expired(conn: &Connection, now: Millis) -> Result<Vec<Abandoned>> {
+    abandoned_where(conn, "lease_until < ?1", now.into())
+}
+
+/// Running jobs held by `holder`, a process known to have died (their leases need not be waited out).
+pub fn held_by(conn: &Connection, holder: &str) -> Result<Vec<Abandoned>> {
+    abandoned_where(conn, "leased_by = ?1", holder.to_string().into())
+}
+
+fn abandoned_where(
+    conn: &Connection,
+    condition: &str,
+    value: rusqlite::types::Value,
+) -> Result<Vec<Abandoned>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS}, first_failed_at FROM jobs WHERE state = 'running' AND lease_until < ?1"
+        "SELECT {JOB_COLUMNS}, first_failed_at FROM jobs WHERE state = 'running' AND {condition}"
     ))?;
-    let rows = stmt.query_map([now], |r| {
+    let rows = stmt.query_map([value], |r| {
         Ok(Abandoned {
             job: job_from(r)?,
             first_failed_at: r.get(13)?,
@@ -374,8 +387,7 @@ pub fn record_lost(
     retry_at: Option<Millis>,
     now: Millis,
 ) -> Result<bool> {
-    let message =
-        format!("lease expired while running (the process running it stopped) — {leased_by}");
+    let message = format!("the process running it stopped mid-attempt — {leased_by}");
     record_attempt(conn, id, leased_by, OUTCOME_LOST, Some(&message), now)?;
     let (state, run_at) = match retry_at {
         Some(at) => ("retrying", at),
