@@ -848,6 +848,46 @@ fn an_engine_in_this_process_shows_in_the_header() {
 }
 
 #[test]
+fn a_store_the_engine_cannot_write_shows_in_the_header_and_on_the_dashboard() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    let (tx, rx) = tokio::sync::watch::channel(syncdesk::engine::EngineStatus::default());
+    c.attach_engine(rx);
+    keys(&mut c, "5");
+    tx.send(syncdesk::engine::EngineStatus {
+        holds_lease: true,
+        store: Some(syncdesk::store::StoreOutage {
+            since: NOW - 3 * MIN,
+            condition: syncdesk::store::Unavailable::DiskFull,
+            detail: "disk full: the database cannot grow".into(),
+            last_try: NOW,
+        }),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(c.tick());
+    let screen = shot(&mut c);
+    assert!(
+        screen.lines().next().unwrap().contains("STORE DISK FULL"),
+        "{screen}"
+    );
+    assert!(screen.contains("STORE UNAVAILABLE: disk full"), "{screen}");
+    assert!(
+        screen.contains("since 2026-11-21 11:57 (3m ago)"),
+        "{screen}"
+    );
+    // When it takes writes again, the warning goes.
+    tx.send(syncdesk::engine::EngineStatus {
+        holds_lease: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(c.tick());
+    let screen = shot(&mut c);
+    assert!(!screen.contains("STORE"), "{screen}");
+}
+
+#[test]
 fn keys_come_from_the_config_and_help_shows_them() {
     let f = Fixture::new();
     let config = Config::parse(

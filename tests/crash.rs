@@ -26,6 +26,8 @@ async fn kill_9_at_random_moments_loses_nothing_and_doubles_nothing() {
         web_orders: 10,
         backorders: 8,
         faults: false,
+        // Work arrives over the first 45 s (the kill phase lasts about a minute).
+        work_spread: Duration::from_secs(45),
         seed,
         settle_max: Duration::from_secs(60),
     })

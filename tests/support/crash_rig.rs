@@ -37,6 +37,8 @@ pub struct Chaos {
     pub backorders: usize,
     /// Also inject store faults: lost answers on notes, 429s, short outages, and 6 s database locks.
     pub faults: bool,
+    /// New work (web orders, backorders) arrives evenly over this long from the start.
+    pub work_spread: Duration,
     pub seed: u64,
     /// How long the settling after the last fault may take before what is missing counts as lost.
     pub settle_max: Duration,
@@ -59,7 +61,7 @@ pub struct ChaosReport {
     /// A mail sent again under its own Message-ID because a kill fell between the server's accept and the
     /// record of it (SMTP lets nobody check first; the same Message-ID makes it the same message).
     pub resent_same_message: Vec<String>,
-    /// From the last kill or injected fault until every effect was there.
+    /// From the last kill, injected fault or piece of work handed in until every effect was there.
     pub settle: Option<Duration>,
     pub dead_jobs: Vec<String>,
     /// Jobs of non-recurring kinds still not finished after settling.
@@ -90,7 +92,7 @@ impl ChaosReport {
         );
         match self.settle {
             Some(s) => println!(
-                "  time to settle        {:.1} s after the last fault",
+                "  time to settle        {:.1} s after the last kill, fault or new work",
                 s.as_secs_f64()
             ),
             None => println!("  time to settle        did not settle"),
@@ -136,6 +138,8 @@ struct Seen {
     backordered: Vec<String>,
     faults: usize,
     last_fault: Option<Instant>,
+    /// When the last piece of work was handed in.
+    issued_at: Option<Instant>,
 }
 
 fn cli(dir: &Path, args: &[&str]) -> Result<String, String> {
@@ -264,11 +268,7 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
             issued.clone(),
         );
         let (dir, chaos, skus) = (dir_path.clone(), chaos.clone(), skus.clone());
-        // Work arrives over most of the kill phase, so kills land while it is being done.
-        let spread = chaos.kill_phase_max.min(Duration::from_millis(
-            chaos.kills as u64 * (chaos.uptime_ms.0 + chaos.uptime_ms.1) / 2,
-        )) * 3
-            / 4;
+        let spread = chaos.work_spread;
         tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(chaos.seed ^ 0x5eed);
             let total = chaos.web_orders + chaos.backorders;
@@ -329,6 +329,7 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
                         back += 1;
                     }
                     if web + back == total {
+                        seen.lock().unwrap().issued_at = Some(Instant::now());
                         issued.store(true, Ordering::SeqCst);
                     }
                 }
@@ -465,6 +466,9 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
 
     // Settle: every effect there, nothing left to run.
     let web_ids = |woo: &WooSim| woo.order_ids();
+    while !issued.load(Ordering::SeqCst) && started.elapsed() < chaos.work_spread * 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let settle_deadline = Instant::now() + chaos.settle_max;
     let mut settled_at = None;
     while Instant::now() < settle_deadline {
@@ -494,7 +498,12 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
     serve.kill9();
 
     let s = seen.lock().unwrap();
-    let last_fault = s.last_fault.map_or(last_kill, |f| f.max(last_kill));
+    // Settling is timed from the last thing that happened to it: a kill, a fault, or the last work handed in.
+    let last_fault = [s.last_fault, Some(last_kill), s.issued_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(started);
     let mut report = ChaosReport {
         kills: kills.len(),
         aimed_kills: aimed,

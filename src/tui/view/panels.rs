@@ -175,18 +175,21 @@ fn job_detail(frame: &mut Frame, area: Rect, v: &View) {
         .and_then(|d| d.error_class)
         .map_or("error".to_string(), |c| c.as_str().to_string());
     let mut head = format!(
-        "job {} · {} · {} · attempts {}/{} · created {} · updated {}",
+        "job {} · {} · {} · attempts {}/{}",
         j.id,
         j.kind,
         j.state.as_str(),
         j.attempts,
         j.max_attempts,
-        to_short(j.created_at),
-        to_short(j.updated_at)
     );
     if let Some(first) = detail.and_then(|d| d.first_failed_at) {
         head.push_str(&format!(" · failing for {}", age(first, v.snap.now)));
     }
+    head.push_str(&format!(
+        " · created {} · updated {}",
+        to_short(j.created_at),
+        &to_short(j.updated_at)[11..]
+    ));
     let mut lines = vec![
         Line::raw(head),
         Line::styled(
