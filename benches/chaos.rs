@@ -32,7 +32,8 @@ fn main() {
         web_orders: 30,
         backorders: 20,
         faults: false,
-        work_spread: Duration::from_secs(90),
+        // Work arrives over about the whole kill phase, so the last kills and faults land on work in flight.
+        work_spread: Duration::from_secs(150),
         seed,
         settle_max: Duration::from_secs(180),
     };

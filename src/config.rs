@@ -511,8 +511,8 @@ impl Default for EngineConfig {
 pub struct StoreConfig {
     /// How long a write waits for another process's write to finish before failing.
     pub busy_timeout_ms: u64,
-    /// Check the file's integrity (`PRAGMA quick_check`) when it is opened; a damaged file is refused.
-    pub quick_check: bool,
+    /// When to check the file's integrity (`PRAGMA quick_check`) on open; a damaged file is refused.
+    pub quick_check: QuickCheck,
     /// The largest the database may grow to, in MiB (0: no limit); past it, writes wait as on a full disk.
     pub max_size_mb: u64,
 }
@@ -521,10 +521,22 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             busy_timeout_ms: 5000,
-            quick_check: true,
+            quick_check: QuickCheck::Serve,
             max_size_mb: 0,
         }
     }
+}
+
+/// When the store's integrity is checked. The check reads the whole file (about a second per GB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickCheck {
+    /// Never.
+    Off,
+    /// When the engine starts (`syncdesk serve`, the demo): once per start of the long-running writer.
+    Serve,
+    /// On every open, commands and the console included.
+    Always,
 }
 
 impl StoreConfig {
@@ -1164,6 +1176,36 @@ mod tests {
     fn template_is_the_defaults() {
         assert_eq!(Config::parse(TEMPLATE).unwrap(), Config::default());
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn retry_budgets_and_store_limits_are_range_checked_by_name() {
+        assert_eq!(
+            Config::parse("[jobs]\nretry_for_secs = 0\n").unwrap_err(),
+            "jobs.retry_for_secs: must be between 1 and 2592000 seconds (30 days), not 0"
+        );
+        assert_eq!(
+            Config::parse("[jobs.retry_for_secs_by_kind]\n\"woo.push_status\" = 9999999\n")
+                .unwrap_err(),
+            "jobs.retry_for_secs_by_kind.\"woo.push_status\": must be between 1 and 2592000 seconds (30 days), not 9999999"
+        );
+        let ok =
+            Config::parse("[jobs.retry_for_secs_by_kind]\n\"woo.push_status\" = 86400\n").unwrap();
+        assert_eq!(
+            ok.jobs.retry_for("woo.push_status"),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(
+            ok.jobs.retry_for("email.backorder"),
+            Duration::from_secs(6 * 3600)
+        );
+        assert!(
+            Config::parse("[store]\nmax_size_mb = 2000000\n")
+                .unwrap_err()
+                .starts_with("store.max_size_mb: must be 0 (no limit) or at most 1048576")
+        );
+        let err = Config::parse("[store]\nquick_check = \"sometimes\"\n").unwrap_err();
+        assert!(err.contains("quick_check"), "{err}");
     }
 
     #[test]

@@ -141,10 +141,7 @@ impl Engine {
 
     /// Opens the engine's own store connection and starts the loop on the current tokio runtime.
     pub fn spawn(self) -> Result<EngineHandle, StoreError> {
-        let store = Store::open_with(
-            &self.db_path,
-            &StoreOptions::from_config(&self.config.store),
-        )?;
+        let store = Store::open_with(&self.db_path, &StoreOptions::for_engine(&self.config.store))?;
         let wake = Arc::new(Notify::new());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (status_tx, status_rx) = watch::channel(EngineStatus::default());

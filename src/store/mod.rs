@@ -68,7 +68,7 @@ pub enum StoreError {
     },
     /// `PRAGMA quick_check` found damage: nothing is written to a damaged file.
     #[error(
-        "the database {path} is damaged (quick_check: {detail}); syncdesk will not use it. Restore it from a backup, or recover what is readable with `sqlite3 {path} .recover`; [store] quick_check = false opens it anyway"
+        "the database {path} is damaged (quick_check: {detail}); syncdesk will not use it. Restore it from a backup, or recover what is readable with `sqlite3 {path} .recover`; [store] quick_check = \"off\" opens it anyway"
     )]
     Damaged { path: PathBuf, detail: String },
     #[error("the database holds a value this build does not understand: {0}")]
@@ -191,12 +191,20 @@ impl StoreOptions {
         }
     }
 
-    /// The options `[store]` asks for.
+    /// The options `[store]` asks for, for a command or the console.
     pub fn from_config(cfg: &crate::config::StoreConfig) -> Self {
         StoreOptions {
             busy_timeout: Duration::from_millis(cfg.busy_timeout_ms),
-            quick_check: cfg.quick_check,
+            quick_check: cfg.quick_check == crate::config::QuickCheck::Always,
             max_size_bytes: cfg.max_size_mb.saturating_mul(1024 * 1024),
+        }
+    }
+
+    /// The options `[store]` asks for, for the engine (checked unless `quick_check = "off"`).
+    pub fn for_engine(cfg: &crate::config::StoreConfig) -> Self {
+        StoreOptions {
+            quick_check: cfg.quick_check != crate::config::QuickCheck::Off,
+            ..Self::from_config(cfg)
         }
     }
 }

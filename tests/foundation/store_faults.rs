@@ -40,8 +40,12 @@ fn a_damaged_database_is_refused_on_open_with_what_to_do() {
     }
     std::fs::write(&db, bytes).unwrap();
 
-    let options = StoreOptions::from_config(&fast_config().store);
-    assert!(options.quick_check, "checked on open by default");
+    // The engine checks when it starts (the default), and refuses to run on it.
+    let options = StoreOptions::for_engine(&fast_config().store);
+    assert!(
+        options.quick_check,
+        "checked when the engine starts, by default"
+    );
     let err = Store::open_with(&db, &options)
         .err()
         .expect("a damaged file is refused");
@@ -55,8 +59,20 @@ fn a_damaged_database_is_refused_on_open_with_what_to_do() {
         text.contains("damaged") && text.contains("backup"),
         "says what to do: {text}"
     );
-    // The console and every command refuse it the same way.
-    let refused = App::open(&db, fast_config(), Actor::operator("alice"))
+    let engine = syncdesk::engine::Engine::new(
+        &db,
+        fast_config(),
+        syncdesk::engine::HandlerRegistry::default(),
+    );
+    let refused = engine
+        .spawn()
+        .err()
+        .expect("the engine does not start on it");
+    assert!(refused.to_string().contains("damaged"), "{refused}");
+    // With quick_check = "always", every command and the console refuse it the same way.
+    let mut always = fast_config();
+    always.store.quick_check = syncdesk::config::QuickCheck::Always;
+    let refused = App::open(&db, always, Actor::operator("alice"))
         .err()
         .unwrap();
     assert!(refused.to_string().contains("damaged"), "{refused}");

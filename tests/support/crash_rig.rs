@@ -604,7 +604,12 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
                 .iter()
                 .filter_map(|(i, _)| s.mail_seen.get(*i).map(|t| at(*t)))
                 .collect();
-            let kills_ms: Vec<u128> = kills.iter().map(|k| at(*k)).collect();
+            // The kills around the copies (within 2 s).
+            let near: Vec<u128> = kills
+                .iter()
+                .map(|k| at(*k))
+                .filter(|k| arrivals.iter().any(|a| k.abs_diff(*a) < 2000))
+                .collect();
             let job_id = ids[0]
                 .trim_start_matches("<syncdesk.backorder.")
                 .split('.')
@@ -616,18 +621,17 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
                 .iter()
                 .map(|a| {
                     format!(
-                        "#{} {} {}..{} {} {}",
+                        "#{} {} {} ms: {}",
                         a.attempt,
-                        a.holder.as_deref().unwrap_or("?"),
-                        a.started_at,
-                        a.ended_at,
                         a.outcome,
-                        a.message.as_deref().unwrap_or("")
+                        a.ended_at - a.started_at,
+                        a.message.as_deref().unwrap_or("-")
                     )
                 })
-                .collect::<Vec<_>>();
+                .collect::<Vec<_>>()
+                .join("; ");
             let what = format!(
-                "{what} (arrived at {arrivals:?} ms; kills at {kills_ms:?} ms; attempts {attempts:#?})"
+                "{what}: arrived at {arrivals:?} ms, killed at {near:?} ms; attempts {attempts}"
             );
             if killed_right_after {
                 report.resent_same_message.push(what);
