@@ -379,10 +379,11 @@ impl Store {
             }
             tracing::warn!(error = %e, "rolling back a failed transaction failed too");
         }
-        if writes && out.is_ok() {
-            if let Some(o) = self.outage.take() {
-                tracing::info!(since = %crate::domain::time::to_rfc3339(o.since), "the store takes writes again");
-            }
+        if writes
+            && out.is_ok()
+            && let Some(o) = self.outage.take()
+        {
+            tracing::info!(since = %crate::domain::time::to_rfc3339(o.since), "the store takes writes again");
         }
         out
     }

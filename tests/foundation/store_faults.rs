@@ -105,7 +105,7 @@ fn a_full_disk_is_reported_as_a_full_disk() {
         }
         Ok::<_, StoreError>(())
     });
-    let err = filled.err().expect("a 1 MiB database fills up");
+    let err = filled.expect_err("a 1 MiB database fills up");
     assert_eq!(err.unavailable(), Some(Unavailable::DiskFull), "{err:?}");
     assert!(err.to_string().starts_with("disk full:"), "{err}");
     // Remembered as an outage (for /health and the receivers) until a write works again.

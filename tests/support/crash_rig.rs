@@ -497,7 +497,8 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
     let _ = mail_watch.await;
     serve.kill9();
 
-    let s = seen.lock().unwrap();
+    // Every task that shared it has ended.
+    let s = std::mem::take(&mut *seen.lock().unwrap());
     // Settling is timed from the last thing that happened to it: a kill, a fault, or the last work handed in.
     let last_fault = [s.last_fault, Some(last_kill), s.issued_at]
         .into_iter()

@@ -97,10 +97,7 @@ impl Serve {
 
     /// True while the process runs; a process that ended is reaped (and stays ended).
     pub fn alive(&mut self) -> bool {
-        match self.child.as_mut().map(|c| c.try_wait()) {
-            Some(Ok(None)) => true,
-            _ => false,
-        }
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
     pub fn pid(&self) -> Option<u32> {
