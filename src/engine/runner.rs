@@ -462,7 +462,7 @@ impl Loop {
                     // Not a condition SQLite names as passing; still waited out (and shown as it is).
                     None => StoreOutage {
                         since: store.outage().map_or(now_ms(), |o| o.since),
-                        condition: Unavailable::Io,
+                        condition: Unavailable::Failing,
                         detail: error.to_string(),
                         last_try: now_ms(),
                     },
@@ -477,7 +477,7 @@ impl Loop {
             Err(Refused {
                 outage: StoreOutage {
                     since: now,
-                    condition: Unavailable::Io,
+                    condition: Unavailable::Failing,
                     detail: error.to_string(),
                     last_try: now,
                 },

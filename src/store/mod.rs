@@ -87,6 +87,8 @@ pub enum Unavailable {
     Io,
     /// The file or its disk became read-only (permissions, a filesystem remounted read-only).
     ReadOnly,
+    /// Writes fail for another reason (the engine still waits and tries again; the detail says why).
+    Failing,
 }
 
 impl Unavailable {
@@ -96,6 +98,7 @@ impl Unavailable {
             Unavailable::DiskFull => "disk full",
             Unavailable::Io => "disk I/O error",
             Unavailable::ReadOnly => "read-only",
+            Unavailable::Failing => "writes failing",
         }
     }
 
@@ -131,7 +134,7 @@ fn describe_sqlite(e: &rusqlite::Error) -> String {
         Some(Unavailable::ReadOnly) => format!(
             "the database is read-only (file permissions, or its disk was remounted read-only) ({e})"
         ),
-        None => format!("database: {e}"),
+        Some(Unavailable::Failing) | None => format!("database: {e}"),
     }
 }
 
