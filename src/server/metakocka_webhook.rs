@@ -78,49 +78,52 @@ pub async fn metakocka(
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
-        super::store_gate::write_or_unavailable(&mut store, |tx| {
-            let now = now_ms();
-            if !inbound::record_once(tx, MK_SYSTEM, &event_id, now)? {
-                return Ok(());
-            }
-            for row in &payload.stock_list {
-                let code = if row.code.is_empty() {
-                    &row.count_code
-                } else {
-                    &row.code
-                };
-                let free = row.free_amount.unwrap_or(row.amount).to_string();
-                let reason = format!(
-                    "stock webhook {event_id}: warehouse {}, amount {}, reserved {}",
-                    row.warehouse_id,
-                    row.amount,
-                    row.reserved_amount.unwrap_or(0.0)
-                );
-                sync_log::record(
-                    tx,
-                    &Change {
-                        source: MK_SYSTEM,
-                        entity: "stock",
-                        entity_key: code,
-                        field: "metakocka.free_amount",
-                        new_value: Some(&free),
-                        reason: Some(&reason),
-                        ..Default::default()
-                    },
-                    now,
-                )?;
-                if row.warehouse_id != warehouse {
-                    continue;
+        super::store_gate::refuse_while_down(&store)?;
+        store
+            .write(|tx| {
+                let now = now_ms();
+                if !inbound::record_once(tx, MK_SYSTEM, &event_id, now)? {
+                    return Ok(());
                 }
-                if let Some(product) = inventory::find(tx, code)?
-                    .filter(|a| a.pos_sku.eq_ignore_ascii_case(code))
-                    .and_then(|a| a.woo_product_id)
-                {
-                    inventory::hint_product(tx, product, now)?;
+                for row in &payload.stock_list {
+                    let code = if row.code.is_empty() {
+                        &row.count_code
+                    } else {
+                        &row.code
+                    };
+                    let free = row.free_amount.unwrap_or(row.amount).to_string();
+                    let reason = format!(
+                        "stock webhook {event_id}: warehouse {}, amount {}, reserved {}",
+                        row.warehouse_id,
+                        row.amount,
+                        row.reserved_amount.unwrap_or(0.0)
+                    );
+                    sync_log::record(
+                        tx,
+                        &Change {
+                            source: MK_SYSTEM,
+                            entity: "stock",
+                            entity_key: code,
+                            field: "metakocka.free_amount",
+                            new_value: Some(&free),
+                            reason: Some(&reason),
+                            ..Default::default()
+                        },
+                        now,
+                    )?;
+                    if row.warehouse_id != warehouse {
+                        continue;
+                    }
+                    if let Some(product) = inventory::find(tx, code)?
+                        .filter(|a| a.pos_sku.eq_ignore_ascii_case(code))
+                        .and_then(|a| a.woo_product_id)
+                    {
+                        inventory::hint_product(tx, product, now)?;
+                    }
                 }
-            }
-            Ok::<_, StoreError>(())
-        })
+                Ok::<_, StoreError>(())
+            })
+            .map_err(|e| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {

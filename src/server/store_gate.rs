@@ -5,26 +5,26 @@
 
 use std::time::Duration;
 
-use rusqlite::Transaction;
-
 use crate::domain::time::now_ms;
 use crate::store::{Store, StoreError};
 
 /// After a refused write, deliveries within this long are refused without trying the store again.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs `f` as one write transaction, or says why the store cannot take it now (for a 503).
-pub(super) fn write_or_unavailable<T>(
-    store: &mut Store,
-    f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-) -> Result<T, String> {
-    if let Some(outage) = store.outage()
-        && now_ms() - outage.last_try < PROBE_EVERY.as_millis() as i64
-    {
-        return Err(format!("{} ({})", outage.headline(), outage.detail));
+/// Err (the reason, for a 503) while a write was refused less than [`PROBE_EVERY`] ago.
+pub(super) fn refuse_while_down(store: &Store) -> Result<(), String> {
+    match store.outage() {
+        Some(outage) if now_ms() - outage.last_try < PROBE_EVERY.as_millis() as i64 => {
+            Err(format!("{} ({})", outage.headline(), outage.detail))
+        }
+        _ => Ok(()),
     }
-    store.write(f).map_err(|e| match store.note_error(&e) {
+}
+
+/// A failed write in words for the 503; one the store will get over is remembered as an outage.
+pub(super) fn refused(store: &mut Store, error: &StoreError) -> String {
+    match store.note_error(error) {
         Some(outage) => format!("{} ({})", outage.headline(), outage.detail),
-        None => e.to_string(),
-    })
+        None => error.to_string(),
+    }
 }

@@ -100,20 +100,23 @@ pub async fn woocommerce(
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
-        super::store_gate::write_or_unavailable(&mut store, |tx| {
-            let now = now_ms();
-            if !inbound::record_once(tx, "woocommerce", &dedupe_key, now)? {
-                return Ok(None);
-            }
-            let job = NewJob {
-                kind: WOO_REFRESH_ORDER.into(),
-                key: Some(format!("order:{id}")),
-                payload: json!({ "id": id }).to_string(),
-                run_at: now,
-                max_attempts,
-            };
-            jobs::enqueue(tx, &job, now).map(Some)
-        })
+        super::store_gate::refuse_while_down(&store)?;
+        store
+            .write(|tx| {
+                let now = now_ms();
+                if !inbound::record_once(tx, "woocommerce", &dedupe_key, now)? {
+                    return Ok(None);
+                }
+                let job = NewJob {
+                    kind: WOO_REFRESH_ORDER.into(),
+                    key: Some(format!("order:{id}")),
+                    payload: json!({ "id": id }).to_string(),
+                    run_at: now,
+                    max_attempts,
+                };
+                jobs::enqueue(tx, &job, now).map(Some)
+            })
+            .map_err(|e: crate::store::StoreError| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {
@@ -140,9 +143,10 @@ async fn product_hint(state: &Arc<ServerState>, id: u64) -> Reply {
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
-        super::store_gate::write_or_unavailable(&mut store, |tx| {
-            crate::store::inventory::hint_product(tx, id as i64, now_ms())
-        })
+        super::store_gate::refuse_while_down(&store)?;
+        store
+            .write(|tx| crate::store::inventory::hint_product(tx, id as i64, now_ms()))
+            .map_err(|e: crate::store::StoreError| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {
