@@ -377,8 +377,13 @@ pub struct JobsConfig {
     pub lease_secs: u64,
     pub backoff_base_ms: u64,
     pub backoff_cap_secs: u64,
+    /// A failing job gets at least this many tries, however short its retry budget.
     pub max_attempts: u32,
     pub max_attempts_by_kind: BTreeMap<String, u32>,
+    /// How long (seconds) after its first failure a job is still retried when its failures are transient
+    /// (outages, throttling, timeouts); then it is dead. Permanent errors and refusals end it at once.
+    pub retry_for_secs: u64,
+    pub retry_for_secs_by_kind: BTreeMap<String, u64>,
     /// How many jobs of one kind may run at once; kinds not listed use `default_concurrency`.
     pub concurrency: BTreeMap<String, usize>,
     pub default_concurrency: usize,
@@ -396,6 +401,8 @@ impl Default for JobsConfig {
             backoff_cap_secs: 300,
             max_attempts: 8,
             max_attempts_by_kind: BTreeMap::from([("email.backorder".into(), 20)]),
+            retry_for_secs: DEFAULT_RETRY_FOR_SECS,
+            retry_for_secs_by_kind: BTreeMap::new(),
             concurrency: BTreeMap::from([("email.backorder".into(), 2)]),
             default_concurrency: 8,
             poll_ms: 250,
@@ -404,7 +411,23 @@ impl Default for JobsConfig {
     }
 }
 
+/// The default retry budget: six hours of transient failures (store and marketplace outages last minutes to
+/// hours; with the 5-minute backoff cap that is some 70 tries).
+pub const DEFAULT_RETRY_FOR_SECS: u64 = 6 * 3600;
+/// The longest retry budget a kind may have: 30 days.
+pub const MAX_RETRY_FOR_SECS: u64 = 30 * 86_400;
+
 impl JobsConfig {
+    /// How long a job of `kind` is retried after its first failure.
+    pub fn retry_for(&self, kind: &str) -> Duration {
+        Duration::from_secs(
+            self.retry_for_secs_by_kind
+                .get(kind)
+                .copied()
+                .unwrap_or(self.retry_for_secs),
+        )
+    }
+
     pub fn backoff(&self) -> Backoff {
         Backoff {
             base: Duration::from_millis(self.backoff_base_ms),
@@ -444,14 +467,32 @@ impl Default for EngineConfig {
 pub struct StoreConfig {
     /// How long a write waits for another process's write to finish before failing.
     pub busy_timeout_ms: u64,
+    /// When to check the file's integrity (`PRAGMA quick_check`) on open; a damaged file is refused.
+    pub quick_check: QuickCheck,
+    /// The largest the database may grow to, in MiB (0: no limit); past it, writes wait as on a full disk.
+    pub max_size_mb: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             busy_timeout_ms: 5000,
+            quick_check: QuickCheck::Serve,
+            max_size_mb: 0,
         }
     }
+}
+
+/// When the store's integrity is checked. The check reads the whole file (about a second per GB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickCheck {
+    /// Never.
+    Off,
+    /// When the engine starts (`syncdesk serve`, the demo): once per start of the long-running writer.
+    Serve,
+    /// On every open, commands and the console included.
+    Always,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -1054,6 +1095,36 @@ mod tests {
     fn template_is_the_defaults() {
         assert_eq!(Config::parse(TEMPLATE).unwrap(), Config::default());
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn retry_budgets_and_store_limits_are_range_checked_by_name() {
+        assert_eq!(
+            Config::parse("[jobs]\nretry_for_secs = 0\n").unwrap_err(),
+            "jobs.retry_for_secs: 0 is out of range; allowed 1 to 2592000 (seconds)"
+        );
+        assert_eq!(
+            Config::parse("[jobs.retry_for_secs_by_kind]\n\"woo.push_status\" = 9999999\n")
+                .unwrap_err(),
+            "jobs.retry_for_secs_by_kind.\"woo.push_status\": 9999999 is out of range; allowed 1 to 2592000 (seconds)"
+        );
+        let ok =
+            Config::parse("[jobs.retry_for_secs_by_kind]\n\"woo.push_status\" = 86400\n").unwrap();
+        assert_eq!(
+            ok.jobs.retry_for("woo.push_status"),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(
+            ok.jobs.retry_for("email.backorder"),
+            Duration::from_secs(6 * 3600)
+        );
+        assert!(
+            Config::parse("[store]\nmax_size_mb = 2000000\n")
+                .unwrap_err()
+                .starts_with("store.max_size_mb: 2000000 is out of range; allowed 0 to 1048576")
+        );
+        let err = Config::parse("[store]\nquick_check = \"sometimes\"\n").unwrap_err();
+        assert!(err.contains("quick_check"), "{err}");
     }
 
     #[test]

@@ -522,3 +522,82 @@ async fn a_dry_run_says_per_order_what_would_be_sent_and_which_rule_decides() {
     assert_eq!(rig.sim.order_status(&supplier).as_deref(), Some("pending"));
     assert_eq!(rig.link(&supplier).pushing_status, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_push_ends_dead_with_cartonas_reason_and_is_not_sent_again() {
+    let rig = Rig::start(MappingKind::Basic, true).await;
+    let refused = rig.sim.create_order(order("supplier", false));
+    let other = rig.sim.create_order(order("supplier", false));
+    rig.pull().await;
+    for status in ["Processing", "Ready to Ship", "Shipped"] {
+        move_to(&rig, &refused, status, None).await;
+    }
+    move_to(&rig, &other, "Processing", None).await;
+    assert_eq!(
+        rig.sim.order_status(&refused).as_deref(),
+        Some("assigned_to_salesman")
+    );
+    // Cartona puts it back to pending behind syncdesk's back; delivering it now breaks Cartona's rules.
+    rig.sim.set_status(&refused, "pending").unwrap();
+    rig.sim.reset_request_counts();
+    rig.app()
+        .fulfill(&refused, &ShipmentDetails::default(), None)
+        .unwrap();
+    rig.wake();
+    let dead = eventually("the refused pass dead", Duration::from_secs(15), || {
+        rig.app()
+            .jobs(Some(JobState::Dead), 10)
+            .unwrap()
+            .into_iter()
+            .find(|j| j.kind == "cartona.push_statuses")
+    })
+    .await;
+    assert_eq!(dead.attempts, 1, "a refusal is not tried again: {dead:?}");
+    let error = dead.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("Cannot change order status from pending to delivered"),
+        "the refusal is the error: {error}"
+    );
+    let detail = jobs::detail(rig.store().conn(), dead.id).unwrap().unwrap();
+    assert_eq!(
+        detail.error_class,
+        Some(syncdesk::store::jobs::ErrorClass::Refused)
+    );
+    let link = rig.link(&refused);
+    assert_eq!(link.sync_state, "error");
+    assert!(
+        link.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("Cannot change order status"),
+        "{link:?}"
+    );
+    let sent = rig.sim.request_count(SINGLE);
+    assert_eq!(sent, 1, "sent singly once, to get Cartona's reason");
+
+    // Other orders keep moving: each change queues a new pass; none of them sends the refused push again,
+    // and none of them is dragged into retrying forever.
+    rig.app()
+        .change_status(&other, "Ready to Ship", None, None)
+        .unwrap();
+    let pass = move_to(&rig, &other, "Shipped", None).await;
+    assert_eq!(pass.state, JobState::Done, "{pass:?}");
+    rig.app()
+        .fulfill(&other, &ShipmentDetails::default(), None)
+        .unwrap();
+    rig.wake();
+    let pass = rig.settled().await;
+    assert_eq!(pass.state, JobState::Done, "{pass:?}");
+    assert_eq!(rig.sim.order_status(&other).as_deref(), Some("delivered"));
+    assert_eq!(rig.sim.request_count(SINGLE), sent, "not sent again");
+    assert_eq!(rig.sim.order_status(&refused).as_deref(), Some("pending"));
+    let retrying: Vec<_> = rig
+        .app()
+        .jobs(Some(JobState::Retrying), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind.starts_with("cartona."))
+        .collect();
+    assert!(retrying.is_empty(), "nothing left retrying: {retrying:?}");
+    rig.engine.unwrap().shutdown().await.unwrap();
+}

@@ -13,6 +13,8 @@ use syncdesk::config::{Config, TEMPLATE};
 /// integer, a share as a float.
 const RANGES: &[(&str, f64, f64)] = &[
     ("store.busy_timeout_ms", 1.0, 600_000.0),
+    ("store.max_size_mb", 0.0, 1_048_576.0),
+    ("jobs.retry_for_secs", 1.0, 2_592_000.0),
     ("email.smtp_port", 1.0, 65_535.0),
     ("email.timeout_secs", 1.0, 600.0),
     ("alerts.digest_every_secs", 1.0, 2_678_400.0),

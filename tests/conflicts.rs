@@ -342,3 +342,41 @@ async fn detect_lists_and_writes_the_conflicts_a_pass_would_raise_and_changes_no
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolution_the_store_refuses_with_403_is_not_retried_and_says_why() {
+    let rig = start(5).await;
+    rig.manual_conflict(3).await;
+    let sku = rig.pairs[3].0.clone();
+    let (code, out, err) = rig.cli(&["conflicts", "resolve", &sku, "--qty", "9"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The key syncdesk uses may not edit this product (woocommerce_rest_cannot_edit, 403).
+    rig.woo.lock_product(rig.pairs[3].2, true);
+    let engine = rig.engine();
+    engine.wake();
+    let mut app = rig.app();
+    let dead = eventually("the resolution dead", Duration::from_secs(15), || {
+        app.jobs(Some(JobState::Dead), 50)
+            .unwrap()
+            .into_iter()
+            .find(|j| j.kind == "stock.apply_resolution")
+    })
+    .await;
+    // Long enough for a retry with the rig's backoff to have happened, were there one.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    engine.shutdown().await.unwrap();
+    assert_eq!(dead.attempts, 1, "a 403 is not tried again: {dead:?}");
+    let detail = app.job_detail(dead.id).unwrap();
+    assert_eq!(detail.job.attempts, 1, "{detail:#?}");
+    assert_eq!(detail.history.len(), 1, "{detail:#?}");
+    assert_eq!(detail.history[0].outcome, "permanent");
+    assert!(
+        detail
+            .job
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("woocommerce_rest_cannot_edit"),
+        "the real cause is the error: {detail:#?}"
+    );
+}

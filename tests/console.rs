@@ -123,7 +123,7 @@ impl Fixture {
                     for i in 0..fails {
                         jobs::claim(tx, kind, 10, "engine-test", 30_000, NOW - HOUR)?;
                         let retry = (i + 1 < 8).then_some(NOW + 5 * MIN);
-                        jobs::fail(tx, job, "engine-test", "connection refused (store unreachable)", retry, NOW - 10 * MIN)?;
+                        jobs::fail(tx, job, "engine-test", "connection refused (store unreachable)", "connection refused (store unreachable)", jobs::ErrorClass::Transient, retry, NOW - 10 * MIN)?;
                         if retry.is_some() && i + 1 < fails {
                             tx.execute("UPDATE jobs SET run_at = ?1 WHERE id = ?2", (NOW - HOUR, job))?;
                         }
@@ -834,6 +834,7 @@ fn an_engine_in_this_process_shows_in_the_header() {
         running: 3,
         succeeded: 10,
         failed: 1,
+        ..Default::default()
     })
     .unwrap();
     assert!(c.tick());
@@ -844,6 +845,46 @@ fn an_engine_in_this_process_shows_in_the_header() {
             .unwrap()
             .contains("engine: 3 running")
     );
+}
+
+#[test]
+fn a_store_the_engine_cannot_write_shows_in_the_header_and_on_the_dashboard() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    let (tx, rx) = tokio::sync::watch::channel(syncdesk::engine::EngineStatus::default());
+    c.attach_engine(rx);
+    keys(&mut c, "5");
+    tx.send(syncdesk::engine::EngineStatus {
+        holds_lease: true,
+        store: Some(syncdesk::store::StoreOutage {
+            since: NOW - 3 * MIN,
+            condition: syncdesk::store::Unavailable::DiskFull,
+            detail: "disk full: the database cannot grow".into(),
+            last_try: NOW,
+        }),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(c.tick());
+    let screen = shot(&mut c);
+    assert!(
+        screen.lines().next().unwrap().contains("STORE DISK FULL"),
+        "{screen}"
+    );
+    assert!(screen.contains("STORE UNAVAILABLE: disk full"), "{screen}");
+    assert!(
+        screen.contains("since 2026-11-21 11:57 (3m ago)"),
+        "{screen}"
+    );
+    // When it takes writes again, the warning goes.
+    tx.send(syncdesk::engine::EngineStatus {
+        holds_lease: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(c.tick());
+    let screen = shot(&mut c);
+    assert!(!screen.contains("STORE"), "{screen}");
 }
 
 #[test]

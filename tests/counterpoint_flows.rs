@@ -298,7 +298,7 @@ async fn a_connection_dropped_mid_pass_retries_and_duplicates_nothing() {
         match counterpoint_flows::fulfilment_pass(&client, &rig.ctx(), false).await {
             Ok(o) => outcomes.extend(o),
             Err(e) => assert!(
-                e.retryable,
+                e.is_retryable(),
                 "a dropped connection is retryable: {}",
                 e.message
             ),

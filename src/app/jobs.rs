@@ -1,5 +1,5 @@
-//! Job commands for operators: look at the queue, retry what died, discard what should not run, and run a
-//! sync pass now instead of at its next scheduled time.
+//! Job commands for operators: look at the queue and at one job's attempt history, retry what died, discard
+//! what should not run, and run a sync pass now instead of at its next scheduled time.
 
 use serde::Serialize;
 
@@ -11,6 +11,7 @@ use super::effects::{
 use super::{App, AppError, Result};
 use crate::config::Config;
 use crate::domain::time::now_ms;
+use crate::store::jobs::JobDetail;
 use crate::store::jobs::RunNow;
 use crate::store::sync_log::{self, Change};
 use crate::store::{Job, JobState, jobs};
@@ -207,6 +208,13 @@ impl App {
     /// One job, for following a pass the operator asked for.
     pub fn job(&mut self, id: i64) -> Result<Job> {
         jobs::get(self.store.conn(), id)?.ok_or(AppError::JobNotFound(id))
+    }
+
+    /// One job with every attempt it made (start, end, outcome, message) and the effects it recorded.
+    pub fn job_detail(&mut self, id: i64) -> Result<JobDetail> {
+        self.store
+            .snapshot(|tx| jobs::detail(tx, id).map_err(AppError::from))?
+            .ok_or(AppError::JobNotFound(id))
     }
 }
 

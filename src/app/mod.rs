@@ -16,11 +16,10 @@ pub mod settle;
 pub mod stock;
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::config::Config;
 use crate::domain::{ShipmentError, TransitionError, Workflow};
-use crate::store::{Store, StoreError, statuses};
+use crate::store::{Store, StoreError, StoreOptions, statuses};
 
 pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
@@ -115,14 +114,18 @@ pub struct App {
 impl App {
     /// Opens the database, migrates it and seeds the configured statuses.
     pub fn open(db: &Path, config: Config, actor: Actor) -> Result<App> {
-        let mut store = Store::open(db, Duration::from_millis(config.store.busy_timeout_ms))?;
+        let mut store = Store::open_with(db, &StoreOptions::from_config(&config.store))?;
         let wanted = config.statuses.to_workflow().map_err(AppError::Rejected)?;
-        let workflow = store.write(|tx| -> Result<Workflow> {
-            if statuses::load(tx)? != wanted {
-                statuses::seed(tx, &wanted)?;
-            }
-            Ok(statuses::load(tx)?)
-        })?;
+        // Written only when the config changed them, so reading works on a locked or read-only database.
+        let workflow = match statuses::load(store.conn())? {
+            current if current == wanted => current,
+            _ => store.write(|tx| -> Result<Workflow> {
+                if statuses::load(tx)? != wanted {
+                    statuses::seed(tx, &wanted)?;
+                }
+                Ok(statuses::load(tx)?)
+            })?,
+        };
         Ok(App {
             store,
             workflow,

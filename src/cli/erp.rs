@@ -26,7 +26,7 @@ pub fn pull(context: &Context, order: Option<&str>, dry_run: bool, json: bool) -
     let outcomes = super::sync::runtime()?
         .block_on(metakocka_flows::pull(&client, &ctx, order, dry_run))
         .map_err(|e| {
-            if e.retryable {
+            if e.is_retryable() {
                 Failure::failed(e.message)
             } else {
                 Failure::rejected(e.message)

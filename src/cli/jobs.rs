@@ -1,9 +1,12 @@
-//! `syncdesk jobs …`: look at the background queue, retry dead jobs, discard what should not run.
+//! `syncdesk jobs …`: look at the background queue and one job's attempt history, retry dead jobs, discard
+//! what should not run.
 
 use clap::Subcommand;
 
 use super::{CliResult, Context, Failure, output};
-use crate::domain::time::{now_ms, to_short};
+use crate::domain::time::{now_ms, to_rfc3339, to_short};
+use crate::engine::retry::span;
+use crate::store::jobs::JobDetail;
 use crate::store::{Job, JobState};
 
 #[derive(Subcommand, Debug)]
@@ -15,6 +18,12 @@ pub enum JobsCommand {
         state: Option<JobState>,
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One job: its state, why it failed, every attempt (start, end, outcome, message) and what it did.
+    Show {
+        id: i64,
         #[arg(long)]
         json: bool,
     },
@@ -64,6 +73,14 @@ pub fn run(context: &Context, command: JobsCommand) -> CliResult {
             );
             Ok(())
         }
+        JobsCommand::Show { id, json } => {
+            let detail = app.job_detail(id)?;
+            if json {
+                return output::json(&detail);
+            }
+            print!("{}", show(&detail, now_ms()));
+            Ok(())
+        }
         JobsCommand::Retry { id: Some(id), .. } => {
             let job = app.retry_job(id)?;
             println!("job {} ({}) queued to run now", job.id, job.kind);
@@ -97,4 +114,77 @@ fn row(j: &Job, now: i64) -> Vec<String> {
         next,
         j.last_error.clone().unwrap_or_default(),
     ]
+}
+
+/// `jobs show`: the job, then its attempts oldest first, then its recorded effects.
+pub fn show(d: &JobDetail, now: i64) -> String {
+    let j = &d.job;
+    let mut out = format!(
+        "job {} · {}{} · {}\n",
+        j.id,
+        j.kind,
+        j.key
+            .as_deref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default(),
+        j.state.as_str()
+    );
+    out.push_str(&format!(
+        "created {} · attempts {} (at least {} before giving up)\n",
+        to_rfc3339(j.created_at),
+        j.attempts,
+        j.max_attempts
+    ));
+    if let Some(first) = d.first_failed_at {
+        out.push_str(&format!(
+            "failing since {} ({} ago)\n",
+            to_rfc3339(first),
+            span(now - first)
+        ));
+    }
+    if matches!(j.state, JobState::Queued | JobState::Retrying) {
+        out.push_str(&format!("next try {}\n", to_rfc3339(j.run_at)));
+    }
+    if let Some(e) = &j.last_error {
+        let class = d.error_class.map(|c| c.as_str()).unwrap_or("error");
+        out.push_str(&format!("error ({class}): {e}\n"));
+    }
+    if let Some(old) = d.supersedes {
+        out.push_str(&format!(
+            "replaced failing job {old} (its attempts are listed below)\n"
+        ));
+    }
+    out.push_str("\nattempts:\n");
+    if d.history.is_empty() {
+        out.push_str("  none yet\n");
+    }
+    for a in &d.history {
+        let of = if a.job_id == j.id {
+            String::new()
+        } else {
+            format!(" [job {}]", a.job_id)
+        };
+        out.push_str(&format!(
+            "  #{:<3} {} → {} ({:>8}) {:<9} {}{}\n",
+            a.attempt,
+            to_rfc3339(a.started_at),
+            &to_rfc3339(a.ended_at)[11..],
+            span(a.ended_at - a.started_at),
+            a.outcome,
+            a.message.as_deref().unwrap_or(""),
+            of
+        ));
+    }
+    if !d.effects.is_empty() {
+        out.push_str("\neffects:\n");
+        for e in &d.effects {
+            out.push_str(&format!(
+                "  {} {} {}\n",
+                to_rfc3339(e.recorded_at),
+                e.effect,
+                e.detail
+            ));
+        }
+    }
+    out
 }

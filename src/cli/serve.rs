@@ -1,12 +1,11 @@
 //! `syncdesk serve`: the engine, its schedules and the HTTP receiver (webhooks, /health), without a console.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::{CliResult, Context, Failure};
 use crate::engine::{Engine, default_handlers, default_schedules};
 use crate::server::{self, ServerState};
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 
 pub fn run(context: &Context) -> CliResult {
     let config = context.config()?;
@@ -19,7 +18,7 @@ pub fn run(context: &Context) -> CliResult {
         let engine = Engine::new(&context.db_path, config.clone(), default_handlers(&config))
             .with_schedules(default_schedules(&config));
         let handle = engine.spawn().map_err(|e| Failure::failed(e.to_string()))?;
-        let store = Store::open(&context.db_path, Duration::from_millis(config.store.busy_timeout_ms))
+        let store = Store::open_with(&context.db_path, &StoreOptions::from_config(&config.store))
             .map_err(|e| Failure::failed(e.to_string()))?;
         let state = Arc::new(ServerState {
             store: Arc::new(Mutex::new(store)),
@@ -40,15 +39,25 @@ pub fn run(context: &Context) -> CliResult {
         }
         let mut status = handle.subscribe();
         let mut reported_lease = None;
+        let mut reported_outage: Option<(i64, crate::store::Unavailable)> = None;
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 changed = status.changed() => {
                     if changed.is_err() { break; }
-                    let holds = status.borrow().holds_lease;
-                    if reported_lease != Some(holds) {
-                        eprintln!("{}", if holds { "running jobs" } else { "another engine runs jobs for this database; standing by" });
-                        reported_lease = Some(holds);
+                    let now = status.borrow().clone();
+                    if reported_lease != Some(now.holds_lease) {
+                        eprintln!("{}", if now.holds_lease { "running jobs" } else { "another engine runs jobs for this database; standing by" });
+                        reported_lease = Some(now.holds_lease);
+                    }
+                    // A store that refuses writes is waited out; say when it starts and when it ends.
+                    let outage = now.store.as_ref().map(|o| (o.since, o.condition));
+                    if outage != reported_outage {
+                        match &now.store {
+                            Some(o) => eprintln!("{} — {}; waiting, webhooks answered 503 meanwhile", o.headline(), o.detail),
+                            None => eprintln!("the store takes writes again; carrying on"),
+                        }
+                        reported_outage = outage;
                     }
                 }
             }

@@ -95,6 +95,14 @@ fn numeric_fields(c: &Config) -> Vec<Field> {
         1,
         10 * MINUTE * 1000,
         MS,
+    )
+    // 1 TiB: far past any shop's database, low enough that SQLite's page count cannot overflow.
+    .whole(
+        "store.max_size_mb",
+        c.store.max_size_mb,
+        0,
+        1 << 20,
+        "MiB (0: no limit)",
     );
     t.whole(
         "email.smtp_port",
@@ -158,6 +166,22 @@ fn numeric_fields(c: &Config) -> Vec<Field> {
             1,
             1000,
             "tries",
+        );
+    }
+    t.whole(
+        "jobs.retry_for_secs",
+        jobs.retry_for_secs,
+        1,
+        crate::config::MAX_RETRY_FOR_SECS,
+        SECS,
+    );
+    for (kind, secs) in &jobs.retry_for_secs_by_kind {
+        t.whole(
+            format!("jobs.retry_for_secs_by_kind.\"{kind}\""),
+            *secs,
+            1,
+            crate::config::MAX_RETRY_FOR_SECS,
+            SECS,
         );
     }
     for (kind, n) in &jobs.concurrency {

@@ -1,4 +1,7 @@
 //! Outgoing e-mail over SMTP (lettre). Knows how to deliver a text message; what to say is the caller's.
+//! SMTP gives no way to ask a server whether it already took a message, so a sender that may run twice
+//! (a job after a crash) gives each message a stable Message-ID — a resend is then recognisably the same
+//! message — and records [`EMAIL_ACCEPTED`] the moment the server accepts it.
 
 use std::time::Duration;
 
@@ -7,6 +10,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{EmailConfig, SmtpSecurity};
+
+/// The job effect recorded when the mail server accepted a job's message (detail: Message-ID and answer).
+pub const EMAIL_ACCEPTED: &str = "email.accepted";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -71,11 +77,48 @@ impl Mailer {
         }
     }
 
+    /// The domain of the sender's address (the right side of every Message-ID this mailer makes).
+    pub fn domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
+    /// A Message-ID that is the same every time for the same `parts` (a job's identity), so a message sent
+    /// again after a crash is the same message to every mail system that reads it.
+    pub fn stable_message_id(&self, parts: &[&str]) -> String {
+        let local: String = parts
+            .join(".")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!("<syncdesk.{local}@{}>", self.domain())
+    }
+
+    /// Sends one message (with a fresh Message-ID).
     pub async fn send(&self, to: &[String], subject: &str, body: String) -> Result<(), MailError> {
+        self.send_as(to, subject, body, None).await.map(|_| ())
+    }
+
+    /// Sends one message under `message_id` (or a fresh one); returns the server's acceptance.
+    pub async fn send_as(
+        &self,
+        to: &[String],
+        subject: &str,
+        body: String,
+        message_id: Option<String>,
+    ) -> Result<String, MailError> {
         if to.is_empty() {
             return Err(MailError::Config("no recipients configured".into()));
         }
-        let mut message = Message::builder().from(self.from.clone()).subject(subject);
+        let mut message = Message::builder()
+            .from(self.from.clone())
+            .subject(subject)
+            .message_id(message_id);
         for recipient in to {
             let mailbox: Mailbox = recipient
                 .parse()
@@ -85,12 +128,14 @@ impl Mailer {
         let message = message
             .body(body)
             .map_err(|e| MailError::Config(e.to_string()))?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+        let response = self.transport.send(message).await.map_err(|e| {
             if e.is_permanent() {
                 MailError::Refused(e.to_string())
             } else {
                 MailError::Unavailable(e.to_string())
             }
-        })
+        })?;
+        let text: Vec<&str> = response.message().collect();
+        Ok(format!("{} {}", response.code(), text.join(" ")))
     }
 }

@@ -1,16 +1,18 @@
 //! Alert mail: urgent alerts within seconds, the rest in a periodic digest. Each run sends ONE mail listing
-//! every open alert of its severities not yet mailed, and marks them mailed only once the server accepted it,
-//! so a mail server outage delays alerts (the job retries) and never loses them.
+//! every open alert of its severities not yet mailed, and marks them mailed — with the job's "accepted by the
+//! mail server" record, in one transaction — the moment the server accepted it, so a mail server outage
+//! delays alerts (the job retries) and never loses them. The Message-ID is made from the job and the alerts
+//! it lists: a resend after a crash in between is recognisably the same message.
 
 use std::sync::Arc;
 
-use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+use super::handler::{BoxFuture, JobContext, JobError, JobHandler, job_error};
 use crate::config::Config;
-use crate::connectors::email::{MailError, Mailer};
+use crate::connectors::email::{EMAIL_ACCEPTED, Mailer};
 use crate::domain::alerts::Severity;
 use crate::domain::time::{now_ms, to_short};
-use crate::store::Job;
 use crate::store::alerts::{self, Alert};
+use crate::store::{Job, jobs};
 
 /// Which alerts a handler mails, and how it titles the mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +48,7 @@ impl AlertEmail {
         )
     }
 
-    async fn send(&self, ctx: &JobContext) -> Result<(), JobError> {
+    async fn send(&self, job: &Job, ctx: &JobContext) -> Result<(), JobError> {
         if self.recipients.is_empty() || self.severities.is_empty() {
             return Ok(()); // Nobody to tell: alerts stay listed in `syncdesk alerts list`.
         }
@@ -54,8 +56,7 @@ impl AlertEmail {
         let severities = self.severities.clone();
         let due = ctx
             .with_store(move |store| {
-                alerts::due_for_email(store.conn(), &severities)
-                    .map_err(|e| JobError::retry(e.to_string()))
+                alerts::due_for_email(store.conn(), &severities).map_err(|e| JobError::store(&e))
             })
             .await?;
         if due.is_empty() {
@@ -69,18 +70,33 @@ impl AlertEmail {
             Mode::Immediate => compose_immediate(&due),
             Mode::Digest => compose_digest(&due),
         };
-        mailer
-            .send(&self.recipients, &subject, body)
-            .await
-            .map_err(|e| match e {
-                MailError::Unavailable(_) => JobError::retry(e.to_string()),
-                _ => JobError::permanent(e.to_string()),
-            })?;
         let ids: Vec<i64> = due.iter().map(|a| a.id).collect();
+        let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let message_id = mailer.stable_message_id(&[
+            "alerts",
+            &job.id.to_string(),
+            &job.created_at.to_string(),
+            &listed.join("-"),
+        ]);
+        let answer = mailer
+            .send_as(&self.recipients, &subject, body, Some(message_id.clone()))
+            .await
+            .map_err(job_error)?;
+        let job_id = job.id;
         ctx.with_store(move |store| {
             store
-                .write(|tx| alerts::mark_emailed(tx, &ids, now_ms()))
-                .map_err(|e| JobError::retry(e.to_string()))
+                .write(|tx| {
+                    let now = now_ms();
+                    alerts::mark_emailed(tx, &ids, now)?;
+                    jobs::record_effect(
+                        tx,
+                        job_id,
+                        EMAIL_ACCEPTED,
+                        &format!("{message_id} {answer}"),
+                        now,
+                    )
+                })
+                .map_err(|e| JobError::store(&e))
         })
         .await?;
         Ok(())
@@ -88,12 +104,8 @@ impl AlertEmail {
 }
 
 impl JobHandler for AlertEmail {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(self.send(ctx))
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.send(job, ctx))
     }
 }
 

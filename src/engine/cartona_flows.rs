@@ -10,7 +10,9 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::handler::{BoxFuture, ConnectorFailure, JobContext, JobError, JobHandler, SharedClient};
+use super::handler::{
+    BoxFuture, ConnectorFailure, ErrorClass, JobContext, JobError, JobHandler, SharedClient,
+};
 use crate::app::channel_orders::{self, ChannelOrder, ImportOutcome};
 use crate::app::marketplace::{self as plans, PushPlan, SYSTEM};
 use crate::config::{CartonaSection, Config};
@@ -35,6 +37,23 @@ impl ConnectorFailure for CartonaError {
     fn retry_after(&self) -> Option<Duration> {
         self.retry_after()
     }
+    /// Cartona answers a request its rules forbid with 422 and its reason ("Cannot change order status
+    /// from pending to delivered"): a refusal. The one 422 that passes is an order the retailer is editing.
+    fn class(&self) -> ErrorClass {
+        match self {
+            _ if self.is_retryable() => ErrorClass::Transient,
+            CartonaError::Api { message, .. } if retailer_editing(message) => ErrorClass::Transient,
+            CartonaError::Api {
+                status: 409 | 422, ..
+            } => ErrorClass::Refused,
+            _ => ErrorClass::Permanent,
+        }
+    }
+}
+
+/// Cartona's answer while the retailer edits an order: the supplier must wait, then it may act again.
+fn retailer_editing(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("being edited")
 }
 
 fn job_error(e: CartonaError) -> JobError {
@@ -214,7 +233,8 @@ pub async fn pull(
 pub struct PushItem {
     #[serde(flatten)]
     pub plan: PushPlan,
-    /// `would_send`, `applied`, `failed`, `blocked`, `unmapped`, `already` (Cartona shows it).
+    /// `would_send`, `applied`, `failed` (may pass later: sent again by the next pass), `refused` (by
+    /// Cartona's rules: not sent again until the status changes), `blocked`, `unmapped`, `already`.
     pub result: String,
     pub message: Option<String>,
 }
@@ -227,8 +247,11 @@ pub struct PushReport {
 }
 
 impl PushReport {
+    /// Pushes that did not happen: failed (to be sent again) or refused.
     pub fn failed(&self) -> impl Iterator<Item = &PushItem> {
-        self.items.iter().filter(|i| i.result == "failed")
+        self.items
+            .iter()
+            .filter(|i| i.result == "failed" || i.result == "refused")
     }
 }
 
@@ -284,13 +307,16 @@ fn window(batch: &[&PushPlan], overlap_secs: u64) -> (DateTime<Utc>, DateTime<Ut
     )
 }
 
+/// One item's outcome: applied, or why not (and whether that can pass).
+type ItemResult = Result<(), (ErrorClass, String)>;
+
 /// Sends one batch: bulk, then (when verifying) a re-read; items not seen applied are re-sent singly so a
-/// refusal carries Cartona's own message. Returns hashed id → Err(message) for the failures.
+/// refusal carries Cartona's own message. Returns hashed id → Err((class, message)) for the failures.
 async fn send_batch(
     client: &CartonaClient,
     cfg: &CartonaSection,
     batch: &[&PushPlan],
-) -> Result<HashMap<String, Result<(), String>>, CartonaError> {
+) -> Result<HashMap<String, ItemResult>, CartonaError> {
     let updates: Vec<StatusUpdate> = batch
         .iter()
         .filter_map(|p| p.to_send().map(|s| update_for(p, s)))
@@ -314,14 +340,17 @@ async fn send_batch(
                 match client.update_status(update).await {
                     Ok(()) => Ok(()),
                     Err(e) if e.is_retryable() => return Err(e),
-                    Err(e) => Err(match (&item.outcome, e.message()) {
-                        (ItemOutcome::NotApplied { observed }, Some(m)) => format!(
-                            "cartona did not apply {} (still {observed}): {m}",
-                            item.requested
-                        ),
-                        (_, Some(m)) => format!("cartona refused {}: {m}", item.requested),
-                        _ => format!("cartona refused {}: {e}", item.requested),
-                    }),
+                    Err(e) => Err((
+                        e.class(),
+                        match (&item.outcome, e.message()) {
+                            (ItemOutcome::NotApplied { observed }, Some(m)) => format!(
+                                "cartona did not apply {} (still {observed}): {m}",
+                                item.requested
+                            ),
+                            (_, Some(m)) => format!("cartona refused {}: {m}", item.requested),
+                            _ => format!("cartona refused {}: {e}", item.requested),
+                        },
+                    )),
                 }
             }
         };
@@ -380,7 +409,7 @@ pub async fn push_pass(
         .map_err(db)
     })
     .await?;
-    let mut outcome: HashMap<String, Result<(), String>> = HashMap::new();
+    let mut outcome: HashMap<String, ItemResult> = HashMap::new();
     let mut transport: Option<JobError> = None;
     for batch in sendable.chunks(cfg.batch_size.max(1)) {
         let refs: Vec<&PushPlan> = batch.iter().collect();
@@ -398,7 +427,8 @@ pub async fn push_pass(
     for plan in sendable {
         let (result, message) = match outcome.get(&plan.external_id) {
             Some(Ok(())) => ("applied", None),
-            Some(Err(m)) => ("failed", Some(m.clone())),
+            Some(Err((ErrorClass::Transient, m))) => ("failed", Some(m.clone())),
+            Some(Err((_, m))) => ("refused", Some(m.clone())),
             None => ("unsent", None),
         };
         report.items.push(PushItem {
@@ -476,6 +506,15 @@ fn record(
                 links::set_state(tx, p.link_id, "error", Some(message))?;
                 log(message, p.to_send())?;
             }
+            "refused" => {
+                // Cartona's rules said no: sending it again changes nothing, so it is no longer due (an
+                // operator's next status change makes it due again).
+                let message = item.message.as_deref().unwrap_or("refused");
+                links::set_pushing(tx, p.link_id, None)?;
+                links::set_state(tx, p.link_id, "error", Some(message))?;
+                marketplace::set_push_due(tx, p.link_id, false, now)?;
+                log(message, p.to_send())?;
+            }
             "unsent" => links::set_pushing(tx, p.link_id, None)?,
             "already" => {
                 links::set_state(tx, p.link_id, "synced", None)?;
@@ -539,26 +578,40 @@ impl JobHandler for PushStatuses {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let report = push_pass(self.0.get()?, ctx, Some(job.id), false).await?;
-            let failed: Vec<String> = report
-                .failed()
-                .map(|i| {
-                    format!(
-                        "{}: {}",
-                        i.plan.number,
-                        i.message.as_deref().unwrap_or("failed")
-                    )
-                })
-                .collect();
-            if failed.is_empty() {
-                return Ok(());
-            }
+            let listed = |result: &str| -> Vec<String> {
+                report
+                    .items
+                    .iter()
+                    .filter(|i| i.result == result)
+                    .map(|i| {
+                        format!(
+                            "{}: {}",
+                            i.plan.number,
+                            i.message.as_deref().unwrap_or(result)
+                        )
+                    })
+                    .collect()
+            };
+            let (failed, refused) = (listed("failed"), listed("refused"));
             // The pushes that worked are recorded; a retry re-sends only the failed ones (still due).
-            Err(JobError::retry(format!(
-                "{} of {} cartona status push(es) failed: {}",
-                failed.len(),
-                report.items.len(),
-                failed.join("; ")
-            )))
+            if !failed.is_empty() {
+                return Err(JobError::retry(format!(
+                    "{} of {} cartona status push(es) failed: {}",
+                    failed.len(),
+                    report.items.len(),
+                    failed.join("; ")
+                )));
+            }
+            // Refusals are final: the job ends dead with Cartona's own reasons, and they are not sent again.
+            if !refused.is_empty() {
+                return Err(JobError::refused(format!(
+                    "{} of {} cartona status push(es) refused: {}",
+                    refused.len(),
+                    report.items.len(),
+                    refused.join("; ")
+                )));
+            }
+            Ok(())
         })
     }
 }

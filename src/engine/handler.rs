@@ -1,4 +1,5 @@
-//! What a job handler is: an async function of the job and a context, answering done or a classified error.
+//! What a job handler is: an async function of the job and a context, answering done or a classified error
+//! (transient: try again within the retry budget; permanent or refused: dead at once with the reason).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,32 +12,57 @@ use crate::store::{Job, Store};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+pub use crate::store::jobs::ErrorClass;
+
 /// Why a job did not finish, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobError {
     pub message: String,
-    pub retryable: bool,
+    pub class: ErrorClass,
     /// A delay the remote system asked for (HTTP `Retry-After`); overrides the backoff.
     pub retry_after: Option<Duration>,
 }
 
 impl JobError {
-    /// A failure worth retrying (network down, 5xx, timeout).
+    /// A failure worth retrying (network down, 5xx, 408/429, timeout, the store busy).
     pub fn retry(message: impl Into<String>) -> Self {
         JobError {
             message: message.into(),
-            retryable: true,
+            class: ErrorClass::Transient,
             retry_after: None,
         }
     }
 
-    /// A failure that will fail again the same way (bad payload, 4xx): the job goes straight to dead.
+    /// A failure that will fail again the same way (bad payload, 4xx, no permission): the job goes straight
+    /// to dead.
     pub fn permanent(message: impl Into<String>) -> Self {
         JobError {
             message: message.into(),
-            retryable: false,
+            class: ErrorClass::Permanent,
             retry_after: None,
         }
+    }
+
+    /// The other system refused by one of its business rules (e.g. a marketplace's allowed status
+    /// changes): dead at once, the refusal as the error.
+    pub fn refused(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            class: ErrorClass::Refused,
+            retry_after: None,
+        }
+    }
+
+    /// A store failure inside a handler: locked, full or I/O trouble passes, anything else will not.
+    pub fn store(e: &crate::store::StoreError) -> Self {
+        match e.unavailable() {
+            Some(_) => JobError::retry(e.to_string()),
+            None => JobError::permanent(e.to_string()),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.class == ErrorClass::Transient
     }
 
     pub fn after(mut self, delay: Duration) -> Self {
@@ -49,6 +75,14 @@ impl JobError {
 pub trait ConnectorFailure: std::fmt::Display {
     fn is_retryable(&self) -> bool;
     fn retry_after(&self) -> Option<Duration>;
+    /// Transient when retryable; otherwise permanent unless the connector knows it was a refusal by rule.
+    fn class(&self) -> ErrorClass {
+        if self.is_retryable() {
+            ErrorClass::Transient
+        } else {
+            ErrorClass::Permanent
+        }
+    }
 }
 
 impl ConnectorFailure for crate::connectors::woo::WooError {
@@ -76,6 +110,23 @@ impl ConnectorFailure for crate::connectors::metakocka::MetakockaError {
     fn retry_after(&self) -> Option<Duration> {
         self.retry_after()
     }
+    /// An `opr_code` answer is Metakocka's own rule saying no.
+    fn class(&self) -> ErrorClass {
+        match self {
+            _ if self.is_retryable() => ErrorClass::Transient,
+            crate::connectors::metakocka::MetakockaError::Api { .. } => ErrorClass::Refused,
+            _ => ErrorClass::Permanent,
+        }
+    }
+}
+
+impl ConnectorFailure for crate::connectors::email::MailError {
+    fn is_retryable(&self) -> bool {
+        self.is_retryable()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A job's JSON payload as `T`; one that does not parse can never succeed, so it is permanent.
@@ -83,16 +134,17 @@ pub fn job_payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobEr
     serde_json::from_str(&job.payload).map_err(|e| JobError::permanent(format!("payload: {e}")))
 }
 
-/// A connector error as the engine sees it: retry later (honouring the server's delay) or give up.
+/// A connector error as the engine sees it: retry later (honouring the server's delay), or dead at once as
+/// permanent or refused.
 pub fn job_error(e: impl ConnectorFailure) -> JobError {
-    let err = if e.is_retryable() {
-        JobError::retry(e.to_string())
-    } else {
-        JobError::permanent(e.to_string())
+    let err = JobError {
+        message: e.to_string(),
+        class: e.class(),
+        retry_after: None,
     };
     match e.retry_after() {
-        Some(d) => err.after(d),
-        None => err,
+        Some(d) if err.is_retryable() => err.after(d),
+        _ => err,
     }
 }
 

@@ -13,6 +13,7 @@ mod handler;
 pub mod metakocka_flows;
 pub mod pos_csv_flows;
 pub mod price_flows;
+pub mod retry;
 mod runner;
 pub mod stock_flows;
 pub mod woo_orders;
@@ -20,7 +21,9 @@ pub mod woo_webhooks;
 
 pub use alert_email::AlertEmail;
 pub use backorder_email::BackorderEmail;
-pub use handler::{BoxFuture, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn};
+pub use handler::{
+    BoxFuture, ErrorClass, HandlerRegistry, JobContext, JobError, JobHandler, handler_fn,
+};
 pub use runner::{Engine, EngineHandle, EngineStatus, Schedule};
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! The engine's main loop. One task owns the bookkeeping; each claimed job runs in its own task and reports
-//! back through a channel. Every turn is one write transaction: record outcomes, (on the heartbeat) hold the
-//! engine lease, renew our job leases and re-queue expired ones, then claim what is due within the limits.
+//! back through a channel. Every turn is one write transaction: record outcomes (each attempt with it), (on
+//! the heartbeat) hold the engine lease, renew our job leases and put back jobs whose process died, then
+//! claim what is due within the limits. A store that cannot take the turn's write (locked, full disk, I/O
+//! trouble) is waited out with backoff — outcomes are kept until they can be written — never a reason to stop.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,15 +13,21 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use super::handler::{HandlerRegistry, JobContext, JobError};
+use super::retry::{RetryPolicy, span};
 use crate::config::Config;
 use crate::domain::alerts;
 use crate::domain::time::{Millis, now_ms};
-use crate::store::{Job, Store, StoreError, engine_lease, jobs};
+use crate::store::{
+    Job, Store, StoreError, StoreOptions, StoreOutage, Unavailable, engine_lease, jobs,
+};
 
 /// Most jobs in flight at once across kinds, whatever the per-kind limits say.
 const MAX_IN_FLIGHT: usize = 256;
 /// How long a clean shutdown waits for running jobs before leaving them to lease expiry.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The first and the longest wait before trying a write the store refused again.
+const STORE_RETRY_FIRST: Duration = Duration::from_millis(100);
+const STORE_RETRY_CAP: Duration = Duration::from_secs(5);
 
 /// What the engine is doing, for `serve`, the console and `/health`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +36,11 @@ pub struct EngineStatus {
     pub running: usize,
     pub succeeded: u64,
     pub failed: u64,
+    /// Set while the store refuses the engine's writes: since when, and why. Jobs wait; nothing is lost.
+    pub store: Option<StoreOutage>,
+    /// When the engine last wrote to the store (its bookkeeping turn committed). Updated without waking
+    /// subscribers: it moves every turn.
+    pub last_write: Option<Millis>,
 }
 
 pub struct Engine {
@@ -128,10 +141,7 @@ impl Engine {
 
     /// Opens the engine's own store connection and starts the loop on the current tokio runtime.
     pub fn spawn(self) -> Result<EngineHandle, StoreError> {
-        let store = Store::open(
-            &self.db_path,
-            Duration::from_millis(self.config.store.busy_timeout_ms),
-        )?;
+        let store = Store::open_with(&self.db_path, &StoreOptions::for_engine(&self.config.store))?;
         let wake = Arc::new(Notify::new());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (status_tx, status_rx) = watch::channel(EngineStatus::default());
@@ -176,6 +186,12 @@ struct Turn {
     next_run_at: Option<Millis>,
 }
 
+/// A turn the store refused: why, and the outage it is part of.
+struct Refused {
+    error: StoreError,
+    outage: StoreOutage,
+}
+
 impl Loop {
     async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
         let config = self.ctx.config.clone();
@@ -185,23 +201,17 @@ impl Loop {
         let poll = Duration::from_millis(config.jobs.poll_ms.max(10));
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
         let mut running: HashMap<String, usize> = HashMap::new();
+        // Outcomes not yet written (kept across turns the store refused).
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut holds_lease = false;
         let mut next_heartbeat = Instant::now();
         let mut stopping_since: Option<Instant> = None;
+        let mut store_wait = STORE_RETRY_FIRST;
 
         loop {
             while let Ok(o) = done_rx.try_recv() {
+                self.finished(&mut running, &o);
                 outcomes.push(o);
-            }
-            for (job, result) in &outcomes {
-                if let Some(n) = running.get_mut(&job.kind) {
-                    *n = n.saturating_sub(1);
-                }
-                self.status.send_modify(|s| match result {
-                    Ok(()) => s.succeeded += 1,
-                    Err(_) => s.failed += 1,
-                });
             }
             let in_flight: usize = running.values().sum();
             if *shutdown.borrow() && stopping_since.is_none() {
@@ -209,9 +219,6 @@ impl Loop {
             }
             let stopping = stopping_since.is_some();
             let heartbeat_due = Instant::now() >= next_heartbeat;
-            if heartbeat_due {
-                next_heartbeat = Instant::now() + heartbeat;
-            }
             // What each kind may still start this turn.
             let capacity: HashMap<String, usize> = if stopping || (!holds_lease && !heartbeat_due) {
                 HashMap::new()
@@ -229,16 +236,78 @@ impl Loop {
                     .collect()
             };
             let budget = MAX_IN_FLIGHT.saturating_sub(in_flight);
-            let turn = self
+            let turn = match self
                 .bookkeeping(
-                    std::mem::take(&mut outcomes),
+                    outcomes.clone(),
                     heartbeat_due,
                     engine_ttl_ms,
                     job_lease_ms,
                     capacity,
                     budget,
                 )
-                .await?;
+                .await
+            {
+                Ok(turn) => {
+                    outcomes.clear();
+                    store_wait = STORE_RETRY_FIRST;
+                    if let Some(outage) = self.status.borrow().store.clone() {
+                        tracing::warn!(
+                            after = %span(now_ms() - outage.since),
+                            "the store takes writes again; the engine carries on"
+                        );
+                    }
+                    let wrote = now_ms();
+                    self.status.send_if_modified(|s| {
+                        s.last_write = Some(wrote);
+                        s.store.take().is_some()
+                    });
+                    turn
+                }
+                Err(refused) => {
+                    // Locked, full, failing disk: say so, keep every outcome, try again after a while.
+                    let first = self.status.borrow().store.is_none();
+                    if first {
+                        tracing::error!(
+                            error = %refused.error,
+                            waiting = outcomes.len(),
+                            "{}; the engine waits and tries again",
+                            refused.outage.headline()
+                        );
+                    } else {
+                        tracing::warn!(error = %refused.error, "the store still refuses writes");
+                    }
+                    self.status.send_modify(|s| {
+                        s.store = Some(refused.outage);
+                        s.running = in_flight;
+                    });
+                    if let Some(since) = stopping_since
+                        && since.elapsed() > SHUTDOWN_GRACE
+                    {
+                        tracing::warn!(
+                            unrecorded = outcomes.len(),
+                            "stopping without recording the last outcomes: their jobs run again after their leases expire"
+                        );
+                        return Ok(());
+                    }
+                    let wait = tokio::time::sleep(store_wait);
+                    tokio::pin!(wait);
+                    loop {
+                        tokio::select! {
+                            Some(o) = done_rx.recv() => {
+                                self.finished(&mut running, &o);
+                                outcomes.push(o);
+                            }
+                            _ = &mut wait => break,
+                            _ = shutdown.changed(), if !stopping => break,
+                        }
+                    }
+                    store_wait = (store_wait * 2).min(STORE_RETRY_CAP);
+                    continue;
+                }
+            };
+            if heartbeat_due {
+                next_heartbeat = Instant::now() + heartbeat;
+            }
             if let Some(held) = turn.holds_lease {
                 if held != holds_lease {
                     tracing::info!(holder = %self.holder, held, "engine lease changed");
@@ -251,15 +320,20 @@ impl Loop {
                 self.start(job, done_tx.clone());
             }
             let in_flight: usize = running.values().sum();
-            self.status.send_modify(|s| {
+            self.status.send_if_modified(|s| {
+                let changed = s.holds_lease != holds_lease || s.running != in_flight;
                 s.holds_lease = holds_lease;
                 s.running = in_flight;
+                changed
             });
 
             if let Some(since) = stopping_since
                 && (in_flight == 0 || since.elapsed() > SHUTDOWN_GRACE)
             {
-                return self.release_lease().await;
+                if in_flight == 0 {
+                    return self.release_lease().await;
+                }
+                return Ok(());
             }
             if claimed_any {
                 continue; // more may be due right away
@@ -269,7 +343,10 @@ impl Loop {
                 sleep_for = sleep_for.min(Duration::from_millis((at - now_ms()).max(0) as u64));
             }
             tokio::select! {
-                Some(o) = done_rx.recv() => outcomes.push(o),
+                Some(o) = done_rx.recv() => {
+                    self.finished(&mut running, &o);
+                    outcomes.push(o);
+                }
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(sleep_for.max(Duration::from_millis(1))) => {}
                 _ = shutdown.changed(), if !stopping => {}
@@ -277,20 +354,40 @@ impl Loop {
         }
     }
 
+    /// A job's task reported back: it no longer counts against its kind's limit.
+    fn finished(&self, running: &mut HashMap<String, usize>, (job, result): &Outcome) {
+        if let Some(n) = running.get_mut(&job.kind) {
+            *n = n.saturating_sub(1);
+        }
+        self.status.send_modify(|s| match result {
+            Ok(()) => s.succeeded += 1,
+            Err(_) => s.failed += 1,
+        });
+    }
+
     async fn release_lease(&self) -> Result<(), StoreError> {
         let holder = self.holder.clone();
         let store = self.ctx.store.clone();
-        tokio::task::spawn_blocking(move || {
+        let released = tokio::task::spawn_blocking(move || {
             let mut store = store
                 .lock()
                 .map_err(|_| StoreError::Corrupt("store lock poisoned".into()))?;
             store.write(|tx| engine_lease::release(tx, &holder))
         })
         .await
-        .map_err(|e| StoreError::Corrupt(format!("engine shutdown task failed: {e}")))?
+        .map_err(|e| StoreError::Corrupt(format!("engine shutdown task failed: {e}")))?;
+        match released {
+            // The lease simply runs out when the store cannot take the release.
+            Err(e) if e.unavailable().is_some() => {
+                tracing::warn!(error = %e, "engine lease not released; it expires by itself");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
-    /// One write transaction: outcomes, lease upkeep, claims.
+    /// One write transaction: outcomes (with their attempts), lease upkeep, jobs whose process died,
+    /// claims. A refusal by the store comes back with the outage it is part of.
     async fn bookkeeping(
         &self,
         outcomes: Vec<Outcome>,
@@ -299,39 +396,26 @@ impl Loop {
         job_lease_ms: i64,
         capacity: HashMap<String, usize>,
         budget: usize,
-    ) -> Result<Turn, StoreError> {
+    ) -> Result<Turn, Refused> {
         let holder = self.holder.clone();
         let config = self.ctx.config.clone();
         let store = self.ctx.store.clone();
         let schedules = self.schedules.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().map_err(|_| StoreError::Corrupt("store lock poisoned".into()))?;
-            store.write(|tx| {
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let result = store.write(|tx| {
                 let now = now_ms();
-                let backoff = config.jobs.backoff();
                 for (job, result) in &outcomes {
                     let recorded = match result {
                         Ok(()) => jobs::complete(tx, job.id, &holder, now)?,
                         Err(e) => {
-                            let out_of_attempts = job.attempts >= job.max_attempts;
-                            let retry_at = (e.retryable && !out_of_attempts).then(|| {
-                                let delay = backoff.delay(job.attempts, e.retry_after, fastrand::f64());
-                                now + delay.as_millis() as i64
-                            });
-                            let message = if retry_at.is_none() && e.retryable {
-                                format!("gave up after {} attempts: {}", job.attempts, e.message)
-                            } else {
-                                e.message.clone()
-                            };
-                            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %message, "job failed");
-                            let recorded = jobs::fail(tx, job.id, &holder, &message, retry_at, now)?;
-                            // A job that gave up is a sync failure someone must hear about (but not an alert
-                            // mail about failing alert mail).
-                            if recorded && retry_at.is_none() && !job.kind.starts_with("alerts.") {
-                                let system = job.kind.split('.').next().unwrap_or("engine");
-                                let what = job.key.clone().unwrap_or_else(|| job.kind.clone());
-                                let alert = alerts::sync_failure(system, &what, &message);
-                                crate::app::raise_and_notify(tx, &config, &alert, now)?;
+                            let policy = RetryPolicy::for_kind(&config.jobs, &job.kind);
+                            let first_failed = jobs::first_failed_at(tx, job.id)?;
+                            let decision = policy.decide(job.attempts, first_failed, now, e, fastrand::f64());
+                            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, class = e.class.as_str(), error = %e.message, "job failed");
+                            let recorded = jobs::fail(tx, job.id, &holder, &e.message, &decision.message, e.class, decision.retry_at, now)?;
+                            if recorded && decision.retry_at.is_none() {
+                                gave_up(tx, &config, job, &decision.message, now)?;
                             }
                             recorded
                         }
@@ -342,13 +426,11 @@ impl Loop {
                 }
                 let mut holds_lease = None;
                 if heartbeat_due {
+                    take_over_from_a_dead_holder(tx, &config, &holder, now)?;
                     let held = engine_lease::acquire(tx, &holder, engine_ttl_ms, now)?;
                     if held {
                         jobs::renew_leases(tx, &holder, now + job_lease_ms)?;
-                        let requeued = jobs::requeue_expired(tx, now)?;
-                        if requeued > 0 {
-                            tracing::warn!(requeued, "re-queued jobs whose lease expired");
-                        }
+                        put_back_abandoned(tx, &config, jobs::expired(tx, now)?, now)?;
                     }
                     holds_lease = Some(held);
                 }
@@ -373,10 +455,35 @@ impl Loop {
                 }
                 let next_run_at = jobs::next_run_at(tx)?;
                 Ok(Turn { holds_lease, claimed, next_run_at })
+            });
+            result.map_err(|error: StoreError| {
+                let outage = match store.note_error(&error) {
+                    Some(o) => o.clone(),
+                    // Not a condition SQLite names as passing; still waited out (and shown as it is).
+                    None => StoreOutage {
+                        since: store.outage().map_or(now_ms(), |o| o.since),
+                        condition: Unavailable::Failing,
+                        detail: error.to_string(),
+                        last_try: now_ms(),
+                    },
+                };
+                Refused { error, outage }
             })
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("engine bookkeeping task failed: {e}")))?
+        .await;
+        joined.unwrap_or_else(|e| {
+            let error = StoreError::Corrupt(format!("engine bookkeeping task failed: {e}"));
+            let now = now_ms();
+            Err(Refused {
+                outage: StoreOutage {
+                    since: now,
+                    condition: Unavailable::Failing,
+                    detail: error.to_string(),
+                    last_try: now,
+                },
+                error,
+            })
+        })
     }
 
     fn start(&self, job: Job, done: mpsc::UnboundedSender<Outcome>) {
@@ -413,4 +520,102 @@ fn hostname() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
+}
+
+/// An engine on this machine that was killed (`kill -9`, a crash) leaves its lease to run out; when its
+/// process is gone, the lease and its running jobs are released at once instead, so a restarted `serve`
+/// carries on without waiting. (Holders on other machines, or whose process cannot be looked up, are waited
+/// out as before.)
+fn take_over_from_a_dead_holder(
+    tx: &rusqlite::Transaction<'_>,
+    config: &Config,
+    holder: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(lease) = engine_lease::current(tx)? else {
+        return Ok(());
+    };
+    if lease.holder == holder || lease.expires_at < now || !process_gone(&lease.holder) {
+        return Ok(());
+    }
+    tracing::warn!(dead = %lease.holder, "the engine holding the lease has stopped; taking over now");
+    put_back_abandoned(tx, config, jobs::held_by(tx, &lease.holder)?, now)?;
+    engine_lease::release(tx, &lease.holder)
+}
+
+/// True when `holder` (`host:pid:tag`) names a process on this machine that no longer runs.
+fn process_gone(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (_tag, pid, host) = (parts.next(), parts.next(), parts.next());
+    let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<u32>().ok()), host) else {
+        return false;
+    };
+    if host != hostname() || pid == std::process::id() {
+        return false;
+    }
+    let proc_root = Path::new("/proc");
+    if !proc_root.join("self").exists() {
+        return false; // no way to look processes up here: wait for the lease to run out
+    }
+    match std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")) {
+        // A zombie has stopped running; only its parent has not looked yet.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+/// Jobs whose process stopped while running them (lease expired, or their process is gone): the lost
+/// attempt is recorded and the job runs again now, unless its retry budget is spent.
+fn put_back_abandoned(
+    tx: &rusqlite::Transaction<'_>,
+    config: &Config,
+    abandoned: Vec<jobs::Abandoned>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    if !abandoned.is_empty() {
+        tracing::warn!(
+            count = abandoned.len(),
+            "re-queued jobs whose lease expired"
+        );
+    }
+    for a in abandoned {
+        let holder = a.job.leased_by.clone().unwrap_or_else(|| "?".into());
+        let lost = JobError::retry(format!(
+            "the process running it stopped mid-attempt — {holder}"
+        ));
+        let decision = RetryPolicy::for_kind(&config.jobs, &a.job.kind).decide(
+            a.job.attempts,
+            a.first_failed_at,
+            now,
+            &lost,
+            0.0,
+        );
+        let retry_at = decision.retry_at.map(|_| now);
+        if jobs::record_lost(tx, a.job.id, &holder, &decision.message, retry_at, now)?
+            && retry_at.is_none()
+        {
+            gave_up(tx, config, &a.job, &decision.message, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// A job that ended dead is a sync failure someone must hear about (but not an alert mail about failing
+/// alert mail).
+fn gave_up(
+    tx: &rusqlite::Transaction<'_>,
+    config: &Config,
+    job: &Job,
+    message: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    if job.kind.starts_with("alerts.") {
+        return Ok(());
+    }
+    let system = job.kind.split('.').next().unwrap_or("engine");
+    let what = job.key.clone().unwrap_or_else(|| job.kind.clone());
+    let alert = alerts::sync_failure(system, &what, message);
+    crate::app::raise_and_notify(tx, config, &alert, now).map(|_| ())
 }

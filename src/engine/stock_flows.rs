@@ -1354,7 +1354,18 @@ pub async fn apply_resolution(
                     .map_err(db)
             })
             .await?;
-            return Err(JobError::retry(format!("{sku}: {message}")));
+            // The store refusing this item (no permission, invalid data) refuses it again; only a request
+            // that failed on the way (down, throttled, no answer) is worth another try.
+            let message = format!("{sku}: {message}");
+            return Err(if f.retryable {
+                let e = JobError::retry(message);
+                match f.retry_after {
+                    Some(d) => e.after(d),
+                    None => e,
+                }
+            } else {
+                JobError::permanent(message)
+            });
         }
     }
     ctx.with_store(move |s| {

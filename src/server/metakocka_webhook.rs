@@ -88,6 +88,7 @@ pub async fn metakocka(
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
+        super::store_gate::refuse_while_down(&store)?;
         store
             .write(|tx| {
                 let now = now_ms();
@@ -132,7 +133,7 @@ pub async fn metakocka(
                 }
                 Ok::<_, StoreError>(())
             })
-            .map_err(|e| e.to_string())
+            .map_err(|e| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {

@@ -120,6 +120,7 @@ pub async fn woocommerce(
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
+        super::store_gate::refuse_while_down(&store)?;
         store
             .write(|tx| {
                 let now = now_ms();
@@ -135,7 +136,7 @@ pub async fn woocommerce(
                 };
                 jobs::enqueue(tx, &job, now).map(Some)
             })
-            .map_err(|e: crate::store::StoreError| e.to_string())
+            .map_err(|e: crate::store::StoreError| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {
@@ -162,9 +163,10 @@ async fn product_hint(state: &Arc<ServerState>, id: u64) -> Reply {
         let mut store = store
             .lock()
             .map_err(|_| "store lock poisoned".to_string())?;
+        super::store_gate::refuse_while_down(&store)?;
         store
             .write(|tx| crate::store::inventory::hint_product(tx, id as i64, now_ms()))
-            .map_err(|e: crate::store::StoreError| e.to_string())
+            .map_err(|e: crate::store::StoreError| super::store_gate::refused(&mut store, &e))
     })
     .await;
     match stored {

@@ -300,6 +300,35 @@ pub const MIGRATIONS: &[&str] = &[
     -- whether it landed before the pair's base may move.
     ALTER TABLE sku_alignment ADD COLUMN unconfirmed_write TEXT;
     "#,
+    // 10: jobs that end. Every attempt is kept (start, end, outcome, message); a job remembers its first
+    // failure and the class of its last error (transient, permanent, refused, lost), and which job it
+    // replaced when it superseded a failing one (inheriting that one's attempts and first failure, so a job
+    // that keeps failing still reaches the end of its retry budget). An effect outside syncdesk that cannot
+    // be checked remotely (an e-mail accepted by the mail server) is recorded the moment it happened, so a
+    // job run again after a crash finds it and does not repeat it.
+    r#"
+    ALTER TABLE jobs ADD COLUMN first_failed_at INTEGER;
+    ALTER TABLE jobs ADD COLUMN error_class TEXT;
+    ALTER TABLE jobs ADD COLUMN supersedes INTEGER;
+    CREATE TABLE job_attempts (
+        id          INTEGER PRIMARY KEY,
+        job_id      INTEGER NOT NULL,
+        attempt     INTEGER NOT NULL,
+        holder      TEXT,
+        started_at  INTEGER NOT NULL,
+        ended_at    INTEGER NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('done', 'transient', 'permanent', 'refused', 'lost')),
+        message     TEXT
+    );
+    CREATE INDEX job_attempts_by_job ON job_attempts (job_id, id);
+    CREATE TABLE job_effects (
+        job_id       INTEGER NOT NULL,
+        effect       TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        recorded_at  INTEGER NOT NULL,
+        PRIMARY KEY (job_id, effect)
+    );
+    "#,
 ];
 
 pub fn current_version() -> i64 {

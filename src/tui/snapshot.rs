@@ -6,6 +6,7 @@ use crate::app::{App, OrderDetail, Result, StatusSummary};
 use crate::domain::time::Millis;
 use crate::store::Job;
 use crate::store::console::{PageAnchor, UnsyncedFulfilment};
+use crate::store::jobs::JobDetail;
 use crate::store::links::Link;
 
 use super::conflicts::{ConflictSource, ConflictsView};
@@ -23,6 +24,8 @@ pub struct Snapshot {
     pub fulfilments: Vec<UnsyncedFulfilment>,
     pub conflicts: ConflictsView,
     pub jobs: Vec<Job>,
+    /// The Errors panel's selected job with its attempt history.
+    pub job_detail: Option<JobDetail>,
     pub dashboard: Option<Dashboard>,
     pub has_more: bool,
     /// Where the Orders page started (for reading the next one by keyset).
@@ -41,6 +44,7 @@ impl Snapshot {
             fulfilments: Vec::new(),
             conflicts: ConflictsView::Rows(Vec::new()),
             jobs: Vec::new(),
+            job_detail: None,
             dashboard: None,
             has_more: false,
             orders_anchor: None,
@@ -138,6 +142,9 @@ pub fn build(
             let mut page = app.problem_jobs(limit + 1, pos.offset)?;
             snap.has_more = page.len() as i64 > limit;
             page.truncate(limit as usize);
+            if let Some(j) = page.get(pos.cursor.min(page.len().saturating_sub(1))) {
+                snap.job_detail = Some(app.job_detail(j.id)?);
+            }
             snap.jobs = page;
         }
         Tab::Dashboard => {

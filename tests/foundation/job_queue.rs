@@ -95,6 +95,7 @@ async fn retry_delays_grow_and_stay_under_the_cap() {
     let mut config = fast_config();
     config.jobs.backoff_base_ms = 40;
     config.jobs.backoff_cap_secs = 1; // ceilings: 40, 80, 160, 320, 640, 1000, 1000 ms
+    config.jobs.retry_for_secs = 1; // ends once failing for 1 s and tried 8 times (the jobs' max_attempts)
     let mut store = scratch.store();
     let ids: Vec<i64> = (0..12)
         .map(|_| enqueue(&mut store, "flaky", None, 8))
@@ -109,10 +110,12 @@ async fn retry_delays_grow_and_stay_under_the_cap() {
         })
         .await;
         assert_eq!(job.state, JobState::Dead);
-        assert_eq!(job.attempts, 8);
-        assert_eq!(
-            job.last_error.as_deref(),
-            Some("gave up after 8 attempts: connection refused")
+        assert!(job.attempts >= 8, "{job:?}");
+        let error = job.last_error.clone().unwrap_or_default();
+        assert!(
+            error.starts_with(&format!("gave up after {} attempts over ", job.attempts))
+                && error.ends_with(": connection refused"),
+            "{error}"
         );
     }
     engine.shutdown().await.unwrap();
@@ -127,8 +130,8 @@ async fn retry_delays_grow_and_stay_under_the_cap() {
             .filter(|(j, _)| j == id)
             .map(|(_, t)| *t)
             .collect();
-        assert_eq!(times.len(), 8);
-        for (attempt, pair) in times.windows(2).enumerate() {
+        assert!(times.len() >= 8, "{} runs", times.len());
+        for (attempt, pair) in times.windows(2).take(7).enumerate() {
             let gap = pair[1] - pair[0];
             assert!(
                 gap <= backoff.ceiling(attempt as u32 + 1) + slack,

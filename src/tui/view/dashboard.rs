@@ -184,6 +184,21 @@ fn engine_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
             v.theme.warn,
         )),
     }
+    // The engine waits out a store that refuses writes; its jobs resume by themselves.
+    if let Some(o) = v.ui.engine.as_ref().and_then(|e| e.store.as_ref()) {
+        let warning = [
+            format!("STORE UNAVAILABLE: {}", o.condition),
+            format!(
+                "since {} ({} ago)",
+                crate::domain::time::to_short(o.since),
+                age(o.since, v.snap.now)
+            ),
+            "jobs wait; nothing is lost".to_string(),
+        ];
+        for (i, text) in warning.into_iter().enumerate() {
+            lines.insert(i, Line::styled(text, v.theme.error));
+        }
+    }
     let b = block("Throughput · engine", v.theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);

@@ -183,6 +183,9 @@ fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     if v.ui.mouse {
         flags.push("mouse".into());
     }
+    if let Some(o) = v.ui.engine.as_ref().and_then(|e| e.store.as_ref()) {
+        flags.push(format!("STORE {}", o.condition.as_str().to_uppercase()));
+    }
     if let Some(e) = &v.ui.engine {
         flags.push(if e.holds_lease {
             format!("engine: {} running", e.running)

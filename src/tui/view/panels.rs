@@ -155,32 +155,78 @@ fn target(key: Option<&str>, payload: &str) -> String {
     }
 }
 
-/// The Errors panel's table sits above a pane with the selected job's full error and payload.
+/// How tall the Errors panel's pane for the selected job is (its error, payload and latest attempts).
+const JOB_DETAIL_HEIGHT: u16 = 11;
+/// How many of the selected job's attempts the pane lists (the newest; `jobs show ID` lists them all).
+const JOB_DETAIL_ATTEMPTS: usize = 5;
+
+/// The Errors panel's table sits above a pane with the selected job's full error, payload and attempts.
 pub fn errors_table_area(body: Rect) -> Rect {
-    Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas::<2>(body)[0]
+    Layout::vertical([Constraint::Min(5), Constraint::Length(JOB_DETAIL_HEIGHT)]).areas::<2>(body)
+        [0]
 }
 
 fn job_detail(frame: &mut Frame, area: Rect, v: &View) {
     let Some(j) = v.snap.jobs.get(v.ui.pos().cursor) else {
         return;
     };
-    let lines = vec![
-        Line::raw(format!(
-            "job {} · {} · {} · attempts {}/{} · created {} · updated {}",
-            j.id,
-            j.kind,
-            j.state.as_str(),
-            j.attempts,
-            j.max_attempts,
-            to_short(j.created_at),
-            to_short(j.updated_at)
-        )),
+    let detail = v.snap.job_detail.as_ref().filter(|d| d.job.id == j.id);
+    let class = detail
+        .and_then(|d| d.error_class)
+        .map_or("error".to_string(), |c| c.as_str().to_string());
+    let mut head = format!(
+        "job {} · {} · {} · attempts {}/{}",
+        j.id,
+        j.kind,
+        j.state.as_str(),
+        j.attempts,
+        j.max_attempts,
+    );
+    if let Some(first) = detail.and_then(|d| d.first_failed_at) {
+        head.push_str(&format!(" · failing for {}", age(first, v.snap.now)));
+    }
+    head.push_str(&format!(
+        " · created {} · updated {}",
+        to_short(j.created_at),
+        &to_short(j.updated_at)[11..]
+    ));
+    let mut lines = vec![
+        Line::raw(head),
         Line::styled(
-            format!("error: {}", j.last_error.as_deref().unwrap_or("—")),
+            format!("{class}: {}", j.last_error.as_deref().unwrap_or("—")),
             v.theme.error,
         ),
         Line::styled(format!("payload: {}", j.payload), v.theme.dim),
     ];
+    if let Some(d) = detail {
+        let shown = d.history.len().min(JOB_DETAIL_ATTEMPTS);
+        lines.push(Line::styled(
+            format!(
+                "attempts ({} of {}, newest last; `syncdesk jobs show {}` lists all):",
+                shown,
+                d.history.len(),
+                j.id
+            ),
+            v.theme.header,
+        ));
+        for a in &d.history[d.history.len() - shown..] {
+            lines.push(Line::styled(
+                format!(
+                    " #{:<3} {} → {}  {:<9} {}",
+                    a.attempt,
+                    to_short(a.started_at),
+                    &to_short(a.ended_at)[11..],
+                    a.outcome,
+                    a.message.as_deref().unwrap_or("")
+                ),
+                if a.outcome == "done" {
+                    v.theme.ok
+                } else {
+                    v.theme.warn
+                },
+            ));
+        }
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -190,7 +236,8 @@ fn job_detail(frame: &mut Frame, area: Rect, v: &View) {
 }
 
 pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
-    let [area, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(body);
+    let [area, detail] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(JOB_DETAIL_HEIGHT)]).areas(body);
     job_detail(frame, detail, v);
     let jobs = &v.snap.jobs;
     let title = page_title(
