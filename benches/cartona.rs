@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::connectors::cartona::{OrderStatus, StatusUpdate};
 use syncdesk::engine::JobContext;
-use syncdesk::engine::cartona_flows;
+use syncdesk::integrations::cartona::client::{OrderStatus, StatusUpdate};
+use syncdesk::integrations::cartona::flows as cartona_flows;
 use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::Store;
 

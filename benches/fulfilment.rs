@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::{Config, Secret};
-use syncdesk::connectors::counterpoint::{CounterpointConfig, Encryption};
 use syncdesk::domain::time::now_ms;
-use syncdesk::engine::{
-    Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
-};
+use syncdesk::engine::{Engine, JobContext, default_handlers, default_schedules};
+use syncdesk::integrations::counterpoint::client::{CounterpointConfig, Encryption};
+use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, links};

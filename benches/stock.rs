@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::connectors::woo::ProductUpdate;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
-use syncdesk::engine::{
-    Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
-};
+use syncdesk::engine::{Engine, JobContext, default_handlers, default_schedules};
+use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::woocommerce::client::ProductUpdate;
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
@@ -96,14 +96,16 @@ async fn shop(n: usize) -> Shop {
 }
 
 /// The simulator is an external system: its address and login make the connection, as in a shop's config.
-fn cp_connection(cp: &CounterpointSim) -> syncdesk::connectors::counterpoint::CounterpointConfig {
-    syncdesk::connectors::counterpoint::CounterpointConfig {
+fn cp_connection(
+    cp: &CounterpointSim,
+) -> syncdesk::integrations::counterpoint::client::CounterpointConfig {
+    syncdesk::integrations::counterpoint::client::CounterpointConfig {
         host: cp.addr().ip().to_string(),
         port: cp.addr().port(),
         user: cp.user().into(),
         password: syncdesk::config::Secret::new(cp.password()),
         database: cp.database().into(),
-        encryption: syncdesk::connectors::counterpoint::Encryption::Off,
+        encryption: syncdesk::integrations::counterpoint::client::Encryption::Off,
         ..Default::default()
     }
 }
@@ -226,14 +228,14 @@ impl RealStore {
             http.request(method, &root)
                 .basic_auth(&self.key, Some(&self.secret))
         } else {
-            let params = syncdesk::connectors::woo::oauth::oauth_query_params(
+            let params = syncdesk::integrations::woocommerce::client::oauth::oauth_query_params(
                 method.as_str(),
                 &root,
                 &[],
                 &self.key,
                 &self.secret,
                 chrono::Utc::now().timestamp(),
-                &syncdesk::connectors::woo::oauth::new_nonce(),
+                &syncdesk::integrations::woocommerce::client::oauth::new_nonce(),
             );
             http.request(method, &root).query(&params)
         };

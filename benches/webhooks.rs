@@ -14,7 +14,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use syncdesk::config::{Config, Secret};
-use syncdesk::engine::woo_orders;
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{self, ServerState};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, jobs};

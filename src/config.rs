@@ -13,10 +13,10 @@ use crate::domain::backoff::Backoff;
 use crate::domain::inventory::{ConflictKind, Policy};
 use crate::domain::{Status, StatusKind, Workflow};
 
-mod cartona;
 mod fields;
 mod toml_error;
-pub use cartona::{CartonaSection, OtpPolicy};
+pub use crate::integrations::cartona::{CartonaSection, OtpPolicy};
+pub(crate) use fields::check_api_url;
 
 /// The commented default configuration, embedded in the binary.
 pub const TEMPLATE: &str = include_str!("../assets/config.toml");
@@ -434,15 +434,15 @@ impl JobsConfig {
             cap: Duration::from_secs(self.backoff_cap_secs),
         }
     }
-    pub fn max_attempts_for(&self, kind: &str) -> u32 {
+    pub fn max_attempts_for(&self, kind: impl AsRef<str>) -> u32 {
         self.max_attempts_by_kind
-            .get(kind)
+            .get(kind.as_ref())
             .copied()
             .unwrap_or(self.max_attempts)
     }
-    pub fn concurrency_for(&self, kind: &str) -> usize {
+    pub fn concurrency_for(&self, kind: impl AsRef<str>) -> usize {
         self.concurrency
-            .get(kind)
+            .get(kind.as_ref())
             .copied()
             .unwrap_or(self.default_concurrency)
             .max(1)
@@ -642,7 +642,7 @@ impl WooCommerceConfig {
         ImportSince::parse(&self.import_since)
             .map_err(|e| format!("woocommerce.import_since: {e}"))?;
         if !self.pinned_cert.trim().is_empty() {
-            crate::connectors::woo::trust::parse_fingerprint(&self.pinned_cert)
+            crate::integrations::woocommerce::client::trust::parse_fingerprint(&self.pinned_cert)
                 .map_err(|e| format!("woocommerce.pinned_cert: {e}"))?;
         }
         if self.enabled {
@@ -830,7 +830,7 @@ pub struct CounterpointSection {
     /// SHIP_VIA_COD → the carrier name customers see.
     pub carriers: BTreeMap<String, String>,
     /// How to reach the SQL Server and which tables and columns to use.
-    pub connection: crate::connectors::counterpoint::CounterpointConfig,
+    pub connection: crate::integrations::counterpoint::client::CounterpointConfig,
 }
 
 impl Default for CounterpointSection {
@@ -905,7 +905,7 @@ pub struct PosCsvSection {
     /// …once they have entered one of these statuses (a paid order); a later cancellation puts it back.
     pub sale_statuses: Vec<String>,
     /// Where the files are and how they are laid out.
-    pub files: crate::connectors::pos_csv::PosCsvConfig,
+    pub files: crate::integrations::pos_csv::client::PosCsvConfig,
 }
 
 impl Default for PosCsvSection {

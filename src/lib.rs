@@ -1,14 +1,17 @@
 //! syncdesk: keeps orders, fulfilment and stock in agreement between sales channels and the back office.
-//! Layers (see DESIGN.md): `domain` (pure rules) ← `store` (SQLite) ← `app` (the facade every face uses)
-//! and `engine` (background jobs) → `connectors` (external systems); `cli` is a face; `sim` simulates peers.
+//! Layers (see docs/DESIGN.md): `domain` (pure rules) ← `store` (SQLite) ← `app` (the facade every face
+//! uses) ← `integrations` (one folder per external system, listed in one registry) and `engine`
+//! (background jobs); `cli`, `tui` and `server` are faces; `sim` simulates the external systems.
 
 pub mod app;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
 pub mod connectors;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod integrations;
 pub mod server;
 pub mod sim;
 pub mod store;

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use syncdesk::domain::LinkState;
 use syncdesk::domain::inventory::MergeBase;
 use syncdesk::store::{Store, inventory, sync_log};
 
@@ -37,7 +38,15 @@ fn agree(dir: &Path, bases: &[(&str, i64)]) {
             pos_seen: *agreed,
             woo_seen: *agreed,
         };
-        inventory::record_pass(store.conn(), pair.id, Some(base), "synced", None, 1).unwrap();
+        inventory::record_pass(
+            store.conn(),
+            pair.id,
+            Some(base),
+            LinkState::Synced,
+            None,
+            1,
+        )
+        .unwrap();
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{Duration as ChronoDuration, Utc};
 use std::time::{Duration, Instant};
-use syncdesk::connectors::cartona::{
+use syncdesk::integrations::cartona::client::{
     CancellationReason, CartonaClient, CartonaConfig, CartonaError, DeliveredBy, ItemOutcome,
     LineChange, OrderStatus, StatusUpdate, StockUpdate,
 };
@@ -138,7 +138,7 @@ async fn pull_orders_honours_the_window_and_the_24h_default() {
         ..NewOrder::default()
     });
     let c = client(&sim);
-    let ids = |orders: Vec<syncdesk::connectors::cartona::CartonaOrder>| -> Vec<String> {
+    let ids = |orders: Vec<syncdesk::integrations::cartona::client::CartonaOrder>| -> Vec<String> {
         orders.into_iter().map(|o| o.hashed_id).collect()
     };
     assert_eq!(

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use syncdesk::app::{Actor, App, ShipmentDetails};
 use syncdesk::config::Config;
-use syncdesk::domain::marketplace::MappingKind;
-use syncdesk::engine::cartona_flows::{self, PullReport, PushReport};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::integrations::cartona::flows::{self as cartona_flows, PullReport, PushReport};
+use syncdesk::integrations::cartona::rules::MappingKind;
 use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::sync_log::{self, SyncLogEntry};
 use syncdesk::store::{JobState, Store, jobs, links};

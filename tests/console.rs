@@ -7,6 +7,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use syncdesk::app::{Actor, App, ShipmentDetails};
 use syncdesk::config::Config;
+use syncdesk::domain::LinkState;
 use syncdesk::store::{JobState, NewJob, engine_lease, jobs, links};
 use syncdesk::tui::state::{Modal, Tab};
 use syncdesk::tui::{Clock, Console, Options};
@@ -106,7 +107,7 @@ impl Fixture {
                 let l4 = links::insert(tx, "order", r4, "woocommerce", "1004", None, None, NOW - HOUR)?;
                 links::set_pushing(tx, l4, Some("completed"))?;
                 let l5 = links::insert(tx, "order", r5, "woocommerce", "1005", Some("processing"), None, NOW - HOUR)?;
-                links::set_state(tx, l5, "error", Some("HTTP 503 from the store (retrying)"))?;
+                links::set_state(tx, l5, LinkState::Error, Some("HTTP 503 from the store (retrying)"))?;
                 // One job that died and one waiting to retry, plus the engine's lease.
                 for (kind, key, fails) in [("woo.push_status", "order:R-5", 8), ("email.backorder", "order:R-3", 1)] {
                     let job = jobs::enqueue(
@@ -1622,7 +1623,7 @@ fn a_conflict_with_the_store_is_shown_on_the_order_and_settled_from_the_command_
             links::set_state(
                 tx,
                 link.id,
-                "conflict",
+                LinkState::Conflict,
                 Some("woocommerce order R-1 was changed in the store to 'cancelled' after syncdesk last saw 'pending'; 'on-hold' was NOT sent"),
             )?;
             Ok(())

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use syncdesk::config::Secret;
-use syncdesk::connectors::counterpoint::{
+use syncdesk::integrations::counterpoint::client::{
     CounterpointClient, CounterpointConfig, CounterpointError, DocPresence, Encryption,
     FulfilmentSignal, StageOutcome, StagedLine, StagedOrder,
 };

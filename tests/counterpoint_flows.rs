@@ -12,9 +12,12 @@ use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
 use syncdesk::config::Secret;
-use syncdesk::connectors::counterpoint::{CounterpointClient, CounterpointConfig, Encryption};
-use syncdesk::engine::counterpoint_flows::{self, FulfilmentOutcome};
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
+use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::integrations::counterpoint::client::{
+    CounterpointClient, CounterpointConfig, Encryption,
+};
+use syncdesk::integrations::counterpoint::flows::{self as counterpoint_flows, FulfilmentOutcome};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, links, watermarks};

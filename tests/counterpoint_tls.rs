@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use syncdesk::config::Secret;
-use syncdesk::connectors::counterpoint::{
+use syncdesk::integrations::counterpoint::client::{
     CounterpointClient, CounterpointConfig, CounterpointError, Encryption,
 };
 use syncdesk::sim::counterpoint::{

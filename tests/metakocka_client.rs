@@ -10,7 +10,7 @@ use axum::routing::post;
 use chrono::NaiveDate;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use syncdesk::connectors::metakocka::{
+use syncdesk::integrations::metakocka::client::{
     DocRef, DocumentUpdate, MetakockaClient, MetakockaConfig, MetakockaError, NewLine,
     NewSalesOrder, Partner, STOCK_EVENT, WEBHOOK_REPLY_OK, parse_stock_webhook,
     verify_webhook_signature,

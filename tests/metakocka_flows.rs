@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use syncdesk::app::{Actor, App, ShipmentDetails};
 use syncdesk::config::{Config, Secret};
-use syncdesk::connectors::metakocka::WEBHOOK_REPLY_OK;
 use syncdesk::engine::{Engine, EngineHandle, default_handlers, default_schedules};
+use syncdesk::integrations::metakocka::client::WEBHOOK_REPLY_OK;
 use syncdesk::server::{ServerState, serve};
 use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget, SimStock};
 use syncdesk::store::{JobState, Store, inbound, inventory, links, sync_log};
@@ -474,7 +474,7 @@ async fn the_stock_webhook_is_accepted_when_signed_and_refused_otherwise() {
 
     // The reply is exactly what Metakocka checks for; a redelivery of the same event is recorded once.
     let body = br#"{"stock_list":[{"warehouse_id":"1600000001","code":"SKU-W","amount":"11"}]}"#;
-    let signature = syncdesk::connectors::metakocka::webhook_signature(body, HOOK_SECRET);
+    let signature = syncdesk::integrations::metakocka::client::webhook_signature(body, HOOK_SECRET);
     let client = reqwest::Client::new();
     for _ in 0..2 {
         let reply = client

@@ -14,9 +14,8 @@ use std::time::Duration;
 use syncdesk::app::{Actor, App, ShipmentDetails};
 use syncdesk::config::{Config, Secret};
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
-use syncdesk::engine::{
-    Engine, EngineHandle, JobContext, default_handlers, default_schedules, woo_orders,
-};
+use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{ServerState, serve};
 use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};

@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::connectors::pos_csv::{
+use syncdesk::domain::alignment::{Alignment, AlignmentLine};
+use syncdesk::engine::{default_handlers, default_schedules};
+use syncdesk::integrations::pos_csv::client::{
     PosCsvConfig, PosCsvError, Reduction, fingerprint, read_stock, write_reductions,
 };
-use syncdesk::domain::alignment::{Alignment, AlignmentLine};
-use syncdesk::engine::pos_csv_flows::{self, run_write_reductions};
-use syncdesk::engine::{default_handlers, default_schedules};
+use syncdesk::integrations::pos_csv::flows::{self as pos_csv_flows, run_write_reductions};
 use syncdesk::store::pos_reductions::{self, LineKind};
 use syncdesk::store::{Store, inventory};
 
@@ -509,7 +509,7 @@ fn the_flow_is_scheduled_only_when_enabled_and_bad_settings_are_named() {
     assert!(
         default_schedules(&config)
             .iter()
-            .any(|s| format!("{s:?}").contains(pos_csv_flows::WRITE_REDUCTIONS))
+            .any(|s| format!("{s:?}").contains(pos_csv_flows::WRITE_REDUCTIONS.as_str()))
     );
     let err = Config::parse("[pos_csv]\nenabled = true\n").unwrap_err();
     assert!(err.contains("pos_csv.files.export_path"), "{err}");

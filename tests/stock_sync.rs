@@ -7,8 +7,9 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
+use syncdesk::engine::JobContext;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
-use syncdesk::engine::{JobContext, woo_orders};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
@@ -411,7 +412,7 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
         .unwrap();
     assert_eq!(woo.product_stock(product.id), Some(17));
     let mut store = Store::open(&db, Duration::from_secs(5)).unwrap();
-    syncdesk::engine::pos_csv_flows::run_write_reductions(
+    syncdesk::integrations::pos_csv::flows::run_write_reductions(
         &mut store,
         &config,
         syncdesk::domain::time::now_ms(),
@@ -421,7 +422,7 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
-    syncdesk::engine::pos_csv_flows::run_write_reductions(
+    syncdesk::integrations::pos_csv::flows::run_write_reductions(
         &mut store,
         &config,
         syncdesk::domain::time::now_ms(),

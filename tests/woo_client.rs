@@ -11,7 +11,7 @@ use sha2::Sha256;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
-use syncdesk::connectors::woo::{
+use syncdesk::integrations::woocommerce::client::{
     AuthMode, ItemKey, ProductUpdate, TransportKind, WooClient, WooConfig, WooError, oauth,
 };
 use syncdesk::sim::woo::{SimProduct, WebhookTarget, WooSim, WooSimConfig};

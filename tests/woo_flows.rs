@@ -12,9 +12,8 @@ use proptest::prelude::*;
 use sha2::Sha256;
 use syncdesk::app::{Actor, App, ShipmentDetails};
 use syncdesk::config::{Config, Secret};
-use syncdesk::engine::{
-    Engine, EngineHandle, JobContext, default_handlers, default_schedules, woo_orders,
-};
+use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{self, ServerState};
 use syncdesk::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};

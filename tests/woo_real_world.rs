@@ -11,7 +11,8 @@ use std::time::Duration;
 use chrono::{SubsecRound, Utc};
 use syncdesk::app::{Actor, App, ImportOutcome, Keep, ShipmentDetails};
 use syncdesk::config::Config;
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
+use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
@@ -68,7 +69,7 @@ impl Rig {
         }
     }
 
-    fn client(&self) -> syncdesk::connectors::woo::WooClient {
+    fn client(&self) -> syncdesk::integrations::woocommerce::client::WooClient {
         woo_orders::client(&self.config.woocommerce).unwrap()
     }
 
@@ -571,7 +572,7 @@ fn basic_auth_over_http_is_refused_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() {
     let rig = Rig::empty().await;
-    let receiver = syncdesk::engine::woo_webhooks::receiver_url(&rig.config);
+    let receiver = syncdesk::integrations::woocommerce::webhooks::receiver_url(&rig.config);
     let ours = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
         receiver.clone(),
         "whsec_test",
@@ -581,7 +582,7 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
         "other",
     ));
     let client = rig.client();
-    let check = syncdesk::engine::woo_webhooks::check(&client, &rig.config, false)
+    let check = syncdesk::integrations::woocommerce::webhooks::check(&client, &rig.config, false)
         .await
         .unwrap();
     assert!(check.verdict().is_ok(), "{:?}", check.verdict());
@@ -591,7 +592,7 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
     );
     // After failed deliveries the store disables it and tells nobody; check does.
     rig.sim.set_webhook_active(ours, false);
-    let check = syncdesk::engine::woo_webhooks::check(&client, &rig.config, false)
+    let check = syncdesk::integrations::woocommerce::webhooks::check(&client, &rig.config, false)
         .await
         .unwrap();
     let verdict = check.verdict().unwrap_err();
@@ -599,7 +600,7 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
         verdict.contains("stopped delivering") && verdict.contains("--enable-webhooks"),
         "{verdict}"
     );
-    let fixed = syncdesk::engine::woo_webhooks::check(&client, &rig.config, true)
+    let fixed = syncdesk::integrations::woocommerce::webhooks::check(&client, &rig.config, true)
         .await
         .unwrap();
     assert_eq!(fixed.enabled_now, vec![ours]);
@@ -608,7 +609,7 @@ async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() 
     // A store with none of ours says that changes only come with the poll.
     let mut elsewhere = rig.config.clone();
     elsewhere.woocommerce.webhook_url = "http://10.0.0.1:8787/webhooks/woocommerce".into();
-    let none = syncdesk::engine::woo_webhooks::check(&client, &elsewhere, false)
+    let none = syncdesk::integrations::woocommerce::webhooks::check(&client, &elsewhere, false)
         .await
         .unwrap();
     // Not a failure: the poll still brings every change, only later.

@@ -573,15 +573,15 @@ async fn webhooks_resource_creates_pings_lists_pauses_and_deletes() {
 #[tokio::test]
 async fn the_clients_note_push_survives_a_lost_answer_without_duplicating() {
     let sim = start(10, 5).await;
-    let mut cfg = syncdesk::connectors::woo::WooConfig::new(
+    let mut cfg = syncdesk::integrations::woocommerce::client::WooConfig::new(
         sim.base_url(),
         WooSimConfig::default().consumer_key,
         WooSimConfig::default().consumer_secret,
     );
-    cfg.auth = syncdesk::connectors::woo::AuthMode::Basic;
+    cfg.auth = syncdesk::integrations::woocommerce::client::AuthMode::Basic;
     cfg.backoff_base = Duration::from_millis(10);
     cfg.backoff_cap = Duration::from_millis(50);
-    let woo = syncdesk::connectors::woo::WooClient::new(cfg).unwrap();
+    let woo = syncdesk::integrations::woocommerce::client::WooClient::new(cfg).unwrap();
     let order = sim.order_ids()[0];
     sim.faults().lose_answers_next("POST /orders/{id}/notes", 1);
     let _ = woo.add_order_note(order, "Shipped — DPD 1Z1", true).await;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 mod cli_support;
 
 use syncdesk::config::{Config, Secret, WooAuth};
-use syncdesk::connectors::woo::trust::{self, format_fingerprint};
-use syncdesk::engine::woo_orders;
+use syncdesk::integrations::woocommerce::client::trust::{self, format_fingerprint};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A CA, a server certificate for 127.0.0.1 signed by it, and a self-signed certificate (CA:TRUE, as

@@ -5,15 +5,16 @@ use rusqlite::Connection;
 
 use super::{App, AppError, Result};
 use crate::config::Config;
+use crate::domain::JobKind;
 use crate::domain::alerts::NewAlert;
 use crate::domain::time::{Millis, now_ms, to_short};
 use crate::store::alerts::{self, Alert};
 use crate::store::{NewJob, StoreError, jobs};
 
 /// E-mails every open, not yet mailed alert of an immediate severity (one mail per run).
-pub const ALERTS_EMAIL_IMMEDIATE: &str = "alerts.email_immediate";
+pub const ALERTS_EMAIL_IMMEDIATE: JobKind = JobKind::new("alerts.email_immediate");
 /// E-mails one digest of every open, not yet mailed alert of the other severities.
-pub const ALERTS_DIGEST: &str = "alerts.digest";
+pub const ALERTS_DIGEST: JobKind = JobKind::new("alerts.digest");
 
 /// Raises `alert` in the caller's transaction. If it is new and of an immediate severity, enqueues an
 /// immediate-mail job due now; the job is keyed, so a burst of alerts in one pass coalesces into one waiting

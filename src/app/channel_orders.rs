@@ -12,15 +12,11 @@ use sha2::{Digest, Sha256};
 use super::orders::{claim_version, enter_status};
 use super::{Actor, AppError, Result, effects};
 use crate::config::Config;
-use crate::domain::Workflow;
 use crate::domain::time::Millis;
+use crate::domain::{LinkState, Workflow};
 use crate::store::orders::{self as order_rows, LineChange, OrderRow};
 use crate::store::sync_log::{self, Change};
 use crate::store::{NewOrder, links};
-
-/// A link waiting for an operator: the channel changed the order after syncdesk last saw it, while
-/// syncdesk had its own change to send.
-pub const LINK_CONFLICT: &str = "conflict";
 
 /// An order as a channel describes it, already reduced to what syncdesk keeps.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,7 +170,7 @@ pub fn import(
             external_id: ext,
         });
     }
-    if link.sync_state == LINK_CONFLICT {
+    if link.sync_state == LinkState::Conflict {
         // An operator is deciding between the channel's change and ours: keep what the channel now says.
         links::note_remote(
             conn,
@@ -235,7 +231,7 @@ pub fn import(
     links::set_fingerprint(conn, link.id, &fingerprint)?;
     if let Some(refused) = &details.refused {
         // Shown on the link (and so in the console) until the channel and syncdesk agree again.
-        links::set_state(conn, link.id, "error", Some(refused))?;
+        links::set_state(conn, link.id, LinkState::Error, Some(refused))?;
     }
     Ok(match status {
         StatusOutcome::Changed { from, to } => ImportOutcome::StatusChanged {
@@ -393,7 +389,7 @@ fn apply_details(
         )?;
         // A back office that already holds the order has the old lines: say so where ops will look.
         for other in links::for_local(conn, "order", local.id)? {
-            if other.id != link.id && is_back_office(&other.system) {
+            if other.id != link.id && holds_lines(&other.system) {
                 let warning = format!(
                     "lines changed in {} after the order was sent here ({before} → {after}); update it in {}",
                     order.system, other.system
@@ -408,8 +404,9 @@ fn apply_details(
     Ok(details)
 }
 
-fn is_back_office(system: &str) -> bool {
-    matches!(system, "counterpoint" | "metakocka")
+/// A back office that keeps an order's lines once it was sent there.
+fn holds_lines(system: &str) -> bool {
+    crate::integrations::by_name(system).is_some_and(|i| i.holds_lines)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -537,7 +534,7 @@ enum StatusOutcome {
 
 /// A push of this order to the link's channel is queued or running.
 fn push_pending(conn: &Connection, order_id: i64, link: &links::Link) -> Result<bool> {
-    Ok(match super::channel_push::for_system(&link.system) {
+    Ok(match super::effects::channel(&link.system) {
         Some(channel) => (channel.pending)(conn, order_id, link)?,
         None => false,
     })
@@ -595,7 +592,7 @@ fn apply_status(
                 "{} changed this order to '{remote}' while syncdesk's {} was waiting to be sent; nothing was sent, so the channel's change is not overwritten. Settle it: keep the channel's status, or push syncdesk's",
                 order.system, from.name
             );
-            links::set_state(conn, link.id, LINK_CONFLICT, Some(&message))?;
+            links::set_state(conn, link.id, LinkState::Conflict, Some(&message))?;
             log(
                 conn,
                 order,

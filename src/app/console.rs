@@ -3,15 +3,13 @@
 
 use serde::Serialize;
 
-use super::back_office::{MK_PULL_ORDERS, MK_SYNC_ORDER};
-use super::effects::{
-    BACKORDER_EMAIL, CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES, CP_FULFILMENT_PASS,
-    CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL,
-    STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
-};
-use super::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, App, Result};
+use super::App;
+use super::Result;
+use super::stock::{STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES};
 use crate::config::Config;
 use crate::domain::time::Millis;
+use crate::domain::{JobKind, LinkState};
+use crate::integrations::{REGISTRY, Role};
 use crate::store::alerts::{self, Alert};
 use crate::store::console::{
     self as queries, ConnectorHealth, OrderBadge, PageAnchor, UnsyncedFulfilment,
@@ -28,7 +26,7 @@ pub struct ConsoleOrder {
     pub version: i64,
     pub updated_by: String,
     /// (system, sync_state, last_error)
-    pub links: Vec<(String, String, Option<String>)>,
+    pub links: Vec<(String, LinkState, Option<String>)>,
 }
 
 /// The dashboard's numbers, with status ids resolved to names.
@@ -77,45 +75,27 @@ const LATENCY_SAMPLES: i64 = 24;
 /// How many open alerts the dashboard lists.
 pub const DASHBOARD_ALERTS: i64 = 20;
 
-/// The connectors the dashboard reports on, each with the job kinds that reach it and whether it is on.
-fn connector_kinds(config: &Config) -> [(&'static str, bool, &'static [&'static str]); 6] {
-    [
-        (
-            "woocommerce",
-            config.woocommerce.enabled,
-            &[WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER, WOO_PUSH_STATUS],
-        ),
-        (
-            "counterpoint",
-            config.counterpoint.enabled,
-            &[CP_FULFILMENT_PASS, CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS],
-        ),
-        (
-            "cartona",
-            config.cartona.enabled,
-            &[CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES],
-        ),
-        (
-            "metakocka",
-            config.metakocka.enabled,
-            &[MK_PULL_ORDERS, MK_SYNC_ORDER],
-        ),
-        (
-            "stock pos↔store",
-            config.stock.enabled,
-            &[
-                STOCK_INCREMENTAL,
-                STOCK_FULL,
-                STOCK_PRICES,
-                STOCK_APPLY_RESOLUTION,
-            ],
-        ),
-        (
-            "email",
-            !config.email.smtp_host.is_empty(),
-            &[BACKORDER_EMAIL, ALERTS_EMAIL_IMMEDIATE, ALERTS_DIGEST],
-        ),
-    ]
+/// The stock passes' kinds: they run between the systems, so the Dashboard shows them as one row of their own.
+const STOCK_KINDS: &[JobKind] = &[
+    STOCK_INCREMENTAL,
+    STOCK_FULL,
+    STOCK_PRICES,
+    STOCK_APPLY_RESOLUTION,
+];
+
+/// The connectors the dashboard reports on, each with the job kinds that reach it and whether it is on:
+/// every integration of the registry, the stock passes after the systems, notifiers last.
+fn connector_kinds(config: &Config) -> Vec<(&'static str, bool, &'static [JobKind])> {
+    let of_role = |role: Role| {
+        REGISTRY
+            .iter()
+            .filter(move |i| i.role == role)
+            .map(|i| (i.name, (i.enabled)(config), i.job_kinds))
+    };
+    of_role(Role::System)
+        .chain([("stock pos↔store", config.stock.enabled, STOCK_KINDS)])
+        .chain(of_role(Role::Notifier))
+        .collect()
 }
 
 /// Connector health from the newest jobs of each connector's kinds (index walks, cheap at any history).
@@ -129,7 +109,7 @@ fn connector_statuses(
         let mut successes = Vec::new();
         let mut failure: Option<(Millis, String)> = None;
         for kind in kinds {
-            let h = queries::kind_health(conn, kind, LATENCY_SAMPLES)?;
+            let h = queries::kind_health(conn, kind.as_str(), LATENCY_SAMPLES)?;
             successes.extend(h.successes);
             if let Some(f) = h.last_failure
                 && failure.as_ref().is_none_or(|(at, _)| f.0 > *at)

@@ -1,41 +1,16 @@
-//! What entering a status sets in motion, as jobs enqueued in the caller's transaction (the outbox):
-//! the engine performs them later, so a mail server or a channel being down never blocks a command.
+//! What entering a status sets in motion, as jobs enqueued in the caller's transaction (the outbox): the
+//! engine performs them later, so a mail server or a channel being down never blocks a command. Which
+//! systems care, and how, is each integration's own rule: this only walks the registry.
 
 use rusqlite::Connection;
 
 use super::Actor;
-use super::channel_push::Outbound;
 use crate::config::Config;
 use crate::domain::time::Millis;
-use crate::domain::{Status, StatusKind};
+use crate::domain::{LinkState, Status, StatusKind};
+use crate::integrations::{ChannelPush, Outbound, REGISTRY, StatusEntered, enqueue};
 use crate::store::sync_log::{self, Change};
-use crate::store::{NewJob, StoreError, jobs, links, orders};
-
-pub const BACKORDER_EMAIL: &str = "email.backorder";
-/// Push an order's current status to WooCommerce (keyed per order: a newer push replaces a waiting one).
-pub const WOO_PUSH_STATUS: &str = "woo.push_status";
-/// Re-read one order from WooCommerce (a webhook's hint).
-pub const WOO_REFRESH_ORDER: &str = "woo.refresh_order";
-/// The `modified_after` poll that guarantees nothing is missed.
-pub const WOO_RECONCILE_ORDERS: &str = "woo.reconcile_orders";
-/// Put a web order into Counterpoint's staging table (once).
-pub const CP_STAGE_ORDER: &str = "counterpoint.stage_order";
-/// Read what Counterpoint shipped since the watermark.
-pub const CP_FULFILMENT_PASS: &str = "counterpoint.fulfilment_pass";
-/// A stock pass over every aligned SKU.
-pub const STOCK_FULL: &str = "stock.full_pass";
-/// A stock pass over what changed since the last one.
-pub const STOCK_INCREMENTAL: &str = "stock.incremental_pass";
-/// A price pass over every aligned SKU.
-pub const STOCK_PRICES: &str = "stock.price_pass";
-/// Write an operator's stock conflict resolution to the store and record the new merge base (key `stock:SKU`).
-pub const STOCK_APPLY_RESOLUTION: &str = "stock.apply_resolution";
-/// Pull new and changed Cartona orders (paged, by creation window) and acknowledge them.
-pub const CARTONA_PULL_ORDERS: &str = "cartona.pull_orders";
-/// Send every due Cartona status push in bulk, verified (key `cartona`: one pass collects them all).
-pub const CARTONA_PUSH_STATUSES: &str = "cartona.push_statuses";
-/// Check staged documents of open orders still exist.
-pub const CP_VERIFY_DOCUMENTS: &str = "counterpoint.verify_documents";
+use crate::store::{StoreError, links, orders};
 
 /// Enqueues the side effects of `order_id` entering `status` because of `actor`.
 pub fn on_status_entered(
@@ -47,15 +22,6 @@ pub fn on_status_entered(
     now: Millis,
 ) -> Result<(), StoreError> {
     if status.kind == StatusKind::Backorder {
-        enqueue(
-            conn,
-            config,
-            BACKORDER_EMAIL,
-            None,
-            serde_json::json!({ "order_id": order_id }),
-            now,
-        )?;
-
         let number = orders::get(conn, order_id)?
             .map(|o| o.number)
             .unwrap_or_default();
@@ -66,37 +32,45 @@ pub fn on_status_entered(
             now,
         )?;
     }
-    super::back_office::on_status_entered(conn, config, actor, order_id, status, now)?;
     let links = links::for_local(conn, "order", order_id)?;
-    let cp = &config.counterpoint;
-    if cp.enabled
-        && status.name.eq_ignore_ascii_case(&cp.stage_on)
-        && !links.iter().any(|l| l.system == "counterpoint")
-    {
-        let channel = orders::get(conn, order_id)?
-            .map(|o| o.channel)
-            .unwrap_or_default();
-        if cp
-            .stage_channels
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(&channel))
-        {
-            let payload = serde_json::json!({ "order_id": order_id });
-            enqueue(
-                conn,
-                config,
-                CP_STAGE_ORDER,
-                Some(format!("order:{order_id}")),
-                payload,
-                now,
-            )?;
+    for integration in REGISTRY {
+        let Some(on_status) = integration.on_status else {
+            continue;
+        };
+        let own_link = links.iter().find(|l| l.system == integration.name);
+        let event = StatusEntered {
+            order_id,
+            status,
+            source: &actor.source,
+            own_link,
+            now,
+        };
+        match on_status(conn, config, &event)? {
+            Outbound::Job { kind, key, payload } => {
+                enqueue(conn, config, kind, key, payload, now)?;
+            }
+            Outbound::Skip { state, reason } => {
+                if let Some(link) = own_link {
+                    hold_back(conn, actor, order_id, link, status, state, &reason, now)?;
+                }
+            }
+            Outbound::Push | Outbound::Nothing => {}
         }
     }
-    push_to_channels(conn, config, actor, order_id, status, &links, |_| true, now)
+    push_to_channels(
+        conn,
+        config,
+        actor,
+        order_id,
+        status,
+        &links,
+        |_, _| true,
+        now,
+    )
 }
 
 /// A shipment recorded without a status change: channels whose pushed status depends on the delivery state
-/// (Cartona's enhanced mapping) may now have something new to say.
+/// may now have something new to say.
 pub fn on_shipment_recorded(
     conn: &Connection,
     config: &Config,
@@ -113,7 +87,7 @@ pub fn on_shipment_recorded(
         order_id,
         status,
         &links,
-        |c| c.follows_shipments,
+        |_, c| c.follows_shipments,
         now,
     )
 }
@@ -136,9 +110,14 @@ pub fn push_again(
         order_id,
         status,
         &links,
-        |c| c.system == system,
+        |name, _| name == system,
         now,
     )
+}
+
+/// The status push of the sales channel behind link `system`, if it is one.
+pub(crate) fn channel(system: &str) -> Option<&'static ChannelPush> {
+    crate::integrations::by_name(system).and_then(|i| i.channel)
 }
 
 /// Asks each linked sales channel (those `which` selects) whether the status goes out, and enqueues the push
@@ -151,7 +130,7 @@ fn push_to_channels(
     order_id: i64,
     status: &Status,
     links: &[links::Link],
-    which: impl Fn(&super::channel_push::ChannelPush) -> bool,
+    which: impl Fn(&str, &ChannelPush) -> bool,
     now: Millis,
 ) -> Result<(), StoreError> {
     for link in links {
@@ -159,12 +138,14 @@ fn push_to_channels(
         if link.system == actor.source {
             continue;
         }
-        let Some(channel) = super::channel_push::for_system(&link.system).filter(|c| which(c))
-        else {
+        let Some(channel) = channel(&link.system).filter(|c| which(&link.system, c)) else {
             continue;
         };
         match (channel.check)(conn, config, status, link)? {
             Outbound::Push => (channel.enqueue)(conn, config, order_id, link, now)?,
+            Outbound::Job { kind, key, payload } => {
+                enqueue(conn, config, kind, key, payload, now)?;
+            }
             Outbound::Nothing => {}
             Outbound::Skip { state, reason } => {
                 hold_back(conn, actor, order_id, link, status, state, &reason, now)?;
@@ -177,13 +158,13 @@ fn push_to_channels(
 /// A status deliberately not sent to a linked system (a rule, a missing mapping): the link takes `state`
 /// with the reason, and the sync log says why, so "why didn't it sync?" has an answer.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn hold_back(
+fn hold_back(
     conn: &Connection,
     actor: &Actor,
     order_id: i64,
     link: &links::Link,
     status: &Status,
-    state: &str,
+    state: LinkState,
     reason: &str,
     now: Millis,
 ) -> Result<(), StoreError> {
@@ -206,25 +187,4 @@ pub(crate) fn hold_back(
         now,
     )?;
     Ok(())
-}
-
-pub(crate) fn enqueue(
-    conn: &Connection,
-    config: &Config,
-    kind: &str,
-    key: Option<String>,
-    payload: serde_json::Value,
-    now: Millis,
-) -> Result<i64, StoreError> {
-    jobs::enqueue(
-        conn,
-        &NewJob {
-            kind: kind.into(),
-            key,
-            payload: payload.to_string(),
-            run_at: now,
-            max_attempts: config.jobs.max_attempts_for(kind),
-        },
-        now,
-    )
 }

@@ -3,14 +3,12 @@
 
 use serde::Serialize;
 
-use super::back_office::MK_PULL_ORDERS;
-use super::effects::{
-    CARTONA_PULL_ORDERS, CP_FULFILMENT_PASS, STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES,
-    WOO_RECONCILE_ORDERS,
-};
+use super::stock::{STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES};
 use super::{App, AppError, Result};
 use crate::config::Config;
+use crate::domain::JobKind;
 use crate::domain::time::now_ms;
+use crate::integrations::{Integration, REGISTRY};
 use crate::store::jobs::JobDetail;
 use crate::store::jobs::RunNow;
 use crate::store::sync_log::{self, Change};
@@ -67,29 +65,39 @@ impl SyncPass {
         }
     }
 
+    /// The integration that runs this pass, if one does (the stock passes belong to no single system).
+    pub fn owner(self) -> Option<(&'static Integration, JobKind)> {
+        REGISTRY.iter().find_map(|i| {
+            i.passes
+                .iter()
+                .find(|(pass, _)| *pass == self)
+                .map(|(_, kind)| (*i, *kind))
+        })
+    }
+
     /// The job kind the engine runs for this pass.
-    pub fn job_kind(self) -> &'static str {
+    pub fn job_kind(self) -> JobKind {
         match self {
             SyncPass::Full => STOCK_FULL,
             SyncPass::Incremental => STOCK_INCREMENTAL,
             SyncPass::Prices => STOCK_PRICES,
-            SyncPass::Orders => WOO_RECONCILE_ORDERS,
-            SyncPass::Fulfillments => CP_FULFILMENT_PASS,
-            SyncPass::Marketplace => CARTONA_PULL_ORDERS,
-            SyncPass::Erp => MK_PULL_ORDERS,
+            _ => match self.owner() {
+                Some((_, kind)) => kind,
+                None => unreachable!("pass {} is in no integration's list", self.name()),
+            },
         }
     }
 
-    /// Why the pass cannot run with this configuration (its connector is off: nothing would handle the job).
-    fn disabled_reason(self, config: &Config) -> Option<String> {
-        let (enabled, section, what) = match self {
-            SyncPass::Full | SyncPass::Incremental | SyncPass::Prices => {
-                (config.stock.enabled, "stock", "stock sync")
-            }
-            SyncPass::Orders => (config.woocommerce.enabled, "woocommerce", "WooCommerce"),
-            SyncPass::Fulfillments => (config.counterpoint.enabled, "counterpoint", "Counterpoint"),
-            SyncPass::Marketplace => (config.cartona.enabled, "cartona", "Cartona"),
-            SyncPass::Erp => (config.metakocka.enabled, "metakocka", "Metakocka"),
+    /// Why the pass cannot run with this configuration (its integration is off: nothing would handle the
+    /// job).
+    pub fn disabled_reason(self, config: &Config) -> Option<String> {
+        let (enabled, section, what) = match self.owner() {
+            Some((integration, _)) => (
+                (integration.enabled)(config),
+                integration.name,
+                integration.title,
+            ),
+            None => (config.stock.enabled, "stock", "stock sync"),
         };
         (!enabled).then(|| {
             format!(
@@ -200,7 +208,7 @@ impl App {
         let kind = pass.job_kind();
         let max_attempts = self.config.jobs.max_attempts_for(kind);
         self.store.write(|tx| {
-            let (job_id, how) = jobs::run_now(tx, kind, max_attempts, now_ms())?;
+            let (job_id, how) = jobs::run_now(tx, kind.as_str(), max_attempts, now_ms())?;
             Ok(SyncRequested { pass, job_id, how })
         })
     }

@@ -3,13 +3,10 @@
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
 pub mod alerts;
-pub mod back_office;
 pub mod channel_orders;
-mod channel_push;
 pub mod console;
 mod effects;
 pub mod jobs;
-pub mod marketplace;
 pub mod orders;
 pub mod report;
 pub mod settle;
@@ -23,15 +20,14 @@ use crate::store::{Store, StoreError, StoreOptions, statuses};
 
 pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
 pub use channel_orders::{ChannelOrder, ImportOutcome};
-pub use effects::{
-    BACKORDER_EMAIL, CARTONA_PULL_ORDERS, CARTONA_PUSH_STATUSES, CP_FULFILMENT_PASS,
-    CP_STAGE_ORDER, CP_VERIFY_DOCUMENTS, STOCK_APPLY_RESOLUTION, STOCK_FULL, STOCK_INCREMENTAL,
-    STOCK_PRICES, WOO_PUSH_STATUS, WOO_RECONCILE_ORDERS, WOO_REFRESH_ORDER,
-};
+pub(crate) use effects::push_again;
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 pub use settle::{Keep, Settled};
-pub use stock::{Resolution, Resolved, ResolvedConflict, ResolvedPrice, Winner};
+pub use stock::{
+    Resolution, Resolved, ResolvedConflict, ResolvedPrice, STOCK_APPLY_RESOLUTION, STOCK_FULL,
+    STOCK_INCREMENTAL, STOCK_PRICES, Winner,
+};
 
 /// Who is acting, and through what: an operator at the console, the engine, or a channel's inbound event.
 #[derive(Debug, Clone, PartialEq, Eq)]

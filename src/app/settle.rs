@@ -5,10 +5,9 @@
 
 use serde::Serialize;
 
-use super::channel_orders::LINK_CONFLICT;
-use super::effects::{self, WOO_PUSH_STATUS};
 use super::orders::{claim_version, enter_status};
 use super::{Actor, App, AppError, Result};
+use crate::domain::LinkState;
 use crate::domain::time::now_ms;
 use crate::store::sync_log::{self, Change};
 use crate::store::{jobs, links, orders};
@@ -54,26 +53,32 @@ impl App {
                 .ok_or_else(|| AppError::OrderNotFound(reference.to_string()))?;
             let link = links::for_local(tx, "order", order.id)?
                 .into_iter()
-                .find(|l| l.sync_state == LINK_CONFLICT)
+                .find(|l| l.sync_state == LinkState::Conflict)
                 .ok_or_else(|| {
                     AppError::Rejected(format!(
                         "order {} has no conflict with a channel to settle",
                         order.number
                     ))
                 })?;
+            let channel = super::effects::channel(&link.system).ok_or_else(|| {
+                AppError::Rejected(format!(
+                    "order {}: {} is not a channel syncdesk pushes to",
+                    order.number, link.system
+                ))
+            })?;
             let remote = link.remote_status.clone().unwrap_or_default();
             let current = workflow.get(order.status_id).cloned().ok_or_else(|| {
                 AppError::Rejected(format!("order {} has an unknown status", order.number))
             })?;
             let summary = match keep {
                 Keep::Store => {
-                    let name = config.woocommerce.inbound(&remote).ok_or_else(|| {
+                    let name = (channel.inbound)(&config, &remote).ok_or_else(|| {
                         AppError::Rejected(format!(
-                            "{} status '{remote}' has no syncdesk mapping (woocommerce.status_in): map it, or keep syncdesk's",
+                            "{0} status '{remote}' has no syncdesk mapping ({0}.status_in): map it, or keep syncdesk's",
                             link.system
                         ))
                     })?;
-                    let to = workflow.by_name(name)?.clone();
+                    let to = workflow.by_name(&name)?.clone();
                     // The change comes from the channel (so it is not pushed back there), accepted by a person.
                     let actor = Actor {
                         name: operator.name.clone(),
@@ -87,20 +92,12 @@ impl App {
                         );
                         enter_status(tx, &workflow, &config, &actor, &order, &to, Some(&note), now)?;
                     }
-                    links::set_state(tx, link.id, "synced", None)?;
+                    links::set_state(tx, link.id, LinkState::Synced, None)?;
                     format!("{} is now {} as {} says ('{remote}')", order.number, to.name, link.system)
                 }
                 Keep::Syncdesk => {
-                    links::set_state(tx, link.id, "pending", None)?;
-                    let payload = serde_json::json!({ "order_id": order.id, "link_id": link.id, "force": true });
-                    let job = effects::enqueue(
-                        tx,
-                        &config,
-                        WOO_PUSH_STATUS,
-                        Some(format!("order:{}", order.id)),
-                        payload,
-                        now,
-                    )?;
+                    links::set_state(tx, link.id, LinkState::Pending, None)?;
+                    let job = (channel.force)(tx, &config, order.id, &link, now)?;
                     format!(
                         "{}'s {} goes to {} over its '{remote}' (job {job})",
                         order.number, current.name, link.system
@@ -108,7 +105,8 @@ impl App {
                 }
             };
             // The pushes that stopped at the conflict are settled too.
-            for id in jobs::dead_with_key(tx, WOO_PUSH_STATUS, &format!("order:{}", order.id))? {
+            let key = format!("order:{}", order.id);
+            for id in jobs::dead_with_key(tx, channel.push_kind.as_str(), &key)? {
                 if let Some(before) = jobs::get(tx, id)? {
                     let why = format!("conflict settled by {}", operator.name);
                     jobs::cancel(tx, id, &why, now)?;

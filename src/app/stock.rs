@@ -3,15 +3,24 @@
 
 use serde::Serialize;
 
-use super::effects::{self, STOCK_APPLY_RESOLUTION};
 use super::jobs::SyncPass;
 use super::{App, AppError, Result};
+use crate::domain::JobKind;
 use crate::domain::alignment::{self, LineError};
 use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
 use crate::store::inventory::{self, AlignedSku, Retired, StockConflict, Unaligned, Upsert};
 use crate::store::jobs;
 use crate::store::sync_log::{self, Change};
+
+/// A stock pass over every aligned SKU.
+pub const STOCK_FULL: JobKind = JobKind::new("stock.full_pass");
+/// A stock pass over what changed since the last one.
+pub const STOCK_INCREMENTAL: JobKind = JobKind::new("stock.incremental_pass");
+/// A price pass over every aligned SKU.
+pub const STOCK_PRICES: JobKind = JobKind::new("stock.price_pass");
+/// Write an operator's stock conflict resolution to the store and record the new merge base (key `stock:SKU`).
+pub const STOCK_APPLY_RESOLUTION: JobKind = JobKind::new("stock.apply_resolution");
 
 /// Which side an operator sides with when settling a stock conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -367,7 +376,7 @@ impl App {
                 },
                 now,
             )?;
-            let job_id = effects::enqueue(
+            let job_id = crate::integrations::enqueue(
                 tx,
                 &config,
                 STOCK_APPLY_RESOLUTION,
@@ -455,7 +464,7 @@ impl App {
             let job_id = if winner == Winner::Pos && config.stock.enabled {
                 let kind = SyncPass::Prices.job_kind();
                 let max_attempts = config.jobs.max_attempts_for(kind);
-                Some(jobs::run_now(tx, kind, max_attempts, now)?.0)
+                Some(jobs::run_now(tx, kind.as_str(), max_attempts, now)?.0)
             } else {
                 None
             };

@@ -11,10 +11,12 @@ use crate::config::Config;
 use crate::domain::alignment;
 use crate::domain::time::to_short;
 use crate::engine::stock_flows::PosSide;
-use crate::engine::woo_orders;
+use crate::integrations::woocommerce::orders as woo_orders;
 
 /// The back office stock passes read and the store.
-fn clients(config: &Config) -> Result<(PosSide, crate::connectors::woo::WooClient), Failure> {
+fn clients(
+    config: &Config,
+) -> Result<(PosSide, crate::integrations::woocommerce::client::WooClient), Failure> {
     if !(config.woocommerce.enabled && config.has_stock_back_office()) {
         return Err(Failure::rejected(
             "alignment needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled",

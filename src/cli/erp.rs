@@ -4,7 +4,7 @@
 use super::{CliResult, Context, Failure, output};
 use crate::app::App;
 use crate::config::Config;
-use crate::engine::metakocka_flows;
+use crate::integrations::metakocka::flows as metakocka_flows;
 
 fn enabled(config: &Config) -> Result<(), Failure> {
     if config.metakocka.enabled {

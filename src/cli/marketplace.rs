@@ -1,12 +1,9 @@
 //! `syncdesk sync run marketplace` (pull Cartona orders, then push due statuses; a dry run shows, order by
 //! order, what would be sent and which rule decides) and the Cartona line of `syncdesk check`.
 
-use std::time::Instant;
-
 use super::sync::{foreground, runtime};
 use super::{CliResult, Context, Failure, output};
-use crate::config::Config;
-use crate::engine::cartona_flows::{self, PushItem};
+use crate::integrations::cartona::flows::{self as cartona_flows, PushItem};
 
 pub fn run(context: &Context, dry_run: bool, json: bool) -> CliResult {
     let config = context.config()?;
@@ -92,21 +89,4 @@ fn push_line(item: &PushItem) -> String {
         line.push_str(&format!(": {m}"));
     }
     line
-}
-
-/// Reads one page of orders: proves the URL, the token header and the endpoint.
-pub async fn check(config: &Config) -> Result<String, String> {
-    let client = cartona_flows::client(&config.cartona).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let now = chrono::Utc::now();
-    let orders = client
-        .pull_orders(Some(now - chrono::Duration::minutes(1)), Some(now))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{} — authenticated, pulled orders ({} new in the last minute) in {} ms",
-        config.cartona.base_url,
-        orders.len(),
-        start.elapsed().as_millis()
-    ))
 }

@@ -2,19 +2,20 @@
 //! every configured system?).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
 
 use super::{CliResult, Context, Failure, output};
 use crate::app::ImportOutcome;
 use crate::config::{Config, PriceSource};
-use crate::connectors::email::Mailer;
-use crate::connectors::woo::WooClient;
 use crate::engine::JobContext;
 use crate::engine::price_flows;
 use crate::engine::stock_flows::{self, PassMode, PosSide};
-use crate::engine::{counterpoint_flows, woo_orders};
+use crate::integrations::counterpoint::flows as counterpoint_flows;
+use crate::integrations::woocommerce::client::WooClient;
+use crate::integrations::woocommerce::orders as woo_orders;
+use crate::integrations::{CheckOptions, REGISTRY};
 use crate::store::Store;
 
 #[derive(Subcommand, Debug)]
@@ -332,136 +333,37 @@ pub(super) fn print_imports(
 
 /// Tries every configured system and says what works.
 pub fn check(context: &Context, enable_webhooks: bool) -> CliResult {
-    let config = context.config()?;
+    let config = std::sync::Arc::new(context.config()?);
     let runtime = runtime()?;
     let mut failures = 0;
-    let mut report = |name: &str, result: Result<String, String>| match result {
-        Ok(ok) => println!("ok    {name}: {ok}"),
-        Err(e) => {
+    let mut report = |name: &str, result: Option<Result<String, String>>| match result {
+        Some(Ok(ok)) => println!("ok    {name}: {ok}"),
+        Some(Err(e)) => {
             failures += 1;
             println!("FAIL  {name}: {e}");
         }
+        None => println!("-     {name}: not enabled"),
     };
     report(
         "database",
-        context
-            .app()
-            .map(|_| context.db_path.display().to_string())
-            .map_err(|e| e.message),
+        Some(
+            context
+                .app()
+                .map(|_| context.db_path.display().to_string())
+                .map_err(|e| e.message),
+        ),
     );
-    if config.woocommerce.enabled {
-        let reached = runtime.block_on(check_woo(&config));
-        let ok = reached.is_ok();
-        report("woocommerce", reached);
-        if ok {
-            report(
-                "webhooks",
-                runtime.block_on(check_woo_webhooks(&config, enable_webhooks)),
-            );
+    let options = CheckOptions { enable_webhooks };
+    for integration in REGISTRY {
+        if let Some(check) = integration.check {
+            for line in runtime.block_on(check(config.clone(), options)) {
+                report(&line.name, line.result);
+            }
         }
-    } else {
-        println!("-     woocommerce: not enabled");
     }
-    if config.counterpoint.enabled {
-        report(
-            "counterpoint",
-            runtime.block_on(check_counterpoint(&config)),
-        );
-    } else {
-        println!("-     counterpoint: not enabled");
-    }
-    if config.metakocka.enabled {
-        let checked = runtime.block_on(crate::engine::metakocka_flows::check(&config.metakocka));
-        report("metakocka", checked);
-    } else {
-        println!("-     metakocka: not enabled");
-    }
-    if config.cartona.enabled {
-        report(
-            "cartona",
-            runtime.block_on(super::marketplace::check(&config)),
-        );
-    } else {
-        println!("-     cartona: not enabled");
-    }
-    report("smtp", runtime.block_on(check_smtp(&config)));
     if failures > 0 {
         Err(Failure::failed(format!("{failures} check(s) failed")))
     } else {
         Ok(())
     }
-}
-
-async fn check_woo(config: &Config) -> Result<String, String> {
-    let client = woo_orders::client(&config.woocommerce).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    // A read that returns (almost) nothing: proves auth and the orders endpoint without paging a shop.
-    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let orders = match client.list_orders_modified_after(Some(since)).await {
-        Ok(orders) => orders,
-        Err(e) => return Err(explain_woo_failure(config, e).await),
-    };
-    Ok(format!(
-        "{} — authenticated, read orders ({} changed in the last minute) in {} ms",
-        config.woocommerce.url,
-        orders.len(),
-        start.elapsed().as_millis()
-    ))
-}
-
-/// The error, and what to do about it where syncdesk can tell: a certificate the platform does not trust
-/// is shown with its fingerprint, so the operator can pin exactly that one.
-async fn explain_woo_failure(config: &Config, error: crate::connectors::woo::WooError) -> String {
-    let text = error.to_string();
-    let about_certificate = text.contains("certificate") || text.contains("UnknownIssuer");
-    let url = reqwest::Url::parse(config.woocommerce.url.trim()).ok();
-    match (about_certificate, url) {
-        (true, Some(url)) if url.scheme() == "https" => {
-            let host = url.host_str().unwrap_or_default().to_string();
-            let port = url.port_or_known_default().unwrap_or(443);
-            match crate::connectors::woo::trust::presented_fingerprint(&host, port).await {
-                Ok(fingerprint) => format!(
-                    "{text}\n      the store presents the certificate {fingerprint}: if that is the shop's own certificate, set woocommerce.pinned_cert = \"{fingerprint}\""
-                ),
-                Err(_) => text,
-            }
-        }
-        _ => text,
-    }
-}
-
-async fn check_woo_webhooks(config: &Config, enable: bool) -> Result<String, String> {
-    let client = woo_orders::client(&config.woocommerce).map_err(|e| e.to_string())?;
-    crate::engine::woo_webhooks::check(&client, config, enable)
-        .await?
-        .verdict()
-}
-
-async fn check_counterpoint(config: &Config) -> Result<String, String> {
-    let client = counterpoint_flows::client(&config.counterpoint).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let version = client.ping().await.map_err(|e| e.to_string())?;
-    let c = &config.counterpoint.connection;
-    let first_line = version
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    Ok(format!(
-        "{}:{} — logged in as {} in {} ms ({first_line})",
-        c.host,
-        c.port,
-        c.user,
-        start.elapsed().as_millis()
-    ))
-}
-
-async fn check_smtp(config: &Config) -> Result<String, String> {
-    let mailer = Mailer::new(&config.email).map_err(|e| e.to_string())?;
-    mailer.test_connection().await.map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{}:{}",
-        config.email.smtp_host, config.email.smtp_port
-    ))
 }

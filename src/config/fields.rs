@@ -371,7 +371,7 @@ pub(super) fn check_ranges(c: &Config) -> Result<(), String> {
 
 /// Checks the root URL of an HTTP API: `http(s)://host[:port][/path]`, nothing else. The URL is only
 /// repeated without any user name or password it carries.
-pub(super) fn check_api_url(field: &str, url: &str, plain_http_hint: &str) -> Result<(), String> {
+pub(crate) fn check_api_url(field: &str, url: &str, plain_http_hint: &str) -> Result<(), String> {
     let url = url.trim();
     let parsed = reqwest::Url::parse(url).map_err(|e| {
         format!(
@@ -406,7 +406,7 @@ pub(super) fn check_api_url(field: &str, url: &str, plain_http_hint: &str) -> Re
 }
 
 /// Checks a URL the store delivers webhooks to: `http(s)://host…` (a query is allowed: some proxies route on it).
-pub(super) fn check_webhook_url(field: &str, url: &str) -> Result<(), String> {
+pub(crate) fn check_webhook_url(field: &str, url: &str) -> Result<(), String> {
     let url = url.trim();
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| format!("{field}: '{}' is not a URL ({e})", shown(url)))?;

@@ -16,7 +16,7 @@ use super::feed::Feed;
 use super::seed::{Item, MarketplaceOrder, customer, pick_lines, place_marketplace_order};
 use crate::app::{App, Resolution, Winner};
 use crate::domain::StatusKind;
-use crate::domain::marketplace::Verdict;
+use crate::integrations::cartona::rules::Verdict;
 use crate::sim::cartona::CartonaSim;
 use crate::sim::counterpoint::CounterpointSim;
 use crate::sim::smtp::SmtpSink;
@@ -387,7 +387,7 @@ fn move_marketplace_order(
     let workflow = t.app.workflow().clone();
     let candidates: Vec<(String, String, bool)> = active
         .into_iter()
-        .filter(|o| o.channel == crate::app::marketplace::SYSTEM)
+        .filter(|o| o.channel == crate::integrations::cartona::outbound::SYSTEM)
         .filter_map(|o| {
             let status = workflow.get(o.status_id)?.name.clone();
             warehouse_step(&status)?;
@@ -444,7 +444,9 @@ fn move_marketplace_order(
     let plan = links::by_external(conn, "order", "cartona", &number)
         .ok()
         .flatten()
-        .and_then(|link| crate::app::marketplace::plan(conn, &workflow, &config, &link).ok())
+        .and_then(|link| {
+            crate::integrations::cartona::outbound::plan(conn, &workflow, &config, &link).ok()
+        })
         .flatten();
     match plan.map(|p| p.verdict) {
         Some(Verdict::Blocked { .. }) => {
@@ -743,7 +745,7 @@ pub fn summary(
         .list_orders(None, true, None, i64::MAX, 0)?
         .iter()
         .chain(&app.list_orders(None, false, None, i64::MAX, 0)?)
-        .filter(|o| o.channel == crate::app::marketplace::SYSTEM)
+        .filter(|o| o.channel == crate::integrations::cartona::outbound::SYSTEM)
         .count();
     out.push_str(&format!(
         "  cartona: {marketplace} marketplace orders imported ({} placed during the run); {} moved on by the \

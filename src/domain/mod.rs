@@ -6,9 +6,12 @@ pub mod alignment;
 pub mod backoff;
 pub mod fulfilment;
 pub mod inventory;
-pub mod marketplace;
+pub mod job_kind;
+pub mod link_state;
 pub mod status;
 pub mod time;
 
 pub use fulfilment::{LineProgress, ShipmentError, plan_shipment};
+pub use job_kind::JobKind;
+pub use link_state::LinkState;
 pub use status::{Status, StatusKind, TransitionError, Workflow};

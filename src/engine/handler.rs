@@ -85,50 +85,6 @@ pub trait ConnectorFailure: std::fmt::Display {
     }
 }
 
-impl ConnectorFailure for crate::connectors::woo::WooError {
-    fn is_retryable(&self) -> bool {
-        self.is_retryable()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.retry_after()
-    }
-}
-
-impl ConnectorFailure for crate::connectors::counterpoint::CounterpointError {
-    fn is_retryable(&self) -> bool {
-        self.is_retryable()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.retry_after()
-    }
-}
-
-impl ConnectorFailure for crate::connectors::metakocka::MetakockaError {
-    fn is_retryable(&self) -> bool {
-        self.is_retryable()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.retry_after()
-    }
-    /// An `opr_code` answer is Metakocka's own rule saying no.
-    fn class(&self) -> ErrorClass {
-        match self {
-            _ if self.is_retryable() => ErrorClass::Transient,
-            crate::connectors::metakocka::MetakockaError::Api { .. } => ErrorClass::Refused,
-            _ => ErrorClass::Permanent,
-        }
-    }
-}
-
-impl ConnectorFailure for crate::connectors::email::MailError {
-    fn is_retryable(&self) -> bool {
-        self.is_retryable()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        None
-    }
-}
-
 /// A job's JSON payload as `T`; one that does not parse can never succeed, so it is permanent.
 pub fn job_payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {
     serde_json::from_str(&job.payload).map_err(|e| JobError::permanent(format!("payload: {e}")))
@@ -224,8 +180,9 @@ pub struct HandlerRegistry {
 }
 
 impl HandlerRegistry {
-    pub fn register(&mut self, kind: &str, handler: impl JobHandler) -> &mut Self {
-        self.handlers.insert(kind.to_string(), Arc::new(handler));
+    pub fn register(&mut self, kind: impl AsRef<str>, handler: impl JobHandler) -> &mut Self {
+        self.handlers
+            .insert(kind.as_ref().to_string(), Arc::new(handler));
         self
     }
 

@@ -16,12 +16,14 @@ use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
 use super::stock_flows::{
     PosSide, SkuNote, policy_name, read_store_products, remember_product, write_store_updates,
 };
-use super::woo_orders;
 use crate::config::{Config, PriceSource};
-use crate::connectors::woo::{ProductUpdate, RequestCounter, WooClient, WooProduct};
 use crate::domain::alerts::{AlertKind, NewAlert};
 use crate::domain::inventory::{ConflictKind, Policy, price_drift};
 use crate::domain::time::now_ms;
+use crate::integrations::woocommerce::client::{
+    ProductUpdate, RequestCounter, WooClient, WooProduct,
+};
+use crate::integrations::woocommerce::orders as woo_orders;
 use crate::store::inventory::{self as stock_rows, AlignedSku, NewConflict};
 use crate::store::sync_log::{self, Change};
 use crate::store::{Job, StoreError};

@@ -59,9 +59,9 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn every(kind: &str, every: Duration) -> Self {
+    pub fn every(kind: impl AsRef<str>, every: Duration) -> Self {
         Schedule {
-            kind: kind.to_string(),
+            kind: kind.as_ref().to_string(),
             every,
         }
     }

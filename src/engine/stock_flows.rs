@@ -14,17 +14,9 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use super::counterpoint_flows::{self, SYSTEM as POS};
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler, job_error};
-use super::{metakocka_flows, woo_orders};
 use crate::app;
-use crate::app::back_office::PENDING_PREFIX as MK_PENDING_PREFIX;
 use crate::config::Config;
-use crate::connectors::counterpoint::{CounterpointClient, StockLevel};
-use crate::connectors::metakocka::{MetakockaClient, StockRow};
-use crate::connectors::pos_csv::{self, PosCsvConfig};
-use crate::connectors::woo::{ItemKey, ProductUpdate, RequestCounter, WooClient, WooProduct};
-use crate::domain::StatusKind;
 use crate::domain::alerts::{self, AlertKind, NewAlert};
 use crate::domain::alignment::LineError;
 use crate::domain::inventory::{
@@ -32,6 +24,17 @@ use crate::domain::inventory::{
     WriteCheck,
 };
 use crate::domain::time::now_ms;
+use crate::domain::{LinkState, StatusKind};
+use crate::integrations::counterpoint::client::{CounterpointClient, StockLevel};
+use crate::integrations::counterpoint::{SYSTEM as POS, flows as counterpoint_flows};
+use crate::integrations::metakocka::client::{MetakockaClient, StockRow};
+use crate::integrations::metakocka::flows as metakocka_flows;
+use crate::integrations::metakocka::outbound::PENDING_PREFIX as MK_PENDING_PREFIX;
+use crate::integrations::pos_csv::client::{self as pos_csv, PosCsvConfig};
+use crate::integrations::woocommerce::client::{
+    ItemKey, ProductUpdate, RequestCounter, WooClient, WooProduct,
+};
+use crate::integrations::woocommerce::orders as woo_orders;
 use crate::store::inventory::{self as stock_rows, AlignedSku, LinkedWebOrder, NewConflict};
 use crate::store::sync_log::{self, Change};
 use crate::store::{Job, StoreError, jobs, watermarks};
@@ -512,10 +515,11 @@ pub async fn run_stock_pass(
                 .map_err(db)?
                 .and_then(|v| v.parse::<i64>().ok());
             let candidates = stock_rows::absorption_candidates(conn, POS).map_err(db)?;
-            let pending: BTreeSet<String> = jobs::pending_keys(conn, app::STOCK_APPLY_RESOLUTION)
-                .map_err(db)?
-                .into_iter()
-                .collect();
+            let pending: BTreeSet<String> =
+                jobs::pending_keys(conn, app::STOCK_APPLY_RESOLUTION.as_str())
+                    .map_err(db)?
+                    .into_iter()
+                    .collect();
             let hints = stock_rows::hints(conn).map_err(db)?;
             // A pair whose operator resolution is not written yet would only raise its conflict again.
             let pairs: Vec<AlignedSku> = stock_rows::aligned(conn)
@@ -530,7 +534,7 @@ pub async fn run_stock_pass(
             let linked_orders = if metakocka {
                 stock_rows::linked_web_orders(
                     conn,
-                    metakocka_flows::SYSTEM,
+                    crate::integrations::metakocka::SYSTEM,
                     woo_orders::SYSTEM,
                     MK_PENDING_PREFIX,
                 )
@@ -927,7 +931,14 @@ pub async fn run_stock_pass(
                         "a write of {} got no answer: the next pass reads the store before merging",
                         u.quantity
                     );
-                    stock_rows::record_pass(tx, p.pair.id, None, "error", Some(&message), now)?;
+                    stock_rows::record_pass(
+                        tx,
+                        p.pair.id,
+                        None,
+                        LinkState::Error,
+                        Some(&message),
+                        now,
+                    )?;
                     continue;
                 }
                 // Past this point the write's fate is known (applied, refused, or not applied).
@@ -938,7 +949,14 @@ pub async fn run_stock_pass(
                     stock_rows::set_unconfirmed(tx, p.pair.id, None)?;
                 }
                 if let Some(message) = failed.get(&sku) {
-                    stock_rows::record_pass(tx, p.pair.id, None, "error", Some(message), now)?;
+                    stock_rows::record_pass(
+                        tx,
+                        p.pair.id,
+                        None,
+                        LinkState::Error,
+                        Some(message),
+                        now,
+                    )?;
                     continue;
                 }
                 if let Some(PlannedConflict {
@@ -996,9 +1014,9 @@ pub async fn run_stock_pass(
                     }
                 }
                 let state = if p.conflict.is_some() && p.new_base.is_none() {
-                    "conflict"
+                    LinkState::Conflict
                 } else {
-                    "synced"
+                    LinkState::Synced
                 };
                 stock_rows::record_pass(tx, p.pair.id, p.new_base, state, None, now)?;
             }
@@ -1350,8 +1368,10 @@ pub async fn apply_resolution(
             let id = pair.id;
             let m = message.clone();
             ctx.with_store(move |s| {
-                s.write(|tx| stock_rows::record_pass(tx, id, None, "error", Some(&m), now_ms()))
-                    .map_err(db)
+                s.write(|tx| {
+                    stock_rows::record_pass(tx, id, None, LinkState::Error, Some(&m), now_ms())
+                })
+                .map_err(db)
             })
             .await?;
             // The store refusing this item (no permission, invalid data) refuses it again; only a request
@@ -1382,7 +1402,7 @@ pub async fn apply_resolution(
                 pos_seen: p,
                 woo_seen: quantity,
             });
-            stock_rows::record_pass(tx, pair.id, base, "synced", None, now)?;
+            stock_rows::record_pass(tx, pair.id, base, LinkState::Synced, None, now)?;
             // The operator's count is the truth now: an earlier write left unconfirmed no longer matters.
             stock_rows::set_unconfirmed(tx, pair.id, None)?;
             sync_log::record(
@@ -1433,4 +1453,45 @@ impl JobHandler for ApplyResolution {
             Ok(())
         })
     }
+}
+
+/// The stock passes' handlers (when `[stock]` is enabled).
+pub fn register(config: &Config, registry: &mut super::HandlerRegistry) {
+    if !config.stock.enabled {
+        return;
+    }
+    registry.register(app::STOCK_FULL, StockPassJob::new(config, PassMode::Full));
+    registry.register(
+        app::STOCK_INCREMENTAL,
+        StockPassJob::new(config, PassMode::Incremental),
+    );
+    registry.register(
+        app::STOCK_PRICES,
+        super::price_flows::PricePassJob::new(config),
+    );
+    registry.register(app::STOCK_APPLY_RESOLUTION, ApplyResolution::new(config));
+}
+
+/// The stock passes' schedules (when `[stock]` is enabled).
+pub fn schedules(config: &Config) -> Vec<super::Schedule> {
+    use std::time::Duration;
+    let st = &config.stock;
+    if !st.enabled {
+        return Vec::new();
+    }
+    let mut schedules = vec![
+        super::Schedule::every(
+            app::STOCK_INCREMENTAL,
+            Duration::from_secs(st.incremental_secs),
+        ),
+        super::Schedule::every(app::STOCK_FULL, Duration::from_secs(st.full_every_secs)),
+    ];
+    // Metakocka's stock carries no prices: its shops keep prices in the store.
+    if !config.metakocka.enabled {
+        schedules.push(super::Schedule::every(
+            app::STOCK_PRICES,
+            Duration::from_secs(st.prices_every_secs),
+        ));
+    }
+    schedules
 }

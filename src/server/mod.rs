@@ -1,4 +1,5 @@
-//! The HTTP face of `syncdesk serve`: the WooCommerce and Metakocka webhook receivers and `/health`.
+//! The HTTP face of `syncdesk serve`: `/health` and, at `/webhooks/<name>`, the webhook receiver of every
+//! integration of the registry that has one.
 //! A delivery is verified on its raw bytes, de-duplicated and turned into a durable "refresh" job in one
 //! transaction BEFORE the 2xx goes out; the webhook body is only a hint, the job re-reads the resource.
 //!
@@ -11,9 +12,7 @@
 
 mod body;
 mod memory;
-mod metakocka_webhook;
-mod store_gate;
-mod webhooks;
+pub(crate) mod store_gate;
 
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -34,10 +33,10 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use crate::config::Config;
 use crate::domain::time::{now_ms, to_rfc3339};
 use crate::engine::EngineStatus;
+use crate::integrations::REGISTRY;
 use crate::store::{Store, engine_lease, jobs};
 
 pub use body::{BodyLimits, Refusal};
-pub use webhooks::verify_signature;
 
 /// What request handlers share.
 pub struct ServerState {
@@ -53,12 +52,24 @@ pub fn router(state: Arc<ServerState>) -> Router {
 }
 
 fn routes(state: Arc<ServerState>, limits: Arc<BodyLimits>) -> Router {
-    Router::new()
-        .route("/webhooks/woocommerce", post(webhooks::woocommerce))
-        .route("/webhooks/metakocka", post(metakocka_webhook::metakocka))
-        .route("/health", get(health))
-        .layer(Extension(limits))
-        .with_state(state)
+    let mut router = Router::new().route("/health", get(health));
+    for integration in REGISTRY {
+        if let Some(webhook) = &integration.webhook {
+            let handler = webhook.handler;
+            router = router.route(
+                &format!("/webhooks/{}", integration.name),
+                post(
+                    move |State(state): State<Arc<ServerState>>,
+                          Extension(limits): Extension<Arc<BodyLimits>>,
+                          headers: axum::http::HeaderMap,
+                          body: axum::body::Body| {
+                        handler(state, limits, headers, body)
+                    },
+                ),
+            );
+        }
+    }
+    router.layer(Extension(limits)).with_state(state)
 }
 
 /// Most a connection buffers of what it has not handed on yet (headers included): hyper's read buffer.
@@ -392,7 +403,10 @@ async fn health(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
         },
         "store": store,
         "jobs": counts.iter().map(|(state, n)| (state.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-        "connectors": { "woocommerce": { "enabled": state.config.woocommerce.enabled } },
+        "connectors": REGISTRY
+            .iter()
+            .map(|i| (i.name.to_string(), json!({ "enabled": (i.enabled)(&state.config) })))
+            .collect::<serde_json::Map<_, _>>(),
     });
     (axum::http::StatusCode::OK, axum::Json(body))
 }

@@ -12,7 +12,7 @@ use crate::store::{Store, StoreError};
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// Err (the reason, for a 503) while a write was refused less than [`PROBE_EVERY`] ago.
-pub(super) fn refuse_while_down(store: &Store) -> Result<(), String> {
+pub(crate) fn refuse_while_down(store: &Store) -> Result<(), String> {
     match store.outage() {
         Some(outage) if now_ms() - outage.last_try < PROBE_EVERY.as_millis() as i64 => {
             Err(format!("{} ({})", outage.headline(), outage.detail))
@@ -22,7 +22,7 @@ pub(super) fn refuse_while_down(store: &Store) -> Result<(), String> {
 }
 
 /// A failed write in words for the 503; one the store will get over is remembered as an outage.
-pub(super) fn refused(store: &mut Store, error: &StoreError) -> String {
+pub(crate) fn refused(store: &mut Store, error: &StoreError) -> String {
     match store.note_error(error) {
         Some(outage) => format!("{} ({})", outage.headline(), outage.detail),
         None => error.to_string(),

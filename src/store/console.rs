@@ -1,6 +1,7 @@
 //! Read-only queries for the operator console: per-page badges, unsynced fulfilments, problem jobs, queue
 //! throughput and the Restock metrics computed from `status_history`. Nothing here writes.
 
+use crate::domain::LinkState;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
@@ -16,7 +17,7 @@ pub struct OrderBadge {
     pub version: i64,
     pub updated_by: String,
     /// (system, sync_state, last_error) for each link of the order.
-    pub links: Vec<(String, String, Option<String>)>,
+    pub links: Vec<(String, LinkState, Option<String>)>,
 }
 
 /// Versions and link states for the given orders (one page), in one pass each.
@@ -46,7 +47,7 @@ pub fn order_badges(conn: &Connection, ids: &[i64]) -> Result<Vec<OrderBadge>> {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            super::links::state_from(&r.get::<_, String>(2)?, 2)?,
             r.get::<_, Option<String>>(3)?,
         ))
     })?;

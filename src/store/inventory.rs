@@ -1,6 +1,7 @@
 //! Stock sync state: SKU alignment pairs with their merge base, and stock conflicts (open until resolved,
 //! at most one open per SKU and kind).
 
+use crate::domain::LinkState;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -307,7 +308,7 @@ pub fn record_pass(
     conn: &Connection,
     id: i64,
     base: Option<MergeBase>,
-    state: &str,
+    state: LinkState,
     error: Option<&str>,
     now: Millis,
 ) -> Result<()> {
@@ -321,7 +322,7 @@ pub fn record_pass(
         base.map(|b| b.agreed),
         base.map(|b| b.pos_seen),
         base.map(|b| b.woo_seen),
-        state,
+        state.as_str(),
         error,
         now
     ])?;

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::Result;
+use crate::domain::LinkState;
 use crate::domain::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,8 +15,7 @@ pub struct Link {
     pub local_id: i64,
     pub system: String,
     pub external_id: String,
-    /// `synced`, `pending`, `error`, `unmapped`…
-    pub sync_state: String,
+    pub sync_state: LinkState,
     pub remote_version: Option<String>,
     /// The remote status as last read or written; an inbound status equal to it is no change.
     pub remote_status: Option<String>,
@@ -33,6 +33,17 @@ pub struct Link {
 pub(crate) const COLUMNS: &str = "id, entity, local_id, system, external_id, sync_state, remote_version, remote_status, \
                        pushing_status, last_synced_at, last_error, remote_fingerprint, pushed_at";
 
+/// A stored state; one this build does not know is a read error naming it, never a silent default.
+pub(crate) fn state_from(text: &str, column: usize) -> rusqlite::Result<LinkState> {
+    LinkState::parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("unknown link state '{text}'").into(),
+        )
+    })
+}
+
 pub(crate) fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
     Ok(Link {
         id: r.get(0)?,
@@ -40,7 +51,7 @@ pub(crate) fn link_from(r: &Row<'_>) -> rusqlite::Result<Link> {
         local_id: r.get(2)?,
         system: r.get(3)?,
         external_id: r.get(4)?,
-        sync_state: r.get(5)?,
+        sync_state: state_from(&r.get::<_, String>(5)?, 5)?,
         remote_version: r.get(6)?,
         remote_status: r.get(7)?,
         pushing_status: r.get(8)?,
@@ -194,9 +205,14 @@ pub fn set_pushing(conn: &Connection, id: i64, status: Option<&str>) -> Result<(
 }
 
 /// Sets a visible state and message (an error, or why nothing was pushed).
-pub fn set_state(conn: &Connection, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+pub fn set_state(
+    conn: &Connection,
+    id: i64,
+    state: LinkState,
+    message: Option<&str>,
+) -> Result<()> {
     conn.prepare_cached("UPDATE links SET sync_state = ?2, last_error = ?3 WHERE id = ?1")?
-        .execute(params![id, state, message])?;
+        .execute(params![id, state.as_str(), message])?;
     Ok(())
 }
 

@@ -1,19 +1,44 @@
 //! What a marketplace said about each of its orders that the status-out rules need (who delivers, whether
-//! delivery needs the retailer's OTP, when Cartona created it), and which orders have a status push due.
+//! delivery needs the retailer's OTP, when the marketplace created it), and which orders have a status push
+//! due.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::Result;
 use super::links::{self, Link};
-use crate::domain::marketplace::DeliveredBy;
 use crate::domain::time::Millis;
+
+/// Who delivers a marketplace order to the retailer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveredBy {
+    Supplier,
+    Marketplace,
+}
+
+impl DeliveredBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveredBy::Supplier => "supplier",
+            DeliveredBy::Marketplace => "marketplace",
+        }
+    }
+
+    /// As stored; anything else is the supplier (the safe default).
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "marketplace" => DeliveredBy::Marketplace,
+            _ => DeliveredBy::Supplier,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarketplaceOrder {
     pub link_id: i64,
     pub delivered_by: DeliveredBy,
     pub requires_otp: bool,
-    /// RFC 3339; the re-read after a bulk push starts here (Cartona lists orders by creation time).
+    /// RFC 3339; the re-read after a bulk push starts here (the marketplace lists orders by creation time).
     pub remote_created_at: Option<String>,
     /// A status push is waiting for the next bulk pass.
     pub push_due: bool,

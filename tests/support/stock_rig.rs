@@ -10,8 +10,10 @@ use std::time::Duration;
 use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
+use syncdesk::engine::JobContext;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
-use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
+use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
@@ -49,15 +51,16 @@ impl Rig {
         };
         config.counterpoint.enabled = true;
         // The simulator is an external system: its address and login make the connection, as in a shop's config.
-        config.counterpoint.connection = syncdesk::connectors::counterpoint::CounterpointConfig {
-            host: cp.addr().ip().to_string(),
-            port: cp.addr().port(),
-            user: cp.user().into(),
-            password: syncdesk::config::Secret::new(cp.password()),
-            database: cp.database().into(),
-            encryption: syncdesk::connectors::counterpoint::Encryption::Off,
-            ..Default::default()
-        };
+        config.counterpoint.connection =
+            syncdesk::integrations::counterpoint::client::CounterpointConfig {
+                host: cp.addr().ip().to_string(),
+                port: cp.addr().port(),
+                user: cp.user().into(),
+                password: syncdesk::config::Secret::new(cp.password()),
+                database: cp.database().into(),
+                encryption: syncdesk::integrations::counterpoint::client::Encryption::Off,
+                ..Default::default()
+            };
         config.stock.enabled = true;
         let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
         let store_products: Vec<(String, u64)> = woo

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use syncdesk::connectors::woo::{ProductUpdate, WooClient, WooConfig, WooError};
+use syncdesk::integrations::woocommerce::client::{ProductUpdate, WooClient, WooConfig, WooError};
 use target::{Kind, Target, encode, oauth_params, oauth_params_at};
 
 fn gmt(value: &Value) -> DateTime<Utc> {

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::Duration;
-use syncdesk::connectors::woo::{WooClient, WooConfig};
+use syncdesk::integrations::woocommerce::client::{WooClient, WooConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 
 pub const SIM_KEY: &str = "ck_conformance_0000000000000000000000000000";

@@ -1,6 +1,7 @@
 //! The Orders panel: statuses with active counts on the side, the selected status's page of orders with a
 //! sync badge per row, and the selected order's detail (lines, shipments, links, history).
 
+use crate::domain::LinkState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -76,32 +77,44 @@ fn statuses(frame: &mut Frame, area: Rect, v: &View) {
 }
 
 /// A link deliberately not pushed (a rule or a missing mapping): its note is a reason, not an error.
-fn held_back(state: &str) -> bool {
-    state == "blocked" || state == "unmapped"
+fn held_back(state: &LinkState) -> bool {
+    matches!(state, LinkState::Blocked | LinkState::Unmapped)
 }
 
 /// ? conflict, ✓ synced, ! error, – blocked, – unmapped, … pending, – none: the worst state among the
 /// order's links (a conflict waits for a person, so it comes first).
-pub fn badge(links: &[(String, String, Option<String>)], theme: &Theme) -> Span<'static> {
+pub fn badge(links: &[(String, LinkState, Option<String>)], theme: &Theme) -> Span<'static> {
     if links.is_empty() {
         return Span::styled("– none", theme.dim);
     }
-    if links.iter().any(|(_, state, _)| state == "conflict") {
+    if links
+        .iter()
+        .any(|(_, state, _)| *state == LinkState::Conflict)
+    {
         return Span::styled("? conflict", theme.error);
     }
     if links
         .iter()
-        .any(|(_, state, err)| state == "error" || (err.is_some() && !held_back(state)))
+        .any(|(_, state, err)| *state == LinkState::Error || (err.is_some() && !held_back(state)))
     {
         return Span::styled("! error", theme.error);
     }
-    if links.iter().all(|(_, state, _)| state == "synced") {
+    if links
+        .iter()
+        .all(|(_, state, _)| *state == LinkState::Synced)
+    {
         return Span::styled("✓ synced", theme.ok);
     }
-    if links.iter().any(|(_, state, _)| state == "blocked") {
+    if links
+        .iter()
+        .any(|(_, state, _)| *state == LinkState::Blocked)
+    {
         return Span::styled("– blocked", theme.dim);
     }
-    if links.iter().any(|(_, state, _)| state == "unmapped") {
+    if links
+        .iter()
+        .any(|(_, state, _)| *state == LinkState::Unmapped)
+    {
         return Span::styled("– unmapped", theme.dim);
     }
     Span::styled("… pending", theme.warn)
@@ -303,7 +316,7 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
         ));
     }
     for l in links {
-        let one = [(l.system.clone(), l.sync_state.clone(), l.last_error.clone())];
+        let one = [(l.system.clone(), l.sync_state, l.last_error.clone())];
         let mut spans = vec![
             Span::raw(format!(
                 "  {:<12} {:<10} ",
@@ -367,9 +380,12 @@ mod tests {
     use super::*;
 
     fn shown(links: &[(&str, &str, Option<&str>)]) -> String {
-        let links: Vec<(String, String, Option<String>)> = links
+        let links: Vec<(String, LinkState, Option<String>)> = links
             .iter()
-            .map(|(s, st, e)| (s.to_string(), st.to_string(), e.map(String::from)))
+            .map(|(s, st, e)| {
+                let state = LinkState::parse(st).expect("a link state");
+                (s.to_string(), state, e.map(String::from))
+            })
             .collect();
         badge(&links, &Theme::monochrome()).content.to_string()
     }

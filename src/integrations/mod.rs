@@ -1,0 +1,42 @@
+//! Every external system syncdesk talks to, one folder each (`integrations/<system>/`): its protocol client
+//! (no store access), its job kinds with their handlers and schedules, its outbound rule, its `check`, its
+//! webhook route and its stock source where it has them — listed by one [`Integration`] descriptor. The
+//! [`REGISTRY`] lists the descriptors; the engine, `check`, the passes, the Dashboard, the webhook router
+//! and the outbox iterate it and name no system themselves.
+//!
+//! Adding a system: a folder with a `mod.rs` holding its `INTEGRATION`, and one line in [`REGISTRY`] (plus
+//! its config section in `config` and a migration if it keeps new facts). See docs/DESIGN.md.
+
+pub mod cartona;
+pub mod counterpoint;
+mod descriptor;
+pub mod email;
+pub mod http;
+pub mod metakocka;
+pub mod pos_csv;
+pub mod woocommerce;
+
+pub use descriptor::{
+    ChannelPush, CheckFn, CheckLine, CheckOptions, Integration, OnStatusFn, Outbound, Role,
+    StatusEntered, Webhook, enqueue,
+};
+
+/// The one list of integrations, in the order `check` and the Dashboard show them.
+pub const REGISTRY: &[&Integration] = &[
+    &woocommerce::INTEGRATION,
+    &counterpoint::INTEGRATION,
+    &cartona::INTEGRATION,
+    &metakocka::INTEGRATION,
+    &pos_csv::INTEGRATION,
+    &email::INTEGRATION,
+];
+
+/// The integration behind a link `system` or order channel.
+pub fn by_name(name: &str) -> Option<&'static Integration> {
+    REGISTRY.iter().copied().find(|i| i.name == name)
+}
+
+/// The enabled integrations.
+pub fn enabled(config: &crate::config::Config) -> impl Iterator<Item = &'static Integration> + '_ {
+    REGISTRY.iter().copied().filter(|i| (i.enabled)(config))
+}
