@@ -56,6 +56,27 @@ impl SyncPass {
         }
     }
 
+    /// What the pass does, in one line (`sync run --help`).
+    pub fn about(self) -> &'static str {
+        match self {
+            SyncPass::Full => "Stock of every aligned SKU: merge POS and store, write the changes",
+            SyncPass::Incremental => "Stock of what changed since the last pass",
+            SyncPass::Prices => {
+                "Regular prices of every aligned SKU, from the configured price source"
+            }
+            SyncPass::Orders => {
+                "Web store orders modified since the last pass (with the overlap window)"
+            }
+            SyncPass::Fulfillments => {
+                "Back office shipments since the last pass, recorded in syncdesk (and so pushed to the store)"
+            }
+            SyncPass::Marketplace => {
+                "Marketplace: pull new orders, then push due statuses (bulk, verified); a dry run shows, order by order, what would be sent and which rule decides"
+            }
+            SyncPass::Erp => "Sales orders entered in the ERP, pulled into syncdesk",
+        }
+    }
+
     /// Accepts the names above (and `fulfilments`, `stock`).
     pub fn parse(text: &str) -> Option<SyncPass> {
         match text.trim().to_lowercase().as_str() {
@@ -70,8 +91,8 @@ impl SyncPass {
         REGISTRY.iter().find_map(|i| {
             i.passes
                 .iter()
-                .find(|(pass, _)| *pass == self)
-                .map(|(_, kind)| (*i, *kind))
+                .find(|entry| entry.pass == self)
+                .map(|entry| (*i, entry.kind))
         })
     }
 

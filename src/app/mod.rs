@@ -3,11 +3,14 @@
 //! Nothing here touches the network: side effects are jobs the engine runs later.
 
 pub mod alerts;
+pub mod alignment;
 pub mod channel_orders;
 pub mod console;
 mod effects;
+pub mod inbound;
 pub mod jobs;
 pub mod orders;
+mod passes;
 pub mod report;
 pub mod settle;
 pub mod stock;
@@ -23,6 +26,7 @@ pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub(crate) use effects::push_again;
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
+pub use passes::check_all;
 pub use settle::{Keep, Settled};
 pub use stock::{
     Resolution, Resolved, ResolvedConflict, ResolvedPrice, STOCK_APPLY_RESOLUTION, STOCK_FULL,

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use super::jobs::SyncPass;
 use super::{App, AppError, Result};
 use crate::domain::JobKind;
 use crate::domain::alignment::{self, LineError};
@@ -462,7 +461,7 @@ impl App {
             )?;
             // The POS price reaches the store with the next price pass: ask for it now.
             let job_id = if winner == Winner::Pos && config.stock.enabled {
-                let kind = SyncPass::Prices.job_kind();
+                let kind = STOCK_PRICES;
                 let max_attempts = config.jobs.max_attempts_for(kind);
                 Some(jobs::run_now(tx, kind.as_str(), max_attempts, now)?.0)
             } else {

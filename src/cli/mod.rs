@@ -6,7 +6,6 @@ mod alignment;
 mod demo;
 mod erp;
 mod jobs;
-mod marketplace;
 mod orders;
 mod output;
 mod report;

@@ -160,7 +160,7 @@ fn parse_line(s: &str) -> Result<(String, i64), String> {
 pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
     let mut app = context.app()?;
     match command {
-        OrdersCommand::Unsynced { json } => super::erp::unsynced(context, &mut app, json),
+        OrdersCommand::Unsynced { json } => super::erp::unsynced(&mut app, json),
         OrdersCommand::Settle { order, keep, json } => {
             let settled = app.settle(&order, keep)?;
             if json {

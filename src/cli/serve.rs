@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{CliResult, Context, Failure};
 use crate::engine::{Engine, default_handlers, default_schedules};
+use crate::integrations::REGISTRY;
 use crate::server::{self, ServerState};
 use crate::store::{Store, StoreOptions};
 
@@ -33,9 +34,17 @@ pub fn run(context: &Context) -> CliResult {
             let _ = stop_rx.await;
         }));
         eprintln!("syncdesk engine {} on {}", handle.holder(), context.db_path.display());
-        eprintln!("listening on http://{listen} (POST /webhooks/woocommerce, GET /health) — Ctrl-C to stop");
-        if !config.woocommerce.enabled {
-            eprintln!("woocommerce is not enabled in the config: no polling, webhooks are refused");
+        let routes: Vec<String> = REGISTRY
+            .iter()
+            .filter(|i| i.webhook.is_some())
+            .map(|i| format!("POST /webhooks/{}", i.name))
+            .collect();
+        eprintln!(
+            "listening on http://{listen} ({}, GET /health) — Ctrl-C to stop",
+            routes.join(", ")
+        );
+        for off in REGISTRY.iter().filter(|i| i.webhook.is_some() && !(i.enabled)(&config)) {
+            eprintln!("{} is not enabled in the config: nothing is polled, its webhooks are refused", off.name);
         }
         let mut status = handle.subscribe();
         let mut reported_lease = None;

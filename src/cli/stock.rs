@@ -8,7 +8,6 @@ use clap::{ArgGroup, Subcommand, ValueEnum};
 use super::{CliResult, Context, Failure, output, sync};
 use crate::app::{Resolution, Resolved, Winner};
 use crate::domain::time::to_short;
-use crate::engine::stock_flows::{self, PassMode};
 
 #[derive(Subcommand, Debug)]
 pub enum AlignmentCommand {
@@ -236,16 +235,8 @@ fn csv_field(v: &str) -> String {
 }
 
 fn detect(context: &Context, csv: Option<PathBuf>, json: bool) -> CliResult {
-    let (pos, woo, ctx) = sync::stock_sides(context)?;
-    let report = sync::runtime()?
-        .block_on(stock_flows::stock_pass(
-            &pos,
-            &woo,
-            &ctx,
-            PassMode::Full,
-            true,
-        ))
-        .map_err(|e| Failure::failed(e.message))?;
+    let app = context.app()?;
+    let report = sync::runtime()?.block_on(app.detect_conflicts())?;
     let found = &report.detected;
     if let Some(path) = &csv {
         let mut text = String::from("sku,type,pos,store,base,proposed,detail\n");

@@ -9,6 +9,7 @@
 //! its own, and the stock passes theirs.
 
 mod handler;
+pub mod passes;
 pub mod price_flows;
 pub mod retry;
 mod runner;

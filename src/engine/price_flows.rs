@@ -13,6 +13,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler};
+use super::passes::{PassError, PassOptions, PassReport, dry_note};
 use super::stock_flows::{
     PosSide, SkuNote, policy_name, read_store_products, remember_product, write_store_updates,
 };
@@ -474,4 +475,46 @@ impl JobHandler for PricePassJob {
             Ok(())
         })
     }
+}
+
+/// A price pass now, in the foreground (`sync run prices`).
+pub(super) async fn run_now(
+    ctx: JobContext,
+    options: PassOptions,
+) -> Result<PassReport, PassError> {
+    let (pos, woo) = super::stock_flows::sides(&ctx.config)?;
+    let dry_run = options.dry_run;
+    let report = price_pass(&pos, &woo, &ctx, dry_run)
+        .await
+        .map_err(PassError::failed)?;
+    let verb = match (report.source, dry_run) {
+        (PriceSource::Woo, _) => "differs (set in the POS)",
+        (PriceSource::Pos, true) => "would set",
+        (PriceSource::Pos, false) => "set",
+    };
+    let mut lines = Vec::new();
+    for c in &report.changes {
+        let old = if c.old.is_empty() { "-" } else { &c.old };
+        lines.push(format!(
+            "{verb} {} (POS {}) {old} → {}: {}",
+            c.sku, c.pos_sku, c.new, c.why
+        ));
+    }
+    lines.extend(super::stock_flows::notes(&report.conflicts, &report.failed));
+    if let Some(note) = &report.note {
+        lines.push(format!("note: {note}"));
+    }
+    lines.push(format!(
+        "{} examined, {} changes, {} conflicts, {} skipped, {} failed, {} store requests{}",
+        report.examined,
+        report.changes.len(),
+        report.conflicts.len(),
+        report.skipped.len(),
+        report.failed.len(),
+        report.store_requests,
+        dry_note(dry_run, "written")
+    ));
+    let mut out = PassReport::of(dry_run, "report", &report, lines);
+    out.failed = super::stock_flows::failed_skus(report.failed.len());
+    Ok(out)
 }

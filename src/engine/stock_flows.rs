@@ -15,6 +15,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::handler::{BoxFuture, JobContext, JobError, JobHandler, job_error};
+use super::passes::{PassEntry, PassError, PassOptions, PassReport, dry_note};
 use crate::app;
 use crate::config::Config;
 use crate::domain::alerts::{self, AlertKind, NewAlert};
@@ -1494,4 +1495,177 @@ pub fn schedules(config: &Config) -> Vec<super::Schedule> {
         ));
     }
     schedules
+}
+
+/// The stock passes an operator can run now (the price pass's runner is in `price_flows`).
+pub static PASSES: [PassEntry; 3] = [
+    PassEntry {
+        pass: app::SyncPass::Full,
+        kind: app::STOCK_FULL,
+        run: |ctx, options| Box::pin(run_now(ctx, PassMode::Full, options)),
+    },
+    PassEntry {
+        pass: app::SyncPass::Incremental,
+        kind: app::STOCK_INCREMENTAL,
+        run: |ctx, options| Box::pin(run_now(ctx, PassMode::Incremental, options)),
+    },
+    PassEntry {
+        pass: app::SyncPass::Prices,
+        kind: app::STOCK_PRICES,
+        run: |ctx, options| Box::pin(super::price_flows::run_now(ctx, options)),
+    },
+];
+
+/// The back office stock passes read, and the store, from the configuration.
+pub fn sides(config: &Config) -> Result<(PosSide, WooClient), PassError> {
+    sides_for(config, "stock sync")
+}
+
+/// The same, for `what` ("alignment") in the refusal.
+fn sides_for(config: &Config, what: &str) -> Result<(PosSide, WooClient), PassError> {
+    if !(config.woocommerce.enabled && config.has_stock_back_office()) {
+        return Err(PassError::rejected(format!(
+            "{what} needs [woocommerce] and a back office ([counterpoint], [metakocka] or [pos_csv]) enabled"
+        )));
+    }
+    let pos = PosSide::from_config(config).map_err(PassError::rejected)?;
+    let woo = woo_orders::client(&config.woocommerce).map_err(PassError::rejected)?;
+    Ok((pos, woo))
+}
+
+async fn run_now(
+    ctx: JobContext,
+    mode: PassMode,
+    options: PassOptions,
+) -> Result<PassReport, PassError> {
+    let (pos, woo) = sides(&ctx.config)?;
+    let dry_run = options.dry_run;
+    let report = stock_pass(&pos, &woo, &ctx, mode, dry_run)
+        .await
+        .map_err(PassError::failed)?;
+    let verb = if dry_run { "would set" } else { "set" };
+    let mut lines = Vec::new();
+    for c in &report.changes {
+        let old = c.old.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
+        lines.push(format!(
+            "{verb} {} (POS {}) {old} → {}: {}",
+            c.sku, c.pos_sku, c.new, c.why
+        ));
+    }
+    lines.extend(notes(&report.conflicts, &report.failed));
+    let summary: Vec<String> = summarize(&report)
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    lines.push(format!(
+        "{}{}",
+        summary.join(", "),
+        dry_note(dry_run, "written")
+    ));
+    let mut out = PassReport::of(dry_run, "report", &report, lines);
+    out.failed = failed_skus(report.failed.len());
+    Ok(out)
+}
+
+/// `conflict SKU: …` and `FAILED SKU: …` lines.
+pub(crate) fn notes(conflicts: &[SkuNote], failed: &[SkuNote]) -> Vec<String> {
+    let conflicts = conflicts
+        .iter()
+        .map(|c| format!("conflict {}: {}", c.sku, c.message));
+    let failed = failed
+        .iter()
+        .map(|f| format!("FAILED {}: {}", f.sku, f.message));
+    conflicts.chain(failed).collect()
+}
+
+pub(crate) fn failed_skus(n: usize) -> Option<String> {
+    (n > 0).then(|| format!("{n} SKU(s) failed"))
+}
+
+/// The conflicts a full pass would raise now, written nowhere (`conflicts detect`).
+pub async fn detect(ctx: &JobContext) -> Result<StockPassReport, PassError> {
+    let (pos, woo) = sides(&ctx.config)?;
+    stock_pass(&pos, &woo, ctx, PassMode::Full, true)
+        .await
+        .map_err(PassError::failed)
+}
+
+/// Every POS item number and every store SKU (products and variations), read now (`alignment suggest`).
+pub async fn catalogue(config: &Config) -> Result<(Vec<String>, Vec<String>), PassError> {
+    let (pos, woo) = sides_for(config, "alignment")?;
+    let failed = |e: String| PassError::failed(JobError::retry(e));
+    let items: Vec<String> = pos
+        .levels()
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|l| l.item_no)
+        .collect();
+    let mut skus = Vec::new();
+    for p in woo
+        .list_products()
+        .await
+        .map_err(|e| failed(e.to_string()))?
+    {
+        if !p.variations.is_empty() {
+            skus.extend(
+                woo.list_variations(p.id)
+                    .await
+                    .map_err(|e| failed(e.to_string()))?
+                    .into_iter()
+                    .map(|v| v.sku),
+            );
+        }
+        skus.push(p.sku);
+    }
+    Ok((items, skus))
+}
+
+/// Both sides of one pair, read now (`alignment test`).
+pub struct PairSides {
+    /// The back office's name, for what the operator reads.
+    pub pos_name: &'static str,
+    pub pos_quantity: Option<String>,
+    pub pos_price: Option<String>,
+    pub store: Option<WooProduct>,
+}
+
+/// Reads `pos_sku` in the back office and `store_sku` in the store now.
+pub async fn pair_sides(
+    config: &Config,
+    pos_sku: &str,
+    store_sku: &str,
+) -> Result<PairSides, PassError> {
+    let (pos, woo) = sides_for(config, "alignment")?;
+    let failed = |e: String| PassError::failed(JobError::retry(e));
+    let level = pos
+        .levels()
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .find(|l| l.item_no.eq_ignore_ascii_case(pos_sku));
+    // Only Counterpoint is read for prices here (Metakocka's stock carries none).
+    let price = match &pos {
+        PosSide::Counterpoint(client) => client
+            .prices(None)
+            .await
+            .map_err(|e| failed(e.to_string()))?
+            .into_iter()
+            .find(|p| p.item_no.eq_ignore_ascii_case(pos_sku)),
+        _ => None,
+    };
+    let store = woo
+        .find_products_by_sku(&[store_sku.to_string()])
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .into_iter()
+        .next();
+    Ok(PairSides {
+        pos_name: pos.name(),
+        pos_quantity: level.map(|l| l.qty_avail.normalize().to_string()),
+        pos_price: price
+            .and_then(|p| p.prc_1.or(p.reg_prc))
+            .map(|d| d.round_dp(2).to_string()),
+        store,
+    })
 }

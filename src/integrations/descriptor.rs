@@ -9,10 +9,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use rusqlite::Connection;
 
-use crate::app::SyncPass;
 use crate::config::Config;
 use crate::domain::time::Millis;
 use crate::domain::{JobKind, LinkState, Status};
+use crate::engine::passes::PassEntry;
 use crate::engine::{BoxFuture, HandlerRegistry, Schedule};
 use crate::server::{BodyLimits, ServerState};
 use crate::store::links::Link;
@@ -30,8 +30,9 @@ pub struct Integration {
     pub role: Role,
     /// Every job kind it runs; the Dashboard judges its health by them.
     pub job_kinds: &'static [JobKind],
-    /// The passes an operator can run now (`sync run X`, `:sync X`), each with the job kind that runs it.
-    pub passes: &'static [(SyncPass, JobKind)],
+    /// The passes an operator can run now (`sync run X`, `:sync X`): each with the job kind the engine runs
+    /// for it and the function that runs it in the foreground.
+    pub passes: &'static [PassEntry],
     /// Registers its job handlers with their production dependencies (nothing when it is off: its jobs
     /// then wait, visibly, until it is configured).
     pub handlers: fn(&Config, &mut HandlerRegistry),

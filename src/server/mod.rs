@@ -12,7 +12,6 @@
 
 mod body;
 mod memory;
-pub(crate) mod store_gate;
 
 use std::net::SocketAddr;
 use std::pin::pin;

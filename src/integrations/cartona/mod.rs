@@ -6,6 +6,7 @@ pub mod client;
 mod config;
 pub mod flows;
 pub mod outbound;
+mod pass;
 pub mod rules;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use outbound::SYSTEM;
 use crate::app::SyncPass;
 use crate::config::Config;
 use crate::domain::JobKind;
+use crate::engine::passes::PassEntry;
 use crate::engine::{BoxFuture, HandlerRegistry, Schedule};
 use crate::integrations::{CheckLine, CheckOptions, Integration, Role};
 
@@ -31,7 +33,11 @@ pub static INTEGRATION: Integration = Integration {
     enabled: |c| c.cartona.enabled,
     role: Role::System,
     job_kinds: &[PULL_ORDERS, PUSH_STATUSES],
-    passes: &[(SyncPass::Marketplace, PULL_ORDERS)],
+    passes: &[PassEntry {
+        pass: SyncPass::Marketplace,
+        kind: PULL_ORDERS,
+        run: |ctx, options| Box::pin(pass::run(ctx, options)),
+    }],
     handlers,
     schedules,
     check: Some(check),

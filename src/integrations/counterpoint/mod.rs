@@ -13,7 +13,8 @@ pub use flows::{SYSTEM, client};
 use crate::app::SyncPass;
 use crate::config::Config;
 use crate::domain::JobKind;
-use crate::engine::{BoxFuture, ConnectorFailure, HandlerRegistry, Schedule};
+use crate::engine::passes::{PassEntry, PassError, PassOptions, PassReport, dry_note};
+use crate::engine::{BoxFuture, ConnectorFailure, HandlerRegistry, JobContext, Schedule};
 use crate::integrations::{CheckLine, CheckOptions, Integration, Outbound, Role, StatusEntered};
 use crate::store::{StoreError, orders};
 
@@ -30,7 +31,11 @@ pub static INTEGRATION: Integration = Integration {
     enabled: |c| c.counterpoint.enabled,
     role: Role::System,
     job_kinds: &[FULFILMENT_PASS, STAGE_ORDER, VERIFY_DOCUMENTS],
-    passes: &[(SyncPass::Fulfillments, FULFILMENT_PASS)],
+    passes: &[PassEntry {
+        pass: SyncPass::Fulfillments,
+        kind: FULFILMENT_PASS,
+        run: |ctx, options| Box::pin(fulfilments_pass(ctx, options)),
+    }],
     handlers,
     schedules,
     check: Some(check),
@@ -91,6 +96,50 @@ fn on_status(
         key: Some(format!("order:{}", event.order_id)),
         payload: serde_json::json!({ "order_id": event.order_id }),
     })
+}
+
+/// What shipped since the last pass, recorded (or, dry, shown), in the foreground.
+async fn fulfilments_pass(ctx: JobContext, options: PassOptions) -> Result<PassReport, PassError> {
+    let config = &ctx.config.counterpoint;
+    if !config.enabled {
+        return Err(PassError::rejected(
+            "counterpoint is not enabled: set [counterpoint] enabled = true and [counterpoint.connection]",
+        ));
+    }
+    let client = client(config).map_err(PassError::rejected)?;
+    let dry_run = options.dry_run;
+    let outcomes = flows::fulfilment_pass(&client, &ctx, dry_run)
+        .await
+        .map_err(PassError::failed)?;
+    let verb = if dry_run { "would record" } else { "recorded" };
+    let mut lines: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            let shipped: Vec<String> = o
+                .shipped
+                .iter()
+                .map(|(sku, q)| format!("{sku}×{q}"))
+                .collect();
+            format!(
+                "{verb} a shipment on {} from document {}{}: {}{}",
+                o.order,
+                o.doc_id,
+                if o.posted { " (posted)" } else { "" },
+                shipped.join(", "),
+                if o.completed {
+                    " — completes the order"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    lines.push(format!(
+        "{} shipment(s){}",
+        outcomes.len(),
+        dry_note(dry_run, "written")
+    ));
+    Ok(PassReport::of(dry_run, "outcomes", &outcomes, lines))
 }
 
 impl ConnectorFailure for client::CounterpointError {

@@ -15,7 +15,10 @@ pub use flows::client;
 use crate::app::SyncPass;
 use crate::config::{Config, MetakockaSection};
 use crate::domain::JobKind;
-use crate::engine::{BoxFuture, ConnectorFailure, ErrorClass, HandlerRegistry, Schedule};
+use crate::engine::passes::{PassEntry, PassError, PassOptions, PassReport};
+use crate::engine::{
+    BoxFuture, ConnectorFailure, ErrorClass, HandlerRegistry, JobContext, Schedule,
+};
 use crate::integrations::{CheckLine, CheckOptions, Integration, Role, Webhook};
 
 /// The link system (and channel of orders pulled from there) of Metakocka.
@@ -32,7 +35,11 @@ pub static INTEGRATION: Integration = Integration {
     enabled: |c| c.metakocka.enabled,
     role: Role::System,
     job_kinds: &[PULL_ORDERS, SYNC_ORDER],
-    passes: &[(SyncPass::Erp, PULL_ORDERS)],
+    passes: &[PassEntry {
+        pass: SyncPass::Erp,
+        kind: PULL_ORDERS,
+        run: |ctx, options| Box::pin(erp_pass(ctx, options)),
+    }],
     handlers,
     schedules,
     check: Some(check),
@@ -62,6 +69,29 @@ fn schedules(config: &Config) -> Vec<Schedule> {
         PULL_ORDERS,
         Duration::from_secs(config.metakocka.poll_secs),
     )]
+}
+
+/// Sales orders entered in Metakocka (or only `options.order`: an mk_id, number or buyer_order), pulled now.
+async fn erp_pass(ctx: JobContext, options: PassOptions) -> Result<PassReport, PassError> {
+    let config = &ctx.config.metakocka;
+    if !config.enabled {
+        return Err(PassError::rejected(
+            "metakocka is not enabled: set [metakocka] enabled = true, company_id, secret_key and warehouse",
+        ));
+    }
+    let client = client(config).map_err(PassError::rejected)?;
+    let outcomes = flows::pull(&client, &ctx, options.order.as_deref(), options.dry_run)
+        .await
+        .map_err(|e| PassError {
+            rejected: !e.is_retryable(),
+            message: e.message,
+        })?;
+    Ok(PassReport::imports(
+        &outcomes,
+        options.dry_run,
+        "Metakocka ",
+        "sales order(s)",
+    ))
 }
 
 impl ConnectorFailure for client::MetakockaError {

@@ -9,6 +9,7 @@ use super::{SYNC_ORDER, SYSTEM};
 use crate::app::{App, Result};
 use crate::config::Config;
 use crate::domain::LinkState;
+use crate::engine::passes::PassError;
 use crate::integrations::{Outbound, StatusEntered};
 use crate::store::back_office::{self as rows, UnlinkedOrder};
 use crate::store::{StoreError, links, orders};
@@ -109,5 +110,37 @@ impl App {
                 channel: o.channel,
             })
             .collect())
+    }
+}
+
+/// Orders linked on one side only: ours that should be in Metakocka and are not, and Metakocka's sales
+/// orders linked to no syncdesk order (read live).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unsynced {
+    pub not_in_metakocka: Vec<UnsyncedOrder>,
+    pub not_in_syncdesk: Vec<super::flows::MissingDocument>,
+}
+
+impl App {
+    /// `orders unsynced`: both sides of what Metakocka and syncdesk do not share.
+    pub async fn orders_unsynced(&mut self) -> Result<Unsynced, PassError> {
+        let config = self.config().metakocka.clone();
+        if !config.enabled {
+            return Err(PassError::rejected(
+                "metakocka is not enabled: set [metakocka] enabled = true, company_id, secret_key and warehouse",
+            ));
+        }
+        let ours = self
+            .orders_missing_in_metakocka()
+            .map_err(|e| PassError::rejected(e.to_string()))?;
+        let client = super::client(&config).map_err(PassError::rejected)?;
+        let ctx = self.job_context().map_err(PassError::rejected)?;
+        let theirs = super::flows::missing_in_syncdesk(&client, &ctx)
+            .await
+            .map_err(PassError::failed)?;
+        Ok(Unsynced {
+            not_in_metakocka: ours,
+            not_in_syncdesk: theirs,
+        })
     }
 }

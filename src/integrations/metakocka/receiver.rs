@@ -15,13 +15,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::SYSTEM as MK_SYSTEM;
-use crate::domain::time::now_ms;
-use crate::integrations::metakocka::client::{
-    STOCK_EVENT, WEBHOOK_REPLY_OK, parse_stock_webhook, verify_webhook_signature,
-};
-use crate::server::{BodyLimits, ServerState, store_gate};
-use crate::store::sync_log::{self, Change};
-use crate::store::{StoreError, inbound, inventory};
+use super::client::{STOCK_EVENT, WEBHOOK_REPLY_OK, parse_stock_webhook, verify_webhook_signature};
+use crate::app::inbound;
+use crate::server::{BodyLimits, ServerState};
 
 fn refuse(status: StatusCode, error: &str) -> Response {
     (status, axum::Json(json!({ "error": error }))).into_response()
@@ -81,63 +77,39 @@ pub async fn metakocka(
         .filter(|id| !id.trim().is_empty())
         .unwrap_or_else(|| format!("body:{:x}", Sha256::digest(&body)));
     let warehouse = state.config.metakocka.warehouse.trim().to_string();
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
-        store_gate::refuse_while_down(&store)?;
-        store
-            .write(|tx| {
-                let now = now_ms();
-                if !inbound::record_once(tx, MK_SYSTEM, &event_id, now)? {
-                    return Ok(());
-                }
-                for row in &payload.stock_list {
-                    let code = if row.code.is_empty() {
-                        &row.count_code
-                    } else {
-                        &row.code
-                    };
-                    let free = row.free_amount.unwrap_or(row.amount).to_string();
-                    let reason = format!(
+    let stored = inbound::accept_once(
+        state.store.clone(),
+        MK_SYSTEM,
+        event_id.clone(),
+        move |tx, now| {
+            for row in &payload.stock_list {
+                let code = if row.code.is_empty() {
+                    &row.count_code
+                } else {
+                    &row.code
+                };
+                let report = inbound::StockReport {
+                    system: MK_SYSTEM,
+                    code,
+                    field: "metakocka.free_amount",
+                    value: row.free_amount.unwrap_or(row.amount).to_string(),
+                    reason: format!(
                         "stock webhook {event_id}: warehouse {}, amount {}, reserved {}",
                         row.warehouse_id,
                         row.amount,
                         row.reserved_amount.unwrap_or(0.0)
-                    );
-                    sync_log::record(
-                        tx,
-                        &Change {
-                            source: MK_SYSTEM,
-                            entity: "stock",
-                            entity_key: code,
-                            field: "metakocka.free_amount",
-                            new_value: Some(&free),
-                            reason: Some(&reason),
-                            ..Default::default()
-                        },
-                        now,
-                    )?;
-                    if row.warehouse_id != warehouse {
-                        continue;
-                    }
-                    if let Some(product) = inventory::find(tx, code)?
-                        .filter(|a| a.pos_sku.eq_ignore_ascii_case(code))
-                        .and_then(|a| a.woo_product_id)
-                    {
-                        inventory::hint_product(tx, product, now)?;
-                    }
-                }
-                Ok::<_, StoreError>(())
-            })
-            .map_err(|e| store_gate::refused(&mut store, &e))
-    })
+                    ),
+                    watched: row.warehouse_id == warehouse,
+                };
+                inbound::stock_reported(tx, &report, now)?;
+            }
+            Ok(())
+        },
+    )
     .await;
     match stored {
-        Ok(Ok(())) => acknowledge(),
+        Ok(_) => acknowledge(),
         // Not acknowledged: Metakocka sends it again (twice, 60 s apart).
-        Ok(Err(e)) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e),
-        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e),
     }
 }

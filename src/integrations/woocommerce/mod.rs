@@ -17,7 +17,8 @@ pub use receiver::verify_signature;
 use crate::app::SyncPass;
 use crate::config::Config;
 use crate::domain::JobKind;
-use crate::engine::{BoxFuture, ConnectorFailure, HandlerRegistry, Schedule};
+use crate::engine::passes::{PassEntry, PassError, PassOptions, PassReport};
+use crate::engine::{BoxFuture, ConnectorFailure, HandlerRegistry, JobContext, Schedule};
 use crate::integrations::{CheckLine, CheckOptions, Integration, Role, Webhook};
 
 /// Push an order's current status to WooCommerce (keyed per order: a newer push replaces a waiting one).
@@ -33,7 +34,11 @@ pub static INTEGRATION: Integration = Integration {
     enabled: |c| c.woocommerce.enabled,
     role: Role::System,
     job_kinds: &[RECONCILE_ORDERS, REFRESH_ORDER, PUSH_STATUS],
-    passes: &[(SyncPass::Orders, RECONCILE_ORDERS)],
+    passes: &[PassEntry {
+        pass: SyncPass::Orders,
+        kind: RECONCILE_ORDERS,
+        run: |ctx, options| Box::pin(orders_pass(ctx, options)),
+    }],
     handlers,
     schedules,
     check: Some(check),
@@ -62,6 +67,24 @@ fn schedules(config: &Config) -> Vec<Schedule> {
     }
     let every = Duration::from_secs(config.woocommerce.poll_secs);
     vec![Schedule::every(RECONCILE_ORDERS, every)]
+}
+
+/// The orders changed since the last poll (or `since` bounds), in the foreground.
+async fn orders_pass(ctx: JobContext, options: PassOptions) -> Result<PassReport, PassError> {
+    let config = &ctx.config.woocommerce;
+    if !config.enabled {
+        return Err(PassError::rejected(
+            "woocommerce is not enabled: set [woocommerce] enabled = true, url and keys",
+        ));
+    }
+    let client = client(config).map_err(PassError::rejected)?;
+    let report = orders::poll(&client, &ctx, options.since, options.dry_run)
+        .await
+        .map_err(PassError::failed)?;
+    let mut out = PassReport::imports(&report.outcomes, options.dry_run, "woo #", "order(s)");
+    out.lines
+        .insert(0, format!("{} request(s) to the store", report.requests));
+    Ok(out)
 }
 
 impl ConnectorFailure for client::WooError {

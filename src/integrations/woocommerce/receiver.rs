@@ -14,10 +14,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::REFRESH_ORDER as WOO_REFRESH_ORDER;
-use crate::domain::time::now_ms;
-use crate::server::{BodyLimits, Refusal, ServerState, store_gate};
-use crate::store::{NewJob, inbound, jobs};
+use super::{REFRESH_ORDER as WOO_REFRESH_ORDER, SYSTEM};
+use crate::app::inbound;
+use crate::server::{BodyLimits, Refusal, ServerState};
 
 type Reply = Response;
 
@@ -112,67 +111,40 @@ pub async fn woocommerce(
     // Stamps are whole seconds: two changes within one second share one. The body says what changed, so
     // only a delivery repeated with the same content is a duplicate.
     let dedupe_key = format!("order:{id}:{:x}", Sha256::digest(&body));
-    let max_attempts = state.config.jobs.max_attempts_for(WOO_REFRESH_ORDER);
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
-        store_gate::refuse_while_down(&store)?;
-        store
-            .write(|tx| {
-                let now = now_ms();
-                if !inbound::record_once(tx, "woocommerce", &dedupe_key, now)? {
-                    return Ok(None);
-                }
-                let job = NewJob {
-                    kind: WOO_REFRESH_ORDER.into(),
-                    key: Some(format!("order:{id}")),
-                    payload: json!({ "id": id }).to_string(),
-                    run_at: now,
-                    max_attempts,
-                };
-                jobs::enqueue(tx, &job, now).map(Some)
-            })
-            .map_err(|e: crate::store::StoreError| store_gate::refused(&mut store, &e))
+    let config = state.config.clone();
+    let stored = inbound::accept_once(state.store.clone(), SYSTEM, dedupe_key, move |tx, now| {
+        let payload = json!({ "id": id });
+        inbound::enqueue_job(
+            tx,
+            &config,
+            WOO_REFRESH_ORDER,
+            format!("order:{id}"),
+            payload,
+            now,
+        )
     })
     .await;
     match stored {
-        Ok(Ok(Some(job))) => {
+        Ok(Some(job)) => {
             if let Some((wake, _)) = &state.engine {
                 wake.notify_one();
             }
             reply(StatusCode::OK, json!({ "ok": true, "job": job }))
         }
-        Ok(Ok(None)) => reply(StatusCode::OK, json!({ "ok": true, "duplicate": true })),
+        Ok(None) => reply(StatusCode::OK, json!({ "ok": true, "duplicate": true })),
         // 503 makes WooCommerce count a failure; the reconciliation poll still picks the change up.
-        Ok(Err(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
-        Err(e) => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": e.to_string() }),
-        ),
+        Err(e) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
     }
 }
 
 /// A product changed in the store: remember it for the next incremental stock pass (hints coalesce by id).
 async fn product_hint(state: &Arc<ServerState>, id: u64) -> Reply {
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut store = store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
-        store_gate::refuse_while_down(&store)?;
-        store
-            .write(|tx| crate::store::inventory::hint_product(tx, id as i64, now_ms()))
-            .map_err(|e: crate::store::StoreError| store_gate::refused(&mut store, &e))
+    let stored = inbound::write(state.store.clone(), move |tx, now| {
+        inbound::hint_product(tx, id as i64, now)
     })
     .await;
     match stored {
-        Ok(Ok(())) => reply(StatusCode::OK, json!({ "ok": true, "hint": id })),
-        Ok(Err(e)) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
-        Err(e) => reply(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": e.to_string() }),
-        ),
+        Ok(()) => reply(StatusCode::OK, json!({ "ok": true, "hint": id })),
+        Err(e) => reply(StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e })),
     }
 }
