@@ -7,12 +7,17 @@ use std::fmt::Display;
 
 use super::Config;
 
-const MINUTE: u64 = 60;
-const HOUR: u64 = 60 * MINUTE;
-const DAY: u64 = 24 * HOUR;
-/// The longest schedule interval: a pass that runs less than monthly is not a schedule.
-const MONTH: u64 = 31 * DAY;
-const MIB: usize = 1 << 20;
+/// The units the sections' ranges are written in.
+pub(crate) mod units {
+    pub const MINUTE: u64 = 60;
+    pub const HOUR: u64 = 60 * MINUTE;
+    pub const DAY: u64 = 24 * HOUR;
+    /// The longest schedule interval: a pass that runs less than monthly is not a schedule.
+    pub const MONTH: u64 = 31 * DAY;
+    pub const MIB: usize = 1 << 20;
+    pub const SECS: &str = "seconds";
+    pub const MS: &str = "milliseconds";
+}
 
 /// One numeric field, its value and what it may be.
 struct Field {
@@ -42,11 +47,11 @@ fn whole<T: TryInto<i128>>(n: T) -> Number {
     Number::Whole(n.try_into().unwrap_or(i128::MAX))
 }
 
-/// Collects the fields of one config.
-struct Table(Vec<Field>);
+/// The one range table, collected from every section's rows.
+pub(crate) struct Ranges(Vec<Field>);
 
-impl Table {
-    fn whole<T: TryInto<i128>>(
+impl Ranges {
+    pub(crate) fn whole<T: TryInto<i128>>(
         &mut self,
         path: impl Into<String>,
         value: T,
@@ -64,7 +69,7 @@ impl Table {
         self
     }
 
-    fn real(
+    pub(crate) fn real(
         &mut self,
         path: &str,
         value: f64,
@@ -84,269 +89,10 @@ impl Table {
     }
 }
 
-/// Every numeric field of the config with its allowed range (inclusive).
+/// Every numeric field of the config with its allowed range (inclusive), each section's rows in turn.
 fn numeric_fields(c: &Config) -> Vec<Field> {
-    const SECS: &str = "seconds";
-    const MS: &str = "milliseconds";
-    let mut t = Table(Vec::new());
-    t.whole(
-        "store.busy_timeout_ms",
-        c.store.busy_timeout_ms,
-        1,
-        10 * MINUTE * 1000,
-        MS,
-    )
-    // 1 TiB: far past any shop's database, low enough that SQLite's page count cannot overflow.
-    .whole(
-        "store.max_size_mb",
-        c.store.max_size_mb,
-        0,
-        1 << 20,
-        "MiB (0: no limit)",
-    );
-    t.whole(
-        "email.smtp_port",
-        c.email.smtp_port,
-        1,
-        65_535,
-        "a TCP port",
-    )
-    .whole(
-        "email.timeout_secs",
-        c.email.timeout_secs,
-        1,
-        10 * MINUTE,
-        SECS,
-    );
-    t.whole(
-        "alerts.digest_every_secs",
-        c.alerts.digest_every_secs,
-        1,
-        MONTH,
-        SECS,
-    )
-    .whole(
-        "alerts.discrepancy_units",
-        c.alerts.discrepancy_units,
-        0,
-        1_000_000_000,
-        "units",
-    )
-    .real(
-        "alerts.price_difference",
-        c.alerts.price_difference,
-        0.0,
-        10.0,
-        "a share: 0.20 = 20%",
-    );
-    let jobs = &c.jobs;
-    t.whole("jobs.lease_secs", jobs.lease_secs, 1, HOUR, SECS)
-        .whole(
-            "jobs.backoff_base_ms",
-            jobs.backoff_base_ms,
-            1,
-            HOUR * 1000,
-            MS,
-        )
-        .whole("jobs.backoff_cap_secs", jobs.backoff_cap_secs, 1, DAY, SECS)
-        .whole("jobs.max_attempts", jobs.max_attempts, 1, 1000, "tries")
-        .whole(
-            "jobs.default_concurrency",
-            jobs.default_concurrency,
-            1,
-            256,
-            "jobs at once",
-        )
-        .whole("jobs.poll_ms", jobs.poll_ms, 10, MINUTE * 1000, MS)
-        .whole("jobs.timeout_secs", jobs.timeout_secs, 1, DAY, SECS);
-    for (kind, n) in &jobs.max_attempts_by_kind {
-        t.whole(
-            format!("jobs.max_attempts_by_kind.\"{kind}\""),
-            *n,
-            1,
-            1000,
-            "tries",
-        );
-    }
-    t.whole(
-        "jobs.retry_for_secs",
-        jobs.retry_for_secs,
-        1,
-        crate::config::MAX_RETRY_FOR_SECS,
-        SECS,
-    );
-    for (kind, secs) in &jobs.retry_for_secs_by_kind {
-        t.whole(
-            format!("jobs.retry_for_secs_by_kind.\"{kind}\""),
-            *secs,
-            1,
-            crate::config::MAX_RETRY_FOR_SECS,
-            SECS,
-        );
-    }
-    for (kind, n) in &jobs.concurrency {
-        t.whole(
-            format!("jobs.concurrency.\"{kind}\""),
-            *n,
-            1,
-            256,
-            "jobs at once",
-        );
-    }
-    t.whole("engine.lease_secs", c.engine.lease_secs, 2, HOUR, SECS);
-    let server = &c.server;
-    t.whole(
-        "server.max_body_bytes",
-        server.max_body_bytes,
-        1024,
-        64 * MIB,
-        "bytes",
-    )
-    .whole(
-        "server.header_read_timeout_secs",
-        server.header_read_timeout_secs,
-        1,
-        5 * MINUTE,
-        SECS,
-    )
-    .whole(
-        "server.body_read_timeout_secs",
-        server.body_read_timeout_secs,
-        1,
-        10 * MINUTE,
-        SECS,
-    )
-    .whole(
-        "server.max_connections",
-        server.max_connections,
-        1,
-        10_000,
-        "connections",
-    )
-    .whole(
-        "server.max_buffered_body_bytes",
-        server.max_buffered_body_bytes,
-        server.max_body_bytes,
-        4u64 << 30,
-        "bytes, at least server.max_body_bytes",
-    );
-    let woo = &c.woocommerce;
-    t.whole(
-        "woocommerce.timeout_secs",
-        woo.timeout_secs,
-        1,
-        10 * MINUTE,
-        SECS,
-    )
-    .whole("woocommerce.max_attempts", woo.max_attempts, 1, 20, "tries")
-    .whole("woocommerce.poll_secs", woo.poll_secs, 1, DAY, SECS)
-    .whole("woocommerce.overlap_secs", woo.overlap_secs, 0, DAY, SECS);
-    let cp = &c.counterpoint;
-    let conn = &cp.connection;
-    t.whole(
-        "counterpoint.fulfilment_poll_secs",
-        cp.fulfilment_poll_secs,
-        1,
-        DAY,
-        SECS,
-    )
-    .whole("counterpoint.overlap_secs", cp.overlap_secs, 0, DAY, SECS)
-    .whole("counterpoint.verify_secs", cp.verify_secs, 1, 7 * DAY, SECS)
-    .whole(
-        "counterpoint.connection.port",
-        conn.port,
-        1,
-        65_535,
-        "a TCP port",
-    )
-    .whole(
-        "counterpoint.connection.page_size",
-        conn.page_size,
-        1,
-        100_000,
-        "rows",
-    )
-    .whole(
-        "counterpoint.connection.connect_timeout_secs",
-        conn.connect_timeout_secs,
-        1,
-        10 * MINUTE,
-        SECS,
-    )
-    .whole(
-        "counterpoint.connection.query_timeout_secs",
-        conn.query_timeout_secs,
-        1,
-        HOUR,
-        SECS,
-    );
-    let stock = &c.stock;
-    t.whole(
-        "stock.incremental_secs",
-        stock.incremental_secs,
-        1,
-        DAY,
-        SECS,
-    )
-    .whole(
-        "stock.full_every_secs",
-        stock.full_every_secs,
-        1,
-        MONTH,
-        SECS,
-    )
-    .whole(
-        "stock.threshold",
-        stock.threshold,
-        0,
-        1_000_000_000,
-        "units",
-    )
-    .real(
-        "stock.price_drift",
-        stock.price_drift,
-        0.0,
-        10.0,
-        "a share: 0.20 = 20%",
-    )
-    .whole(
-        "stock.prices_every_secs",
-        stock.prices_every_secs,
-        1,
-        MONTH,
-        SECS,
-    );
-    t.whole("console.tick_ms", c.console.tick_ms, 50, 1000, MS);
-    t.whole(
-        "pos_csv.write_every_secs",
-        c.pos_csv.write_every_secs,
-        1,
-        DAY,
-        SECS,
-    );
-    let mk = &c.metakocka;
-    t.whole("metakocka.poll_secs", mk.poll_secs, 1, DAY, SECS)
-        .whole(
-            "metakocka.timeout_secs",
-            mk.timeout_secs,
-            1,
-            10 * MINUTE,
-            SECS,
-        )
-        .whole("metakocka.max_attempts", mk.max_attempts, 1, 20, "tries");
-    let ct = &c.cartona;
-    t.whole(
-        "cartona.timeout_secs",
-        ct.timeout_secs,
-        1,
-        10 * MINUTE,
-        SECS,
-    )
-    .whole("cartona.max_attempts", ct.max_attempts, 1, 20, "tries")
-    .whole("cartona.per_page", ct.per_page, 1, 1000, "orders")
-    .whole("cartona.poll_secs", ct.poll_secs, 1, DAY, SECS)
-    .whole("cartona.overlap_secs", ct.overlap_secs, 0, MONTH, SECS)
-    .whole("cartona.batch_size", ct.batch_size, 1, 1000, "updates");
+    let mut t = Ranges(Vec::new());
+    c.ranges(&mut t);
     t.0
 }
 

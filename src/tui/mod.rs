@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod commands;
+mod config;
 pub mod conflicts;
 pub mod console;
 mod event_loop;
@@ -13,5 +14,6 @@ pub mod state;
 pub mod theme;
 pub mod view;
 
+pub use config::ConsoleConfig;
 pub use console::{Clock, Console, Options};
 pub use event_loop::run;

@@ -137,6 +137,23 @@ impl Default for CartonaSection {
 }
 
 impl CartonaSection {
+    /// This section's numeric fields with their allowed ranges (part of the one range table).
+    pub(crate) fn ranges(&self, t: &mut crate::config::Ranges) {
+        use crate::config::units::*;
+        t.whole(
+            "cartona.timeout_secs",
+            self.timeout_secs,
+            1,
+            10 * MINUTE,
+            SECS,
+        )
+        .whole("cartona.max_attempts", self.max_attempts, 1, 20, "tries")
+        .whole("cartona.per_page", self.per_page, 1, 1000, "orders")
+        .whole("cartona.poll_secs", self.poll_secs, 1, DAY, SECS)
+        .whole("cartona.overlap_secs", self.overlap_secs, 0, MONTH, SECS)
+        .whole("cartona.batch_size", self.batch_size, 1, 1000, "updates");
+    }
+
     pub(crate) fn validate(&self, workflow: &Workflow) -> Result<(), String> {
         let remote_ok = |field: &str, key: &str, remote: &str| {
             if SUPPLIER_STATUSES.contains(&remote.trim()) {

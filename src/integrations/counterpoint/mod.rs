@@ -3,11 +3,13 @@
 //! prices.
 
 pub mod client;
+mod config;
 pub mod flows;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use config::CounterpointSection;
 pub use flows::{SYSTEM, client};
 
 use crate::app::SyncPass;

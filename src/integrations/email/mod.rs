@@ -4,12 +4,14 @@
 pub mod alerts;
 pub mod backorder;
 pub mod client;
+mod config;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use alerts::AlertEmail;
 pub use backorder::BackorderEmail;
+pub use config::{EmailConfig, SmtpSecurity};
 
 use crate::app::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE};
 use crate::config::Config;

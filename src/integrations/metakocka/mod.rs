@@ -3,6 +3,7 @@
 //! in, its stock webhook hints the stock pass, and a stock pass reads one warehouse.
 
 pub mod client;
+mod config;
 pub mod flows;
 pub mod outbound;
 mod receiver;
@@ -10,10 +11,11 @@ mod receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use config::MetakockaSection;
 pub use flows::client;
 
 use crate::app::SyncPass;
-use crate::config::{Config, MetakockaSection};
+use crate::config::Config;
 use crate::domain::JobKind;
 use crate::engine::passes::{PassEntry, PassError, PassOptions, PassReport};
 use crate::engine::{

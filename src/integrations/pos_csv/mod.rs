@@ -2,9 +2,12 @@
 //! web orders' sales (and cancelled sales) go to it as files of reductions it imports.
 
 pub mod client;
+mod config;
 pub mod flows;
 
 use std::time::Duration;
+
+pub use config::PosCsvSection;
 
 use crate::config::Config;
 use crate::domain::JobKind;

@@ -3,6 +3,7 @@
 //! stock and price passes reads and writes products here.
 
 pub mod client;
+mod config;
 pub mod orders;
 mod outbound;
 mod receiver;
@@ -11,6 +12,7 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use config::{ImportSince, WooAuth, WooCommerceConfig};
 pub use orders::{SYSTEM, client};
 pub use receiver::verify_signature;
 

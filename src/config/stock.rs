@@ -1,0 +1,119 @@
+//! `[stock]`: stock sync between the back office and the store — the merge, its conflicts and their
+//! policies, prices.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::domain::inventory::{ConflictKind, Policy};
+
+/// Stock sync between the back office and the store: the merge, its conflicts and their policies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    pub enabled: bool,
+    /// Incremental pass: POS changes since the watermark plus store hints.
+    pub incremental_secs: u64,
+    /// Full pass over every aligned SKU (nightly by default).
+    pub full_every_secs: u64,
+    /// A side may move this many units beyond the sales that explain it before the merge is distrusted.
+    pub threshold: i64,
+    /// Conflict kind → pos_wins, woo_wins, merge or manual.
+    pub policies: BTreeMap<String, Policy>,
+    /// Which side's regular price is the truth: pos (written to the store) or woo (reported only).
+    pub price_source: PriceSource,
+    /// Share of the POS price (0.20 = 20%) the sides may differ by before the difference is distrusted.
+    pub price_drift: f64,
+    /// Drift beyond `price_drift` raises a price_drift conflict (settled by its policy) instead of a write.
+    pub price_drift_conflict: bool,
+    /// Price pass over every aligned SKU (daily by default).
+    pub prices_every_secs: u64,
+}
+
+/// The side whose prices win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    #[default]
+    Pos,
+    Woo,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            incremental_secs: 5,
+            full_every_secs: 86_400,
+            threshold: 10,
+            policies: BTreeMap::from([
+                ("negative_stock".into(), Policy::Manual),
+                ("unexplained_change".into(), Policy::Manual),
+                ("quantity_mismatch".into(), Policy::PosWins),
+                ("price_drift".into(), Policy::Manual),
+                ("missing_alignment".into(), Policy::Manual),
+                ("unconfirmed_write".into(), Policy::Manual),
+            ]),
+            price_source: PriceSource::Pos,
+            price_drift: 0.20,
+            price_drift_conflict: true,
+            prices_every_secs: 86_400,
+        }
+    }
+}
+
+impl StockConfig {
+    /// This section's numeric fields with their allowed ranges (part of the one range table).
+    pub(crate) fn ranges(&self, t: &mut crate::config::Ranges) {
+        use crate::config::units::*;
+        t.whole(
+            "stock.incremental_secs",
+            self.incremental_secs,
+            1,
+            DAY,
+            SECS,
+        )
+        .whole(
+            "stock.full_every_secs",
+            self.full_every_secs,
+            1,
+            MONTH,
+            SECS,
+        )
+        .whole("stock.threshold", self.threshold, 0, 1_000_000_000, "units")
+        .real(
+            "stock.price_drift",
+            self.price_drift,
+            0.0,
+            10.0,
+            "a share: 0.20 = 20%",
+        )
+        .whole(
+            "stock.prices_every_secs",
+            self.prices_every_secs,
+            1,
+            MONTH,
+            SECS,
+        );
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for kind in self.policies.keys() {
+            if ConflictKind::parse(kind).is_none() {
+                let all: Vec<&str> = ConflictKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!(
+                    "stock.policies.{kind}: unknown conflict type; one of {}",
+                    all.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn policy(&self, kind: ConflictKind) -> Policy {
+        self.policies
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(Policy::Manual)
+    }
+}
