@@ -207,6 +207,32 @@ fn init_writes_the_template_and_refuses_to_overwrite_without_force() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+/// With no --user, no $SYNCDESK_USER and no login variables (a cron job, a bare container), history names
+/// the OS account the command ran as — never "unknown".
+#[cfg(target_os = "linux")]
+#[test]
+fn without_a_user_name_history_records_the_os_account() {
+    let dir = scratch();
+    let d = dir.path();
+    let mut cmd = bare(d);
+    cmd.arg("--db")
+        .arg(d.join("x.db"))
+        .arg("--config")
+        .arg(d.join("config.toml"))
+        .env_remove("USER")
+        .env_remove("USERNAME")
+        .env_remove("LOGNAME")
+        .args(["orders", "add", "--number", "R-1", "--line", "A=1"]);
+    let (code, _, stderr) = exec(cmd);
+    assert_eq!(code, 0, "{stderr}");
+    let order = json(d, &["orders", "show", "R-1"]);
+    let by = order["history"][0]["by"].as_str().unwrap().to_string();
+    let account = Command::new("id").arg("-un").output().expect("id -un");
+    let account = String::from_utf8_lossy(&account.stdout).trim().to_string();
+    assert_ne!(by, "unknown");
+    assert_eq!(by, account, "the OS account, as `id -un` names it");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn default_paths_come_from_the_platform_folders_and_a_missing_default_config_is_fine() {

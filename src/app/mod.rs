@@ -14,6 +14,7 @@ mod passes;
 pub mod report;
 pub mod settle;
 pub mod stock;
+pub mod trace;
 
 use std::path::Path;
 

@@ -31,7 +31,7 @@ pub fn run(context: &Context, args: DemoArgs) -> CliResult {
             dir: args.dir,
             headless: args.headless,
             duration: args.duration.map(Duration::from_secs),
-            user: context.user.clone(),
+            user: context.user.clone().unwrap_or_default(),
         })
     };
     result.map_err(|e| match e {

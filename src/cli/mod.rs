@@ -6,6 +6,7 @@ mod alignment;
 mod demo;
 mod erp;
 mod jobs;
+mod operator;
 mod orders;
 mod output;
 mod report;
@@ -35,7 +36,8 @@ pub struct Cli {
     /// Database file (default: $SYNCDESK_DB, else the platform data directory).
     #[arg(long, global = true, env = "SYNCDESK_DB", value_name = "FILE")]
     db: Option<PathBuf>,
-    /// Operator name recorded in history (default: $SYNCDESK_USER, else the OS user).
+    /// Operator name recorded in history (default: $SYNCDESK_USER, else $USER, else the OS account; the
+    /// console asks when none names anyone).
     #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
     user: Option<String>,
     /// Console only: show everything, offer no action.
@@ -67,6 +69,9 @@ enum Command {
     /// SKU alignment between the POS and the store.
     #[command(subcommand)]
     Alignment(stock::AlignmentCommand),
+    /// Stock levels: why a SKU's stock is what it is (`stock trace SKU`).
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
     /// Stock conflicts the merge could not settle by itself.
     #[command(subcommand)]
     Conflicts(stock::ConflictsCommand),
@@ -145,7 +150,8 @@ pub struct Context {
     pub config_path: PathBuf,
     config_named: bool,
     pub db_path: PathBuf,
-    pub user: String,
+    /// Who is acting (see [`operator::resolve`]); `None` only when nothing names anyone.
+    pub user: Option<String>,
 }
 
 impl Context {
@@ -153,8 +159,14 @@ impl Context {
         Ok(Config::load(&self.config_path, self.config_named)?)
     }
 
+    /// The app acting as this operator; refused when nobody can be named (history records who acted).
     pub fn app(&self) -> Result<App, Failure> {
-        open_app(&self.db_path, self.config()?, &self.user)
+        let user = self.user.as_deref().ok_or_else(|| {
+            Failure::rejected(
+                "who is acting? No --user, $SYNCDESK_USER, $USER or OS account name: pass --user NAME",
+            )
+        })?;
+        open_app(&self.db_path, self.config()?, user)
     }
 }
 
@@ -169,10 +181,7 @@ pub fn main() -> ExitCode {
         config_named: cli.config.is_some(),
         config_path: cli.config.unwrap_or_else(config::default_config_path),
         db_path: cli.db.unwrap_or_else(config::default_db_path),
-        user: cli
-            .user
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(os_user),
+        user: operator::resolve(cli.user),
     };
     let result = match cli.command {
         // A flag that promised "no changes" must never be ignored by a command that makes some.
@@ -186,6 +195,7 @@ pub fn main() -> ExitCode {
         Some(Command::Jobs(cmd)) => jobs::run(&context, cmd),
         Some(Command::Alignment(cmd)) => stock::alignment(&context, cmd),
         Some(Command::Conflicts(cmd)) => stock::conflicts(&context, cmd),
+        Some(Command::Stock(cmd)) => stock::stock(&context, cmd),
         Some(Command::Alerts(cmd)) => alerts::run(&context, cmd),
         Some(Command::Report { period, out, json }) => report::run(&context, period, out, json),
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
@@ -216,15 +226,14 @@ fn console(context: &Context, readonly: bool) -> CliResult {
         no_color: crate::tui::theme::no_color_env(),
         clock: crate::tui::Clock::System,
     };
-    let console = crate::tui::Console::new(context.app()?, options).map_err(Failure::rejected)?;
+    // Without a name the console opens as nobody and asks for one before anything can be done.
+    let app = open_app(
+        &context.db_path,
+        context.config()?,
+        context.user.as_deref().unwrap_or_default(),
+    )?;
+    let console = crate::tui::Console::new(app, options).map_err(Failure::rejected)?;
     crate::tui::run(console).map_err(|e| Failure::failed(format!("terminal: {e}")))
-}
-
-fn os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn init(context: &Context, force: bool) -> CliResult {

@@ -1,5 +1,5 @@
-//! `syncdesk alignment …` and `syncdesk conflicts …`: the SKU pairs stock sync works on, and what it could
-//! not settle by itself.
+//! `syncdesk alignment …`, `syncdesk conflicts …` and `syncdesk stock trace`: the SKU pairs stock sync works
+//! on, what it could not settle by itself, and why a SKU's stock is what it is.
 
 use std::path::PathBuf;
 
@@ -71,6 +71,20 @@ pub enum ConflictsCommand {
         /// Also write them to FILE (sku,type,pos,store,base,proposed,detail).
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StockCommand {
+    /// Why a SKU's stock is what it is: every change on either side (POS sale, web order, store edit, pass,
+    /// resolution) with its time, old → new and the job, newest first. Either side's SKU.
+    Trace {
+        sku: String,
+        /// How many changes to show (the newest).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
         #[arg(long)]
         json: bool,
     },
@@ -326,4 +340,89 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
             .collect(),
     );
     Ok(())
+}
+
+pub fn stock(context: &Context, command: StockCommand) -> CliResult {
+    match command {
+        StockCommand::Trace { sku, limit, json } => {
+            if limit <= 0 {
+                return Err(Failure::rejected("--limit: must be positive"));
+            }
+            let trace = context.app()?.stock_trace(&sku, limit, 0)?;
+            if json {
+                return output::json(&trace);
+            }
+            print_trace(&trace);
+            Ok(())
+        }
+    }
+}
+
+fn print_trace(t: &crate::app::trace::StockTrace) {
+    let p = &t.pair;
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+    println!(
+        "{} (store) ↔ {} (POS){}",
+        p.woo_sku,
+        p.pos_sku,
+        p.name
+            .as_deref()
+            .map(|n| format!(" · {n}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "now: POS {} · store {} · base {} · {} · last pass {}",
+        num(p.pos),
+        num(p.store),
+        num(p.base),
+        p.sync_state,
+        p.last_pass_at
+            .map(to_short)
+            .unwrap_or_else(|| "never".into())
+    );
+    for c in &t.open_conflicts {
+        println!(
+            "open conflict: {} (POS {}, store {}) since {}: {}",
+            c.kind,
+            c.pos_value.as_deref().unwrap_or("-"),
+            c.woo_value.as_deref().unwrap_or("-"),
+            to_short(c.detected_at),
+            c.detail
+        );
+    }
+    if t.entries.is_empty() {
+        println!("no change on record yet (the first pass records them)");
+        return;
+    }
+    println!(
+        "{} change(s) on record{}, newest first:",
+        t.total,
+        if (t.entries.len() as i64) < t.total {
+            format!(" ({} shown)", t.entries.len())
+        } else {
+            String::new()
+        }
+    );
+    output::table(
+        &["TIME", "SIDE", "SOURCE", "CHANGE", "JOB", "WHY"],
+        t.entries
+            .iter()
+            .map(|e| {
+                vec![
+                    to_short(e.at),
+                    e.side.label().to_string(),
+                    e.source_label(),
+                    format!(
+                        "{} → {}",
+                        e.old.as_deref().unwrap_or("-"),
+                        e.new.as_deref().unwrap_or("-")
+                    ),
+                    e.job_id
+                        .map(|j| j.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    e.why.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
 }

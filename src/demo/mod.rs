@@ -69,7 +69,7 @@ pub struct Options {
     pub headless: bool,
     /// Headless only: stop after this long (None: at Ctrl-C).
     pub duration: Option<Duration>,
-    /// The operator name recorded in history for console actions.
+    /// The operator name recorded in history for console actions (empty: the console asks for it).
     pub user: String,
 }
 

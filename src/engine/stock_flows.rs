@@ -108,6 +108,8 @@ struct Planned {
     pos: Option<i64>,
     product: Option<WooProduct>,
     new_base: Option<MergeBase>,
+    /// The base this pass merged from (the trace records each side's steps from it).
+    base: Option<MergeBase>,
     write: Option<i64>,
     conflict: Option<PlannedConflict>,
     /// The pair's unconfirmed write is settled by this pass's read (landed or not): forget it.
@@ -747,6 +749,7 @@ pub async fn run_stock_pass(
             pos: pos_now,
             product,
             new_base: None,
+            base,
             write: None,
             conflict: None,
             forget_unconfirmed,
@@ -918,9 +921,21 @@ pub async fn run_stock_pass(
     let config = ctx.config.clone();
     let hints_taken = hints;
     let changes = report.changes.clone();
+    let back_office = pos.name();
     ctx.with_store(move |s| {
         s.write(|tx| {
             let now = now_ms();
+            let trace = app::trace::PassTrace::new(
+                tx,
+                app::trace::PassSources {
+                    back_office,
+                    channel: woo_orders::SYSTEM,
+                    since: since_ms,
+                    taken_in: &orders.absorbed,
+                    released: &orders.released,
+                    reduction_files: &absorbed_by_pos_sku,
+                },
+            )?;
             for p in &plan {
                 let sku = p.pair.woo_sku.to_uppercase();
                 if let Some(product) = &p.product {
@@ -1019,6 +1034,19 @@ pub async fn run_stock_pass(
                 } else {
                     LinkState::Synced
                 };
+                if let (Some(_), Some(base)) = (p.new_base, p.base) {
+                    let store = p.product.as_ref().and_then(|x| x.stock_quantity);
+                    trace.record(
+                        tx,
+                        &p.pair.pos_sku,
+                        &p.pair.woo_sku,
+                        base,
+                        p.pos,
+                        store,
+                        job_id,
+                        now,
+                    )?;
+                }
                 stock_rows::record_pass(tx, p.pair.id, p.new_base, state, None, now)?;
             }
             for c in &changes {
@@ -1209,7 +1237,8 @@ pub(crate) fn remember_product(
         pair.id,
         product.id as i64,
         (product.parent_id != 0).then_some(product.parent_id as i64),
-    )
+    )?;
+    crate::store::trace::remember_name(conn, pair.id, &product.name)
 }
 
 /// The alert an unsettled conflict raises (price drift is the price pass's to report).

@@ -12,6 +12,7 @@ pub mod inbound;
 pub mod inventory;
 pub mod jobs;
 pub mod links;
+pub mod listing;
 pub mod marketplace;
 pub mod orders;
 pub mod pos_reductions;
@@ -19,6 +20,7 @@ pub mod report;
 pub mod schema;
 pub mod statuses;
 pub mod sync_log;
+pub mod trace;
 pub mod watermarks;
 
 use std::path::{Path, PathBuf};

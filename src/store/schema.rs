@@ -329,6 +329,34 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (job_id, effect)
     );
     "#,
+    // 11: the console's Inventory panel and sorted lists. A pair remembers its product's name (the stock pass
+    // reads it from the store); a trigram index over both SKUs and the name serves the panel's filter (kept by
+    // triggers, so every writer of sku_alignment keeps it right); indexes serve the sort orders a list offers,
+    // so a sorted page is a walk along an index, not a sort of the table.
+    r#"
+    ALTER TABLE sku_alignment ADD COLUMN product_name TEXT NOT NULL DEFAULT '';
+    CREATE VIRTUAL TABLE sku_search USING fts5(pos_sku, woo_sku, product_name, tokenize = 'trigram',
+        content = 'sku_alignment', content_rowid = 'id');
+    INSERT INTO sku_search (sku_search) VALUES ('rebuild');
+    CREATE TRIGGER sku_search_insert AFTER INSERT ON sku_alignment BEGIN
+        INSERT INTO sku_search (rowid, pos_sku, woo_sku, product_name)
+            VALUES (NEW.id, NEW.pos_sku, NEW.woo_sku, NEW.product_name);
+    END;
+    CREATE TRIGGER sku_search_delete AFTER DELETE ON sku_alignment BEGIN
+        INSERT INTO sku_search (sku_search, rowid, pos_sku, woo_sku, product_name)
+            VALUES ('delete', OLD.id, OLD.pos_sku, OLD.woo_sku, OLD.product_name);
+    END;
+    CREATE TRIGGER sku_search_update AFTER UPDATE OF pos_sku, woo_sku, product_name ON sku_alignment BEGIN
+        INSERT INTO sku_search (sku_search, rowid, pos_sku, woo_sku, product_name)
+            VALUES ('delete', OLD.id, OLD.pos_sku, OLD.woo_sku, OLD.product_name);
+        INSERT INTO sku_search (rowid, pos_sku, woo_sku, product_name)
+            VALUES (NEW.id, NEW.pos_sku, NEW.woo_sku, NEW.product_name);
+    END;
+    CREATE INDEX sku_alignment_by_name ON sku_alignment (product_name, id);
+    CREATE INDEX sku_alignment_by_state ON sku_alignment (sync_state, id);
+    CREATE INDEX orders_by_number ON orders (archived, number);
+    CREATE INDEX orders_by_customer ON orders (archived, COALESCE(customer, ''), id);
+    "#,
 ];
 
 pub fn current_version() -> i64 {

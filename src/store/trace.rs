@@ -1,0 +1,373 @@
+//! Inventory and its trace: every aligned SKU as the last pass left it (POS, store, merge base, open
+//! conflict, product name) a sorted page at a time, and one SKU's sync log, newest first — every change on
+//! either side with where it came from, so "why is this number what it is" has an answer. Also what a
+//! stock pass needs to name the sources of what it saw move: the web orders sold and the orders the back
+//! office took in since the last pass. Read-only apart from remembering a product's name.
+
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::Result;
+use super::listing::{self, Listing};
+use super::sync_log::SyncLogEntry;
+use crate::domain::time::Millis;
+
+/// The sync log's entity for stock quantities (keyed by store SKU) and for SKU pairings (keyed by POS SKU).
+pub const STOCK: &str = "stock";
+pub const ALIGNMENT: &str = "alignment";
+
+/// What the stock pass records per side when it sees a quantity move since the merge base.
+pub const FIELD_POS: &str = "pos.stock_quantity";
+pub const FIELD_STORE: &str = "woocommerce.stock_quantity";
+
+/// Where a change recorded for a side came from (the sync log's `source`).
+pub const SOURCE_POS: &str = "pos";
+pub const SOURCE_WEB_ORDER: &str = "web_order";
+pub const SOURCE_STORE: &str = "store";
+
+/// One aligned SKU as the Inventory panel lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InventoryRow {
+    pub id: i64,
+    pub pos_sku: String,
+    pub woo_sku: String,
+    /// The store's product name, else the newest order line's name for the SKU.
+    pub name: Option<String>,
+    /// What the POS showed and the store holds, as the last pass saw them (an open conflict's values when
+    /// one waits: the pass did not move the base then).
+    pub pos: Option<i64>,
+    pub store: Option<i64>,
+    /// The quantity both sides last agreed on.
+    pub base: Option<i64>,
+    pub last_pass_at: Option<Millis>,
+    pub sync_state: String,
+    pub last_error: Option<String>,
+    /// Kinds of the SKU's open conflicts, oldest first.
+    pub conflicts: Vec<String>,
+}
+
+/// The columns the Inventory panel sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InventorySort {
+    PosSku,
+    StoreSku,
+    Name,
+    State,
+}
+
+impl InventorySort {
+    fn expr(self) -> &'static str {
+        match self {
+            InventorySort::PosSku => "a.pos_sku",
+            InventorySort::StoreSku => "a.woo_sku",
+            InventorySort::Name => "a.product_name",
+            InventorySort::State => "a.sync_state",
+        }
+    }
+}
+
+/// Which pairs the panel shows and in what order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryQuery {
+    /// A substring of either SKU or the name.
+    pub filter: Option<String>,
+    pub sort: InventorySort,
+    pub descending: bool,
+}
+
+/// The listing for a query and the parameters it binds (the filter text, as a trigram phrase or a LIKE).
+fn inventory_listing(q: &InventoryQuery) -> (String, Option<String>) {
+    let filter = q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    match filter {
+        None => ("sku_alignment a WHERE 1".to_string(), None),
+        Some(text) => match listing::trigram_phrase(text) {
+            Some(phrase) => (
+                "sku_alignment a WHERE a.id IN (SELECT rowid FROM sku_search WHERE sku_search MATCH :text)"
+                    .to_string(),
+                Some(phrase),
+            ),
+            None => (
+                "sku_alignment a WHERE (lower(a.pos_sku) LIKE :text ESCAPE '\\'
+                     OR lower(a.woo_sku) LIKE :text ESCAPE '\\' OR lower(a.product_name) LIKE :text ESCAPE '\\')"
+                    .to_string(),
+                Some(listing::like_pattern(text)),
+            ),
+        },
+    }
+}
+
+fn with_listing<T>(
+    q: &InventoryQuery,
+    f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
+) -> Result<T> {
+    let (scope, text) = inventory_listing(q);
+    let l = Listing {
+        scope: &scope,
+        sort: q.sort.expr(),
+        key: "a.id",
+        descending: q.descending,
+    };
+    match &text {
+        Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
+        None => f(l, &[]),
+    }
+}
+
+pub fn count_inventory(conn: &Connection, q: &InventoryQuery) -> Result<i64> {
+    with_listing(q, |l, p| l.count(conn, p))
+}
+
+/// Rows `offset..offset + limit` of the panel (`total` from [`count_inventory`] lets the far half be read
+/// from the end).
+pub fn inventory_page(
+    conn: &Connection,
+    q: &InventoryQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<InventoryRow>> {
+    let ids = with_listing(q, |l, p| l.page(conn, p, limit, offset, total))?;
+    ids.into_iter()
+        .filter_map(|id| inventory_row(conn, id).transpose())
+        .collect()
+}
+
+/// Where pair `id` sits in the panel's list, `None` when the query leaves it out.
+pub fn inventory_rank(conn: &Connection, q: &InventoryQuery, id: i64) -> Result<Option<i64>> {
+    with_listing(q, |l, p| l.rank(conn, p, id))
+}
+
+fn number(v: Option<String>) -> Option<i64> {
+    v.and_then(|s| s.trim().parse().ok())
+}
+
+/// One pair with its open conflicts and its name.
+pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT a.id, a.pos_sku, a.woo_sku, a.product_name, a.pos_seen, a.woo_seen, a.agreed, a.last_pass_at,
+                    a.sync_state, a.last_error
+             FROM sku_alignment a WHERE a.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(InventoryRow {
+                id: r.get(0)?,
+                pos_sku: r.get(1)?,
+                woo_sku: r.get(2)?,
+                name: Some(r.get::<_, String>(3)?).filter(|n| !n.trim().is_empty()),
+                pos: r.get(4)?,
+                store: r.get(5)?,
+                base: r.get(6)?,
+                last_pass_at: r.get(7)?,
+                sync_state: r.get(8)?,
+                last_error: r.get(9)?,
+                conflicts: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut row) = row else {
+        return Ok(None);
+    };
+    let open: Vec<(String, Option<String>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT kind, pos_value, woo_value FROM stock_conflicts
+             WHERE sku = ?1 AND resolved_at IS NULL ORDER BY id",
+        )?
+        .query_map([&row.woo_sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // A stock conflict holds what the pass saw (a price drift holds prices, not quantities).
+    if let Some((_, pos, store)) = open.iter().rev().find(|(k, _, _)| k != "price_drift") {
+        row.pos = number(pos.clone()).or(row.pos);
+        row.store = number(store.clone()).or(row.store);
+    }
+    row.conflicts = open.into_iter().map(|(k, _, _)| k).collect();
+    if row.name.is_none() {
+        row.name = line_name(conn, &row.woo_sku)?;
+    }
+    Ok(Some(row))
+}
+
+/// The aligned pair of a SKU named by either side.
+pub fn pair_id(conn: &Connection, sku: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM sku_alignment WHERE woo_sku = ?1 OR pos_sku = ?1 LIMIT 1")?
+        .query_row([sku], |r| r.get(0))
+        .optional()?)
+}
+
+/// The newest order line's name for a SKU (by the SKU index, newest first).
+fn line_name(conn: &Connection, sku: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT name FROM order_lines WHERE sku = ?1 AND name IS NOT NULL AND trim(name) <> ''
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([sku], |r| r.get(0))
+        .optional()?)
+}
+
+/// A product name for a SKU (either side's): the store's, else the newest order line's.
+pub fn product_name(conn: &Connection, sku: &str) -> Result<Option<String>> {
+    let stored: Option<String> = conn
+        .prepare_cached(
+            "SELECT product_name FROM sku_alignment WHERE (woo_sku = ?1 OR pos_sku = ?1) AND product_name <> ''
+             LIMIT 1",
+        )?
+        .query_row([sku], |r| r.get(0))
+        .optional()?;
+    match stored {
+        Some(name) => Ok(Some(name)),
+        None => line_name(conn, sku),
+    }
+}
+
+/// Remembers the store's name for a pair's product (nothing is written when it is the same).
+pub fn remember_name(conn: &Connection, pair_id: i64, name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "UPDATE sku_alignment SET product_name = ?2 WHERE id = ?1 AND product_name IS NOT ?2",
+    )?
+    .execute(params![pair_id, name])?;
+    Ok(())
+}
+
+const LOG_COLUMNS: &str =
+    "id, at, source, entity, entity_key, field, old_value, new_value, reason, job_id, actor";
+
+fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncLogEntry> {
+    Ok(SyncLogEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        source: r.get(2)?,
+        entity: r.get(3)?,
+        entity_key: r.get(4)?,
+        field: r.get(5)?,
+        old_value: r.get(6)?,
+        new_value: r.get(7)?,
+        reason: r.get(8)?,
+        job_id: r.get(9)?,
+        actor: r.get(10)?,
+    })
+}
+
+/// A SKU's trace, newest first: the stock rows of its store SKU and the pairing rows of its POS SKU, both
+/// read down the sync log's (entity, key, id) index — a page costs the SKU's rows skipped, never the log.
+pub fn trace_page(
+    conn: &Connection,
+    woo_sku: &str,
+    pos_sku: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SyncLogEntry>> {
+    let sql = format!(
+        "SELECT {LOG_COLUMNS} FROM (
+             SELECT * FROM (SELECT * FROM sync_log WHERE entity = ?1 AND entity_key = ?2
+                            ORDER BY id DESC LIMIT ?5 + ?6)
+             UNION ALL
+             SELECT * FROM (SELECT * FROM sync_log WHERE entity = ?3 AND entity_key = ?4
+                            ORDER BY id DESC LIMIT ?5 + ?6))
+         ORDER BY id DESC LIMIT ?5 OFFSET ?6"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![STOCK, woo_sku, ALIGNMENT, pos_sku, limit, offset],
+            log_entry,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// How many rows [`trace_page`] pages through.
+pub fn count_trace(conn: &Connection, woo_sku: &str, pos_sku: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM sync_log WHERE entity = ?1 AND entity_key = ?2)
+                  + (SELECT COUNT(*) FROM sync_log WHERE entity = ?3 AND entity_key = ?4)",
+        )?
+        .query_row(params![STOCK, woo_sku, ALIGNMENT, pos_sku], |r| r.get(0))?)
+}
+
+/// A web order's units of one SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderUnits {
+    pub number: String,
+    pub quantity: i64,
+}
+
+/// Web orders of `channel` created after `since` that hold `sku` (not cancelled, not history): what the
+/// store sold since the last pass, per order — the same orders the pass's `channel_sales_since` counts.
+pub fn web_sales_since(
+    conn: &Connection,
+    channel: &str,
+    sku: &str,
+    since: Millis,
+) -> Result<Vec<OrderUnits>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT o.number, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+             JOIN statuses s ON s.id = o.status_id
+             WHERE l.sku = ?1 AND o.channel = ?2 AND o.created_at > ?3 AND s.kind <> 'cancelled' AND o.history = 0
+             GROUP BY o.id ORDER BY o.id",
+        )?
+        .query_map(params![sku, channel, since], |r| {
+            Ok(OrderUnits {
+                number: r.get(0)?,
+                quantity: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Web orders created before `since` and cancelled after it that hold `sku`: their units went back on
+/// the store's shelf since the last pass.
+pub fn web_cancellations_since(
+    conn: &Connection,
+    channel: &str,
+    sku: &str,
+    since: Millis,
+) -> Result<Vec<OrderUnits>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT o.number, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+             JOIN statuses s ON s.id = o.status_id
+             WHERE l.sku = ?1 AND o.channel = ?2 AND o.created_at <= ?3 AND o.updated_at > ?3
+               AND s.kind = 'cancelled' AND o.history = 0
+             GROUP BY o.id ORDER BY o.id",
+        )?
+        .query_map(params![sku, channel, since], |r| {
+            Ok(OrderUnits {
+                number: r.get(0)?,
+                quantity: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The number and lines (SKU, quantity) of an order, by id.
+pub fn order_units(
+    conn: &Connection,
+    order_id: i64,
+) -> Result<Option<(String, Vec<(String, i64)>)>> {
+    let Some(number) = conn
+        .prepare_cached("SELECT number FROM orders WHERE id = ?1")?
+        .query_row([order_id], |r| r.get::<_, String>(0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let lines = conn
+        .prepare_cached(
+            "SELECT sku, quantity FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
+        )?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some((number, lines)))
+}
