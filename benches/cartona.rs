@@ -19,6 +19,9 @@ use syncdesk::engine::cartona_flows;
 use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::Store;
 
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
+
 const PUSHES: usize = 5_000;
 const LATENCY: Duration = Duration::from_millis(20);
 const SINGLE_IN_FLIGHT: usize = 8;
@@ -46,7 +49,7 @@ async fn main() {
     let sim = CartonaSim::start(CartonaSimConfig::default())
         .await
         .expect("sim");
-    let mut cartona = sim.syncdesk_config();
+    let mut cartona = sim_config::cartona_config(&sim);
     cartona.per_page = 100;
     let config = Config {
         cartona,

@@ -28,6 +28,9 @@ use syncdesk::store::{Store, links};
 use tiberius::{AuthMethod, Client, EncryptionLevel};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
+
 const OPEN: usize = 10_000;
 const SHIPPED: usize = 1_000;
 
@@ -65,7 +68,7 @@ async fn run() {
     .await
     .expect("cp sim");
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.woocommerce.poll_secs = 3600;

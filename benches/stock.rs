@@ -28,6 +28,9 @@ use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
+
 const LATENCY: Duration = Duration::from_millis(20);
 
 struct Shop {
@@ -57,7 +60,7 @@ async fn shop(n: usize) -> Shop {
     .await
     .expect("cp");
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.woocommerce.poll_secs = 3600;

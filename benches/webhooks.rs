@@ -19,6 +19,9 @@ use syncdesk::server::{self, ServerState};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, jobs};
 
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
+
 const DELIVERIES: usize = 20_000;
 const CONCURRENCY: usize = 32;
 const CLIENT_CALLS: usize = 3_000;
@@ -132,7 +135,7 @@ fn main() {
         println!("  jobs durably queued: {queued} (one per delivery)");
 
         let sim = WooSim::start(WooSimConfig { products: 50, orders: 200, ..WooSimConfig::default() }).await.expect("sim");
-        let client = Arc::new(woo_orders::client(&sim.syncdesk_config()).expect("client"));
+        let client = Arc::new(woo_orders::client(&sim_config::woo_config(&sim)).expect("client"));
         let ids = sim.order_ids();
         let start = Instant::now();
         let mut tasks = Vec::new();

@@ -19,6 +19,9 @@ use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, links, watermarks};
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
+
 struct Rig {
     _dir: tempfile::TempDir,
     db: PathBuf,
@@ -53,7 +56,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = woo.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&woo);
         config.counterpoint.enabled = true;
         config
             .counterpoint

@@ -6,6 +6,8 @@
 
 #[path = "support/cli.rs"]
 mod cli_support;
+#[path = "support/sim_config.rs"]
+mod sim_config;
 use cli_support::run;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -54,7 +56,7 @@ impl Rig {
         };
         let mk = MetakockaSim::start(mk_cfg.clone()).await.unwrap();
         let mut config = Config {
-            woocommerce: woo.syncdesk_config(),
+            woocommerce: sim_config::woo_config(&woo),
             ..Config::default()
         };
         config.jobs.poll_ms = 20;

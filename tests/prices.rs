@@ -16,6 +16,8 @@ use syncdesk::sim::woo::WooSimConfig;
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
 #[path = "support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
@@ -591,7 +593,7 @@ async fn a_file_only_pos_is_the_price_source_through_its_export() {
     .await
     .unwrap();
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.pos_csv.enabled = true;

@@ -13,6 +13,8 @@ use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
 #[path = "support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
@@ -346,7 +348,7 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
     .await
     .unwrap();
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.pos_csv.enabled = true;

@@ -19,6 +19,9 @@ use syncdesk::server::{self, ServerState};
 use syncdesk::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
+
 const SECRET: &str = "whsec_test";
 
 struct Rig {
@@ -48,7 +51,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&sim);
         config.woocommerce.webhook_secret = Secret::new(SECRET);
         config.woocommerce.max_attempts = 1;
         config.woocommerce.poll_secs = 3600; // tests run passes themselves unless they say otherwise

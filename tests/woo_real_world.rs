@@ -16,6 +16,9 @@ use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
+
 struct Rig {
     _dir: tempfile::TempDir,
     db: PathBuf,
@@ -32,7 +35,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&sim);
         config.woocommerce.max_attempts = 2;
         config.woocommerce.poll_secs = 3600;
         drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());

@@ -428,8 +428,6 @@ fn config_text(
     smtp: &SmtpSink,
     receiver: SocketAddr,
 ) -> String {
-    let w = woo.syncdesk_config();
-    let m = cartona.syncdesk_config();
     format!(
         "# Written by `syncdesk demo`. Every system below was a simulator on loopback; they are gone once the demo
 # ends, but this file still parses, so `syncdesk --config THIS --db syncdesk.db orders list` (and the rest) work.
@@ -487,17 +485,17 @@ timeout_secs = 10
 max_attempts = 2
 ",
         smtp_port = smtp.addr().port(),
-        url = w.url,
-        key = w.consumer_key.expose(),
-        secret = w.consumer_secret.expose(),
+        url = woo.base_url(),
+        key = woo.consumer_key(),
+        secret = woo.consumer_secret(),
         host = cp.addr().ip(),
         port = cp.addr().port(),
         user = cp.user(),
         password = cp.password(),
         database = cp.database(),
-        cartona_url = m.base_url,
-        cartona_token = m.token.expose(),
-        cartona_header = m.auth_header,
-        cartona_prefix = m.auth_prefix,
+        cartona_url = cartona.base_url(),
+        cartona_token = cartona.token(),
+        cartona_header = cartona.auth_header(),
+        cartona_prefix = cartona.auth_prefix(),
     )
 }

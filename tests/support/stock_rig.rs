@@ -16,6 +16,8 @@ use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 
+use super::sim_config::woo_config;
+
 pub struct Rig {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
@@ -44,7 +46,7 @@ impl Rig {
         .await
         .unwrap();
         let mut config = Config {
-            woocommerce: woo.syncdesk_config(),
+            woocommerce: woo_config(&woo),
             ..Config::default()
         };
         config.counterpoint.enabled = true;
