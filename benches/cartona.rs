@@ -16,8 +16,8 @@ use syncdesk::config::Config;
 use syncdesk::connectors::cartona::{OrderStatus, StatusUpdate};
 use syncdesk::engine::JobContext;
 use syncdesk::engine::cartona_flows;
-use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::Store;
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
 #[path = "../tests/support/sim_config.rs"]
 mod sim_config;

@@ -22,9 +22,9 @@ use syncdesk::domain::time::now_ms;
 use syncdesk::engine::{
     Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
 };
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, links};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 use tiberius::{AuthMethod, Client, EncryptionLevel};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 

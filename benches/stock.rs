@@ -24,9 +24,9 @@ use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use syncdesk::engine::{
     Engine, JobContext, counterpoint_flows, default_handlers, default_schedules, woo_orders,
 };
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 #[path = "../tests/support/sim_config.rs"]
 mod sim_config;

@@ -16,8 +16,8 @@ use sha2::Sha256;
 use syncdesk::config::{Config, Secret};
 use syncdesk::engine::woo_orders;
 use syncdesk::server::{self, ServerState};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, jobs};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 #[path = "../tests/support/sim_config.rs"]
 mod sim_config;

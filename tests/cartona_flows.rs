@@ -12,9 +12,9 @@ use syncdesk::config::Config;
 use syncdesk::domain::marketplace::MappingKind;
 use syncdesk::engine::cartona_flows::{self, PullReport, PushReport};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
-use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::sync_log::{self, SyncLogEntry};
 use syncdesk::store::{JobState, Store, jobs, links};
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
 #[path = "support/sim_config.rs"]
 mod sim_config;

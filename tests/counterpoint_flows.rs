@@ -15,9 +15,9 @@ use syncdesk::config::Secret;
 use syncdesk::connectors::counterpoint::{CounterpointClient, CounterpointConfig, Encryption};
 use syncdesk::engine::counterpoint_flows::{self, FulfilmentOutcome};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
-use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, links, watermarks};
+use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 #[path = "support/sim_config.rs"]
 mod sim_config;

@@ -9,7 +9,7 @@ use syncdesk::config::Secret;
 use syncdesk::connectors::counterpoint::{
     CounterpointClient, CounterpointConfig, CounterpointError, Encryption,
 };
-use syncdesk::sim::counterpoint::{
+use syncdesk_sim::counterpoint::{
     CounterpointSim, ServerCertificate, ServerEncryption, SessionEncryption, SimConfig,
 };
 

@@ -20,9 +20,9 @@ use syncdesk::engine::{
     Engine, EngineHandle, JobContext, default_handlers, default_schedules, woo_orders,
 };
 use syncdesk::server::{ServerState, serve};
-use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, inventory, jobs, links, sync_log};
+use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-stock-hook-7";

@@ -12,9 +12,9 @@ use syncdesk::connectors::woo::{ProductUpdate, WooProduct};
 use syncdesk::engine::price_flows::{PricePassReport, price_pass};
 use syncdesk::engine::stock_flows::PosSide;
 use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
-use syncdesk::sim::woo::WooSimConfig;
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
+use syncdesk_sim::woo::WooSimConfig;
 
 #[path = "support/sim_config.rs"]
 mod sim_config;
@@ -585,7 +585,7 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
 async fn a_file_only_pos_is_the_price_source_through_its_export() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let woo = syncdesk::sim::woo::WooSim::start(WooSimConfig {
+    let woo = syncdesk_sim::woo::WooSim::start(WooSimConfig {
         products: 20,
         orders: 0,
         ..WooSimConfig::default()

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, StoreError, StoreOptions, links};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 use serve_support::{Serve, deliver_order_webhook, free_port, woo_section};
 

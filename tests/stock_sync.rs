@@ -9,9 +9,9 @@ use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use syncdesk::engine::{JobContext, woo_orders};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 #[path = "support/sim_config.rs"]
 mod sim_config;

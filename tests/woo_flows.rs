@@ -16,8 +16,8 @@ use syncdesk::engine::{
     Engine, EngineHandle, JobContext, default_handlers, default_schedules, woo_orders,
 };
 use syncdesk::server::{self, ServerState};
-use syncdesk::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
+use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 
 #[path = "support/sim_config.rs"]
 mod sim_config;

@@ -12,9 +12,9 @@ use chrono::{SubsecRound, Utc};
 use syncdesk::app::{Actor, App, ImportOutcome, Keep, ShipmentDetails};
 use syncdesk::config::Config;
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, woo_orders};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 #[path = "support/sim_config.rs"]
 mod sim_config;
@@ -575,11 +575,11 @@ fn basic_auth_over_http_is_refused_with_the_reason() {
 async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() {
     let rig = Rig::empty().await;
     let receiver = syncdesk::engine::woo_webhooks::receiver_url(&rig.config);
-    let ours = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+    let ours = rig.sim.add_webhook(syncdesk_sim::woo::WebhookTarget::new(
         receiver.clone(),
         "whsec_test",
     ));
-    let theirs = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+    let theirs = rig.sim.add_webhook(syncdesk_sim::woo::WebhookTarget::new(
         "http://127.0.0.1:9/elsewhere".to_string(),
         "other",
     ));

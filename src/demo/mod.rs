@@ -17,14 +17,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::smtp::SmtpSink;
+use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
+
 use crate::app::{Actor, App};
 use crate::config::Config;
 use crate::engine::{Engine, EngineHandle, default_handlers, default_schedules};
 use crate::server::{self, ServerState};
-use crate::sim::cartona::{CartonaSim, CartonaSimConfig};
-use crate::sim::counterpoint::{CounterpointSim, SimConfig};
-use crate::sim::smtp::SmtpSink;
-use crate::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use crate::store::Store;
 
 pub use feed::Feed;

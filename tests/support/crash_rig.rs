@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::smtp::SmtpSink;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, links};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::smtp::SmtpSink;
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 use super::serve_support::{Serve, free_port, woo_section};
 

@@ -5,8 +5,8 @@
 #![allow(dead_code)] // each test file uses the part it needs
 
 use syncdesk::config::{CartonaSection, Secret, WooAuth, WooCommerceConfig};
-use syncdesk::sim::cartona::CartonaSim;
-use syncdesk::sim::woo::WooSim;
+use syncdesk_sim::cartona::CartonaSim;
+use syncdesk_sim::woo::WooSim;
 
 /// An enabled `[woocommerce]` section for this simulator: Basic auth when it treats requests as TLS, OAuth
 /// 1.0a otherwise (as a real plain-http store requires).

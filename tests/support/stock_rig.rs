@@ -12,9 +12,9 @@ use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
 use syncdesk::engine::{JobContext, counterpoint_flows, woo_orders};
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 use super::sim_config::woo_config;
 

@@ -15,10 +15,10 @@ mod store;
 mod webhooks;
 mod writes;
 
-pub use crate::sim::faults::FaultControls;
+pub use crate::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
 
-use crate::sim::faults::{ConnKill, KillableListener};
+use crate::faults::{ConnKill, KillableListener};
 use auth::Authenticator;
 use model::Customer;
 use shared::Shared;

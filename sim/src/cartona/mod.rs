@@ -6,9 +6,9 @@ mod api;
 mod shared;
 mod store;
 
-pub use crate::sim::faults::FaultControls;
+pub use crate::faults::FaultControls;
 
-use crate::sim::faults::{ConnKill, KillableListener};
+use crate::faults::{ConnKill, KillableListener};
 use chrono::{DateTime, Utc};
 use shared::Shared;
 use std::collections::BTreeMap;
