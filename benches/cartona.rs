@@ -16,8 +16,11 @@ use syncdesk::config::Config;
 use syncdesk::engine::JobContext;
 use syncdesk::integrations::cartona::client::{OrderStatus, StatusUpdate};
 use syncdesk::integrations::cartona::flows as cartona_flows;
-use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::Store;
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
+
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
 
 const PUSHES: usize = 5_000;
 const LATENCY: Duration = Duration::from_millis(20);
@@ -46,7 +49,7 @@ async fn main() {
     let sim = CartonaSim::start(CartonaSimConfig::default())
         .await
         .expect("sim");
-    let mut cartona = sim.syncdesk_config();
+    let mut cartona = sim_config::cartona_config(&sim);
     cartona.per_page = 100;
     let config = Config {
         cartona,

@@ -22,11 +22,14 @@ use syncdesk::engine::{Engine, JobContext, default_handlers, default_schedules};
 use syncdesk::integrations::counterpoint::client::{CounterpointConfig, Encryption};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, links};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 use tiberius::{AuthMethod, Client, EncryptionLevel};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
+
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
 
 const OPEN: usize = 10_000;
 const SHIPPED: usize = 1_000;
@@ -65,7 +68,7 @@ async fn run() {
     .await
     .expect("cp sim");
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.woocommerce.poll_secs = 3600;

@@ -24,9 +24,12 @@ use syncdesk::engine::{Engine, JobContext, default_handlers, default_schedules};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::client::ProductUpdate;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
+
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
 
 const LATENCY: Duration = Duration::from_millis(20);
 
@@ -57,7 +60,7 @@ async fn shop(n: usize) -> Shop {
     .await
     .expect("cp");
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.woocommerce.poll_secs = 3600;

@@ -16,8 +16,11 @@ use sha2::Sha256;
 use syncdesk::config::{Config, Secret};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{self, ServerState};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, jobs};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
+
+#[path = "../tests/support/sim_config.rs"]
+mod sim_config;
 
 const DELIVERIES: usize = 20_000;
 const CONCURRENCY: usize = 32;
@@ -132,7 +135,7 @@ fn main() {
         println!("  jobs durably queued: {queued} (one per delivery)");
 
         let sim = WooSim::start(WooSimConfig { products: 50, orders: 200, ..WooSimConfig::default() }).await.expect("sim");
-        let client = Arc::new(woo_orders::client(&sim.syncdesk_config()).expect("client"));
+        let client = Arc::new(woo_orders::client(&sim_config::woo_config(&sim)).expect("client"));
         let ids = sim.order_ids();
         let start = Instant::now();
         let mut tasks = Vec::new();

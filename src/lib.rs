@@ -1,18 +1,17 @@
 //! syncdesk: keeps orders, fulfilment and stock in agreement between sales channels and the back office.
 //! Layers (see docs/DESIGN.md): `domain` (pure rules) ← `store` (SQLite) ← `app` (the facade every face
 //! uses) ← `integrations` (one folder per external system, listed in one registry) and `engine`
-//! (background jobs); `cli`, `tui` and `server` are faces; `sim` simulates the external systems.
+//! (background jobs); `cli`, `tui` and `server` are faces; `demo` (feature `demo`) runs it all on the simulators of the
+//! `syncdesk-sim` crate.
 
 pub mod app;
 pub mod cli;
 pub mod config;
-#[doc(hidden)]
-pub mod connectors;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod integrations;
 pub mod server;
-pub mod sim;
 pub mod store;
 pub mod tui;

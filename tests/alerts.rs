@@ -11,9 +11,9 @@ use syncdesk::app::{ALERTS_EMAIL_IMMEDIATE, Actor, App};
 use syncdesk::config::Config;
 use syncdesk::domain::alerts::{self, Thresholds};
 use syncdesk::engine::{Engine, default_handlers, default_schedules};
-use syncdesk::sim::smtp::SmtpSink;
 use syncdesk::store::alerts::Alert;
 use syncdesk::store::{JobState, Store, jobs};
+use syncdesk_sim::smtp::SmtpSink;
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers

@@ -8,7 +8,7 @@ use syncdesk::integrations::cartona::client::{
     CancellationReason, CartonaClient, CartonaConfig, CartonaError, DeliveredBy, ItemOutcome,
     LineChange, OrderStatus, StatusUpdate, StockUpdate,
 };
-use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
 const TOKEN: &str = "tok_cartona_test_secret_42";
 

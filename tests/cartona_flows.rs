@@ -12,9 +12,12 @@ use syncdesk::config::Config;
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
 use syncdesk::integrations::cartona::flows::{self as cartona_flows, PullReport, PushReport};
 use syncdesk::integrations::cartona::rules::MappingKind;
-use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 use syncdesk::store::sync_log::{self, SyncLogEntry};
 use syncdesk::store::{JobState, Store, jobs, links};
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
+
+#[path = "support/sim_config.rs"]
+mod sim_config;
 
 const BULK: &str = "POST /order/update-order-status";
 const SINGLE: &str = "POST /order/update-order-status/{hashed_id}";
@@ -38,7 +41,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.cartona = sim.syncdesk_config();
+        config.cartona = sim_config::cartona_config(&sim);
         config.cartona.mapping = mapping;
         config.cartona.max_attempts = 1; // the engine's retries are under test, not the client's
         // Enough attempts (50 ms..1 s backoff) to outlast the outage test's outage.

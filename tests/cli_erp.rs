@@ -6,7 +6,7 @@
 mod cli_support;
 use cli_support::run;
 
-use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig};
+use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_unsynced_lists_both_sides_and_sync_run_erp_pulls_one_order() {

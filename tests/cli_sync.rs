@@ -6,8 +6,8 @@ mod cli_support;
 use cli_support::run;
 use std::path::Path;
 
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 fn write_config(dir: &Path, woo: &WooSim, cp: &CounterpointSim, smtp_port: u16) {
     let text = format!(
@@ -56,7 +56,7 @@ async fn check_and_sync_runs_against_the_simulators() {
     })
     .await
     .unwrap();
-    let smtp = syncdesk::sim::smtp::SmtpSink::start("127.0.0.1:0".parse().unwrap())
+    let smtp = syncdesk_sim::smtp::SmtpSink::start("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     write_config(dir.path(), &woo, &cp, smtp.addr().port());
@@ -316,7 +316,7 @@ fn alignment_import_names_bad_lines_keeps_good_ones_and_reimport_updates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_run_marketplace_imports_then_a_dry_run_shows_each_push_and_its_rule() {
-    use syncdesk::sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
+    use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
     let dir = tempfile::tempdir().unwrap();
     let sim = CartonaSim::start(CartonaSimConfig::default())
         .await

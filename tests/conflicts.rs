@@ -3,6 +3,8 @@
 
 #[path = "support/cli.rs"]
 mod cli_support;
+#[path = "support/sim_config.rs"]
+mod sim_config;
 use cli_support::run;
 use std::time::Duration;
 

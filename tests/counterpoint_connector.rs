@@ -11,7 +11,7 @@ use syncdesk::integrations::counterpoint::client::{
     CounterpointClient, CounterpointConfig, CounterpointError, DocPresence, Encryption,
     FulfilmentSignal, StageOutcome, StagedLine, StagedOrder,
 };
-use syncdesk::sim::counterpoint::{
+use syncdesk_sim::counterpoint::{
     CounterpointSim, STORE_LOC, ServerEncryption, SimConfig, WEB_LOC,
 };
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use syncdesk::sim::counterpoint::{
-    CounterpointSim, ServerCertificate, ServerEncryption, SimConfig,
-};
+use syncdesk_sim::counterpoint::{CounterpointSim, ServerCertificate, ServerEncryption, SimConfig};
 
 const TEDIOUS_VERSION: &str = "19.2.2";
 

@@ -18,9 +18,12 @@ use syncdesk::integrations::counterpoint::client::{
 };
 use syncdesk::integrations::counterpoint::flows::{self as counterpoint_flows, FulfilmentOutcome};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, links, watermarks};
+use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
+
+#[path = "support/sim_config.rs"]
+mod sim_config;
 
 struct Rig {
     _dir: tempfile::TempDir,
@@ -56,7 +59,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = woo.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&woo);
         config.counterpoint.enabled = true;
         config
             .counterpoint

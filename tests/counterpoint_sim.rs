@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-use syncdesk::sim::counterpoint::{CounterpointSim, STORE_LOC, SimConfig, WEB_LOC};
+use syncdesk_sim::counterpoint::{CounterpointSim, STORE_LOC, SimConfig, WEB_LOC};
 use tiberius::{AuthMethod, Client, ColumnData, Config, EncryptionLevel, Row, error::Error};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};

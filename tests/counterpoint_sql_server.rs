@@ -8,7 +8,7 @@
 use std::io::{Read, Write};
 
 use rust_decimal::Decimal;
-use syncdesk::sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
+use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, Row, error::Error};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};

@@ -9,7 +9,7 @@ use syncdesk::config::Secret;
 use syncdesk::integrations::counterpoint::client::{
     CounterpointClient, CounterpointConfig, CounterpointError, Encryption,
 };
-use syncdesk::sim::counterpoint::{
+use syncdesk_sim::counterpoint::{
     CounterpointSim, ServerCertificate, ServerEncryption, SessionEncryption, SimConfig,
 };
 

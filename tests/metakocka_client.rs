@@ -15,7 +15,7 @@ use syncdesk::integrations::metakocka::client::{
     NewSalesOrder, Partner, STOCK_EVENT, WEBHOOK_REPLY_OK, parse_stock_webhook,
     verify_webhook_signature,
 };
-use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
+use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
 
 const COMPANY: &str = "4242";
 const SECRET: &str = "mk_secret_do_not_log_1234";

@@ -13,8 +13,8 @@ use syncdesk::config::{Config, Secret};
 use syncdesk::engine::{Engine, EngineHandle, default_handlers, default_schedules};
 use syncdesk::integrations::metakocka::client::WEBHOOK_REPLY_OK;
 use syncdesk::server::{ServerState, serve};
-use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget, SimStock};
 use syncdesk::store::{JobState, Store, inbound, inventory, links, sync_log};
+use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget, SimStock};
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-hook-secret-42";

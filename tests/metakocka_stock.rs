@@ -6,6 +6,8 @@
 
 #[path = "support/cli.rs"]
 mod cli_support;
+#[path = "support/sim_config.rs"]
+mod sim_config;
 use cli_support::run;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -17,9 +19,9 @@ use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pa
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{ServerState, serve};
-use syncdesk::sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, inventory, jobs, links, sync_log};
+use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-stock-hook-7";
@@ -53,7 +55,7 @@ impl Rig {
         };
         let mk = MetakockaSim::start(mk_cfg.clone()).await.unwrap();
         let mut config = Config {
-            woocommerce: woo.syncdesk_config(),
+            woocommerce: sim_config::woo_config(&woo),
             ..Config::default()
         };
         config.jobs.poll_ms = 20;

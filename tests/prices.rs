@@ -14,10 +14,12 @@ use syncdesk::engine::stock_flows::PosSide;
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::client::{ProductUpdate, WooProduct};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::woo::WooSimConfig;
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
+use syncdesk_sim::woo::WooSimConfig;
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
 #[path = "support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
@@ -585,7 +587,7 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
 async fn a_file_only_pos_is_the_price_source_through_its_export() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let woo = syncdesk::sim::woo::WooSim::start(WooSimConfig {
+    let woo = syncdesk_sim::woo::WooSim::start(WooSimConfig {
         products: 20,
         orders: 0,
         ..WooSimConfig::default()
@@ -593,7 +595,7 @@ async fn a_file_only_pos_is_the_price_source_through_its_export() {
     .await
     .unwrap();
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.pos_csv.enabled = true;

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, StoreError, StoreOptions, links};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 use serve_support::{Serve, deliver_order_webhook, free_port, woo_section};
 
@@ -29,14 +29,13 @@ async fn woo_sim() -> WooSim {
 
 /// Test timings, the simulator's store, no alert mail; `extra` is appended (e.g. a `[store]` section).
 fn write_config(dir: &Path, sim: &WooSim, port: u16, extra: &str) {
-    let woo = sim.syncdesk_config();
     let text = format!(
         "{extra}\n[jobs]\nlease_secs = 2\nbackoff_base_ms = 100\nbackoff_cap_secs = 2\npoll_ms = 50\n\n\
          [engine]\nlease_secs = 2\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n\n[alerts]\nrecipients = []\n\n{}",
         woo_section(
-            &woo.url,
-            woo.consumer_key.expose(),
-            woo.consumer_secret.expose(),
+            &sim.base_url(),
+            sim.consumer_key(),
+            sim.consumer_secret(),
             SECRET,
             3600
         )

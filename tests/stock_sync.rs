@@ -10,10 +10,12 @@ use syncdesk::config::Config;
 use syncdesk::engine::JobContext;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
 #[path = "support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
@@ -347,7 +349,7 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
     .await
     .unwrap();
     let mut config = Config {
-        woocommerce: woo.syncdesk_config(),
+        woocommerce: sim_config::woo_config(&woo),
         ..Config::default()
     };
     config.pos_csv.enabled = true;

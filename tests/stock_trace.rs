@@ -8,10 +8,13 @@ use std::process::Command;
 use rust_decimal::Decimal;
 use syncdesk::app::trace::{Side, Source};
 use syncdesk::app::{Actor, App};
+use syncdesk::engine::JobHandler;
 use syncdesk::engine::stock_flows::{PassMode, StockPassJob};
-use syncdesk::engine::{JobHandler, woo_orders};
+use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::{Job, JobState};
 
+#[path = "support/sim_config.rs"]
+mod sim_config;
 #[path = "support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use syncdesk::integrations::woocommerce::client::{
     AuthMode, ItemKey, ProductUpdate, TransportKind, WooClient, WooConfig, WooError, oauth,
 };
-use syncdesk::sim::woo::{SimProduct, WebhookTarget, WooSim, WooSimConfig};
+use syncdesk_sim::woo::{SimProduct, WebhookTarget, WooSim, WooSimConfig};
 use tokio::sync::mpsc;
 
 const KEY: &str = "ck_test_key_1234";

@@ -15,8 +15,11 @@ use syncdesk::config::{Config, Secret};
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{self, ServerState};
-use syncdesk::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
+use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
+
+#[path = "support/sim_config.rs"]
+mod sim_config;
 
 const SECRET: &str = "whsec_test";
 
@@ -47,7 +50,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&sim);
         config.woocommerce.webhook_secret = Secret::new(SECRET);
         config.woocommerce.max_attempts = 1;
         config.woocommerce.poll_secs = 3600; // tests run passes themselves unless they say otherwise

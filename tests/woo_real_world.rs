@@ -13,9 +13,12 @@ use syncdesk::app::{Actor, App, ImportOutcome, Keep, ShipmentDetails};
 use syncdesk::config::Config;
 use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
+
+#[path = "support/sim_config.rs"]
+mod sim_config;
 
 struct Rig {
     _dir: tempfile::TempDir,
@@ -33,7 +36,7 @@ impl Rig {
         config.jobs.poll_ms = 20;
         config.jobs.backoff_base_ms = 50;
         config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim.syncdesk_config();
+        config.woocommerce = sim_config::woo_config(&sim);
         config.woocommerce.max_attempts = 2;
         config.woocommerce.poll_secs = 3600;
         drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());
@@ -573,11 +576,11 @@ fn basic_auth_over_http_is_refused_with_the_reason() {
 async fn a_webhook_the_store_disabled_is_reported_and_can_be_switched_back_on() {
     let rig = Rig::empty().await;
     let receiver = syncdesk::integrations::woocommerce::webhooks::receiver_url(&rig.config);
-    let ours = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+    let ours = rig.sim.add_webhook(syncdesk_sim::woo::WebhookTarget::new(
         receiver.clone(),
         "whsec_test",
     ));
-    let theirs = rig.sim.add_webhook(syncdesk::sim::woo::WebhookTarget::new(
+    let theirs = rig.sim.add_webhook(syncdesk_sim::woo::WebhookTarget::new(
         "http://127.0.0.1:9/elsewhere".to_string(),
         "other",
     ));

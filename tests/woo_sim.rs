@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 use tokio::sync::mpsc;
 
 async fn start(products: usize, orders: usize) -> WooSim {

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod alignment;
+#[cfg(feature = "demo")]
 mod demo;
 mod erp;
 mod jobs;
@@ -11,6 +12,7 @@ mod orders;
 mod output;
 mod report;
 mod serve;
+#[cfg(feature = "demo")]
 mod sim;
 mod stock;
 mod sync;
@@ -100,9 +102,11 @@ enum Command {
     /// Run the background engine and the webhook receiver until Ctrl-C.
     Serve,
     /// Run a simulator of an external system on loopback, to try a config against.
+    #[cfg(feature = "demo")]
     #[command(subcommand)]
     Sim(sim::SimCommand),
     /// A simulated shop (WooCommerce, Counterpoint, mail) with live traffic under the console.
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
 }
 
@@ -201,7 +205,9 @@ pub fn main() -> ExitCode {
         Some(Command::Sync(cmd)) => sync::run(&context, cmd),
         Some(Command::Check { enable_webhooks }) => sync::check(&context, enable_webhooks),
         Some(Command::Serve) => serve::run(&context),
+        #[cfg(feature = "demo")]
         Some(Command::Sim(cmd)) => sim::run(cmd),
+        #[cfg(feature = "demo")]
         Some(Command::Demo(args)) => demo::run(&context, args),
     };
     match result {

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Subcommand;
+use syncdesk_sim::{cartona, counterpoint, metakocka};
 
 use super::{CliResult, Failure};
-use crate::sim::{cartona, counterpoint, metakocka};
 
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
@@ -248,7 +248,7 @@ fn period_and_length(text: &str) -> Result<(Duration, Duration), Failure> {
 }
 
 fn run_woocommerce(runtime: &tokio::runtime::Runtime, args: WooSimArgs) -> CliResult {
-    use crate::sim::woo::{self, WebhookTarget, WooSimConfig};
+    use syncdesk_sim::woo::{self, WebhookTarget, WooSimConfig};
     if !(0.0..=1.0).contains(&args.error_rate) {
         return Err(Failure::rejected(
             "--error-rate must be between 0.0 and 1.0",

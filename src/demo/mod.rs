@@ -17,14 +17,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::smtp::SmtpSink;
+use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
+
 use crate::app::{Actor, App};
 use crate::config::Config;
 use crate::engine::{Engine, EngineHandle, default_handlers, default_schedules};
 use crate::server::{self, ServerState};
-use crate::sim::cartona::{CartonaSim, CartonaSimConfig};
-use crate::sim::counterpoint::{CounterpointSim, SimConfig};
-use crate::sim::smtp::SmtpSink;
-use crate::sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 use crate::store::Store;
 
 pub use feed::Feed;
@@ -428,8 +429,6 @@ fn config_text(
     smtp: &SmtpSink,
     receiver: SocketAddr,
 ) -> String {
-    let w = woo.syncdesk_config();
-    let m = cartona.syncdesk_config();
     format!(
         "# Written by `syncdesk demo`. Every system below was a simulator on loopback; they are gone once the demo
 # ends, but this file still parses, so `syncdesk --config THIS --db syncdesk.db orders list` (and the rest) work.
@@ -487,17 +486,17 @@ timeout_secs = 10
 max_attempts = 2
 ",
         smtp_port = smtp.addr().port(),
-        url = w.url,
-        key = w.consumer_key.expose(),
-        secret = w.consumer_secret.expose(),
+        url = woo.base_url(),
+        key = woo.consumer_key(),
+        secret = woo.consumer_secret(),
         host = cp.addr().ip(),
         port = cp.addr().port(),
         user = cp.user(),
         password = cp.password(),
         database = cp.database(),
-        cartona_url = m.base_url,
-        cartona_token = m.token.expose(),
-        cartona_header = m.auth_header,
-        cartona_prefix = m.auth_prefix,
+        cartona_url = cartona.base_url(),
+        cartona_token = cartona.token(),
+        cartona_header = cartona.auth_header(),
+        cartona_prefix = cartona.auth_prefix(),
     )
 }

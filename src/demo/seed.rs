@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use syncdesk_sim::cartona::{CartonaSim, NewOrder as NewMarketplaceOrder};
+use syncdesk_sim::counterpoint::CounterpointSim;
+use syncdesk_sim::woo::{NewSimProduct, SimCustomer, WooSim};
 
 use super::{DemoError, failed};
 use crate::app::channel_orders::ChannelOrder;
@@ -23,9 +26,6 @@ use crate::engine::JobContext;
 use crate::engine::stock_flows::{PassMode, PosSide, stock_pass};
 use crate::integrations::counterpoint::flows as counterpoint_flows;
 use crate::integrations::woocommerce::orders as woo_orders;
-use crate::sim::cartona::{CartonaSim, NewOrder as NewMarketplaceOrder};
-use crate::sim::counterpoint::CounterpointSim;
-use crate::sim::woo::{NewSimProduct, SimCustomer, WooSim};
 use crate::store::orders::{self as order_rows, NewOrder};
 use crate::store::{Store, StoreError};
 

@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use syncdesk_sim::smtp::SmtpSink;
+
 use super::DemoError;
 use crate::app::{Actor, App, ShipmentDetails};
 use crate::config::Config;
 use crate::engine::{Engine, default_handlers};
-use crate::sim::smtp::SmtpSink;
 
 /// Runs the tour in `dir` (default: a new temporary folder).
 pub fn run(dir: Option<PathBuf>) -> Result<(), DemoError> {

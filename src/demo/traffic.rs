@@ -11,16 +11,16 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
+use syncdesk_sim::cartona::CartonaSim;
+use syncdesk_sim::counterpoint::CounterpointSim;
+use syncdesk_sim::smtp::SmtpSink;
+use syncdesk_sim::woo::WooSim;
 
 use super::feed::Feed;
 use super::seed::{Item, MarketplaceOrder, customer, pick_lines, place_marketplace_order};
 use crate::app::{App, Resolution, Winner};
 use crate::domain::StatusKind;
 use crate::integrations::cartona::rules::Verdict;
-use crate::sim::cartona::CartonaSim;
-use crate::sim::counterpoint::CounterpointSim;
-use crate::sim::smtp::SmtpSink;
-use crate::sim::woo::WooSim;
 use crate::store::{JobState, jobs, links, orders};
 
 /// How long a store outage lasts, and roughly how often one starts.
@@ -303,7 +303,7 @@ pub async fn generate(mut t: Traffic) -> Tally {
 }
 
 /// One line per e-mail, or one line per recipient for a burst (the first minute sends every backorder notice).
-fn report_mail(feed: &Feed, new: &[crate::sim::smtp::ReceivedMail]) {
+fn report_mail(feed: &Feed, new: &[syncdesk_sim::smtp::ReceivedMail]) {
     if new.len() <= 2 {
         for m in new {
             feed.say(format!(

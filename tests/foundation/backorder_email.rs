@@ -5,8 +5,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use syncdesk::engine::{Engine, default_handlers};
-use syncdesk::sim::smtp::SmtpSink;
 use syncdesk::store::JobState;
+use syncdesk_sim::smtp::SmtpSink;
 
 use crate::support::{Scratch, fast_config, wait_for_job};
 

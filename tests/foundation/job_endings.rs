@@ -11,9 +11,9 @@ use syncdesk::config::Config;
 use syncdesk::domain::time::now_ms;
 use syncdesk::engine::retry::RetryPolicy;
 use syncdesk::engine::{Engine, HandlerRegistry, JobError, default_handlers, handler_fn};
-use syncdesk::sim::smtp::SmtpSink;
 use syncdesk::store::jobs::ErrorClass;
 use syncdesk::store::{JobState, NewJob, Store, jobs};
+use syncdesk_sim::smtp::SmtpSink;
 
 use crate::support::{Scratch, fast_config, wait_for_job};
 

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::smtp::SmtpSink;
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::{Store, links};
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::smtp::SmtpSink;
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 use super::serve_support::{Serve, free_port, woo_section};
 
@@ -200,7 +200,6 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
             .expect("smtp sink"),
     );
     let port = free_port();
-    let w = woo.syncdesk_config();
     let config_text = format!(
         "[jobs]\nlease_secs = 2\nbackoff_base_ms = 200\nbackoff_cap_secs = 3\npoll_ms = 50\ntimeout_secs = 20\n\n\
          [engine]\nlease_secs = 2\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n\n\
@@ -210,9 +209,9 @@ pub async fn run(chaos: Chaos) -> ChaosReport {
          host = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npassword = \"{}\"\ndatabase = \"{}\"\nencryption = \"off\"\n",
         sink.addr().port(),
         woo_section(
-            &w.url,
-            w.consumer_key.expose(),
-            w.consumer_secret.expose(),
+            &woo.base_url(),
+            woo.consumer_key(),
+            woo.consumer_secret(),
             "whsec_chaos",
             1
         ),

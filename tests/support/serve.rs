@@ -164,7 +164,7 @@ pub async fn deliver_order_webhook(
     salt: &str,
 ) -> (u16, String) {
     let body = serde_json::json!({ "id": id, "status": "processing", "salt": salt }).to_string();
-    let signature = syncdesk::sim::woo::webhook_signature(body.as_bytes(), secret);
+    let signature = syncdesk_sim::woo::webhook_signature(body.as_bytes(), secret);
     match http
         .post(serve.url("/webhooks/woocommerce"))
         .header("content-type", "application/json")

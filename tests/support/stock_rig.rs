@@ -14,9 +14,11 @@ use syncdesk::engine::JobContext;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::sim::counterpoint::{CounterpointSim, SimConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
 use syncdesk::store::Store;
+use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
+
+use super::sim_config::woo_config;
 
 pub struct Rig {
     pub dir: tempfile::TempDir,
@@ -46,7 +48,7 @@ impl Rig {
         .await
         .unwrap();
         let mut config = Config {
-            woocommerce: woo.syncdesk_config(),
+            woocommerce: woo_config(&woo),
             ..Config::default()
         };
         config.counterpoint.enabled = true;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::Duration;
 use syncdesk::integrations::woocommerce::client::{WooClient, WooConfig};
-use syncdesk::sim::woo::{WooSim, WooSimConfig};
+use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 pub const SIM_KEY: &str = "ck_conformance_0000000000000000000000000000";
 pub const SIM_SECRET: &str = "cs_conformance_0000000000000000000000000000";

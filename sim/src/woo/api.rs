@@ -12,7 +12,7 @@ use super::shared::Shared;
 use super::store::ORDER_STATUSES;
 use super::webhooks::WebhookFields;
 use super::writes::{Check, ProductFields, invalid_product_id};
-use crate::sim::faults::{ConnKill, Fault};
+use crate::faults::{ConnKill, Fault};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};

@@ -1,8 +1,13 @@
 //! Outgoing `warehouse_product_stock_update` webhooks: signed with the client secret, retried twice after
 //! `retry_delay` (Metakocka: 60 s) unless the receiver answers `{"check_respond_status_json_ok":"true"}`.
+//!
+//! The signature: Metakocka documents only "hash body value (HMAC) with client_secret" in
+//! `X-MetaKocka-Signature`. The simulator sends HMAC-SHA256 over the raw body, lowercase hex (the
+//! reading syncdesk's receiver assumes too — an assumption, not a verified fact).
 
-use crate::connectors::metakocka::{STOCK_EVENT, webhook_signature};
+use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -38,6 +43,21 @@ pub struct MkDelivery {
 
 /// Metakocka tries once and then twice more.
 const ATTEMPTS: u32 = 3;
+
+/// `X-MetaKocka-Event` of a stock change.
+const STOCK_EVENT: &str = "warehouse_product_stock_update";
+
+/// `X-MetaKocka-Signature`: HMAC-SHA256 of the raw body under the client secret, lowercase hex.
+fn signature(raw_body: &[u8], client_secret: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(client_secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(raw_body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 pub(crate) struct WebhookSender {
     http: reqwest::Client,
@@ -100,7 +120,7 @@ impl WebhookSender {
     }
 
     async fn deliver(&self, target: MkWebhookTarget, event_id: String, body: String) {
-        let signature = webhook_signature(body.as_bytes(), &target.client_secret);
+        let signature = signature(body.as_bytes(), &target.client_secret);
         for attempt in 1..=ATTEMPTS {
             let result = self
                 .http
@@ -146,4 +166,27 @@ fn acknowledged(reply: &[u8]) -> bool {
         .ok()
         .and_then(|v| v.get("check_respond_status_json_ok").cloned())
         == Some(Value::String("true".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hex_hmac_sha256_of_the_raw_body() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            signature(b"what do ya want for nothing?", "Jefe"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn only_the_exact_acknowledgement_stops_retries() {
+        assert!(acknowledged(
+            br#"{"check_respond_status_json_ok":"true","x":1}"#
+        ));
+        assert!(!acknowledged(br#"{"check_respond_status_json_ok":true}"#));
+        assert!(!acknowledged(b"OK"));
+    }
 }

@@ -15,10 +15,10 @@ mod store;
 mod webhooks;
 mod writes;
 
-pub use crate::sim::faults::FaultControls;
+pub use crate::faults::FaultControls;
 pub use webhooks::{Delivery, WebhookState, WebhookTarget, signature as webhook_signature};
 
-use crate::sim::faults::{ConnKill, KillableListener};
+use crate::faults::{ConnKill, KillableListener};
 use auth::Authenticator;
 use model::Customer;
 use shared::Shared;
@@ -166,23 +166,6 @@ pub struct WooSim {
 }
 
 impl WooSim {
-    /// syncdesk's `[woocommerce]` section pointing at this simulator: Basic auth when it treats requests as
-    /// TLS, OAuth 1.0a otherwise (as a real plain-http store requires).
-    pub fn syncdesk_config(&self) -> crate::config::WooCommerceConfig {
-        crate::config::WooCommerceConfig {
-            enabled: true,
-            url: self.base_url(),
-            consumer_key: crate::config::Secret::new(self.shared.auth.consumer_key.clone()),
-            consumer_secret: crate::config::Secret::new(self.shared.auth.consumer_secret.clone()),
-            auth: if self.shared.auth.treat_as_https {
-                crate::config::WooAuth::Basic
-            } else {
-                crate::config::WooAuth::Oauth
-            },
-            ..Default::default()
-        }
-    }
-
     pub async fn start(cfg: WooSimConfig) -> Result<Self, SimError> {
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
@@ -241,6 +224,21 @@ impl WooSim {
     /// Store root, e.g. `http://127.0.0.1:40123` (the API is under `/wp-json/wc/v3/`).
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// The REST API key this store accepts.
+    pub fn consumer_key(&self) -> &str {
+        &self.shared.auth.consumer_key
+    }
+
+    pub fn consumer_secret(&self) -> &str {
+        &self.shared.auth.consumer_secret
+    }
+
+    /// Whether requests count as TLS (Basic and query-string auth accepted); when false, as on a real
+    /// plain-http store, only OAuth 1.0a logs in.
+    pub fn treat_as_https(&self) -> bool {
+        self.shared.auth.treat_as_https
     }
 
     pub fn faults(&self) -> &FaultControls {

@@ -8,11 +8,11 @@ mod shared;
 mod store;
 mod webhooks;
 
-pub use crate::sim::faults::FaultControls;
+pub use crate::faults::FaultControls;
 pub use store::StockEffect;
 pub use webhooks::{MkDelivery, MkWebhookTarget};
 
-use crate::sim::faults::{ConnKill, KillableListener};
+use crate::faults::{ConnKill, KillableListener};
 use shared::Shared;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

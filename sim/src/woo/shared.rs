@@ -3,7 +3,7 @@
 use super::auth::Authenticator;
 use super::store::Store;
 use super::webhooks::WebhookHub;
-use crate::sim::faults::FaultControls;
+use crate::faults::FaultControls;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -4,7 +4,7 @@
 
 use super::shared::Shared;
 use super::store::{AUTH, INVALID, NOT_FOUND, OprError, opr, value_number, value_text};
-use crate::sim::faults::{ConnKill, Fault};
+use crate::faults::{ConnKill, Fault};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Request, State};

@@ -1,7 +1,7 @@
 //! State shared by the HTTP handlers and the test/demo handle: the store, auth, faults and request counts.
 
 use super::store::Store;
-use crate::sim::faults::FaultControls;
+use crate::faults::FaultControls;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 

@@ -6,9 +6,9 @@ mod api;
 mod shared;
 mod store;
 
-pub use crate::sim::faults::FaultControls;
+pub use crate::faults::FaultControls;
 
-use crate::sim::faults::{ConnKill, KillableListener};
+use crate::faults::{ConnKill, KillableListener};
 use chrono::{DateTime, Utc};
 use shared::Shared;
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub struct CartonaSimConfig {
     /// `127.0.0.1:0` picks a free port.
     pub listen: SocketAddr,
     pub token: String,
-    /// The header the token must arrive in, and what precedes it (see `CartonaConfig::auth_header`).
+    /// The header the token must arrive in, and what precedes it (Cartona does not document the header name).
     pub auth_header: String,
     pub auth_prefix: String,
     /// Largest `per_page` honoured.
@@ -126,7 +126,7 @@ pub struct CartonaSim {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
-    /// Token, header and prefix, for `syncdesk_config`.
+    /// Token, header and prefix, as configured.
     auth: (String, String, String),
 }
 
@@ -204,17 +204,19 @@ impl CartonaSim {
         format!("{}/api/v1/", self.shared.base_url)
     }
 
-    /// An enabled `[cartona]` section that reaches this simulator.
-    pub fn syncdesk_config(&self) -> crate::config::CartonaSection {
-        let (token, header, prefix) = self.auth.clone();
-        crate::config::CartonaSection {
-            enabled: true,
-            base_url: self.base_url(),
-            token: crate::config::Secret::new(token),
-            auth_header: header,
-            auth_prefix: prefix,
-            ..Default::default()
-        }
+    /// The supplier token this marketplace accepts.
+    pub fn token(&self) -> &str {
+        &self.auth.0
+    }
+
+    /// The header the token travels in, e.g. `Authorization`.
+    pub fn auth_header(&self) -> &str {
+        &self.auth.1
+    }
+
+    /// What precedes the token in that header, e.g. `Bearer `.
+    pub fn auth_prefix(&self) -> &str {
+        &self.auth.2
     }
 
     pub fn faults(&self) -> &FaultControls {

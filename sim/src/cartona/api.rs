@@ -3,7 +3,7 @@
 
 use super::shared::Shared;
 use super::store::Refusal;
-use crate::sim::faults::{ConnKill, Fault};
+use crate::faults::{ConnKill, Fault};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};

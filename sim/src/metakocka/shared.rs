@@ -2,7 +2,7 @@
 
 use super::store::Store;
 use super::webhooks::WebhookSender;
-use crate::sim::faults::FaultControls;
+use crate::faults::FaultControls;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
