@@ -351,11 +351,11 @@ pub fn web_cancellations_since(
     Ok(rows)
 }
 
-/// The number and lines (SKU, quantity) of an order, by id.
-pub fn order_units(
-    conn: &Connection,
-    order_id: i64,
-) -> Result<Option<(String, Vec<(String, i64)>)>> {
+/// An order's number and its lines as (SKU, quantity).
+pub type NumberedLines = (String, Vec<(String, i64)>);
+
+/// The number and lines of an order, by id.
+pub fn order_units(conn: &Connection, order_id: i64) -> Result<Option<NumberedLines>> {
     let Some(number) = conn
         .prepare_cached("SELECT number FROM orders WHERE id = ?1")?
         .query_row([order_id], |r| r.get::<_, String>(0))
