@@ -23,13 +23,13 @@ pub enum SyncPass {
     /// Stock for what changed since the last pass.
     Incremental,
     Prices,
-    /// The WooCommerce `modified_after` order poll.
+    /// The web store's order poll (orders modified since the last one).
     Orders,
-    /// What Counterpoint shipped since the watermark.
+    /// What the back office shipped since the watermark.
     Fulfillments,
-    /// New Cartona orders (their due status pushes follow on their own).
+    /// New marketplace orders (their due status pushes follow on their own).
     Marketplace,
-    /// Sales orders entered in Metakocka.
+    /// Sales orders entered in the ERP.
     Erp,
 }
 

@@ -38,7 +38,7 @@ pub use stock::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub name: String,
-    /// `operator`, `engine`, or a channel/system name such as `woocommerce`.
+    /// `operator`, `engine`, or a channel/system name (an integration's `name`).
     pub source: String,
 }
 

@@ -20,6 +20,15 @@ pub struct Report {
     pub status_names: Vec<(i64, String)>,
 }
 
+/// The sync-log fields a channel's status push is recorded under.
+fn channel_status_fields() -> Vec<String> {
+    crate::integrations::REGISTRY
+        .iter()
+        .filter(|i| i.channel.is_some())
+        .map(|i| format!("{}.status", i.name))
+        .collect()
+}
+
 impl App {
     pub fn report(&mut self, period_name: &str, period_ms: Millis) -> Result<Report> {
         let now = now_ms();
@@ -35,7 +44,7 @@ impl App {
                 period: period_name.to_string(),
                 from: to_rfc3339(since),
                 to: to_rfc3339(now),
-                sync: sync_metrics(tx, since)?,
+                sync: sync_metrics(tx, since, &channel_status_fields())?,
                 workflow: workflow_metrics(tx, since)?,
                 status_names: names,
             })

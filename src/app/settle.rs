@@ -25,8 +25,10 @@ pub enum Keep {
 impl Keep {
     pub fn parse(text: &str) -> Option<Keep> {
         match text.trim().to_ascii_lowercase().as_str() {
-            "store" | "woo" | "woocommerce" | "channel" | "remote" => Some(Keep::Store),
+            "store" | "channel" | "remote" => Some(Keep::Store),
             "syncdesk" | "ours" | "local" | "push" => Some(Keep::Syncdesk),
+            // A channel's own name (or short name) means its side too.
+            word if crate::integrations::names_a_channel(word) => Some(Keep::Store),
             _ => None,
         }
     }

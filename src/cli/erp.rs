@@ -10,8 +10,8 @@ pub fn unsynced(app: &mut App, json: bool) -> CliResult {
     if json {
         return output::json(&found);
     }
-    let (ours, theirs) = (&found.not_in_metakocka, &found.not_in_syncdesk);
-    println!("Not in Metakocka ({}):", ours.len());
+    let (ours, theirs) = (found.not_in_erp(), &found.not_in_syncdesk);
+    println!("Not in {} ({}):", found.erp_title(), ours.len());
     output::table(
         &["NUMBER", "CHANNEL", "STATUS", "WHY"],
         ours.iter()

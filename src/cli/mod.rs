@@ -12,8 +12,6 @@ mod orders;
 mod output;
 mod report;
 mod serve;
-#[cfg(feature = "demo")]
-mod sim;
 mod stock;
 mod sync;
 
@@ -104,8 +102,8 @@ enum Command {
     /// Run a simulator of an external system on loopback, to try a config against.
     #[cfg(feature = "demo")]
     #[command(subcommand)]
-    Sim(sim::SimCommand),
-    /// A simulated shop (WooCommerce, Counterpoint, mail) with live traffic under the console.
+    Sim(crate::demo::simulators::SimCommand),
+    /// A simulated shop (web store, back office, mail) with live traffic under the console.
     #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
 }
@@ -206,7 +204,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check { enable_webhooks }) => sync::check(&context, enable_webhooks),
         Some(Command::Serve) => serve::run(&context),
         #[cfg(feature = "demo")]
-        Some(Command::Sim(cmd)) => sim::run(cmd),
+        Some(Command::Sim(cmd)) => crate::demo::simulators::run(cmd),
         #[cfg(feature = "demo")]
         Some(Command::Demo(args)) => demo::run(&context, args),
     };

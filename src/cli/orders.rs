@@ -72,7 +72,7 @@ pub enum OrdersCommand {
         #[command(flatten)]
         guard: VersionGuard,
     },
-    /// Give a marketplace (Cartona) order the retailer's delivery OTP; its status is pushed again with it.
+    /// Give a marketplace order the retailer's delivery OTP; its status is pushed again with it.
     Otp {
         /// Order number or id.
         order: String,
@@ -90,7 +90,7 @@ pub enum OrdersCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Orders linked on one side only: ours not in the ERP (Metakocka), the ERP's not in syncdesk.
+    /// Orders linked on one side only: ours not in the ERP, the ERP's not in syncdesk.
     Unsynced {
         #[arg(long)]
         json: bool,
@@ -171,7 +171,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
         }
         OrdersCommand::Otp { order, code } => {
             let number = app.set_retailer_otp(&order, &code)?;
-            println!("OTP recorded for {number}; its Cartona status goes out again with it");
+            println!("{}", app.retailer_otp_recorded(&number));
             Ok(())
         }
         OrdersCommand::Add {

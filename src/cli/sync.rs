@@ -19,7 +19,7 @@ pub enum SyncCommand {
         /// Show what would change and write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// `erp` only: pull just this sales order (Metakocka mk_id, number or buyer_order).
+        /// `erp` only: pull just this sales order (the ERP's id, number or buyer_order).
         #[arg(long, value_name = "N")]
         order: Option<String>,
         /// `orders` only: read this much history instead of what changed since the last poll — "90d"

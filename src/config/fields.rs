@@ -158,7 +158,7 @@ pub(crate) fn check_webhook_url(field: &str, url: &str) -> Result<(), String> {
         .map_err(|e| format!("{field}: '{}' is not a URL ({e})", shown(url)))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!(
-            "{field}: '{}' must be http(s)://host/…, e.g. https://sync.shop.example/webhooks/woocommerce",
+            "{field}: '{}' must be http(s)://host/…, e.g. https://sync.shop.example/webhooks/shop",
             shown(url)
         ));
     }
@@ -183,9 +183,9 @@ mod tests {
             shown("https://me:pw@shop.example/x"),
             "https://***@shop.example/x"
         );
-        let err = check_api_url("woocommerce.url", "https://me:pw@shop.example", "").unwrap_err();
+        let err = check_api_url("shop.url", "https://me:pw@shop.example", "").unwrap_err();
         assert!(!err.contains("pw"), "{err}");
-        let err = check_api_url("woocommerce.url", "ftp://me:pw@shop", "").unwrap_err();
+        let err = check_api_url("shop.url", "ftp://me:pw@shop", "").unwrap_err();
         assert!(!err.contains("pw") && err.contains("https://"), "{err}");
     }
 

@@ -8,6 +8,7 @@
 
 mod feed;
 mod seed;
+pub mod simulators;
 pub mod tour;
 mod traffic;
 

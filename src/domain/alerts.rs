@@ -134,13 +134,13 @@ impl Default for Thresholds {
 pub fn stock_alerts(
     sku: &str,
     pos_qty: Option<i64>,
-    woo_qty: Option<i64>,
+    store_qty: Option<i64>,
     pos_price: Option<f64>,
-    woo_price: Option<f64>,
+    store_price: Option<f64>,
     thresholds: &Thresholds,
 ) -> Vec<NewAlert> {
     let mut alerts = Vec::new();
-    let negative: Vec<String> = [("POS", pos_qty), ("store", woo_qty)]
+    let negative: Vec<String> = [("POS", pos_qty), ("store", store_qty)]
         .into_iter()
         .filter_map(|(side, q)| q.filter(|q| *q < 0).map(|q| format!("{side} {q}")))
         .collect();
@@ -155,15 +155,15 @@ pub fn stock_alerts(
             ),
         ));
     }
-    match (pos_qty, woo_qty) {
-        (Some(pos), Some(woo)) if (pos - woo).abs() > thresholds.discrepancy_units => {
+    match (pos_qty, store_qty) {
+        (Some(pos), Some(store)) if (pos - store).abs() > thresholds.discrepancy_units => {
             alerts.push(NewAlert::new(
                 AlertKind::QuantityDiscrepancy,
                 sku,
                 format!("Stock discrepancy: {sku}"),
                 format!(
-                    "{sku}: POS shows {pos}, the store shows {woo} (a difference of {}, more than {}).",
-                    (pos - woo).abs(),
+                    "{sku}: POS shows {pos}, the store shows {store} (a difference of {}, more than {}).",
+                    (pos - store).abs(),
                     thresholds.discrepancy_units
                 ),
             ));
@@ -173,15 +173,15 @@ pub fn stock_alerts(
         (None, None) => alerts.push(missing_alignment(sku, "either side")),
         _ => {}
     }
-    if let (Some(pos), Some(woo)) = (pos_price, woo_price)
-        && price_drift(pos, woo, thresholds.price_difference)
+    if let (Some(pos), Some(store)) = (pos_price, store_price)
+        && price_drift(pos, store, thresholds.price_difference)
     {
         alerts.push(NewAlert::new(
             AlertKind::PriceDifference,
             sku,
             format!("Price difference: {sku}"),
             format!(
-                "{sku}: POS price {pos:.2}, store price {woo:.2} (differ by more than {:.0}%).",
+                "{sku}: POS price {pos:.2}, store price {store:.2} (differ by more than {:.0}%).",
                 thresholds.price_difference * 100.0
             ),
         ));
@@ -310,8 +310,8 @@ mod tests {
     #[test]
     fn other_rules_have_stable_keys() {
         assert_eq!(
-            sync_failure("woocommerce", "order:R-7", "HTTP 500").dedupe_key,
-            "sync_failure:woocommerce:order:R-7"
+            sync_failure("shop", "order:R-7", "HTTP 500").dedupe_key,
+            "sync_failure:shop:order:R-7"
         );
         let b = backorder("R-9");
         assert_eq!(b.dedupe_key, "backorder:R-9");

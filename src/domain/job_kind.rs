@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// The name of a kind of job (`woo.push_status`, `stock.full_pass`…): what the engine looks its handler up
+/// The name of a kind of job (`<system>.push_status`, `stock.full_pass`…): what the engine looks its handler up
 /// by, what schedules and per-kind limits are keyed on, and what `jobs list` shows.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobKind(&'static str);

@@ -127,7 +127,7 @@ impl PassReport {
     }
 
     /// What an order pull did (or would do): one line per change, then a count. `remote` prefixes the
-    /// remote id ("woo #", "Metakocka "); `noun` names what was read.
+    /// remote id ("store #", "ERP "); `noun` names what was read.
     pub fn imports(outcomes: &[ImportOutcome], dry_run: bool, remote: &str, noun: &str) -> Self {
         let verb = if dry_run { "would" } else { "did" };
         let mut lines: Vec<String> = outcomes

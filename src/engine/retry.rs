@@ -91,9 +91,9 @@ mod tests {
 
     #[test]
     fn permanent_and_refused_end_at_once() {
-        let p = RetryPolicy::for_kind(&JobsConfig::default(), "woo.push_status");
+        let p = RetryPolicy::for_kind(&JobsConfig::default(), "shop.push_status");
         for e in [
-            JobError::permanent("HTTP 403 woocommerce_rest_cannot_edit"),
+            JobError::permanent("HTTP 403 rest_cannot_edit"),
             JobError::refused("cannot change order status from pending to delivered"),
         ] {
             let d = p.decide(1, None, 1_000, &e, 0.5);

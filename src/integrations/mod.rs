@@ -36,6 +36,24 @@ pub fn by_name(name: &str) -> Option<&'static Integration> {
     REGISTRY.iter().copied().find(|i| i.name == name)
 }
 
+/// The integration an operator means by `word`, in any case: its name, its title, or the short name its
+/// job kinds start with (`woo` of `woo.push_status`).
+pub fn named(word: &str) -> Option<&'static Integration> {
+    let word = word.trim().to_ascii_lowercase();
+    REGISTRY.iter().copied().find(|i| {
+        i.name == word
+            || i.title.eq_ignore_ascii_case(&word)
+            || i.job_kinds
+                .iter()
+                .any(|k| k.as_str().split('.').next() == Some(word.as_str()))
+    })
+}
+
+/// Whether `word` names a sales channel (see [`named`]): the side a conflict's "store" choice means.
+pub fn names_a_channel(word: &str) -> bool {
+    named(word).is_some_and(|i| i.channel.is_some())
+}
+
 /// The enabled integrations.
 pub fn enabled(config: &crate::config::Config) -> impl Iterator<Item = &'static Integration> + '_ {
     REGISTRY.iter().copied().filter(|i| (i.enabled)(config))

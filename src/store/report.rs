@@ -10,7 +10,7 @@ use crate::domain::time::Millis;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncMetrics {
-    /// Shipment recorded → store status pushed, over pushes in the period (ms).
+    /// Shipment recorded → channel status pushed, over pushes in the period (ms).
     pub fulfilment_latency_avg_ms: Option<f64>,
     pub fulfilment_latency_max_ms: Option<i64>,
     pub fulfilment_pushes: i64,
@@ -29,14 +29,20 @@ pub struct SyncMetrics {
     pub stock_changes: i64,
 }
 
-pub fn sync_metrics(conn: &Connection, since: Millis) -> Result<SyncMetrics> {
+/// `pushed_fields`: the sync-log fields that record a channel's status push (`<system>.status`).
+pub fn sync_metrics(
+    conn: &Connection,
+    since: Millis,
+    pushed_fields: &[String],
+) -> Result<SyncMetrics> {
+    let pushed_fields = serde_json::to_string(pushed_fields).unwrap_or_else(|_| "[]".into());
     let mut m = SyncMetrics::default();
     (m.fulfilment_latency_avg_ms, m.fulfilment_latency_max_ms, m.fulfilment_pushes) = conn.query_row(
         "SELECT AVG(l.at - s.shipped), MAX(l.at - s.shipped), COUNT(*) FROM sync_log l
          JOIN orders o ON o.number = l.entity_key
          JOIN (SELECT order_id, MAX(shipped_at) AS shipped FROM shipments GROUP BY order_id) s ON s.order_id = o.id
-         WHERE l.entity = 'order' AND l.field = 'woocommerce.status' AND l.at >= ?1 AND s.shipped <= l.at",
-        [since],
+         WHERE l.entity = 'order' AND l.field IN (SELECT value FROM json_each(?2)) AND l.at >= ?1 AND s.shipped <= l.at",
+        params![since, pushed_fields],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     m.aligned = conn.query_row("SELECT COUNT(*) FROM sku_alignment", [], |r| r.get(0))?;

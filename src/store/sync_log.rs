@@ -11,7 +11,7 @@ use crate::domain::time::Millis;
 pub struct SyncLogEntry {
     pub id: i64,
     pub at: Millis,
-    /// pos, woocommerce, operator, engine…
+    /// pos, an integration's name, operator, engine…
     pub source: String,
     pub entity: String,
     pub entity_key: String,

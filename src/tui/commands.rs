@@ -82,8 +82,9 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "resolve" => Command::Resolve(match rest.to_lowercase().as_str() {
             "" => None,
             "pos" => Some(ResolveArg::Pos),
-            "store" | "woo" => Some(ResolveArg::Store),
+            "store" => Some(ResolveArg::Store),
             "merge" => Some(ResolveArg::Merge),
+            n if crate::integrations::names_a_channel(n) => Some(ResolveArg::Store),
             n => match n.parse::<i64>() {
                 Ok(q) => Some(ResolveArg::Quantity(q)),
                 Err(_) => {
@@ -183,9 +184,9 @@ mod tests {
         );
         assert_eq!(parse("sync full").unwrap(), Command::Sync(SyncPass::Full));
         assert!(
-            parse("sync woo")
+            parse("sync shop")
                 .unwrap_err()
-                .contains("no sync pass 'woo'")
+                .contains("no sync pass 'shop'")
         );
         assert_eq!(
             parse("resolve 12").unwrap(),

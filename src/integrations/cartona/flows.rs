@@ -6,7 +6,6 @@
 
 use crate::domain::LinkState;
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -30,32 +29,6 @@ use crate::store::{Job, Store, StoreError, links, marketplace, statuses, waterma
 const WATERMARK: &str = "cartona.orders.pulled_to";
 /// Orders imported per write transaction.
 const IMPORT_CHUNK: usize = 200;
-
-impl ConnectorFailure for CartonaError {
-    fn is_retryable(&self) -> bool {
-        self.is_retryable()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.retry_after()
-    }
-    /// Cartona answers a request its rules forbid with 422 and its reason ("Cannot change order status
-    /// from pending to delivered"): a refusal. The one 422 that passes is an order the retailer is editing.
-    fn class(&self) -> ErrorClass {
-        match self {
-            _ if self.is_retryable() => ErrorClass::Transient,
-            CartonaError::Api { message, .. } if retailer_editing(message) => ErrorClass::Transient,
-            CartonaError::Api {
-                status: 409 | 422, ..
-            } => ErrorClass::Refused,
-            _ => ErrorClass::Permanent,
-        }
-    }
-}
-
-/// Cartona's answer while the retailer edits an order: the supplier must wait, then it may act again.
-fn retailer_editing(message: &str) -> bool {
-    message.to_ascii_lowercase().contains("being edited")
-}
 
 fn job_error(e: CartonaError) -> JobError {
     crate::engine::job_error(e)

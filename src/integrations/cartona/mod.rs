@@ -19,7 +19,7 @@ use crate::app::SyncPass;
 use crate::config::Config;
 use crate::domain::JobKind;
 use crate::engine::passes::PassEntry;
-use crate::engine::{BoxFuture, HandlerRegistry, Schedule};
+use crate::engine::{BoxFuture, ConnectorFailure, ErrorClass, HandlerRegistry, Schedule};
 use crate::integrations::{CheckLine, CheckOptions, Integration, Role};
 
 /// Pull new and changed Cartona orders (paged, by creation window) and acknowledge them.
@@ -87,4 +87,32 @@ async fn check_api(config: &Config) -> Result<String, String> {
         orders.len(),
         start.elapsed().as_millis()
     ))
+}
+
+impl ConnectorFailure for client::CartonaError {
+    fn is_retryable(&self) -> bool {
+        self.is_retryable()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after()
+    }
+    /// Cartona answers a request its rules forbid with 422 and its reason ("Cannot change order status
+    /// from pending to delivered"): a refusal. The one 422 that passes is an order the retailer is editing.
+    fn class(&self) -> ErrorClass {
+        match self {
+            _ if self.is_retryable() => ErrorClass::Transient,
+            client::CartonaError::Api { message, .. } if retailer_editing(message) => {
+                ErrorClass::Transient
+            }
+            client::CartonaError::Api {
+                status: 409 | 422, ..
+            } => ErrorClass::Refused,
+            _ => ErrorClass::Permanent,
+        }
+    }
+}
+
+/// Cartona's answer while the retailer edits an order: the supplier must wait, then it may act again.
+fn retailer_editing(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("being edited")
 }

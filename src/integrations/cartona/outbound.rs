@@ -237,6 +237,14 @@ pub static CHANNEL: ChannelPush = ChannelPush {
 };
 
 impl App {
+    /// The operator's confirmation that the OTP of order `number` was recorded.
+    pub fn retailer_otp_recorded(&self, number: &str) -> String {
+        format!(
+            "OTP recorded for {number}; its {} status goes out again with it",
+            super::INTEGRATION.title
+        )
+    }
+
     /// Records the retailer's delivery OTP for a marketplace order (read from the retailer at the door, often
     /// after the order was completed) and pushes the order's status again with it. The code is not logged.
     pub fn set_retailer_otp(&mut self, reference: &str, otp: &str) -> AppResult<String> {

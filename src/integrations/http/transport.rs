@@ -1,5 +1,6 @@
-//! What the HTTP connectors share about a failed exchange: the transport failure kinds, which statuses are
-//! worth repeating, and a credential-free description of a `reqwest` error.
+//! One HTTP exchange as every HTTP client makes it: the client's timeouts and user agent, the API root under
+//! a base URL, sending a request and reading its answer, and a transport failure's kind with a
+//! credential-free description.
 
 use std::error::Error as _;
 
@@ -19,11 +20,6 @@ impl std::fmt::Display for TransportKind {
             TransportKind::Interrupted => "connection interrupted",
         })
     }
-}
-
-/// 408 and 429 are the only 4xx worth repeating; 501 (not implemented) will not fix itself.
-pub fn is_retryable_status(status: u16) -> bool {
-    status == 408 || status == 429 || (status >= 500 && status != 501)
 }
 
 /// The kind of a `reqwest` failure and its message with every cause, without the URL (which may carry
@@ -47,46 +43,43 @@ pub fn describe(error: reqwest::Error) -> (TransportKind, String) {
     (kind, detail)
 }
 
-/// How many times, and how patiently, an HTTP connector repeats a failed call within one job attempt.
-pub struct RetryBudget {
-    pub max_attempts: u32,
-    /// A server asking to wait longer than this gets the wait handed to the job engine instead of holding
-    /// a worker.
-    pub max_retry_after: std::time::Duration,
-    pub backoff: crate::domain::backoff::Backoff,
+/// A `reqwest` client builder with the timeouts and user agent every HTTP client uses.
+pub fn client_builder(
+    connect_timeout: std::time::Duration,
+    timeout: std::time::Duration,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")))
 }
 
-/// Runs `attempt` until it succeeds, `resendable` refuses the error, the budget is spent, or the server asks
-/// for a longer wait than the budget allows. Waits honour `Retry-After`, else full-jitter backoff.
-pub async fn with_retries<T, E, Fut>(
-    budget: &RetryBudget,
-    system: &str,
-    mut attempt: impl FnMut() -> Fut,
-    resendable: impl Fn(&E) -> bool,
-    retry_after: impl Fn(&E) -> Option<std::time::Duration>,
-) -> Result<T, E>
-where
-    Fut: std::future::Future<Output = Result<T, E>>,
-    E: std::fmt::Display,
-{
-    let mut retry = 0;
-    loop {
-        let error = match attempt().await {
-            Ok(answer) => return Ok(answer),
-            Err(error) => error,
-        };
-        retry += 1;
-        if !resendable(&error) || retry >= budget.max_attempts {
-            return Err(error);
-        }
-        let delay = match retry_after(&error) {
-            Some(wait) if wait > budget.max_retry_after => return Err(error),
-            Some(wait) => wait,
-            None => budget.backoff.delay(retry, None, fastrand::f64()),
-        };
-        tracing::debug!(error = %error, ?delay, retry, "retrying {system} call");
-        tokio::time::sleep(delay).await;
+/// One answer, whatever its status, with its body read.
+pub struct Exchange {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Exchange {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
     }
+}
+
+/// Sends `request` once and reads the whole answer; a failure on the way is described without the URL.
+pub async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<Exchange, (TransportKind, String)> {
+    let response = request.send().await.map_err(describe)?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(describe)?;
+    Ok(Exchange {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The API root under a configured base URL: the shop's address or the API's own (`…/API_PATH/`) both work.

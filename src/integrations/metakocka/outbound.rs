@@ -121,6 +121,18 @@ pub struct Unsynced {
     pub not_in_syncdesk: Vec<super::flows::MissingDocument>,
 }
 
+impl Unsynced {
+    /// Ours that should be in the ERP and are not.
+    pub fn not_in_erp(&self) -> &[UnsyncedOrder] {
+        &self.not_in_metakocka
+    }
+
+    /// How an operator calls the ERP, for headings.
+    pub fn erp_title(&self) -> &'static str {
+        super::INTEGRATION.title
+    }
+}
+
 impl App {
     /// `orders unsynced`: both sides of what Metakocka and syncdesk do not share.
     pub async fn orders_unsynced(&mut self) -> Result<Unsynced, PassError> {

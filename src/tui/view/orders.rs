@@ -393,28 +393,25 @@ mod tests {
     #[test]
     fn a_push_held_back_by_a_rule_or_mapping_is_not_an_error() {
         let rule = Some("blocked by rule delivered_by=marketplace");
-        assert_eq!(shown(&[("cartona", "blocked", rule)]), "– blocked");
+        assert_eq!(shown(&[("market", "blocked", rule)]), "– blocked");
         assert_eq!(
-            shown(&[("woocommerce", "unmapped", Some("no mapping"))]),
+            shown(&[("shop", "unmapped", Some("no mapping"))]),
             "– unmapped"
         );
         assert_eq!(
             shown(&[
-                ("cartona", "blocked", rule),
-                ("counterpoint", "error", Some("gone"))
+                ("market", "blocked", rule),
+                ("backoffice", "error", Some("gone"))
             ]),
             "! error"
         );
-        assert_eq!(
-            shown(&[("woocommerce", "pending", Some("HTTP 503"))]),
-            "! error"
-        );
-        assert_eq!(shown(&[("woocommerce", "synced", None)]), "✓ synced");
+        assert_eq!(shown(&[("shop", "pending", Some("HTTP 503"))]), "! error");
+        assert_eq!(shown(&[("shop", "synced", None)]), "✓ synced");
         // A store change syncdesk would have overwritten waits for a person: it outranks any error.
         assert_eq!(
             shown(&[
-                ("woocommerce", "conflict", Some("changed in the store")),
-                ("counterpoint", "error", Some("gone"))
+                ("shop", "conflict", Some("changed in the store")),
+                ("backoffice", "error", Some("gone"))
             ]),
             "? conflict"
         );

@@ -1,7 +1,8 @@
 //! What can go wrong talking to Cartona, classified for the job engine. Every variant names the endpoint
 //! (method + path); API errors carry Cartona's own message.
 
-use crate::integrations::http::transport::{TransportKind, is_retryable_status};
+use crate::integrations::http::failure::{Failure, HttpFailure};
+use crate::integrations::http::transport::TransportKind;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,19 +36,12 @@ pub enum CartonaError {
 impl CartonaError {
     /// Worth trying again later without changing anything: throttling, server trouble, network trouble.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            CartonaError::Api { status, .. } => is_retryable_status(*status),
-            CartonaError::Transport { .. } => true,
-            CartonaError::Malformed { .. } | CartonaError::Config(_) => false,
-        }
+        self.failure().is_retryable()
     }
 
     /// Cartona's own `Retry-After`, when it sent one.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            CartonaError::Api { retry_after, .. } => *retry_after,
-            _ => None,
-        }
+        self.failure().retry_after()
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -62,6 +56,20 @@ impl CartonaError {
         match self {
             CartonaError::Api { message, .. } => Some(message),
             _ => None,
+        }
+    }
+}
+
+impl HttpFailure for CartonaError {
+    fn failure(&self) -> Failure {
+        match self {
+            CartonaError::Api {
+                status,
+                retry_after,
+                ..
+            } => Failure::of_status(*status, *retry_after),
+            CartonaError::Transport { kind, .. } => Failure::of_transport(*kind),
+            CartonaError::Malformed { .. } | CartonaError::Config(_) => Failure::Final,
         }
     }
 }

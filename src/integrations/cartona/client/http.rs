@@ -3,12 +3,11 @@
 
 use super::config::CartonaConfig;
 use super::error::CartonaError;
-use crate::domain::backoff::Backoff;
-use crate::integrations::http::retry_after::parse_retry_after;
-use crate::integrations::http::transport::{
-    RetryBudget, describe, is_retryable_status, with_retries,
-};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use crate::integrations::http::decode::decode_json;
+use crate::integrations::http::failure::retry_after_of;
+use crate::integrations::http::retry::{Resend, RetryBudget, with_retries};
+use crate::integrations::http::transport::{TransportKind, client_builder, exchange};
+use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
@@ -56,10 +55,7 @@ impl CartonaClient {
         let mut auth_value = HeaderValue::from_str(&format!("{}{}", cfg.auth_prefix, cfg.token))
             .map_err(|_| CartonaError::Config("the token is not a valid header value".into()))?;
         auth_value.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")))
+        let http = client_builder(cfg.connect_timeout, cfg.timeout)
             .build()
             .map_err(|e| CartonaError::Config(format!("HTTP client: {}", e.without_url())))?;
         Ok(Self {
@@ -84,21 +80,16 @@ impl CartonaClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, CartonaError> {
-        let budget = RetryBudget {
-            max_attempts: self.cfg.max_attempts,
-            max_retry_after: self.cfg.max_retry_after,
-            backoff: Backoff {
-                base: self.cfg.backoff_base,
-                cap: self.cfg.backoff_cap,
-            },
-        };
-        with_retries(
-            &budget,
-            "Cartona",
-            || self.call_once(method.clone(), path, query, body),
-            CartonaError::is_retryable,
-            CartonaError::retry_after,
-        )
+        let cfg = &self.cfg;
+        let budget = RetryBudget::new(
+            cfg.max_attempts,
+            cfg.max_retry_after,
+            cfg.backoff_base,
+            cfg.backoff_cap,
+        );
+        with_retries(&budget, "Cartona", Resend::Safe, || {
+            self.call_once(method.clone(), path, query, body)
+        })
         .await
     }
 
@@ -124,32 +115,29 @@ impl CartonaClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        let answer = exchange(request)
             .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        if status.is_success() {
-            return Ok(Answer { endpoint, body });
+            .map_err(|(kind, detail)| transport_error(&endpoint, kind, detail))?;
+        if answer.is_success() {
+            return Ok(Answer {
+                endpoint,
+                body: answer.body,
+            });
         }
-        Err(api_error(endpoint, status.as_u16(), &headers, &body))
+        Err(CartonaError::Api {
+            endpoint,
+            status: answer.status,
+            message: error_message(&answer.body),
+            retry_after: retry_after_of(answer.status, &answer.headers),
+        })
     }
 
     /// Decodes a JSON body, naming the endpoint and the JSON path of the first bad field on failure.
     pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, CartonaError> {
-        let mut json = serde_json::Deserializer::from_slice(&answer.body);
-        serde_path_to_error::deserialize(&mut json).map_err(|e| {
-            let field = e.path().to_string();
-            CartonaError::Malformed {
-                endpoint: answer.endpoint.clone(),
-                field: if field == "." { "(body)".into() } else { field },
-                detail: e.into_inner().to_string(),
-            }
+        decode_json(&answer.body).map_err(|bad| CartonaError::Malformed {
+            endpoint: answer.endpoint.clone(),
+            field: bad.field_or("(body)"),
+            detail: bad.detail,
         })
     }
 }
@@ -159,8 +147,7 @@ fn api_root(base_url: &str) -> Result<Url, CartonaError> {
         .map_err(CartonaError::Config)
 }
 
-fn transport_error(endpoint: &str, error: reqwest::Error) -> CartonaError {
-    let (kind, detail) = describe(error);
+fn transport_error(endpoint: &str, kind: TransportKind, detail: String) -> CartonaError {
     CartonaError::Transport {
         endpoint: endpoint.to_string(),
         kind,
@@ -181,23 +168,6 @@ pub(crate) fn error_message(body: &[u8]) -> String {
     }
     let text = String::from_utf8_lossy(body);
     text.trim().chars().take(200).collect()
-}
-
-fn api_error(endpoint: String, status: u16, headers: &HeaderMap, body: &[u8]) -> CartonaError {
-    let retry_after = if is_retryable_status(status) {
-        headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
-    } else {
-        None
-    };
-    CartonaError::Api {
-        endpoint,
-        status,
-        message: error_message(body),
-        retry_after,
-    }
 }
 
 #[cfg(test)]

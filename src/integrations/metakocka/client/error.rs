@@ -2,7 +2,8 @@
 //! outages ("down for an update"), 5xx and network trouble are the retryable class. Every variant names
 //! the operation's endpoint.
 
-use crate::integrations::http::transport::{TransportKind, is_retryable_status};
+use crate::integrations::http::failure::{Failure, HttpFailure};
+use crate::integrations::http::transport::TransportKind;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,20 +52,11 @@ impl MetakockaError {
     /// Worth resending later unchanged: outage/update windows, 5xx, throttling, network trouble. An
     /// `opr_code` refusal is about the request itself and is not.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            MetakockaError::Http { status, .. } => is_retryable_status(*status),
-            MetakockaError::Transport { .. } | MetakockaError::NotJson { .. } => true,
-            MetakockaError::Api { .. }
-            | MetakockaError::Malformed { .. }
-            | MetakockaError::Config(_) => false,
-        }
+        self.failure().is_retryable()
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            MetakockaError::Http { retry_after, .. } => *retry_after,
-            _ => None,
-        }
+        self.failure().retry_after()
     }
 
     /// `(opr_code, opr_desc)` for refusals.
@@ -74,6 +66,24 @@ impl MetakockaError {
                 opr_code, opr_desc, ..
             } => Some((opr_code, opr_desc)),
             _ => None,
+        }
+    }
+}
+
+impl HttpFailure for MetakockaError {
+    fn failure(&self) -> Failure {
+        match self {
+            MetakockaError::Http {
+                status,
+                retry_after,
+                ..
+            } => Failure::of_status(*status, *retry_after),
+            MetakockaError::Transport { kind, .. } => Failure::of_transport(*kind),
+            // A maintenance page instead of an answer: the operation did not run.
+            MetakockaError::NotJson { .. } => Failure::NotApplied { retry_after: None },
+            MetakockaError::Api { .. }
+            | MetakockaError::Malformed { .. }
+            | MetakockaError::Config(_) => Failure::Final,
         }
     }
 }

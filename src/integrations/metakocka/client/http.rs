@@ -3,13 +3,12 @@
 
 use super::config::MetakockaConfig;
 use super::error::MetakockaError;
-use crate::domain::backoff::Backoff;
-use crate::integrations::http::retry_after::parse_retry_after;
-use crate::integrations::http::transport::{
-    RetryBudget, TransportKind, describe, is_retryable_status, with_retries,
-};
+use crate::integrations::http::decode::decode;
+use crate::integrations::http::failure::retry_after_of;
+pub(crate) use crate::integrations::http::retry::Resend;
+use crate::integrations::http::retry::{RetryBudget, with_retries};
+use crate::integrations::http::transport::{TransportKind, client_builder, exchange};
 use reqwest::Url;
-use reqwest::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -32,15 +31,6 @@ impl std::fmt::Debug for MetakockaClient {
     }
 }
 
-/// Whether resending after an ambiguous failure (the request may have been applied) is harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Resend {
-    /// Reads and updates: repeating them is safe.
-    Safe,
-    /// Creations: resend only when the request surely was not applied (no connection, 503, 429).
-    OnlyIfNotApplied,
-}
-
 /// An `opr_code` 0 answer, with the endpoint for decoding errors.
 pub(crate) struct Answer {
     pub endpoint: String,
@@ -60,10 +50,7 @@ impl MetakockaClient {
                 "search_limit must be 1..=50 and stock_limit 1..=1000".into(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")))
+        let http = client_builder(cfg.connect_timeout, cfg.timeout)
             .build()
             .map_err(|e| MetakockaError::Config(format!("HTTP client: {}", e.without_url())))?;
         Ok(Self {
@@ -94,34 +81,14 @@ impl MetakockaClient {
             Value::String(self.cfg.company_id.clone()),
         );
         let body = Value::Object(body);
-        let budget = RetryBudget {
-            max_attempts: self.cfg.max_attempts,
-            max_retry_after: self.cfg.max_retry_after,
-            backoff: Backoff {
-                base: self.cfg.backoff_base,
-                cap: self.cfg.backoff_cap,
-            },
-        };
-        let resendable = |error: &MetakockaError| match (error, resend) {
-            (_, Resend::Safe) => error.is_retryable(),
-            (MetakockaError::Transport { kind, .. }, Resend::OnlyIfNotApplied) => {
-                *kind == TransportKind::Connect
-            }
-            (MetakockaError::Http { status, .. }, Resend::OnlyIfNotApplied) => {
-                *status == 503 || *status == 429
-            }
-            // A maintenance page instead of an answer: the operation did not run.
-            (MetakockaError::NotJson { .. }, Resend::OnlyIfNotApplied) => true,
-            _ => false,
-        };
-        with_retries(
-            &budget,
-            "Metakocka",
-            || self.call_once(op, &body),
-            resendable,
-            MetakockaError::retry_after,
-        )
-        .await
+        let cfg = &self.cfg;
+        let budget = RetryBudget::new(
+            cfg.max_attempts,
+            cfg.max_retry_after,
+            cfg.backoff_base,
+            cfg.backoff_cap,
+        );
+        with_retries(&budget, "Metakocka", resend, || self.call_once(op, &body)).await
     }
 
     async fn call_once(&self, op: &str, body: &Value) -> Result<Answer, MetakockaError> {
@@ -130,42 +97,27 @@ impl MetakockaClient {
             .join(op)
             .map_err(|e| MetakockaError::Config(format!("bad operation {op:?}: {e}")))?;
         let endpoint = format!("POST {}", url.path());
-        let response = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
+        let answer = exchange(self.http.post(url).json(body))
             .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&bytes);
+            .map_err(|(kind, detail)| transport_error(&endpoint, kind, detail))?;
+        let snippet = || -> String {
+            let text = String::from_utf8_lossy(&answer.body);
+            text.trim().chars().take(200).collect()
+        };
+        if !answer.is_success() {
             return Err(MetakockaError::Http {
                 endpoint,
-                status: status.as_u16(),
-                message: text.trim().chars().take(200).collect(),
-                retry_after: retry_after.filter(|_| is_retryable_status(status.as_u16())),
+                status: answer.status,
+                message: snippet(),
+                retry_after: retry_after_of(answer.status, &answer.headers),
             });
         }
-        let body: Value = match serde_json::from_slice(&bytes) {
-            Ok(body) => body,
-            Err(_) => {
-                let text = String::from_utf8_lossy(&bytes);
-                return Err(MetakockaError::NotJson {
-                    endpoint,
-                    status: status.as_u16(),
-                    snippet: text.trim().chars().take(200).collect(),
-                });
-            }
+        let Ok(body) = serde_json::from_slice::<Value>(&answer.body) else {
+            return Err(MetakockaError::NotJson {
+                endpoint,
+                status: answer.status,
+                snippet: snippet(),
+            });
         };
         let opr_code = match body.get("opr_code") {
             Some(Value::String(code)) => code.trim().to_string(),
@@ -202,9 +154,9 @@ impl MetakockaClient {
         prefix: &str,
         value: Value,
     ) -> Result<T, MetakockaError> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let field = match (prefix.is_empty(), path == ".") {
+        decode(value).map_err(|bad| {
+            let path = bad.path;
+            let field = match (prefix.is_empty(), path.is_empty()) {
                 (true, true) => "(body)".to_string(),
                 (true, false) => path,
                 (false, true) => prefix.to_string(),
@@ -214,7 +166,7 @@ impl MetakockaClient {
             MetakockaError::Malformed {
                 endpoint: answer.endpoint.clone(),
                 field,
-                detail: e.into_inner().to_string(),
+                detail: bad.detail,
             }
         })
     }
@@ -225,8 +177,7 @@ fn api_root(base_url: &str) -> Result<Url, MetakockaError> {
         .map_err(MetakockaError::Config)
 }
 
-fn transport_error(endpoint: &str, error: reqwest::Error) -> MetakockaError {
-    let (kind, detail) = describe(error);
+fn transport_error(endpoint: &str, kind: TransportKind, detail: String) -> MetakockaError {
     MetakockaError::Transport {
         endpoint: endpoint.to_string(),
         kind,

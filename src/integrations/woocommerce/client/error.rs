@@ -1,8 +1,8 @@
 //! What can go wrong talking to a store, classified so the job engine can decide between "try again later"
 //! and "needs a person". Every variant names the endpoint (method + URL without credentials).
 
+use crate::integrations::http::failure::{Failure, HttpFailure};
 pub use crate::integrations::http::transport::TransportKind;
-use crate::integrations::http::transport::is_retryable_status;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,19 +39,12 @@ pub enum WooError {
 impl WooError {
     /// Worth trying again later without changing anything: throttling, server trouble, network trouble.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            WooError::Api { status, .. } => is_retryable_status(*status),
-            WooError::Transport { .. } => true,
-            WooError::Malformed { .. } | WooError::Config(_) => false,
-        }
+        self.failure().is_retryable()
     }
 
     /// The store's own `Retry-After`, when it sent one.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            WooError::Api { retry_after, .. } => *retry_after,
-            _ => None,
-        }
+        self.failure().retry_after()
     }
 
     /// WooCommerce's error code, for API errors.
@@ -66,6 +59,20 @@ impl WooError {
         match self {
             WooError::Api { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+}
+
+impl HttpFailure for WooError {
+    fn failure(&self) -> Failure {
+        match self {
+            WooError::Api {
+                status,
+                retry_after,
+                ..
+            } => Failure::of_status(*status, *retry_after),
+            WooError::Transport { kind, .. } => Failure::of_transport(*kind),
+            WooError::Malformed { .. } | WooError::Config(_) => Failure::Final,
         }
     }
 }

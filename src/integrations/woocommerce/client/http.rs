@@ -5,15 +5,13 @@ use super::config::{AuthMode, WooConfig};
 use super::error::WooError;
 use super::oauth;
 use super::redact::redact_url;
-use crate::domain::backoff::Backoff;
-use crate::integrations::http::retry_after::parse_retry_after;
-use crate::integrations::http::transport::{
-    RetryBudget, TransportKind, is_retryable_status, with_retries,
-};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use crate::integrations::http::decode::decode_json;
+use crate::integrations::http::failure::retry_after_of;
+use crate::integrations::http::retry::{Resend, RetryBudget, with_retries};
+use crate::integrations::http::transport::{TransportKind, client_builder, exchange};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
-use std::error::Error as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -87,10 +85,7 @@ impl WooClient {
         if cfg.max_attempts == 0 {
             return Err(WooError::Config("max_attempts must be at least 1".into()));
         }
-        let builder = reqwest::Client::builder()
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .user_agent(concat!("syncdesk/", env!("CARGO_PKG_VERSION")));
+        let builder = client_builder(cfg.connect_timeout, cfg.timeout);
         let http = super::trust::apply(builder, &cfg.trust)
             .map_err(WooError::Config)?
             .build()
@@ -125,14 +120,7 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        with_retries(
-            &self.budget(),
-            "WooCommerce",
-            || self.call_once(method.clone(), path, query, body),
-            WooError::is_retryable,
-            WooError::retry_after,
-        )
-        .await
+        self.send(Resend::Safe, method, path, query, body).await
     }
 
     /// Sends a write that must not be repeated blindly: it adds something (a note), or sets values a sale
@@ -146,29 +134,29 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        with_retries(
-            &self.budget(),
-            "WooCommerce",
-            || self.call_once(method.clone(), path, query, body),
-            |e: &WooError| match e {
-                WooError::Transport { kind, .. } => *kind == TransportKind::Connect,
-                WooError::Api { status, .. } => *status == 429 || *status == 503,
-                _ => false,
-            },
-            WooError::retry_after,
-        )
-        .await
+        self.send(Resend::OnlyIfNotApplied, method, path, query, body)
+            .await
     }
 
-    fn budget(&self) -> RetryBudget {
-        RetryBudget {
-            max_attempts: self.cfg.max_attempts,
-            max_retry_after: self.cfg.max_retry_after,
-            backoff: Backoff {
-                base: self.cfg.backoff_base,
-                cap: self.cfg.backoff_cap,
-            },
-        }
+    async fn send(
+        &self,
+        resend: Resend,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, WooError> {
+        let cfg = &self.cfg;
+        let budget = RetryBudget::new(
+            cfg.max_attempts,
+            cfg.max_retry_after,
+            cfg.backoff_base,
+            cfg.backoff_cap,
+        );
+        with_retries(&budget, "WooCommerce", resend, || {
+            self.call_once(method.clone(), path, query, body)
+        })
+        .await
     }
 
     async fn call_once(
@@ -190,24 +178,17 @@ impl WooClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        let answer = exchange(request)
             .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&endpoint, e))?;
-        if status.is_success() {
+            .map_err(|(kind, detail)| transport_error(&endpoint, kind, &detail))?;
+        if answer.is_success() {
             return Ok(Answer {
                 endpoint,
-                headers,
-                body,
+                headers: answer.headers,
+                body: answer.body,
             });
         }
-        let mut error = api_error(endpoint, status.as_u16(), &headers, &body);
+        let mut error = api_error(endpoint, answer.status, &answer.headers, &answer.body);
         // A store sees key/secret over plain http as no credentials at all: say why, not just "cannot view".
         if let WooError::Api {
             status: 401,
@@ -263,14 +244,10 @@ impl WooClient {
 
     /// Decodes a JSON body, naming the endpoint and the JSON path of the first bad field on failure.
     pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, WooError> {
-        let mut json = serde_json::Deserializer::from_slice(&answer.body);
-        serde_path_to_error::deserialize(&mut json).map_err(|e| {
-            let field = e.path().to_string();
-            WooError::Malformed {
-                endpoint: answer.endpoint.clone(),
-                field: if field == "." { "(body)".into() } else { field },
-                detail: e.into_inner().to_string(),
-            }
+        decode_json(&answer.body).map_err(|bad| WooError::Malformed {
+            endpoint: answer.endpoint.clone(),
+            field: bad.field_or("(body)"),
+            detail: bad.detail,
         })
     }
 
@@ -333,27 +310,12 @@ fn header_u32(headers: &HeaderMap, name: &str) -> Option<u32> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-fn transport_error(endpoint: &str, error: reqwest::Error) -> WooError {
-    let kind = if error.is_timeout() {
-        TransportKind::Timeout
-    } else if error.is_connect() {
-        TransportKind::Connect
-    } else {
-        TransportKind::Interrupted
-    };
-    // `without_url` keeps query-string credentials and OAuth parameters out of the message.
-    let error = error.without_url();
-    let mut detail = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
+/// A transport failure, with a hint when it was the store's certificate (see `trust`).
+fn transport_error(endpoint: &str, kind: TransportKind, detail: &str) -> WooError {
     WooError::Transport {
         endpoint: endpoint.to_string(),
         kind,
-        detail: super::trust::explain(&detail),
+        detail: super::trust::explain(detail),
     }
 }
 
@@ -373,20 +335,12 @@ fn api_error(endpoint: String, status: u16, headers: &HeaderMap, body: &[u8]) ->
             (format!("http_{status}"), snippet)
         }
     };
-    let retry_after = if is_retryable_status(status) {
-        headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
-    } else {
-        None
-    };
     WooError::Api {
         endpoint,
         status,
         code,
         message,
-        retry_after,
+        retry_after: retry_after_of(status, headers),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `syncdesk sim …`: the project's wire-level simulators, standalone, so a config (or any client) can be
+//! `syncdesk sim …`: the project's wire-level simulators, standalone (demo tooling, behind the `demo` feature), so a config (or any client) can be
 //! tried against them before touching the real systems.
 
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Subcommand;
 use syncdesk_sim::{cartona, counterpoint, metakocka};
 
-use super::{CliResult, Failure};
+use crate::cli::{CliResult, Failure};
 
 #[derive(Subcommand, Debug)]
 pub enum SimCommand {
