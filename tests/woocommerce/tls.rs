@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
 
 use syncdesk::config::{Config, Secret, WooAuth};

@@ -13,9 +13,9 @@ use syncdesk::engine::stock_flows::{PassMode, StockPassJob};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::{Job, JobState};
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
-#[path = "support/stock_rig.rs"]
+#[path = "../support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
 

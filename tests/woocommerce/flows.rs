@@ -18,7 +18,7 @@ use syncdesk::server::{self, ServerState};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
 use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 
 const SECRET: &str = "whsec_test";

@@ -4,9 +4,9 @@
 //! and Metakocka agree afterwards, no conflict), also when it is cancelled before a pass; and the CLI's
 //! `sync run full|incremental [--dry-run]` and `alignment test` read Metakocka.
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 use cli_support::run;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! back with XACT_ABORT ON, named transactions and savepoints, exact decimal and money arithmetic, SQL
 //! Server's conversion / divide-by-zero / truncation errors, trailing-space equality, @@TRANCOUNT,
 //! DB_NAME(), @@VERSION, LOGINACK's TDS version, SQL Server's message texts, a seeded shop, and SIGTERM.
-//! `tests/drivers/tedious` checks the same through an independent driver (tests/counterpoint_drivers.rs).
+//! `tests/drivers/tedious` checks the same through an independent driver (tests/counterpoint/drivers.rs).
 
 use std::io::{Read, Write};
 

@@ -17,7 +17,7 @@ use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 
 struct Rig {

@@ -1,9 +1,9 @@
 //! Operator resolution of stock conflicts end to end: the built binary (`conflicts resolve|detect`) against
 //! both simulators on loopback, the resolution written to the store by the real engine.
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 use cli_support::run;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use syncdesk::engine::{Engine, EngineHandle, default_handlers};
 use syncdesk::store::inventory as stock_rows;
 use syncdesk::store::{JobState, Store};
 
-#[path = "support/stock_rig.rs"]
+#[path = "../support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
 

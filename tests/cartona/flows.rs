@@ -16,7 +16,7 @@ use syncdesk::store::sync_log::{self, SyncLogEntry};
 use syncdesk::store::{JobState, Store, jobs, links};
 use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 
 const BULK: &str = "POST /order/update-order-status";

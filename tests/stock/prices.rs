@@ -18,9 +18,9 @@ use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 use syncdesk_sim::woo::WooSimConfig;
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
-#[path = "support/stock_rig.rs"]
+#[path = "../support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;
 

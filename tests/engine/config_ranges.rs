@@ -2,7 +2,7 @@
 //! (the template's values, and each range's ends, load); the URLs of the systems are checked; a TOML error
 //! never repeats a secret, neither from `Config::parse` nor on the command line's stderr.
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli;
 
 use std::collections::BTreeSet;

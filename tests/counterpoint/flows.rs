@@ -22,7 +22,7 @@ use syncdesk::store::{JobState, Store, links, watermarks};
 use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
-#[path = "support/sim_config.rs"]
+#[path = "../support/sim_config.rs"]
 mod sim_config;
 
 struct Rig {
