@@ -3,81 +3,63 @@
 //! rule (marketplace-delivered orders sync only cancellation), both mappings, OTP, silent bulk failures,
 //! outages and the dry run asserted on the store and on what the simulator received.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use syncdesk::app::{Actor, App, ShipmentDetails};
-use syncdesk::config::Config;
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::app::ShipmentDetails;
+use syncdesk::engine::EngineHandle;
 use syncdesk::integrations::cartona::flows::{self as cartona_flows, PullReport, PushReport};
 use syncdesk::integrations::cartona::rules::MappingKind;
 use syncdesk::store::sync_log::{self, SyncLogEntry};
-use syncdesk::store::{JobState, Store, jobs, links};
+use syncdesk::store::{JobState, jobs, links};
 use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
+use flow_rig::FlowRig;
 
 const BULK: &str = "POST /order/update-order-status";
 const SINGLE: &str = "POST /order/update-order-status/{hashed_id}";
 
+/// The flow rig with the Cartona simulator and, when a test runs one, the engine (no schedules).
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     sim: CartonaSim,
     engine: Option<EngineHandle>,
 }
 
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
+}
+
 impl Rig {
     async fn start(mapping: MappingKind, engine: bool) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let sim = CartonaSim::start(CartonaSimConfig::default())
             .await
             .unwrap();
-        let mut config = Config::default();
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        config.cartona = sim_config::cartona_config(&sim);
-        config.cartona.mapping = mapping;
-        config.cartona.max_attempts = 1; // the engine's retries are under test, not the client's
-        // Enough attempts (50 ms..1 s backoff) to outlast the outage test's outage.
-        config
-            .jobs
-            .max_attempts_by_kind
-            .insert("cartona.push_statuses".into(), 30);
-        drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());
-        // No schedules: tests pull themselves; the engine runs the pushes the outbox enqueues.
-        let engine = engine.then(|| {
-            Engine::new(&db, config.clone(), default_handlers(&config))
-                .spawn()
-                .unwrap()
+        let flow = FlowRig::new(FlowRig::fast_engine(), |_, config| {
+            config.cartona = sim_config::cartona_config(&sim);
+            config.cartona.mapping = mapping;
+            config.cartona.max_attempts = 1; // the engine's retries are under test, not the client's
+            // Enough attempts (50 ms..1 s backoff) to outlast the outage test's outage.
+            config
+                .jobs
+                .max_attempts_by_kind
+                .insert("cartona.push_statuses".into(), 30);
         });
-        Rig {
-            _dir: dir,
-            db,
-            config,
-            sim,
-            engine,
-        }
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(self.store())),
-            config: Arc::new(self.config.clone()),
-        }
+        // No schedules: tests pull themselves; the engine runs the pushes the outbox enqueues.
+        let engine = engine.then(|| flow.spawn_engine(Vec::new()));
+        Rig { flow, sim, engine }
     }
 
     async fn pull(&self) -> PullReport {

@@ -4,15 +4,11 @@
 //! dropped connections and re-read windows. The simulator forces encryption and syncdesk connects with
 //! `encryption = "required"` and the server's certificate pinned, as in a shop.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use syncdesk::app::{Actor, App};
-use syncdesk::config::Config;
 use syncdesk::config::Secret;
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::engine::EngineHandle;
 use syncdesk::integrations::counterpoint::client::{
     CounterpointClient, CounterpointConfig, Encryption,
 };
@@ -22,13 +18,15 @@ use syncdesk::store::{JobState, Store, links, watermarks};
 use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
+use flow_rig::FlowRig;
 
+/// The flow rig with the WooCommerce and Counterpoint simulators, the first aligned SKUs, and the engine.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     woo: WooSim,
     cp: CounterpointSim,
     engine: EngineHandle,
@@ -36,10 +34,21 @@ struct Rig {
     pairs: Vec<(String, String)>,
 }
 
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
+}
+
 impl Rig {
     async fn start() -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let woo = WooSim::start(WooSimConfig {
             products: 20,
             orders: 0,
@@ -55,30 +64,27 @@ impl Rig {
         })
         .await
         .unwrap();
-        let mut config = Config::default();
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim_config::woo_config(&woo);
-        config.counterpoint.enabled = true;
-        config
-            .counterpoint
-            .carriers
-            .insert("UPS".into(), "UPS Ground".into());
-        // As a shop configures it: the whole session encrypted, the server's certificate pinned.
-        let pinned = dir.path().join("counterpoint.crt");
-        std::fs::write(&pinned, cp.certificate_pem().expect("a certificate")).unwrap();
-        config.counterpoint.connection = CounterpointConfig {
-            host: "127.0.0.1".into(),
-            port: cp.addr().port(),
-            user: cp.user().into(),
-            password: Secret::new(cp.password()),
-            database: cp.database().into(),
-            encryption: Encryption::Required,
-            trust_cert_ca: Some(pinned.display().to_string()),
-            ..CounterpointConfig::default()
-        };
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+        let flow = FlowRig::new(FlowRig::fast_engine(), |dir, config| {
+            config.woocommerce = sim_config::woo_config(&woo);
+            config.counterpoint.enabled = true;
+            config
+                .counterpoint
+                .carriers
+                .insert("UPS".into(), "UPS Ground".into());
+            // As a shop configures it: the whole session encrypted, the server's certificate pinned.
+            let pinned = dir.join("counterpoint.crt");
+            std::fs::write(&pinned, cp.certificate_pem().expect("a certificate")).unwrap();
+            config.counterpoint.connection = CounterpointConfig {
+                host: "127.0.0.1".into(),
+                port: cp.addr().port(),
+                user: cp.user().into(),
+                password: Secret::new(cp.password()),
+                database: cp.database().into(),
+                encryption: Encryption::Required,
+                trust_cert_ca: Some(pinned.display().to_string()),
+                ..CounterpointConfig::default()
+            };
+        });
         let store_skus: Vec<String> = woo
             .products()
             .into_iter()
@@ -87,35 +93,17 @@ impl Rig {
             .collect();
         let items = cp.shop().item_numbers().unwrap();
         let pairs: Vec<(String, String)> = store_skus.into_iter().zip(items).take(5).collect();
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, p)| format!("{p},{w},manual,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
-        let engine = Engine::new(&db, config.clone(), default_handlers(&config))
-            .spawn()
-            .unwrap();
+        flow.align(
+            pairs.iter().map(|(w, p)| (p.as_str(), w.as_str())),
+            "manual",
+        );
+        let engine = flow.spawn_engine(Vec::new());
         Rig {
-            _dir: dir,
-            db,
-            config,
+            flow,
             woo,
             cp,
             engine,
             pairs,
-        }
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(
-                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
-            )),
-            config: Arc::new(self.config.clone()),
         }
     }
 

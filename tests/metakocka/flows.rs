@@ -4,27 +4,42 @@
 //! releases it; outages are retried, an unanswered put_document is looked up rather than resent, sales
 //! orders entered in Metakocka are pulled in, and the signed stock webhook is accepted or refused.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use syncdesk::app::{Actor, App, ShipmentDetails};
+use syncdesk::app::ShipmentDetails;
 use syncdesk::config::{Config, Secret};
-use syncdesk::engine::{Engine, EngineHandle, default_handlers, default_schedules};
+use syncdesk::engine::{EngineHandle, default_schedules};
 use syncdesk::integrations::metakocka::client::WEBHOOK_REPLY_OK;
 use syncdesk::server::{ServerState, serve};
-use syncdesk::store::{JobState, Store, inbound, inventory, links, sync_log};
+use syncdesk::store::{JobState, inbound, inventory, links, sync_log};
 use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget, SimStock};
+
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
+use flow_rig::FlowRig;
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-hook-secret-42";
 
+/// The flow rig with the Metakocka simulator and the engine with its schedules.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     sim: MetakockaSim,
     engine: EngineHandle,
+}
+
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
 }
 
 impl Rig {
@@ -33,48 +48,26 @@ impl Rig {
     }
 
     async fn start_with(tune: impl FnOnce(&mut Config)) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let sim_cfg = MetakockaSimConfig {
             webhook_retry_delay: Duration::from_millis(50),
             ..MetakockaSimConfig::default()
         };
         let sim = MetakockaSim::start(sim_cfg.clone()).await.unwrap();
-        let mut config = Config::default();
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        let mk = &mut config.metakocka;
-        mk.enabled = true;
-        mk.base_url = sim.base_url();
-        mk.company_id = sim_cfg.company_id.clone();
-        mk.secret_key = Secret::new(sim_cfg.secret_key.clone());
-        mk.webhook_secret = Secret::new(HOOK_SECRET);
-        mk.warehouse = MAIN.into();
-        // One try per call: the engine's retries (with backoff) are what the tests watch.
-        mk.max_attempts = 1;
-        mk.timeout_secs = 5;
-        tune(&mut config);
-        drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());
-        let engine = Engine::new(&db, config.clone(), default_handlers(&config))
-            .with_schedules(default_schedules(&config))
-            .spawn()
-            .unwrap();
-        Rig {
-            _dir: dir,
-            db,
-            config,
-            sim,
-            engine,
-        }
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
+        let flow = FlowRig::new(FlowRig::fast_engine(), |_, config| {
+            let mk = &mut config.metakocka;
+            mk.enabled = true;
+            mk.base_url = sim.base_url();
+            mk.company_id = sim_cfg.company_id.clone();
+            mk.secret_key = Secret::new(sim_cfg.secret_key.clone());
+            mk.webhook_secret = Secret::new(HOOK_SECRET);
+            mk.warehouse = MAIN.into();
+            // One try per call: the engine's retries (with backoff) are what the tests watch.
+            mk.max_attempts = 1;
+            mk.timeout_secs = 5;
+            tune(config);
+        });
+        let engine = flow.spawn_engine(default_schedules(&flow.config));
+        Rig { flow, sim, engine }
     }
 
     /// A web order of `lines`, moved to Processing (which sends it to Metakocka).

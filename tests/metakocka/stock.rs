@@ -6,30 +6,32 @@
 
 #[path = "../support/cli.rs"]
 mod cli_support;
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
 use cli_support::run;
-use std::path::PathBuf;
+use flow_rig::FlowRig;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use syncdesk::app::{Actor, App, ShipmentDetails};
+use syncdesk::app::ShipmentDetails;
 use syncdesk::config::{Config, Secret};
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
+use syncdesk::engine::{EngineHandle, default_schedules};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{ServerState, serve};
-use syncdesk::store::{Store, inventory, jobs, links, sync_log};
+use syncdesk::store::{inventory, jobs, links, sync_log};
 use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-stock-hook-7";
 
+/// The flow rig with the WooCommerce and Metakocka simulators, `aligned` pairs, and the engine once a test
+/// spawns it.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     woo: WooSim,
     mk: MetakockaSim,
     /// (store SKU, Metakocka product code, store product id)
@@ -37,11 +39,22 @@ struct Rig {
     engine: Option<EngineHandle>,
 }
 
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
+}
+
 impl Rig {
     /// `aligned` store products paired with Metakocka codes `MK-<sku>`.
     async fn start(aligned: usize) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let woo = WooSim::start(WooSimConfig {
             products: 20,
             orders: 0,
@@ -54,25 +67,23 @@ impl Rig {
             ..MetakockaSimConfig::default()
         };
         let mk = MetakockaSim::start(mk_cfg.clone()).await.unwrap();
-        let mut config = Config {
+        let base = Config {
             woocommerce: sim_config::woo_config(&woo),
-            ..Config::default()
+            ..FlowRig::fast_engine()
         };
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        let m = &mut config.metakocka;
-        m.enabled = true;
-        m.base_url = mk.base_url();
-        m.company_id = mk_cfg.company_id.clone();
-        m.secret_key = Secret::new(mk_cfg.secret_key.clone());
-        m.webhook_secret = Secret::new(HOOK_SECRET);
-        m.warehouse = MAIN.into();
-        m.max_attempts = 1;
-        m.timeout_secs = 5;
-        config.stock.enabled = true;
-        config.stock.incremental_secs = 1;
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+        let flow = FlowRig::new(base, |_, config| {
+            let m = &mut config.metakocka;
+            m.enabled = true;
+            m.base_url = mk.base_url();
+            m.company_id = mk_cfg.company_id.clone();
+            m.secret_key = Secret::new(mk_cfg.secret_key.clone());
+            m.webhook_secret = Secret::new(HOOK_SECRET);
+            m.warehouse = MAIN.into();
+            m.max_attempts = 1;
+            m.timeout_secs = 5;
+            config.stock.enabled = true;
+            config.stock.incremental_secs = 1;
+        });
         let pairs: Vec<(String, String, u64)> = woo
             .products()
             .into_iter()
@@ -81,16 +92,12 @@ impl Rig {
             .map(|p| (p.sku.clone(), format!("MK-{}", p.sku), p.id))
             .collect();
         assert_eq!(pairs.len(), aligned, "enough store products");
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, m, _)| format!("{m},{w},exact,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
-        drop(app);
+        flow.align(
+            pairs.iter().map(|(w, m, _)| (m.as_str(), w.as_str())),
+            "exact",
+        );
         Rig {
-            _dir: dir,
-            db,
-            config,
+            flow,
             woo,
             mk,
             pairs,
@@ -106,30 +113,7 @@ impl Rig {
             .filter(|s| stock_schedules || !s.kind.starts_with("stock."))
             .filter(|s| !s.kind.starts_with("woo."))
             .collect();
-        let engine = Engine::new(
-            &self.db,
-            self.config.clone(),
-            default_handlers(&self.config),
-        )
-        .with_schedules(schedules)
-        .spawn()
-        .unwrap();
-        self.engine = Some(engine);
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(self.store())),
-            config: Arc::new(self.config.clone()),
-        }
+        self.engine = Some(self.flow.spawn_engine(schedules));
     }
 
     async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
@@ -386,7 +370,7 @@ async fn a_web_order_reserved_in_metakocka_is_counted_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_runs_stock_passes_and_alignment_test_against_metakocka() {
     let rig = Rig::start(2).await;
-    let dir = rig._dir.path();
+    let dir = rig.dir.path();
     let mk_cfg = MetakockaSimConfig::default();
     std::fs::write(
         dir.join("config.toml"),

@@ -15,6 +15,8 @@ use syncdesk::engine::{Engine, EngineHandle, default_handlers};
 use syncdesk::store::inventory as stock_rows;
 use syncdesk::store::{JobState, Store};
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/stock_rig.rs"]
 mod stock_rig;
 use stock_rig::Rig;

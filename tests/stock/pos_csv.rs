@@ -15,8 +15,12 @@ use syncdesk::integrations::pos_csv::client::{
     PosCsvConfig, PosCsvError, Reduction, fingerprint, read_stock, write_reductions,
 };
 use syncdesk::integrations::pos_csv::flows::{self as pos_csv_flows, run_write_reductions};
+use syncdesk::store::inventory;
 use syncdesk::store::pos_reductions::{self, LineKind};
-use syncdesk::store::{Store, inventory};
+
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
+use flow_rig::FlowRig;
 
 fn export(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("stock.csv");
@@ -238,36 +242,39 @@ fn the_reductions_file_appears_whole_or_not_at_all() {
     );
 }
 
+/// The flow rig (no simulator: the POS is files) with the folder the POS imports from, and the App kept open
+/// as the operator who takes the orders.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
+    flow: FlowRig,
     out: PathBuf,
-    config: Config,
     app: App,
+}
+
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
 }
 
 impl Rig {
     fn new() -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
-        let out = dir.path().join("pos-import");
-        fs::create_dir(&out).unwrap();
-        let mut config = Config::default();
-        config.pos_csv.enabled = true;
-        config.pos_csv.files.export_path = dir.path().join("stock.csv");
-        config.pos_csv.files.reductions_dir = out.clone();
-        let app = App::open(&db, config.clone(), Actor::operator("ann")).unwrap();
-        Rig {
-            _dir: dir,
-            db,
-            out,
-            config,
-            app,
-        }
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
+        let flow = FlowRig::new(Config::default(), |dir, config| {
+            let out = dir.join("pos-import");
+            fs::create_dir(&out).unwrap();
+            config.pos_csv.enabled = true;
+            config.pos_csv.files.export_path = dir.join("stock.csv");
+            config.pos_csv.files.reductions_dir = out;
+        });
+        let out = flow.config.pos_csv.files.reductions_dir.clone();
+        let app = App::open(&flow.db, flow.config.clone(), Actor::operator("ann")).unwrap();
+        Rig { flow, out, app }
     }
 
     fn order(&mut self, number: &str, channel: &str, lines: &[(&str, i64)]) {

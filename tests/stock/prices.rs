@@ -18,6 +18,8 @@ use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 use syncdesk_sim::woo::WooSimConfig;
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
 #[path = "../support/stock_rig.rs"]

@@ -2,7 +2,7 @@
 //! the engine's jobs call the simulator through the real client, and the store is asserted afterwards.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,33 +11,47 @@ use hmac::{Hmac, Mac};
 use proptest::prelude::*;
 use sha2::Sha256;
 use syncdesk::app::{Actor, App, ShipmentDetails};
-use syncdesk::config::{Config, Secret};
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers, default_schedules};
+use syncdesk::config::Secret;
+use syncdesk::engine::{Engine, EngineHandle, default_handlers, default_schedules};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{self, ServerState};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
 use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
+use flow_rig::FlowRig;
 
 const SECRET: &str = "whsec_test";
 
+/// The flow rig with the WooCommerce simulator, our webhook receiver on loopback that the simulator sends
+/// to, and the engine when a test runs one: the receiver and its HTTP client are this area's own.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     sim: WooSim,
     receiver: SocketAddr,
     engine: Option<EngineHandle>,
     http: reqwest::Client,
 }
 
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
+}
+
 impl Rig {
     /// Simulator + receiver (+ engine when `engine`), webhooks from the simulator to the receiver.
     async fn start(orders: usize, engine: bool) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let sim = WooSim::start(WooSimConfig {
             products: 20,
             orders,
@@ -46,28 +60,19 @@ impl Rig {
         })
         .await
         .unwrap();
-        let mut config = Config::default();
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim_config::woo_config(&sim);
-        config.woocommerce.webhook_secret = Secret::new(SECRET);
-        config.woocommerce.max_attempts = 1;
-        config.woocommerce.poll_secs = 3600; // tests run passes themselves unless they say otherwise
-        drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());
+        let flow = FlowRig::new(FlowRig::fast_engine(), |_, config| {
+            config.woocommerce = sim_config::woo_config(&sim);
+            config.woocommerce.webhook_secret = Secret::new(SECRET);
+            config.woocommerce.max_attempts = 1;
+            config.woocommerce.poll_secs = 3600; // tests run passes themselves unless they say otherwise
+        });
+        let (db, config) = (&flow.db, &flow.config);
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver = listener.local_addr().unwrap();
-        let engine = engine.then(|| {
-            Engine::new(&db, config.clone(), default_handlers(&config))
-                .with_schedules(default_schedules(&config))
-                .spawn()
-                .unwrap()
-        });
+        let engine = engine.then(|| flow.spawn_engine(default_schedules(config)));
         let state = Arc::new(ServerState {
-            store: Arc::new(Mutex::new(
-                Store::open(&db, Duration::from_secs(5)).unwrap(),
-            )),
+            store: Arc::new(Mutex::new(Store::open(db, Duration::from_secs(5)).unwrap())),
             config: Arc::new(config.clone()),
             engine: engine.as_ref().map(|e| (e.waker(), e.subscribe())),
         });
@@ -77,28 +82,11 @@ impl Rig {
             SECRET,
         ));
         Rig {
-            _dir: dir,
-            db,
-            config,
+            flow,
             sim,
             receiver,
             engine,
             http: reqwest::Client::new(),
-        }
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(self.store())),
-            config: Arc::new(self.config.clone()),
         }
     }
 

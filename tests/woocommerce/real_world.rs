@@ -4,48 +4,52 @@
 //! engine run against it. Each test fails on the code before the fix it guards.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
-use syncdesk::app::{Actor, App, ImportOutcome, Keep, ShipmentDetails};
+use syncdesk::app::{ImportOutcome, Keep, ShipmentDetails};
 use syncdesk::config::Config;
-use syncdesk::engine::{Engine, EngineHandle, JobContext, default_handlers};
+use syncdesk::engine::EngineHandle;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
 #[path = "../support/sim_config.rs"]
 mod sim_config;
+use flow_rig::FlowRig;
 
+/// The flow rig with the WooCommerce simulator playing the real store's behaviours.
 struct Rig {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    config: Config,
+    flow: FlowRig,
     sim: WooSim,
+}
+
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
 }
 
 impl Rig {
     async fn start(sim: WooSimConfig) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let sim = WooSim::start(sim).await.unwrap();
-        let mut config = Config::default();
-        config.jobs.poll_ms = 20;
-        config.jobs.backoff_base_ms = 50;
-        config.jobs.backoff_cap_secs = 1;
-        config.woocommerce = sim_config::woo_config(&sim);
-        config.woocommerce.max_attempts = 2;
-        config.woocommerce.poll_secs = 3600;
-        drop(App::open(&db, config.clone(), Actor::operator("test")).unwrap());
-        Rig {
-            _dir: dir,
-            db,
-            config,
-            sim,
-        }
+        let flow = FlowRig::new(FlowRig::fast_engine(), |_, config| {
+            config.woocommerce = sim_config::woo_config(&sim);
+            config.woocommerce.max_attempts = 2;
+            config.woocommerce.poll_secs = 3600;
+        });
+        Rig { flow, sim }
     }
 
     async fn empty() -> Rig {
@@ -55,21 +59,6 @@ impl Rig {
             ..WooSimConfig::default()
         })
         .await
-    }
-
-    fn app(&self) -> App {
-        App::open(&self.db, self.config.clone(), Actor::operator("wendy")).unwrap()
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.db, Duration::from_secs(5)).unwrap()
-    }
-
-    fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(self.store())),
-            config: Arc::new(self.config.clone()),
-        }
     }
 
     fn client(&self) -> syncdesk::integrations::woocommerce::client::WooClient {
@@ -83,13 +72,7 @@ impl Rig {
     }
 
     fn engine(&self) -> EngineHandle {
-        Engine::new(
-            &self.db,
-            self.config.clone(),
-            default_handlers(&self.config),
-        )
-        .spawn()
-        .unwrap()
+        self.spawn_engine(Vec::new())
     }
 
     fn link(&self, woo_id: u64) -> links::Link {
