@@ -13,11 +13,8 @@ use syncdesk::store::sync_log::{self, SyncLogEntry};
 use syncdesk::store::{JobState, jobs, links};
 use syncdesk_sim::cartona::{CartonaSim, CartonaSimConfig, NewOrder};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
+use crate::sim_config;
 
 const BULK: &str = "POST /order/update-order-status";
 const SINGLE: &str = "POST /order/update-order-status/{hashed_id}";

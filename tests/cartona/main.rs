@@ -3,3 +3,9 @@
 
 mod client;
 mod flows;
+
+// The support this area's tests share (tests/support/), declared once for the whole binary.
+#[path = "../support/flow_rig.rs"]
+mod flow_rig;
+#[path = "../support/sim_config.rs"]
+mod sim_config;

@@ -2,8 +2,7 @@
 //! (`orders unsynced [--json]`, `sync run erp [--order N]`, `check`), asserting output, exit codes and
 //! what each side holds.
 
-#[path = "../support/cli.rs"]
-mod cli_support;
+use crate::cli_support;
 use cli_support::run;
 
 use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig};

@@ -7,3 +7,7 @@ mod commands;
 mod demo;
 mod erp;
 mod sync;
+
+// The support this area's tests share (tests/support/), declared once for the whole binary.
+#[path = "../support/cli.rs"]
+mod cli_support;

@@ -1,8 +1,7 @@
 //! The sync subcommands as a user runs them: the built binary against simulators on loopback
 //! (`check`, `sync run orders|fulfillments|marketplace [--dry-run]`), asserting output, exit codes and the store.
 
-#[path = "../support/cli.rs"]
-mod cli_support;
+use crate::cli_support;
 use cli_support::run;
 use std::path::Path;
 

@@ -18,11 +18,8 @@ use syncdesk::store::{JobState, Store, links, watermarks};
 use syncdesk_sim::counterpoint::{CounterpointSim, ServerEncryption, SimConfig};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
+use crate::sim_config;
 
 /// The flow rig with the WooCommerce and Counterpoint simulators, the first aligned SKUs, and the engine.
 struct Rig {

@@ -2,8 +2,7 @@
 //! (the template's values, and each range's ends, load); the URLs of the systems are checked; a TOML error
 //! never repeats a secret, neither from `Config::parse` nor on the command line's stderr.
 
-#[path = "../support/cli.rs"]
-mod cli;
+use crate::cli_support as cli;
 
 use std::collections::BTreeSet;
 

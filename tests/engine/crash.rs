@@ -3,11 +3,7 @@
 //! purchasing e-mails), and the database passes `integrity_check`. Bounded: at most 32 kills in at most
 //! 100 s, then at most 60 s to settle. `benches/chaos.rs` runs the same with more kills and store faults.
 
-#[path = "../support/serve.rs"]
-mod serve_support;
-
-#[path = "../support/crash_rig.rs"]
-mod crash_rig;
+use crate::crash_rig;
 
 use std::time::Duration;
 

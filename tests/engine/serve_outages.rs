@@ -3,8 +3,7 @@
 //! "store unavailable since …" in /health and its log, answers webhooks 503 meanwhile, and carries on by
 //! itself afterwards: the order announced during the outage is imported once the store takes writes again.
 
-#[path = "../support/serve.rs"]
-mod serve_support;
+use crate::serve_support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -15,9 +15,7 @@ use syncdesk::server::{ServerState, serve};
 use syncdesk::store::{JobState, inbound, inventory, links, sync_log};
 use syncdesk_sim::metakocka::{MetakockaSim, MetakockaSimConfig, MkWebhookTarget, SimStock};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
 
 const MAIN: &str = "1600000001";
 const HOOK_SECRET: &str = "mk-hook-secret-42";

@@ -4,14 +4,10 @@
 //! and Metakocka agree afterwards, no conflict), also when it is cancelled before a pass; and the CLI's
 //! `sync run full|incremental [--dry-run]` and `alignment test` read Metakocka.
 
-#[path = "../support/cli.rs"]
-mod cli_support;
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
+use crate::cli_support;
+use crate::flow_rig::FlowRig;
+use crate::sim_config;
 use cli_support::run;
-use flow_rig::FlowRig;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 //! are refused by line (neither imported), and a pair that changes or loses its store SKU is reported with
 //! the base it gives up, which the sync log keeps.
 
-#[path = "../support/cli.rs"]
-mod cli;
+use crate::cli_support as cli;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,10 +1,7 @@
 //! Operator resolution of stock conflicts end to end: the built binary (`conflicts resolve|detect`) against
 //! both simulators on loopback, the resolution written to the store by the real engine.
 
-#[path = "../support/cli.rs"]
-mod cli_support;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
+use crate::cli_support;
 use cli_support::run;
 use std::time::Duration;
 
@@ -15,10 +12,7 @@ use syncdesk::engine::{Engine, EngineHandle, default_handlers};
 use syncdesk::store::inventory as stock_rows;
 use syncdesk::store::{JobState, Store};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/stock_rig.rs"]
-mod stock_rig;
+use crate::stock_rig;
 use stock_rig::Rig;
 
 /// The shared rig, plus the config written to a file so the built binary (`cli`) sees the same systems.

@@ -14,12 +14,8 @@ use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-#[path = "../support/stock_rig.rs"]
-mod stock_rig;
+use crate::sim_config;
+use crate::stock_rig;
 use stock_rig::Rig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

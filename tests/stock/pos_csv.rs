@@ -18,9 +18,7 @@ use syncdesk::integrations::pos_csv::flows::{self as pos_csv_flows, run_write_re
 use syncdesk::store::inventory;
 use syncdesk::store::pos_reductions::{self, LineKind};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
 
 fn export(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("stock.csv");

@@ -18,12 +18,8 @@ use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
 use syncdesk_sim::woo::WooSimConfig;
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-#[path = "../support/stock_rig.rs"]
-mod stock_rig;
+use crate::sim_config;
+use crate::stock_rig;
 use stock_rig::Rig;
 
 impl Rig {
@@ -75,8 +71,9 @@ impl Rig {
     }
 
     /// The built binary as operator `ops` on this rig's database, with a config file naming both
-    /// simulators (plus `stock_extra` lines in `[stock]`).
-    fn cli(
+    /// simulators (plus `stock_extra` lines in `[stock]`). Not `cli`: the stock rig is one type for the
+    /// whole `stock` binary, and `conflicts` gives it a `cli` of its own.
+    fn cli_with_stock(
         &self,
         stock_extra: &str,
         args: &[&str],
@@ -375,7 +372,8 @@ async fn with_the_store_as_price_source_the_differences_are_reported_and_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_run_prices_on_the_command_line_dry_and_real() {
     let rig = Rig::start(60, 80, 20).await;
-    let run = |args: &'static [&'static str]| rig.cli("price_drift_conflict = false", args);
+    let run =
+        |args: &'static [&'static str]| rig.cli_with_stock("price_drift_conflict = false", args);
     let before = rig.store().await;
     let (code, out, err) = run(&["sync", "run", "prices", "--dry-run", "--json"])
         .await
@@ -524,7 +522,10 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
     let cents = (far * Decimal::from(100)).trunc().to_string();
 
     // The proposal reads as money, not cents.
-    let (code, out, err) = rig.cli("", &["conflicts", "list"]).await.unwrap();
+    let (code, out, err) = rig
+        .cli_with_stock("", &["conflicts", "list"])
+        .await
+        .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     let row = out.lines().find(|l| l.contains(&sku)).expect(&out);
     let cells: Vec<&str> = row.split_whitespace().collect();
@@ -535,7 +536,7 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
     // A price-only SKU takes --winner pos|woo; a merge or a quantity is refused (exit 2).
     for bad in [["--winner", "merge"], ["--qty", "3"]] {
         let (code, out, err) = rig
-            .cli("", &["conflicts", "resolve", &sku, bad[0], bad[1]])
+            .cli_with_stock("", &["conflicts", "resolve", &sku, bad[0], bad[1]])
             .await
             .unwrap();
         assert_eq!(code, 2, "{out}{err}");
@@ -545,7 +546,7 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
         );
     }
     let (code, out, err) = rig
-        .cli("", &["conflicts", "resolve", &sku, "--winner", "woo"])
+        .cli_with_stock("", &["conflicts", "resolve", &sku, "--winner", "woo"])
         .await
         .unwrap();
     assert_eq!(code, 0, "{out}{err}");

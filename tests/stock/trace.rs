@@ -13,12 +13,7 @@ use syncdesk::engine::stock_flows::{PassMode, StockPassJob};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::{Job, JobState};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-#[path = "../support/stock_rig.rs"]
-mod stock_rig;
+use crate::stock_rig;
 use stock_rig::Rig;
 
 fn job(id: i64) -> Job {

@@ -18,11 +18,8 @@ use syncdesk::server::{self, ServerState};
 use syncdesk::store::{JobState, Store, inbound, jobs, links};
 use syncdesk_sim::woo::{WebhookTarget, WooSim, WooSimConfig};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
+use crate::sim_config;
 
 const SECRET: &str = "whsec_test";
 

@@ -16,11 +16,8 @@ use syncdesk::store::pos_reductions::{self, SaleRules};
 use syncdesk::store::{JobState, Store, jobs, links, statuses};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
-#[path = "../support/flow_rig.rs"]
-mod flow_rig;
-#[path = "../support/sim_config.rs"]
-mod sim_config;
-use flow_rig::FlowRig;
+use crate::flow_rig::FlowRig;
+use crate::sim_config;
 
 /// The flow rig with the WooCommerce simulator playing the real store's behaviours.
 struct Rig {

@@ -6,8 +6,7 @@
 
 use std::sync::Arc;
 
-#[path = "../support/cli.rs"]
-mod cli_support;
+use crate::cli_support;
 
 use syncdesk::config::{Config, Secret, WooAuth};
 use syncdesk::integrations::woocommerce::client::trust::{self, format_fingerprint};
