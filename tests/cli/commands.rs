@@ -22,17 +22,7 @@ fn scratch() -> TempDir {
 /// The binary with a clean environment: no SYNCDESK_* variables, HOME and the XDG folders inside `dir`
 /// (so default paths never reach the developer's real config or data), and `dir` as working directory.
 fn bare(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_syncdesk"));
-    cmd.current_dir(dir)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
-        .env("XDG_DATA_HOME", dir.join("xdg-data"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
+    crate::cli_support::clean_command(dir)
 }
 
 /// Runs a prepared command; returns (exit code, stdout, stderr).

@@ -2,23 +2,13 @@
 //! ordinary subcommands inspect the database and config it left behind — the way a user would look around.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
 /// The binary with a clean environment (no SYNCDESK_* variables, HOME inside `dir`).
 fn syncdesk(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_syncdesk"));
-    cmd.current_dir(dir)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
-        .env("XDG_DATA_HOME", dir.join("xdg-data"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
+    crate::cli_support::clean_command(dir)
 }
 
 fn exec(cmd: &mut Command) -> (i32, String, String) {

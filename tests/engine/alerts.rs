@@ -3,7 +3,6 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -281,15 +280,7 @@ async fn with_the_mail_server_down_the_alert_waits_and_arrives_once_it_is_back()
 
 /// Runs the binary on `dir`'s database and config with a clean environment; returns (code, stdout, stderr).
 fn syncdesk(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
-        .current_dir(dir)
-        .env_remove("SYNCDESK_CONFIG")
-        .env_remove("SYNCDESK_DB")
-        .env_remove("SYNCDESK_USER")
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
-        .env("XDG_DATA_HOME", dir.join("xdg-data"))
-        .stdin(Stdio::null())
+    let out = crate::cli_support::clean_command(dir)
         .arg("--db")
         .arg(dir.join("x.db"))
         .arg("--config")
