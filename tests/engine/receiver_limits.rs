@@ -5,20 +5,22 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::serve_support;
+
 const SECRET: &str = "receiver-limits-secret";
 /// A signature that is well-formed base64 of the right length, but not the body's.
 const WRONG_SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
-/// `syncdesk serve` on a free port of loopback, with `server` settings added to its config, optionally under
-/// a lower limit of open files (`ulimit -n`).
+/// `syncdesk serve` (the serve rig) on a free port of loopback, with `server` settings added to its config,
+/// optionally under a lower limit of open files (`ulimit -n`). This wrapper adds the scratch folder, which
+/// lives as long as the server, and the address the raw-socket tests below connect to.
 struct Serve {
-    child: Child,
+    serve: serve_support::Serve,
     addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
@@ -30,11 +32,7 @@ impl Serve {
 
     async fn start_with_open_files(server: &str, open_files: Option<u32>) -> Serve {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = serve_support::free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         write_config(
             dir.path(),
@@ -42,34 +40,8 @@ impl Serve {
                 "[server]\nlisten = \"{addr}\"\n{server}\n\n[woocommerce]\nwebhook_secret = \"{SECRET}\"\n\n[metakocka]\nwebhook_secret = \"{SECRET}\"\n"
             ),
         );
-        let mut command = match open_files {
-            None => Command::new(env!("CARGO_BIN_EXE_syncdesk")),
-            Some(n) => {
-                let mut sh = Command::new("sh");
-                sh.args([
-                    "-c",
-                    &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
-                    env!("CARGO_BIN_EXE_syncdesk"),
-                ]);
-                sh
-            }
-        };
-        let child = command
-            .args([
-                "--db",
-                &dir.path().join("s.db").to_string_lossy(),
-                "--config",
-                &dir.path().join("config.toml").to_string_lossy(),
-                "serve",
-            ])
-            .env_remove("SYNCDESK_CONFIG")
-            .env_remove("SYNCDESK_DB")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start syncdesk serve");
         let serve = Serve {
-            child,
+            serve: serve_support::Serve::start_with_open_files(dir.path(), port, open_files),
             addr,
             _dir: dir,
         };
@@ -86,19 +58,13 @@ impl Serve {
 
     /// The server process's resident memory, in KiB (VmRSS in /proc/PID/status).
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let pid = self.serve.pid().expect("syncdesk serve runs");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS in /proc/PID/status")
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
