@@ -1,4 +1,4 @@
-//! The crash harness behind `tests/crash.rs` and `benches/chaos.rs`: `syncdesk serve` (its own process) runs
+//! The crash harness behind `tests/engine/crash.rs` and `benches/chaos.rs`: `syncdesk serve` (its own process) runs
 //! against the WooCommerce and Counterpoint simulators and an SMTP sink while an operator works — web orders
 //! arrive, Counterpoint ships them, orders are put on backorder from the CLI — and the harness `kill -9`s it at
 //! random moments and starts it again, optionally with store faults on top (lost answers, 429s, outages, a

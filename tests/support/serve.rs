@@ -43,17 +43,25 @@ pub struct Serve {
     pub port: u16,
     /// Its stderr (appended across restarts).
     pub log: PathBuf,
+    /// Its limit of open files (`ulimit -n`), when lower than the test's own.
+    open_files: Option<u32>,
 }
 
 impl Serve {
     /// Starts `syncdesk serve` on `dir/s.db` with `dir/config.toml`, listening on `port`.
     pub fn start(dir: &Path, port: u16) -> Serve {
+        Self::start_with_open_files(dir, port, None)
+    }
+
+    /// `start`, under a limit of `open_files` open files (`ulimit -n`) when given.
+    pub fn start_with_open_files(dir: &Path, port: u16, open_files: Option<u32>) -> Serve {
         let log = dir.join("serve.log");
         let mut serve = Serve {
             child: None,
             dir: dir.to_path_buf(),
             port,
             log,
+            open_files,
         };
         serve.restart();
         serve
@@ -66,7 +74,20 @@ impl Serve {
             .append(true)
             .open(&self.log)
             .expect("serve log");
-        let child = Command::new(env!("CARGO_BIN_EXE_syncdesk"))
+        let mut command = match self.open_files {
+            None => Command::new(env!("CARGO_BIN_EXE_syncdesk")),
+            Some(n) => {
+                // The shell lowers the limit and becomes syncdesk (`exec`): same process, same pid.
+                let mut sh = Command::new("sh");
+                sh.args([
+                    "-c",
+                    &format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                    env!("CARGO_BIN_EXE_syncdesk"),
+                ]);
+                sh
+            }
+        };
+        let child = command
             .args([
                 "--db",
                 &self.dir.join("s.db").to_string_lossy(),

@@ -1,39 +1,44 @@
-//! The two-simulator rig stock tests share: a WooCommerce and a Counterpoint simulator on loopback, a scratch
-//! database, a config pointing at both, and `aligned` simple products paired with POS items.
+//! The rig stock tests share: the flow rig (`flow_rig.rs`, which the including module declares next to this
+//! one) with a WooCommerce and a Counterpoint simulator on loopback, a config pointing at both, and `aligned`
+//! simple products paired with POS items.
 #![allow(dead_code)] // each test file uses the part it needs
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rust_decimal::prelude::ToPrimitive;
-use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::engine::JobContext;
 use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
-use syncdesk::store::Store;
 use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
 
+use super::flow_rig::FlowRig;
 use super::sim_config::woo_config;
 
 pub struct Rig {
-    pub dir: tempfile::TempDir,
-    pub db: PathBuf,
-    pub config: Config,
+    flow: FlowRig,
     pub woo: WooSim,
     pub cp: CounterpointSim,
     /// (store SKU, POS item, store product id)
     pub pairs: Vec<(String, String, u64)>,
 }
 
+impl std::ops::Deref for Rig {
+    type Target = FlowRig;
+    fn deref(&self) -> &FlowRig {
+        &self.flow
+    }
+}
+
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut FlowRig {
+        &mut self.flow
+    }
+}
+
 impl Rig {
     pub async fn start(products: usize, pos_items: usize, aligned: usize) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("s.db");
         let woo = WooSim::start(WooSimConfig {
             products,
             orders: 0,
@@ -47,24 +52,25 @@ impl Rig {
         })
         .await
         .unwrap();
-        let mut config = Config {
+        let base = Config {
             woocommerce: woo_config(&woo),
             ..Config::default()
         };
-        config.counterpoint.enabled = true;
-        // The simulator is an external system: its address and login make the connection, as in a shop's config.
-        config.counterpoint.connection =
-            syncdesk::integrations::counterpoint::client::CounterpointConfig {
-                host: cp.addr().ip().to_string(),
-                port: cp.addr().port(),
-                user: cp.user().into(),
-                password: syncdesk::config::Secret::new(cp.password()),
-                database: cp.database().into(),
-                encryption: syncdesk::integrations::counterpoint::client::Encryption::Off,
-                ..Default::default()
-            };
-        config.stock.enabled = true;
-        let mut app = App::open(&db, config.clone(), Actor::operator("test")).unwrap();
+        let flow = FlowRig::new(base, |_, config| {
+            config.counterpoint.enabled = true;
+            // The simulator is an external system: its address and login make the connection, as in a shop's config.
+            config.counterpoint.connection =
+                syncdesk::integrations::counterpoint::client::CounterpointConfig {
+                    host: cp.addr().ip().to_string(),
+                    port: cp.addr().port(),
+                    user: cp.user().into(),
+                    password: syncdesk::config::Secret::new(cp.password()),
+                    database: cp.database().into(),
+                    encryption: syncdesk::integrations::counterpoint::client::Encryption::Off,
+                    ..Default::default()
+                };
+            config.stock.enabled = true;
+        });
         let store_products: Vec<(String, u64)> = woo
             .products()
             .into_iter()
@@ -79,27 +85,15 @@ impl Rig {
             .map(|((sku, id), item)| (sku, item, id))
             .collect();
         assert_eq!(pairs.len(), aligned, "enough SKUs on both sides");
-        let csv: String =
-            std::iter::once("POS SKU,WooCommerce SKU,Match Type,Confidence\n".to_string())
-                .chain(pairs.iter().map(|(w, p, _)| format!("{p},{w},exact,1\n")))
-                .collect();
-        assert!(app.import_alignment(&csv).unwrap().errors.is_empty());
+        flow.align(
+            pairs.iter().map(|(w, p, _)| (p.as_str(), w.as_str())),
+            "exact",
+        );
         Rig {
-            dir,
-            db,
-            config,
+            flow,
             woo,
             cp,
             pairs,
-        }
-    }
-
-    pub fn ctx(&self) -> JobContext {
-        JobContext {
-            store: Arc::new(Mutex::new(
-                Store::open(&self.db, Duration::from_secs(5)).unwrap(),
-            )),
-            config: Arc::new(self.config.clone()),
         }
     }
 
