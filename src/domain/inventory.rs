@@ -131,6 +131,18 @@ pub enum Policy {
     Manual,
 }
 
+impl Policy {
+    /// As the config and the sync log name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::PosWins => "pos_wins",
+            Policy::WooWins => "woo_wins",
+            Policy::Merge => "merge",
+            Policy::Manual => "manual",
+        }
+    }
+}
+
 /// The outcome for one SKU on a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeDecision {
