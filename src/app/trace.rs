@@ -197,9 +197,9 @@ impl App {
         let pair = rows::inventory_row(conn, id)?
             .ok_or_else(|| AppError::Rejected(format!("{sku}: no aligned SKU (POS or store)")))?;
         Ok(StockTrace {
-            open_conflicts: inventory::open_conflicts_for(conn, &pair.woo_sku)?,
-            total: rows::count_trace(conn, &pair.woo_sku, &pair.pos_sku)?,
-            entries: rows::trace_page(conn, &pair.woo_sku, &pair.pos_sku, limit, offset)?
+            open_conflicts: inventory::open_conflicts_for(conn, &pair.store_sku)?,
+            total: rows::count_trace(conn, &pair.store_sku, &pair.pos_sku)?,
+            entries: rows::trace_page(conn, &pair.store_sku, &pair.pos_sku, limit, offset)?
                 .into_iter()
                 .map(TraceEntry::from_log)
                 .collect(),
@@ -293,7 +293,7 @@ impl<'a> PassTrace<'a> {
         &self,
         conn: &Connection,
         pos_sku: &str,
-        woo_sku: &str,
+        store_sku: &str,
         base: MergeBase,
         pos: Option<i64>,
         store: Option<i64>,
@@ -304,7 +304,7 @@ impl<'a> PassTrace<'a> {
         if let Some(pos) = pos.filter(|p| *p != base.pos_seen) {
             let mut causes: Vec<&Cause> = self
                 .back_office
-                .get(&woo_sku.to_uppercase())
+                .get(&store_sku.to_uppercase())
                 .map(|c| c.iter().collect())
                 .unwrap_or_default();
             let file = s
@@ -329,7 +329,7 @@ impl<'a> PassTrace<'a> {
             };
             steps(
                 conn,
-                woo_sku,
+                store_sku,
                 FIELD_POS,
                 base.pos_seen,
                 pos,
@@ -339,8 +339,8 @@ impl<'a> PassTrace<'a> {
                 now,
             )?;
         }
-        if let Some(store) = store.filter(|w| *w != base.woo_seen) {
-            let sold = rows::web_sales_since(conn, s.channel, woo_sku, s.since)?
+        if let Some(store) = store.filter(|w| *w != base.store_seen) {
+            let sold = rows::web_sales_since(conn, s.channel, store_sku, s.since)?
                 .into_iter()
                 .map(|o| Cause {
                     units: -o.quantity,
@@ -348,7 +348,7 @@ impl<'a> PassTrace<'a> {
                     why: format!("web order {} sold {}", o.number, o.quantity),
                     order: Some(o.number),
                 });
-            let back = rows::web_cancellations_since(conn, s.channel, woo_sku, s.since)?
+            let back = rows::web_cancellations_since(conn, s.channel, store_sku, s.since)?
                 .into_iter()
                 .map(|o| Cause {
                     units: o.quantity,
@@ -369,9 +369,9 @@ impl<'a> PassTrace<'a> {
             };
             steps(
                 conn,
-                woo_sku,
+                store_sku,
                 FIELD_STORE,
-                base.woo_seen,
+                base.store_seen,
                 store,
                 &causes,
                 own,
@@ -388,7 +388,7 @@ impl<'a> PassTrace<'a> {
 #[allow(clippy::too_many_arguments)]
 fn steps(
     conn: &Connection,
-    woo_sku: &str,
+    store_sku: &str,
     field: &str,
     from: i64,
     to: i64,
@@ -410,7 +410,7 @@ fn steps(
             &Change {
                 source: c.source,
                 entity: rows::STOCK,
-                entity_key: woo_sku,
+                entity_key: store_sku,
                 field,
                 old_value: Some(&value.to_string()),
                 new_value: Some(&next.to_string()),

@@ -27,7 +27,7 @@ pub fn suggest(
             csv.push_str(&format!(
                 "{},{},{},{:.2}\n",
                 quote(&s.pos_sku),
-                quote(&s.woo_sku),
+                quote(&s.store_sku),
                 s.match_type,
                 s.confidence
             ));
@@ -46,7 +46,7 @@ pub fn suggest(
             .map(|s| {
                 vec![
                     s.pos_sku.clone(),
-                    s.woo_sku.clone(),
+                    s.store_sku.clone(),
                     s.match_type.clone(),
                     format!("{:.2}", s.confidence),
                 ]
@@ -91,7 +91,7 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
         format!("POS ({})", now.pos_name),
         "store (WooCommerce)"
     );
-    println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.woo_sku);
+    println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.store_sku);
     println!(
         "{:<14} {:<24} {:<24}",
         "quantity",
@@ -107,7 +107,7 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
     match now.merge_base {
         Some(b) => println!(
             "merge base    agreed {}, POS then {}, store then {}",
-            b.agreed, b.pos_seen, b.woo_seen
+            b.agreed, b.pos_seen, b.store_seen
         ),
         None => println!("merge base    none yet (the next pass is a first sync)"),
     }

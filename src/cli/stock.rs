@@ -177,7 +177,7 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
                     .map(|p| {
                         vec![
                             p.pos_sku.clone(),
-                            p.woo_sku.clone(),
+                            p.store_sku.clone(),
                             p.match_type.clone(),
                             format!("{:.2}", p.confidence),
                             p.base
@@ -330,7 +330,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
                     c.sku.clone(),
                     c.kind.clone(),
                     show(&c.pos_value),
-                    show(&c.woo_value),
+                    show(&c.store_value),
                     num(c.base),
                     show(&c.proposal()),
                     to_short(c.detected_at),
@@ -363,7 +363,7 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     println!(
         "{} (store) ↔ {} (POS){}",
-        p.woo_sku,
+        p.store_sku,
         p.pos_sku,
         p.name
             .as_deref()
@@ -385,7 +385,7 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
             "open conflict: {} (POS {}, store {}) since {}: {}",
             c.kind,
             c.pos_value.as_deref().unwrap_or("-"),
-            c.woo_value.as_deref().unwrap_or("-"),
+            c.store_value.as_deref().unwrap_or("-"),
             to_short(c.detected_at),
             c.detail
         );

@@ -62,6 +62,8 @@ pub enum PairPlan {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// The base this pass merged from (the pair's, or the one an unconfirmed write that landed set).
+    pub merged_from: Option<MergeBase>,
     pub new_base: Option<MergeBase>,
     /// The quantity to write to the store (only when it differs from what the store shows).
     pub write: Option<i64>,
@@ -101,10 +103,10 @@ pub fn plan_pair(input: &PairInput, rules: &Rules) -> PairPlan {
     };
     let obs = StockObservation {
         pos: input.pos,
-        woo: store_now,
+        store: store_now,
         base,
         absorbed_web: input.absorbed_web,
-        woo_sales: input.store_sales,
+        store_sales: input.store_sales,
         pos_sales: None,
     };
     let decision = match unknown_write {
@@ -117,6 +119,7 @@ pub fn plan_pair(input: &PairInput, rules: &Rules) -> PairPlan {
         None => inventory::decide(&obs, rules.threshold),
     };
     let mut planned = Planned {
+        merged_from: base,
         new_base: None,
         write: None,
         why: None,
@@ -139,12 +142,12 @@ pub fn plan_pair(input: &PairInput, rules: &Rules) -> PairPlan {
             detail,
         } => {
             let policy = (rules.policy)(kind);
-            let settled = inventory::resolve(policy, obs.pos, obs.woo, merged);
-            if let (Some(q), Some(p), Some(_)) = (settled, obs.pos, obs.woo) {
+            let settled = inventory::resolve(policy, obs.pos, obs.store, merged);
+            if let (Some(q), Some(p), Some(_)) = (settled, obs.pos, obs.store) {
                 planned.new_base = Some(MergeBase {
                     agreed: q,
                     pos_seen: p,
-                    woo_seen: q,
+                    store_seen: q,
                 });
                 if Some(q) != store_now {
                     planned.write = Some(q);
@@ -163,7 +166,7 @@ pub fn plan_pair(input: &PairInput, rules: &Rules) -> PairPlan {
                 settled,
                 policy,
                 pos: obs.pos,
-                store: obs.woo,
+                store: obs.store,
                 base: obs.base.map(|b| b.agreed),
             });
         }
@@ -183,7 +186,7 @@ fn merge_why(obs: &StockObservation) -> String {
             } else {
                 String::new()
             },
-            obs.woo.unwrap_or(0) - b.woo_seen
+            obs.store.unwrap_or(0) - b.store_seen
         ),
         None => "first sync: the POS count".into(),
     }
@@ -267,7 +270,7 @@ mod tests {
             store_sold in 0i64..50,
         ) {
             prop_assume!(pos_sold + store_sold <= agreed);
-            let base = MergeBase { agreed, pos_seen: agreed, woo_seen: agreed };
+            let base = MergeBase { agreed, pos_seen: agreed, store_seen: agreed };
             let input = PairInput {
                 pos: Some(agreed - pos_sold),
                 store: stock(agreed - store_sold),
@@ -282,7 +285,7 @@ mod tests {
             let new_base = p.new_base.expect("a base");
             prop_assert_eq!(new_base.agreed, merged);
             prop_assert_eq!(new_base.pos_seen, agreed - pos_sold);
-            prop_assert_eq!(new_base.woo_seen, merged);
+            prop_assert_eq!(new_base.store_seen, merged);
             // Written only when the store does not already show it.
             prop_assert_eq!(p.write, (merged != agreed - store_sold).then_some(merged));
         }
@@ -295,14 +298,14 @@ mod tests {
             store in proptest::option::of(0i64..200),
             agreed in proptest::option::of(0i64..200),
             pos_seen in 0i64..200,
-            woo_seen in 0i64..200,
+            store_seen in 0i64..200,
             absorbed_web in -10i64..10,
             store_sales in proptest::option::of(0i64..20),
         ) {
             let input = PairInput {
                 pos,
                 store: Some(StoreStock { quantity: store, managed: true }),
-                base: agreed.map(|agreed| MergeBase { agreed, pos_seen, woo_seen }),
+                base: agreed.map(|agreed| MergeBase { agreed, pos_seen, store_seen }),
                 unconfirmed: None,
                 absorbed_web,
                 store_sales,

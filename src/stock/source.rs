@@ -1,6 +1,6 @@
-//! Where a stock pass reads the POS: one trait every back office with stock implements in its own folder
-//! (Counterpoint over SQL Server, Metakocka's warehouse stock, a file-only POS's CSV export), and the one
-//! the configuration enables, found through the registry.
+//! Where a stock pass reads the POS: one trait every back office with stock implements in its own
+//! integration folder (`integrations/<system>/stock_source.rs`), and the one the configuration enables,
+//! found through the registry. The pass itself never learns which back office it reads.
 
 use std::collections::HashMap;
 
@@ -29,9 +29,21 @@ pub struct PosLevel {
 pub struct SourceMemo {
     /// Its change watermark or export marker, as it wrote it.
     pub mark: Option<String>,
-    /// Web orders it holds (staged, or linked to its sales orders) whose units are not accounted for yet.
+    /// Web orders staged in the POS and not accounted for yet: (order id, web order id).
     pub staged: Vec<(i64, String)>,
+    /// Web orders linked to its sales orders, not accounted for yet.
     pub linked: Vec<LinkedWebOrder>,
+}
+
+/// How a source reads and writes what it remembers between passes: plain functions, so they run on the
+/// store's thread without borrowing the source.
+#[derive(Clone, Copy)]
+pub struct MemoRows {
+    /// Reads it in the pass's first read; `channel` is the sales channel whose stock the pass keeps (its
+    /// web orders are the ones accounted).
+    pub load: fn(&Connection, &str) -> Result<SourceMemo, StoreError>,
+    /// Writes `PosReading::mark` with the pass's results.
+    pub remember: fn(&Connection, &str, Millis) -> Result<(), StoreError>,
 }
 
 /// What a pass asks of the POS side.
@@ -50,9 +62,9 @@ pub struct PosReading {
     pub levels: Vec<PosLevel>,
     /// How the web orders the back office holds are counted on this pass.
     pub orders: OrderAccounting,
-    /// Units of web orders the POS took in by its own item numbers (a file-only POS's reductions).
+    /// Units of web orders the POS took in, by its own item numbers (a file-only POS's reductions).
     pub absorbed_by_pos_sku: HashMap<String, i64>,
-    /// Lines of the reading that were skipped, and why.
+    /// Lines of the reading that were rejected, and why.
     pub rejected: Vec<LineError>,
     /// What the source remembers for the next pass, written with the pass's results (None: unchanged).
     pub mark: Option<String>,
@@ -74,12 +86,14 @@ pub struct OrderAccounting {
 
 /// A back office a stock pass reads.
 pub trait PosSource: Send + Sync {
+    /// Its integration's name (link `system`, config section).
+    fn system(&self) -> &'static str;
+
     /// Its name, for what the operator reads.
     fn name(&self) -> &'static str;
 
-    /// What it remembers between passes, from the store (in the pass's first transaction); `channel` is
-    /// the sales channel whose stock the pass keeps (its web orders are the ones accounted).
-    fn load(&self, conn: &Connection, channel: &str) -> Result<SourceMemo, StoreError>;
+    /// How it keeps what it remembers between passes in the store (run on the store's thread).
+    fn memo_rows(&self) -> MemoRows;
 
     /// Whether it keeps no change watermark of its own: an incremental pass then tells it what to read.
     fn reads_by_item(&self) -> bool {
@@ -93,33 +107,30 @@ pub trait PosSource: Send + Sync {
         query: PosQuery<'a>,
     ) -> BoxFuture<'a, Result<PosReading, JobError>>;
 
-    /// Writes what it remembers for the next pass, with the pass's results.
-    fn remember(&self, tx: &Connection, mark: &str, now: Millis) -> Result<(), StoreError>;
-
     /// Every item with the quantity a full pass would read now (live views such as `alignment test`).
     fn levels(&self) -> BoxFuture<'_, Result<Vec<PosLevel>, String>>;
 
-    /// Every item's selling price, when its stock carries prices.
+    /// Every item's selling price, as the back office holds it.
     fn prices(&self) -> BoxFuture<'_, Result<Vec<(String, Option<Decimal>)>, String>>;
 
-    /// Whether `prices` can answer (a price pass has something to read).
-    fn has_prices(&self) -> bool {
-        true
-    }
-
     /// One item's price as `alignment test` shows it (None where the source shows none there).
-    fn item_price<'a>(&'a self, _item_no: &'a str) -> BoxFuture<'a, Result<Option<Decimal>, String>> {
+    fn item_price<'a>(
+        &'a self,
+        _item_no: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Decimal>, String>> {
         Box::pin(async { Ok(None) })
     }
 }
 
-/// Builds the stock source of an integration from the configuration.
-pub type StockSourceFn = fn(&Config) -> Result<Box<dyn PosSource>, String>;
-
 /// The configured back office's stock source: the enabled integration that has one (configuration allows
 /// one back office), else the first that has one (a pass then fails on its connection, visibly).
 pub fn pos_source(config: &Config) -> Result<Box<dyn PosSource>, String> {
-    let with_stock = || REGISTRY.iter().filter_map(|i| i.stock_source.map(|s| (i, s)));
+    let with_stock = || {
+        REGISTRY.iter().filter_map(|i| match i.stock_source {
+            Some(super::StockSide::Pos { build, .. }) => Some((i, build)),
+            _ => None,
+        })
+    };
     let (_, build) = with_stock()
         .find(|(i, _)| (i.enabled)(config))
         .or_else(|| with_stock().next())
@@ -129,7 +140,31 @@ pub fn pos_source(config: &Config) -> Result<Box<dyn PosSource>, String> {
 
 /// True when a back office a stock pass can read is enabled.
 pub fn has_back_office(config: &Config) -> bool {
-    REGISTRY
+    REGISTRY.iter().any(|i| {
+        matches!(i.stock_source, Some(super::StockSide::Pos { .. })) && (i.enabled)(config)
+    })
+}
+
+/// Whether the enabled back office's stock carries prices (a price pass has something to read).
+pub fn back_office_has_prices(config: &Config) -> bool {
+    !REGISTRY.iter().any(|i| {
+        matches!(
+            i.stock_source,
+            Some(super::StockSide::Pos { prices: false, .. })
+        ) && (i.enabled)(config)
+    })
+}
+
+/// Every back office a stock pass can read, as config sections: "[a], [b] or [c]".
+pub fn back_office_sections() -> String {
+    let names: Vec<String> = REGISTRY
         .iter()
-        .any(|i| i.stock_source.is_some() && (i.enabled)(config))
+        .filter(|i| matches!(i.stock_source, Some(super::StockSide::Pos { .. })))
+        .map(|i| format!("[{}]", i.name))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

@@ -11,8 +11,9 @@ use rust_decimal::prelude::ToPrimitive;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
 use syncdesk::engine::JobContext;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, StockPassReport, stock_pass};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::counterpoint::stock_source::CounterpointStock;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::Store;
 use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
@@ -106,15 +107,9 @@ impl Rig {
     pub async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
         let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
         let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
-            &woo,
-            &self.ctx(),
-            mode,
-            dry_run,
-        )
-        .await
-        .unwrap()
+        stock_pass(&CounterpointStock(pos), &woo, &self.ctx(), mode, dry_run)
+            .await
+            .unwrap()
     }
 
     /// POS availability per item, read through the connector.
