@@ -650,7 +650,7 @@ async fn an_unconfirmed_write_is_settled_by_the_next_read_or_left_to_an_operator
     assert_eq!(conflict.sku, rig.pairs[2].0);
     app.resolve_conflict(
         &rig.pairs[2].0,
-        syncdesk::app::Resolution::Winner(syncdesk::app::Winner::Woo),
+        syncdesk::app::Resolution::Winner(syncdesk::app::Winner::Store),
     )
     .unwrap();
     let woo = woo_orders::client(&rig.config.woocommerce).unwrap();

@@ -26,7 +26,7 @@ pub const STOCK_APPLY_RESOLUTION: JobKind = JobKind::new("stock.apply_resolution
 #[serde(rename_all = "snake_case")]
 pub enum Winner {
     Pos,
-    Woo,
+    Store,
     Merge,
 }
 
@@ -43,7 +43,7 @@ impl Resolution {
     pub fn as_str(self) -> &'static str {
         match self {
             Resolution::Winner(Winner::Pos) => "pos_wins",
-            Resolution::Winner(Winner::Woo) => "woo_wins",
+            Resolution::Winner(Winner::Store) => Policy::StoreWins.name(),
             Resolution::Winner(Winner::Merge) => "merge",
             Resolution::Quantity(_) => "quantity",
         }
@@ -66,12 +66,12 @@ pub struct ResolvedConflict {
 }
 
 /// What settling a SKU's price_drift decided. On pos_wins the price pass (asked to run now) writes the POS
-/// price; on woo_wins the store keeps its price and the pass stops flagging this drift while both stay put.
+/// price; on store_wins the store keeps its price and the pass stops flagging this drift while both stay put.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedPrice {
     pub sku: String,
     pub conflict_id: i64,
-    /// pos_wins or woo_wins.
+    /// pos_wins or store_wins (as `Policy::name` records it).
     pub resolution: &'static str,
     /// The price the store is to show ("32.60").
     pub price: String,
@@ -325,16 +325,16 @@ impl App {
                 return Err(AppError::Rejected(format!("{sku}: no open stock conflict")));
             };
             let pos = parse_qty(&latest.pos_value);
-            let woo = parse_qty(&latest.store_value);
+            let store = parse_qty(&latest.store_value);
             let quantity = match how {
                 Resolution::Quantity(q) => q,
                 Resolution::Winner(w) => {
                     let (policy, known) = match w {
                         Winner::Pos => (Policy::PosWins, "POS quantity"),
-                        Winner::Woo => (Policy::StoreWins, "store quantity"),
+                        Winner::Store => (Policy::StoreWins, "store quantity"),
                         Winner::Merge => (Policy::Merge, "merged quantity"),
                     };
-                    merge::resolve(policy, pos, woo, latest.merged).ok_or_else(|| {
+                    merge::resolve(policy, pos, store, latest.merged).ok_or_else(|| {
                         AppError::Rejected(format!(
                             "{sku}: the {} conflict has no {known} to take; give the counted quantity instead (--qty N)",
                             latest.kind
@@ -406,7 +406,7 @@ impl App {
     /// they are now). A merge or a counted quantity is refused. Logged like a stock resolution.
     pub fn resolve_price_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedPrice> {
         let winner = match how {
-            Resolution::Winner(w @ (Winner::Pos | Winner::Woo)) => w,
+            Resolution::Winner(w @ (Winner::Pos | Winner::Store)) => w,
             Resolution::Winner(Winner::Merge) | Resolution::Quantity(_) => {
                 return Err(AppError::Rejected(format!(
                     "{sku}: a price conflict is settled by the POS price or the store price"

@@ -16,7 +16,7 @@ use crate::store::StoreError;
 use crate::store::inventory::{self, StockConflict};
 use crate::store::sync_log::{self, Change, SyncLogEntry};
 use crate::store::trace::{
-    self as rows, FIELD_POS, FIELD_STORE, InventoryQuery, InventoryRow, SOURCE_POS, SOURCE_STORE,
+    self as rows, FIELD_POS, InventoryQuery, InventoryRow, SOURCE_POS, SOURCE_STORE,
     SOURCE_WEB_ORDER,
 };
 
@@ -124,17 +124,18 @@ impl TraceEntry {
             (Some(old), Some(new)) => new > old,
             _ => false,
         };
+        let store_field = rows::is_store_field(&e.field);
         let (side, source) = match (e.entity.as_str(), e.field.as_str(), e.source.as_str()) {
             (rows::ALIGNMENT, _, _) => (Side::Pairing, Source::Alignment),
             (_, FIELD_POS, SOURCE_WEB_ORDER) => (Side::Pos, Source::WebOrder),
             (_, FIELD_POS, _) if moved_up => (Side::Pos, Source::PosReceipt),
             (_, FIELD_POS, _) => (Side::Pos, Source::PosSale),
-            (_, FIELD_STORE, SOURCE_WEB_ORDER) => (Side::Store, Source::WebOrder),
-            (_, FIELD_STORE, SOURCE_STORE) => (Side::Store, Source::StoreEdit),
-            (_, FIELD_STORE, _) if e.reason.as_deref() == Some(RESOLUTION_APPLIED) => {
+            (_, _, SOURCE_WEB_ORDER) if store_field => (Side::Store, Source::WebOrder),
+            (_, _, SOURCE_STORE) if store_field => (Side::Store, Source::StoreEdit),
+            _ if store_field && e.reason.as_deref() == Some(RESOLUTION_APPLIED) => {
                 (Side::Store, Source::ResolutionApplied)
             }
-            (_, FIELD_STORE, _) => (Side::Store, Source::Pass),
+            _ if store_field => (Side::Store, Source::Pass),
             (_, "conflict.resolution", _) => (Side::Decision, Source::Resolution),
             _ => (Side::Store, Source::Other),
         };
@@ -216,7 +217,7 @@ impl App {
 /// What a stock pass knows about where movement since its last run came from.
 #[derive(Debug, Clone, Copy)]
 pub struct PassSources<'a> {
-    /// The back office's name ("Counterpoint", "Metakocka", "POS export").
+    /// The back office's name, as an operator calls it (its integration's title).
     pub back_office: &'a str,
     /// The web channel whose orders the store's stock moves with.
     pub channel: &'a str,
@@ -370,7 +371,7 @@ impl<'a> PassTrace<'a> {
             steps(
                 conn,
                 store_sku,
-                FIELD_STORE,
+                &rows::store_field(s.channel),
                 base.store_seen,
                 store,
                 &causes,

@@ -39,7 +39,12 @@ pub fn suggest(
         return output::json(&report);
     }
     output::table(
-        &["POS SKU", "WOOCOMMERCE SKU", "MATCH", "CONF"],
+        &[
+            "POS SKU",
+            &format!("{} SKU", crate::stock::store_label().to_uppercase()),
+            "MATCH",
+            "CONF",
+        ],
         report
             .suggestions
             .iter()
@@ -89,7 +94,7 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
         "{:<14} {:<24} {:<24}",
         "",
         format!("POS ({})", now.pos_name),
-        "store (WooCommerce)"
+        format!("store ({})", crate::stock::store_label())
     );
     println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.store_sku);
     println!(

@@ -120,6 +120,9 @@ impl StockConfig {
     }
 }
 
+/// The store side's `--winner` word before it was renamed: still accepted on the command line.
+pub const LEGACY_STORE_WINNER: &str = "woo";
+
 /// The store side's policy name before it was renamed: still accepted in configurations, and still what
 /// resolutions are recorded as (conflict history and operators' tools read it back).
 const LEGACY_STORE_WINS: &str = "woo_wins";

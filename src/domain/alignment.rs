@@ -258,14 +258,14 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 
 /// Proposes a store SKU for each unaligned POS SKU: exact, then normalised, then the most similar one at or
 /// above `min_confidence`. Each store SKU is proposed at most once (best match first).
-pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Alignment> {
+pub fn suggest(pos: &[String], store: &[String], min_confidence: f64) -> Vec<Alignment> {
     let mut out = Vec::new();
     let mut taken = std::collections::HashSet::new();
     let by_norm: std::collections::HashMap<String, &String> =
-        woo.iter().map(|w| (normalise(w), w)).collect();
+        store.iter().map(|w| (normalise(w), w)).collect();
     let mut rest = Vec::new();
     for p in pos {
-        if let Some(w) = woo.iter().find(|w| *w == p) {
+        if let Some(w) = store.iter().find(|w| *w == p) {
             taken.insert(w.clone());
             out.push(Alignment {
                 pos_sku: p.clone(),
@@ -287,7 +287,7 @@ pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Align
     }
     let mut candidates: Vec<(f64, &String, &String)> = Vec::new();
     for p in rest {
-        for w in woo.iter().filter(|w| !taken.contains(*w)) {
+        for w in store.iter().filter(|w| !taken.contains(*w)) {
             let s = similarity(p, w);
             if s >= min_confidence {
                 candidates.push((s, p, w));
@@ -379,13 +379,13 @@ mod tests {
             "GH-FLORA-GRO".into(),
             "NOTHING-LIKE".into(),
         ];
-        let woo = [
+        let store = [
             "A-1".to_string(),
             "FF-OCEAN-15".into(),
             "GH-FLORA-GRO-1QT".into(),
             "ZZZ".into(),
         ];
-        let s = suggest(&pos, &woo, 0.6);
+        let s = suggest(&pos, &store, 0.6);
         let kinds: Vec<(&str, &str)> = s
             .iter()
             .map(|a| (a.pos_sku.as_str(), a.match_type.as_str()))

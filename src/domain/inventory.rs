@@ -2,7 +2,7 @@
 //! last pass and what each side showed then — so a pass adds BOTH sides' movements since:
 //! `merged = agreed + (pos − pos_seen + absorbed_web) + (store − store_seen)`.
 //! `absorbed_web` is the quantity of web orders the POS took in since the last pass (staged orders that became
-//! POS documents, or Metakocka sales orders whose reservation lowered its free stock): the store already
+//! POS documents, or back-office sales orders whose reservation lowered its free stock): the store already
 //! counted those sales, so adding them back keeps them counted once. A counted order later cancelled comes
 //! back on both sides, so it is counted out once (a negative `absorbed_web`).
 //! A conflict is raised only where the merge cannot be trusted.

@@ -57,7 +57,7 @@ pub struct PlannedConflict {
 pub enum PairPlan {
     /// The store does not manage this product's stock: the pair is left alone.
     Unmanaged,
-    Planned(Planned),
+    Planned(Box<Planned>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ pub fn plan_pair(input: &PairInput, rules: &Rules) -> PairPlan {
         }
         MergeDecision::Skip { reason } => planned.skipped = Some(reason),
     }
-    PairPlan::Planned(planned)
+    PairPlan::Planned(Box::new(planned))
 }
 
 /// `merge: POS +3 (incl. -1 web), store -2 since the last pass`, or a first sync.
@@ -211,7 +211,7 @@ mod tests {
             policy,
         };
         match plan_pair(input, &rules) {
-            PairPlan::Planned(p) => p,
+            PairPlan::Planned(p) => *p,
             PairPlan::Unmanaged => panic!("unexpectedly unmanaged"),
         }
     }
@@ -323,6 +323,148 @@ mod tests {
                 }
                 prop_assert!(p.skipped.is_none() || (p.write.is_none() && p.conflict.is_none()));
             }
+        }
+
+        /// Nothing moved on either side since the agreed base: the plan writes nothing and keeps agreeing.
+        #[test]
+        fn no_change_on_either_side_plans_no_write(agreed in 0i64..10_000) {
+            let base = MergeBase { agreed, pos_seen: agreed, store_seen: agreed };
+            let input = PairInput {
+                pos: Some(agreed),
+                store: stock(agreed),
+                base: Some(base),
+                unconfirmed: None,
+                absorbed_web: 0,
+                store_sales: Some(0),
+            };
+            for policy in [&merge_all as &dyn Fn(ConflictKind) -> Policy, &manual] {
+                let p = planned(&input, policy);
+                prop_assert_eq!(p.write, None);
+                prop_assert!(p.conflict.is_none());
+                prop_assert_eq!(p.new_base, Some(base));
+            }
+        }
+
+        /// Planning again right after the plan was applied — the store shows what was written, the POS what
+        /// it showed, the base is the new one — is a no-op: no write, no conflict, the same base.
+        #[test]
+        fn replanning_after_applying_is_a_no_op(
+            pos in 0i64..500,
+            store in 0i64..500,
+            agreed in proptest::option::of(0i64..500),
+            pos_seen in 0i64..500,
+            store_seen in 0i64..500,
+            absorbed_web in -5i64..5,
+            store_sales in proptest::option::of(0i64..20),
+            pos_wins in proptest::bool::ANY,
+        ) {
+            let base = agreed.map(|agreed| MergeBase { agreed, pos_seen, store_seen });
+            let input = PairInput {
+                pos: Some(pos),
+                store: stock(store),
+                base,
+                unconfirmed: None,
+                absorbed_web,
+                store_sales,
+            };
+            let pos_first = |_: ConflictKind| Policy::PosWins;
+            let policy: &dyn Fn(ConflictKind) -> Policy = if pos_wins { &pos_first } else { &merge_all };
+            let first = planned(&input, policy);
+            let Some(new_base) = first.new_base else { return Ok(()) };
+            let again = PairInput {
+                pos: Some(pos),
+                store: stock(first.write.unwrap_or(store)),
+                base: Some(new_base),
+                unconfirmed: None,
+                absorbed_web: 0,
+                store_sales: Some(0),
+            };
+            let second = planned(&again, policy);
+            prop_assert_eq!(second.write, None);
+            prop_assert!(second.conflict.is_none(), "{:?}", second.conflict);
+            prop_assert_eq!(second.new_base, Some(new_base));
+        }
+
+        /// A write whose answer was lost: a store read that shows it merges from the base the write set (an
+        /// older read never takes the pair back to the old base), and a read that shows neither the written
+        /// nor the earlier quantity writes nothing and moves no base — it waits for someone to decide.
+        #[test]
+        fn a_stale_store_read_never_undoes_a_newer_write(
+            written in 0i64..500,
+            prior in 0i64..500,
+            seen in 0i64..500,
+            pos in 0i64..500,
+        ) {
+            prop_assume!(written != prior);
+            let old = MergeBase { agreed: prior, pos_seen: prior, store_seen: prior };
+            let newer = MergeBase { agreed: written, pos_seen: pos, store_seen: written };
+            let input = |store_now: i64| PairInput {
+                pos: Some(pos),
+                store: stock(store_now),
+                base: Some(old),
+                unconfirmed: Some(UnconfirmedWrite { quantity: written, prior: Some(prior), base: newer }),
+                absorbed_web: 0,
+                store_sales: None,
+            };
+            let landed = planned(&input(written), &merge_all);
+            prop_assert_eq!(landed.merged_from, Some(newer));
+            prop_assert!(landed.forget_unconfirmed);
+            prop_assert_eq!(landed.write, None, "the store already shows the write");
+            if seen != written && seen != prior {
+                for policy in [&merge_all as &dyn Fn(ConflictKind) -> Policy, &manual] {
+                    let unknown = planned(&input(seen), policy);
+                    prop_assert_eq!(
+                        unknown.conflict.as_ref().map(|c| c.kind),
+                        Some(ConflictKind::UnconfirmedWrite)
+                    );
+                    prop_assert!(!unknown.forget_unconfirmed);
+                    if policy(ConflictKind::UnconfirmedWrite) == Policy::Manual {
+                        prop_assert_eq!(unknown.write, None);
+                        prop_assert_eq!(unknown.new_base, None);
+                    }
+                }
+            }
+        }
+
+        /// A conflict settles as its policy says: pos_wins writes the POS count, store_wins keeps the store's,
+        /// merge writes the merged quantity (never below zero), manual writes nothing and waits. Whatever
+        /// settles becomes the new base with the POS as seen.
+        #[test]
+        fn each_policy_settles_a_conflict_as_documented(
+            pos in 0i64..100,
+            store in 0i64..100,
+            beyond in 1i64..100,
+            which in 0usize..4,
+        ) {
+            // Both sides sold since the base, together more than it held: a negative-stock conflict (the
+            // store's sales explain its fall, so nothing else is raised).
+            let agreed = pos + store + beyond;
+            let store_sold = agreed - store;
+            let policy = [Policy::PosWins, Policy::StoreWins, Policy::Merge, Policy::Manual][which];
+            let chosen = move |_: ConflictKind| policy;
+            let input = PairInput {
+                pos: Some(pos),
+                store: stock(store),
+                base: Some(MergeBase { agreed, pos_seen: agreed, store_seen: agreed }),
+                unconfirmed: None,
+                absorbed_web: 0,
+                store_sales: Some(store_sold),
+            };
+            let p = planned(&input, &chosen);
+            let c = p.conflict.as_ref().expect("a conflict");
+            prop_assert_eq!(c.kind, ConflictKind::NegativeStock);
+            let expected = match policy {
+                Policy::PosWins => Some(pos),
+                Policy::StoreWins => Some(store),
+                Policy::Merge => Some(0),
+                Policy::Manual => None,
+            };
+            prop_assert_eq!(c.settled, expected);
+            prop_assert_eq!(p.write, expected.filter(|q| *q != store));
+            prop_assert_eq!(
+                p.new_base,
+                expected.map(|q| MergeBase { agreed: q, pos_seen: pos, store_seen: q })
+            );
         }
     }
 }

@@ -152,7 +152,7 @@ pub async fn price_pass(
     let pos_prices: HashMap<String, Option<Decimal>> = pos
         .prices()
         .await
-        .map_err(|e| JobError::retry(format!("{}: {e}", pos.name())))?
+        .map_err(|e| JobError::retry(format!("{}: {e}", pos.label())))?
         .into_iter()
         .map(|(item, price)| (item.to_uppercase(), price.map(|d| d.round_dp(2))))
         .collect();
@@ -183,7 +183,13 @@ pub async fn price_pass(
             write: None,
             conflict: None,
         };
-        plan.push(plan_pair(planned, decision, stock, pos.name(), &mut report));
+        plan.push(plan_pair(
+            planned,
+            decision,
+            stock,
+            pos.label(),
+            &mut report,
+        ));
     }
     if dry_run {
         report.store_requests = store.requests();

@@ -146,7 +146,7 @@ pub async fn apply_resolution(
             });
         }
     }
-    let field = format!("{}.stock_quantity", store.system());
+    let field = crate::store::trace::store_field(store.system());
     ctx.with_store(move |s| {
         s.write(|tx| {
             let now = now_ms();
@@ -388,7 +388,7 @@ pub async fn pair_sides(
         .into_iter()
         .next();
     Ok(PairSides {
-        pos_name: pos.name(),
+        pos_name: pos.label(),
         pos_quantity: level.map(|l| l.qty_avail.normalize().to_string()),
         pos_price: price.map(|d| d.round_dp(2).to_string()),
         store: product,

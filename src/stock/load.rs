@@ -28,6 +28,7 @@ pub(super) fn db(e: StoreError) -> JobError {
     JobError::retry(e.to_string())
 }
 
+/// Everything a pass starts from, in one read of the store.
 pub(super) async fn load(
     ctx: &JobContext,
     pos: &dyn PosSource,

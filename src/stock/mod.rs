@@ -20,12 +20,12 @@ use serde::Serialize;
 
 pub use pass::{run_stock_pass, stock_pass};
 pub use source::{
-    MemoRows, OrderAccounting, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,
+    ItemPrices, MemoRows, OrderAccounting, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,
     back_office_has_prices, back_office_sections, has_back_office, pos_source,
 };
 pub use store_side::{
     StoreProduct, StoreSide, StoreUpdate, WriteFailure, read_products, remember_product,
-    store_integration, store_side, write_updates,
+    store_integration, store_label, store_side, write_updates,
 };
 
 /// What an integration is to the stock passes (its registry entry's `stock_source`).

@@ -106,7 +106,7 @@ pub async fn run_stock_pass(
         hints: loaded.hints,
         since: loaded.last_pass.unwrap_or(0),
         pos_items_read,
-        back_office: pos.name(),
+        back_office: pos.label(),
         channel: store.system(),
         memo_rows: pos.memo_rows(),
         job_id,
@@ -247,7 +247,7 @@ fn plan_pairs(
                     pair,
                     pos,
                     product,
-                    plan,
+                    plan: *plan,
                 };
                 report_step(&step, report);
                 steps.push(step);

@@ -219,7 +219,7 @@ fn log_change(
             source: "engine",
             entity: "stock",
             entity_key: &c.sku,
-            field: &format!("{}.stock_quantity", r.channel),
+            field: &crate::store::trace::store_field(r.channel),
             old_value: c.old.map(|o| o.to_string()).as_deref(),
             new_value: Some(&c.new.to_string()),
             reason: Some(&c.why),

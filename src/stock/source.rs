@@ -16,6 +16,9 @@ use crate::integrations::REGISTRY;
 use crate::store::StoreError;
 use crate::store::inventory::LinkedWebOrder;
 
+/// Every item's selling price by its item number (None: the item has no price).
+pub type ItemPrices = Vec<(String, Option<Decimal>)>;
+
 /// One POS item as a pass reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PosLevel {
@@ -89,8 +92,8 @@ pub trait PosSource: Send + Sync {
     /// Its integration's name (link `system`, config section).
     fn system(&self) -> &'static str;
 
-    /// Its name, for what the operator reads.
-    fn name(&self) -> &'static str;
+    /// How an operator calls it (its integration's title).
+    fn label(&self) -> &'static str;
 
     /// How it keeps what it remembers between passes in the store (run on the store's thread).
     fn memo_rows(&self) -> MemoRows;
@@ -111,7 +114,7 @@ pub trait PosSource: Send + Sync {
     fn levels(&self) -> BoxFuture<'_, Result<Vec<PosLevel>, String>>;
 
     /// Every item's selling price, as the back office holds it.
-    fn prices(&self) -> BoxFuture<'_, Result<Vec<(String, Option<Decimal>)>, String>>;
+    fn prices(&self) -> BoxFuture<'_, Result<ItemPrices, String>>;
 
     /// One item's price as `alignment test` shows it (None where the source shows none there).
     fn item_price<'a>(

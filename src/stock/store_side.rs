@@ -121,6 +121,11 @@ pub fn store_integration() -> Option<&'static crate::integrations::Integration> 
         .find(|i| matches!(i.stock_source, Some(super::StockSide::Store { .. })))
 }
 
+/// How an operator calls the web store (its integration's title), for text that names it.
+pub fn store_label() -> &'static str {
+    store_integration().map_or("store", |i| i.title)
+}
+
 /// The store's products and variations for `skus` (by upper-cased SKU), 100 per request, a few lookups in
 /// flight at once (at 20 ms per request, 100,000 SKUs read one after another take 20 s).
 pub async fn read_products(

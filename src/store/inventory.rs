@@ -50,7 +50,7 @@ fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
         (Some(agreed), Some(pos_seen), Some(store_seen)) => Some(MergeBase {
             agreed,
             pos_seen,
-            store_seen: store_seen,
+            store_seen,
         }),
         _ => None,
     };
@@ -148,7 +148,7 @@ fn stored_by(conn: &Connection, column: &str, sku: &str) -> Result<Option<Stored
                 (Some(agreed), Some(pos_seen), Some(store_seen)) => Some(MergeBase {
                     agreed,
                     pos_seen,
-                    store_seen: store_seen,
+                    store_seen,
                 }),
                 _ => None,
             };

@@ -19,7 +19,18 @@ pub const ALIGNMENT: &str = "alignment";
 
 /// What the stock pass records per side when it sees a quantity move since the merge base.
 pub const FIELD_POS: &str = "pos.stock_quantity";
-pub const FIELD_STORE: &str = "woocommerce.stock_quantity";
+/// The store side's quantities are recorded under its system's name: `<system>.stock_quantity`.
+const QUANTITY: &str = ".stock_quantity";
+
+/// The field the store side's quantity is recorded under, for the store's system (its sales channel).
+pub fn store_field(system: &str) -> String {
+    format!("{system}{QUANTITY}")
+}
+
+/// Whether `field` records the store side's quantity (whichever system the store was).
+pub fn is_store_field(field: &str) -> bool {
+    field != FIELD_POS && field.ends_with(QUANTITY)
+}
 
 /// Where a change recorded for a side came from (the sync log's `source`).
 pub const SOURCE_POS: &str = "pos";

@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::domain::time::Millis;
 use crate::engine::{BoxFuture, JobContext, JobError, job_error};
 use crate::stock::{
-    MemoRows, OrderAccounting, PassMode, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,
+    ItemPrices, MemoRows, OrderAccounting, PassMode, PosLevel, PosQuery, PosReading, PosSource,
+    SourceMemo,
 };
 use crate::store::inventory as stock_rows;
 use crate::store::{StoreError, watermarks};
@@ -42,7 +43,7 @@ impl PosSource for CounterpointStock {
         super::SYSTEM
     }
 
-    fn name(&self) -> &'static str {
+    fn label(&self) -> &'static str {
         super::INTEGRATION.title
     }
 
@@ -73,7 +74,7 @@ impl PosSource for CounterpointStock {
     }
 
     /// PRC_1 (REG_PRC where an item has no PRC_1).
-    fn prices(&self) -> BoxFuture<'_, Result<Vec<(String, Option<Decimal>)>, String>> {
+    fn prices(&self) -> BoxFuture<'_, Result<ItemPrices, String>> {
         Box::pin(async move {
             let prices = self.0.prices(None).await.map_err(|e| e.to_string())?;
             Ok(prices

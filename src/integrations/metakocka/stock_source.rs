@@ -13,7 +13,8 @@ use crate::domain::StatusKind;
 use crate::domain::time::Millis;
 use crate::engine::{BoxFuture, JobContext, JobError, job_error};
 use crate::stock::{
-    MemoRows, OrderAccounting, PassMode, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,
+    ItemPrices, MemoRows, OrderAccounting, PassMode, PosLevel, PosQuery, PosReading, PosSource,
+    SourceMemo,
 };
 use crate::store::StoreError;
 use crate::store::inventory::{self as stock_rows, LinkedWebOrder};
@@ -44,7 +45,7 @@ impl PosSource for MetakockaStock {
         super::SYSTEM
     }
 
-    fn name(&self) -> &'static str {
+    fn label(&self) -> &'static str {
         super::INTEGRATION.title
     }
 
@@ -78,7 +79,7 @@ impl PosSource for MetakockaStock {
         })
     }
 
-    fn prices(&self) -> BoxFuture<'_, Result<Vec<(String, Option<Decimal>)>, String>> {
+    fn prices(&self) -> BoxFuture<'_, Result<ItemPrices, String>> {
         Box::pin(async {
             Err("Metakocka's stock carries no prices: prices stay in the store".into())
         })

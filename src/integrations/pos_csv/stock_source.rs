@@ -2,14 +2,15 @@
 //! wrote a new one, and the reductions files it took in since the export the last pass read.
 
 use rusqlite::Connection;
-use rust_decimal::Decimal;
 
 use super::client::{self as pos_csv, PosCsvConfig};
 use crate::config::Config;
 use crate::domain::alignment::LineError;
 use crate::domain::time::Millis;
 use crate::engine::{BoxFuture, JobContext, JobError};
-use crate::stock::{MemoRows, PassMode, PosLevel, PosQuery, PosReading, PosSource, SourceMemo};
+use crate::stock::{
+    ItemPrices, MemoRows, PassMode, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,
+};
 use crate::store::{StoreError, pos_reductions, watermarks};
 
 /// The modification time (ms) of the export the last pass read.
@@ -51,7 +52,7 @@ impl PosSource for ExportStock {
         super::SYSTEM
     }
 
-    fn name(&self) -> &'static str {
+    fn label(&self) -> &'static str {
         super::INTEGRATION.title
     }
 
@@ -75,7 +76,7 @@ impl PosSource for ExportStock {
     }
 
     /// The export's price column.
-    fn prices(&self) -> BoxFuture<'_, Result<Vec<(String, Option<Decimal>)>, String>> {
+    fn prices(&self) -> BoxFuture<'_, Result<ItemPrices, String>> {
         Box::pin(async move {
             let export = read_levels(&self.0)?;
             if self.0.price_column.trim().is_empty() {
