@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, stock_pass};
 use syncdesk::engine::{Engine, JobContext, default_handlers, default_schedules};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::counterpoint::stock_source::CounterpointStock;
 use syncdesk::integrations::woocommerce::client::ProductUpdate;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::Store;
@@ -129,7 +130,7 @@ impl Shop {
         self.woo.reset_request_counts();
         let start = Instant::now();
         let report = stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
+            &CounterpointStock(pos),
             &woo,
             &self.ctx(),
             PassMode::Full,
@@ -324,15 +325,9 @@ async fn real_store_pass(real: &RealStore, n: usize) {
         let pos = counterpoint_flows::client(&config.counterpoint).expect("cp client");
         let woo = woo_orders::client(&config.woocommerce).expect("woo client");
         let start = Instant::now();
-        let report = stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
-            &woo,
-            &ctx,
-            PassMode::Full,
-            false,
-        )
-        .await
-        .expect("pass");
+        let report = stock_pass(&CounterpointStock(pos), &woo, &ctx, PassMode::Full, false)
+            .await
+            .expect("pass");
         assert!(
             report.failed.is_empty(),
             "{:?}",
@@ -372,7 +367,7 @@ async fn sim_pass(n: usize) {
         let woo = woo_orders::client(&shop.config.woocommerce).expect("woo client");
         let start = Instant::now();
         let report = stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
+            &CounterpointStock(pos),
             &woo,
             &shop.ctx(),
             PassMode::Full,

@@ -13,5 +13,6 @@ pub mod domain;
 pub mod engine;
 pub mod integrations;
 pub mod server;
+pub mod stock;
 pub mod store;
 pub mod tui;

@@ -27,7 +27,8 @@ pub struct PairNow {
     #[serde(skip)]
     pub pos_name: &'static str,
     pub pos_sku: String,
-    pub woo_sku: String,
+    #[serde(rename = "woo_sku")]
+    pub store_sku: String,
     pub pos_quantity: Option<String>,
     pub pos_price: Option<String>,
     pub store_quantity: Option<i64>,
@@ -56,7 +57,7 @@ impl App {
         let aligned = self.alignment().map_err(store_error)?;
         let (pos_items, store_skus) = stock_flows::catalogue(&self.config).await?;
         let taken_pos: BTreeSet<&str> = aligned.iter().map(|a| a.pos_sku.as_str()).collect();
-        let taken_store: BTreeSet<&str> = aligned.iter().map(|a| a.woo_sku.as_str()).collect();
+        let taken_store: BTreeSet<&str> = aligned.iter().map(|a| a.store_sku.as_str()).collect();
         let free_pos: Vec<String> = pos_items
             .iter()
             .filter(|i| !taken_pos.contains(i.as_str()))
@@ -89,18 +90,18 @@ impl App {
             .alignment()
             .map_err(store_error)?
             .into_iter()
-            .find(|a| a.pos_sku.eq_ignore_ascii_case(sku) || a.woo_sku.eq_ignore_ascii_case(sku))
+            .find(|a| a.pos_sku.eq_ignore_ascii_case(sku) || a.store_sku.eq_ignore_ascii_case(sku))
             .ok_or_else(|| {
                 PassError::rejected(format!(
                     "{sku} is not aligned; see `syncdesk alignment suggest`"
                 ))
             })?;
-        let sides = stock_flows::pair_sides(&self.config, &pair.pos_sku, &pair.woo_sku).await?;
+        let sides = stock_flows::pair_sides(&self.config, &pair.pos_sku, &pair.store_sku).await?;
         let product = sides.store.as_ref();
         Ok(PairNow {
             pos_name: sides.pos_name,
             pos_sku: pair.pos_sku.clone(),
-            woo_sku: pair.woo_sku.clone(),
+            store_sku: pair.store_sku.clone(),
             pos_quantity: sides.pos_quantity.clone(),
             pos_price: sides.pos_price.clone(),
             store_quantity: product.and_then(|p| p.stock_quantity),

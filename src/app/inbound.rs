@@ -109,7 +109,7 @@ pub fn stock_reported(tx: &Connection, row: &StockReport, now: Millis) -> Result
     }
     if let Some(product) = inventory::find(tx, row.code)?
         .filter(|a| a.pos_sku.eq_ignore_ascii_case(row.code))
-        .and_then(|a| a.woo_product_id)
+        .and_then(|a| a.store_product_id)
     {
         inventory::hint_product(tx, product, now)?;
     }

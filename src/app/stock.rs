@@ -26,7 +26,7 @@ pub const STOCK_APPLY_RESOLUTION: JobKind = JobKind::new("stock.apply_resolution
 #[serde(rename_all = "snake_case")]
 pub enum Winner {
     Pos,
-    Woo,
+    Store,
     Merge,
 }
 
@@ -43,7 +43,7 @@ impl Resolution {
     pub fn as_str(self) -> &'static str {
         match self {
             Resolution::Winner(Winner::Pos) => "pos_wins",
-            Resolution::Winner(Winner::Woo) => "woo_wins",
+            Resolution::Winner(Winner::Store) => Policy::StoreWins.name(),
             Resolution::Winner(Winner::Merge) => "merge",
             Resolution::Quantity(_) => "quantity",
         }
@@ -66,12 +66,12 @@ pub struct ResolvedConflict {
 }
 
 /// What settling a SKU's price_drift decided. On pos_wins the price pass (asked to run now) writes the POS
-/// price; on woo_wins the store keeps its price and the pass stops flagging this drift while both stay put.
+/// price; on store_wins the store keeps its price and the pass stops flagging this drift while both stay put.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedPrice {
     pub sku: String,
     pub conflict_id: i64,
-    /// pos_wins or woo_wins.
+    /// pos_wins or store_wins (as `Policy::name` records it).
     pub resolution: &'static str,
     /// The price the store is to show ("32.60").
     pub price: String,
@@ -108,7 +108,7 @@ pub enum Resolved {
 /// The store SKU of a pair named by either side's SKU (the SKU itself when not aligned).
 fn store_sku(conn: &rusqlite::Connection, sku: &str) -> Result<String> {
     Ok(inventory::find(conn, sku)?
-        .map(|p| p.woo_sku)
+        .map(|p| p.store_sku)
         .unwrap_or_else(|| sku.to_string()))
 }
 
@@ -147,7 +147,7 @@ fn describe_retired(r: &Retired) -> String {
     let mut parts = vec![match r.base {
         Some(b) => format!(
             "its merge base (agreed {}, POS then {}, store then {}) is retired",
-            b.agreed, b.pos_seen, b.woo_seen
+            b.agreed, b.pos_seen, b.store_seen
         ),
         None => "it had no merge base yet".to_string(),
     }];
@@ -187,7 +187,7 @@ impl AlignmentImport {
                     "line {}: {} was aligned with {}, which this line gives to another POS SKU; {} is no longer aligned and {} (the sync log keeps it)",
                     u.taken_by_line,
                     u.pos_sku,
-                    u.woo_sku,
+                    u.store_sku,
                     u.pos_sku,
                     describe_retired(&u.retired)
                 ),
@@ -237,7 +237,7 @@ impl App {
                                 entity_key: &pair.pos_sku,
                                 field: "woo_sku",
                                 old_value: Some(&from),
-                                new_value: Some(&pair.woo_sku),
+                                new_value: Some(&pair.store_sku),
                                 reason: Some(&reason),
                                 actor: Some(&actor),
                                 ..Default::default()
@@ -248,7 +248,7 @@ impl App {
                             line,
                             pos_sku: pair.pos_sku.clone(),
                             from,
-                            to: pair.woo_sku.clone(),
+                            to: pair.store_sku.clone(),
                             retired,
                         });
                     }
@@ -258,7 +258,7 @@ impl App {
                 let reason = format!(
                     "alignment import line {} gave {} to another POS SKU: {}",
                     u.taken_by_line,
-                    u.woo_sku,
+                    u.store_sku,
                     describe_retired(&u.retired)
                 );
                 sync_log::record(
@@ -268,7 +268,7 @@ impl App {
                         entity: "alignment",
                         entity_key: &u.pos_sku,
                         field: "woo_sku",
-                        old_value: Some(&u.woo_sku),
+                        old_value: Some(&u.store_sku),
                         new_value: None,
                         reason: Some(&reason),
                         actor: Some(&actor),
@@ -325,16 +325,16 @@ impl App {
                 return Err(AppError::Rejected(format!("{sku}: no open stock conflict")));
             };
             let pos = parse_qty(&latest.pos_value);
-            let woo = parse_qty(&latest.woo_value);
+            let store = parse_qty(&latest.store_value);
             let quantity = match how {
                 Resolution::Quantity(q) => q,
                 Resolution::Winner(w) => {
                     let (policy, known) = match w {
                         Winner::Pos => (Policy::PosWins, "POS quantity"),
-                        Winner::Woo => (Policy::WooWins, "store quantity"),
+                        Winner::Store => (Policy::StoreWins, "store quantity"),
                         Winner::Merge => (Policy::Merge, "merged quantity"),
                     };
-                    merge::resolve(policy, pos, woo, latest.merged).ok_or_else(|| {
+                    merge::resolve(policy, pos, store, latest.merged).ok_or_else(|| {
                         AppError::Rejected(format!(
                             "{sku}: the {} conflict has no {known} to take; give the counted quantity instead (--qty N)",
                             latest.kind
@@ -358,7 +358,7 @@ impl App {
                 "{} resolved by {actor} ({resolution}): POS {}, store {}",
                 kinds.join(", "),
                 latest.pos_value.as_deref().unwrap_or("-"),
-                latest.woo_value.as_deref().unwrap_or("-"),
+                latest.store_value.as_deref().unwrap_or("-"),
             );
             sync_log::record(
                 tx,
@@ -367,7 +367,7 @@ impl App {
                     entity: "stock",
                     entity_key: &latest.sku,
                     field: "conflict.resolution",
-                    old_value: latest.woo_value.as_deref(),
+                    old_value: latest.store_value.as_deref(),
                     new_value: Some(&quantity.to_string()),
                     reason: Some(&reason),
                     actor: Some(&actor),
@@ -406,7 +406,7 @@ impl App {
     /// they are now). A merge or a counted quantity is refused. Logged like a stock resolution.
     pub fn resolve_price_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedPrice> {
         let winner = match how {
-            Resolution::Winner(w @ (Winner::Pos | Winner::Woo)) => w,
+            Resolution::Winner(w @ (Winner::Pos | Winner::Store)) => w,
             Resolution::Winner(Winner::Merge) | Resolution::Quantity(_) => {
                 return Err(AppError::Rejected(format!(
                     "{sku}: a price conflict is settled by the POS price or the store price"
@@ -427,7 +427,7 @@ impl App {
                 .ok_or_else(|| AppError::Rejected(format!("{sku}: no open price conflict")))?;
             let (chosen, side) = match winner {
                 Winner::Pos => (&drift.pos_value, "POS price"),
-                _ => (&drift.woo_value, "store price"),
+                _ => (&drift.store_value, "store price"),
             };
             let Some(price) = chosen.clone() else {
                 return Err(AppError::Rejected(format!(
@@ -442,7 +442,7 @@ impl App {
             let reason = format!(
                 "price_drift resolved by {actor} ({resolution}): POS {}, store {}",
                 drift.pos_value.as_deref().unwrap_or("-"),
-                drift.woo_value.as_deref().unwrap_or("-"),
+                drift.store_value.as_deref().unwrap_or("-"),
             );
             sync_log::record(
                 tx,
@@ -451,7 +451,7 @@ impl App {
                     entity: "price",
                     entity_key: &drift.sku,
                     field: "conflict.resolution",
-                    old_value: drift.woo_value.as_deref(),
+                    old_value: drift.store_value.as_deref(),
                     new_value: Some(&price),
                     reason: Some(&reason),
                     actor: Some(&actor),
@@ -473,7 +473,7 @@ impl App {
                 resolution,
                 price,
                 pos_price: drift.pos_value.clone(),
-                store_price: drift.woo_value.clone(),
+                store_price: drift.store_value.clone(),
                 resolved_by: actor.clone(),
                 job_id,
             })

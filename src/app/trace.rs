@@ -16,7 +16,7 @@ use crate::store::StoreError;
 use crate::store::inventory::{self, StockConflict};
 use crate::store::sync_log::{self, Change, SyncLogEntry};
 use crate::store::trace::{
-    self as rows, FIELD_POS, FIELD_STORE, InventoryQuery, InventoryRow, SOURCE_POS, SOURCE_STORE,
+    self as rows, FIELD_POS, InventoryQuery, InventoryRow, SOURCE_POS, SOURCE_STORE,
     SOURCE_WEB_ORDER,
 };
 
@@ -124,17 +124,18 @@ impl TraceEntry {
             (Some(old), Some(new)) => new > old,
             _ => false,
         };
+        let store_field = rows::is_store_field(&e.field);
         let (side, source) = match (e.entity.as_str(), e.field.as_str(), e.source.as_str()) {
             (rows::ALIGNMENT, _, _) => (Side::Pairing, Source::Alignment),
             (_, FIELD_POS, SOURCE_WEB_ORDER) => (Side::Pos, Source::WebOrder),
             (_, FIELD_POS, _) if moved_up => (Side::Pos, Source::PosReceipt),
             (_, FIELD_POS, _) => (Side::Pos, Source::PosSale),
-            (_, FIELD_STORE, SOURCE_WEB_ORDER) => (Side::Store, Source::WebOrder),
-            (_, FIELD_STORE, SOURCE_STORE) => (Side::Store, Source::StoreEdit),
-            (_, FIELD_STORE, _) if e.reason.as_deref() == Some(RESOLUTION_APPLIED) => {
+            (_, _, SOURCE_WEB_ORDER) if store_field => (Side::Store, Source::WebOrder),
+            (_, _, SOURCE_STORE) if store_field => (Side::Store, Source::StoreEdit),
+            _ if store_field && e.reason.as_deref() == Some(RESOLUTION_APPLIED) => {
                 (Side::Store, Source::ResolutionApplied)
             }
-            (_, FIELD_STORE, _) => (Side::Store, Source::Pass),
+            _ if store_field => (Side::Store, Source::Pass),
             (_, "conflict.resolution", _) => (Side::Decision, Source::Resolution),
             _ => (Side::Store, Source::Other),
         };
@@ -197,9 +198,9 @@ impl App {
         let pair = rows::inventory_row(conn, id)?
             .ok_or_else(|| AppError::Rejected(format!("{sku}: no aligned SKU (POS or store)")))?;
         Ok(StockTrace {
-            open_conflicts: inventory::open_conflicts_for(conn, &pair.woo_sku)?,
-            total: rows::count_trace(conn, &pair.woo_sku, &pair.pos_sku)?,
-            entries: rows::trace_page(conn, &pair.woo_sku, &pair.pos_sku, limit, offset)?
+            open_conflicts: inventory::open_conflicts_for(conn, &pair.store_sku)?,
+            total: rows::count_trace(conn, &pair.store_sku, &pair.pos_sku)?,
+            entries: rows::trace_page(conn, &pair.store_sku, &pair.pos_sku, limit, offset)?
                 .into_iter()
                 .map(TraceEntry::from_log)
                 .collect(),
@@ -216,7 +217,7 @@ impl App {
 /// What a stock pass knows about where movement since its last run came from.
 #[derive(Debug, Clone, Copy)]
 pub struct PassSources<'a> {
-    /// The back office's name ("Counterpoint", "Metakocka", "POS export").
+    /// The back office's name, as an operator calls it (its integration's title).
     pub back_office: &'a str,
     /// The web channel whose orders the store's stock moves with.
     pub channel: &'a str,
@@ -293,7 +294,7 @@ impl<'a> PassTrace<'a> {
         &self,
         conn: &Connection,
         pos_sku: &str,
-        woo_sku: &str,
+        store_sku: &str,
         base: MergeBase,
         pos: Option<i64>,
         store: Option<i64>,
@@ -304,7 +305,7 @@ impl<'a> PassTrace<'a> {
         if let Some(pos) = pos.filter(|p| *p != base.pos_seen) {
             let mut causes: Vec<&Cause> = self
                 .back_office
-                .get(&woo_sku.to_uppercase())
+                .get(&store_sku.to_uppercase())
                 .map(|c| c.iter().collect())
                 .unwrap_or_default();
             let file = s
@@ -329,7 +330,7 @@ impl<'a> PassTrace<'a> {
             };
             steps(
                 conn,
-                woo_sku,
+                store_sku,
                 FIELD_POS,
                 base.pos_seen,
                 pos,
@@ -339,8 +340,8 @@ impl<'a> PassTrace<'a> {
                 now,
             )?;
         }
-        if let Some(store) = store.filter(|w| *w != base.woo_seen) {
-            let sold = rows::web_sales_since(conn, s.channel, woo_sku, s.since)?
+        if let Some(store) = store.filter(|w| *w != base.store_seen) {
+            let sold = rows::web_sales_since(conn, s.channel, store_sku, s.since)?
                 .into_iter()
                 .map(|o| Cause {
                     units: -o.quantity,
@@ -348,7 +349,7 @@ impl<'a> PassTrace<'a> {
                     why: format!("web order {} sold {}", o.number, o.quantity),
                     order: Some(o.number),
                 });
-            let back = rows::web_cancellations_since(conn, s.channel, woo_sku, s.since)?
+            let back = rows::web_cancellations_since(conn, s.channel, store_sku, s.since)?
                 .into_iter()
                 .map(|o| Cause {
                     units: o.quantity,
@@ -369,9 +370,9 @@ impl<'a> PassTrace<'a> {
             };
             steps(
                 conn,
-                woo_sku,
-                FIELD_STORE,
-                base.woo_seen,
+                store_sku,
+                &rows::store_field(s.channel),
+                base.store_seen,
                 store,
                 &causes,
                 own,
@@ -388,7 +389,7 @@ impl<'a> PassTrace<'a> {
 #[allow(clippy::too_many_arguments)]
 fn steps(
     conn: &Connection,
-    woo_sku: &str,
+    store_sku: &str,
     field: &str,
     from: i64,
     to: i64,
@@ -410,7 +411,7 @@ fn steps(
             &Change {
                 source: c.source,
                 entity: rows::STOCK,
-                entity_key: woo_sku,
+                entity_key: store_sku,
                 field,
                 old_value: Some(&value.to_string()),
                 new_value: Some(&next.to_string()),

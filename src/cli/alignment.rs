@@ -27,7 +27,7 @@ pub fn suggest(
             csv.push_str(&format!(
                 "{},{},{},{:.2}\n",
                 quote(&s.pos_sku),
-                quote(&s.woo_sku),
+                quote(&s.store_sku),
                 s.match_type,
                 s.confidence
             ));
@@ -39,14 +39,19 @@ pub fn suggest(
         return output::json(&report);
     }
     output::table(
-        &["POS SKU", "WOOCOMMERCE SKU", "MATCH", "CONF"],
+        &[
+            "POS SKU",
+            &format!("{} SKU", crate::stock::store_label().to_uppercase()),
+            "MATCH",
+            "CONF",
+        ],
         report
             .suggestions
             .iter()
             .map(|s| {
                 vec![
                     s.pos_sku.clone(),
-                    s.woo_sku.clone(),
+                    s.store_sku.clone(),
                     s.match_type.clone(),
                     format!("{:.2}", s.confidence),
                 ]
@@ -89,9 +94,9 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
         "{:<14} {:<24} {:<24}",
         "",
         format!("POS ({})", now.pos_name),
-        "store (WooCommerce)"
+        format!("store ({})", crate::stock::store_label())
     );
-    println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.woo_sku);
+    println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.store_sku);
     println!(
         "{:<14} {:<24} {:<24}",
         "quantity",
@@ -107,7 +112,7 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
     match now.merge_base {
         Some(b) => println!(
             "merge base    agreed {}, POS then {}, store then {}",
-            b.agreed, b.pos_seen, b.woo_seen
+            b.agreed, b.pos_seen, b.store_seen
         ),
         None => println!("merge base    none yet (the next pass is a first sync)"),
     }

@@ -54,7 +54,7 @@ pub enum ConflictsCommand {
     },
     /// Settle a SKU's open conflicts: side with the POS, the store or the merge, or set a counted quantity.
     /// The store is written by the engine (job `stock.apply_resolution`). A SKU with only a price conflict
-    /// takes --winner pos (the POS price goes to the store) or --winner woo (the store keeps its price).
+    /// takes --winner pos (the POS price goes to the store) or --winner store (the store keeps its price).
     #[command(group(ArgGroup::new("how").required(true).args(["winner", "qty"])))]
     Resolve {
         /// Store or POS SKU.
@@ -93,7 +93,9 @@ pub enum StockCommand {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum WinnerArg {
     Pos,
-    Woo,
+    /// `woo` is its name from before the store side was renamed, still accepted.
+    #[value(alias = crate::config::LEGACY_STORE_WINNER)]
+    Store,
     Merge,
 }
 
@@ -165,7 +167,7 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
             output::table(
                 &[
                     "POS SKU",
-                    "WOOCOMMERCE SKU",
+                    &format!("{} SKU", crate::stock::store_label().to_uppercase()),
                     "MATCH",
                     "CONF",
                     "BASE",
@@ -177,7 +179,7 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
                     .map(|p| {
                         vec![
                             p.pos_sku.clone(),
-                            p.woo_sku.clone(),
+                            p.store_sku.clone(),
                             p.match_type.clone(),
                             format!("{:.2}", p.confidence),
                             p.base
@@ -208,7 +210,7 @@ pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
             let how = match (winner, qty) {
                 (Some(w), None) => Resolution::Winner(match w {
                     WinnerArg::Pos => Winner::Pos,
-                    WinnerArg::Woo => Winner::Woo,
+                    WinnerArg::Store => Winner::Store,
                     WinnerArg::Merge => Winner::Merge,
                 }),
                 (None, Some(q)) => Resolution::Quantity(q),
@@ -330,7 +332,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
                     c.sku.clone(),
                     c.kind.clone(),
                     show(&c.pos_value),
-                    show(&c.woo_value),
+                    show(&c.store_value),
                     num(c.base),
                     show(&c.proposal()),
                     to_short(c.detected_at),
@@ -363,7 +365,7 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     println!(
         "{} (store) ↔ {} (POS){}",
-        p.woo_sku,
+        p.store_sku,
         p.pos_sku,
         p.name
             .as_deref()
@@ -385,7 +387,7 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
             "open conflict: {} (POS {}, store {}) since {}: {}",
             c.kind,
             c.pos_value.as_deref().unwrap_or("-"),
-            c.woo_value.as_deref().unwrap_or("-"),
+            c.store_value.as_deref().unwrap_or("-"),
             to_short(c.detected_at),
             c.detail
         );

@@ -31,7 +31,7 @@ pub(crate) use fields::{Ranges, check_api_url, check_webhook_url, units};
 pub use jobs::{DEFAULT_RETRY_FOR_SECS, EngineConfig, JobsConfig, MAX_RETRY_FOR_SECS};
 pub use server::ServerConfig;
 pub use statuses::{StatusDef, StatusesConfig};
-pub use stock::{PriceSource, StockConfig};
+pub use stock::{LEGACY_STORE_WINNER, PriceSource, StockConfig};
 pub use store::{QuickCheck, StoreConfig};
 
 /// The commented default configuration, embedded in the binary.

@@ -18,9 +18,9 @@ pub struct StockConfig {
     pub full_every_secs: u64,
     /// A side may move this many units beyond the sales that explain it before the merge is distrusted.
     pub threshold: i64,
-    /// Conflict kind → pos_wins, woo_wins, merge or manual.
+    /// Conflict kind → pos_wins, store_wins, merge or manual.
     pub policies: BTreeMap<String, Policy>,
-    /// Which side's regular price is the truth: pos (written to the store) or woo (reported only).
+    /// Which side's regular price is the truth: pos (written to the store) or store (reported only).
     pub price_source: PriceSource,
     /// Share of the POS price (0.20 = 20%) the sides may differ by before the difference is distrusted.
     pub price_drift: f64,
@@ -36,7 +36,9 @@ pub struct StockConfig {
 pub enum PriceSource {
     #[default]
     Pos,
-    Woo,
+    /// Also accepted under its name before the store side was renamed.
+    #[serde(alias = "woo")]
+    Store,
 }
 
 impl Default for StockConfig {
@@ -115,5 +117,52 @@ impl StockConfig {
             .get(kind.as_str())
             .copied()
             .unwrap_or(Policy::Manual)
+    }
+}
+
+/// The store side's `--winner` word before it was renamed: still accepted on the command line.
+pub const LEGACY_STORE_WINNER: &str = "woo";
+
+/// The store side's policy name before it was renamed: still accepted in configurations, and still what
+/// resolutions are recorded as (conflict history and operators' tools read it back).
+const LEGACY_STORE_WINS: &str = "woo_wins";
+
+impl Policy {
+    /// As resolutions are recorded and the sync log names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::PosWins => "pos_wins",
+            Policy::StoreWins => LEGACY_STORE_WINS,
+            Policy::Merge => "merge",
+            Policy::Manual => "manual",
+        }
+    }
+
+    /// A configured or recorded name; `store_wins` and its legacy name are the same policy.
+    pub fn parse(name: &str) -> Option<Policy> {
+        match name {
+            "pos_wins" => Some(Policy::PosWins),
+            "store_wins" | LEGACY_STORE_WINS => Some(Policy::StoreWins),
+            "merge" => Some(Policy::Merge),
+            "manual" => Some(Policy::Manual),
+            _ => None,
+        }
+    }
+}
+
+impl serde::Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Policy::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown policy '{name}'; one of pos_wins, store_wins, merge, manual"
+            ))
+        })
     }
 }

@@ -23,8 +23,9 @@ use crate::config::Config;
 use crate::domain::Workflow;
 use crate::domain::time::{Millis, now_ms};
 use crate::engine::JobContext;
-use crate::engine::stock_flows::{PassMode, PosSide, stock_pass};
+use crate::engine::stock_flows::{PassMode, stock_pass};
 use crate::integrations::counterpoint::flows as counterpoint_flows;
+use crate::integrations::counterpoint::stock_source::CounterpointStock;
 use crate::integrations::woocommerce::orders as woo_orders;
 use crate::store::orders::{self as order_rows, NewOrder};
 use crate::store::{Store, StoreError};
@@ -235,10 +236,10 @@ pub async fn seed(
     };
     let woo_client =
         woo_orders::client(&config.woocommerce).map_err(|e| failed("WooCommerce client")(&e))?;
-    let pos = PosSide::Counterpoint(Box::new(
+    let pos = CounterpointStock(
         counterpoint_flows::client(&config.counterpoint)
             .map_err(|e| failed("Counterpoint client")(&e))?,
-    ));
+    );
     let first = stock_pass(&pos, &woo_client, &ctx, PassMode::Full, false)
         .await
         .map_err(|e| DemoError::Failed(format!("first stock pass: {}", e.message)))?;

@@ -10,7 +10,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alignment {
     pub pos_sku: String,
-    pub woo_sku: String,
+    #[serde(rename = "woo_sku")]
+    pub store_sku: String,
     pub match_type: String,
     pub confidence: f64,
 }
@@ -94,12 +95,12 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
             column: column.to_string(),
             message,
         };
-        let (pos_sku, woo_sku) = (cell(0), cell(1));
+        let (pos_sku, store_sku) = (cell(0), cell(1));
         if pos_sku.is_empty() {
             errors.push(err(COLUMNS[0], "empty".into()));
             continue;
         }
-        if woo_sku.is_empty() {
+        if store_sku.is_empty() {
             errors.push(err(COLUMNS[1], "empty".into()));
             continue;
         }
@@ -126,7 +127,7 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
             line: no + 1,
             pair: Alignment {
                 pos_sku,
-                woo_sku,
+                store_sku,
                 match_type,
                 confidence,
             },
@@ -149,7 +150,7 @@ pub fn without_conflicts(lines: Vec<AlignmentLine>) -> (Vec<AlignmentLine>, Vec<
             if s == 0 {
                 l.pair.pos_sku.clone()
             } else {
-                l.pair.woo_sku.clone()
+                l.pair.store_sku.clone()
             }
         };
         let mut groups: BTreeMap<String, Vec<&AlignmentLine>> = BTreeMap::new();
@@ -183,7 +184,7 @@ pub fn without_conflicts(lines: Vec<AlignmentLine>) -> (Vec<AlignmentLine>, Vec<
     let kept = lines
         .into_iter()
         .filter(|l| !refused.contains_key(&l.line))
-        .filter(|l| seen.insert((l.pair.pos_sku.clone(), l.pair.woo_sku.clone())))
+        .filter(|l| seen.insert((l.pair.pos_sku.clone(), l.pair.store_sku.clone())))
         .collect();
     (kept, refused.into_values().collect())
 }
@@ -257,18 +258,18 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 
 /// Proposes a store SKU for each unaligned POS SKU: exact, then normalised, then the most similar one at or
 /// above `min_confidence`. Each store SKU is proposed at most once (best match first).
-pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Alignment> {
+pub fn suggest(pos: &[String], store: &[String], min_confidence: f64) -> Vec<Alignment> {
     let mut out = Vec::new();
     let mut taken = std::collections::HashSet::new();
     let by_norm: std::collections::HashMap<String, &String> =
-        woo.iter().map(|w| (normalise(w), w)).collect();
+        store.iter().map(|w| (normalise(w), w)).collect();
     let mut rest = Vec::new();
     for p in pos {
-        if let Some(w) = woo.iter().find(|w| *w == p) {
+        if let Some(w) = store.iter().find(|w| *w == p) {
             taken.insert(w.clone());
             out.push(Alignment {
                 pos_sku: p.clone(),
-                woo_sku: w.clone(),
+                store_sku: w.clone(),
                 match_type: "exact".into(),
                 confidence: 1.0,
             });
@@ -276,7 +277,7 @@ pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Align
             taken.insert((*w).clone());
             out.push(Alignment {
                 pos_sku: p.clone(),
-                woo_sku: (*w).clone(),
+                store_sku: (*w).clone(),
                 match_type: "normalised".into(),
                 confidence: 0.99,
             });
@@ -286,7 +287,7 @@ pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Align
     }
     let mut candidates: Vec<(f64, &String, &String)> = Vec::new();
     for p in rest {
-        for w in woo.iter().filter(|w| !taken.contains(*w)) {
+        for w in store.iter().filter(|w| !taken.contains(*w)) {
             let s = similarity(p, w);
             if s >= min_confidence {
                 candidates.push((s, p, w));
@@ -303,7 +304,7 @@ pub fn suggest(pos: &[String], woo: &[String], min_confidence: f64) -> Vec<Align
         taken.insert(w.clone());
         out.push(Alignment {
             pos_sku: p.clone(),
-            woo_sku: w.clone(),
+            store_sku: w.clone(),
             match_type: "fuzzy".into(),
             confidence: (s * 100.0).round() / 100.0,
         });
@@ -326,7 +327,7 @@ mod tests {
         let (rows, errors) = parse_csv(csv).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2].pos_sku, "QUOTED,SKU");
-        assert_eq!(rows[2].woo_sku, "W \"1\"");
+        assert_eq!(rows[2].store_sku, "W \"1\"");
         assert_eq!(rows[2].confidence, 1.0);
         assert_eq!(errors[0].to_string(), "line 4, column POS SKU: empty");
         assert_eq!(
@@ -378,13 +379,13 @@ mod tests {
             "GH-FLORA-GRO".into(),
             "NOTHING-LIKE".into(),
         ];
-        let woo = [
+        let store = [
             "A-1".to_string(),
             "FF-OCEAN-15".into(),
             "GH-FLORA-GRO-1QT".into(),
             "ZZZ".into(),
         ];
-        let s = suggest(&pos, &woo, 0.6);
+        let s = suggest(&pos, &store, 0.6);
         let kinds: Vec<(&str, &str)> = s
             .iter()
             .map(|a| (a.pos_sku.as_str(), a.match_type.as_str()))

@@ -1,8 +1,8 @@
 //! The stock merge: merge, don't overwrite. Each aligned SKU keeps a merge base — the quantity agreed at the
 //! last pass and what each side showed then — so a pass adds BOTH sides' movements since:
-//! `merged = agreed + (pos − pos_seen + absorbed_web) + (woo − woo_seen)`.
+//! `merged = agreed + (pos − pos_seen + absorbed_web) + (store − store_seen)`.
 //! `absorbed_web` is the quantity of web orders the POS took in since the last pass (staged orders that became
-//! POS documents, or Metakocka sales orders whose reservation lowered its free stock): the store already
+//! POS documents, or back-office sales orders whose reservation lowered its free stock): the store already
 //! counted those sales, so adding them back keeps them counted once. A counted order later cancelled comes
 //! back on both sides, so it is counted out once (a negative `absorbed_web`).
 //! A conflict is raised only where the merge cannot be trusted.
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub struct MergeBase {
     pub agreed: i64,
     pub pos_seen: i64,
-    pub woo_seen: i64,
+    pub store_seen: i64,
 }
 
 /// One SKU as read on a pass.
@@ -23,11 +23,11 @@ pub struct StockObservation {
     /// None: the SKU is aligned but the POS has no such item (or it is not an e-commerce item).
     pub pos: Option<i64>,
     /// None: the store has no such product, or does not manage its stock.
-    pub woo: Option<i64>,
+    pub store: Option<i64>,
     pub base: Option<MergeBase>,
     pub absorbed_web: i64,
     /// Online sales syncdesk saw since the last pass (imported web orders), to explain the store's movement.
-    pub woo_sales: Option<i64>,
+    pub store_sales: Option<i64>,
     /// In-store sales since the last pass, when the back office reports them.
     pub pos_sales: Option<i64>,
 }
@@ -120,12 +120,11 @@ impl UnconfirmedWrite {
     }
 }
 
-/// How a conflict of a kind is settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How a conflict of a kind is settled (its names, as configured and recorded, are in `config::stock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     PosWins,
-    WooWins,
+    StoreWins,
     Merge,
     /// Wait for an operator.
     Manual,
@@ -148,13 +147,13 @@ pub enum MergeDecision {
 }
 
 /// The merged quantity from a base and both sides.
-pub fn merged(base: MergeBase, pos: i64, woo: i64, absorbed_web: i64) -> i64 {
-    base.agreed + (pos - base.pos_seen + absorbed_web) + (woo - base.woo_seen)
+pub fn merged(base: MergeBase, pos: i64, store: i64, absorbed_web: i64) -> i64 {
+    base.agreed + (pos - base.pos_seen + absorbed_web) + (store - base.store_seen)
 }
 
 /// Decides one SKU. `threshold` is the largest movement a side may make without sales to explain it.
 pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
-    let (pos, woo) = match (obs.pos, obs.woo) {
+    let (pos, store) = match (obs.pos, obs.store) {
         (Some(p), Some(w)) => (p, w),
         (None, None) => {
             return MergeDecision::Skip {
@@ -178,24 +177,24 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
             new_base: MergeBase {
                 agreed: pos,
                 pos_seen: pos,
-                woo_seen: pos,
+                store_seen: pos,
             },
         };
-        return if (pos - woo).abs() > threshold {
+        return if (pos - store).abs() > threshold {
             MergeDecision::Conflict {
                 kind: ConflictKind::QuantityMismatch,
                 merged: None,
                 proposed: Some(pos),
-                detail: format!("first sync: POS has {pos}, the store {woo}"),
+                detail: format!("first sync: POS has {pos}, the store {store}"),
             }
         } else {
             apply
         };
     };
     let pos_move = pos - base.pos_seen + obs.absorbed_web;
-    let woo_move = woo - base.woo_seen;
+    let store_move = store - base.store_seen;
     for (side, moved, sales) in [
-        ("store", woo_move, obs.woo_sales),
+        ("store", store_move, obs.store_sales),
         ("POS", pos_move, obs.pos_sales),
     ] {
         if let Some(sold) = sales {
@@ -203,8 +202,8 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
             if unexplained.abs() > threshold {
                 return MergeDecision::Conflict {
                     kind: ConflictKind::UnexplainedChange,
-                    merged: Some(merged(base, pos, woo, obs.absorbed_web)),
-                    proposed: Some(merged(base, pos, woo, obs.absorbed_web)),
+                    merged: Some(merged(base, pos, store, obs.absorbed_web)),
+                    proposed: Some(merged(base, pos, store, obs.absorbed_web)),
                     detail: format!(
                         "the {side} moved {moved:+} since the last pass; sales explain {:+}",
                         -sold
@@ -213,7 +212,7 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
             }
         }
     }
-    let quantity = merged(base, pos, woo, obs.absorbed_web);
+    let quantity = merged(base, pos, store, obs.absorbed_web);
     if quantity < 0 {
         return MergeDecision::Conflict {
             kind: ConflictKind::NegativeStock,
@@ -227,7 +226,7 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
         new_base: MergeBase {
             agreed: quantity,
             pos_seen: pos,
-            woo_seen: quantity,
+            store_seen: quantity,
         },
     }
 }
@@ -236,12 +235,12 @@ pub fn decide(obs: &StockObservation, threshold: i64) -> MergeDecision {
 pub fn resolve(
     policy: Policy,
     pos: Option<i64>,
-    woo: Option<i64>,
+    store: Option<i64>,
     merged: Option<i64>,
 ) -> Option<i64> {
     match policy {
         Policy::PosWins => pos,
-        Policy::WooWins => woo,
+        Policy::StoreWins => store,
         Policy::Merge => merged.map(|m| m.max(0)),
         Policy::Manual => None,
     }
@@ -261,8 +260,8 @@ pub fn cents_from_money(text: &str) -> Option<i64> {
 }
 
 /// True when two prices differ by more than `share` of the POS price (e.g. 0.20).
-pub fn price_drift(pos_price: f64, woo_price: f64, share: f64) -> bool {
-    pos_price > 0.0 && ((pos_price - woo_price).abs() / pos_price) > share
+pub fn price_drift(pos_price: f64, store_price: f64, share: f64) -> bool {
+    pos_price > 0.0 && ((pos_price - store_price).abs() / pos_price) > share
 }
 
 #[cfg(test)]
@@ -279,13 +278,13 @@ mod tests {
         assert_eq!(cents_from_money("n/a"), None);
     }
 
-    fn obs(pos: i64, woo: i64, base: MergeBase) -> StockObservation {
+    fn obs(pos: i64, store: i64, base: MergeBase) -> StockObservation {
         StockObservation {
             pos: Some(pos),
-            woo: Some(woo),
+            store: Some(store),
             base: Some(base),
             absorbed_web: 0,
-            woo_sales: None,
+            store_sales: None,
             pos_sales: None,
         }
     }
@@ -293,7 +292,7 @@ mod tests {
     const BASE: MergeBase = MergeBase {
         agreed: 10,
         pos_seen: 10,
-        woo_seen: 10,
+        store_seen: 10,
     };
 
     #[test]
@@ -306,7 +305,7 @@ mod tests {
                 new_base: MergeBase {
                     agreed: 5,
                     pos_seen: 8,
-                    woo_seen: 5
+                    store_seen: 5
                 }
             }
         );
@@ -332,7 +331,7 @@ mod tests {
                 MergeBase {
                     agreed: 5,
                     pos_seen: 5,
-                    woo_seen: 5,
+                    store_seen: 5,
                 },
             ),
             10,
@@ -354,7 +353,7 @@ mod tests {
     #[test]
     fn an_unexplained_store_edit_is_a_conflict() {
         let mut o = obs(10, 60, BASE);
-        o.woo_sales = Some(0);
+        o.store_sales = Some(0);
         assert!(matches!(
             decide(&o, 10),
             MergeDecision::Conflict {
@@ -362,8 +361,8 @@ mod tests {
                 ..
             }
         ));
-        o.woo = Some(0);
-        o.woo_sales = Some(10); // ten sold online: explained
+        o.store = Some(0);
+        o.store_sales = Some(10); // ten sold online: explained
         assert!(matches!(
             decide(&o, 10),
             MergeDecision::Apply { quantity: 0, .. }
@@ -378,7 +377,7 @@ mod tests {
             decide(&o, 10),
             MergeDecision::Apply { quantity: 20, .. }
         ));
-        o.woo = Some(50);
+        o.store = Some(50);
         assert!(matches!(
             decide(&o, 10),
             MergeDecision::Conflict {
@@ -392,7 +391,7 @@ mod tests {
     #[test]
     fn one_sided_skus_are_missing_alignment() {
         let mut o = obs(20, 18, BASE);
-        o.woo = None;
+        o.store = None;
         assert!(matches!(
             decide(&o, 10),
             MergeDecision::Conflict {
@@ -409,7 +408,7 @@ mod tests {
             Some(4)
         );
         assert_eq!(
-            resolve(Policy::WooWins, Some(4), Some(9), Some(-1)),
+            resolve(Policy::StoreWins, Some(4), Some(9), Some(-1)),
             Some(9)
         );
         assert_eq!(resolve(Policy::Merge, Some(4), Some(9), Some(-1)), Some(0));
@@ -448,22 +447,22 @@ mod tests {
         #[test]
         fn no_sale_is_lost_or_counted_twice(initial in 200..400i64, moves in moves()) {
             let mut truth = initial;
-            let (mut pos, mut woo) = (initial, initial);
+            let (mut pos, mut store) = (initial, initial);
             let mut pending_web: Vec<i64> = Vec::new();
             let mut absorbed = 0;
-            let mut base = MergeBase { agreed: initial, pos_seen: initial, woo_seen: initial };
+            let mut base = MergeBase { agreed: initial, pos_seen: initial, store_seen: initial };
             for m in moves.iter().cloned().chain([Move::Pass]) {
                 match m {
                     Move::ShopSale(q) => { pos -= q; truth -= q; }
-                    Move::OnlineSale(q) => { woo -= q; truth -= q; pending_web.push(q); }
+                    Move::OnlineSale(q) => { store -= q; truth -= q; pending_web.push(q); }
                     Move::Restock(q) => { pos += q; truth += q; }
                     Move::Absorb => if !pending_web.is_empty() { let q = pending_web.remove(0); pos -= q; absorbed += q; },
                     Move::Pass => {
-                        let o = StockObservation { pos: Some(pos), woo: Some(woo), base: Some(base), absorbed_web: absorbed, woo_sales: None, pos_sales: None };
+                        let o = StockObservation { pos: Some(pos), store: Some(store), base: Some(base), absorbed_web: absorbed, store_sales: None, pos_sales: None };
                         match decide(&o, i64::MAX) {
                             MergeDecision::Apply { quantity, new_base } => {
                                 prop_assert_eq!(quantity, truth);
-                                woo = quantity;
+                                store = quantity;
                                 base = new_base;
                             }
                             other => prop_assert!(false, "unexpected {other:?}"),

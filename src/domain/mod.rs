@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod job_kind;
 pub mod link_state;
 pub mod status;
+pub mod stock_plan;
 pub mod time;
 
 pub use fulfilment::{LineProgress, ShipmentError, plan_shipment};

@@ -49,6 +49,8 @@ pub struct Integration {
     pub holds_lines: bool,
     /// Its webhook receiver, at `/webhooks/<name>`.
     pub webhook: Option<Webhook>,
+    /// What it is to the stock and price passes: a back office they read, or the web store they write.
+    pub stock_source: Option<crate::stock::StockSide>,
 }
 
 /// Where an integration stands in lists.

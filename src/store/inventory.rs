@@ -1,5 +1,5 @@
-//! Stock sync state: SKU alignment pairs with their merge base, and stock conflicts (open until resolved,
-//! at most one open per SKU and kind).
+//! Stock sync state: SKU alignment pairs with their merge base, the web orders a pass accounts for, the
+//! store's hints; stock conflicts are in `inventory/conflicts.rs` (re-exported here).
 
 use crate::domain::LinkState;
 use std::collections::HashMap;
@@ -9,21 +9,28 @@ use serde::Serialize;
 
 use super::Result;
 use crate::domain::alignment::AlignmentLine;
-use crate::domain::inventory::{ConflictKind, MergeBase, UnconfirmedWrite, money_from_cents};
+use crate::domain::inventory::{MergeBase, UnconfirmedWrite};
 use crate::domain::time::Millis;
+
+mod conflicts;
+pub use conflicts::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlignedSku {
     pub id: i64,
     pub pos_sku: String,
-    pub woo_sku: String,
+    #[serde(rename = "woo_sku")] // JSON keys stay as scripts have always read them
+    pub store_sku: String,
     pub match_type: String,
     pub confidence: f64,
-    pub woo_product_id: Option<i64>,
-    pub woo_parent_id: Option<i64>,
+    #[serde(rename = "woo_product_id")]
+    pub store_product_id: Option<i64>,
+    #[serde(rename = "woo_parent_id")]
+    pub store_parent_id: Option<i64>,
     pub base: Option<MergeBase>,
     pub pos_price: Option<String>,
-    pub woo_price: Option<String>,
+    #[serde(rename = "woo_price")]
+    pub store_price: Option<String>,
     pub sync_state: String,
     pub last_error: Option<String>,
     pub last_pass_at: Option<Millis>,
@@ -31,8 +38,8 @@ pub struct AlignedSku {
     pub unconfirmed: Option<UnconfirmedWrite>,
 }
 
-const ALIGNED_COLUMNS: &str = "id, pos_sku, woo_sku, match_type, confidence, woo_product_id, woo_parent_id, agreed, \
-     pos_seen, woo_seen, pos_price, woo_price, sync_state, last_error, last_pass_at, unconfirmed_write";
+const ALIGNED_COLUMNS: &str = "id, pos_sku, store_sku, match_type, confidence, store_product_id, store_parent_id, agreed, \
+     pos_seen, store_seen, pos_price, store_price, sync_state, last_error, last_pass_at, unconfirmed_write";
 
 fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
     let base = match (
@@ -40,24 +47,24 @@ fn aligned_from(r: &Row<'_>) -> rusqlite::Result<AlignedSku> {
         r.get::<_, Option<i64>>(8)?,
         r.get::<_, Option<i64>>(9)?,
     ) {
-        (Some(agreed), Some(pos_seen), Some(woo_seen)) => Some(MergeBase {
+        (Some(agreed), Some(pos_seen), Some(store_seen)) => Some(MergeBase {
             agreed,
             pos_seen,
-            woo_seen,
+            store_seen,
         }),
         _ => None,
     };
     Ok(AlignedSku {
         id: r.get(0)?,
         pos_sku: r.get(1)?,
-        woo_sku: r.get(2)?,
+        store_sku: r.get(2)?,
         match_type: r.get(3)?,
         confidence: r.get(4)?,
-        woo_product_id: r.get(5)?,
-        woo_parent_id: r.get(6)?,
+        store_product_id: r.get(5)?,
+        store_parent_id: r.get(6)?,
         base,
         pos_price: r.get(10)?,
-        woo_price: r.get(11)?,
+        store_price: r.get(11)?,
         sync_state: r.get(12)?,
         last_error: r.get(13)?,
         last_pass_at: r.get(14)?,
@@ -109,7 +116,8 @@ impl Retired {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unaligned {
     pub pos_sku: String,
-    pub woo_sku: String,
+    #[serde(rename = "woo_sku")]
+    pub store_sku: String,
     /// The line that took its store SKU.
     pub taken_by_line: usize,
     pub retired: Retired,
@@ -119,7 +127,7 @@ pub struct Unaligned {
 struct Stored {
     id: i64,
     pos_sku: String,
-    woo_sku: String,
+    store_sku: String,
     match_type: String,
     confidence: f64,
     retired: Retired,
@@ -128,7 +136,7 @@ struct Stored {
 fn stored_by(conn: &Connection, column: &str, sku: &str) -> Result<Option<Stored>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT id, pos_sku, woo_sku, match_type, confidence, agreed, pos_seen, woo_seen, unconfirmed_write
+            "SELECT id, pos_sku, store_sku, match_type, confidence, agreed, pos_seen, store_seen, unconfirmed_write
              FROM sku_alignment WHERE {column} = ?1"
         ))?
         .query_row([sku], |r| {
@@ -137,17 +145,17 @@ fn stored_by(conn: &Connection, column: &str, sku: &str) -> Result<Option<Stored
                 r.get::<_, Option<i64>>(6)?,
                 r.get::<_, Option<i64>>(7)?,
             ) {
-                (Some(agreed), Some(pos_seen), Some(woo_seen)) => Some(MergeBase {
+                (Some(agreed), Some(pos_seen), Some(store_seen)) => Some(MergeBase {
                     agreed,
                     pos_seen,
-                    woo_seen,
+                    store_seen,
                 }),
                 _ => None,
             };
             Ok(Stored {
                 id: r.get(0)?,
                 pos_sku: r.get(1)?,
-                woo_sku: r.get(2)?,
+                store_sku: r.get(2)?,
                 match_type: r.get(3)?,
                 confidence: r.get(4)?,
                 retired: Retired {
@@ -178,7 +186,7 @@ pub fn upsert_alignment(
     let mut unaligned = Vec::new();
     for l in lines {
         let mine = stored_by(conn, "pos_sku", &l.pair.pos_sku)?;
-        if let Some(holder) = stored_by(conn, "woo_sku", &l.pair.woo_sku)?
+        if let Some(holder) = stored_by(conn, "store_sku", &l.pair.store_sku)?
             && holder.pos_sku != l.pair.pos_sku
             && !in_file.contains(holder.pos_sku.as_str())
         {
@@ -186,7 +194,7 @@ pub fn upsert_alignment(
                 holder.id,
                 Unaligned {
                     pos_sku: holder.pos_sku,
-                    woo_sku: holder.woo_sku,
+                    store_sku: holder.store_sku,
                     taken_by_line: l.line,
                     retired: holder.retired,
                 },
@@ -198,10 +206,10 @@ pub fn upsert_alignment(
     // displaced pairs go.
     for (l, mine) in &plan {
         if let Some(m) = mine
-            && m.woo_sku != l.pair.woo_sku
+            && m.store_sku != l.pair.store_sku
         {
             conn.prepare_cached(
-                "UPDATE sku_alignment SET woo_sku = char(0) || 'repointing:' || id WHERE id = ?1",
+                "UPDATE sku_alignment SET store_sku = char(0) || 'repointing:' || id WHERE id = ?1",
             )?
             .execute([m.id])?;
         }
@@ -216,12 +224,12 @@ pub fn upsert_alignment(
         let outcome = match mine {
             None => {
                 conn.prepare_cached(
-                    "INSERT INTO sku_alignment (pos_sku, woo_sku, match_type, confidence, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO sku_alignment (pos_sku, store_sku, match_type, confidence, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
-                .execute(params![a.pos_sku, a.woo_sku, a.match_type, a.confidence, now])?;
+                .execute(params![a.pos_sku, a.store_sku, a.match_type, a.confidence, now])?;
                 Upsert::Added
             }
-            Some(m) if m.woo_sku == a.woo_sku => {
+            Some(m) if m.store_sku == a.store_sku => {
                 if m.match_type == a.match_type && m.confidence == a.confidence {
                     Upsert::Unchanged
                 } else {
@@ -234,14 +242,14 @@ pub fn upsert_alignment(
             }
             Some(m) => {
                 conn.prepare_cached(
-                    "UPDATE sku_alignment SET woo_sku = ?2, match_type = ?3, confidence = ?4, updated_at = ?5,
-                         woo_product_id = NULL, woo_parent_id = NULL, agreed = NULL, pos_seen = NULL,
-                         woo_seen = NULL, unconfirmed_write = NULL
+                    "UPDATE sku_alignment SET store_sku = ?2, match_type = ?3, confidence = ?4, updated_at = ?5,
+                         store_product_id = NULL, store_parent_id = NULL, agreed = NULL, pos_seen = NULL,
+                         store_seen = NULL, unconfirmed_write = NULL
                      WHERE id = ?1",
                 )?
-                .execute(params![m.id, a.woo_sku, a.match_type, a.confidence, now])?;
+                .execute(params![m.id, a.store_sku, a.match_type, a.confidence, now])?;
                 Upsert::Repointed {
-                    from: m.woo_sku,
+                    from: m.store_sku,
                     retired: m.retired,
                 }
             }
@@ -263,19 +271,20 @@ pub fn aligned(conn: &Connection) -> Result<Vec<AlignedSku>> {
 pub fn find(conn: &Connection, sku: &str) -> Result<Option<AlignedSku>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {ALIGNED_COLUMNS} FROM sku_alignment WHERE pos_sku = ?1 OR woo_sku = ?1 LIMIT 1"
+            "SELECT {ALIGNED_COLUMNS} FROM sku_alignment WHERE pos_sku = ?1 OR store_sku = ?1 LIMIT 1"
         ))?
         .query_row([sku], aligned_from)
         .optional()?)
 }
 
 /// The store SKU aligned with each of these store product (or variation) ids, where one is known.
-pub fn woo_skus_for_products(
+pub fn store_skus_for_products(
     conn: &Connection,
     product_ids: &[i64],
 ) -> Result<HashMap<i64, String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT woo_sku FROM sku_alignment WHERE woo_product_id = ?1 LIMIT 1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT store_sku FROM sku_alignment WHERE store_product_id = ?1 LIMIT 1",
+    )?;
     let mut found = HashMap::new();
     for id in product_ids {
         if let Some(sku) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
@@ -297,7 +306,7 @@ pub fn set_product_ids(
     parent_id: Option<i64>,
 ) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE sku_alignment SET woo_product_id = ?2, woo_parent_id = ?3 WHERE id = ?1",
+        "UPDATE sku_alignment SET store_product_id = ?2, store_parent_id = ?3 WHERE id = ?1",
     )?
     .execute(params![id, product_id, parent_id])?;
     Ok(())
@@ -314,14 +323,14 @@ pub fn record_pass(
 ) -> Result<()> {
     conn.prepare_cached(
         "UPDATE sku_alignment SET agreed = COALESCE(?2, agreed), pos_seen = COALESCE(?3, pos_seen),
-             woo_seen = COALESCE(?4, woo_seen), sync_state = ?5, last_error = ?6, last_pass_at = ?7
+             store_seen = COALESCE(?4, store_seen), sync_state = ?5, last_error = ?6, last_pass_at = ?7
          WHERE id = ?1",
     )?
     .execute(params![
         id,
         base.map(|b| b.agreed),
         base.map(|b| b.pos_seen),
-        base.map(|b| b.woo_seen),
+        base.map(|b| b.store_seen),
         state.as_str(),
         error,
         now
@@ -333,168 +342,11 @@ pub fn record_prices(
     conn: &Connection,
     id: i64,
     pos_price: Option<&str>,
-    woo_price: Option<&str>,
+    store_price: Option<&str>,
 ) -> Result<()> {
-    conn.prepare_cached("UPDATE sku_alignment SET pos_price = COALESCE(?2, pos_price), woo_price = COALESCE(?3, woo_price) WHERE id = ?1")?
-        .execute(params![id, pos_price, woo_price])?;
+    conn.prepare_cached("UPDATE sku_alignment SET pos_price = COALESCE(?2, pos_price), store_price = COALESCE(?3, store_price) WHERE id = ?1")?
+        .execute(params![id, pos_price, store_price])?;
     Ok(())
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StockConflict {
-    pub id: i64,
-    pub sku: String,
-    pub kind: String,
-    pub pos_value: Option<String>,
-    pub woo_value: Option<String>,
-    pub base: Option<i64>,
-    pub merged: Option<i64>,
-    /// A quantity, or for a price_drift the POS price in cents: read it through `proposal()`.
-    pub proposed: Option<i64>,
-    pub detail: String,
-    pub detected_at: Millis,
-    pub resolved_at: Option<Millis>,
-    pub resolved_by: Option<String>,
-    pub resolution: Option<String>,
-    pub quantity: Option<i64>,
-}
-
-/// Who settles conflicts that no operator decided: the engine (the sides agree again) and a kind's policy.
-pub const RESOLVED_BY_ENGINE: &str = "engine";
-pub const RESOLVED_BY_POLICY: &str = "policy";
-
-impl StockConflict {
-    /// A price_drift holds prices (its `proposed` in cents); every other kind holds quantities.
-    pub fn is_price(&self) -> bool {
-        self.kind == ConflictKind::PriceDrift.as_str()
-    }
-
-    /// What the conflict proposes, as a person reads it: money ("120.98") for a price, else a quantity.
-    pub fn proposal(&self) -> Option<String> {
-        self.proposed.map(|n| {
-            if self.is_price() {
-                money_from_cents(n)
-            } else {
-                n.to_string()
-            }
-        })
-    }
-
-    /// Settled by a person (not by the engine or a policy).
-    pub fn resolved_by_operator(&self) -> bool {
-        self.resolved_at.is_some()
-            && self
-                .resolved_by
-                .as_deref()
-                .is_some_and(|by| by != RESOLVED_BY_ENGINE && by != RESOLVED_BY_POLICY)
-    }
-}
-
-pub struct NewConflict<'a> {
-    pub sku: &'a str,
-    pub kind: &'a str,
-    pub pos_value: Option<String>,
-    pub woo_value: Option<String>,
-    pub base: Option<i64>,
-    pub merged: Option<i64>,
-    pub proposed: Option<i64>,
-    pub detail: &'a str,
-}
-
-/// Opens a conflict, or refreshes the open one of the same SKU and kind; returns its id and whether it is new.
-pub fn raise(conn: &Connection, c: &NewConflict<'_>, now: Millis) -> Result<(i64, bool)> {
-    let open: Option<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM stock_conflicts WHERE sku = ?1 AND kind = ?2 AND resolved_at IS NULL",
-        )?
-        .query_row(params![c.sku, c.kind], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = open {
-        conn.prepare_cached(
-            "UPDATE stock_conflicts SET pos_value = ?2, woo_value = ?3, base = ?4, merged = ?5, proposed = ?6, detail = ?7 WHERE id = ?1",
-        )?
-        .execute(params![id, c.pos_value, c.woo_value, c.base, c.merged, c.proposed, c.detail])?;
-        return Ok((id, false));
-    }
-    conn.prepare_cached(
-        "INSERT INTO stock_conflicts (sku, kind, pos_value, woo_value, base, merged, proposed, detail, detected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![c.sku, c.kind, c.pos_value, c.woo_value, c.base, c.merged, c.proposed, c.detail, now])?;
-    Ok((conn.last_insert_rowid(), true))
-}
-
-const CONFLICT_COLUMNS: &str = "id, sku, kind, pos_value, woo_value, base, merged, proposed, detail, detected_at, \
-     resolved_at, resolved_by, resolution, quantity";
-
-fn conflict_from(r: &Row<'_>) -> rusqlite::Result<StockConflict> {
-    Ok(StockConflict {
-        id: r.get(0)?,
-        sku: r.get(1)?,
-        kind: r.get(2)?,
-        pos_value: r.get(3)?,
-        woo_value: r.get(4)?,
-        base: r.get(5)?,
-        merged: r.get(6)?,
-        proposed: r.get(7)?,
-        detail: r.get(8)?,
-        detected_at: r.get(9)?,
-        resolved_at: r.get(10)?,
-        resolved_by: r.get(11)?,
-        resolution: r.get(12)?,
-        quantity: r.get(13)?,
-    })
-}
-
-/// Open conflicts (or all, newest first), a page at a time.
-pub fn conflicts(
-    conn: &Connection,
-    include_resolved: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<StockConflict>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE (?1 OR resolved_at IS NULL) ORDER BY id DESC LIMIT ?2 OFFSET ?3"
-    ))?;
-    let rows = stmt.query_map(params![include_resolved, limit, offset], conflict_from)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub fn open_conflicts_for(conn: &Connection, sku: &str) -> Result<Vec<StockConflict>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE sku = ?1 AND resolved_at IS NULL ORDER BY id"
-    ))?;
-    let rows = stmt.query_map([sku], conflict_from)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The newest conflict of `kind` per SKU, open or resolved (the last word on each SKU), keyed by SKU.
-pub fn latest_by_sku(conn: &Connection, kind: &str) -> Result<HashMap<String, StockConflict>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts
-         WHERE id IN (SELECT MAX(id) FROM stock_conflicts WHERE kind = ?1 GROUP BY sku)"
-    ))?;
-    let rows = stmt.query_map([kind], conflict_from)?;
-    rows.map(|r| r.map(|c| (c.sku.clone(), c)))
-        .collect::<rusqlite::Result<_>>()
-        .map_err(Into::into)
-}
-
-pub fn resolve(
-    conn: &Connection,
-    id: i64,
-    by: &str,
-    resolution: &str,
-    quantity: Option<i64>,
-    now: Millis,
-) -> Result<bool> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE stock_conflicts SET resolved_at = ?2, resolved_by = ?3, resolution = ?4, quantity = ?5
-             WHERE id = ?1 AND resolved_at IS NULL",
-        )?
-        .execute(params![id, now, by, resolution, quantity])?;
-    Ok(n == 1)
 }
 
 /// Web orders staged in the back office whose quantities no stock pass has accounted for yet:
@@ -563,25 +415,25 @@ pub fn channel_sales_since(
 }
 
 /// Remembers that the store changed a product (a webhook or poll hint) for the next incremental pass.
-pub fn hint_product(conn: &Connection, woo_product_id: i64, now: Millis) -> Result<()> {
+pub fn hint_product(conn: &Connection, store_product_id: i64, now: Millis) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO stock_hints (woo_product_id, hinted_at) VALUES (?1, ?2)
-         ON CONFLICT (woo_product_id) DO UPDATE SET hinted_at = excluded.hinted_at",
+        "INSERT INTO stock_hints (store_product_id, hinted_at) VALUES (?1, ?2)
+         ON CONFLICT (store_product_id) DO UPDATE SET hinted_at = excluded.hinted_at",
     )?
-    .execute(params![woo_product_id, now])?;
+    .execute(params![store_product_id, now])?;
     Ok(())
 }
 
 /// The product ids the store hinted at since they were last cleared.
 pub fn hints(conn: &Connection) -> Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT woo_product_id FROM stock_hints")?;
+    let mut stmt = conn.prepare_cached("SELECT store_product_id FROM stock_hints")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Forgets hints a pass has dealt with (newer hints for other products stay).
 pub fn clear_hints(conn: &Connection, ids: &[i64]) -> Result<()> {
-    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints WHERE woo_product_id = ?1")?;
+    let mut stmt = conn.prepare_cached("DELETE FROM stock_hints WHERE store_product_id = ?1")?;
     for id in ids {
         stmt.execute([id])?;
     }

@@ -84,7 +84,7 @@ pub fn pending_sales(conn: &Connection, rules: &SaleRules) -> Result<Vec<Pending
         "SELECT ol.id, o.channel, o.number, ol.line_no, COALESCE(a.pos_sku, ol.sku), ol.quantity
          FROM order_lines ol
          JOIN orders o ON o.id = ol.order_id
-         LEFT JOIN sku_alignment a ON a.woo_sku = ol.sku
+         LEFT JOIN sku_alignment a ON a.store_sku = ol.sku
          WHERE o.channel IN ({c}) AND o.history = 0
            AND o.status_id NOT IN ({x})
            AND (o.status_id IN ({s}) OR EXISTS (

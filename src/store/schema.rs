@@ -357,6 +357,39 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_by_number ON orders (archived, number);
     CREATE INDEX orders_by_customer ON orders (archived, COALESCE(customer, ''), id);
     "#,
+    // 12: the web store side is "store" whatever system it is: columns named after WooCommerce are renamed
+    // in place (every row kept). The trigram index reads its content table by column name, so it and its
+    // triggers are rebuilt on the new name.
+    r#"
+    DROP TRIGGER sku_search_insert;
+    DROP TRIGGER sku_search_delete;
+    DROP TRIGGER sku_search_update;
+    DROP TABLE sku_search;
+    ALTER TABLE sku_alignment RENAME COLUMN woo_sku TO store_sku;
+    ALTER TABLE sku_alignment RENAME COLUMN woo_product_id TO store_product_id;
+    ALTER TABLE sku_alignment RENAME COLUMN woo_parent_id TO store_parent_id;
+    ALTER TABLE sku_alignment RENAME COLUMN woo_seen TO store_seen;
+    ALTER TABLE sku_alignment RENAME COLUMN woo_price TO store_price;
+    ALTER TABLE stock_conflicts RENAME COLUMN woo_value TO store_value;
+    ALTER TABLE stock_hints RENAME COLUMN woo_product_id TO store_product_id;
+    CREATE VIRTUAL TABLE sku_search USING fts5(pos_sku, store_sku, product_name, tokenize = 'trigram',
+        content = 'sku_alignment', content_rowid = 'id');
+    INSERT INTO sku_search (sku_search) VALUES ('rebuild');
+    CREATE TRIGGER sku_search_insert AFTER INSERT ON sku_alignment BEGIN
+        INSERT INTO sku_search (rowid, pos_sku, store_sku, product_name)
+            VALUES (NEW.id, NEW.pos_sku, NEW.store_sku, NEW.product_name);
+    END;
+    CREATE TRIGGER sku_search_delete AFTER DELETE ON sku_alignment BEGIN
+        INSERT INTO sku_search (sku_search, rowid, pos_sku, store_sku, product_name)
+            VALUES ('delete', OLD.id, OLD.pos_sku, OLD.store_sku, OLD.product_name);
+    END;
+    CREATE TRIGGER sku_search_update AFTER UPDATE OF pos_sku, store_sku, product_name ON sku_alignment BEGIN
+        INSERT INTO sku_search (sku_search, rowid, pos_sku, store_sku, product_name)
+            VALUES ('delete', OLD.id, OLD.pos_sku, OLD.store_sku, OLD.product_name);
+        INSERT INTO sku_search (rowid, pos_sku, store_sku, product_name)
+            VALUES (NEW.id, NEW.pos_sku, NEW.store_sku, NEW.product_name);
+    END;
+    "#,
 ];
 
 pub fn current_version() -> i64 {

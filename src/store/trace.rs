@@ -19,7 +19,18 @@ pub const ALIGNMENT: &str = "alignment";
 
 /// What the stock pass records per side when it sees a quantity move since the merge base.
 pub const FIELD_POS: &str = "pos.stock_quantity";
-pub const FIELD_STORE: &str = "woocommerce.stock_quantity";
+/// The store side's quantities are recorded under its system's name: `<system>.stock_quantity`.
+const QUANTITY: &str = ".stock_quantity";
+
+/// The field the store side's quantity is recorded under, for the store's system (its sales channel).
+pub fn store_field(system: &str) -> String {
+    format!("{system}{QUANTITY}")
+}
+
+/// Whether `field` records the store side's quantity (whichever system the store was).
+pub fn is_store_field(field: &str) -> bool {
+    field != FIELD_POS && field.ends_with(QUANTITY)
+}
 
 /// Where a change recorded for a side came from (the sync log's `source`).
 pub const SOURCE_POS: &str = "pos";
@@ -31,7 +42,8 @@ pub const SOURCE_STORE: &str = "store";
 pub struct InventoryRow {
     pub id: i64,
     pub pos_sku: String,
-    pub woo_sku: String,
+    #[serde(rename = "woo_sku")]
+    pub store_sku: String,
     /// The store's product name, else the newest order line's name for the SKU.
     pub name: Option<String>,
     /// What the POS showed and the store holds, as the last pass saw them (an open conflict's values when
@@ -61,7 +73,7 @@ impl InventorySort {
     fn expr(self) -> &'static str {
         match self {
             InventorySort::PosSku => "a.pos_sku",
-            InventorySort::StoreSku => "a.woo_sku",
+            InventorySort::StoreSku => "a.store_sku",
             InventorySort::Name => "a.product_name",
             InventorySort::State => "a.sync_state",
         }
@@ -90,7 +102,7 @@ fn inventory_listing(q: &InventoryQuery) -> (String, Option<String>) {
             ),
             None => (
                 "sku_alignment a WHERE (lower(a.pos_sku) LIKE :text ESCAPE '\\'
-                     OR lower(a.woo_sku) LIKE :text ESCAPE '\\' OR lower(a.product_name) LIKE :text ESCAPE '\\')"
+                     OR lower(a.store_sku) LIKE :text ESCAPE '\\' OR lower(a.product_name) LIKE :text ESCAPE '\\')"
                     .to_string(),
                 Some(listing::like_pattern(text)),
             ),
@@ -147,7 +159,7 @@ fn number(v: Option<String>) -> Option<i64> {
 pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>> {
     let row = conn
         .prepare_cached(
-            "SELECT a.id, a.pos_sku, a.woo_sku, a.product_name, a.pos_seen, a.woo_seen, a.agreed, a.last_pass_at,
+            "SELECT a.id, a.pos_sku, a.store_sku, a.product_name, a.pos_seen, a.store_seen, a.agreed, a.last_pass_at,
                     a.sync_state, a.last_error
              FROM sku_alignment a WHERE a.id = ?1",
         )?
@@ -155,7 +167,7 @@ pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>>
             Ok(InventoryRow {
                 id: r.get(0)?,
                 pos_sku: r.get(1)?,
-                woo_sku: r.get(2)?,
+                store_sku: r.get(2)?,
                 name: Some(r.get::<_, String>(3)?).filter(|n| !n.trim().is_empty()),
                 pos: r.get(4)?,
                 store: r.get(5)?,
@@ -172,10 +184,10 @@ pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>>
     };
     let open: Vec<(String, Option<String>, Option<String>)> = conn
         .prepare_cached(
-            "SELECT kind, pos_value, woo_value FROM stock_conflicts
+            "SELECT kind, pos_value, store_value FROM stock_conflicts
              WHERE sku = ?1 AND resolved_at IS NULL ORDER BY id",
         )?
-        .query_map([&row.woo_sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([&row.store_sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     // A stock conflict holds what the pass saw (a price drift holds prices, not quantities).
     if let Some((_, pos, store)) = open.iter().rev().find(|(k, _, _)| k != "price_drift") {
@@ -184,7 +196,7 @@ pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>>
     }
     row.conflicts = open.into_iter().map(|(k, _, _)| k).collect();
     if row.name.is_none() {
-        row.name = line_name(conn, &row.woo_sku)?;
+        row.name = line_name(conn, &row.store_sku)?;
     }
     Ok(Some(row))
 }
@@ -192,7 +204,9 @@ pub fn inventory_row(conn: &Connection, id: i64) -> Result<Option<InventoryRow>>
 /// The aligned pair of a SKU named by either side.
 pub fn pair_id(conn: &Connection, sku: &str) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM sku_alignment WHERE woo_sku = ?1 OR pos_sku = ?1 LIMIT 1")?
+        .prepare_cached(
+            "SELECT id FROM sku_alignment WHERE store_sku = ?1 OR pos_sku = ?1 LIMIT 1",
+        )?
         .query_row([sku], |r| r.get(0))
         .optional()?)
 }
@@ -212,7 +226,7 @@ fn line_name(conn: &Connection, sku: &str) -> Result<Option<String>> {
 pub fn product_name(conn: &Connection, sku: &str) -> Result<Option<String>> {
     let stored: Option<String> = conn
         .prepare_cached(
-            "SELECT product_name FROM sku_alignment WHERE (woo_sku = ?1 OR pos_sku = ?1) AND product_name <> ''
+            "SELECT product_name FROM sku_alignment WHERE (store_sku = ?1 OR pos_sku = ?1) AND product_name <> ''
              LIMIT 1",
         )?
         .query_row([sku], |r| r.get(0))
@@ -259,7 +273,7 @@ fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncLogEntry> {
 /// read down the sync log's (entity, key, id) index — a page costs the SKU's rows skipped, never the log.
 pub fn trace_page(
     conn: &Connection,
-    woo_sku: &str,
+    store_sku: &str,
     pos_sku: &str,
     limit: i64,
     offset: i64,
@@ -276,7 +290,7 @@ pub fn trace_page(
     let rows = conn
         .prepare_cached(&sql)?
         .query_map(
-            params![STOCK, woo_sku, ALIGNMENT, pos_sku, limit, offset],
+            params![STOCK, store_sku, ALIGNMENT, pos_sku, limit, offset],
             log_entry,
         )?
         .collect::<rusqlite::Result<_>>()?;
@@ -284,13 +298,13 @@ pub fn trace_page(
 }
 
 /// How many rows [`trace_page`] pages through.
-pub fn count_trace(conn: &Connection, woo_sku: &str, pos_sku: &str) -> Result<i64> {
+pub fn count_trace(conn: &Connection, store_sku: &str, pos_sku: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached(
             "SELECT (SELECT COUNT(*) FROM sync_log WHERE entity = ?1 AND entity_key = ?2)
                   + (SELECT COUNT(*) FROM sync_log WHERE entity = ?3 AND entity_key = ?4)",
         )?
-        .query_row(params![STOCK, woo_sku, ALIGNMENT, pos_sku], |r| r.get(0))?)
+        .query_row(params![STOCK, store_sku, ALIGNMENT, pos_sku], |r| r.get(0))?)
 }
 
 /// A web order's units of one SKU.

@@ -56,7 +56,7 @@ impl From<StockConflict> for ConflictRow {
             kind: c.kind,
             sku: c.sku,
             pos_value: text(&c.pos_value),
-            store_value: text(&c.woo_value),
+            store_value: text(&c.store_value),
             base: number(c.base),
             merged: number(c.merged),
             detail: c.detail,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use syncdesk::app::ShipmentDetails;
 use syncdesk::config::{Config, Secret};
-use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, StockPassReport, pos_source, stock_pass};
 use syncdesk::engine::{EngineHandle, default_schedules};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::server::{ServerState, serve};
@@ -113,9 +113,9 @@ impl Rig {
     }
 
     async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
-        let pos = PosSide::from_config(&self.config).unwrap();
+        let pos = pos_source(&self.config).unwrap();
         let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(&pos, &woo, &self.ctx(), mode, dry_run)
+        stock_pass(pos.as_ref(), &woo, &self.ctx(), mode, dry_run)
             .await
             .unwrap()
     }
@@ -253,7 +253,7 @@ async fn a_signed_stock_webhook_reaches_the_store_through_an_incremental_pass() 
     // The engine's first passes agree on 6 and remember the store's product ids (what hints name).
     eventually("the first sync", || {
         let pair = inventory::find(rig.store().conn(), &rig.pairs[0].0).unwrap()?;
-        (pair.base.is_some() && pair.woo_product_id.is_some()).then_some(())
+        (pair.base.is_some() && pair.store_product_id.is_some()).then_some(())
     })
     .await;
 

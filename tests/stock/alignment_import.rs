@@ -23,7 +23,7 @@ fn pairs(dir: &Path) -> Vec<(String, String, Option<i64>)> {
     inventory::aligned(store.conn())
         .unwrap()
         .into_iter()
-        .map(|a| (a.pos_sku, a.woo_sku, a.base.map(|b| b.agreed)))
+        .map(|a| (a.pos_sku, a.store_sku, a.base.map(|b| b.agreed)))
         .collect()
 }
 
@@ -35,7 +35,7 @@ fn agree(dir: &Path, bases: &[(&str, i64)]) {
         let base = MergeBase {
             agreed: *agreed,
             pos_seen: *agreed,
-            woo_seen: *agreed,
+            store_seen: *agreed,
         };
         inventory::record_pass(
             store.conn(),
@@ -183,4 +183,61 @@ fn two_crossed_pairs_swap_in_one_import_and_both_bases_are_reported() {
         pairs(dir.path()),
         v(&[("P-1", "W-2", None), ("P-2", "W-1", None)])
     );
+}
+
+/// A store written before the web store side's columns were renamed (schema 11) upgrades in place: every
+/// pair keeps its SKUs, product ids, merge base and prices; conflicts keep the store's value; hints stay;
+/// and the trigram index still finds a pair by its store SKU.
+#[test]
+fn a_store_from_schema_11_upgrades_and_keeps_every_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v11.db");
+    {
+        let mut conn = rusqlite::Connection::open(&db).unwrap();
+        syncdesk::store::schema::migrate_to(&mut conn, &db, 11).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sku_alignment (id, pos_sku, woo_sku, match_type, confidence, woo_product_id,
+                 woo_parent_id, agreed, pos_seen, woo_seen, pos_price, woo_price, updated_at, product_name)
+                 VALUES (1, 'P-1', 'W-1', 'exact', 1.0, 501, 500, 7, 8, 6, '9.99', '10.50', 0, 'Blue mug'),
+                        (2, 'P-2', 'W-2', 'fuzzy', 0.8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, '');
+             INSERT INTO stock_conflicts (sku, kind, pos_value, woo_value, detail, detected_at)
+                 VALUES ('W-1', 'quantity_mismatch', '8', '6', 'first sync', 0);
+             INSERT INTO stock_hints (woo_product_id, hinted_at) VALUES (501, 0);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&db, Duration::from_secs(5)).unwrap();
+    let conn = store.conn();
+    let pairs = inventory::aligned(conn).unwrap();
+    assert_eq!(pairs.len(), 2);
+    let p1 = &pairs[0];
+    assert_eq!((p1.pos_sku.as_str(), p1.store_sku.as_str()), ("P-1", "W-1"));
+    assert_eq!(
+        (p1.store_product_id, p1.store_parent_id),
+        (Some(501), Some(500))
+    );
+    assert_eq!(
+        p1.base,
+        Some(MergeBase {
+            agreed: 7,
+            pos_seen: 8,
+            store_seen: 6
+        })
+    );
+    assert_eq!(
+        (p1.pos_price.as_deref(), p1.store_price.as_deref()),
+        (Some("9.99"), Some("10.50"))
+    );
+    assert_eq!((pairs[1].store_sku.as_str(), pairs[1].base), ("W-2", None));
+    let open = inventory::open_conflicts_for(conn, "W-1").unwrap();
+    assert_eq!(open[0].store_value.as_deref(), Some("6"));
+    assert_eq!(inventory::hints(conn).unwrap(), vec![501]);
+    let found: i64 = conn
+        .query_row(
+            "SELECT rowid FROM sku_search WHERE sku_search MATCH '\"W-1\"'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(found, 1);
 }

@@ -156,7 +156,7 @@ async fn resolve_and_apply(rig: &Rig, i: usize, args: &[&str], how: &str, expect
     let pair = stock_rows::find(store.conn(), &sku).unwrap().unwrap();
     assert_eq!(pair.sync_state, "synced");
     let base = pair.base.unwrap();
-    assert_eq!((base.agreed, base.woo_seen), (expected, expected));
+    assert_eq!((base.agreed, base.store_seen), (expected, expected));
     drop(store);
 
     let next = rig.pass(PassMode::Full, false).await;
@@ -317,7 +317,7 @@ async fn detect_lists_and_writes_the_conflicts_a_pass_would_raise_and_changes_no
         fields[4],
         bases_before
             .iter()
-            .find(|p| p.woo_sku == rig.pairs[3].0)
+            .find(|p| p.store_sku == rig.pairs[3].0)
             .unwrap()
             .base
             .unwrap()

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
 use syncdesk::engine::JobContext;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, pos_source, stock_pass};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk::store::Store;
 use syncdesk::store::inventory as stock_rows;
@@ -256,7 +256,7 @@ async fn each_conflict_type_is_raised_and_policies_settle_the_configured_ones() 
     assert_eq!(
         rig.store_stock(1),
         unexplained
-            .woo_value
+            .store_value
             .as_deref()
             .unwrap()
             .parse::<i64>()
@@ -378,10 +378,10 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
         config: Arc::new(config.clone()),
     };
     let woo_client = woo_orders::client(&config.woocommerce).unwrap();
-    let pos = PosSide::from_config(&config).unwrap();
-    assert!(matches!(pos, PosSide::Export(_)));
+    let pos = pos_source(&config).unwrap();
+    assert!(pos.system() == "pos_csv");
 
-    let first = stock_pass(&pos, &woo_client, &ctx(), PassMode::Full, false)
+    let first = stock_pass(pos.as_ref(), &woo_client, &ctx(), PassMode::Full, false)
         .await
         .unwrap();
     assert_eq!(
@@ -397,11 +397,17 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
 
     // An unchanged export gives the incremental pass nothing to do on the POS side.
     assert!(
-        stock_pass(&pos, &woo_client, &ctx(), PassMode::Incremental, false)
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
+        stock_pass(
+            pos.as_ref(),
+            &woo_client,
+            &ctx(),
+            PassMode::Incremental,
+            false
+        )
+        .await
+        .unwrap()
+        .changes
+        .is_empty()
     );
 
     // 3 sold online; the reduction goes to the POS in a file, which it imports (and removes) …
@@ -431,9 +437,15 @@ async fn a_file_only_pos_is_read_from_its_export_and_web_sales_it_took_in_count_
     // … and its next export shows 17: the sale must not be taken off again.
     tokio::time::sleep(Duration::from_millis(20)).await;
     export(17);
-    let after = stock_pass(&pos, &woo_client, &ctx(), PassMode::Incremental, false)
-        .await
-        .unwrap();
+    let after = stock_pass(
+        pos.as_ref(),
+        &woo_client,
+        &ctx(),
+        PassMode::Incremental,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(after.conflicts.is_empty(), "{:?}", after.conflicts);
     assert_eq!(
         woo.product_stock(product.id),
@@ -581,7 +593,7 @@ async fn an_unconfirmed_write_is_settled_by_the_next_read_or_left_to_an_operator
             base: MergeBase {
                 agreed: was + 1,
                 pos_seen: base.pos_seen + 1,
-                woo_seen: was + 1,
+                store_seen: was + 1,
             },
         };
         store
@@ -636,7 +648,7 @@ async fn an_unconfirmed_write_is_settled_by_the_next_read_or_left_to_an_operator
     assert_eq!(conflict.sku, rig.pairs[2].0);
     app.resolve_conflict(
         &rig.pairs[2].0,
-        syncdesk::app::Resolution::Winner(syncdesk::app::Winner::Woo),
+        syncdesk::app::Resolution::Winner(syncdesk::app::Winner::Store),
     )
     .unwrap();
     let woo = woo_orders::client(&rig.config.woocommerce).unwrap();

@@ -319,7 +319,7 @@ fn each_paid_web_order_line_is_written_once_across_runs() {
             line: 2,
             pair: Alignment {
                 pos_sku: "POS-A".into(),
-                woo_sku: "WEB-A".into(),
+                store_sku: "WEB-A".into(),
                 match_type: "exact".into(),
                 confidence: 1.0,
             },

@@ -10,7 +10,7 @@ use syncdesk::app::{Actor, App, Resolution, Winner};
 use syncdesk::config::{Config, PriceSource};
 use syncdesk::engine::JobContext;
 use syncdesk::engine::price_flows::{PricePassReport, price_pass};
-use syncdesk::engine::stock_flows::PosSide;
+use syncdesk::engine::stock_flows::pos_source;
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
 use syncdesk::integrations::woocommerce::client::{ProductUpdate, WooProduct};
 use syncdesk::integrations::woocommerce::orders as woo_orders;
@@ -24,7 +24,7 @@ use stock_rig::Rig;
 
 impl Rig {
     async fn pass_with(&self, config: Config, dry_run: bool) -> PricePassReport {
-        let pos = PosSide::from_config(&config).unwrap();
+        let pos = pos_source(&config).unwrap();
         let woo = woo_orders::client(&config.woocommerce).unwrap();
         let ctx = JobContext {
             store: Arc::new(Mutex::new(
@@ -32,7 +32,7 @@ impl Rig {
             )),
             config: Arc::new(config),
         };
-        price_pass(&pos, &woo, &ctx, dry_run).await.unwrap()
+        price_pass(pos.as_ref(), &woo, &ctx, dry_run).await.unwrap()
     }
 
     async fn price_pass(&self, dry_run: bool) -> PricePassReport {
@@ -182,7 +182,7 @@ async fn pos_prices_reach_the_store_as_two_decimal_strings_and_sale_prices_are_u
         .unwrap()
         .unwrap();
     assert_eq!(row.pos_price.as_deref(), Some("12.50"));
-    assert_eq!(row.woo_price.as_deref(), Some("12.50"));
+    assert_eq!(row.store_price.as_deref(), Some("12.50"));
     let log =
         syncdesk::store::sync_log::for_entity(store.conn(), "price", &rig.pairs[0].0, 5).unwrap();
     assert_eq!(log[0].new_value.as_deref(), Some("12.50"));
@@ -227,7 +227,7 @@ async fn a_price_moved_over_20_percent_is_a_drift_conflict_and_not_written_while
     assert_eq!(open[0].kind, "price_drift");
     assert_eq!(open[0].pos_value, Some(format!("{far:.2}")));
     assert_eq!(
-        open[0].woo_value.as_deref(),
+        open[0].store_value.as_deref(),
         Some(before[&far_sku].regular_price.as_str())
     );
     assert!(
@@ -300,7 +300,7 @@ async fn a_dry_run_writes_nothing_and_predicts_the_real_pass() {
         stock_rows::aligned(store.conn())
             .unwrap()
             .iter()
-            .all(|p| p.pos_price.is_none() && p.woo_price.is_none())
+            .all(|p| p.pos_price.is_none() && p.store_price.is_none())
     );
     for (sku, _, _) in &rig.pairs {
         assert!(
@@ -351,7 +351,7 @@ async fn with_the_store_as_price_source_the_differences_are_reported_and_nothing
     let before = rig.store().await;
     let pos_before = rig.pos_prices().await;
     let mut config = rig.config.clone();
-    config.stock.price_source = PriceSource::Woo;
+    config.stock.price_source = PriceSource::Store;
     let report = rig.pass_with(config, false).await;
     assert!(report.note.is_some());
     assert!(!report.changes.is_empty());
@@ -636,14 +636,9 @@ async fn a_file_only_pos_is_the_price_source_through_its_export() {
         .await
         .unwrap()
         .regular_price;
-    let report = price_pass(
-        &PosSide::from_config(&config).unwrap(),
-        &client,
-        &ctx,
-        false,
-    )
-    .await
-    .unwrap();
+    let report = price_pass(pos_source(&config).unwrap().as_ref(), &client, &ctx, false)
+        .await
+        .unwrap();
     assert_eq!(report.changes.len(), 1, "{report:?}");
     assert_eq!(
         client

@@ -61,7 +61,7 @@ async fn the_trace_names_a_pos_sale_and_a_web_order_and_the_pass_that_merged_the
     let mut app = App::open(&rig.db, rig.config.clone(), Actor::operator("x")).unwrap();
     // Either side's SKU finds the pair.
     let trace = app.stock_trace(&item, 50, 0).unwrap();
-    assert_eq!(trace.pair.woo_sku, sku);
+    assert_eq!(trace.pair.store_sku, sku);
     // The name as the store's API gives it.
     let name = woo_orders::client(&rig.config.woocommerce)
         .unwrap()

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use rust_decimal::prelude::ToPrimitive;
 use syncdesk::config::Config;
-use syncdesk::engine::stock_flows::{PassMode, PosSide, StockPassReport, stock_pass};
+use syncdesk::engine::stock_flows::{PassMode, StockPassReport, stock_pass};
 use syncdesk::integrations::counterpoint::flows as counterpoint_flows;
+use syncdesk::integrations::counterpoint::stock_source::CounterpointStock;
 use syncdesk::integrations::woocommerce::orders as woo_orders;
 use syncdesk_sim::counterpoint::{CounterpointSim, SimConfig};
 use syncdesk_sim::woo::{WooSim, WooSimConfig};
@@ -100,15 +101,9 @@ impl Rig {
     pub async fn pass(&self, mode: PassMode, dry_run: bool) -> StockPassReport {
         let pos = counterpoint_flows::client(&self.config.counterpoint).unwrap();
         let woo = woo_orders::client(&self.config.woocommerce).unwrap();
-        stock_pass(
-            &PosSide::Counterpoint(Box::new(pos)),
-            &woo,
-            &self.ctx(),
-            mode,
-            dry_run,
-        )
-        .await
-        .unwrap()
+        stock_pass(&CounterpointStock(pos), &woo, &self.ctx(), mode, dry_run)
+            .await
+            .unwrap()
     }
 
     /// POS availability per item, read through the connector.

@@ -45,6 +45,7 @@ pub static INTEGRATION: Integration = Integration {
     on_status: None,
     holds_lines: false,
     webhook: None,
+    stock_source: None,
 };
 
 fn handlers(config: &Config, registry: &mut HandlerRegistry) {

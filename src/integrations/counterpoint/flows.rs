@@ -99,7 +99,7 @@ impl JobHandler for StageOrderJob {
                                 let item_no = inventory::find(conn, &l.sku)
                                     .ok()
                                     .flatten()
-                                    .filter(|a| a.woo_sku == l.sku)
+                                    .filter(|a| a.store_sku == l.sku)
                                     .map_or(l.sku.clone(), |a| a.pos_sku);
                                 StagedLine {
                                     item_no,
@@ -242,7 +242,7 @@ pub fn apply_changes(
                     .ok()
                     .flatten()
                     .filter(|a| a.pos_sku.eq_ignore_ascii_case(item_no))
-                    .map_or(item_no.to_string(), |a| a.woo_sku)
+                    .map_or(item_no.to_string(), |a| a.store_sku)
             };
             let deltas = shipment_deltas(&orders::lines(tx, order.id)?, change, &to_local);
             if deltas.is_empty() {

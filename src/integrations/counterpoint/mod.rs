@@ -5,6 +5,7 @@
 pub mod client;
 mod config;
 pub mod flows;
+pub mod stock_source;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +46,10 @@ pub static INTEGRATION: Integration = Integration {
     on_status: Some(on_status),
     holds_lines: true,
     webhook: None,
+    stock_source: Some(crate::stock::StockSide::Pos {
+        build: stock_source::build,
+        prices: true,
+    }),
 };
 
 fn handlers(config: &Config, registry: &mut HandlerRegistry) {

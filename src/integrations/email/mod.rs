@@ -40,6 +40,7 @@ pub static INTEGRATION: Integration = Integration {
     on_status: Some(on_status),
     holds_lines: false,
     webhook: None,
+    stock_source: None,
 };
 
 /// Mail never depends on a setting to be queued: alerts come from every flow, and a mail waits (visibly)

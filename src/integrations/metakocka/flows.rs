@@ -170,7 +170,7 @@ fn product_code(conn: &rusqlite::Connection, sku: &str) -> String {
     inventory::find(conn, sku)
         .ok()
         .flatten()
-        .filter(|a| a.woo_sku == sku)
+        .filter(|a| a.store_sku == sku)
         .map_or(sku.to_string(), |a| a.pos_sku)
 }
 

@@ -7,6 +7,7 @@ mod config;
 pub mod flows;
 pub mod outbound;
 mod receiver;
+pub mod stock_source;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +53,10 @@ pub static INTEGRATION: Integration = Integration {
         handler: |state, limits, headers, body| {
             Box::pin(receiver::metakocka(state, limits, headers, body))
         },
+    }),
+    stock_source: Some(crate::stock::StockSide::Pos {
+        build: stock_source::build,
+        prices: false,
     }),
 };
 

@@ -4,6 +4,7 @@
 pub mod client;
 mod config;
 pub mod flows;
+pub mod stock_source;
 
 use std::time::Duration;
 
@@ -32,6 +33,10 @@ pub static INTEGRATION: Integration = Integration {
     on_status: None,
     holds_lines: false,
     webhook: None,
+    stock_source: Some(crate::stock::StockSide::Pos {
+        build: stock_source::build,
+        prices: true,
+    }),
 };
 
 fn handlers(config: &Config, registry: &mut HandlerRegistry) {

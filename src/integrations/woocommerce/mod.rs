@@ -7,6 +7,7 @@ mod config;
 pub mod orders;
 mod outbound;
 mod receiver;
+pub mod stock_store;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub static INTEGRATION: Integration = Integration {
         handler: |state, limits, headers, body| {
             Box::pin(receiver::woocommerce(state, limits, headers, body))
         },
+    }),
+    stock_source: Some(crate::stock::StockSide::Store {
+        build: stock_store::build,
     }),
 };
 

@@ -287,7 +287,7 @@ impl Console {
                 };
                 let how = match arg {
                     commands::ResolveArg::Pos => Resolution::Winner(Winner::Pos),
-                    commands::ResolveArg::Store => Resolution::Winner(Winner::Woo),
+                    commands::ResolveArg::Store => Resolution::Winner(Winner::Store),
                     commands::ResolveArg::Merge => Resolution::Winner(Winner::Merge),
                     commands::ResolveArg::Quantity(q) => Resolution::Quantity(q),
                 };

@@ -355,7 +355,7 @@ impl Console {
     pub(super) fn resolution_of(&mut self, form: &ResolveForm) -> Option<Resolution> {
         Some(match form.chosen() {
             ResolveChoice::Pos => Resolution::Winner(Winner::Pos),
-            ResolveChoice::Store => Resolution::Winner(Winner::Woo),
+            ResolveChoice::Store => Resolution::Winner(Winner::Store),
             ResolveChoice::Merge => Resolution::Winner(Winner::Merge),
             ResolveChoice::Quantity => match form.quantity.value().trim().parse::<i64>() {
                 Ok(q) => Resolution::Quantity(q),

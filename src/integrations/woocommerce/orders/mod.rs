@@ -173,7 +173,7 @@ pub async fn variation_skus(
     let ids: Vec<i64> = wanted.keys().map(|id| *id as i64).collect();
     let known = ctx
         .with_store(move |s| {
-            inventory::woo_skus_for_products(s.conn(), &ids)
+            inventory::store_skus_for_products(s.conn(), &ids)
                 .map_err(|e| JobError::retry(e.to_string()))
         })
         .await?;
