@@ -27,7 +27,6 @@ pub struct PairNow {
     #[serde(skip)]
     pub pos_name: &'static str,
     pub pos_sku: String,
-    #[serde(rename = "woo_sku")]
     pub store_sku: String,
     pub pos_quantity: Option<String>,
     pub pos_price: Option<String>,

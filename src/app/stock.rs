@@ -8,6 +8,7 @@ use crate::domain::JobKind;
 use crate::domain::alignment::{self, LineError};
 use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
+use crate::stock::store_side::store_label;
 use crate::store::inventory::{self, AlignedSku, Retired, StockConflict, Unaligned, Upsert};
 use crate::store::jobs;
 use crate::store::sync_log::{self, Change};
@@ -198,15 +199,20 @@ impl AlignmentImport {
     }
 }
 
+/// The alignment file's header, its store column named after the store (as the shop's sheet heads it).
+pub fn alignment_columns() -> [String; 4] {
+    alignment::columns(store_label())
+}
+
 impl App {
-    /// Imports the alignment CSV (POS SKU, WooCommerce SKU, Match Type, Confidence). Valid lines are stored
+    /// Imports the alignment CSV ([`alignment_columns`]: POS SKU, the store's SKU, Match Type, Confidence). Valid lines are stored
     /// (re-importing updates them) even when other lines are rejected; all in one transaction. Lines that
     /// pair one SKU twice are all rejected, by line. A pair that changes or loses its store SKU gives up its
     /// merge base, which the report shows and the sync log keeps.
     pub fn import_alignment(&mut self, csv: &str) -> Result<AlignmentImport> {
-        let (lines, mut errors) =
-            alignment::parse_csv_lines(csv).map_err(|e| AppError::Rejected(e.to_string()))?;
-        let (lines, conflicts) = alignment::without_conflicts(lines);
+        let (lines, mut errors) = alignment::parse_csv_lines(csv, store_label())
+            .map_err(|e| AppError::Rejected(e.to_string()))?;
+        let (lines, conflicts) = alignment::without_conflicts(lines, store_label());
         errors.extend(conflicts);
         errors.sort_by_key(|e| e.line);
         let actor = self.actor.name.clone();
@@ -235,7 +241,7 @@ impl App {
                                 source: "operator",
                                 entity: "alignment",
                                 entity_key: &pair.pos_sku,
-                                field: "woo_sku",
+                                field: "store_sku",
                                 old_value: Some(&from),
                                 new_value: Some(&pair.store_sku),
                                 reason: Some(&reason),
@@ -267,7 +273,7 @@ impl App {
                         source: "operator",
                         entity: "alignment",
                         entity_key: &u.pos_sku,
-                        field: "woo_sku",
+                        field: "store_sku",
                         old_value: Some(&u.store_sku),
                         new_value: None,
                         reason: Some(&reason),

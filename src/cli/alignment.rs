@@ -22,7 +22,7 @@ pub fn suggest(
     let mut app = context.app()?;
     let report = runtime()?.block_on(app.alignment_suggestions(min_confidence))?;
     if let Some(path) = &out {
-        let mut csv = String::from("POS SKU,WooCommerce SKU,Match Type,Confidence\n");
+        let mut csv = crate::app::stock::alignment_columns().join(",") + "\n";
         for s in &report.suggestions {
             csv.push_str(&format!(
                 "{},{},{},{:.2}\n",

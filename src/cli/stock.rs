@@ -11,7 +11,7 @@ use crate::domain::time::to_short;
 
 #[derive(Subcommand, Debug)]
 pub enum AlignmentCommand {
-    /// Import POS SKU ↔ WooCommerce SKU pairs from a CSV (POS SKU, WooCommerce SKU, Match Type, Confidence).
+    /// Import POS SKU ↔ store SKU pairs from a CSV (POS SKU, <store> SKU, Match Type, Confidence).
     Import {
         file: PathBuf,
         #[arg(long)]
@@ -93,7 +93,7 @@ pub enum StockCommand {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum WinnerArg {
     Pos,
-    /// `woo` is its name from before the store side was renamed, still accepted.
+    /// Its word from before the store side was renamed is still accepted.
     #[value(alias = crate::config::LEGACY_STORE_WINNER)]
     Store,
     Merge,

@@ -31,8 +31,15 @@ pub(crate) use fields::{Ranges, check_api_url, check_webhook_url, units};
 pub use jobs::{DEFAULT_RETRY_FOR_SECS, EngineConfig, JobsConfig, MAX_RETRY_FOR_SECS};
 pub use server::ServerConfig;
 pub use statuses::{StatusDef, StatusesConfig};
-pub use stock::{LEGACY_STORE_WINNER, PriceSource, StockConfig};
+pub use stock::{PriceSource, StockConfig};
 pub use store::{QuickCheck, StoreConfig};
+
+/// The store side's word (`--winner`, `price_source`) from before it was called "store": still accepted.
+pub const LEGACY_STORE_WINNER: &str = "woo";
+
+/// The store side's policy name from before it was called "store": still accepted in configurations, and
+/// still what resolutions are recorded as (conflict history and operators' tools read it back).
+pub(crate) const LEGACY_STORE_WINS: &str = "woo_wins";
 
 /// The commented default configuration, embedded in the binary.
 pub const TEMPLATE: &str = include_str!("../../assets/config.toml");

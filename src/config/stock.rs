@@ -31,14 +31,25 @@ pub struct StockConfig {
 }
 
 /// The side whose prices win.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceSource {
     #[default]
     Pos,
-    /// Also accepted under its name before the store side was renamed.
-    #[serde(alias = "woo")]
     Store,
+}
+
+impl<'de> Deserialize<'de> for PriceSource {
+    /// `pos` or `store` (also under its name from before the store side was renamed).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "pos" => Ok(PriceSource::Pos),
+            "store" | super::LEGACY_STORE_WINNER => Ok(PriceSource::Store),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown price source '{other}'; one of pos, store"
+            ))),
+        }
+    }
 }
 
 impl Default for StockConfig {
@@ -120,19 +131,12 @@ impl StockConfig {
     }
 }
 
-/// The store side's `--winner` word before it was renamed: still accepted on the command line.
-pub const LEGACY_STORE_WINNER: &str = "woo";
-
-/// The store side's policy name before it was renamed: still accepted in configurations, and still what
-/// resolutions are recorded as (conflict history and operators' tools read it back).
-const LEGACY_STORE_WINS: &str = "woo_wins";
-
 impl Policy {
     /// As resolutions are recorded and the sync log names it.
     pub fn name(self) -> &'static str {
         match self {
             Policy::PosWins => "pos_wins",
-            Policy::StoreWins => LEGACY_STORE_WINS,
+            Policy::StoreWins => super::LEGACY_STORE_WINS,
             Policy::Merge => "merge",
             Policy::Manual => "manual",
         }
@@ -142,7 +146,7 @@ impl Policy {
     pub fn parse(name: &str) -> Option<Policy> {
         match name {
             "pos_wins" => Some(Policy::PosWins),
-            "store_wins" | LEGACY_STORE_WINS => Some(Policy::StoreWins),
+            "store_wins" | super::LEGACY_STORE_WINS => Some(Policy::StoreWins),
             "merge" => Some(Policy::Merge),
             "manual" => Some(Policy::Manual),
             _ => None,

@@ -1,5 +1,5 @@
 //! SKU alignment: which POS item is which store product. Parses the shop's alignment CSV (POS SKU,
-//! WooCommerce SKU, match type, confidence) with errors that name line and column, refuses lines that pair
+//! `<store> SKU` — the store's own name, as the shop's sheet heads it — match type, confidence) with errors that name line and column, refuses lines that pair
 //! one SKU twice (both lines named, neither imported), and suggests matches for unaligned SKUs: exact,
 //! normalised (case, punctuation and separators ignored), then fuzzy with a confidence.
 
@@ -10,7 +10,6 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alignment {
     pub pos_sku: String,
-    #[serde(rename = "woo_sku")]
     pub store_sku: String,
     pub match_type: String,
     pub confidence: f64,
@@ -40,17 +39,30 @@ impl std::fmt::Display for LineError {
     }
 }
 
-const COLUMNS: [&str; 4] = ["POS SKU", "WooCommerce SKU", "Match Type", "Confidence"];
+/// The file's columns: POS SKU, the store's SKU headed with the store's name (`store` is its label, e.g. the
+/// sheet's "… SKU" column), match type, confidence.
+pub fn columns(store: &str) -> [String; 4] {
+    [
+        "POS SKU".to_string(),
+        format!("{store} SKU"),
+        "Match Type".to_string(),
+        "Confidence".to_string(),
+    ]
+}
 
 /// Parses the CSV; returns the valid rows and one error per bad line (valid lines still count).
 /// The header names the columns in any order (case and spacing ignored); a missing required column fails all.
-pub fn parse_csv(text: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineError> {
-    let (lines, errors) = parse_csv_lines(text)?;
+pub fn parse_csv(text: &str, store: &str) -> Result<(Vec<Alignment>, Vec<LineError>), LineError> {
+    let (lines, errors) = parse_csv_lines(text, store)?;
     Ok((lines.into_iter().map(|l| l.pair).collect(), errors))
 }
 
 /// [`parse_csv`], each valid row with its line.
-pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>), LineError> {
+pub fn parse_csv_lines(
+    text: &str,
+    store: &str,
+) -> Result<(Vec<AlignmentLine>, Vec<LineError>), LineError> {
+    let columns = columns(store);
     let mut lines = text
         .lines()
         .enumerate()
@@ -67,7 +79,7 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
         .map(|h| squash(h))
         .collect();
     let mut index = [usize::MAX; 4];
-    for (i, name) in COLUMNS.iter().enumerate() {
+    for (i, name) in columns.iter().enumerate() {
         match header.iter().position(|h| *h == squash(name)) {
             Some(p) => index[i] = p,
             None if i < 2 => {
@@ -97,11 +109,11 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
         };
         let (pos_sku, store_sku) = (cell(0), cell(1));
         if pos_sku.is_empty() {
-            errors.push(err(COLUMNS[0], "empty".into()));
+            errors.push(err(&columns[0], "empty".into()));
             continue;
         }
         if store_sku.is_empty() {
-            errors.push(err(COLUMNS[1], "empty".into()));
+            errors.push(err(&columns[1], "empty".into()));
             continue;
         }
         let match_type = if index[2] == usize::MAX {
@@ -116,7 +128,7 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
                 Ok(c) if (0.0..=1.0).contains(&c) => c,
                 _ => {
                     errors.push(err(
-                        COLUMNS[3],
+                        &columns[3],
                         format!("'{}' is not a number from 0 to 1", cell(3)),
                     ));
                     continue;
@@ -140,11 +152,25 @@ pub fn parse_csv_lines(text: &str) -> Result<(Vec<AlignmentLine>, Vec<LineError>
 /// POS SKU paired with two store SKUs, or a store SKU with two POS SKUs. Every line of such a group is
 /// refused, naming the others, since either choice would silently drop the other pair. A line repeated
 /// exactly is applied once. Errors come in line order.
-pub fn without_conflicts(lines: Vec<AlignmentLine>) -> (Vec<AlignmentLine>, Vec<LineError>) {
+pub fn without_conflicts(
+    lines: Vec<AlignmentLine>,
+    store: &str,
+) -> (Vec<AlignmentLine>, Vec<LineError>) {
+    let columns = columns(store);
     let mut refused: BTreeMap<usize, LineError> = BTreeMap::new();
     for (column, side, other_side, what) in [
-        (COLUMNS[0], 0, 1, "one POS item goes with one store product"),
-        (COLUMNS[1], 1, 0, "one store product goes with one POS item"),
+        (
+            &columns[0],
+            0,
+            1,
+            "one POS item goes with one store product",
+        ),
+        (
+            &columns[1],
+            1,
+            0,
+            "one store product goes with one POS item",
+        ),
     ] {
         let sku = |l: &AlignmentLine, s: usize| {
             if s == 0 {
@@ -324,7 +350,7 @@ mod tests {
                    ,X,exact,1\n\
                    GH-FLORA,GH-FLORA-1QT,auto-high,high\n\
                    \"QUOTED,SKU\",\"W \"\"1\"\"\",manual,\n";
-        let (rows, errors) = parse_csv(csv).unwrap();
+        let (rows, errors) = parse_csv(csv, "WooCommerce").unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2].pos_sku, "QUOTED,SKU");
         assert_eq!(rows[2].store_sku, "W \"1\"");
@@ -335,7 +361,7 @@ mod tests {
             "line 5, column Confidence: 'high' is not a number from 0 to 1"
         );
         assert!(
-            parse_csv("SKU,Other\nA,B\n")
+            parse_csv("SKU,Other\nA,B\n", "WooCommerce")
                 .unwrap_err()
                 .to_string()
                 .contains("no 'POS SKU' column")
@@ -351,9 +377,9 @@ mod tests {
                    P-3,W-3\n\
                    P-4,W-4\n\
                    P-4,W-5\n";
-        let (lines, errors) = parse_csv_lines(csv).unwrap();
+        let (lines, errors) = parse_csv_lines(csv, "WooCommerce").unwrap();
         assert!(errors.is_empty());
-        let (kept, refused) = without_conflicts(lines);
+        let (kept, refused) = without_conflicts(lines, "WooCommerce");
         assert_eq!(
             kept.iter().map(|l| l.line).collect::<Vec<_>>(),
             vec![4],

@@ -19,6 +19,8 @@ pub struct BulkOrders {
     pub spacing_ms: i64,
     pub skus: usize,
     pub seed: u64,
+    /// The channels orders come from, one picked at random per order (list one twice to weigh it).
+    pub channels: Vec<String>,
 }
 
 impl Default for BulkOrders {
@@ -30,6 +32,9 @@ impl Default for BulkOrders {
             spacing_ms: 30_000,
             skus: 5000,
             seed: 42,
+            channels: ["shop", "shop", "shop", "marketplace", "manual"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -108,13 +113,7 @@ pub fn insert_orders(conn: &Connection, spec: &BulkOrders) -> Result<usize> {
         "INSERT INTO status_history (order_id, from_status_id, to_status_id, changed_by, changed_at, source)
          VALUES (?1, ?2, ?3, 'bulk', ?4, 'import')",
     )?;
-    let channels = [
-        "woocommerce",
-        "woocommerce",
-        "woocommerce",
-        "marketplace",
-        "manual",
-    ];
+    let channels = &spec.channels;
     for n in 1..=spec.count {
         let mut pick = rng.u32(0..total);
         let (status_id, archived) = spread

@@ -19,17 +19,13 @@ pub use conflicts::*;
 pub struct AlignedSku {
     pub id: i64,
     pub pos_sku: String,
-    #[serde(rename = "woo_sku")] // JSON keys stay as scripts have always read them
     pub store_sku: String,
     pub match_type: String,
     pub confidence: f64,
-    #[serde(rename = "woo_product_id")]
     pub store_product_id: Option<i64>,
-    #[serde(rename = "woo_parent_id")]
     pub store_parent_id: Option<i64>,
     pub base: Option<MergeBase>,
     pub pos_price: Option<String>,
-    #[serde(rename = "woo_price")]
     pub store_price: Option<String>,
     pub sync_state: String,
     pub last_error: Option<String>,
@@ -116,7 +112,6 @@ impl Retired {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unaligned {
     pub pos_sku: String,
-    #[serde(rename = "woo_sku")]
     pub store_sku: String,
     /// The line that took its store SKU.
     pub taken_by_line: usize,

@@ -42,7 +42,6 @@ pub const SOURCE_STORE: &str = "store";
 pub struct InventoryRow {
     pub id: i64,
     pub pos_sku: String,
-    #[serde(rename = "woo_sku")]
     pub store_sku: String,
     /// The store's product name, else the newest order line's name for the SKU.
     pub name: Option<String>,

@@ -308,7 +308,7 @@ fn alignment_import_names_bad_lines_keeps_good_ones_and_reimport_updates() {
         .find(|p| p["pos_sku"] == "C-3")
         .unwrap();
     assert_eq!(
-        (c3["woo_sku"].as_str(), c3["match_type"].as_str()),
+        (c3["store_sku"].as_str(), c3["match_type"].as_str()),
         (Some("WC-3-NEW"), Some("manual"))
     );
 }

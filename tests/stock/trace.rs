@@ -158,7 +158,7 @@ async fn the_trace_names_a_pos_sale_and_a_web_order_and_the_pass_that_merged_the
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["pair"]["woo_sku"], sku.as_str());
+    assert_eq!(json["pair"]["store_sku"], sku.as_str());
     assert_eq!(json["entries"][0]["source"], "pass");
     assert_eq!(json["entries"][0]["job_id"], 4242);
     assert_eq!(json["entries"][1]["source"], "web_order");

@@ -16,7 +16,6 @@ pub struct StockConflict {
     pub sku: String,
     pub kind: String,
     pub pos_value: Option<String>,
-    #[serde(rename = "woo_value")]
     pub store_value: Option<String>,
     pub base: Option<i64>,
     pub merged: Option<i64>,
