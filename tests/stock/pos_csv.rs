@@ -15,6 +15,8 @@ use syncdesk::integrations::pos_csv::client::{
     PosCsvConfig, PosCsvError, Reduction, fingerprint, read_stock, write_reductions,
 };
 use syncdesk::integrations::pos_csv::flows::{self as pos_csv_flows, run_write_reductions};
+use syncdesk::integrations::pos_csv::stock_source::ExportStock;
+use syncdesk::stock::PosSource;
 use syncdesk::store::inventory;
 use syncdesk::store::pos_reductions::{self, LineKind};
 
@@ -50,16 +52,24 @@ fn bad_lines_are_named_and_skipped_and_valid_lines_kept() {
     assert_eq!(skus, [("BIG-BUD-1L", 12), ("CAL-MAG", 5)]);
     assert_eq!(stock.levels[0].price, Some("19.99".parse().unwrap()));
     assert_eq!(stock.levels[1].price, None);
-    // The same levels in the shape a stock pass consumes from Counterpoint.
-    let levels = stock.stock_levels();
+    // The same levels and prices as a stock pass reads them from this POS source.
+    let source = ExportStock(PosCsvConfig {
+        export_path: path.clone(),
+        ..PosCsvConfig::default()
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let levels = runtime.block_on(source.levels()).unwrap();
     assert_eq!(levels[0].item_no, "BIG-BUD-1L");
     assert_eq!(levels[0].qty_avail.to_string(), "12");
-    assert!(levels[0].lst_maint_dt.is_some());
-    let prices = stock.item_prices();
-    assert_eq!(prices.len(), 1);
+    let prices = runtime.block_on(source.prices()).unwrap();
     assert_eq!(
-        prices[0].reg_prc.map(|p| p.to_string()),
-        Some("19.99".into())
+        prices
+            .iter()
+            .map(|(sku, p)| (sku.as_str(), p.map(|p| p.to_string())))
+            .collect::<Vec<_>>(),
+        [("BIG-BUD-1L", Some("19.99".to_string()))]
     );
     let errors: Vec<String> = stock.errors.iter().map(|e| e.to_string()).collect();
     assert_eq!(

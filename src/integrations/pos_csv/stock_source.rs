@@ -36,13 +36,14 @@ fn read_levels(cfg: &PosCsvConfig) -> Result<pos_csv::StockExport, String> {
     pos_csv::read_stock(&cfg.export_path, cfg).map_err(|e| e.to_string())
 }
 
+/// The export's lines as a stock pass reads a POS (the file's SKU is the POS item number).
 fn levels_of(export: &pos_csv::StockExport) -> Vec<PosLevel> {
     export
-        .stock_levels()
-        .into_iter()
+        .levels
+        .iter()
         .map(|l| PosLevel {
-            item_no: l.item_no,
-            qty_avail: l.qty_avail,
+            item_no: l.sku.clone(),
+            qty_avail: l.qty.into(),
         })
         .collect()
 }
@@ -84,10 +85,11 @@ impl PosSource for ExportStock {
                     "pos_csv.files.price_column is empty: the export carries no prices".into(),
                 );
             }
+            // The export has one price per item, the regular one; lines without a price are not listed.
             Ok(export
-                .item_prices()
-                .into_iter()
-                .map(|p| (p.item_no, p.prc_1.or(p.reg_prc)))
+                .levels
+                .iter()
+                .filter_map(|l| l.price.map(|p| (l.sku.clone(), Some(p))))
                 .collect())
         })
     }

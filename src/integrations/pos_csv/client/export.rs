@@ -15,7 +15,6 @@ use rust_decimal::Decimal;
 use super::config::PosCsvConfig;
 use super::error::PosCsvError;
 use crate::domain::alignment::{LineError, split_csv_line, squash};
-use crate::integrations::counterpoint::client::{ItemPrice, StockLevel};
 
 /// One item's stock as the POS exported it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,43 +42,6 @@ pub struct StockExport {
     pub errors: Vec<LineError>,
     pub modified: SystemTime,
     pub fingerprint: ExportFingerprint,
-}
-
-impl StockExport {
-    /// The levels in the shape the other back office (Counterpoint) reports, so one stock pass serves
-    /// both. The export has no per-item maintenance time: the file's modification time (UTC) stands in.
-    pub fn stock_levels(&self) -> Vec<StockLevel> {
-        let at = self.modified_utc();
-        self.levels
-            .iter()
-            .map(|l| StockLevel {
-                item_no: l.sku.clone(),
-                qty_avail: Decimal::from(l.qty),
-                lst_maint_dt: at,
-            })
-            .collect()
-    }
-
-    /// The prices the export carries, as Counterpoint-shaped prices (the export has one regular price).
-    pub fn item_prices(&self) -> Vec<ItemPrice> {
-        let at = self.modified_utc();
-        self.levels
-            .iter()
-            .filter_map(|l| {
-                l.price.map(|p| ItemPrice {
-                    item_no: l.sku.clone(),
-                    reg_prc: Some(p),
-                    prc_1: None,
-                    from_price_table: false,
-                    lst_maint_dt: at,
-                })
-            })
-            .collect()
-    }
-
-    fn modified_utc(&self) -> Option<chrono::NaiveDateTime> {
-        Some(chrono::DateTime::<chrono::Utc>::from(self.modified).naive_utc())
-    }
 }
 
 /// The export's fingerprint; a pass that finds it equal to the last one read can skip the file.
