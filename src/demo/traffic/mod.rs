@@ -2,7 +2,8 @@
 //! sales rung up at the counter, Counterpoint taking in staged web orders and shipping them, and now and then
 //! the store going down for a few seconds; retailers ordering on the Cartona marketplace and the warehouse
 //! moving those orders on (pushed to Cartona, or held back when Cartona delivers them itself). A tracker
-//! watches the database for what the engine made of it and reports each notable outcome once: orders arriving, shipments completing orders, conflicts, failing jobs.
+//! watches the database for what the engine made of it and reports each notable outcome once: orders
+//! arriving, shipments completing orders, conflicts, failing jobs.
 //!
 //! `generate` drives the simulators, `warehouse` moves marketplace orders on as an operator would, `track`
 //! narrates what the engine made of it all, `summary` closes the run.
