@@ -3,7 +3,8 @@
 use clap::{Args, Subcommand};
 
 use super::{CliResult, Context, Failure, output};
-use crate::app::{OrderDetail, ShipmentDetails};
+use crate::app::orders::ShipOutcome;
+use crate::app::{App, OrderDetail, ShipmentDetails, StatusChange};
 use crate::domain::time::{age, now_ms};
 
 #[derive(Subcommand, Debug)]
@@ -194,47 +195,15 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             limit,
             offset,
             json,
-        } => {
-            if limit <= 0 {
-                return Err(Failure::rejected("--limit: must be positive"));
-            }
-            let orders = app.list_orders(
-                status.as_deref(),
-                archived,
-                search.as_deref(),
-                limit,
-                offset,
-            )?;
-            if json {
-                return output::json(&orders);
-            }
-            let now = now_ms();
-            let workflow = app.workflow();
-            let rows = orders
-                .iter()
-                .map(|o| {
-                    vec![
-                        o.id.to_string(),
-                        o.number.clone(),
-                        o.channel.clone(),
-                        o.customer.clone().unwrap_or_default(),
-                        format!("{}/{}", o.quantity_shipped, o.quantity),
-                        age(o.created_at, now),
-                        workflow
-                            .get(o.status_id)
-                            .map(|s| s.name.clone())
-                            .unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            output::table(
-                &[
-                    "ID", "NUMBER", "CHANNEL", "CUSTOMER", "SHIPPED", "AGE", "STATUS",
-                ],
-                rows,
-            );
-            Ok(())
-        }
+        } => list(
+            &mut app,
+            status.as_deref(),
+            archived,
+            search.as_deref(),
+            limit,
+            offset,
+            json,
+        ),
         OrdersCommand::Show { order, json } => {
             let order = app.order(&order)?;
             if json {
@@ -253,13 +222,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&change);
             }
-            println!(
-                "{}: {} → {}{}",
-                change.order,
-                change.from,
-                change.to,
-                if change.archived { " (archived)" } else { "" }
-            );
+            print_status_change(&change);
             Ok(())
         }
         OrdersCommand::Ship {
@@ -272,18 +235,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&outcome);
             }
-            let shipped: Vec<String> = outcome
-                .shipped
-                .iter()
-                .map(|(s, q)| format!("{s}×{q}"))
-                .collect();
-            println!(
-                "{}: shipped {} (shipment {}); status {}",
-                outcome.order,
-                shipped.join(", "),
-                outcome.shipment_id,
-                outcome.status
-            );
+            print_shipped(&outcome);
             Ok(())
         }
         OrdersCommand::Fulfill {
@@ -320,6 +272,78 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// `orders list`: a page of orders, as a table or JSON.
+fn list(
+    app: &mut App,
+    status: Option<&str>,
+    archived: bool,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+    json: bool,
+) -> CliResult {
+    if limit <= 0 {
+        return Err(Failure::rejected("--limit: must be positive"));
+    }
+    let orders = app.list_orders(status, archived, search, limit, offset)?;
+    if json {
+        return output::json(&orders);
+    }
+    let now = now_ms();
+    let workflow = app.workflow();
+    let rows = orders
+        .iter()
+        .map(|o| {
+            vec![
+                o.id.to_string(),
+                o.number.clone(),
+                o.channel.clone(),
+                o.customer.clone().unwrap_or_default(),
+                format!("{}/{}", o.quantity_shipped, o.quantity),
+                age(o.created_at, now),
+                workflow
+                    .get(o.status_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "ID", "NUMBER", "CHANNEL", "CUSTOMER", "SHIPPED", "AGE", "STATUS",
+        ],
+        rows,
+    );
+    Ok(())
+}
+
+/// `R-1001: Pending → Processing`, marked when the move archived the order.
+fn print_status_change(change: &StatusChange) {
+    println!(
+        "{}: {} → {}{}",
+        change.order,
+        change.from,
+        change.to,
+        if change.archived { " (archived)" } else { "" }
+    );
+}
+
+/// `R-1001: shipped SKU×2, … (shipment 7); status Shipped`.
+fn print_shipped(outcome: &ShipOutcome) {
+    let shipped: Vec<String> = outcome
+        .shipped
+        .iter()
+        .map(|(s, q)| format!("{s}×{q}"))
+        .collect();
+    println!(
+        "{}: shipped {} (shipment {}); status {}",
+        outcome.order,
+        shipped.join(", "),
+        outcome.shipment_id,
+        outcome.status
+    );
 }
 
 fn print_detail(o: &OrderDetail) -> CliResult {

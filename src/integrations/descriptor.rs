@@ -22,7 +22,7 @@ use crate::store::{NewJob, StoreError, jobs};
 pub struct Integration {
     /// The system's name: link `system`, order `channel`, config section, history `source`.
     pub name: &'static str,
-    /// How an operator calls it ("WooCommerce").
+    /// How an operator calls it: the product's own name, capitalised as its maker writes it.
     pub title: &'static str,
     /// Whether the configuration switches it on (the Dashboard shows it; `sync` refuses passes when off).
     pub enabled: fn(&Config) -> bool,

@@ -31,6 +31,15 @@ pub const REGISTRY: &[&Integration] = &[
     &email::INTEGRATION,
 ];
 
+/// The web store: the sales channel whose orders the back offices stage, reserve and count by default
+/// (a section's `channels` when its config does not say).
+pub const WEB_STORE: &Integration = &woocommerce::INTEGRATION;
+
+/// The channels a back office takes orders from when its config does not list them: the web store's.
+pub fn default_order_channels() -> Vec<String> {
+    vec![WEB_STORE.name.to_string()]
+}
+
 /// The integration behind a link `system` or order channel.
 pub fn by_name(name: &str) -> Option<&'static Integration> {
     REGISTRY.iter().copied().find(|i| i.name == name)

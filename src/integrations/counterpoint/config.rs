@@ -33,7 +33,7 @@ impl Default for CounterpointSection {
             enabled: false,
             fulfilment_poll_secs: 2,
             overlap_secs: 5,
-            stage_channels: vec!["woocommerce".into()],
+            stage_channels: crate::integrations::default_order_channels(),
             stage_on: "Processing".into(),
             verify_secs: 300,
             carriers: BTreeMap::new(),

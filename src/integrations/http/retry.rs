@@ -15,20 +15,20 @@ pub struct RetryBudget {
     pub backoff: Backoff,
 }
 
+/// A client configuration's retry fields (every HTTP client's config has the same four).
+pub trait RetrySettings {
+    /// `(max_attempts, max_retry_after, backoff_base, backoff_cap)`.
+    fn retry_settings(&self) -> (u32, Duration, Duration, Duration);
+}
+
 impl RetryBudget {
-    pub fn new(
-        max_attempts: u32,
-        max_retry_after: Duration,
-        backoff_base: Duration,
-        backoff_cap: Duration,
-    ) -> RetryBudget {
+    /// The budget a client's configuration sets.
+    pub fn of(cfg: &impl RetrySettings) -> RetryBudget {
+        let (max_attempts, max_retry_after, base, cap) = cfg.retry_settings();
         RetryBudget {
             max_attempts,
             max_retry_after,
-            backoff: Backoff {
-                base: backoff_base,
-                cap: backoff_cap,
-            },
+            backoff: Backoff { base, cap },
         }
     }
 }

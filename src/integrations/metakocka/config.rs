@@ -51,7 +51,7 @@ impl Default for MetakockaSection {
             secret_key: Secret::default(),
             webhook_secret: Secret::default(),
             warehouse: String::new(),
-            channels: vec!["woocommerce".into()],
+            channels: crate::integrations::default_order_channels(),
             create_on: "Processing".into(),
             status_out: map(&[
                 ("Processing", "in_progress"),

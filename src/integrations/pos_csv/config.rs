@@ -24,7 +24,7 @@ impl Default for PosCsvSection {
         Self {
             enabled: false,
             write_every_secs: 60,
-            channels: vec!["woocommerce".into()],
+            channels: crate::integrations::default_order_channels(),
             sale_statuses: vec![
                 "Processing".into(),
                 "Ready to Ship".into(),

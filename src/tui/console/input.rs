@@ -10,7 +10,7 @@ use crate::app::{Resolution, Winner};
 use crate::domain::StatusKind;
 use crate::tui::action::Action;
 use crate::tui::commands;
-use crate::tui::state::{LineKind, Modal, ResolveChoice, Tab};
+use crate::tui::state::{FulfilForm, LineKind, Modal, ResolveChoice, ResolveForm, Tab, Target};
 
 impl Console {
     pub(super) fn modal_key(&mut self, key: KeyEvent) {
@@ -45,32 +45,8 @@ impl Console {
             Modal::StatusPicker {
                 targets,
                 options,
-                mut cursor,
-            } => match (form, self.keymap.normal.action(&key)) {
-                (Some(Action::Back), _) => None,
-                (Some(Action::Submit), _) => self.pick_status(targets, &options[cursor]),
-                (Some(Action::NextField), _) | (_, Some(Action::Down)) => {
-                    cursor = (cursor + 1) % options.len();
-                    Some(Modal::StatusPicker {
-                        targets,
-                        options,
-                        cursor,
-                    })
-                }
-                (Some(Action::PrevField), _) | (_, Some(Action::Up)) => {
-                    cursor = (cursor + options.len() - 1) % options.len();
-                    Some(Modal::StatusPicker {
-                        targets,
-                        options,
-                        cursor,
-                    })
-                }
-                _ => Some(Modal::StatusPicker {
-                    targets,
-                    options,
-                    cursor,
-                }),
-            },
+                cursor,
+            } => self.status_picker_key(targets, options, cursor, form, &key),
             Modal::Cancel {
                 targets,
                 mut reason,
@@ -90,59 +66,115 @@ impl Console {
                     Some(Modal::Cancel { targets, reason })
                 }
             },
-            Modal::Fulfil(mut f) => match form {
-                Some(Action::Back) => None,
-                Some(Action::Submit) => match self.fulfil(&f) {
-                    true => None,
-                    false => Some(Modal::Fulfil(f)),
-                },
-                Some(Action::NextField) => {
-                    f.focus = (f.focus + 1) % f.field_count();
-                    Some(Modal::Fulfil(f))
-                }
-                Some(Action::PrevField) => {
-                    f.focus = (f.focus + f.field_count() - 1) % f.field_count();
-                    Some(Modal::Fulfil(f))
-                }
-                _ => {
-                    f.focused().handle_event(&Event::Key(key));
-                    Some(Modal::Fulfil(f))
-                }
-            },
-            Modal::Resolve(mut f) => match form {
-                Some(Action::Back) => None,
-                Some(Action::Submit) => {
-                    let conflict = f.conflict.clone();
-                    match self.resolution_of(&f) {
-                        Some(how) if self.resolve(&conflict, how) => None,
-                        _ => Some(Modal::Resolve(f)),
-                    }
-                }
-                Some(Action::NextField) => {
-                    f.choice = (f.choice + 1) % f.choices().len();
-                    Some(Modal::Resolve(f))
-                }
-                Some(Action::PrevField) => {
-                    let n = f.choices().len();
-                    f.choice = (f.choice + n - 1) % n;
-                    Some(Modal::Resolve(f))
-                }
-                _ => {
-                    // Typing goes to the quantity, which then is the choice (a price has none).
-                    if let Some(at) = f
-                        .choices()
-                        .iter()
-                        .position(|c| *c == ResolveChoice::Quantity)
-                    {
-                        f.quantity.handle_event(&Event::Key(key));
-                        f.choice = at;
-                    }
-                    Some(Modal::Resolve(f))
-                }
-            },
+            Modal::Fulfil(f) => self.fulfil_key(f, form, key),
+            Modal::Resolve(f) => self.resolve_key(f, form, key),
         };
         if self.ui.modal.is_none() {
             self.ui.modal = modal;
+        }
+    }
+
+    /// The status picker: move the cursor, then pick.
+    fn status_picker_key(
+        &mut self,
+        targets: Vec<Target>,
+        options: Vec<String>,
+        mut cursor: usize,
+        form: Option<Action>,
+        key: &KeyEvent,
+    ) -> Option<Modal> {
+        match (form, self.keymap.normal.action(key)) {
+            (Some(Action::Back), _) => None,
+            (Some(Action::Submit), _) => self.pick_status(targets, &options[cursor]),
+            (Some(Action::NextField), _) | (_, Some(Action::Down)) => {
+                cursor = (cursor + 1) % options.len();
+                Some(Modal::StatusPicker {
+                    targets,
+                    options,
+                    cursor,
+                })
+            }
+            (Some(Action::PrevField), _) | (_, Some(Action::Up)) => {
+                cursor = (cursor + options.len() - 1) % options.len();
+                Some(Modal::StatusPicker {
+                    targets,
+                    options,
+                    cursor,
+                })
+            }
+            _ => Some(Modal::StatusPicker {
+                targets,
+                options,
+                cursor,
+            }),
+        }
+    }
+
+    /// The fulfil form: fields, then submit (the form stays open when fulfilling fails).
+    fn fulfil_key(
+        &mut self,
+        mut f: Box<FulfilForm>,
+        form: Option<Action>,
+        key: KeyEvent,
+    ) -> Option<Modal> {
+        match form {
+            Some(Action::Back) => None,
+            Some(Action::Submit) => match self.fulfil(&f) {
+                true => None,
+                false => Some(Modal::Fulfil(f)),
+            },
+            Some(Action::NextField) => {
+                f.focus = (f.focus + 1) % f.field_count();
+                Some(Modal::Fulfil(f))
+            }
+            Some(Action::PrevField) => {
+                f.focus = (f.focus + f.field_count() - 1) % f.field_count();
+                Some(Modal::Fulfil(f))
+            }
+            _ => {
+                f.focused().handle_event(&Event::Key(key));
+                Some(Modal::Fulfil(f))
+            }
+        }
+    }
+
+    /// The conflict form: a choice among the resolutions, or a typed quantity.
+    fn resolve_key(
+        &mut self,
+        mut f: Box<ResolveForm>,
+        form: Option<Action>,
+        key: KeyEvent,
+    ) -> Option<Modal> {
+        match form {
+            Some(Action::Back) => None,
+            Some(Action::Submit) => {
+                let conflict = f.conflict.clone();
+                match self.resolution_of(&f) {
+                    Some(how) if self.resolve(&conflict, how) => None,
+                    _ => Some(Modal::Resolve(f)),
+                }
+            }
+            Some(Action::NextField) => {
+                f.choice = (f.choice + 1) % f.choices().len();
+                Some(Modal::Resolve(f))
+            }
+            Some(Action::PrevField) => {
+                let n = f.choices().len();
+                f.choice = (f.choice + n - 1) % n;
+                Some(Modal::Resolve(f))
+            }
+            _ => {
+                // Typing goes to the quantity, which then is the choice (a price has none).
+                if let Some(at) = f
+                    .choices()
+                    .iter()
+                    .position(|c| *c == ResolveChoice::Quantity)
+                {
+                    f.quantity.handle_event(&Event::Key(key));
+                    f.choice = at;
+                }
+                Some(Modal::Resolve(f))
+            }
         }
     }
 

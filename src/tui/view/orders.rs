@@ -249,6 +249,7 @@ fn short(rfc3339: &str) -> String {
         .map_or_else(|| rfc3339.to_string(), |s| s.replace('T', " "))
 }
 
+/// The order's detail pane: a summary, then its lines, shipments, links and history.
 fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> {
     let t = v.theme;
     let mut out = vec![Line::from(vec![Span::raw(format!(
@@ -265,7 +266,16 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             t.dim,
         ));
     }
-    out.push(section("Lines", t));
+    out.extend(line_rows(d, t));
+    out.extend(shipment_rows(d, t));
+    out.extend(link_rows(links, v));
+    out.extend(history_rows(d, t));
+    out
+}
+
+/// Each order line: ordered, shipped, and what is still open.
+fn line_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
+    let mut out = vec![section("Lines", t)];
     for l in &d.lines {
         let state = if l.quantity_shipped >= l.quantity {
             Span::styled("shipped", t.ok)
@@ -284,7 +294,12 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             state,
         ]));
     }
-    out.push(section("Shipments", t));
+    out
+}
+
+/// Each shipment: when, how, by whom, and what it carried.
+fn shipment_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
+    let mut out = vec![section("Shipments", t)];
     if d.shipments.is_empty() {
         out.push(Line::styled("  none yet", t.dim));
     }
@@ -308,7 +323,14 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
                 .unwrap_or_default()
         )));
     }
-    out.push(section("Links", t));
+    out
+}
+
+/// Each link to another system: its state, the remote status, the last error, and how to settle a
+/// conflict.
+fn link_rows<'a>(links: &[Link], v: &View) -> Vec<Line<'a>> {
+    let t = v.theme;
+    let mut out = vec![section("Links", t)];
     if links.is_empty() {
         out.push(Line::styled(
             "  – not linked to any channel or back office",
@@ -353,7 +375,12 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             ));
         }
     }
-    out.push(section("History", t));
+    out
+}
+
+/// The status history, newest first.
+fn history_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
+    let mut out = vec![section("History", t)];
     for h in d.history.iter().rev() {
         let from = h
             .from

@@ -63,3 +63,14 @@ impl fmt::Debug for CartonaConfig {
             .finish()
     }
 }
+
+impl crate::integrations::http::retry::RetrySettings for CartonaConfig {
+    fn retry_settings(&self) -> (u32, Duration, Duration, Duration) {
+        (
+            self.max_attempts,
+            self.max_retry_after,
+            self.backoff_base,
+            self.backoff_cap,
+        )
+    }
+}

@@ -80,13 +80,7 @@ impl CartonaClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, CartonaError> {
-        let cfg = &self.cfg;
-        let budget = RetryBudget::new(
-            cfg.max_attempts,
-            cfg.max_retry_after,
-            cfg.backoff_base,
-            cfg.backoff_cap,
-        );
+        let budget = RetryBudget::of(&self.cfg);
         with_retries(&budget, "Cartona", Resend::Safe, || {
             self.call_once(method.clone(), path, query, body)
         })

@@ -59,160 +59,9 @@ impl Statements {
     pub fn new(c: &CounterpointConfig) -> Self {
         let t = &c.tables;
         let staging = t.staging.clone();
-        let join_staging = if c.staged_documents_only {
-            "JOIN"
-        } else {
-            "LEFT JOIN"
-        };
-        let tracking = match &c.tracking_column {
-            Some(column) => format!("h.{column}"),
-            None => "CAST(NULL AS VARCHAR(30))".to_string(),
-        };
-        let shipped_date = "h.SHIP_DAT IS NOT NULL";
-        let shipped_lines = format!(
-            "EXISTS (SELECT 1 FROM {lines} x WHERE x.DOC_ID = h.DOC_ID AND x.QTY_SHIPPED > 0)",
-            lines = t.doc_lines
-        );
-        let signal = match c.fulfilment_signal {
-            FulfilmentSignal::ShipDate => shipped_date.to_string(),
-            FulfilmentSignal::LineQuantities => shipped_lines,
-            FulfilmentSignal::Either => format!("({shipped_date} OR {shipped_lines})"),
-            FulfilmentSignal::Both => format!("({shipped_date} AND {shipped_lines})"),
-        };
-        // One row per line (header columns repeated): one request reads headers and lines of every changed
-        // document, so a pass costs the same number of requests however many documents are open.
-        let open_changes = format!(
-            "SELECT h.DOC_ID, h.SHIP_DAT, h.SHIP_VIA_COD, {tracking} AS TRACKING, h.LST_MAINT_DT, s.WEB_ORDER_ID, \
-             l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.QTY_SHIPPED \
-             FROM {hdr} h {join_staging} {staging} s ON s.DOC_ID = h.DOC_ID \
-             LEFT JOIN {lin} l ON l.DOC_ID = h.DOC_ID \
-             WHERE h.LST_MAINT_DT > @P1 AND {signal} \
-             ORDER BY h.DOC_ID, l.LIN_SEQ_NO",
-            hdr = t.doc_header,
-            lin = t.doc_lines,
-        );
-        let posted_changes = format!(
-            "SELECT h.DOC_ID, h.SHIP_DAT, h.SHIP_VIA_COD, {tracking} AS TRACKING, h.{maint} AS LST_MAINT_DT, \
-             s.WEB_ORDER_ID, l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.{hist_shipped} AS QTY_SHIPPED \
-             FROM {hist} h {join_staging} {staging} s ON s.DOC_ID = h.DOC_ID \
-             LEFT JOIN {lin} l ON l.DOC_ID = h.DOC_ID \
-             WHERE h.{maint} > @P1 \
-             ORDER BY h.DOC_ID, l.LIN_SEQ_NO",
-            hist = t.history_header,
-            lin = t.history_lines,
-            maint = c.history_maint_column,
-            hist_shipped = c
-                .history_qty_shipped_column
-                .as_deref()
-                .unwrap_or("QTY_SOLD"),
-        );
-
-        let ecomm = if c.ecommerce_only {
-            " AND i.IS_ECOMM_ITEM = 'Y'"
-        } else {
-            ""
-        };
-        let after = varchar("@P1");
-        // @P1 the last ITEM_NO of the previous page ('' first), @P2 the page size, @P3 the watermark
-        // (incremental only), then the locations.
-        let inventory = |since: bool| {
-            let first_loc = if since { 4 } else { 3 };
-            format!(
-                "SELECT i.ITEM_NO, CAST(ISNULL(SUM(v.QTY_AVAIL), 0) AS DECIMAL(18,4)) AS QTY_AVAIL, \
-                 MAX(v.LST_MAINT_DT) AS LST_MAINT_DT \
-                 FROM {items} i LEFT JOIN {inv} v ON v.ITEM_NO = i.ITEM_NO AND v.LOC_ID IN ({locs}) \
-                 WHERE i.ITEM_NO > {after}{ecomm} \
-                 GROUP BY i.ITEM_NO{having} \
-                 ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
-                items = t.items,
-                inv = t.inventory,
-                locs = varchar_placeholders(first_loc, c.locations.len()),
-                having = if since {
-                    " HAVING MAX(v.LST_MAINT_DT) > @P3"
-                } else {
-                    ""
-                },
-            )
-        };
-        // @P1 last ITEM_NO, @P2 page size, @P3 price location, @P4 watermark (incremental only).
-        let prices = |since: bool| {
-            format!(
-                "SELECT i.ITEM_NO, p.ITEM_NO AS PRC_ITEM_NO, \
-                 CAST(p.REG_PRC AS DECIMAL(19,4)) AS PRC_REG_PRC, CAST(p.PRC_1 AS DECIMAL(19,4)) AS PRC_PRC_1, \
-                 p.LST_MAINT_DT AS PRC_MAINT_DT, \
-                 CAST(i.REG_PRC AS DECIMAL(19,4)) AS ITEM_REG_PRC, CAST(i.PRC_1 AS DECIMAL(19,4)) AS ITEM_PRC_1, \
-                 i.LST_MAINT_DT AS ITEM_MAINT_DT \
-                 FROM {items} i LEFT JOIN {prc} p ON p.ITEM_NO = i.ITEM_NO AND p.LOC_ID = {loc} \
-                 WHERE i.ITEM_NO > {after}{ecomm}{since} \
-                 ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
-                items = t.items,
-                prc = t.prices,
-                loc = varchar("@P3"),
-                since = if since {
-                    " AND (p.LST_MAINT_DT > @P4 OR i.LST_MAINT_DT > @P4)"
-                } else {
-                    ""
-                },
-            )
-        };
-
-        let tracking_col = c.tracking_column.iter().map(|col| format!(", {col}"));
-        let tracking_cols: String = tracking_col.collect();
-        let probes = [
-            (
-                &t.staging,
-                "WEB_ORDER_ID, CUST_NO, SHIP_VIA_COD, CUST_PO_NO, STATUS, DOC_ID, ERROR_MSG"
-                    .to_string(),
-            ),
-            (
-                &t.staging_lines,
-                "WEB_ORDER_ID, LIN_SEQ_NO, ITEM_NO, QTY, PRC".to_string(),
-            ),
-            (
-                &t.doc_header,
-                format!("DOC_ID, SHIP_DAT, SHIP_VIA_COD, LST_MAINT_DT{tracking_cols}"),
-            ),
-            (
-                &t.doc_lines,
-                "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, QTY_SHIPPED".to_string(),
-            ),
-            (
-                &t.history_header,
-                format!(
-                    "DOC_ID, SHIP_DAT, SHIP_VIA_COD, {}{tracking_cols}",
-                    c.history_maint_column
-                ),
-            ),
-            (
-                &t.history_lines,
-                format!(
-                    "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, {}",
-                    c.history_qty_shipped_column
-                        .as_deref()
-                        .unwrap_or("QTY_SOLD")
-                ),
-            ),
-            (
-                &t.inventory,
-                "ITEM_NO, LOC_ID, QTY_AVAIL, LST_MAINT_DT".to_string(),
-            ),
-            (
-                &t.items,
-                "ITEM_NO, REG_PRC, PRC_1, IS_ECOMM_ITEM, LST_MAINT_DT".to_string(),
-            ),
-            (
-                &t.prices,
-                "ITEM_NO, LOC_ID, REG_PRC, PRC_1, LST_MAINT_DT".to_string(),
-            ),
-        ];
-        let schema_probe = probes
-            .iter()
-            .map(|(table, columns)| format!("SELECT TOP (0) {columns} FROM {table};"))
-            .collect::<Vec<_>>()
-            .join(" ");
-
+        let (open_changes, posted_changes) = document_changes(c);
         Statements {
-            schema_probe,
+            schema_probe: schema_probe(c),
             // XACT_ABORT: any run-time error rolls the whole transaction back on the server.
             begin: "SET XACT_ABORT ON; BEGIN TRANSACTION".into(),
             // UPDLOCK + HOLDLOCK keep the key range locked until COMMIT, so two stagers of the same order
@@ -235,10 +84,10 @@ impl Statements {
             posted_changes,
             doc_header: t.doc_header.clone(),
             history_header: t.history_header.clone(),
-            inventory_full: inventory(false),
-            inventory_since: inventory(true),
-            prices_full: prices(false),
-            prices_since: prices(true),
+            inventory_full: inventory(c, false),
+            inventory_since: inventory(c, true),
+            prices_full: prices(c, false),
+            prices_since: prices(c, true),
         }
     }
 
@@ -270,6 +119,181 @@ impl Statements {
             self.doc_header, self.history_header
         )
     }
+}
+
+/// The fulfilment pass's two reads of changed documents: `(open, posted)`. One row per line (header
+/// columns repeated): one request reads headers and lines of every changed document, so a pass costs the
+/// same number of requests however many documents are open. @P1 is the watermark.
+fn document_changes(c: &CounterpointConfig) -> (String, String) {
+    let t = &c.tables;
+    let staging = &t.staging;
+    let join_staging = if c.staged_documents_only {
+        "JOIN"
+    } else {
+        "LEFT JOIN"
+    };
+    let tracking = match &c.tracking_column {
+        Some(column) => format!("h.{column}"),
+        None => "CAST(NULL AS VARCHAR(30))".to_string(),
+    };
+    let shipped_date = "h.SHIP_DAT IS NOT NULL";
+    let shipped_lines = format!(
+        "EXISTS (SELECT 1 FROM {lines} x WHERE x.DOC_ID = h.DOC_ID AND x.QTY_SHIPPED > 0)",
+        lines = t.doc_lines
+    );
+    let signal = match c.fulfilment_signal {
+        FulfilmentSignal::ShipDate => shipped_date.to_string(),
+        FulfilmentSignal::LineQuantities => shipped_lines,
+        FulfilmentSignal::Either => format!("({shipped_date} OR {shipped_lines})"),
+        FulfilmentSignal::Both => format!("({shipped_date} AND {shipped_lines})"),
+    };
+    let open_changes = format!(
+        "SELECT h.DOC_ID, h.SHIP_DAT, h.SHIP_VIA_COD, {tracking} AS TRACKING, h.LST_MAINT_DT, s.WEB_ORDER_ID, \
+         l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.QTY_SHIPPED \
+         FROM {hdr} h {join_staging} {staging} s ON s.DOC_ID = h.DOC_ID \
+         LEFT JOIN {lin} l ON l.DOC_ID = h.DOC_ID \
+         WHERE h.LST_MAINT_DT > @P1 AND {signal} \
+         ORDER BY h.DOC_ID, l.LIN_SEQ_NO",
+        hdr = t.doc_header,
+        lin = t.doc_lines,
+    );
+    let posted_changes = format!(
+        "SELECT h.DOC_ID, h.SHIP_DAT, h.SHIP_VIA_COD, {tracking} AS TRACKING, h.{maint} AS LST_MAINT_DT, \
+         s.WEB_ORDER_ID, l.LIN_SEQ_NO, l.ITEM_NO, l.QTY_SOLD, l.{hist_shipped} AS QTY_SHIPPED \
+         FROM {hist} h {join_staging} {staging} s ON s.DOC_ID = h.DOC_ID \
+         LEFT JOIN {lin} l ON l.DOC_ID = h.DOC_ID \
+         WHERE h.{maint} > @P1 \
+         ORDER BY h.DOC_ID, l.LIN_SEQ_NO",
+        hist = t.history_header,
+        lin = t.history_lines,
+        maint = c.history_maint_column,
+        hist_shipped = c
+            .history_qty_shipped_column
+            .as_deref()
+            .unwrap_or("QTY_SOLD"),
+    );
+    (open_changes, posted_changes)
+}
+
+/// `" AND i.IS_ECOMM_ITEM = 'Y'"` when only e-commerce items are synced.
+fn ecommerce_filter(c: &CounterpointConfig) -> &'static str {
+    if c.ecommerce_only {
+        " AND i.IS_ECOMM_ITEM = 'Y'"
+    } else {
+        ""
+    }
+}
+
+/// A page of stock levels summed over the configured locations; `since`: only items changed after the
+/// watermark. @P1 the last ITEM_NO of the previous page ('' first), @P2 the page size, @P3 the watermark
+/// (incremental only), then the locations.
+fn inventory(c: &CounterpointConfig, since: bool) -> String {
+    let t = &c.tables;
+    let first_loc = if since { 4 } else { 3 };
+    format!(
+        "SELECT i.ITEM_NO, CAST(ISNULL(SUM(v.QTY_AVAIL), 0) AS DECIMAL(18,4)) AS QTY_AVAIL, \
+         MAX(v.LST_MAINT_DT) AS LST_MAINT_DT \
+         FROM {items} i LEFT JOIN {inv} v ON v.ITEM_NO = i.ITEM_NO AND v.LOC_ID IN ({locs}) \
+         WHERE i.ITEM_NO > {after}{ecomm} \
+         GROUP BY i.ITEM_NO{having} \
+         ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
+        items = t.items,
+        inv = t.inventory,
+        after = varchar("@P1"),
+        ecomm = ecommerce_filter(c),
+        locs = varchar_placeholders(first_loc, c.locations.len()),
+        having = if since {
+            " HAVING MAX(v.LST_MAINT_DT) > @P3"
+        } else {
+            ""
+        },
+    )
+}
+
+/// A page of prices (the location's price row and the item's own); `since`: only changed after the
+/// watermark. @P1 last ITEM_NO, @P2 page size, @P3 price location, @P4 watermark (incremental only).
+fn prices(c: &CounterpointConfig, since: bool) -> String {
+    let t = &c.tables;
+    format!(
+        "SELECT i.ITEM_NO, p.ITEM_NO AS PRC_ITEM_NO, \
+         CAST(p.REG_PRC AS DECIMAL(19,4)) AS PRC_REG_PRC, CAST(p.PRC_1 AS DECIMAL(19,4)) AS PRC_PRC_1, \
+         p.LST_MAINT_DT AS PRC_MAINT_DT, \
+         CAST(i.REG_PRC AS DECIMAL(19,4)) AS ITEM_REG_PRC, CAST(i.PRC_1 AS DECIMAL(19,4)) AS ITEM_PRC_1, \
+         i.LST_MAINT_DT AS ITEM_MAINT_DT \
+         FROM {items} i LEFT JOIN {prc} p ON p.ITEM_NO = i.ITEM_NO AND p.LOC_ID = {loc} \
+         WHERE i.ITEM_NO > {after}{ecomm}{since} \
+         ORDER BY i.ITEM_NO OFFSET 0 ROWS FETCH NEXT @P2 ROWS ONLY",
+        items = t.items,
+        prc = t.prices,
+        after = varchar("@P1"),
+        ecomm = ecommerce_filter(c),
+        loc = varchar("@P3"),
+        since = if since {
+            " AND (p.LST_MAINT_DT > @P4 OR i.LST_MAINT_DT > @P4)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// `SELECT TOP (0) <every column used> FROM <table>` for each table: names a missing table (208) or column
+/// (207) without reading data.
+fn schema_probe(c: &CounterpointConfig) -> String {
+    let t = &c.tables;
+    let tracking_col = c.tracking_column.iter().map(|col| format!(", {col}"));
+    let tracking_cols: String = tracking_col.collect();
+    let probes = [
+        (
+            &t.staging,
+            "WEB_ORDER_ID, CUST_NO, SHIP_VIA_COD, CUST_PO_NO, STATUS, DOC_ID, ERROR_MSG"
+                .to_string(),
+        ),
+        (
+            &t.staging_lines,
+            "WEB_ORDER_ID, LIN_SEQ_NO, ITEM_NO, QTY, PRC".to_string(),
+        ),
+        (
+            &t.doc_header,
+            format!("DOC_ID, SHIP_DAT, SHIP_VIA_COD, LST_MAINT_DT{tracking_cols}"),
+        ),
+        (
+            &t.doc_lines,
+            "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, QTY_SHIPPED".to_string(),
+        ),
+        (
+            &t.history_header,
+            format!(
+                "DOC_ID, SHIP_DAT, SHIP_VIA_COD, {}{tracking_cols}",
+                c.history_maint_column
+            ),
+        ),
+        (
+            &t.history_lines,
+            format!(
+                "DOC_ID, LIN_SEQ_NO, ITEM_NO, QTY_SOLD, {}",
+                c.history_qty_shipped_column
+                    .as_deref()
+                    .unwrap_or("QTY_SOLD")
+            ),
+        ),
+        (
+            &t.inventory,
+            "ITEM_NO, LOC_ID, QTY_AVAIL, LST_MAINT_DT".to_string(),
+        ),
+        (
+            &t.items,
+            "ITEM_NO, REG_PRC, PRC_1, IS_ECOMM_ITEM, LST_MAINT_DT".to_string(),
+        ),
+        (
+            &t.prices,
+            "ITEM_NO, LOC_ID, REG_PRC, PRC_1, LST_MAINT_DT".to_string(),
+        ),
+    ];
+    probes
+        .iter()
+        .map(|(table, columns)| format!("SELECT TOP (0) {columns} FROM {table};"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -81,13 +81,7 @@ impl MetakockaClient {
             Value::String(self.cfg.company_id.clone()),
         );
         let body = Value::Object(body);
-        let cfg = &self.cfg;
-        let budget = RetryBudget::new(
-            cfg.max_attempts,
-            cfg.max_retry_after,
-            cfg.backoff_base,
-            cfg.backoff_cap,
-        );
+        let budget = RetryBudget::of(&self.cfg);
         with_retries(&budget, "Metakocka", resend, || self.call_once(op, &body)).await
     }
 

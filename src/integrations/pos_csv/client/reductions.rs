@@ -5,8 +5,8 @@
 //! - `sku` is the POS SKU (the store SKU translated through the SKU alignment, or as-is when unaligned);
 //! - `quantity` is how much to take OFF the POS's stock: positive for an online sale, negative for a
 //!   cancelled sale put back into stock;
-//! - `reason` is `<channel> order <number>` or `<channel> order <number> cancelled` (e.g.
-//!   `woocommerce order 1001`), for the POS's reports (the seed marks these as online sales).
+//! - `reason` is `<channel> order <number>` or `<channel> order <number> cancelled` (the channel's
+//!   name, e.g. `shop order 1001`), for the POS's reports (the seed marks these as online sales).
 //!
 //! Fields holding the delimiter, a quote or a line break are quoted (`""` for a quote). Which order lines
 //! go into which file is decided by the engine and recorded in the store, so no line is written twice.

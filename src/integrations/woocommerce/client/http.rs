@@ -146,13 +146,7 @@ impl WooClient {
         query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, WooError> {
-        let cfg = &self.cfg;
-        let budget = RetryBudget::new(
-            cfg.max_attempts,
-            cfg.max_retry_after,
-            cfg.backoff_base,
-            cfg.backoff_cap,
-        );
+        let budget = RetryBudget::of(&self.cfg);
         with_retries(&budget, "WooCommerce", resend, || {
             self.call_once(method.clone(), path, query, body)
         })

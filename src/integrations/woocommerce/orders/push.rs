@@ -239,10 +239,11 @@ impl PlannedNote {
 /// The note a customer sees when the order ships: every parcel, one per line, naming the back office when
 /// the shipments came from one. `None` when nothing was recorded as shipped.
 pub fn shipping_note(parcels: &[orders::Shipment]) -> Option<String> {
-    let from = |s: &orders::Shipment| match s.source.as_str() {
-        "counterpoint" => " from Counterpoint",
-        "metakocka" => " from Metakocka",
-        _ => "",
+    // A back office is a system that holds orders' lines once sent; other sources (a person, the
+    // channel itself) name nobody.
+    let from = |s: &orders::Shipment| match crate::integrations::by_name(&s.source) {
+        Some(back_office) if back_office.holds_lines => format!(" from {}", back_office.title),
+        _ => String::new(),
     };
     let line = |s: &orders::Shipment| {
         parcel_line(
@@ -260,7 +261,7 @@ pub fn shipping_note(parcels: &[orders::Shipment]) -> Option<String> {
             let mut text = format!(
                 "Shipped in {} parcels{}:",
                 many.len(),
-                if same_source { all_from } else { "" }
+                if same_source { all_from.as_str() } else { "" }
             );
             for (i, s) in many.iter().enumerate() {
                 text.push_str(&format!("\n{}. {}", i + 1, line(s)));

@@ -3,6 +3,11 @@
 //! the heartbeat) hold the engine lease, renew our job leases and put back jobs whose process died, then
 //! claim what is due within the limits. A store that cannot take the turn's write (locked, full disk, I/O
 //! trouble) is waited out with backoff — outcomes are kept until they can be written — never a reason to stop.
+//!
+//! This file is the engine's handle and the loop (when to take a turn, what runs); `turn` is the turn's
+//! transaction and the store-side rules it applies (dead holders, abandoned jobs, giving up).
+
+mod turn;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,13 +18,11 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use super::handler::{HandlerRegistry, JobContext, JobError};
-use super::retry::{RetryPolicy, span};
+use super::retry::span;
 use crate::config::Config;
-use crate::domain::alerts;
 use crate::domain::time::{Millis, now_ms};
-use crate::store::{
-    Job, Store, StoreError, StoreOptions, StoreOutage, Unavailable, engine_lease, jobs,
-};
+use crate::store::{Job, Store, StoreError, StoreOptions, StoreOutage, engine_lease};
+use turn::Refused;
 
 /// Most jobs in flight at once across kinds, whatever the per-kind limits say.
 const MAX_IN_FLIGHT: usize = 256;
@@ -179,17 +182,11 @@ struct Loop {
 
 type Outcome = (Job, Result<(), JobError>);
 
-/// What one bookkeeping transaction decided.
-struct Turn {
-    holds_lease: Option<bool>,
-    claimed: Vec<Job>,
-    next_run_at: Option<Millis>,
-}
-
-/// A turn the store refused: why, and the outage it is part of.
-struct Refused {
-    error: StoreError,
-    outage: StoreOutage,
+/// Where finished jobs arrive, and what the loop keeps of them until they are written.
+struct Finished<'a> {
+    done: &'a mut mpsc::UnboundedReceiver<Outcome>,
+    running: &'a mut HashMap<String, usize>,
+    outcomes: &'a mut Vec<Outcome>,
 }
 
 impl Loop {
@@ -220,20 +217,10 @@ impl Loop {
             let stopping = stopping_since.is_some();
             let heartbeat_due = Instant::now() >= next_heartbeat;
             // What each kind may still start this turn.
-            let capacity: HashMap<String, usize> = if stopping || (!holds_lease && !heartbeat_due) {
+            let capacity = if stopping || (!holds_lease && !heartbeat_due) {
                 HashMap::new()
             } else {
-                self.registry
-                    .kinds()
-                    .map(|k| {
-                        let used = running.get(k).copied().unwrap_or(0);
-                        (
-                            k.to_string(),
-                            config.jobs.concurrency_for(k).saturating_sub(used),
-                        )
-                    })
-                    .filter(|(_, free)| *free > 0)
-                    .collect()
+                self.capacity(&running)
             };
             let budget = MAX_IN_FLIGHT.saturating_sub(in_flight);
             let turn = match self
@@ -250,36 +237,12 @@ impl Loop {
                 Ok(turn) => {
                     outcomes.clear();
                     store_wait = STORE_RETRY_FIRST;
-                    if let Some(outage) = self.status.borrow().store.clone() {
-                        tracing::warn!(
-                            after = %span(now_ms() - outage.since),
-                            "the store takes writes again; the engine carries on"
-                        );
-                    }
-                    let wrote = now_ms();
-                    self.status.send_if_modified(|s| {
-                        s.last_write = Some(wrote);
-                        s.store.take().is_some()
-                    });
+                    self.store_took_the_turn();
                     turn
                 }
                 Err(refused) => {
                     // Locked, full, failing disk: say so, keep every outcome, try again after a while.
-                    let first = self.status.borrow().store.is_none();
-                    if first {
-                        tracing::error!(
-                            error = %refused.error,
-                            waiting = outcomes.len(),
-                            "{}; the engine waits and tries again",
-                            refused.outage.headline()
-                        );
-                    } else {
-                        tracing::warn!(error = %refused.error, "the store still refuses writes");
-                    }
-                    self.status.send_modify(|s| {
-                        s.store = Some(refused.outage);
-                        s.running = in_flight;
-                    });
+                    self.store_refused(refused, outcomes.len(), in_flight);
                     if let Some(since) = stopping_since
                         && since.elapsed() > SHUTDOWN_GRACE
                     {
@@ -289,18 +252,13 @@ impl Loop {
                         );
                         return Ok(());
                     }
-                    let wait = tokio::time::sleep(store_wait);
-                    tokio::pin!(wait);
-                    loop {
-                        tokio::select! {
-                            Some(o) = done_rx.recv() => {
-                                self.finished(&mut running, &o);
-                                outcomes.push(o);
-                            }
-                            _ = &mut wait => break,
-                            _ = shutdown.changed(), if !stopping => break,
-                        }
-                    }
+                    let finished = Finished {
+                        done: &mut done_rx,
+                        running: &mut running,
+                        outcomes: &mut outcomes,
+                    };
+                    self.wait_out_the_store(store_wait, finished, &mut shutdown, stopping)
+                        .await;
                     store_wait = (store_wait * 2).min(STORE_RETRY_CAP);
                     continue;
                 }
@@ -338,10 +296,7 @@ impl Loop {
             if claimed_any {
                 continue; // more may be due right away
             }
-            let mut sleep_for = poll.min(next_heartbeat.saturating_duration_since(Instant::now()));
-            if let Some(at) = turn.next_run_at {
-                sleep_for = sleep_for.min(Duration::from_millis((at - now_ms()).max(0) as u64));
-            }
+            let sleep_for = idle_for(poll, next_heartbeat, turn.next_run_at);
             tokio::select! {
                 Some(o) = done_rx.recv() => {
                     self.finished(&mut running, &o);
@@ -350,6 +305,80 @@ impl Loop {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(sleep_for.max(Duration::from_millis(1))) => {}
                 _ = shutdown.changed(), if !stopping => {}
+            }
+        }
+    }
+
+    /// What each kind may still start this turn: its concurrency limit less what runs (kinds with no room
+    /// left out).
+    fn capacity(&self, running: &HashMap<String, usize>) -> HashMap<String, usize> {
+        let config = &self.ctx.config;
+        self.registry
+            .kinds()
+            .map(|k| {
+                let used = running.get(k).copied().unwrap_or(0);
+                (
+                    k.to_string(),
+                    config.jobs.concurrency_for(k).saturating_sub(used),
+                )
+            })
+            .filter(|(_, free)| *free > 0)
+            .collect()
+    }
+
+    /// The turn was written: an outage, if there was one, is over.
+    fn store_took_the_turn(&self) {
+        if let Some(outage) = self.status.borrow().store.clone() {
+            tracing::warn!(
+                after = %span(now_ms() - outage.since),
+                "the store takes writes again; the engine carries on"
+            );
+        }
+        let wrote = now_ms();
+        self.status.send_if_modified(|s| {
+            s.last_write = Some(wrote);
+            s.store.take().is_some()
+        });
+    }
+
+    /// The store refused the turn: logged loudly the first time, then quietly; the status shows the outage.
+    fn store_refused(&self, refused: Refused, waiting: usize, in_flight: usize) {
+        let first = self.status.borrow().store.is_none();
+        if first {
+            tracing::error!(
+                error = %refused.error,
+                waiting,
+                "{}; the engine waits and tries again",
+                refused.outage.headline()
+            );
+        } else {
+            tracing::warn!(error = %refused.error, "the store still refuses writes");
+        }
+        self.status.send_modify(|s| {
+            s.store = Some(refused.outage);
+            s.running = in_flight;
+        });
+    }
+
+    /// Waits `wait` before the store is tried again, still collecting the jobs that finish meanwhile; a
+    /// shutdown request cuts the wait short.
+    async fn wait_out_the_store(
+        &self,
+        wait: Duration,
+        finished: Finished<'_>,
+        shutdown: &mut watch::Receiver<bool>,
+        stopping: bool,
+    ) {
+        let wait = tokio::time::sleep(wait);
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                Some(o) = finished.done.recv() => {
+                    self.finished(finished.running, &o);
+                    finished.outcomes.push(o);
+                }
+                _ = &mut wait => break,
+                _ = shutdown.changed(), if !stopping => break,
             }
         }
     }
@@ -386,106 +415,6 @@ impl Loop {
         }
     }
 
-    /// One write transaction: outcomes (with their attempts), lease upkeep, jobs whose process died,
-    /// claims. A refusal by the store comes back with the outage it is part of.
-    async fn bookkeeping(
-        &self,
-        outcomes: Vec<Outcome>,
-        heartbeat_due: bool,
-        engine_ttl_ms: i64,
-        job_lease_ms: i64,
-        capacity: HashMap<String, usize>,
-        budget: usize,
-    ) -> Result<Turn, Refused> {
-        let holder = self.holder.clone();
-        let config = self.ctx.config.clone();
-        let store = self.ctx.store.clone();
-        let schedules = self.schedules.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let result = store.write(|tx| {
-                let now = now_ms();
-                for (job, result) in &outcomes {
-                    let recorded = match result {
-                        Ok(()) => jobs::complete(tx, job.id, &holder, now)?,
-                        Err(e) => {
-                            let policy = RetryPolicy::for_kind(&config.jobs, &job.kind);
-                            let first_failed = jobs::first_failed_at(tx, job.id)?;
-                            let decision = policy.decide(job.attempts, first_failed, now, e, fastrand::f64());
-                            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, class = e.class.as_str(), error = %e.message, "job failed");
-                            let recorded = jobs::fail(tx, job.id, &holder, &e.message, &decision.message, e.class, decision.retry_at, now)?;
-                            if recorded && decision.retry_at.is_none() {
-                                gave_up(tx, &config, job, &decision.message, now)?;
-                            }
-                            recorded
-                        }
-                    };
-                    if !recorded {
-                        tracing::warn!(job = job.id, "job finished after its lease was lost; another run owns it now");
-                    }
-                }
-                let mut holds_lease = None;
-                if heartbeat_due {
-                    take_over_from_a_dead_holder(tx, &config, &holder, now)?;
-                    let held = engine_lease::acquire(tx, &holder, engine_ttl_ms, now)?;
-                    if held {
-                        jobs::renew_leases(tx, &holder, now + job_lease_ms)?;
-                        put_back_abandoned(tx, &config, jobs::expired(tx, now)?, now)?;
-                    }
-                    holds_lease = Some(held);
-                }
-                if heartbeat_due && holds_lease == Some(true) {
-                    for s in &schedules {
-                        jobs::ensure_scheduled(tx, &s.kind, s.every.as_millis() as i64, config.jobs.max_attempts_for(&s.kind), now)?;
-                    }
-                }
-                let mut claimed = Vec::new();
-                if holds_lease != Some(false) && !capacity.is_empty() && budget > 0 {
-                    let mut left = budget;
-                    for (kind, due) in jobs::due_by_kind(tx, now)? {
-                        let Some(free) = capacity.get(&kind) else { continue };
-                        let take = (*free).min(due as usize).min(left);
-                        if take == 0 {
-                            continue;
-                        }
-                        let got = jobs::claim(tx, &kind, take, &holder, job_lease_ms, now)?;
-                        left -= got.len();
-                        claimed.extend(got);
-                    }
-                }
-                let next_run_at = jobs::next_run_at(tx)?;
-                Ok(Turn { holds_lease, claimed, next_run_at })
-            });
-            result.map_err(|error: StoreError| {
-                let outage = match store.note_error(&error) {
-                    Some(o) => o.clone(),
-                    // Not a condition SQLite names as passing; still waited out (and shown as it is).
-                    None => StoreOutage {
-                        since: store.outage().map_or(now_ms(), |o| o.since),
-                        condition: Unavailable::Failing,
-                        detail: error.to_string(),
-                        last_try: now_ms(),
-                    },
-                };
-                Refused { error, outage }
-            })
-        })
-        .await;
-        joined.unwrap_or_else(|e| {
-            let error = StoreError::Corrupt(format!("engine bookkeeping task failed: {e}"));
-            let now = now_ms();
-            Err(Refused {
-                outage: StoreOutage {
-                    since: now,
-                    condition: Unavailable::Failing,
-                    detail: error.to_string(),
-                    last_try: now,
-                },
-                error,
-            })
-        })
-    }
-
     fn start(&self, job: Job, done: mpsc::UnboundedSender<Outcome>) {
         let Some(handler) = self.registry.get(&job.kind) else {
             let _ = done.send((
@@ -509,6 +438,15 @@ impl Loop {
     }
 }
 
+/// How long an idle loop sleeps: until the next poll, heartbeat or due job, whichever comes first.
+fn idle_for(poll: Duration, next_heartbeat: Instant, next_run_at: Option<Millis>) -> Duration {
+    let mut sleep_for = poll.min(next_heartbeat.saturating_duration_since(Instant::now()));
+    if let Some(at) = next_run_at {
+        sleep_for = sleep_for.min(Duration::from_millis((at - now_ms()).max(0) as u64));
+    }
+    sleep_for
+}
+
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
@@ -520,102 +458,4 @@ fn hostname() -> String {
         })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
-}
-
-/// An engine on this machine that was killed (`kill -9`, a crash) leaves its lease to run out; when its
-/// process is gone, the lease and its running jobs are released at once instead, so a restarted `serve`
-/// carries on without waiting. (Holders on other machines, or whose process cannot be looked up, are waited
-/// out as before.)
-fn take_over_from_a_dead_holder(
-    tx: &rusqlite::Transaction<'_>,
-    config: &Config,
-    holder: &str,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let Some(lease) = engine_lease::current(tx)? else {
-        return Ok(());
-    };
-    if lease.holder == holder || lease.expires_at < now || !process_gone(&lease.holder) {
-        return Ok(());
-    }
-    tracing::warn!(dead = %lease.holder, "the engine holding the lease has stopped; taking over now");
-    put_back_abandoned(tx, config, jobs::held_by(tx, &lease.holder)?, now)?;
-    engine_lease::release(tx, &lease.holder)
-}
-
-/// True when `holder` (`host:pid:tag`) names a process on this machine that no longer runs.
-fn process_gone(holder: &str) -> bool {
-    let mut parts = holder.rsplitn(3, ':');
-    let (_tag, pid, host) = (parts.next(), parts.next(), parts.next());
-    let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<u32>().ok()), host) else {
-        return false;
-    };
-    if host != hostname() || pid == std::process::id() {
-        return false;
-    }
-    let proc_root = Path::new("/proc");
-    if !proc_root.join("self").exists() {
-        return false; // no way to look processes up here: wait for the lease to run out
-    }
-    match std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")) {
-        // A zombie has stopped running; only its parent has not looked yet.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => true,
-    }
-}
-
-/// Jobs whose process stopped while running them (lease expired, or their process is gone): the lost
-/// attempt is recorded and the job runs again now, unless its retry budget is spent.
-fn put_back_abandoned(
-    tx: &rusqlite::Transaction<'_>,
-    config: &Config,
-    abandoned: Vec<jobs::Abandoned>,
-    now: Millis,
-) -> Result<(), StoreError> {
-    if !abandoned.is_empty() {
-        tracing::warn!(
-            count = abandoned.len(),
-            "re-queued jobs whose lease expired"
-        );
-    }
-    for a in abandoned {
-        let holder = a.job.leased_by.clone().unwrap_or_else(|| "?".into());
-        let lost = JobError::retry(format!(
-            "the process running it stopped mid-attempt — {holder}"
-        ));
-        let decision = RetryPolicy::for_kind(&config.jobs, &a.job.kind).decide(
-            a.job.attempts,
-            a.first_failed_at,
-            now,
-            &lost,
-            0.0,
-        );
-        let retry_at = decision.retry_at.map(|_| now);
-        if jobs::record_lost(tx, a.job.id, &holder, &decision.message, retry_at, now)?
-            && retry_at.is_none()
-        {
-            gave_up(tx, config, &a.job, &decision.message, now)?;
-        }
-    }
-    Ok(())
-}
-
-/// A job that ended dead is a sync failure someone must hear about (but not an alert mail about failing
-/// alert mail).
-fn gave_up(
-    tx: &rusqlite::Transaction<'_>,
-    config: &Config,
-    job: &Job,
-    message: &str,
-    now: Millis,
-) -> Result<(), StoreError> {
-    if job.kind.starts_with("alerts.") {
-        return Ok(());
-    }
-    let system = job.kind.split('.').next().unwrap_or("engine");
-    let what = job.key.clone().unwrap_or_else(|| job.kind.clone());
-    let alert = alerts::sync_failure(system, &what, message);
-    crate::app::raise_and_notify(tx, config, &alert, now).map(|_| ())
 }
