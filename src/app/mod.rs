@@ -11,6 +11,7 @@ mod effects;
 pub mod jobs;
 pub mod marketplace;
 pub mod orders;
+pub mod panels;
 pub mod report;
 pub mod settle;
 pub mod stock;
