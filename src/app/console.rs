@@ -189,9 +189,14 @@ impl App {
                 )?
             }
         };
+        Ok((self.with_badges(page)?, anchor))
+    }
+
+    /// List rows with their versions and link states.
+    pub(crate) fn with_badges(&mut self, page: Vec<OrderSummary>) -> Result<Vec<ConsoleOrder>> {
         let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
         let badges = queries::order_badges(self.store.conn(), &ids)?;
-        let rows = page
+        Ok(page
             .into_iter()
             .map(|summary| {
                 let badge = badges.iter().find(|b| b.order_id == summary.id);
@@ -213,8 +218,7 @@ impl App {
                     links,
                 }
             })
-            .collect();
-        Ok((rows, anchor))
+            .collect())
     }
 
     /// (archived, status id) for a status name, as [`App::list_orders`] reads it: a final status means

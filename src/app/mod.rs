@@ -10,6 +10,7 @@ mod effects;
 pub mod inbound;
 pub mod jobs;
 pub mod orders;
+pub mod panels;
 mod passes;
 pub mod report;
 pub mod settle;

@@ -232,6 +232,8 @@ pub fn count_unsynced_fulfilments(conn: &Connection) -> Result<i64> {
 /// An order with shipments whose channel link has not caught up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnsyncedFulfilment {
+    /// The link that has not caught up (one row per link).
+    pub link_id: i64,
     pub order_id: i64,
     pub number: String,
     pub channel: String,
@@ -251,26 +253,42 @@ pub fn unsynced_fulfilments(
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.number, o.channel, l.system, l.sync_state, l.last_error,
                 (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
-                (SELECT COUNT(*) FROM shipments s WHERE s.order_id = o.id)
+                (SELECT COUNT(*) FROM shipments s WHERE s.order_id = o.id), l.id
          FROM links l JOIN orders o ON o.id = l.local_id
          WHERE l.entity = 'order' AND (l.sync_state <> 'synced' OR l.last_error IS NOT NULL)
            AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)
          ORDER BY 7, o.id
          LIMIT ?1 OFFSET ?2",
     )?;
-    let rows = stmt.query_map(params![limit, offset], |r| {
-        Ok(UnsyncedFulfilment {
-            order_id: r.get(0)?,
-            number: r.get(1)?,
-            channel: r.get(2)?,
-            system: r.get(3)?,
-            sync_state: r.get(4)?,
-            last_error: r.get(5)?,
-            last_shipped_at: r.get(6)?,
-            shipments: r.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![limit, offset], fulfilment_from)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn fulfilment_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UnsyncedFulfilment> {
+    Ok(UnsyncedFulfilment {
+        order_id: r.get(0)?,
+        number: r.get(1)?,
+        channel: r.get(2)?,
+        system: r.get(3)?,
+        sync_state: r.get(4)?,
+        last_error: r.get(5)?,
+        last_shipped_at: r.get(6)?,
+        shipments: r.get(7)?,
+        link_id: r.get(8)?,
+    })
+}
+
+/// One link's row of [`unsynced_fulfilments`], by link id (whatever its state now).
+pub fn unsynced_fulfilment(conn: &Connection, link_id: i64) -> Result<Option<UnsyncedFulfilment>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.id, o.number, o.channel, l.system, l.sync_state, l.last_error,
+                    COALESCE((SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id), 0),
+                    (SELECT COUNT(*) FROM shipments s WHERE s.order_id = o.id), l.id
+             FROM links l JOIN orders o ON o.id = l.local_id WHERE l.id = ?1",
+        )?
+        .query_row([link_id], fulfilment_from)
+        .optional()?)
 }
 
 /// A page of dead and retrying jobs, newest first.

@@ -15,6 +15,7 @@ pub mod links;
 pub mod listing;
 pub mod marketplace;
 pub mod orders;
+pub mod panels;
 pub mod pos_reductions;
 pub mod report;
 pub mod schema;

@@ -16,6 +16,7 @@ pub enum Action {
     TabConflicts,
     TabErrors,
     TabDashboard,
+    TabInventory,
     Up,
     Down,
     Top,
@@ -27,6 +28,12 @@ pub enum Action {
     Open,
     Back,
     Filter,
+    /// Sort the panel by its next column.
+    SortNext,
+    /// Reverse the panel's sort.
+    SortReverse,
+    /// Orders: the archive (every final order) with the same filter, or back to the active orders.
+    ShowArchived,
     Command,
     Freeze,
     ToggleMouse,
@@ -39,6 +46,7 @@ pub enum Action {
     RetryJob,
     DiscardJob,
     Acknowledge,
+    AcknowledgeAll,
     // Dialogs.
     Submit,
     NextField,
@@ -60,6 +68,7 @@ impl Action {
             Action::TabConflicts => "Conflicts panel",
             Action::TabErrors => "Errors panel",
             Action::TabDashboard => "Dashboard panel",
+            Action::TabInventory => "Inventory panel (stock per SKU, its trace)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Top => "first row",
@@ -68,9 +77,12 @@ impl Action {
             Action::PageDown => "page down",
             Action::PrevGroup => "previous status",
             Action::NextGroup => "next status",
-            Action::Open => "zoom the detail · resolve a conflict",
-            Action::Back => "back / close",
-            Action::Filter => "filter (number, customer, SKU)",
+            Action::Open => "zoom · resolve a conflict · alert detail",
+            Action::Back => "back / close / clear the filter",
+            Action::Filter => "filter this panel",
+            Action::SortNext => "sort by the next column",
+            Action::SortReverse => "reverse the sort",
+            Action::ShowArchived => "Orders: archive ↔ active orders",
             Action::Command => "command line (:status, :sync, :q …)",
             Action::Freeze => "freeze / resume refresh",
             Action::ToggleMouse => "mouse on / off",
@@ -81,7 +93,8 @@ impl Action {
             Action::CancelOrder => "cancel the order",
             Action::RetryJob => "retry the job",
             Action::DiscardJob => "discard the job",
-            Action::Acknowledge => "acknowledge an alert (Dashboard)",
+            Action::Acknowledge => "acknowledge the alert (Dashboard)",
+            Action::AcknowledgeAll => "acknowledge every open alert (Dashboard)",
             Action::Submit => "confirm the dialog",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
@@ -101,6 +114,7 @@ impl Action {
                 | Action::RetryJob
                 | Action::DiscardJob
                 | Action::Acknowledge
+                | Action::AcknowledgeAll
         )
     }
 }

@@ -4,12 +4,16 @@
 use crate::app::App;
 use crate::domain::inventory::ConflictKind;
 use crate::store::inventory::StockConflict;
+use crate::store::panels::ConflictQuery;
 
 /// One stock or price disagreement as the panel shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConflictRow {
+    pub id: i64,
     pub kind: String,
     pub sku: String,
+    /// The product's name, where the database has one.
+    pub name: Option<String>,
     pub pos_value: String,
     pub store_value: String,
     pub base: String,
@@ -24,11 +28,18 @@ pub struct ConflictRow {
 pub enum ConflictsView {
     /// Nothing can conflict (or the rows cannot be read); the text says why.
     Unavailable(String),
-    Rows(Vec<ConflictRow>),
+    /// A page of rows and how many the query holds.
+    Rows(Vec<ConflictRow>, i64),
 }
 
 pub trait ConflictSource {
-    fn page(&mut self, app: &mut App, limit: i64, offset: i64) -> ConflictsView;
+    fn page(
+        &mut self,
+        app: &mut App,
+        query: &ConflictQuery,
+        limit: i64,
+        offset: i64,
+    ) -> ConflictsView;
 }
 
 /// Open conflicts from the stock sync's table.
@@ -52,6 +63,8 @@ impl ConflictRow {
 impl From<StockConflict> for ConflictRow {
     fn from(c: StockConflict) -> Self {
         ConflictRow {
+            id: c.id,
+            name: None,
             proposed: c.proposal().unwrap_or_else(|| "manual".into()),
             kind: c.kind,
             sku: c.sku,
@@ -66,16 +79,33 @@ impl From<StockConflict> for ConflictRow {
 }
 
 impl ConflictSource for StockConflicts {
-    fn page(&mut self, app: &mut App, limit: i64, offset: i64) -> ConflictsView {
-        match app.open_conflicts(limit, offset) {
-            Ok(rows) if rows.is_empty() && offset == 0 && !app.config().stock.enabled => {
+    fn page(
+        &mut self,
+        app: &mut App,
+        query: &ConflictQuery,
+        limit: i64,
+        offset: i64,
+    ) -> ConflictsView {
+        match app.conflicts_panel(query, limit, offset) {
+            Ok(page)
+                if page.total == 0 && query.filter.is_none() && !app.config().stock.enabled =>
+            {
                 ConflictsView::Unavailable(
                     "No stock sync configured ([stock] enabled = false): conflicts appear here once stock sync \
                      between the POS and the store runs."
                         .into(),
                 )
             }
-            Ok(rows) => ConflictsView::Rows(rows.into_iter().map(ConflictRow::from).collect()),
+            Ok(page) => ConflictsView::Rows(
+                page.rows
+                    .into_iter()
+                    .map(|(c, name)| ConflictRow {
+                        name,
+                        ..ConflictRow::from(c)
+                    })
+                    .collect(),
+                page.total,
+            ),
             Err(e) => ConflictsView::Unavailable(format!("cannot read conflicts: {e}")),
         }
     }

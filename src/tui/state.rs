@@ -14,15 +14,20 @@ pub enum Tab {
     Conflicts,
     Errors,
     Dashboard,
+    Inventory,
 }
 
+/// How many panels there are (per-panel state is kept in arrays this long).
+pub const TABS: usize = 6;
+
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; TABS] = [
         Tab::Orders,
         Tab::Fulfilments,
         Tab::Conflicts,
         Tab::Errors,
         Tab::Dashboard,
+        Tab::Inventory,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +37,19 @@ impl Tab {
             Tab::Conflicts => "Conflicts",
             Tab::Errors => "Errors",
             Tab::Dashboard => "Dashboard",
+            Tab::Inventory => "Inventory",
+        }
+    }
+
+    /// The title where the full ones do not fit (80 columns).
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::Orders => "Orders",
+            Tab::Fulfilments => "Fulfil",
+            Tab::Conflicts => "Confl",
+            Tab::Errors => "Errors",
+            Tab::Dashboard => "Dash",
+            Tab::Inventory => "Invent",
         }
     }
 
@@ -44,6 +62,69 @@ impl Tab {
         Tab::ALL
             .into_iter()
             .find(|t| t.title().to_lowercase().starts_with(&name) && !name.is_empty())
+    }
+
+    /// The columns the panel sorts by, each with whether it starts descending; the first is the default.
+    pub fn sorts(self) -> &'static [(&'static str, bool)] {
+        match self {
+            // Age ▲ is the youngest first: newest orders on top, as the list always was.
+            Tab::Orders => &[
+                ("Age", false),
+                ("Number", false),
+                ("Customer", false),
+                ("Status", false),
+            ],
+            // Age ▼: the longest-waiting shipment first.
+            Tab::Fulfilments => &[("Age", true), ("Number", false), ("System", false)],
+            Tab::Conflicts => &[("Detected", true), ("SKU", false), ("Type", false)],
+            Tab::Errors => &[
+                ("Id", true),
+                ("State", false),
+                ("Kind", false),
+                ("Attempts", true),
+            ],
+            Tab::Dashboard => &[],
+            Tab::Inventory => &[
+                ("POS SKU", false),
+                ("Store SKU", false),
+                ("Name", false),
+                ("State", false),
+            ],
+        }
+    }
+
+    /// What `/` matches on the panel (None: the panel has nothing to filter).
+    pub fn filter_matches(self) -> Option<&'static str> {
+        match self {
+            Tab::Orders => Some("number, customer or SKU"),
+            Tab::Fulfilments => Some("number, channel or system"),
+            Tab::Conflicts => Some("SKU, product, type or why"),
+            Tab::Errors => Some("job id, kind, key or error"),
+            Tab::Dashboard => None,
+            Tab::Inventory => Some("either SKU or the product name"),
+        }
+    }
+}
+
+/// A panel's sort: which of [`Tab::sorts`] and in which direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortState {
+    pub column: usize,
+    pub descending: bool,
+}
+
+impl SortState {
+    /// The panel's default order.
+    pub fn default_for(tab: Tab) -> SortState {
+        SortState {
+            column: 0,
+            descending: tab.sorts().first().is_some_and(|(_, d)| *d),
+        }
+    }
+
+    /// Whether this is the panel's default order.
+    pub fn is_default(self, tab: Tab) -> bool {
+        self == SortState::default_for(tab)
     }
 }
 
@@ -163,6 +244,11 @@ pub struct PendingSync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     DiscardJob(i64),
+    /// Acknowledge every open alert up to this id (the newest the operator saw).
+    AcknowledgeAll {
+        newest: i64,
+        count: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +272,15 @@ pub enum Modal {
         then: Pending,
     },
     Resolve(Box<ResolveForm>),
+    /// An open alert in full (kind, severity, when, its whole message), scrolled down by `scroll` lines.
+    Alert {
+        alert: Box<crate::store::alerts::Alert>,
+        scroll: u16,
+    },
+    /// Nobody could be named at start (no --user, $SYNCDESK_USER, $USER or OS account): who is this?
+    Operator {
+        name: Input,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,17 +303,26 @@ pub const TOAST_MS: Millis = 6_000;
 #[derive(Debug, Clone)]
 pub struct UiState {
     pub tab: Tab,
-    /// 0 = all active orders, then the workflow's statuses in order.
+    /// 0 = all active orders, then the workflow's statuses in order, then the archive.
     pub status_index: usize,
-    pub pos: [ListPos; 5],
+    pub pos: [ListPos; TABS],
     /// Rows a table can show, from the last terminal size.
     pub page_rows: usize,
-    pub filter: Option<String>,
+    /// Each panel's own filter (`/` filters the panel it is typed on).
+    pub filters: [Option<String>; TABS],
+    /// Each panel's sort.
+    pub sorts: [SortState; TABS],
+    /// The row each panel's cursor is on (its key: order, link, conflict, job, alert or pair id), so the
+    /// cursor stays on it when the list around it changes.
+    pub selected: [Option<i64>; TABS],
     /// Marked orders for a bulk change, by id.
     pub marked: BTreeMap<i64, Target>,
+    /// Orders: the detail fills the body. Inventory: the trace does.
     pub zoom: bool,
     /// Lines the zoomed detail is scrolled down by.
     pub detail_scroll: u16,
+    /// The zoomed trace's first change (0 = the newest).
+    pub trace_offset: i64,
     pub frozen: bool,
     pub mouse: bool,
     pub readonly: bool,
@@ -239,12 +343,15 @@ impl UiState {
         UiState {
             tab: Tab::Orders,
             status_index: 0,
-            pos: [ListPos::default(); 5],
+            pos: [ListPos::default(); TABS],
             page_rows: 10,
-            filter: None,
+            filters: Default::default(),
+            sorts: Tab::ALL.map(SortState::default_for),
+            selected: [None; TABS],
             marked: BTreeMap::new(),
             zoom: false,
             detail_scroll: 0,
+            trace_offset: 0,
             frozen: false,
             mouse,
             readonly,
@@ -264,6 +371,16 @@ impl UiState {
 
     pub fn pos_mut(&mut self) -> &mut ListPos {
         &mut self.pos[self.tab.index()]
+    }
+
+    /// The active panel's filter.
+    pub fn filter(&self) -> Option<&str> {
+        self.filters[self.tab.index()].as_deref()
+    }
+
+    /// The active panel's sort.
+    pub fn sort(&self) -> SortState {
+        self.sorts[self.tab.index()]
     }
 
     pub fn toast(&mut self, kind: ToastKind, text: impl Into<String>, now: Millis) {

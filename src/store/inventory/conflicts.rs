@@ -130,6 +130,16 @@ pub fn conflicts(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One conflict by id.
+pub fn conflict(conn: &Connection, id: i64) -> Result<Option<StockConflict>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE id = ?1"
+        ))?
+        .query_row([id], conflict_from)
+        .optional()?)
+}
+
 pub fn open_conflicts_for(conn: &Connection, sku: &str) -> Result<Vec<StockConflict>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CONFLICT_COLUMNS} FROM stock_conflicts WHERE sku = ?1 AND resolved_at IS NULL ORDER BY id"

@@ -6,11 +6,12 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Console;
-use crate::app::{Resolution, Winner};
+use crate::app::{Actor, Resolution, Winner};
 use crate::domain::StatusKind;
+use crate::store::alerts::Alert;
 use crate::tui::action::Action;
 use crate::tui::commands;
-use crate::tui::state::{FulfilForm, LineKind, Modal, ResolveChoice, ResolveForm, Tab, Target};
+use crate::tui::state::{FulfilForm, LineKind, Modal, ResolveChoice, ResolveForm, Target};
 
 impl Console {
     pub(super) fn modal_key(&mut self, key: KeyEvent) {
@@ -31,6 +32,8 @@ impl Console {
                 }),
                 _ => Some(Modal::Help { scroll }),
             },
+            Modal::Alert { alert, scroll } => self.alert_key(alert, scroll, form, &key),
+            Modal::Operator { name } => self.operator_key(name, form, key),
             Modal::Confirm { message, then } => match self.keymap.confirm.action(&key) {
                 Some(Action::Yes) => {
                     self.confirmed(then);
@@ -71,6 +74,64 @@ impl Console {
         };
         if self.ui.modal.is_none() {
             self.ui.modal = modal;
+        }
+    }
+
+    /// An alert in full: scroll it, acknowledge it, or close it.
+    fn alert_key(
+        &mut self,
+        alert: Box<Alert>,
+        scroll: u16,
+        form: Option<Action>,
+        key: &KeyEvent,
+    ) -> Option<Modal> {
+        match (form, self.keymap.normal.action(key)) {
+            (Some(Action::Back), _) | (_, Some(Action::Back | Action::Open | Action::Quit)) => None,
+            (_, Some(Action::Acknowledge)) if !self.ui.readonly => {
+                self.acknowledge();
+                None
+            }
+            (_, Some(Action::Down)) => Some(Modal::Alert {
+                alert,
+                scroll: scroll.saturating_add(1).min(200),
+            }),
+            (_, Some(Action::Up)) => Some(Modal::Alert {
+                alert,
+                scroll: scroll.saturating_sub(1),
+            }),
+            _ => Some(Modal::Alert { alert, scroll }),
+        }
+    }
+
+    /// Who is at the keyboard, asked at start when nothing else names them.
+    fn operator_key(
+        &mut self,
+        mut name: Input,
+        form: Option<Action>,
+        key: KeyEvent,
+    ) -> Option<Modal> {
+        match form {
+            Some(Action::Submit) => {
+                let who = name.value().trim().to_string();
+                if who.is_empty() {
+                    self.error("type your name: history records who acted");
+                    Some(Modal::Operator { name })
+                } else {
+                    self.app.set_actor(Actor::operator(who.clone()));
+                    self.ui.operator = who.clone();
+                    self.ok(format!("acting as {who}"));
+                    None
+                }
+            }
+            // Without a name nothing can be recorded: Esc leaves the console.
+            Some(Action::Back) => {
+                self.quit = true;
+                None
+            }
+            _ => {
+                name.handle_event(&Event::Key(key));
+                Some(Modal::Operator { name })
+            }
         }
     }
 
@@ -184,7 +245,7 @@ impl Console {
         };
         match self.keymap.form.action(&key) {
             Some(Action::Back) => {
-                if line.kind == LineKind::Filter && self.ui.filter != line.restore {
+                if line.kind == LineKind::Filter && self.ui.filter() != line.restore.as_deref() {
                     self.apply_filter(line.restore.clone());
                 }
             }
@@ -217,23 +278,25 @@ impl Console {
                 // text, which could mean a scan of every order, waits for Enter.
                 let text = line.input.value().trim().to_string();
                 let live = line.kind == LineKind::Filter
-                    && (text.chars().count() >= 3 || (text.is_empty() && self.ui.filter.is_some()));
+                    && (text.chars().count() >= 3
+                        || (text.is_empty() && self.ui.filter().is_some()));
                 self.ui.line = Some(line);
-                if live && self.ui.filter.as_deref() != Some(text.as_str()) {
+                if live && self.ui.filter() != Some(text.as_str()) {
                     self.apply_filter(Some(text));
                 }
             }
         }
     }
 
-    /// Shows the Orders panel filtered by `text` (none or blank: unfiltered), from its first row.
+    /// Filters the active panel by `text` (none or blank: unfiltered). The list starts over from its first
+    /// row, but the selected row stays selected wherever the new list has it.
     pub(super) fn apply_filter(&mut self, text: Option<String>) {
-        self.ui.filter = text.filter(|t| !t.trim().is_empty());
-        *self.ui.pos_mut() = Default::default();
-        if self.ui.tab != Tab::Orders {
-            self.ui.tab = Tab::Orders;
-            *self.ui.pos_mut() = Default::default();
+        if self.ui.tab.filter_matches().is_none() {
+            return;
         }
+        self.ui.filters[self.ui.tab.index()] = text.filter(|t| !t.trim().is_empty());
+        *self.ui.pos_mut() = Default::default();
+        self.ui.zoom = false;
         self.reload();
     }
 

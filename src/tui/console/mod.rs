@@ -19,7 +19,7 @@ use super::conflicts::{ConflictSource, StockConflicts};
 use super::keymap::Keymap;
 use super::metrics::MetricsWorker;
 use super::snapshot::{self, Snapshot};
-use super::state::{InputLine, LineKind, Modal, Tab, ToastKind, UiState};
+use super::state::{InputLine, LineKind, ListPos, Modal, SortState, Tab, ToastKind, UiState};
 use super::theme::Theme;
 use super::view;
 
@@ -72,7 +72,13 @@ impl Console {
         let config: &Config = app.config();
         let keymap = Keymap::from_config(&config.console.keys)?;
         let theme = Theme::for_terminal(&config.console.theme, options.no_color)?;
-        let ui = UiState::new(&app.actor().name, options.readonly, config.console.mouse);
+        let mut ui = UiState::new(&app.actor().name, options.readonly, config.console.mouse);
+        // Nobody named at start: ask before anything can be recorded (a read-only console records nothing).
+        if app.actor().name.trim().is_empty() && !options.readonly {
+            ui.modal = Some(Modal::Operator {
+                name: Input::default(),
+            });
+        }
         let now = options.clock.now();
         let mut console = Console {
             app,
@@ -150,12 +156,22 @@ impl Console {
     /// Tells the console how big the screen is, so it reads exactly one page of rows.
     pub fn resize(&mut self, width: u16, height: u16) {
         self.size = (width, height);
-        let rows = view::table_rows(width, height, &self.ui);
-        if rows != self.ui.page_rows {
-            self.ui.page_rows = rows;
+        if self.fit_page() {
             self.reload();
         }
         self.dirty = true;
+    }
+
+    /// Sets the page size to the rows the active panel's table shows; true when it changed.
+    fn fit_page(&mut self) -> bool {
+        let (width, height) = self.size;
+        if width == 0 || height == 0 {
+            return false;
+        }
+        let rows = view::table_rows(width, height, &self.ui);
+        let changed = rows != self.ui.page_rows;
+        self.ui.page_rows = rows;
+        changed
     }
 
     /// The periodic check: re-reads only when another process committed (and refresh is not frozen).
@@ -233,6 +249,7 @@ impl Console {
                 if pos.cursor >= rows {
                     pos.cursor = rows.saturating_sub(1);
                 }
+                self.follow_selection();
             }
             Err(e) => {
                 self.snapshot.dashboard = previous;
@@ -262,14 +279,12 @@ impl Console {
         let hit = view::hit(w, h, &self.snapshot, &self.ui, &self.keymap, x, y);
         match hit {
             Some(view::Hit::Tab(tab)) => self.switch_tab(tab.index()),
-            Some(view::Hit::Status(i)) if i <= self.snapshot.statuses.len() => {
-                self.ui.status_index = i;
-                *self.ui.pos_mut() = Default::default();
-                self.reload();
-            }
+            Some(view::Hit::Status(i)) if i < self.snapshot.order_groups() => self.show_group(i),
             Some(view::Hit::Row(i)) if i < self.snapshot.rows(self.ui.tab) => {
                 self.ui.pos_mut().cursor = i;
-                self.reload_detail_if_orders();
+                self.ui.selected[self.ui.tab.index()] = None;
+                self.refresh_selected_detail();
+                self.follow_selection();
             }
             _ => {}
         }
@@ -320,7 +335,13 @@ impl Console {
             Action::TabConflicts => self.switch_tab(2),
             Action::TabErrors => self.switch_tab(3),
             Action::TabDashboard => self.switch_tab(4),
-            // Zoomed, the vertical keys scroll the detail instead of moving between orders.
+            Action::TabInventory => self.switch_tab(5),
+            // Zoomed, the vertical keys scroll the detail (or the trace) instead of moving between rows.
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top
+                if self.ui.zoom && self.ui.tab == Tab::Inventory =>
+            {
+                self.scroll_trace(action)
+            }
             Action::Up if self.ui.zoom => {
                 self.ui.detail_scroll = self.ui.detail_scroll.saturating_sub(1)
             }
@@ -333,19 +354,29 @@ impl Console {
             Action::PageDown => self.move_by(self.ui.page_rows as i64),
             Action::Top => {
                 *self.ui.pos_mut() = Default::default();
+                self.ui.selected[self.ui.tab.index()] = None;
                 self.reload();
             }
             Action::Bottom => self.bottom(),
             Action::PrevGroup | Action::NextGroup if self.ui.tab == Tab::Orders => {
-                let n = self.snapshot.statuses.len() + 1;
-                self.ui.status_index = if action == Action::NextGroup {
+                let n = self.snapshot.order_groups();
+                let to = if action == Action::NextGroup {
                     (self.ui.status_index + 1) % n
                 } else {
                     (self.ui.status_index + n - 1) % n
                 };
-                *self.ui.pos_mut() = Default::default();
-                self.reload();
+                self.show_group(to);
             }
+            Action::ShowArchived if self.ui.tab == Tab::Orders => {
+                let archive = self.snapshot.order_groups() - 1;
+                self.show_group(if self.ui.status_index == archive {
+                    0
+                } else {
+                    archive
+                });
+            }
+            Action::ShowArchived => self.info("the archive is on the Orders panel"),
+            Action::SortNext | Action::SortReverse => self.sort(action),
             Action::PrevGroup | Action::NextGroup => {}
             // On the Conflicts panel Enter settles the selected conflict, so it is an action there.
             Action::Open if self.ui.tab == Tab::Conflicts => {
@@ -355,31 +386,46 @@ impl Console {
                     self.open_resolve();
                 }
             }
+            Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert(),
             Action::Open => {
-                if self.ui.tab == Tab::Orders && self.snapshot.detail.is_some() {
+                let zoomable = match self.ui.tab {
+                    Tab::Orders => self.snapshot.detail.is_some(),
+                    Tab::Inventory => self.snapshot.trace.is_some(),
+                    _ => false,
+                };
+                if zoomable {
                     self.ui.zoom = !self.ui.zoom;
                     self.ui.detail_scroll = 0;
+                    self.ui.trace_offset = 0;
+                    if self.fit_page() || self.ui.tab == Tab::Inventory {
+                        self.reload();
+                    }
                 }
             }
             Action::Back => {
                 if self.ui.zoom {
                     self.ui.zoom = false;
+                    if self.fit_page() || self.ui.tab == Tab::Inventory {
+                        self.reload();
+                    }
                 } else if !self.ui.marked.is_empty() {
                     self.ui.marked.clear();
                     self.info("marks cleared");
-                } else if self.ui.filter.is_some() {
-                    self.ui.filter = None;
-                    *self.ui.pos_mut() = Default::default();
-                    self.reload();
+                } else if self.ui.filter().is_some() {
+                    // The cursor stays on the row it is on (see `follow_selection`), never the top one.
+                    self.apply_filter(None);
                 }
             }
             Action::Filter => {
-                let current = self.ui.filter.clone().unwrap_or_default();
+                if self.ui.tab.filter_matches().is_none() {
+                    self.info(format!("the {} has nothing to filter", self.ui.tab.title()));
+                    return;
+                }
                 self.ui.line = Some(InputLine {
                     kind: LineKind::Filter,
-                    input: Input::new(current),
+                    input: Input::default(),
                     hint: Vec::new(),
-                    restore: self.ui.filter.clone(),
+                    restore: self.ui.filter().map(String::from),
                 });
             }
             Action::Command => {
@@ -418,6 +464,7 @@ impl Console {
             Action::RetryJob => self.retry_job(),
             Action::DiscardJob => self.ask_discard(),
             Action::Acknowledge => self.acknowledge(),
+            Action::AcknowledgeAll => self.ask_acknowledge_all(),
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }
@@ -425,63 +472,189 @@ impl Console {
     fn switch_tab(&mut self, index: usize) {
         self.ui.tab = Tab::ALL[index % Tab::ALL.len()];
         self.ui.zoom = false;
+        self.fit_page();
         self.reload();
+    }
+
+    /// Shows one of the Orders panel's groups (all active, a status, the archive) from its first row.
+    fn show_group(&mut self, index: usize) {
+        self.ui.status_index = index;
+        *self.ui.pos_mut() = Default::default();
+        self.ui.selected[Tab::Orders.index()] = None;
+        self.reload();
+    }
+
+    /// Sorts the panel by its next column, or reverses the sort; the selected row stays selected.
+    fn sort(&mut self, action: Action) {
+        let tab = self.ui.tab;
+        let columns = tab.sorts();
+        if columns.is_empty() {
+            self.info(format!("the {} has nothing to sort", tab.title()));
+            return;
+        }
+        let current = self.ui.sort();
+        let next = if action == Action::SortReverse {
+            SortState {
+                descending: !current.descending,
+                ..current
+            }
+        } else {
+            let column = (current.column + 1) % columns.len();
+            SortState {
+                column,
+                descending: columns[column].1,
+            }
+        };
+        self.ui.sorts[tab.index()] = next;
+        let (name, _) = columns[next.column];
+        self.info(format!(
+            "{} sorted by {name} {}",
+            tab.title(),
+            if next.descending { "▼" } else { "▲" }
+        ));
+        self.reload();
+    }
+
+    /// Moves the zoomed trace through the SKU's changes.
+    fn scroll_trace(&mut self, action: Action) {
+        let total = self.snapshot.trace.as_ref().map_or(0, |t| t.total);
+        let page = self.ui.page_rows as i64;
+        let last = (total - page).max(0);
+        let offset = self.ui.trace_offset;
+        self.ui.trace_offset = match action {
+            Action::Up => offset - 1,
+            Action::Down => offset + 1,
+            Action::PageUp => offset - page,
+            Action::PageDown => offset + page,
+            _ => 0,
+        }
+        .clamp(0, last);
+        if self.ui.trace_offset != offset {
+            self.refresh_selected_detail();
+        }
+    }
+
+    /// Keeps the cursor on the row the operator chose (`UiState::selected`) when the list around it
+    /// changed — a filter cleared, a sort changed, rows added or removed by someone else: found on the
+    /// page, or by its rank in the list (and that page read). A row that left the list leaves the cursor
+    /// where it was. Then remembers the row now under the cursor.
+    fn follow_selection(&mut self) {
+        let tab = self.ui.tab;
+        let i = tab.index();
+        let keys = self.snapshot.keys(tab);
+        let cursor = self.ui.pos[i].cursor;
+        if let Some(key) = self.ui.selected[i]
+            && keys.get(cursor) != Some(&key)
+        {
+            if let Some(at) = keys.iter().position(|k| *k == key) {
+                self.ui.pos[i].cursor = at;
+                self.refresh_selected_detail();
+            } else if let Some(rank) = self.rank_of(tab, key) {
+                // The row's new page, with the row on the screen line the cursor was on.
+                let page = self.ui.page_rows.max(1) as i64;
+                let offset = (rank - cursor as i64).max(rank - page + 1).max(0);
+                self.ui.pos[i] = ListPos {
+                    offset,
+                    cursor: (rank - offset) as usize,
+                };
+                self.ui.selected[i] = None;
+                self.reload();
+                self.ui.pos[i].cursor = self.ui.pos[i]
+                    .cursor
+                    .min(self.snapshot.rows(tab).saturating_sub(1));
+            }
+        }
+        self.ui.selected[i] = self.snapshot.keys(tab).get(self.ui.pos[i].cursor).copied();
+    }
+
+    /// Where row `key` sits in the active panel's list as the UI filters and sorts it.
+    fn rank_of(&mut self, tab: Tab, key: i64) -> Option<i64> {
+        let ui = &self.ui;
+        let rank = match tab {
+            Tab::Orders => snapshot::order_query(&self.app, &self.snapshot, ui)
+                .and_then(|q| self.app.order_rank(&q, key)),
+            Tab::Fulfilments => self
+                .app
+                .fulfilment_rank(&snapshot::fulfilment_query(ui), key),
+            Tab::Conflicts => self.app.conflict_rank(&snapshot::conflict_query(ui), key),
+            Tab::Errors => self.app.job_rank(&snapshot::job_query(ui), key),
+            Tab::Dashboard => self.app.alert_rank(key),
+            Tab::Inventory => self.app.inventory_rank(&snapshot::inventory_query(ui), key),
+        };
+        match rank {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(format!("cannot read the list: {e}"));
+                None
+            }
+        }
     }
 
     fn move_by(&mut self, delta: i64) {
         let rows = self.snapshot.rows(self.ui.tab) as i64;
         let has_more = self.snapshot.has_more;
+        // An explicit move chooses a new row: nothing to follow.
+        self.ui.selected[self.ui.tab.index()] = None;
         let pos = self.ui.pos_mut();
         let target = pos.cursor as i64 + delta;
-        if target < 0 {
+        let reload = if target < 0 {
             let back = (-target).min(pos.offset);
             pos.offset -= back;
             pos.cursor = 0;
-            if back > 0 {
-                self.reload();
-            } else {
-                self.reload_detail_if_orders();
-            }
+            back > 0
         } else if target >= rows {
+            pos.cursor = (rows - 1).max(0) as usize;
             if has_more {
                 pos.offset += target - rows + 1;
-                pos.cursor = (rows - 1).max(0) as usize;
-                self.reload();
-            } else {
-                pos.cursor = (rows - 1).max(0) as usize;
-                self.reload_detail_if_orders();
             }
+            has_more
         } else {
             pos.cursor = target as usize;
-            self.reload_detail_if_orders();
+            false
+        };
+        if reload {
+            self.reload();
+        } else {
+            self.refresh_selected_detail();
+            self.follow_selection();
         }
     }
 
-    /// The detail pane follows the cursor: re-read only it (the page on screen is unchanged).
-    fn reload_detail_if_orders(&mut self) {
-        if self.ui.tab != Tab::Orders {
-            return;
-        }
+    /// The panes that follow the cursor (an order's detail, a job's attempts, a SKU's trace): re-read only
+    /// them (the page on screen is unchanged).
+    fn refresh_selected_detail(&mut self) {
         let cursor = self.ui.pos().cursor;
-        match snapshot::detail(&mut self.app, &self.snapshot.orders, cursor) {
-            Ok(d) => self.snapshot.detail = d,
-            Err(e) => self.error(format!("cannot read the order: {e}")),
+        let read = match self.ui.tab {
+            Tab::Orders => {
+                snapshot::detail(&mut self.app, &self.snapshot.orders, cursor).and_then(|d| {
+                    let extras = snapshot::order_extras(&mut self.app, d.as_ref().map(|(d, _)| d))?;
+                    self.snapshot.detail = d;
+                    self.snapshot.order_extras = extras;
+                    Ok(())
+                })
+            }
+            Tab::Errors => match self.snapshot.jobs.get(cursor).map(|j| j.id) {
+                Some(id) => self.app.job_detail(id).map(|d| {
+                    self.snapshot.job_detail = Some(d);
+                }),
+                None => Ok(()),
+            },
+            Tab::Inventory => snapshot::ui_trace(&mut self.app, &self.snapshot, &self.ui)
+                .map(|t| self.snapshot.trace = t),
+            _ => Ok(()),
+        };
+        if let Err(e) = read {
+            self.error(format!("cannot read the selection: {e}"));
         }
         self.dirty = true;
     }
 
-    /// The last page: one count, then one page read (never paging through everything).
+    /// The last page: the list's total (counted only here for a filtered order list), then one page read.
     fn bottom(&mut self) {
-        let total = match self.ui.tab {
-            Tab::Orders => {
-                let status = self.snapshot.status_filter(&self.ui).map(String::from);
-                let filter = self.ui.filter.clone();
-                self.app
-                    .count_console_orders(status.as_deref(), filter.as_deref())
-            }
-            Tab::Fulfilments => self.app.count_unsynced_fulfilments(),
-            Tab::Errors => Ok(self.snapshot.dead_jobs + self.snapshot.retrying_jobs),
-            Tab::Conflicts | Tab::Dashboard => Ok(self.snapshot.rows(self.ui.tab) as i64),
+        let total = match self.snapshot.total {
+            Some(n) => Ok(n),
+            None => snapshot::order_query(&self.app, &self.snapshot, &self.ui)
+                .and_then(|q| self.app.count_orders_panel(&q)),
         };
         let total = match total {
             Ok(n) => n,
@@ -491,6 +664,7 @@ impl Console {
             }
         };
         let page = self.ui.page_rows as i64;
+        self.ui.selected[self.ui.tab.index()] = None;
         let pos = self.ui.pos_mut();
         pos.offset = (total - page).max(0);
         pos.cursor = (total.min(page) - 1).max(0) as usize;

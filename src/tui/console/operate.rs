@@ -194,6 +194,17 @@ impl Console {
                 }
                 self.reload();
             }
+            Pending::AcknowledgeAll { newest, .. } => {
+                match self.app.acknowledge_all_alerts(newest) {
+                    Ok(n) => self.ok(format!(
+                        "{n} alert{} acknowledged by {}",
+                        if n == 1 { "" } else { "s" },
+                        self.ui.operator
+                    )),
+                    Err(e) => self.error(e.to_string()),
+                }
+                self.reload();
+            }
         }
     }
 
@@ -334,7 +345,7 @@ impl Console {
             return None;
         }
         match &self.snapshot.conflicts {
-            ConflictsView::Rows(rows) => rows.get(self.ui.pos().cursor).cloned(),
+            ConflictsView::Rows(rows, _) => rows.get(self.ui.pos().cursor).cloned(),
             ConflictsView::Unavailable(_) => None,
         }
     }
@@ -425,6 +436,51 @@ impl Console {
             Err(e) => self.error(e.to_string()),
         }
         self.reload();
+    }
+
+    /// Asks before acknowledging every open alert (the ones raised after this question stay open).
+    pub(super) fn ask_acknowledge_all(&mut self) {
+        if self.ui.tab != Tab::Dashboard {
+            self.info("alerts are listed on the Dashboard: acknowledge them there");
+            return;
+        }
+        let count = self.snapshot.open_alerts;
+        let newest = self
+            .snapshot
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.alerts.iter().map(|a| a.id).max());
+        let Some(newest) = newest.filter(|_| count > 0) else {
+            self.info("no open alert to acknowledge");
+            return;
+        };
+        self.ui.modal = Some(Modal::Confirm {
+            message: format!(
+                "Acknowledge all {count} open alert{} as {}?",
+                if count == 1 { "" } else { "s" },
+                self.ui.operator
+            ),
+            then: Pending::AcknowledgeAll { newest, count },
+        });
+    }
+
+    /// The selected alert in full.
+    pub(super) fn open_alert(&mut self) {
+        let alert = self
+            .snapshot
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
+            .cloned();
+        match alert {
+            Some(alert) => {
+                self.ui.modal = Some(Modal::Alert {
+                    alert: Box::new(alert),
+                    scroll: 0,
+                })
+            }
+            None => self.info("no open alert"),
+        }
     }
 
     /// Asks the engine to run a pass now and follows its job until it finishes.

@@ -35,12 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         empty_state(frame, area, "Dashboard", "loading…", v.theme);
         return;
     };
-    let [top, middle, bottom] = Layout::vertical([
-        Constraint::Length(10),
-        Constraint::Min(6),
-        Constraint::Length(8),
-    ])
-    .areas(area);
+    let [top, middle, bottom] = rows(area);
     let [queue, engine, restock] = Layout::horizontal([
         Constraint::Percentage(40),
         Constraint::Percentage(28),
@@ -54,10 +49,30 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
     time_in_status(frame, times, d, v);
     per_operator(frame, operators, d, v);
-    let [health, open_alerts] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+    let [health, open_alerts] = bottom_boxes(bottom);
     connectors(frame, health, d, v);
     alerts(frame, open_alerts, d, v);
+}
+
+/// The Dashboard's three bands: counts and charts, workflow metrics, connectors and alerts.
+fn rows(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(10),
+        Constraint::Min(6),
+        Constraint::Length(8),
+    ])
+    .areas(area)
+}
+
+/// The bottom band: connector health on the left, the open alerts on the right.
+fn bottom_boxes(bottom: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom)
+}
+
+/// Where the open alerts are drawn (the console pages them by its height).
+pub fn alerts_area(body: Rect) -> Rect {
+    let [_, _, bottom] = rows(body);
+    bottom_boxes(bottom)[1]
 }
 
 /// Values as one line of block characters, scaled to the largest.
@@ -73,7 +88,7 @@ fn spark_text(values: &[u64]) -> String {
 fn alerts(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
     let title = format!(
         "Open alerts · {}{}",
-        d.alerts.len(),
+        v.snap.open_alerts,
         if v.ui.readonly {
             String::new()
         } else {

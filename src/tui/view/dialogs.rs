@@ -1,5 +1,5 @@
 //! Popups over the panel: help (the configured keys), the status picker, the fulfil and cancel forms and
-//! the yes/no confirmation.
+//! the yes/no confirmation, an alert in full and the operator's name when nothing else gives it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,6 +8,8 @@ use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::{View, block};
+use crate::domain::time::{age, to_short};
+use crate::store::alerts::Alert;
 use crate::tui::action::Action;
 use crate::tui::keymap::ModeMap;
 use crate::tui::state::{FulfilForm, Modal, ResolveChoice, ResolveForm, Target};
@@ -27,6 +29,8 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
         Modal::Confirm { message, .. } => confirm(frame, body, v, message),
         Modal::Resolve(form) => resolve(frame, body, v, form),
+        Modal::Alert { alert, scroll } => alert_detail(frame, body, v, alert, *scroll),
+        Modal::Operator { name } => operator(frame, body, v, name),
     }
 }
 
@@ -339,5 +343,100 @@ fn confirm(frame: &mut Frame, body: Rect, v: &View, message: &str) {
             .wrap(Wrap { trim: true })
             .block(block("Confirm", v.theme)),
         area,
+    );
+}
+
+/// One alert in full: what, how bad, when, whether it was mailed, and its whole message (scrollable).
+fn alert_detail(frame: &mut Frame, body: Rect, v: &View, a: &Alert, scroll: u16) {
+    let area = centered(body, 90, body.height.saturating_sub(2).max(8));
+    frame.render_widget(Clear, area);
+    let b = block(format!("Alert {} · {}", a.id, a.subject), v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [facts, message, hint] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mailed = a.emailed_at.map_or_else(
+        || "not mailed".to_string(),
+        |at| format!("mailed {}", to_short(at)),
+    );
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::raw(format!(
+                "{} · {} · raised {} ({} ago) · {mailed}",
+                a.kind,
+                a.severity,
+                to_short(a.created_at),
+                age(a.created_at, v.snap.now)
+            )),
+            Line::styled(
+                a.dedupe_key
+                    .as_deref()
+                    .map(|k| format!("about {k}"))
+                    .unwrap_or_default(),
+                v.theme.dim,
+            ),
+        ]),
+        facts,
+    );
+    frame.render_widget(
+        Paragraph::new(a.message.clone())
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        message,
+    );
+    let ack = if v.ui.readonly {
+        String::new()
+    } else {
+        format!(
+            "{} acknowledge · ",
+            v.keys.normal.short(Action::Acknowledge)
+        )
+    };
+    frame.render_widget(
+        Line::styled(
+            format!(
+                "{ack}{}/{} scroll · {} close",
+                v.keys.normal.short(Action::Down),
+                v.keys.normal.short(Action::Up),
+                v.keys.form.short(Action::Back)
+            ),
+            v.theme.dim,
+        ),
+        hint,
+    );
+}
+
+/// Asks who is at the keyboard: history records a name with every change.
+fn operator(frame: &mut Frame, body: Rect, v: &View, name: &Input) {
+    let area = centered(body, 64, 6);
+    frame.render_widget(Clear, area);
+    let b = block("Who is operating?", v.theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [text, input, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Line::raw("No --user, $SYNCDESK_USER or login name: history needs one."),
+        text,
+    );
+    field(frame, input, v, "Your name", name, true);
+    frame.render_widget(
+        Line::styled(
+            format!(
+                "{} continue · {} quit",
+                v.keys.form.short(Action::Submit),
+                v.keys.form.short(Action::Back)
+            ),
+            v.theme.dim,
+        ),
+        hint,
     );
 }

@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod dialogs;
+mod inventory;
 mod orders;
 mod panels;
 
@@ -10,12 +11,12 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Tabs, Wrap};
 
 use super::action::Action;
 use super::keymap::Keymap;
 use super::snapshot::Snapshot;
-use super::state::{LineKind, Tab, ToastKind, UiState};
+use super::state::{LineKind, ListPos, Tab, ToastKind, UiState};
 use super::theme::Theme;
 
 /// Below this the layout cannot hold a table and a detail pane; a message says so instead.
@@ -50,6 +51,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, theme: &Theme, key
         Tab::Conflicts => panels::conflicts(frame, body, &v),
         Tab::Errors => panels::errors(frame, body, &v),
         Tab::Dashboard => dashboard::draw(frame, body, &v),
+        Tab::Inventory => inventory::draw(frame, body, &v),
     }
     draw_footer(frame, footer, &v);
     dialogs::draw(frame, body, &v);
@@ -70,6 +72,12 @@ pub fn table_rows(width: u16, height: u16, ui: &UiState) -> usize {
     let table = match ui.tab {
         Tab::Orders => orders::table_area(body, ui),
         Tab::Errors => panels::errors_table_area(body),
+        Tab::Inventory => inventory::table_area(body, ui),
+        // The alert list has no header row: one more line holds an alert.
+        Tab::Dashboard => {
+            let alerts = dashboard::alerts_area(body);
+            return usize::from(alerts.height.saturating_sub(2)).max(1);
+        }
         _ => body,
     };
     // Borders (2) and the header row (1).
@@ -103,22 +111,91 @@ pub enum Hit {
     Row(usize),
 }
 
-const BRAND_WIDTH: u16 = 10;
+const BRAND: &str = " syncdesk";
 
-fn tab_labels(snap: &Snapshot, keys: &Keymap) -> Vec<String> {
-    Tab::ALL
+/// The header's pieces for a width: whether the brand shows, and each tab's label. Full titles when they
+/// fit beside the flags, else short ones, else only the active tab's title (the others by their key).
+fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool, Vec<String>) {
+    let flags = header_flags(ui).chars().count();
+    let errors = match (snap.dead_jobs, snap.retrying_jobs) {
+        (0, 0) => String::new(),
+        (dead, 0) => format!(" ✗{dead}"),
+        (0, retrying) => format!(" ↻{retrying}"),
+        (dead, retrying) => format!(" ✗{dead} ↻{retrying}"),
+    };
+    let label = |t: Tab, title: &str| {
+        let key = keys.normal.short(tab_action(t));
+        let extra = if t == Tab::Errors {
+            errors.as_str()
+        } else {
+            ""
+        };
+        if title.is_empty() {
+            format!("{key}{extra}")
+        } else {
+            format!("{key} {title}{extra}")
+        }
+    };
+    let fits = |labels: &[String], brand: bool| {
+        // Tabs pad each title by one cell either side and put a divider between them.
+        let tabs: usize = labels.iter().map(|l| l.chars().count() + 3).sum::<usize>();
+        let brand = if brand { BRAND.chars().count() + 1 } else { 0 };
+        brand + tabs + flags <= usize::from(width)
+    };
+    let full: Vec<String> = Tab::ALL.iter().map(|t| label(*t, t.title())).collect();
+    let short: Vec<String> = Tab::ALL.iter().map(|t| label(*t, t.short())).collect();
+    let keys_only: Vec<String> = Tab::ALL
         .iter()
-        .map(|t| {
-            let key = keys.normal.short(tab_action(*t));
-            let extra = match t {
-                Tab::Errors if snap.dead_jobs + snap.retrying_jobs > 0 => {
-                    format!(" ({})", snap.dead_jobs + snap.retrying_jobs)
-                }
-                _ => String::new(),
-            };
-            format!("{key} {}{extra}", t.title())
-        })
-        .collect()
+        .map(|t| label(*t, if *t == ui.tab { t.short() } else { "" }))
+        .collect();
+    for (brand, labels) in [
+        (true, &full),
+        (false, &full),
+        (true, &short),
+        (false, &short),
+    ] {
+        if fits(labels, brand) {
+            return (brand, labels.clone());
+        }
+    }
+    (false, keys_only)
+}
+
+/// The right side of the header: who, and the console's state.
+fn header_flags(ui: &UiState) -> String {
+    let mut flags = Vec::new();
+    if !ui.operator.trim().is_empty() {
+        flags.push(ui.operator.clone());
+    }
+    if ui.readonly {
+        flags.push("READ-ONLY".into());
+    }
+    if ui.frozen {
+        flags.push("FROZEN".into());
+    }
+    if ui.mouse {
+        flags.push("mouse".into());
+    }
+    if let Some(o) = ui.engine.as_ref().and_then(|e| e.store.as_ref()) {
+        flags.push(format!("STORE {}", o.condition.as_str().to_uppercase()));
+    }
+    if let Some(e) = &ui.engine {
+        flags.push(if e.holds_lease {
+            format!("engine: {} running", e.running)
+        } else {
+            "engine: standby".into()
+        });
+    }
+    const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    for s in &ui.syncs {
+        flags.push(format!(
+            "{} sync {} {}",
+            SPINNER[ui.spin % SPINNER.len()],
+            s.name,
+            s.state
+        ));
+    }
+    format!(" {} ", flags.join(" · "))
 }
 
 /// What is under screen cell (x, y), using the same layout `draw` uses.
@@ -137,8 +214,14 @@ pub fn hit(
     let [header, body, _] = frame_layout(Rect::new(0, 0, width, height));
     if y == header.y {
         // Tabs draw " label " per title with a one-cell divider between them.
-        let mut start = header.x + BRAND_WIDTH;
-        for (tab, label) in Tab::ALL.iter().zip(tab_labels(snap, keys)) {
+        let (brand, labels) = tab_labels(width, snap, ui, keys);
+        let brand_width = if brand {
+            BRAND.chars().count() as u16 + 1
+        } else {
+            0
+        };
+        let mut start = header.x + brand_width;
+        for (tab, label) in Tab::ALL.iter().zip(labels) {
             let end = start + label.chars().count() as u16 + 2;
             if (start..end).contains(&x) {
                 return Some(Hit::Tab(*tab));
@@ -158,6 +241,7 @@ pub fn hit(
             orders::table_area(body, ui)
         }
         Tab::Errors => panels::errors_table_area(body),
+        Tab::Inventory => inventory::table_area(body, ui),
         Tab::Dashboard => return None,
         _ => body,
     };
@@ -169,48 +253,24 @@ pub fn hit(
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
-    let titles: Vec<Line> = tab_labels(v.snap, v.keys)
-        .into_iter()
-        .map(Line::raw)
-        .collect();
-    let mut flags = vec![v.ui.operator.clone()];
-    if v.ui.readonly {
-        flags.push("READ-ONLY".into());
-    }
-    if v.ui.frozen {
-        flags.push("FROZEN".into());
-    }
-    if v.ui.mouse {
-        flags.push("mouse".into());
-    }
-    if let Some(o) = v.ui.engine.as_ref().and_then(|e| e.store.as_ref()) {
-        flags.push(format!("STORE {}", o.condition.as_str().to_uppercase()));
-    }
-    if let Some(e) = &v.ui.engine {
-        flags.push(if e.holds_lease {
-            format!("engine: {} running", e.running)
-        } else {
-            "engine: standby".into()
-        });
-    }
-    const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-    for s in &v.ui.syncs {
-        flags.push(format!(
-            "{} sync {} {}",
-            SPINNER[v.ui.spin % SPINNER.len()],
-            s.name,
-            s.state
-        ));
-    }
-    let right = format!(" {} ", flags.join(" · "));
+    let (brand, labels) = tab_labels(area.width, v.snap, v.ui, v.keys);
+    let titles: Vec<Line> = labels.into_iter().map(Line::raw).collect();
+    let right = header_flags(v.ui);
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(right.chars().count() as u16),
     ])
     .areas(area);
-    let [brand, tabs_area] =
-        Layout::horizontal([Constraint::Length(BRAND_WIDTH), Constraint::Min(0)]).areas(left_area);
-    frame.render_widget(Span::styled(" syncdesk", v.theme.title), brand);
+    let brand_width = if brand {
+        BRAND.chars().count() as u16 + 1
+    } else {
+        0
+    };
+    let [brand_area, tabs_area] =
+        Layout::horizontal([Constraint::Length(brand_width), Constraint::Min(0)]).areas(left_area);
+    if brand {
+        frame.render_widget(Span::styled(BRAND, v.theme.title), brand_area);
+    }
     frame.render_widget(
         Tabs::new(titles)
             .select(v.ui.tab.index())
@@ -233,6 +293,7 @@ fn tab_action(tab: Tab) -> Action {
         Tab::Conflicts => Action::TabConflicts,
         Tab::Errors => Action::TabErrors,
         Tab::Dashboard => Action::TabDashboard,
+        Tab::Inventory => Action::TabInventory,
     }
 }
 
@@ -251,6 +312,21 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
                 format!("   {}", line.hint.join("  ")),
                 v.theme.dim,
             ));
+        } else if line.kind == LineKind::Filter && line.input.value().is_empty() {
+            // What the filter matches on this panel, and what it replaces.
+            let was = line
+                .restore
+                .as_deref()
+                .map(|r| format!(" (was {r})"))
+                .unwrap_or_default();
+            spans.push(Span::styled(
+                format!(
+                    "   {} by {}{was}",
+                    v.ui.tab.title(),
+                    v.ui.tab.filter_matches().unwrap_or("")
+                ),
+                v.theme.dim,
+            ));
         }
         frame.render_widget(Line::from(spans), area);
         let x = area.x + 1 + line.input.visual_cursor() as u16;
@@ -263,14 +339,36 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
             ToastKind::Ok => ("✓", v.theme.ok),
             ToastKind::Error => ("✗", v.theme.error),
         };
-        frame.render_widget(Line::styled(format!(" {mark} {}", toast.text), style), area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {mark} {}", toast.text), style)),
+            area,
+        );
         return;
     }
+    // What is in force on this panel comes first, then its keys, most used first; what does not fit whole
+    // is left out (help lists everything).
+    let mut state: Vec<Span> = Vec::new();
+    if let Some(filter) = v.ui.filter() {
+        state.push(Span::styled(format!(" /{filter} "), v.theme.warn));
+    }
+    let sort = v.ui.sort();
+    if !sort.is_default(v.ui.tab)
+        && let Some((name, _)) = v.ui.tab.sorts().get(sort.column)
+    {
+        let arrow = if sort.descending { "▼" } else { "▲" };
+        state.push(Span::styled(format!(" {name}{arrow} "), v.theme.warn));
+    }
+    if !v.ui.marked.is_empty() {
+        state.push(Span::styled(
+            format!(" {} marked ", v.ui.marked.len()),
+            v.theme.marked,
+        ));
+    }
     let mut hints: Vec<(Action, &str)> = vec![(Action::Help, "help")];
+    let acting = !v.ui.readonly;
     match v.ui.tab {
         Tab::Orders => {
-            hints.push((Action::Filter, "filter"));
-            if !v.ui.readonly {
+            if acting {
                 hints.extend([
                     (Action::ChangeStatus, "status"),
                     (Action::Fulfil, "fulfil"),
@@ -278,14 +376,30 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
                     (Action::Mark, "mark"),
                 ]);
             }
-            hints.push((Action::Open, "zoom"));
+            hints.push((Action::Open, if v.ui.zoom { "unzoom" } else { "zoom" }));
+            hints.push((Action::ShowArchived, "archive"));
         }
-        Tab::Errors if !v.ui.readonly => {
+        Tab::Errors if acting => {
             hints.extend([(Action::RetryJob, "retry"), (Action::DiscardJob, "discard")]);
         }
-        Tab::Conflicts if !v.ui.readonly => hints.push((Action::Open, "resolve")),
-        Tab::Dashboard if !v.ui.readonly => hints.push((Action::Acknowledge, "acknowledge")),
+        Tab::Conflicts if acting => hints.push((Action::Open, "resolve")),
+        Tab::Dashboard => {
+            hints.push((Action::Open, "alert"));
+            if acting {
+                hints.extend([
+                    (Action::Acknowledge, "ack"),
+                    (Action::AcknowledgeAll, "ack all"),
+                ]);
+            }
+        }
+        Tab::Inventory => hints.push((Action::Open, if v.ui.zoom { "back" } else { "trace" })),
         _ => {}
+    }
+    if v.ui.tab.filter_matches().is_some() {
+        hints.push((Action::Filter, "filter"));
+    }
+    if !v.ui.tab.sorts().is_empty() {
+        hints.push((Action::SortNext, "sort"));
     }
     hints.extend([
         (Action::Command, "command"),
@@ -295,20 +409,20 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
         ),
         (Action::Quit, "quit"),
     ]);
+    let mut used: usize = state.iter().map(|s| s.content.chars().count()).sum();
     let mut spans = vec![Span::raw(" ")];
+    used += 1;
     for (action, what) in hints {
-        spans.push(Span::styled(v.keys.normal.short(action), v.theme.title));
+        let key = v.keys.normal.short(action);
+        let width = key.chars().count() + what.chars().count() + 3;
+        if used + width > usize::from(area.width) {
+            continue;
+        }
+        used += width;
+        spans.push(Span::styled(key, v.theme.title));
         spans.push(Span::styled(format!(" {what}  "), v.theme.dim));
     }
-    if let Some(filter) = &v.ui.filter {
-        spans.push(Span::styled(format!("filter: {filter}"), v.theme.warn));
-    }
-    if !v.ui.marked.is_empty() {
-        spans.push(Span::styled(
-            format!("  {} marked", v.ui.marked.len()),
-            v.theme.marked,
-        ));
-    }
+    spans.extend(state);
     frame.render_widget(Line::from(spans), area);
 }
 
@@ -344,4 +458,47 @@ pub fn empty_state(frame: &mut Frame, area: Rect, title: &str, text: &str, theme
             .block(block(title, theme)),
         area,
     );
+}
+
+/// A list's title with where the page is: `Title · 21–40 of 58`, or `rows 21–40+` when the total is not
+/// counted (a filtered order list counts only when asked to jump to its end).
+pub fn page_title(
+    title: &str,
+    pos: ListPos,
+    rows: usize,
+    has_more: bool,
+    total: Option<i64>,
+) -> String {
+    let (first, last) = (pos.offset + 1, pos.offset + rows as i64);
+    match total {
+        Some(total) if pos.offset > 0 || has_more => {
+            format!("{title} · {first}–{last} of {total}")
+        }
+        Some(total) => format!("{title} · {total}"),
+        None if pos.offset > 0 || has_more => format!(
+            "{title} · rows {first}–{last}{}",
+            if has_more { "+" } else { "" }
+        ),
+        None => title.to_string(),
+    }
+}
+
+/// A table's header row with the sorted column marked ▲ or ▼.
+pub fn sorted_header<'a>(names: &[&'a str], tab: Tab, v: &View) -> Row<'a> {
+    let sort = v.ui.sorts[tab.index()];
+    let sorted = tab.sorts().get(sort.column).map(|(n, _)| *n);
+    let arrow = if sort.descending { "▼" } else { "▲" };
+    Row::new(
+        names
+            .iter()
+            .map(|n| {
+                if Some(*n) == sorted {
+                    format!("{n}{arrow}")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
+    .style(v.theme.header)
 }

@@ -1,5 +1,7 @@
-//! The Orders panel: statuses with active counts on the side, the selected status's page of orders with a
-//! sync badge per row, and the selected order's detail (lines, shipments, links, history).
+//! The Orders panel: statuses with active counts on the side (below 100 columns the table takes the whole
+//! width and its title names the group), the selected group's page of orders with a sync badge per row,
+//! and the selected order's detail (lines with product names, shipments, links, history with its
+//! backorder notices).
 
 use crate::domain::LinkState;
 use ratatui::Frame;
@@ -8,26 +10,35 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{View, block, clip, empty_state};
+use super::{View, block, clip, empty_state, sorted_header};
 use crate::app::OrderDetail;
 use crate::app::console::ConsoleOrder;
-use crate::domain::time::{age, to_short};
+use crate::app::panels::OrderGroup;
+use crate::domain::time::{age, to_rfc3339, to_short};
 use crate::store::links::Link;
-use crate::tui::state::UiState;
+use crate::tui::action::Action;
+use crate::tui::state::{Tab, UiState};
 use crate::tui::theme::Theme;
 
 const SIDE_WIDTH: u16 = 22;
+/// Below this the status list gives its columns to the table.
+const SIDE_FROM_WIDTH: u16 = 100;
 
-fn split(body: Rect) -> (Rect, Rect, Rect) {
+fn split(body: Rect) -> (Option<Rect>, Rect, Rect) {
+    let side_width = if body.width >= SIDE_FROM_WIDTH {
+        SIDE_WIDTH
+    } else {
+        0
+    };
     let [side, main] =
-        Layout::horizontal([Constraint::Length(SIDE_WIDTH), Constraint::Min(0)]).areas(body);
+        Layout::horizontal([Constraint::Length(side_width), Constraint::Min(0)]).areas(body);
     let [table, detail] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Min(0)]).areas(main);
-    (side, table, detail)
+    ((side_width > 0).then_some(side), table, detail)
 }
 
 pub fn side_area(body: Rect, ui: &UiState) -> Option<Rect> {
-    (!ui.zoom).then(|| split(body).0)
+    if ui.zoom { None } else { split(body).0 }
 }
 
 pub fn table_area(body: Rect, ui: &UiState) -> Rect {
@@ -43,8 +54,10 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         return;
     }
     let (side, table_rect, detail_rect) = split(body);
-    statuses(frame, side, v);
-    table(frame, table_rect, v);
+    if let Some(side) = side {
+        statuses(frame, side, v);
+    }
+    table(frame, table_rect, v, side.is_none());
     detail(frame, detail_rect, v);
 }
 
@@ -65,6 +78,7 @@ fn statuses(frame: &mut Frame, area: Rect, v: &View) {
         };
         items.push(entry(&s.name, count));
     }
+    items.push(entry("Archive", "all".into()));
     let mut state = ListState::default().with_selected(Some(v.ui.status_index));
     frame.render_stateful_widget(
         List::new(items)
@@ -120,31 +134,61 @@ pub fn badge(links: &[(String, LinkState, Option<String>)], theme: &Theme) -> Sp
     Span::styled("… pending", theme.warn)
 }
 
-fn table(frame: &mut Frame, area: Rect, v: &View) {
-    let title = match (v.snap.status_filter(v.ui), &v.ui.filter) {
-        (None, None) => "Orders · all active".to_string(),
-        (Some(s), None) => format!("Orders · {s}"),
-        (None, Some(f)) => format!("Orders · all active · /{f}"),
-        (Some(s), Some(f)) => format!("Orders · {s} · /{f}"),
-    };
+/// The group as the table's title names it, with how many active orders it holds.
+fn group_title(v: &View) -> String {
+    match v.snap.order_group(v.ui) {
+        OrderGroup::Active => {
+            let n: i64 = v.snap.statuses.iter().map(|s| s.active_orders).sum();
+            format!("all active ({n})")
+        }
+        OrderGroup::Status(name) => match v.snap.statuses.iter().find(|s| s.name == name) {
+            Some(s) if !s.is_final => format!("{name} ({})", s.active_orders),
+            _ => format!("{name} (archive)"),
+        },
+        OrderGroup::Archive => "archive".to_string(),
+    }
+}
+
+fn table(frame: &mut Frame, area: Rect, v: &View, no_side: bool) {
+    let mut title = format!("Orders · {}", group_title(v));
+    if no_side {
+        // No status list on screen: say how to change the group.
+        title.push_str(&format!(
+            " · {}/{} group",
+            v.keys.normal.short(Action::PrevGroup),
+            v.keys.normal.short(Action::NextGroup)
+        ));
+    }
+    if let Some(f) = v.ui.filter() {
+        title.push_str(&format!(" · /{f}"));
+    }
+    let archive_key = v.keys.normal.short(Action::ShowArchived);
+    let archived = v.snap.archived_matches.filter(|n| *n > 0);
+    if let (Some(n), false) = (archived, v.snap.orders.is_empty()) {
+        title.push_str(&format!(" · {n} archived ({archive_key})"));
+    }
     let pos = v.ui.pos();
-    let title = if pos.offset > 0 || v.snap.has_more {
-        format!(
-            "{title} · rows {}–{}{}",
-            pos.offset + 1,
-            pos.offset + v.snap.orders.len() as i64,
-            if v.snap.has_more { "+" } else { "" }
-        )
-    } else {
-        title
-    };
+    let title = super::page_title(
+        &title,
+        pos,
+        v.snap.orders.len(),
+        v.snap.has_more,
+        v.snap.total,
+    );
     if v.snap.orders.is_empty() {
-        let text = if v.ui.filter.is_some() {
-            "No order matches the filter (Esc clears it)."
-        } else {
-            "No orders here. Orders arrive from the channels, or `syncdesk orders add`."
+        let text = match (v.ui.filter(), archived) {
+            (Some(_), Some(n)) => format!(
+                "No active order matches the filter — {n} archived order{} match{}: {archive_key} shows them (Esc clears the filter).",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "es" } else { "" },
+            ),
+            (Some(_), None) => "No order matches the filter (Esc clears it).".to_string(),
+            (None, _) => {
+                "No orders here. Orders arrive from the channels, or `syncdesk orders add`."
+                    .to_string()
+            }
         };
-        empty_state(frame, area, &title, text, v.theme);
+        empty_state(frame, area, &title, &text, v.theme);
         return;
     }
     let status_name = |id: i64| {
@@ -154,8 +198,6 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             .find(|s| s.id == id)
             .map_or_else(|| format!("#{id}"), |s| s.name.clone())
     };
-    // Narrow screens drop the channel column and shorten the status.
-    let narrow = area.width < 96;
     let rows: Vec<Row> = v
         .snap
         .orders
@@ -168,21 +210,16 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             } else {
                 format!("{} ({})", s.items, s.quantity)
             };
-            let mut cells = vec![
+            let row = Row::new(vec![
                 Line::raw(if marked { "●" } else { " " }),
                 Line::raw(s.number.clone()),
-            ];
-            if !narrow {
-                cells.push(Line::raw(s.channel.clone()));
-            }
-            cells.extend([
+                Line::raw(s.channel.clone()),
                 Line::raw(s.customer.clone().unwrap_or_else(|| "—".into())),
                 Line::raw(items),
                 Line::raw(age(s.created_at, v.snap.now)),
                 Line::raw(status_name(s.status_id)),
                 Line::from(badge(&o.links, v.theme)),
             ]);
-            let row = Row::new(cells);
             if marked {
                 row.style(v.theme.marked)
             } else {
@@ -190,21 +227,25 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
             }
         })
         .collect();
-    let mut titles = vec!["", "Number"];
-    let mut widths = vec![Constraint::Length(1), Constraint::Length(12)];
-    if !narrow {
-        titles.push("Channel");
-        widths.push(Constraint::Length(12));
-    }
-    titles.extend(["Customer", "Items", "Age", "Status", "Sync"]);
-    widths.extend([
+    // Every column keeps its place; on a narrow screen the flexible ones (customer, channel) give way first.
+    let narrow = area.width < 90;
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(12),
+        Constraint::Length(if narrow { 11 } else { 12 }),
         Constraint::Min(8),
         Constraint::Length(9),
         Constraint::Length(4),
-        Constraint::Length(if narrow { 10 } else { 13 }),
+        Constraint::Length(13),
         Constraint::Length(10),
-    ]);
-    let header = Row::new(titles).style(v.theme.header);
+    ];
+    let header = sorted_header(
+        &[
+            "", "Number", "Channel", "Customer", "Items", "Age", "Status", "Sync",
+        ],
+        Tab::Orders,
+        v,
+    );
     let mut state = TableState::default().with_selected(Some(pos.cursor));
     frame.render_stateful_widget(
         Table::new(rows, widths)
@@ -266,17 +307,26 @@ fn detail_lines<'a>(d: &OrderDetail, links: &[Link], v: &View) -> Vec<Line<'a>> 
             t.dim,
         ));
     }
-    out.extend(line_rows(d, t));
+    out.extend(line_rows(d, v));
     out.extend(shipment_rows(d, t));
     out.extend(link_rows(links, v));
-    out.extend(history_rows(d, t));
+    out.extend(history_rows(d, v));
     out
 }
 
-/// Each order line: ordered, shipped, and what is still open.
-fn line_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
+/// Each order line: its product's name, ordered, shipped, and what is still open.
+fn line_rows<'a>(d: &OrderDetail, v: &View) -> Vec<Line<'a>> {
+    let t = v.theme;
     let mut out = vec![section("Lines", t)];
-    for l in &d.lines {
+    for (i, l) in d.lines.iter().enumerate() {
+        let name = v
+            .snap
+            .order_extras
+            .line_names
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
         let state = if l.quantity_shipped >= l.quantity {
             Span::styled("shipped", t.ok)
         } else if l.quantity_shipped > 0 {
@@ -286,8 +336,9 @@ fn line_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
         };
         out.push(Line::from(vec![
             Span::raw(format!(
-                "  {:<14} {:>4} ordered {:>4} shipped  ",
-                clip(&l.sku, 14),
+                "  {:<12} {:<20} {:>3} ordered {:>3} shipped  ",
+                clip(&l.sku, 12),
+                clip(&name, 20),
                 l.quantity,
                 l.quantity_shipped
             )),
@@ -378,10 +429,17 @@ fn link_rows<'a>(links: &[Link], v: &View) -> Vec<Line<'a>> {
     out
 }
 
-/// The status history, newest first.
-fn history_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
+/// The status history, newest first, with the backorder notices to purchasing among the changes.
+fn history_rows<'a>(d: &OrderDetail, v: &View) -> Vec<Line<'a>> {
+    let t = v.theme;
     let mut out = vec![section("History", t)];
+    let mut notices: Vec<_> = v.snap.order_extras.notices.iter().collect();
+    notices.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+    let mut notices = notices.into_iter().peekable();
     for h in d.history.iter().rev() {
+        while let Some(n) = notices.next_if(|n| to_rfc3339(n.created_at) >= h.at) {
+            out.push(notice_line(n, v));
+        }
         let from = h
             .from
             .as_deref()
@@ -399,7 +457,42 @@ fn history_rows<'a>(d: &OrderDetail, t: &Theme) -> Vec<Line<'a>> {
             ),
         ]));
     }
+    out.extend(notices.map(|n| notice_line(n, v)));
     out
+}
+
+/// A backorder notice on the order's history: when it was queued and what became of it.
+fn notice_line<'a>(n: &crate::store::panels::BackorderNotice, v: &View) -> Line<'a> {
+    let t = v.theme;
+    let (what, style) = match (n.accepted_at, n.state.as_str()) {
+        (Some(at), _) => (format!("sent {}", short(&to_rfc3339(at))), t.ok),
+        (None, "dead") => (
+            format!(
+                "NOT SENT after {} attempts: {}",
+                n.attempts,
+                n.last_error.as_deref().unwrap_or("failed")
+            ),
+            t.error,
+        ),
+        (None, "cancelled") => ("discarded, not sent".to_string(), t.warn),
+        (None, "retrying") => (
+            format!(
+                "not sent yet (attempt {}/{}: {})",
+                n.attempts,
+                n.max_attempts,
+                n.last_error.as_deref().unwrap_or("failed")
+            ),
+            t.warn,
+        ),
+        (None, "done") => ("done (no mail server record)".to_string(), t.dim),
+        (None, _) => ("queued, not sent yet".to_string(), t.warn),
+    };
+    Line::from(vec![
+        Span::styled(format!("  {} ", short(&to_rfc3339(n.created_at))), t.dim),
+        Span::raw("backorder e-mail to purchasing: "),
+        Span::styled(what, style),
+        Span::styled(format!(" (job {})", n.job_id), t.dim),
+    ])
 }
 
 #[cfg(test)]

@@ -1,41 +1,44 @@
-//! The list panels besides Orders: fulfilments waiting to sync, stock conflicts (empty until stock sync
-//! exists) and failing jobs.
+//! The list panels besides Orders and Inventory: fulfilments waiting to sync, stock conflicts (with product
+//! names) and failing jobs — each filtered and sorted on its own, its title saying how many rows it holds.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
-use super::{View, block, clip, empty_state};
+use super::{View, block, clip, empty_state, sorted_header};
 use crate::domain::time::{age, to_short};
 use crate::store::JobState;
 use crate::tui::conflicts::ConflictsView;
+use crate::tui::state::Tab;
 
+/// A panel's title with its filter and where the page is.
 fn page_title(title: &str, v: &View, rows: usize) -> String {
-    let pos = v.ui.pos();
-    if pos.offset > 0 || v.snap.has_more {
-        format!(
-            "{title} · rows {}–{}{}",
-            pos.offset + 1,
-            pos.offset + rows as i64,
-            if v.snap.has_more { "+" } else { "" }
-        )
+    let title = match v.ui.filter() {
+        Some(f) => format!("{title} · /{f}"),
+        None => title.to_string(),
+    };
+    super::page_title(&title, v.ui.pos(), rows, v.snap.has_more, v.snap.total)
+}
+
+/// What an empty list says: nothing at all, or nothing matching the filter.
+fn nothing<'a>(v: &View, none: &'a str) -> &'a str {
+    if v.ui.filter().is_some() {
+        "Nothing matches the filter (Esc clears it)."
     } else {
-        title.to_string()
+        none
     }
 }
 
 pub fn fulfilments(frame: &mut Frame, area: Rect, v: &View) {
     let rows = &v.snap.fulfilments;
-    let title = page_title("Fulfilments not yet synced to the channel", v, rows.len());
+    let title = page_title("Fulfilments not yet synced", v, rows.len());
     if rows.is_empty() {
-        empty_state(
-            frame,
-            area,
-            &title,
+        let text = nothing(
+            v,
             "Nothing waiting: every shipped order's channel link is synced (or no order is linked to a channel yet).",
-            v.theme,
         );
+        empty_state(frame, area, &title, text, v.theme);
         return;
     }
     let table_rows: Vec<Row> = rows
@@ -65,23 +68,20 @@ pub fn fulfilments(frame: &mut Frame, area: Rect, v: &View) {
         .collect();
     let widths = [
         Constraint::Length(12),
+        Constraint::Length(11),
         Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(9),
+        Constraint::Length(8),
         Constraint::Length(5),
-        Constraint::Min(20),
+        Constraint::Length(5),
+        Constraint::Min(16),
     ];
-    let header = Row::new([
-        "Number",
-        "Channel",
-        "System",
-        "State",
-        "Shipments",
-        "Age",
-        "Reason",
-    ])
-    .style(v.theme.header);
+    let header = sorted_header(
+        &[
+            "Number", "Channel", "System", "State", "Ships", "Age", "Reason",
+        ],
+        Tab::Fulfilments,
+        v,
+    );
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
     frame.render_stateful_widget(
         Table::new(table_rows, widths)
@@ -100,46 +100,65 @@ pub fn conflicts(frame: &mut Frame, area: Rect, v: &View) {
             empty_state(frame, area, "Conflicts", why, v.theme);
             return;
         }
-        ConflictsView::Rows(rows) if rows.is_empty() => {
-            empty_state(frame, area, "Conflicts", "No open conflicts.", v.theme);
+        ConflictsView::Rows(rows, _) if rows.is_empty() => {
+            let title = page_title("Open conflicts", v, 0);
+            empty_state(
+                frame,
+                area,
+                &title,
+                nothing(v, "No open conflicts."),
+                v.theme,
+            );
             return;
         }
-        ConflictsView::Rows(rows) => rows,
+        ConflictsView::Rows(rows, _) => rows,
     };
+    // Narrow, the detected time drops to its clock and the why takes what is left.
+    let narrow = area.width < 110;
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|c| {
+            let detected = to_short(c.detected_at);
             Row::new(vec![
                 c.kind.clone(),
                 c.sku.clone(),
+                c.name.clone().unwrap_or_else(|| "—".into()),
                 c.pos_value.clone(),
                 c.store_value.clone(),
                 c.base.clone(),
                 c.proposed.clone(),
-                to_short(c.detected_at),
+                if narrow {
+                    detected[11..].to_string()
+                } else {
+                    detected
+                },
                 c.detail.clone(),
             ])
         })
         .collect();
     let widths = [
-        Constraint::Length(18),
-        Constraint::Length(12),
-        Constraint::Length(8),
-        Constraint::Length(8),
+        Constraint::Length(if narrow { 12 } else { 18 }),
+        Constraint::Length(if narrow { 9 } else { 12 }),
+        Constraint::Min(8),
         Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(16),
-        Constraint::Min(10),
+        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(if narrow { 6 } else { 8 }),
+        Constraint::Length(if narrow { 5 } else { 16 }),
+        Constraint::Min(if narrow { 8 } else { 16 }),
     ];
-    let header = Row::new([
-        "Type", "SKU", "POS", "Store", "Base", "Proposed", "Detected", "Why",
-    ])
-    .style(v.theme.header);
+    let header = sorted_header(
+        &[
+            "Type", "SKU", "Product", "POS", "Store", "Base", "Propose", "Detected", "Why",
+        ],
+        Tab::Conflicts,
+        v,
+    );
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
     frame.render_stateful_widget(
         Table::new(table_rows, widths)
             .header(header)
-            .block(block(page_title("Conflicts", v, rows.len()), v.theme))
+            .block(block(page_title("Open conflicts", v, rows.len()), v.theme))
             .row_highlight_style(v.theme.selected)
             .highlight_symbol("▸ "),
         area,
@@ -240,22 +259,18 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
         Layout::vertical([Constraint::Min(5), Constraint::Length(JOB_DETAIL_HEIGHT)]).areas(body);
     job_detail(frame, detail, v);
     let jobs = &v.snap.jobs;
+    // The same two numbers the tab and the Dashboard show: dead (✗, gave up) and retrying (↻, will try again).
     let title = page_title(
         &format!(
-            "Errors · {} dead, {} retrying",
+            "Failing jobs · ✗ {} dead · ↻ {} retrying",
             v.snap.dead_jobs, v.snap.retrying_jobs
         ),
         v,
         jobs.len(),
     );
     if jobs.is_empty() {
-        empty_state(
-            frame,
-            area,
-            &title,
-            "No failing jobs: nothing is dead or waiting to retry.",
-            v.theme,
-        );
+        let text = nothing(v, "No failing jobs: nothing is dead or waiting to retry.");
+        empty_state(frame, area, &title, text, v.theme);
         return;
     }
     let rows: Vec<Row> = jobs
@@ -270,14 +285,11 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
             };
             Row::new(vec![
                 Line::raw(j.id.to_string()),
-                Line::styled(
-                    j.state.as_str(),
-                    if j.state == JobState::Dead {
-                        v.theme.error
-                    } else {
-                        v.theme.warn
-                    },
-                ),
+                if j.state == JobState::Dead {
+                    Line::styled("✗ dead", v.theme.error)
+                } else {
+                    Line::styled("↻ retry", v.theme.warn)
+                },
                 Line::raw(j.kind.clone()),
                 Line::raw(clip(&target(j.key.as_deref(), &j.payload), 24)),
                 Line::raw(format!("{}/{}", j.attempts, j.max_attempts)),
@@ -286,25 +298,29 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
             ])
         })
         .collect();
+    let narrow = area.width < 110;
     let widths = [
         Constraint::Length(5),
-        Constraint::Length(8),
+        Constraint::Length(7),
         Constraint::Length(16),
-        Constraint::Length(24),
+        Constraint::Length(if narrow { 12 } else { 24 }),
         Constraint::Length(8),
-        Constraint::Min(20),
-        Constraint::Length(10),
+        Constraint::Min(12),
+        Constraint::Length(9),
     ];
-    let header = Row::new([
-        "Id",
-        "State",
-        "Kind",
-        "Target",
-        "Attempts",
-        "Last error",
-        "Next try",
-    ])
-    .style(v.theme.header);
+    let header = sorted_header(
+        &[
+            "Id",
+            "State",
+            "Kind",
+            "Target",
+            "Attempts",
+            "Last error",
+            "Next try",
+        ],
+        Tab::Errors,
+        v,
+    );
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
     frame.render_stateful_widget(
         Table::new(rows, widths)

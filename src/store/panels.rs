@@ -1,0 +1,459 @@
+//! The console panels' lists as [`Listing`]s — orders, open conflicts, failing jobs, unsynced fulfilments,
+//! open alerts — each with its filter (a substring, through the trigram index where one exists) and the
+//! columns it sorts by, so every panel pages, sorts, filters and finds a row again the same way.
+
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::Result;
+use super::listing::{self, Listing, Params};
+use super::orders::OrderSummary;
+
+/// A filter's text bound as a LIKE pattern or a trigram phrase.
+struct Text {
+    like: Option<String>,
+    phrase: Option<String>,
+}
+
+fn text(filter: Option<&str>) -> Text {
+    let filter = filter.map(str::trim).filter(|f| !f.is_empty());
+    Text {
+        phrase: filter.and_then(listing::trigram_phrase),
+        like: filter.map(listing::like_pattern),
+    }
+}
+
+/// The columns the Orders panel sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSort {
+    /// Creation (newest first by default): the order the store already keeps.
+    Age,
+    Number,
+    Customer,
+    /// By the status's id, i.e. the workflow's order.
+    Status,
+}
+
+/// Which orders and in what order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub archived: bool,
+    pub status_id: Option<i64>,
+    pub filter: Option<String>,
+    pub sort: OrderSort,
+    pub descending: bool,
+}
+
+impl OrderQuery {
+    /// Newest first without a filter: the keyset path of `store::console::order_page` serves it.
+    pub fn is_default_order(&self) -> bool {
+        self.sort == OrderSort::Age && self.descending
+    }
+}
+
+fn with_orders<T>(
+    q: &OrderQuery,
+    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
+) -> Result<T> {
+    let t = text(q.filter.as_deref());
+    let mut scope = String::from("orders o WHERE o.archived = :archived");
+    if q.status_id.is_some() {
+        scope.push_str(" AND o.status_id = :status");
+    }
+    if t.phrase.is_some() {
+        scope.push_str(
+            " AND o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH :phrase)",
+        );
+    } else if t.like.is_some() {
+        scope.push_str(
+            " AND (lower(o.number) LIKE :like ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE :like ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE :like ESCAPE '\\'))",
+        );
+    }
+    let sort = match q.sort {
+        OrderSort::Age => "o.id",
+        OrderSort::Number => "o.number",
+        OrderSort::Customer => "COALESCE(o.customer, '')",
+        OrderSort::Status => "o.status_id",
+    };
+    let mut p: Vec<(&str, &dyn ToSql)> = vec![(":archived", &q.archived)];
+    if let Some(s) = &q.status_id {
+        p.push((":status", s));
+    }
+    if let Some(phrase) = &t.phrase {
+        p.push((":phrase", phrase));
+    } else if let Some(like) = &t.like {
+        p.push((":like", like));
+    }
+    f(
+        Listing {
+            scope: &scope,
+            sort,
+            key: "o.id",
+            descending: q.descending,
+        },
+        &p,
+    )
+}
+
+pub fn count_orders(conn: &Connection, q: &OrderQuery) -> Result<i64> {
+    with_orders(q, |l, p| l.count(conn, p))
+}
+
+/// Rows `offset..offset + limit` of the query as list rows (`total` lets the far half be read from the end).
+pub fn order_page(
+    conn: &Connection,
+    q: &OrderQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<OrderSummary>> {
+    let ids = with_orders(q, |l, p| l.page(conn, p, limit, offset, total))?;
+    ids.into_iter()
+        .filter_map(|id| order_summary(conn, id).transpose())
+        .collect()
+}
+
+pub fn order_rank(conn: &Connection, q: &OrderQuery, id: i64) -> Result<Option<i64>> {
+    with_orders(q, |l, p| l.rank(conn, p, id))
+}
+
+/// One order as a list row, with its line totals.
+pub fn order_summary(conn: &Connection, id: i64) -> Result<Option<OrderSummary>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.id, o.number, o.channel, o.customer, o.status_id, o.archived,
+                    (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id),
+                    (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l WHERE l.order_id = o.id),
+                    (SELECT COALESCE(SUM(quantity_shipped), 0) FROM order_lines l WHERE l.order_id = o.id),
+                    o.created_at, o.updated_at
+             FROM orders o WHERE o.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(OrderSummary {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                channel: r.get(2)?,
+                customer: r.get(3)?,
+                status_id: r.get(4)?,
+                archived: r.get(5)?,
+                items: r.get(6)?,
+                quantity: r.get(7)?,
+                quantity_shipped: r.get(8)?,
+                created_at: r.get(9)?,
+                updated_at: r.get(10)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The columns the Conflicts panel sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictSort {
+    Detected,
+    Sku,
+    Kind,
+}
+
+/// Open conflicts matching a filter (SKU, type or why), in an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictQuery {
+    pub filter: Option<String>,
+    pub sort: ConflictSort,
+    pub descending: bool,
+}
+
+fn with_conflicts<T>(
+    q: &ConflictQuery,
+    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
+) -> Result<T> {
+    let t = text(q.filter.as_deref());
+    let mut scope = String::from("stock_conflicts c WHERE c.resolved_at IS NULL");
+    if t.like.is_some() {
+        scope.push_str(
+            " AND (lower(c.sku) LIKE :like ESCAPE '\\' OR lower(c.kind) LIKE :like ESCAPE '\\'
+                   OR lower(c.detail) LIKE :like ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.woo_sku = c.sku
+                              AND (lower(a.pos_sku) LIKE :like ESCAPE '\\' OR lower(a.product_name) LIKE :like ESCAPE '\\')))",
+        );
+    }
+    let sort = match q.sort {
+        ConflictSort::Detected => "c.id",
+        ConflictSort::Sku => "c.sku",
+        ConflictSort::Kind => "c.kind",
+    };
+    let like = t.like;
+    let p: Vec<(&str, &dyn ToSql)> = match &like {
+        Some(l) => vec![(":like", l)],
+        None => Vec::new(),
+    };
+    f(
+        Listing {
+            scope: &scope,
+            sort,
+            key: "c.id",
+            descending: q.descending,
+        },
+        &p,
+    )
+}
+
+pub fn count_conflicts(conn: &Connection, q: &ConflictQuery) -> Result<i64> {
+    with_conflicts(q, |l, p| l.count(conn, p))
+}
+
+/// Conflict ids `offset..offset + limit` of the query.
+pub fn conflict_page(
+    conn: &Connection,
+    q: &ConflictQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<i64>> {
+    with_conflicts(q, |l, p| l.page(conn, p, limit, offset, total))
+}
+
+pub fn conflict_rank(conn: &Connection, q: &ConflictQuery, id: i64) -> Result<Option<i64>> {
+    with_conflicts(q, |l, p| l.rank(conn, p, id))
+}
+
+/// The columns the Errors panel sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobSort {
+    Id,
+    State,
+    Kind,
+    Attempts,
+}
+
+/// Dead and retrying jobs matching a filter (kind, key or error), in an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobQuery {
+    pub filter: Option<String>,
+    pub sort: JobSort,
+    pub descending: bool,
+}
+
+fn with_jobs<T>(q: &JobQuery, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+    let t = text(q.filter.as_deref());
+    let mut scope = String::from("jobs j WHERE j.state IN ('dead', 'retrying')");
+    if t.like.is_some() {
+        scope.push_str(
+            " AND (lower(j.kind) LIKE :like ESCAPE '\\' OR lower(COALESCE(j.key, '')) LIKE :like ESCAPE '\\'
+                   OR lower(COALESCE(j.last_error, '')) LIKE :like ESCAPE '\\' OR CAST(j.id AS TEXT) = :exact)",
+        );
+    }
+    let sort = match q.sort {
+        JobSort::Id => "j.id",
+        JobSort::State => "j.state",
+        JobSort::Kind => "j.kind",
+        JobSort::Attempts => "j.attempts",
+    };
+    let exact = q
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let like = t.like;
+    let p: Vec<(&str, &dyn ToSql)> = match &like {
+        Some(l) => vec![(":like", l), (":exact", &exact)],
+        None => Vec::new(),
+    };
+    f(
+        Listing {
+            scope: &scope,
+            sort,
+            key: "j.id",
+            descending: q.descending,
+        },
+        &p,
+    )
+}
+
+pub fn count_jobs(conn: &Connection, q: &JobQuery) -> Result<i64> {
+    with_jobs(q, |l, p| l.count(conn, p))
+}
+
+pub fn job_page(
+    conn: &Connection,
+    q: &JobQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<i64>> {
+    with_jobs(q, |l, p| l.page(conn, p, limit, offset, total))
+}
+
+pub fn job_rank(conn: &Connection, q: &JobQuery, id: i64) -> Result<Option<i64>> {
+    with_jobs(q, |l, p| l.rank(conn, p, id))
+}
+
+/// The columns the Fulfilments panel sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfilmentSort {
+    Shipped,
+    Number,
+    System,
+}
+
+/// Shipped orders whose link has not caught up, matching a filter (number, channel, system), in an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FulfilmentQuery {
+    pub filter: Option<String>,
+    pub sort: FulfilmentSort,
+    pub descending: bool,
+}
+
+fn with_fulfilments<T>(
+    q: &FulfilmentQuery,
+    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
+) -> Result<T> {
+    let t = text(q.filter.as_deref());
+    let mut scope = String::from(
+        "links l JOIN orders o ON o.id = l.local_id
+         WHERE l.entity = 'order' AND (l.sync_state <> 'synced' OR l.last_error IS NOT NULL)
+           AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = l.local_id)",
+    );
+    if t.like.is_some() {
+        scope.push_str(
+            " AND (lower(o.number) LIKE :like ESCAPE '\\' OR lower(o.channel) LIKE :like ESCAPE '\\'
+                   OR lower(l.system) LIKE :like ESCAPE '\\')",
+        );
+    }
+    let sort = match q.sort {
+        FulfilmentSort::Shipped => {
+            "(SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id)"
+        }
+        FulfilmentSort::Number => "o.number",
+        FulfilmentSort::System => "l.system",
+    };
+    let like = t.like;
+    let p: Vec<(&str, &dyn ToSql)> = match &like {
+        Some(l) => vec![(":like", l)],
+        None => Vec::new(),
+    };
+    f(
+        Listing {
+            scope: &scope,
+            sort,
+            key: "l.id",
+            descending: q.descending,
+        },
+        &p,
+    )
+}
+
+pub fn count_fulfilments(conn: &Connection, q: &FulfilmentQuery) -> Result<i64> {
+    with_fulfilments(q, |l, p| l.count(conn, p))
+}
+
+/// Link ids `offset..offset + limit` of the query.
+pub fn fulfilment_page(
+    conn: &Connection,
+    q: &FulfilmentQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<i64>> {
+    with_fulfilments(q, |l, p| l.page(conn, p, limit, offset, total))
+}
+
+pub fn fulfilment_rank(conn: &Connection, q: &FulfilmentQuery, id: i64) -> Result<Option<i64>> {
+    with_fulfilments(q, |l, p| l.rank(conn, p, id))
+}
+
+/// How many alerts are open (the Dashboard lists a page of them).
+pub fn count_open_alerts(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// A page of open alerts' ids, newest first.
+pub fn open_alert_page(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<i64>> {
+    let l = Listing {
+        scope: "alerts a WHERE a.acknowledged_at IS NULL",
+        sort: "a.id",
+        key: "a.id",
+        descending: true,
+    };
+    l.page(conn, &[], limit, offset, None)
+}
+
+/// Where an open alert sits in the Dashboard's list, newest first.
+pub fn open_alert_rank(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    let l = Listing {
+        scope: "alerts a WHERE a.acknowledged_at IS NULL",
+        sort: "a.id",
+        key: "a.id",
+        descending: true,
+    };
+    l.rank(conn, &[], id)
+}
+
+/// Acknowledges every open alert up to `newest` (the newest the operator saw): alerts raised after they
+/// looked stay open. Returns how many it closed.
+pub fn acknowledge_open_through(
+    conn: &Connection,
+    newest: i64,
+    by: &str,
+    now: i64,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE alerts SET acknowledged_at = ?3, acknowledged_by = ?2
+             WHERE acknowledged_at IS NULL AND id <= ?1",
+        )?
+        .execute(params![newest, by, now])?)
+}
+
+/// A backorder notice (the `email.backorder` job) as the order's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackorderNotice {
+    pub job_id: i64,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When the mail server accepted it.
+    pub accepted_at: Option<i64>,
+}
+
+/// The backorder notices of an order, oldest first (the job's kind index, then its payload).
+pub fn backorder_notices(
+    conn: &Connection,
+    kind: &str,
+    effect: &str,
+    order_id: i64,
+) -> Result<Vec<BackorderNotice>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT j.id, j.state, j.attempts, j.max_attempts, j.last_error, j.created_at, j.updated_at,
+                    (SELECT e.recorded_at FROM job_effects e WHERE e.job_id = j.id AND e.effect = ?2)
+             FROM jobs j WHERE j.kind = ?1 AND json_valid(j.payload)
+               AND json_extract(j.payload, '$.order_id') = ?3
+             ORDER BY j.id",
+        )?
+        .query_map(params![kind, effect, order_id], |r| {
+            Ok(BackorderNotice {
+                job_id: r.get(0)?,
+                state: r.get(1)?,
+                attempts: r.get(2)?,
+                max_attempts: r.get(3)?,
+                last_error: r.get(4)?,
+                created_at: r.get(5)?,
+                updated_at: r.get(6)?,
+                accepted_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
