@@ -643,7 +643,9 @@ fn bulk_status_change_of_marked_rows() {
         .unwrap();
     c.tick();
     assert_eq!(c.snapshot().orders.len(), 2);
-    keys(&mut c, "  "); // mark both (space marks and moves down)
+    // R-7 arrived above R-1: the cursor stays on R-1, the row it was on.
+    assert_eq!(c.snapshot().orders[c.ui.pos().cursor].summary.number, "R-1");
+    keys(&mut c, "g  "); // from the top, mark both (space marks and moves down)
     assert_eq!(c.ui.marked.len(), 2);
     keys(&mut c, "s");
     press(&mut c, KeyCode::Enter);
@@ -1248,7 +1250,7 @@ fn conflict_resolved_by_the_operator_leaves_the_panel_and_enqueues_the_write() {
         apply[0].payload
     );
     let rows = match &c.snapshot().conflicts {
-        syncdesk::tui::conflicts::ConflictsView::Rows(r) => r.clone(),
+        syncdesk::tui::conflicts::ConflictsView::Rows(r, _) => r.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(
@@ -1573,9 +1575,9 @@ fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
     // Typing filters from the third character; Esc puts the previous filter back.
     let mut c = f.console();
     keys(&mut c, "/Ad");
-    assert_eq!(c.ui.filter, None, "two characters wait for Enter");
+    assert_eq!(c.ui.filter(), None, "two characters wait for Enter");
     keys(&mut c, "a");
-    assert_eq!(c.ui.filter.as_deref(), Some("Ada"));
+    assert_eq!(c.ui.filter(), Some("Ada"));
     let numbers: Vec<&str> = c
         .snapshot()
         .orders
@@ -1584,7 +1586,7 @@ fn filter_finds_what_a_substring_match_finds_and_applies_as_you_type() {
         .collect();
     assert_eq!(numbers, ["Q-2", "R-1"]);
     press(&mut c, KeyCode::Esc);
-    assert_eq!(c.ui.filter, None);
+    assert_eq!(c.ui.filter(), None);
     assert!(c.snapshot().orders.len() > 2);
 }
 

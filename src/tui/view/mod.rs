@@ -297,40 +297,11 @@ fn tab_action(tab: Tab) -> Action {
     }
 }
 
+/// The bottom line: the open filter or command line, else the newest toast, else what is in force on the
+/// panel and its keys.
 fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
     if let Some(line) = &v.ui.line {
-        let prefix = match line.kind {
-            LineKind::Filter => "/",
-            LineKind::Command => ":",
-        };
-        let mut spans = vec![
-            Span::styled(prefix, v.theme.title),
-            Span::raw(line.input.value().to_string()),
-        ];
-        if !line.hint.is_empty() {
-            spans.push(Span::styled(
-                format!("   {}", line.hint.join("  ")),
-                v.theme.dim,
-            ));
-        } else if line.kind == LineKind::Filter && line.input.value().is_empty() {
-            // What the filter matches on this panel, and what it replaces.
-            let was = line
-                .restore
-                .as_deref()
-                .map(|r| format!(" (was {r})"))
-                .unwrap_or_default();
-            spans.push(Span::styled(
-                format!(
-                    "   {} by {}{was}",
-                    v.ui.tab.title(),
-                    v.ui.tab.filter_matches().unwrap_or("")
-                ),
-                v.theme.dim,
-            ));
-        }
-        frame.render_widget(Line::from(spans), area);
-        let x = area.x + 1 + line.input.visual_cursor() as u16;
-        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        bottom_line(frame, area, line, v);
         return;
     }
     if let Some(toast) = v.ui.toasts.last() {
@@ -345,8 +316,70 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
         );
         return;
     }
-    // What is in force on this panel comes first, then its keys, most used first; what does not fit whole
-    // is left out (help lists everything).
+    let state = in_force(v);
+    let hints = panel_hints(v);
+    let mut used: usize = state.iter().map(|s| s.content.chars().count()).sum();
+    let mut spans = vec![Span::raw(" ")];
+    used += 1;
+    let width_of = |action: Action, what: &str| {
+        v.keys.normal.short(action).chars().count() + what.chars().count() + 3
+    };
+    // Quitting is always shown: its room is kept before the other keys take theirs.
+    let quit = width_of(Action::Quit, "quit");
+    used += quit;
+    for (action, what) in hints {
+        let width = width_of(action, what);
+        if action == Action::Quit {
+            used -= quit;
+        } else if used + width > usize::from(area.width) {
+            continue;
+        }
+        used += width;
+        spans.push(Span::styled(v.keys.normal.short(action), v.theme.title));
+        spans.push(Span::styled(format!(" {what}  "), v.theme.dim));
+    }
+    spans.extend(state);
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// The filter or command line being typed, with its completions or what the filter matches.
+fn bottom_line(frame: &mut Frame, area: Rect, line: &crate::tui::state::InputLine, v: &View) {
+    let prefix = match line.kind {
+        LineKind::Filter => "/",
+        LineKind::Command => ":",
+    };
+    let mut spans = vec![
+        Span::styled(prefix, v.theme.title),
+        Span::raw(line.input.value().to_string()),
+    ];
+    if !line.hint.is_empty() {
+        spans.push(Span::styled(
+            format!("   {}", line.hint.join("  ")),
+            v.theme.dim,
+        ));
+    } else if line.kind == LineKind::Filter && line.input.value().is_empty() {
+        // What the filter matches on this panel, and what it replaces.
+        let was = line
+            .restore
+            .as_deref()
+            .map(|r| format!(" (was {r})"))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(
+                "   {} by {}{was}",
+                v.ui.tab.title(),
+                v.ui.tab.filter_matches().unwrap_or("")
+            ),
+            v.theme.dim,
+        ));
+    }
+    frame.render_widget(Line::from(spans), area);
+    let x = area.x + 1 + line.input.visual_cursor() as u16;
+    frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+}
+
+/// What is in force on this panel (its filter, a sort other than the default, marked rows).
+fn in_force(v: &View) -> Vec<Span<'static>> {
     let mut state: Vec<Span> = Vec::new();
     if let Some(filter) = v.ui.filter() {
         state.push(Span::styled(format!(" /{filter} "), v.theme.warn));
@@ -364,6 +397,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
             v.theme.marked,
         ));
     }
+    state
+}
+
+/// The panel's keys, most used first; what does not fit whole is left out (help lists everything).
+fn panel_hints(v: &View) -> Vec<(Action, &'static str)> {
     let mut hints: Vec<(Action, &str)> = vec![(Action::Help, "help")];
     let acting = !v.ui.readonly;
     match v.ui.tab {
@@ -409,21 +447,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
         ),
         (Action::Quit, "quit"),
     ]);
-    let mut used: usize = state.iter().map(|s| s.content.chars().count()).sum();
-    let mut spans = vec![Span::raw(" ")];
-    used += 1;
-    for (action, what) in hints {
-        let key = v.keys.normal.short(action);
-        let width = key.chars().count() + what.chars().count() + 3;
-        if used + width > usize::from(area.width) {
-            continue;
-        }
-        used += width;
-        spans.push(Span::styled(key, v.theme.title));
-        spans.push(Span::styled(format!(" {what}  "), v.theme.dim));
-    }
-    spans.extend(state);
-    frame.render_widget(Line::from(spans), area);
+    hints
 }
 
 /// A bordered block whose title is styled like the rest of the console.

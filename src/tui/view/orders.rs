@@ -168,12 +168,14 @@ fn table(frame: &mut Frame, area: Rect, v: &View, no_side: bool) {
         title.push_str(&format!(" · {n} archived ({archive_key})"));
     }
     let pos = v.ui.pos();
+    // The group's count is in the title already; the total joins it only to place a page ("1–20 of 75").
+    let paged = pos.offset > 0 || v.snap.has_more;
     let title = super::page_title(
         &title,
         pos,
         v.snap.orders.len(),
         v.snap.has_more,
-        v.snap.total,
+        v.snap.total.filter(|_| paged),
     );
     if v.snap.orders.is_empty() {
         let text = match (v.ui.filter(), archived) {
