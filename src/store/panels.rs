@@ -176,7 +176,7 @@ fn with_conflicts<T>(
         scope.push_str(
             " AND (lower(c.sku) LIKE :like ESCAPE '\\' OR lower(c.kind) LIKE :like ESCAPE '\\'
                    OR lower(c.detail) LIKE :like ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.woo_sku = c.sku
+                   OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.store_sku = c.sku
                               AND (lower(a.pos_sku) LIKE :like ESCAPE '\\' OR lower(a.product_name) LIKE :like ESCAPE '\\')))",
         );
     }

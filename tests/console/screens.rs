@@ -12,6 +12,8 @@ use syncdesk::store::{JobState, NewJob, engine_lease, jobs, links};
 use syncdesk::tui::state::{Modal, Tab};
 use syncdesk::tui::{Clock, Console, Options};
 
+mod round2;
+
 /// 2026-11-21 12:00:00 UTC: every age on screen is measured from here.
 const NOW: i64 = 1_795_262_400_000;
 const MIN: i64 = 60_000;

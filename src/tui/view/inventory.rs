@@ -91,15 +91,17 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
         })
         .collect();
     let narrow = area.width < 100;
+    // The state names the open conflict in full ("? quantity_mismatch"): on a narrow screen the SKUs and
+    // the name give way first.
     let widths = [
-        Constraint::Length(if narrow { 11 } else { 14 }),
-        Constraint::Length(if narrow { 11 } else { 14 }),
+        Constraint::Length(if narrow { 10 } else { 14 }),
+        Constraint::Length(if narrow { 10 } else { 14 }),
         Constraint::Min(10),
         Constraint::Length(5),
         Constraint::Length(5),
         Constraint::Length(5),
         Constraint::Length(4),
-        Constraint::Length(if narrow { 12 } else { 20 }),
+        Constraint::Length(if narrow { 19 } else { 20 }),
     ];
     let header = sorted_header(
         &[
