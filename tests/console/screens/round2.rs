@@ -8,6 +8,18 @@ use syncdesk::tui::state::{Modal, Tab};
 
 use super::{Fixture, HOUR, MIN, NOW, keys, last_toast, press, screen};
 
+/// One sync log row: at, source, field, old, new, why, job, actor.
+type LogRow<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<i64>,
+    Option<&'a str>,
+);
+
 impl Fixture {
     /// Three aligned SKUs as passes left them (SKU-A with an open negative_stock conflict once
     /// `raise_conflicts` ran, SKU-G never synced), and SKU-A's trace: a POS sale, web order R-1, the pass
@@ -32,7 +44,7 @@ impl Fixture {
                 let log = "INSERT INTO sync_log (at, source, entity, entity_key, field, old_value, new_value,
                                reason, job_id, actor)
                            VALUES (?1, ?2, 'stock', 'SKU-A', ?3, ?4, ?5, ?6, ?7, ?8)";
-                let rows: [(i64, &str, &str, &str, &str, &str, Option<i64>, Option<&str>); 4] = [
+                let rows: [LogRow<'_>; 4] = [
                     (NOW - 3 * HOUR, SOURCE_POS, FIELD_POS, "12", "10", "POS sale", None, None),
                     (NOW - 2 * HOUR, SOURCE_WEB_ORDER, &store, "12", "11", "web order", None, Some("R-1")),
                     (NOW - HOUR, "stock_pass", &store, "11", "9", "merged both sides' sales", Some(77), None),
