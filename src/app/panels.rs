@@ -31,6 +31,13 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+/// The open alerts as one read saw them: how many, and the newest one's id (`None` when none is open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenAlerts {
+    pub count: i64,
+    pub newest: Option<i64>,
+}
+
 impl App {
     /// (archived, status id) of a group: a final status's orders are in the archive.
     pub fn order_group_scope(&self, group: OrderGroup<'_>) -> Result<(bool, Option<i64>)> {
@@ -169,6 +176,13 @@ impl App {
 
     pub fn alert_rank(&mut self, id: i64) -> Result<Option<i64>> {
         Ok(panels::open_alert_rank(self.store.conn(), id)?)
+    }
+
+    /// How many alerts are open now and the newest one's id (`None` when none is open): the question
+    /// "acknowledge all N?" is asked about these, not about the page on screen.
+    pub fn open_alerts_now(&mut self) -> Result<OpenAlerts> {
+        let (count, newest) = panels::open_alerts_now(self.store.conn())?;
+        Ok(OpenAlerts { count, newest })
     }
 
     /// Acknowledges, as this operator, every open alert up to `newest_seen` (alerts raised after the

@@ -375,6 +375,14 @@ pub fn count_open_alerts(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// How many alerts are open and the newest open one's id, read together: what "acknowledge all" asks
+/// about, whatever page of the list is on screen.
+pub fn open_alerts_now(conn: &Connection) -> Result<(i64, Option<i64>)> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*), MAX(id) FROM alerts WHERE acknowledged_at IS NULL")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 /// A page of open alerts' ids, newest first.
 pub fn open_alert_page(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<i64>> {
     let l = Listing {

@@ -444,13 +444,12 @@ impl Console {
             self.info("alerts are listed on the Dashboard: acknowledge them there");
             return;
         }
-        let count = self.snapshot.open_alerts;
-        let newest = self
-            .snapshot
-            .dashboard
-            .as_ref()
-            .and_then(|d| d.alerts.iter().map(|a| a.id).max());
-        let Some(newest) = newest.filter(|_| count > 0) else {
+        // Every open alert now, not the page on screen: the operator may have scrolled past the newest.
+        let open = match self.app.open_alerts_now() {
+            Ok(open) => open,
+            Err(e) => return self.error(e.to_string()),
+        };
+        let (count, Some(newest)) = (open.count, open.newest) else {
             self.info("no open alert to acknowledge");
             return;
         };

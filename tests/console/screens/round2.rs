@@ -314,3 +314,47 @@ fn acknowledge_all_closes_every_open_alert_the_operator_saw_and_no_newer_one() {
         .unwrap();
     assert_eq!(acked, open);
 }
+
+#[test]
+fn acknowledge_all_after_scrolling_closes_the_newer_alerts_above_the_page_too() {
+    let f = Fixture::new();
+    f.app("x")
+        .store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            for i in 0..40 {
+                let sku = format!("SKU-SCROLL-{i}");
+                syncdesk::store::alerts::raise(
+                    tx,
+                    &syncdesk::domain::alerts::missing_alignment(&sku, "the POS"),
+                    NOW,
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let mut c = f.console();
+    keys(&mut c, "5");
+    let open = c.snapshot().open_alerts;
+    assert!(open >= 42, "the fixture's two and forty more: {open}");
+    // Scroll well past the first screenful: the page on screen no longer holds the newest alerts.
+    for _ in 0..open - 1 {
+        keys(&mut c, "j");
+    }
+    let on_screen = &c.snapshot().dashboard.as_ref().unwrap().alerts;
+    let newest_open = f.app("x").alerts(false, 1).unwrap()[0].id;
+    assert!(
+        on_screen.iter().all(|a| a.id < newest_open),
+        "the newest alert is scrolled off the page"
+    );
+    keys(&mut c, "A");
+    keys(&mut c, "y");
+    assert!(
+        last_toast(&c).contains(&format!("{open} alerts acknowledged by carol")),
+        "{}",
+        last_toast(&c)
+    );
+    assert!(
+        f.app("x").alerts(false, 10).unwrap().is_empty(),
+        "every open alert the question counted is acknowledged"
+    );
+}
