@@ -201,15 +201,37 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<OrderSummary>> {
+        let filter = self.order_filter(status, archived, search, limit, offset)?;
+        Ok(order_rows::list(self.store.conn(), &filter)?)
+    }
+
+    /// How many orders [`App::list_orders`] would list with no limit (to say when a list is cut).
+    pub fn count_orders(
+        &mut self,
+        status: Option<&str>,
+        archived: bool,
+        search: Option<&str>,
+    ) -> Result<i64> {
+        let filter = self.order_filter(status, archived, search, 0, 0)?;
+        Ok(order_rows::count(self.store.conn(), &filter)?)
+    }
+
+    fn order_filter(
+        &self,
+        status: Option<&str>,
+        archived: bool,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<OrderFilter> {
         let status = status.map(|s| self.workflow.by_name(s)).transpose()?;
-        let filter = OrderFilter {
+        Ok(OrderFilter {
             status_id: status.map(|s| s.id),
             archived: archived || status.is_some_and(|s| s.kind.is_final()),
             search: search.map(String::from),
             limit,
             offset,
-        };
-        Ok(order_rows::list(self.store.conn(), &filter)?)
+        })
     }
 
     /// An operator moves an order to another status. `expected_version` is the version the caller saw.

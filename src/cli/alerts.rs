@@ -12,8 +12,10 @@ pub enum AlertsCommand {
         /// Include acknowledged alerts.
         #[arg(long)]
         all: bool,
+        /// At most this many alerts, newest first.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -54,12 +56,12 @@ pub fn run(context: &Context, command: AlertsCommand) -> CliResult {
                     ]
                 })
                 .collect();
-            output::table(&["ID", "SEVERITY", "KIND", "AGE", "STATE", "SUBJECT"], rows);
+            output::table(&["ID", "SEVERITY", "KIND", "AGE", "STATE", "SUBJECT"], rows)?;
             Ok(())
         }
         AlertsCommand::Ack { id } => {
             let alert = app.acknowledge_alert(id)?;
-            println!("alert {} ({}) acknowledged", alert.id, alert.subject);
+            output::outln!("alert {} ({}) acknowledged", alert.id, alert.subject)?;
             Ok(())
         }
     }

@@ -57,8 +57,8 @@ pub fn suggest(
                 ]
             })
             .collect(),
-    );
-    println!(
+    )?;
+    output::outln!(
         "coverage: {} of {} POS items aligned ({:.1}%); {} suggestion(s){}",
         report.aligned,
         report.pos_items,
@@ -70,7 +70,7 @@ pub fn suggest(
             p.display()
         ))
         .unwrap_or_default()
-    );
+    )?;
     Ok(())
 }
 
@@ -90,43 +90,47 @@ pub fn test(context: &Context, sku: &str, json: bool) -> CliResult {
         return output::json(&now);
     }
     let show = |v: Option<String>| v.unwrap_or_else(|| "— (missing)".into());
-    println!(
+    output::outln!(
         "{:<14} {:<24} {:<24}",
         "",
         format!("POS ({})", now.pos_name),
         format!("store ({})", crate::stock::store_label())
-    );
-    println!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.store_sku);
-    println!(
+    )?;
+    output::outln!("{:<14} {:<24} {:<24}", "SKU", now.pos_sku, now.store_sku)?;
+    output::outln!(
         "{:<14} {:<24} {:<24}",
         "quantity",
         show(now.pos_quantity.clone()),
         show(now.store_quantity.map(|q| q.to_string()))
-    );
-    println!(
+    )?;
+    output::outln!(
         "{:<14} {:<24} {:<24}",
         "price",
         show(now.pos_price.clone()),
         show(now.store_price.clone())
-    );
+    )?;
     match now.merge_base {
-        Some(b) => println!(
+        Some(b) => output::outln!(
             "merge base    agreed {}, POS then {}, store then {}",
-            b.agreed, b.pos_seen, b.store_seen
-        ),
-        None => println!("merge base    none yet (the next pass is a first sync)"),
+            b.agreed,
+            b.pos_seen,
+            b.store_seen
+        )?,
+        None => output::outln!("merge base    none yet (the next pass is a first sync)")?,
     }
-    println!(
+    output::outln!(
         "sync state    {}{}",
         now.sync_state,
         now.last_error.map(|e| format!(": {e}")).unwrap_or_default()
-    );
-    println!(
+    )?;
+    output::outln!(
         "last pass     {}",
         now.last_pass.unwrap_or_else(|| "never".into())
-    );
+    )?;
     if now.store_manages_stock == Some(false) {
-        println!("note          the store does not manage this product's stock; passes skip it");
+        output::outln!(
+            "note          the store does not manage this product's stock; passes skip it"
+        )?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ pub fn unsynced(app: &mut App, json: bool) -> CliResult {
         return output::json(&found);
     }
     let (ours, theirs) = (found.not_in_erp(), &found.not_in_syncdesk);
-    println!("Not in {} ({}):", found.erp_title(), ours.len());
+    output::outln!("Not in {} ({}):", found.erp_title(), ours.len())?;
     output::table(
         &["NUMBER", "CHANNEL", "STATUS", "WHY"],
         ours.iter()
@@ -24,8 +24,8 @@ pub fn unsynced(app: &mut App, json: bool) -> CliResult {
                 ]
             })
             .collect(),
-    );
-    println!("Not in syncdesk ({}):", theirs.len());
+    )?;
+    output::outln!("Not in syncdesk ({}):", theirs.len())?;
     output::table(
         &["MK_ID", "NUMBER", "CUSTOMER", "STATUS", "WHY"],
         theirs
@@ -40,6 +40,6 @@ pub fn unsynced(app: &mut App, json: bool) -> CliResult {
                 ]
             })
             .collect(),
-    );
+    )?;
     Ok(())
 }

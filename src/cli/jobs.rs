@@ -16,14 +16,17 @@ pub enum JobsCommand {
         /// queued, running, retrying, done, dead or cancelled.
         #[arg(long, value_parser = parse_state)]
         state: Option<JobState>,
+        /// At most this many jobs, newest first.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// One job: its state, why it failed, every attempt (start, end, outcome, message) and what it did.
     Show {
         id: i64,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -70,7 +73,7 @@ pub fn run(context: &Context, command: JobsCommand) -> CliResult {
                     "LAST ERROR",
                 ],
                 jobs.iter().map(|j| row(j, now)).collect(),
-            );
+            )?;
             Ok(())
         }
         JobsCommand::Show { id, json } => {
@@ -78,22 +81,22 @@ pub fn run(context: &Context, command: JobsCommand) -> CliResult {
             if json {
                 return output::json(&detail);
             }
-            print!("{}", show(&detail, now_ms()));
+            output::out!("{}", show(&detail, now_ms()))?;
             Ok(())
         }
         JobsCommand::Retry { id: Some(id), .. } => {
             let job = app.retry_job(id)?;
-            println!("job {} ({}) queued to run now", job.id, job.kind);
+            output::outln!("job {} ({}) queued to run now", job.id, job.kind)?;
             Ok(())
         }
         JobsCommand::Retry { id: None, .. } => {
             let n = app.retry_all_dead()?;
-            println!("{n} dead job(s) queued to run now");
+            output::outln!("{n} dead job(s) queued to run now")?;
             Ok(())
         }
         JobsCommand::Discard { id } => {
             let job = app.discard_job(id)?;
-            println!("job {} ({}) discarded", job.id, job.kind);
+            output::outln!("job {} ({}) discarded", job.id, job.kind)?;
             Ok(())
         }
     }

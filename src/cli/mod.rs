@@ -40,8 +40,9 @@ pub struct Cli {
     /// console asks when none names anyone).
     #[arg(long, global = true, env = "SYNCDESK_USER", value_name = "NAME")]
     user: Option<String>,
-    /// Console only: show everything, offer no action.
-    #[arg(long, global = true)]
+    /// Open the console read-only: show everything, offer no action (the console's flag: subcommands
+    /// do not take it).
+    #[arg(long)]
     readonly: bool,
     #[command(subcommand)]
     command: Option<Command>,
@@ -57,6 +58,7 @@ enum Command {
     },
     /// List the order statuses, their rules and how many active orders each holds.
     Statuses {
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -80,11 +82,13 @@ enum Command {
     Alerts(alerts::AlertsCommand),
     /// The sync and order-workflow figures for a period, as Markdown.
     Report {
+        /// The period the report covers.
         #[arg(long, value_enum, default_value = "daily")]
         period: report::Period,
         /// Write the report here instead of printing it.
         #[arg(long, value_name = "FILE.md")]
         out: Option<std::path::PathBuf>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -113,6 +117,8 @@ enum Command {
 pub struct Failure {
     pub code: u8,
     pub message: String,
+    /// The reader of stdout went away (`| head -1`): not an error, the command just stops.
+    pub reader_gone: bool,
 }
 
 impl Failure {
@@ -120,12 +126,22 @@ impl Failure {
         Failure {
             code: 2,
             message: message.into(),
+            reader_gone: false,
         }
     }
     pub fn failed(message: impl Into<String>) -> Self {
         Failure {
             code: 1,
             message: message.into(),
+            reader_gone: false,
+        }
+    }
+    /// Stdout's reader closed the pipe: the command ends, successfully and silently.
+    pub fn reader_gone() -> Self {
+        Failure {
+            code: 0,
+            message: String::new(),
+            reader_gone: true,
         }
     }
 }
@@ -135,6 +151,7 @@ impl From<AppError> for Failure {
         Failure {
             code: e.exit_code() as u8,
             message: e.to_string(),
+            reader_gone: false,
         }
     }
 }
@@ -210,6 +227,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.reader_gone => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
             ExitCode::from(f.code)
@@ -254,7 +272,7 @@ fn init(context: &Context, force: bool) -> CliResult {
     }
     std::fs::write(path, config::TEMPLATE)
         .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
-    println!("wrote {}", path.display());
+    output::outln!("wrote {}", path.display())?;
     Ok(())
 }
 
@@ -283,6 +301,6 @@ fn statuses(context: &Context, json: bool) -> CliResult {
     output::table(
         &["ID", "STATUS", "KIND", "PICKABLE", "ACTIVE", "NEXT"],
         rows,
-    );
+    )?;
     Ok(())
 }

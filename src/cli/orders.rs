@@ -11,13 +11,16 @@ use crate::domain::time::{age, now_ms};
 pub enum OrdersCommand {
     /// Create an order (it starts in the first open status).
     Add {
+        /// The order number (unique; found later whatever its case).
         #[arg(long)]
         number: String,
+        /// The customer's name.
         #[arg(long)]
         customer: Option<String>,
         /// A line as SKU=QTY; repeat for more lines.
         #[arg(long = "line", value_name = "SKU=QTY", value_parser = parse_line, required = true)]
         lines: Vec<(String, i64)>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -32,10 +35,16 @@ pub enum OrdersCommand {
         /// Only orders whose number, customer or SKU contains this text.
         #[arg(long)]
         search: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// At most this many orders; stderr says when more match.
+        #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
         limit: i64,
-        #[arg(long, default_value_t = 0)]
+        /// Every matching order, however many.
+        #[arg(long)]
+        all: bool,
+        /// Skip this many orders first (with --limit, to page through).
+        #[arg(long, value_name = "N", default_value_t = 0)]
         offset: i64,
+        /// Print JSON (an array of orders) instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -43,6 +52,7 @@ pub enum OrdersCommand {
     Show {
         /// Order number, or id (`#12` for an id only).
         order: String,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +60,7 @@ pub enum OrdersCommand {
     SetStatus {
         order: String,
         status: String,
+        /// A note recorded with the move in the order's history.
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
@@ -58,6 +69,7 @@ pub enum OrdersCommand {
     /// Record a shipment of some lines; the order completes when every line is shipped.
     Ship {
         order: String,
+        /// A line as SKU=QTY; repeat for more lines.
         #[arg(long = "line", value_name = "SKU=QTY", value_parser = parse_line, required = true)]
         lines: Vec<(String, i64)>,
         #[command(flatten)]
@@ -88,17 +100,20 @@ pub enum OrdersCommand {
         /// store: take the store's status into syncdesk; syncdesk: push syncdesk's status to the store.
         #[arg(long, value_parser = parse_keep)]
         keep: crate::app::Keep,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Orders linked on one side only: ours not in the ERP, the ERP's not in syncdesk.
     Unsynced {
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Cancel an order; a reason is required.
     Cancel {
         order: String,
+        /// Why the order is cancelled (recorded in its history).
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -108,10 +123,13 @@ pub enum OrdersCommand {
 
 #[derive(Args, Debug)]
 pub struct Details {
+    /// The parcel's tracking number.
     #[arg(long)]
     tracking: Option<String>,
+    /// The carrier that takes the parcel.
     #[arg(long)]
     carrier: Option<String>,
+    /// A note recorded with the shipment.
     #[arg(long)]
     notes: Option<String>,
 }
@@ -132,6 +150,7 @@ pub struct VersionGuard {
     /// decision made on what you saw from a change someone made since.
     #[arg(long, value_name = "VERSION")]
     if_version: Option<i64>,
+    /// Print JSON (stable field names) instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -167,12 +186,12 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if json {
                 return super::output::json(&settled);
             }
-            println!("settled: {}", settled.summary);
+            output::outln!("settled: {}", settled.summary)?;
             Ok(())
         }
         OrdersCommand::Otp { order, code } => {
             let number = app.set_retailer_otp(&order, &code)?;
-            println!("{}", app.retailer_otp_recorded(&number));
+            output::outln!("{}", app.retailer_otp_recorded(&number))?;
             Ok(())
         }
         OrdersCommand::Add {
@@ -193,6 +212,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             archived,
             search,
             limit,
+            all,
             offset,
             json,
         } => list(
@@ -200,7 +220,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             status.as_deref(),
             archived,
             search.as_deref(),
-            limit,
+            (!all).then_some(limit),
             offset,
             json,
         ),
@@ -222,8 +242,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&change);
             }
-            print_status_change(&change);
-            Ok(())
+            print_status_change(&change)
         }
         OrdersCommand::Ship {
             order,
@@ -235,8 +254,7 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&outcome);
             }
-            print_shipped(&outcome);
-            Ok(())
+            print_shipped(&outcome)
         }
         OrdersCommand::Fulfill {
             order,
@@ -247,10 +265,12 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&outcome);
             }
-            println!(
+            output::outln!(
                 "{}: fulfilled (shipment {}); status {}",
-                outcome.order, outcome.shipment_id, outcome.status
-            );
+                outcome.order,
+                outcome.shipment_id,
+                outcome.status
+            )?;
             Ok(())
         }
         OrdersCommand::Cancel {
@@ -262,32 +282,40 @@ pub fn run(context: &Context, command: OrdersCommand) -> CliResult {
             if guard.json {
                 return output::json(&change);
             }
-            println!(
+            output::outln!(
                 "{}: {} → {} (archived): {}",
                 change.order,
                 change.from,
                 change.to,
                 reason.trim()
-            );
+            )?;
             Ok(())
         }
     }
 }
 
-/// `orders list`: a page of orders, as a table or JSON.
+/// `orders list`: a page of orders (every one with `limit` None), as a table or JSON; when more match than
+/// it shows, stderr says so (stdout keeps only rows, for pipes).
 fn list(
     app: &mut App,
     status: Option<&str>,
     archived: bool,
     search: Option<&str>,
-    limit: i64,
+    limit: Option<i64>,
     offset: i64,
     json: bool,
 ) -> CliResult {
-    if limit <= 0 {
+    if limit.is_some_and(|l| l <= 0) {
         return Err(Failure::rejected("--limit: must be positive"));
     }
-    let orders = app.list_orders(status, archived, search, limit, offset)?;
+    if offset < 0 {
+        return Err(Failure::rejected("--offset: must not be negative"));
+    }
+    let orders = app.list_orders(status, archived, search, limit.unwrap_or(i64::MAX), offset)?;
+    if limit.is_some_and(|l| orders.len() as i64 >= l) {
+        let total = app.count_orders(status, archived, search)?;
+        output::cut_note(offset, orders.len(), total, json);
+    }
     if json {
         return output::json(&orders);
     }
@@ -315,54 +343,54 @@ fn list(
             "ID", "NUMBER", "CHANNEL", "CUSTOMER", "SHIPPED", "AGE", "STATUS",
         ],
         rows,
-    );
+    )?;
     Ok(())
 }
 
 /// `R-1001: Pending → Processing`, marked when the move archived the order.
-fn print_status_change(change: &StatusChange) {
-    println!(
+fn print_status_change(change: &StatusChange) -> CliResult {
+    output::outln!(
         "{}: {} → {}{}",
         change.order,
         change.from,
         change.to,
         if change.archived { " (archived)" } else { "" }
-    );
+    )
 }
 
 /// `R-1001: shipped SKU×2, … (shipment 7); status Shipped`.
-fn print_shipped(outcome: &ShipOutcome) {
+fn print_shipped(outcome: &ShipOutcome) -> CliResult {
     let shipped: Vec<String> = outcome
         .shipped
         .iter()
         .map(|(s, q)| format!("{s}×{q}"))
         .collect();
-    println!(
+    output::outln!(
         "{}: shipped {} (shipment {}); status {}",
         outcome.order,
         shipped.join(", "),
         outcome.shipment_id,
         outcome.status
-    );
+    )
 }
 
 fn print_detail(o: &OrderDetail) -> CliResult {
-    println!("Order {} (id {}, version {})", o.number, o.id, o.version);
-    println!(
+    output::outln!("Order {} (id {}, version {})", o.number, o.id, o.version)?;
+    output::outln!(
         "  status    {}{}",
         o.status,
         if o.archived { " (archived)" } else { "" }
-    );
-    println!("  channel   {}", o.channel);
+    )?;
+    output::outln!("  channel   {}", o.channel)?;
     if let Some(c) = &o.customer {
-        println!("  customer  {c}");
+        output::outln!("  customer  {c}")?;
     }
-    println!("  created   {}", o.created_at);
-    println!("  updated   {} by {}", o.updated_at, o.updated_by);
+    output::outln!("  created   {}", o.created_at)?;
+    output::outln!("  updated   {} by {}", o.updated_at, o.updated_by)?;
     if !o.allowed_next.is_empty() {
-        println!("  next      {}", o.allowed_next.join(", "));
+        output::outln!("  next      {}", o.allowed_next.join(", "))?;
     }
-    println!("\nLines");
+    output::outln!("\nLines")?;
     output::table(
         &["#", "SKU", "ORDERED", "SHIPPED"],
         o.lines
@@ -376,9 +404,9 @@ fn print_detail(o: &OrderDetail) -> CliResult {
                 ]
             })
             .collect(),
-    );
+    )?;
     if !o.shipments.is_empty() {
-        println!("\nShipments");
+        output::outln!("\nShipments")?;
         output::table(
             &["ID", "AT", "CARRIER", "TRACKING", "LINES"],
             o.shipments
@@ -397,9 +425,9 @@ fn print_detail(o: &OrderDetail) -> CliResult {
                     ]
                 })
                 .collect(),
-        );
+        )?;
     }
-    println!("\nHistory");
+    output::outln!("\nHistory")?;
     output::table(
         &["AT", "FROM", "TO", "BY", "SOURCE", "NOTE"],
         o.history
@@ -415,7 +443,7 @@ fn print_detail(o: &OrderDetail) -> CliResult {
                 ]
             })
             .collect(),
-    );
+    )?;
     Ok(())
 }
 

@@ -26,9 +26,9 @@ pub fn run(context: &Context, period: Period, out: Option<PathBuf>, json: bool) 
         Some(path) => {
             std::fs::write(&path, text)
                 .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
-            println!("wrote {}", path.display());
+            output::outln!("wrote {}", path.display())?;
         }
-        None => print!("{text}"),
+        None => output::out!("{text}")?,
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub enum AlignmentCommand {
     /// Import POS SKU ↔ store SKU pairs from a CSV (POS SKU, <store> SKU, Match Type, Confidence).
     Import {
         file: PathBuf,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -25,16 +26,19 @@ pub enum AlignmentCommand {
         /// Write the proposals as an import CSV to review.
         #[arg(long, value_name = "FILE.csv")]
         out: Option<PathBuf>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Show both sides of one pair now: SKU, quantity, price, merge base, sync state.
     Test {
         sku: String,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
     List {
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -47,8 +51,10 @@ pub enum ConflictsCommand {
         /// Include resolved ones.
         #[arg(long)]
         all: bool,
+        /// At most this many conflicts, newest first.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -59,10 +65,13 @@ pub enum ConflictsCommand {
     Resolve {
         /// Store or POS SKU.
         sku: String,
+        /// Side with this one: pos, store or merge.
         #[arg(long, value_enum)]
         winner: Option<WinnerArg>,
+        /// Set this counted quantity on both sides instead.
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         qty: Option<i64>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -71,6 +80,7 @@ pub enum ConflictsCommand {
         /// Also write them to FILE (sku,type,pos,store,base,proposed,detail).
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +95,7 @@ pub enum StockCommand {
         /// How many changes to show (the newest).
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -135,15 +146,15 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
                 } else {
                     format!(" — {}", moved.join(", "))
                 };
-                println!(
+                output::outln!(
                     "{}: {} added, {} updated, {} unchanged{moved}",
                     file.display(),
                     report.added,
                     report.updated,
                     report.unchanged
-                );
+                )?;
                 for note in report.notes() {
-                    println!("{}: {note}", file.display());
+                    output::outln!("{}: {note}", file.display())?;
                 }
                 for e in &report.errors {
                     eprintln!("{}: {e}", file.display());
@@ -192,7 +203,7 @@ pub fn alignment(context: &Context, command: AlignmentCommand) -> CliResult {
                         ]
                     })
                     .collect(),
-            );
+            )?;
             Ok(())
         }
     }
@@ -221,7 +232,7 @@ pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
                 return output::json(&done);
             }
             match done {
-                Resolved::Stock(done) => println!(
+                Resolved::Stock(done) => output::outln!(
                     "{}: {} resolved by {} ({}): the store will be set to {} (job {})",
                     done.sku,
                     done.kinds.join(", "),
@@ -229,10 +240,10 @@ pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
                     done.resolution,
                     done.quantity,
                     done.job_id
-                ),
+                )?,
                 Resolved::Price(done) => match done.job_id {
-                    Some(job) => println!("{} (price pass: job {job})", done.summary()),
-                    None => println!("{}", done.summary()),
+                    Some(job) => output::outln!("{} (price pass: job {job})", done.summary())?,
+                    None => output::outln!("{}", done.summary())?,
                 },
             }
             Ok(())
@@ -294,15 +305,15 @@ fn detect(context: &Context, csv: Option<PathBuf>, json: bool) -> CliResult {
                 ]
             })
             .collect(),
-    );
-    println!(
+    )?;
+    output::outln!(
         "{} conflict(s) over {} examined SKU(s){} — dry run, nothing written",
         found.len(),
         report.examined,
         csv.as_ref()
             .map(|p| format!(", written to {}", p.display()))
             .unwrap_or_default()
-    );
+    )?;
     Ok(())
 }
 
@@ -315,7 +326,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
         return output::json(&list);
     }
     if list.is_empty() {
-        println!("no {}stock conflicts", if all { "" } else { "open " });
+        output::outln!("no {}stock conflicts", if all { "" } else { "open " })?;
         return Ok(());
     }
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
@@ -340,7 +351,7 @@ fn list(context: &Context, all: bool, limit: i64, json: bool) -> CliResult {
                 ]
             })
             .collect(),
-    );
+    )?;
     Ok(())
 }
 
@@ -354,16 +365,15 @@ pub fn stock(context: &Context, command: StockCommand) -> CliResult {
             if json {
                 return output::json(&trace);
             }
-            print_trace(&trace);
-            Ok(())
+            print_trace(&trace)
         }
     }
 }
 
-fn print_trace(t: &crate::app::trace::StockTrace) {
+fn print_trace(t: &crate::app::trace::StockTrace) -> CliResult {
     let p = &t.pair;
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-    println!(
+    output::outln!(
         "{} (store) ↔ {} (POS){}",
         p.store_sku,
         p.pos_sku,
@@ -371,8 +381,8 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
             .as_deref()
             .map(|n| format!(" · {n}"))
             .unwrap_or_default()
-    );
-    println!(
+    )?;
+    output::outln!(
         "now: POS {} · store {} · base {} · {} · last pass {}",
         num(p.pos),
         num(p.store),
@@ -381,22 +391,21 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
         p.last_pass_at
             .map(to_short)
             .unwrap_or_else(|| "never".into())
-    );
+    )?;
     for c in &t.open_conflicts {
-        println!(
+        output::outln!(
             "open conflict: {} (POS {}, store {}) since {}: {}",
             c.kind,
             c.pos_value.as_deref().unwrap_or("-"),
             c.store_value.as_deref().unwrap_or("-"),
             to_short(c.detected_at),
             c.detail
-        );
+        )?;
     }
     if t.entries.is_empty() {
-        println!("no change on record yet (the first pass records them)");
-        return;
+        return output::outln!("no change on record yet (the first pass records them)");
     }
-    println!(
+    output::outln!(
         "{} change(s) on record{}, newest first:",
         t.total,
         if (t.entries.len() as i64) < t.total {
@@ -404,7 +413,7 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
         } else {
             String::new()
         }
-    );
+    )?;
     output::table(
         &["TIME", "SIDE", "SOURCE", "CHANGE", "JOB", "WHY"],
         t.entries
@@ -426,5 +435,5 @@ fn print_trace(t: &crate::app::trace::StockTrace) {
                 ]
             })
             .collect(),
-    );
+    )
 }

@@ -14,6 +14,7 @@ use crate::integrations::CheckOptions;
 pub enum SyncCommand {
     /// Run one pass of a sync now, in this process.
     Run {
+        /// The pass to run.
         #[arg(value_parser = passes())]
         flow: SyncPass,
         /// Show what would change and write nothing.
@@ -27,6 +28,7 @@ pub enum SyncCommand {
         /// kept as history (their stock is not counted again).
         #[arg(long, value_name = "SINCE")]
         since: Option<String>,
+        /// Print JSON (stable field names) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -87,7 +89,7 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
         output::json(&report.json)?;
     } else {
         for line in &report.lines {
-            println!("{line}");
+            output::outln!("{line}")?;
         }
     }
     match report.failed {
@@ -100,12 +102,12 @@ pub fn run(context: &Context, command: SyncCommand) -> CliResult {
 pub fn check(context: &Context, enable_webhooks: bool) -> CliResult {
     let mut failures = 0;
     let mut report = |name: &str, result: Option<Result<String, String>>| match result {
-        Some(Ok(ok)) => println!("ok    {name}: {ok}"),
+        Some(Ok(ok)) => output::outln!("ok    {name}: {ok}"),
         Some(Err(e)) => {
             failures += 1;
-            println!("FAIL  {name}: {e}");
+            output::outln!("FAIL  {name}: {e}")
         }
-        None => println!("-     {name}: not enabled"),
+        None => output::outln!("-     {name}: not enabled"),
     };
     let config = context.config()?;
     report(
@@ -116,10 +118,10 @@ pub fn check(context: &Context, enable_webhooks: bool) -> CliResult {
                 .map(|_| context.db_path.display().to_string())
                 .map_err(|e| e.message),
         ),
-    );
+    )?;
     let options = CheckOptions { enable_webhooks };
     for line in runtime()?.block_on(crate::app::check_all(config, options)) {
-        report(&line.name, line.result);
+        report(&line.name, line.result)?;
     }
     if failures > 0 {
         Err(Failure::failed(format!("{failures} check(s) failed")))

@@ -16,21 +16,28 @@ pub enum SimCommand {
     Woocommerce(WooSimArgs),
     /// Cartona's supplier-integrations API (B2B marketplace) with seeded orders and products.
     Cartona {
+        /// Address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
         #[arg(long, default_value = "127.0.0.1:8182")]
         listen: SocketAddr,
+        /// The API token the simulator accepts.
         #[arg(long, default_value = "cartona_sim_token_0000000000000000")]
         token: String,
+        /// Orders to seed.
         #[arg(long, default_value_t = 30)]
         orders: usize,
     },
     /// A Metakocka ERP company (`/rest/eshop/v1/<op>`) with seeded stock, reservations and stock webhooks.
     Metakocka {
+        /// Address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
         #[arg(long, default_value = "127.0.0.1:8183")]
         listen: SocketAddr,
+        /// The company id the simulator answers for.
         #[arg(long, default_value = "16")]
         company_id: String,
+        /// The secret key the simulator accepts.
         #[arg(long, default_value = "mk_sim_secret_0000000000")]
         secret_key: String,
+        /// Products to seed.
         #[arg(long, default_value_t = 20)]
         products: usize,
         /// Deliver `warehouse_product_stock_update` webhooks here.
@@ -43,12 +50,16 @@ pub enum SimCommand {
     /// An NCR Counterpoint database: a SQL Server endpoint (TDS 7.x and 8.0, TLS with a certificate made at
     /// start) with a seeded shop: items, stock, customers and order documents (open, shipped, posted).
     Counterpoint {
+        /// Address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
         #[arg(long, default_value = "127.0.0.1:14330")]
         listen: SocketAddr,
+        /// The SQL login the simulator accepts.
         #[arg(long, default_value = "cpsync")]
         user: String,
+        /// That login's password.
         #[arg(long, default_value = "Counterpoint!2026")]
         password: String,
+        /// Items to seed.
         #[arg(long, default_value_t = 200)]
         items: usize,
         /// Order documents to seed (about half left open, the rest shipped or posted to history).
@@ -151,18 +162,22 @@ pub struct WooSimArgs {
     /// Address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8181")]
     listen: SocketAddr,
+    /// The REST API consumer key the simulator accepts.
     #[arg(
         long = "key",
         default_value = "ck_sim_0000000000000000000000000000000000000000"
     )]
     key: String,
+    /// The REST API consumer secret the simulator accepts.
     #[arg(
         long = "secret",
         default_value = "cs_sim_0000000000000000000000000000000000000000"
     )]
     secret: String,
+    /// Products to seed.
     #[arg(long, default_value_t = 50)]
     products: usize,
+    /// Orders to seed.
     #[arg(long, default_value_t = 100)]
     orders: usize,
     /// Seed of the generated catalogue and history (and of the order of tied rows).

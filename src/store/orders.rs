@@ -314,12 +314,14 @@ pub fn find(conn: &Connection, reference: &str) -> Result<Option<OrderRow>> {
     {
         return get(conn, id);
     }
+    // The number as typed first; else the same letters in another case (`r-1001` finds `R-1001`), the
+    // oldest order if several differ only in case.
     let by_number = conn
-        .query_row(
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?1"),
-            [reference],
-            order_from,
-        )
+        .prepare_cached(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?1 COLLATE NOCASE
+             ORDER BY number = ?1 DESC, id LIMIT 1"
+        ))?
+        .query_row([reference], order_from)
         .optional()?;
     match (by_number, reference.parse::<i64>()) {
         (Some(o), _) => Ok(Some(o)),

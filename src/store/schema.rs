@@ -390,6 +390,9 @@ pub const MIGRATIONS: &[&str] = &[
             VALUES (NEW.id, NEW.pos_sku, NEW.store_sku, NEW.product_name);
     END;
     "#,
+    // 13: order numbers are found whatever their case (`r-1001` finds `R-1001`), through an index, not a
+    // scan of every order.
+    "CREATE INDEX orders_by_number_nocase ON orders (number COLLATE NOCASE);",
 ];
 
 pub fn current_version() -> i64 {

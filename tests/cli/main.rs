@@ -6,6 +6,7 @@ mod commands;
 #[cfg(feature = "demo")]
 mod demo;
 mod erp;
+mod polish;
 mod sync;
 
 // The support this area's tests share (tests/support/), declared once for the whole binary.
