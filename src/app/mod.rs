@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod orders;
 pub mod panels;
 mod passes;
+pub mod preview;
 pub mod report;
 pub mod settle;
 pub mod stock;
@@ -29,6 +30,7 @@ pub(crate) use effects::push_again;
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
 pub use passes::check_all;
+pub use preview::StatusPreview;
 pub use settle::{Keep, Settled};
 pub use stock::{
     Resolution, Resolved, ResolvedConflict, ResolvedPrice, STOCK_APPLY_RESOLUTION, STOCK_FULL,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Actor, App, AppError, Result, effects};
 use crate::config::Config;
-use crate::domain::fulfilment::{is_fully_shipped, plan_remaining, plan_shipment};
+use crate::domain::fulfilment::{is_fully_shipped, is_unshipped, plan_remaining, plan_shipment};
 use crate::domain::time::{Millis, now_ms, to_rfc3339};
 use crate::domain::{Status, StatusKind, Workflow};
 use crate::store::orders::{self as order_rows, NewShipment};
@@ -252,9 +252,7 @@ impl App {
         let (workflow, config, actor) = (&self.workflow, &self.config, &self.actor);
         self.store.write(|tx| {
             let order = load_for_change(tx, reference, expected_version)?;
-            workflow
-                .check_operator_move(order.status_id, to.id)
-                .map_err(|e| AppError::rejected(&format!("order {}", order.number), e))?;
+            check_move(tx, workflow, &order, &to)?;
             let now = now_ms();
             claim_version(tx, &order, actor, now)?;
             enter_status(tx, workflow, config, actor, &order, &to, note, now)
@@ -402,6 +400,42 @@ pub(crate) fn ship_in(
     })
 }
 
+/// Whether an operator may move `order` to `to`, as `change_status` decides it: the workflow's moves, and a
+/// shipped status only once something has shipped (a shipment records what left; the status alone would
+/// claim a parcel nobody recorded, and the order could then neither be shipped nor cancelled from there).
+pub(crate) fn check_move(
+    conn: &Connection,
+    workflow: &Workflow,
+    order: &OrderRow,
+    to: &Status,
+) -> Result<()> {
+    let context = format!("order {}", order.number);
+    let from = status_of(workflow, order)?;
+    let record_it = format!(
+        "record the shipment: F in the console, `syncdesk orders fulfill {}` (or `orders ship`) on the \
+         command line",
+        order.number
+    );
+    if let Err(e) = workflow.check_operator_move(order.status_id, to.id) {
+        // A shipped order moves on by its shipments: say so where the move is refused.
+        return Err(AppError::Rejected(match from.kind {
+            StatusKind::Shipped => format!("{context}: {e}; {record_it}"),
+            _ => format!("{context}: {e}"),
+        }));
+    }
+    let progress: Vec<_> = order_rows::lines(conn, order.id)?
+        .iter()
+        .map(OrderLine::progress)
+        .collect();
+    if to.kind == StatusKind::Shipped && is_unshipped(&progress) {
+        return Err(AppError::Rejected(format!(
+            "{context}: nothing is shipped yet, so it cannot be {}; {record_it}",
+            to.name
+        )));
+    }
+    Ok(())
+}
+
 fn trimmed(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -416,7 +450,7 @@ fn status_of<'w>(workflow: &'w Workflow, order: &OrderRow) -> Result<&'w Status>
 }
 
 /// Loads the order to change and checks it is still the version the caller saw.
-fn load_for_change(
+pub(crate) fn load_for_change(
     conn: &Connection,
     reference: &str,
     expected_version: Option<i64>,

@@ -108,6 +108,11 @@ pub fn is_fully_shipped(lines: &[LineProgress]) -> bool {
     !lines.is_empty() && lines.iter().all(|l| l.shipped >= l.ordered)
 }
 
+/// Whether no unit of the order has shipped yet: a shipped status then claims a parcel nobody recorded.
+pub fn is_unshipped(lines: &[LineProgress]) -> bool {
+    lines.iter().all(|l| l.shipped == 0)
+}
+
 /// One parcel as a customer or a back office reads it: "UPS, tracking 1Z999, 2026-12-06".
 pub fn parcel_line(carrier: Option<&str>, tracking: Option<&str>, shipped_on: &str) -> String {
     let mut parts: Vec<String> = Vec::new();

@@ -260,6 +260,8 @@ pub enum Modal {
     StatusPicker {
         targets: Vec<Target>,
         options: Vec<String>,
+        /// Per option, what choosing it will meet (the app's refusal, a channel's rule), said beforehand.
+        notes: Vec<Option<String>>,
         cursor: usize,
     },
     Fulfil(Box<FulfilForm>),

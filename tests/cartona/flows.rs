@@ -132,6 +132,18 @@ fn order(delivered_by: &str, requires_otp: bool) -> NewOrder {
     }
 }
 
+/// Records one unit leaving (SKU-2, the order stays open): a shipped status needs something shipped (#15).
+fn part_shipped(rig: &Rig, id: &str) {
+    rig.app()
+        .ship(
+            id,
+            &[("SKU-2".into(), 1)],
+            &ShipmentDetails::default(),
+            None,
+        )
+        .unwrap();
+}
+
 /// Moves an order and waits for the engine's push pass to finish.
 async fn move_to(rig: &Rig, id: &str, status: &str, note: Option<&str>) -> jobs::Job {
     rig.app().change_status(id, status, note, None).unwrap();
@@ -187,6 +199,7 @@ async fn a_supplier_delivered_order_is_imported_and_every_status_reaches_cartona
         .unwrap();
     assert_eq!(rig.sim.request_count(BULK), before);
 
+    part_shipped(&rig, &id);
     move_to(&rig, &id, "Shipped", None).await;
     assert_eq!(
         rig.sim.order_status(&id).as_deref(),
@@ -289,11 +302,16 @@ async fn the_enhanced_mapping_follows_the_delivery_state_where_basic_follows_the
     let shipping = rig.sim.create_order(order("supplier", false));
     rig.pull().await;
 
-    // Marked Shipped with no shipment recorded: enhanced keeps it approved (basic would send
-    // assigned_to_salesman, as the first test shows).
+    // Shipped with no shipment recorded is refused since #15 (a shipped status needs a shipment), so
+    // the marketplace keeps showing approved (basic would have sent assigned_to_salesman).
     move_to(&rig, &marked, "Processing", None).await;
     move_to(&rig, &marked, "Ready to Ship", None).await;
-    move_to(&rig, &marked, "Shipped", None).await;
+    let refused = rig
+        .app()
+        .change_status(&marked, "Shipped", None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("nothing is shipped yet"), "{refused}");
     assert_eq!(rig.sim.order_status(&marked).as_deref(), Some("approved"));
 
     // A partial shipment alone (still Processing) is out for delivery: "Processing/shipped".
@@ -403,6 +421,7 @@ async fn delivered_without_a_required_otp_is_a_visible_error_and_nothing_is_sent
     rig.pull().await;
     move_to(&rig, &id, "Processing", None).await;
     move_to(&rig, &id, "Ready to Ship", None).await;
+    part_shipped(&rig, &id);
     move_to(&rig, &id, "Shipped", None).await;
     let sent = (rig.sim.request_count(BULK), rig.sim.request_count(SINGLE));
 
@@ -512,6 +531,9 @@ async fn a_refused_push_ends_dead_with_cartonas_reason_and_is_not_sent_again() {
     let other = rig.sim.create_order(order("supplier", false));
     rig.pull().await;
     for status in ["Processing", "Ready to Ship", "Shipped"] {
+        if status == "Shipped" {
+            part_shipped(&rig, &refused);
+        }
         move_to(&rig, &refused, status, None).await;
     }
     move_to(&rig, &other, "Processing", None).await;
@@ -562,6 +584,7 @@ async fn a_refused_push_ends_dead_with_cartonas_reason_and_is_not_sent_again() {
     rig.app()
         .change_status(&other, "Ready to Ship", None, None)
         .unwrap();
+    part_shipped(&rig, &other);
     let pass = move_to(&rig, &other, "Shipped", None).await;
     assert_eq!(pass.state, JobState::Done, "{pass:?}");
     rig.app()

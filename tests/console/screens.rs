@@ -12,6 +12,7 @@ use syncdesk::store::{JobState, NewJob, engine_lease, jobs, links};
 use syncdesk::tui::state::{Modal, Tab};
 use syncdesk::tui::{Clock, Console, Options};
 
+mod journeys;
 mod round2;
 
 /// 2026-11-21 12:00:00 UTC: every age on screen is measured from here.

@@ -52,6 +52,16 @@ fn order_in(app: &mut App, number: &str, status: &str) {
         other => panic!("no path to {other}"),
     };
     for step in path {
+        if *step == "Shipped" {
+            // A shipped status needs something shipped (#15): one unit leaves first.
+            app.ship(
+                number,
+                &[("A".into(), 1)],
+                &ShipmentDetails::default(),
+                None,
+            )
+            .unwrap();
+        }
         app.change_status(number, step, Some("setup"), None)
             .unwrap();
     }
@@ -68,6 +78,23 @@ fn every_transition_follows_the_seed() {
             n += 1;
             let number = format!("T-{n}");
             order_in(&mut app, &number, from);
+            if to == "Shipped" && seed_allows(from, to) {
+                // Allowed once something has shipped (#15): with nothing shipped it is refused first.
+                let refused = app
+                    .change_status(&number, to, Some("moved by test"), None)
+                    .expect_err("Shipped with nothing shipped");
+                assert!(
+                    refused.to_string().contains("nothing is shipped yet"),
+                    "{refused}"
+                );
+                app.ship(
+                    &number,
+                    &[("A".into(), 1)],
+                    &ShipmentDetails::default(),
+                    None,
+                )
+                .unwrap();
+            }
             let before = app.order(&number).unwrap();
             let result = app.change_status(&number, to, Some("moved by test"), None);
             let after = app.order(&number).unwrap();

@@ -293,10 +293,11 @@ async fn an_order_changed_while_webhooks_are_disabled_is_picked_up_by_the_poll()
     );
 }
 
-/// Imports one new processing order through the webhook path and returns (woo id, local reference).
+/// Imports one new processing order (two of one SKU) through the webhook path and returns (woo id, local
+/// reference, SKU).
 async fn imported_order(rig: &Rig) -> (u64, String, String) {
     let sku = first_sku(&rig.sim);
-    let woo_id = rig.sim.create_order(&[(&sku, 1)], "processing").unwrap();
+    let woo_id = rig.sim.create_order(&[(&sku, 2)], "processing").unwrap();
     let link = eventually("import", Duration::from_secs(10), || {
         link_of(&rig.db, woo_id)
     })
@@ -307,7 +308,7 @@ async fn imported_order(rig: &Rig) -> (u64, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmapped_status_pushes_nothing_visibly_and_shipped_pushes_completed_without_echo() {
     let rig = Rig::start(0, true).await;
-    let (woo_id, number, _) = imported_order(&rig).await;
+    let (woo_id, number, sku) = imported_order(&rig).await;
     let mut app = rig.app();
     app.change_status(&number, "ready to ship", None, None)
         .unwrap();
@@ -320,6 +321,9 @@ async fn an_unmapped_status_pushes_nothing_visibly_and_shipped_pushes_completed_
     );
     assert_eq!(job_counts(&rig.db, "woo.push_status"), 0);
 
+    // Shipped once something has left (#15: the status alone is refused).
+    app.ship(&number, &[(sku, 1)], &ShipmentDetails::default(), None)
+        .unwrap();
     app.change_status(&number, "shipped", None, None).unwrap();
     rig.engine.as_ref().unwrap().wake();
     eventually("completed in the store", Duration::from_secs(10), || {

@@ -150,6 +150,27 @@ fn write_order(
         _ => &["Processing", "Ready to Ship"],
     };
     for to in steps {
+        if *to == "Shipped" {
+            // Shipped is reached by a shipment (#15): the first parcel leaves before the status says so
+            // (a single unit would complete the order, so such an order stays Ready to Ship).
+            if order.lines.iter().map(|(_, q)| q).sum::<i64>() < 2 {
+                break;
+            }
+            let row = order_rows::get(tx, id)?
+                .ok_or_else(|| AppError::OrderNotFound(order.number.clone()))?;
+            let first = [(order.lines[0].0.clone(), 1)];
+            let details = ShipmentDetails::default();
+            ship_in(
+                tx,
+                w.workflow,
+                w.config,
+                &actor,
+                &row,
+                Some(&first),
+                &details,
+                next(rng),
+            )?;
+        }
         let note = match *to {
             "Backorder" => Some("supplier delay"),
             "Cancelled" => Some("customer changed their mind"),
@@ -249,7 +270,7 @@ fn move_to(
     let order =
         order_rows::get(tx, id)?.ok_or_else(|| AppError::OrderNotFound(format!("#{id}")))?;
     let to = workflow.by_name(to)?;
-    workflow.check_operator_move(order.status_id, to.id)?;
+    crate::app::orders::check_move(tx, workflow, &order, to)?;
     claim_version(tx, &order, actor, at)?;
     enter_status(tx, workflow, config, actor, &order, to, note, at)?;
     Ok(())

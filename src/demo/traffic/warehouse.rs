@@ -55,6 +55,10 @@ pub(super) fn move_marketplace_order(
         .ok()
         .flatten()
         .and_then(|l| l.remote_status);
+    // Shipped is reached by a shipment (#15): the first parcel leaves before the status says so.
+    if !cancel && warehouse_step(&from) == Some("Shipped") && !first_parcel(t, &number) {
+        return false;
+    }
     let moved = if cancel {
         t.app
             .cancel(&number, "out_of_stock: the depot ran out", None)
@@ -110,4 +114,33 @@ pub(super) fn move_marketplace_order(
         None => {}
     }
     true
+}
+
+/// Ships one unit of an order's first open line, leaving some open (an order with a single unit open is not
+/// moved on to Shipped by the warehouse); false when nothing was shipped.
+fn first_parcel(t: &mut Traffic, number: &str) -> bool {
+    let Ok(order) = t.app.order(number) else {
+        return false;
+    };
+    let open: i64 = order
+        .lines
+        .iter()
+        .map(|l| l.quantity - l.quantity_shipped)
+        .sum();
+    let Some(line) = order.lines.iter().find(|l| l.quantity > l.quantity_shipped) else {
+        return false;
+    };
+    if open < 2 {
+        return false;
+    }
+    let details = crate::app::ShipmentDetails::default();
+    match t.app.ship(number, &[(line.sku.clone(), 1)], &details, None) {
+        Ok(_) => true,
+        Err(e) => {
+            t.feed.say(format!(
+                "warehouse could not ship marketplace order {number}: {e}"
+            ));
+            false
+        }
+    }
 }

@@ -7,7 +7,6 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::Console;
 use crate::app::{Actor, Resolution, Winner};
-use crate::domain::StatusKind;
 use crate::store::alerts::Alert;
 use crate::tui::action::Action;
 use crate::tui::commands;
@@ -48,8 +47,9 @@ impl Console {
             Modal::StatusPicker {
                 targets,
                 options,
+                notes,
                 cursor,
-            } => self.status_picker_key(targets, options, cursor, form, &key),
+            } => self.status_picker_key(targets, options, notes, cursor, form, &key),
             Modal::Cancel {
                 targets,
                 mut reason,
@@ -140,35 +140,28 @@ impl Console {
         &mut self,
         targets: Vec<Target>,
         options: Vec<String>,
+        notes: Vec<Option<String>>,
         mut cursor: usize,
         form: Option<Action>,
         key: &KeyEvent,
     ) -> Option<Modal> {
         match (form, self.keymap.normal.action(key)) {
-            (Some(Action::Back), _) => None,
-            (Some(Action::Submit), _) => self.pick_status(targets, &options[cursor]),
+            (Some(Action::Back), _) => return None,
+            (Some(Action::Submit), _) => return self.pick_status(targets, &options[cursor]),
             (Some(Action::NextField), _) | (_, Some(Action::Down)) => {
                 cursor = (cursor + 1) % options.len();
-                Some(Modal::StatusPicker {
-                    targets,
-                    options,
-                    cursor,
-                })
             }
             (Some(Action::PrevField), _) | (_, Some(Action::Up)) => {
                 cursor = (cursor + options.len() - 1) % options.len();
-                Some(Modal::StatusPicker {
-                    targets,
-                    options,
-                    cursor,
-                })
             }
-            _ => Some(Modal::StatusPicker {
-                targets,
-                options,
-                cursor,
-            }),
+            _ => {}
         }
+        Some(Modal::StatusPicker {
+            targets,
+            options,
+            notes,
+            cursor,
+        })
     }
 
     /// The fulfil form: fields, then submit (the form stays open when fulfilling fails).
@@ -333,13 +326,8 @@ impl Console {
                     self.error(format!("unknown status '{name}'"));
                     return;
                 };
-                if status.kind == StatusKind::Cancelled {
-                    self.ui.modal = Some(Modal::Cancel {
-                        targets,
-                        reason: Input::default(),
-                    });
-                } else {
-                    self.change_status(&targets, &status.name);
+                if let Some(modal) = self.pick_status(targets, &status.name) {
+                    self.ui.modal = Some(modal);
                 }
             }
             Ok(C::Cancel(reason)) => match reason {

@@ -5,6 +5,7 @@
 mod input;
 mod navigate;
 mod operate;
+mod status;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::Frame;

@@ -5,7 +5,6 @@ use tui_input::Input;
 
 use super::Console;
 use crate::app::{App, AppError, Resolution, ShipmentDetails, SyncPass, Winner};
-use crate::domain::StatusKind;
 use crate::store::JobState;
 use crate::store::jobs::RunNow;
 use crate::tui::conflicts::{ConflictRow, ConflictsView};
@@ -51,62 +50,6 @@ impl Console {
             self.ui.marked.insert(t.order_id, t);
         }
         self.move_by(1);
-    }
-
-    /// Statuses every target may move to (Completed is never offered: shipments complete orders).
-    pub(super) fn options_for(&self, targets: &[Target]) -> Vec<String> {
-        let workflow = self.app.workflow();
-        let mut options: Option<Vec<String>> = None;
-        for t in targets {
-            let allowed: Vec<String> = workflow
-                .allowed_from(t.status_id)
-                .into_iter()
-                .filter(|s| s.kind != StatusKind::Completed)
-                .map(|s| s.name.clone())
-                .collect();
-            options = Some(match options {
-                None => allowed,
-                Some(prev) => prev.into_iter().filter(|s| allowed.contains(s)).collect(),
-            });
-        }
-        options.unwrap_or_default()
-    }
-
-    pub(super) fn open_status_picker(&mut self) {
-        let targets = self.targets();
-        if targets.is_empty() {
-            self.info("select an order first (Orders panel)");
-            return;
-        }
-        let options = self.options_for(&targets);
-        if options.is_empty() {
-            self.error(if targets.len() == 1 {
-                format!(
-                    "order {} cannot change status (it is final)",
-                    targets[0].number
-                )
-            } else {
-                "the marked orders have no status change in common".to_string()
-            });
-            return;
-        }
-        self.ui.modal = Some(Modal::StatusPicker {
-            targets,
-            options,
-            cursor: 0,
-        });
-    }
-
-    pub(super) fn open_cancel(&mut self) {
-        let targets = self.targets();
-        if targets.is_empty() {
-            self.info("select an order first (Orders panel)");
-            return;
-        }
-        self.ui.modal = Some(Modal::Cancel {
-            targets,
-            reason: Input::default(),
-        });
     }
 
     pub(super) fn open_fulfil(&mut self) {
@@ -206,23 +149,6 @@ impl Console {
                 self.reload();
             }
         }
-    }
-
-    /// Applies a picked status; a cancellation first asks for its reason.
-    pub(super) fn pick_status(&mut self, targets: Vec<Target>, status: &str) -> Option<Modal> {
-        let is_cancel = self
-            .app
-            .workflow()
-            .by_name(status)
-            .is_ok_and(|s| s.kind == StatusKind::Cancelled);
-        if is_cancel {
-            return Some(Modal::Cancel {
-                targets,
-                reason: Input::default(),
-            });
-        }
-        self.change_status(&targets, status);
-        None
     }
 
     /// Runs one command per target; reports what worked and why anything did not.

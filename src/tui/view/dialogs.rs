@@ -23,8 +23,9 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Modal::StatusPicker {
             targets,
             options,
+            notes,
             cursor,
-        } => picker(frame, body, v, targets, options, *cursor),
+        } => picker(frame, body, v, targets, options, notes, *cursor),
         Modal::Fulfil(form) => fulfil(frame, body, v, form),
         Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
         Modal::Confirm { message, .. } => confirm(frame, body, v, message),
@@ -182,23 +183,48 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
     frame.render_widget(Paragraph::new(rest).scroll((scroll, 0)), right);
 }
 
+/// The status picker: the allowed moves, and under them what the highlighted one will meet (a refusal, a
+/// channel's rule) before the operator commits.
 fn picker(
     frame: &mut Frame,
     body: Rect,
     v: &View,
     targets: &[Target],
     options: &[String],
+    notes: &[Option<String>],
     cursor: usize,
 ) {
-    let height = options.len() as u16 + 4;
-    let area = centered(body, 46, height);
+    let note = notes.get(cursor).cloned().flatten();
+    let width = 46u16.max(body.width.saturating_sub(4).min(72));
+    let note_rows = match &note {
+        Some(n) => (n.chars().count() as u16 / width.saturating_sub(4).max(1) + 2).min(6),
+        None => 0,
+    };
+    let width = if note.is_some() { width } else { 46 };
+    let height = options.len() as u16 + 4 + note_rows;
+    let area = centered(body, width, height);
     frame.render_widget(Clear, area);
-    let items: Vec<ListItem> = options.iter().map(|o| ListItem::new(o.clone())).collect();
+    let items: Vec<ListItem> = options
+        .iter()
+        .zip(notes.iter().chain(std::iter::repeat(&None)))
+        .map(|(o, n)| {
+            ListItem::new(if n.is_some() {
+                format!("{o}  ⚠")
+            } else {
+                o.clone()
+            })
+        })
+        .collect();
     let mut state = ListState::default().with_selected(Some(cursor));
     let b = block(format!("Change status · {}", who(targets)), v.theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let [list, hint] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let [list, said, hint] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(note_rows),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
     frame.render_stateful_widget(
         List::new(items)
             .highlight_style(v.theme.selected)
@@ -206,6 +232,14 @@ fn picker(
         list,
         &mut state,
     );
+    if let Some(n) = note {
+        frame.render_widget(
+            Paragraph::new(n)
+                .style(v.theme.warn)
+                .wrap(Wrap { trim: true }),
+            said,
+        );
+    }
     frame.render_widget(
         Line::styled(
             format!(
