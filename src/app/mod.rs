@@ -8,6 +8,7 @@ pub mod channel_orders;
 pub mod console;
 mod effects;
 pub mod inbound;
+pub mod job_targets;
 pub mod jobs;
 pub mod orders;
 pub mod panels;

@@ -46,6 +46,8 @@ pub struct Snapshot {
     pub jobs: Vec<Job>,
     /// The Errors panel's selected job with its attempt history.
     pub job_detail: Option<JobDetail>,
+    /// The page's jobs by id: each one's target (an order number or SKU) and first failure.
+    pub job_explained: std::collections::BTreeMap<i64, crate::app::job_targets::JobExplained>,
     pub dashboard: Option<Dashboard>,
     /// How many alerts are open (the Dashboard lists a page of them).
     pub open_alerts: i64,
@@ -74,6 +76,7 @@ impl Snapshot {
             conflicts: ConflictsView::Rows(Vec::new(), 0),
             jobs: Vec::new(),
             job_detail: None,
+            job_explained: Default::default(),
             dashboard: None,
             open_alerts: 0,
             inventory: Vec::new(),
@@ -345,6 +348,7 @@ pub fn build(
             {
                 snap.job_detail = Some(app.job_detail(j.id)?);
             }
+            snap.job_explained = app.explain_jobs(&page.rows)?;
             snap.jobs = page.rows;
         }
         Tab::Dashboard => {

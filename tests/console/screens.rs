@@ -12,6 +12,7 @@ use syncdesk::store::{JobState, NewJob, engine_lease, jobs, links};
 use syncdesk::tui::state::{Modal, Tab};
 use syncdesk::tui::{Clock, Console, Options};
 
+mod errors;
 mod journeys;
 mod round2;
 

@@ -433,11 +433,13 @@ impl Console {
         }
     }
 
-    /// Enter on Orders or Inventory: the order's detail, or the SKU's trace, fills the body (and back).
+    /// Enter on Orders, Errors or Inventory: the order's detail, the job's every attempt, or the SKU's trace
+    /// fills the body (and back).
     fn zoom(&mut self) {
         let zoomable = match self.ui.tab {
             Tab::Orders => self.snapshot.detail.is_some(),
             Tab::Inventory => self.snapshot.trace.is_some(),
+            Tab::Errors => self.snapshot.job_detail.is_some(),
             _ => false,
         };
         if zoomable {

@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod dialogs;
+mod errors;
 mod inventory;
 mod orders;
 mod panels;
@@ -49,7 +50,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, theme: &Theme, key
         Tab::Orders => orders::draw(frame, body, &v),
         Tab::Fulfilments => panels::fulfilments(frame, body, &v),
         Tab::Conflicts => panels::conflicts(frame, body, &v),
-        Tab::Errors => panels::errors(frame, body, &v),
+        Tab::Errors => errors::errors(frame, body, &v),
         Tab::Dashboard => dashboard::draw(frame, body, &v),
         Tab::Inventory => inventory::draw(frame, body, &v),
     }
@@ -71,7 +72,7 @@ pub fn table_rows(width: u16, height: u16, ui: &UiState) -> usize {
     let [_, body, _] = frame_layout(Rect::new(0, 0, width, height));
     let table = match ui.tab {
         Tab::Orders => orders::table_area(body, ui),
-        Tab::Errors => panels::errors_table_area(body),
+        Tab::Errors => errors::errors_table_area(body),
         Tab::Inventory => inventory::table_area(body, ui),
         // The alert list has no header row: one more line holds an alert.
         Tab::Dashboard => {
@@ -240,7 +241,7 @@ pub fn hit(
             }
             orders::table_area(body, ui)
         }
-        Tab::Errors => panels::errors_table_area(body),
+        Tab::Errors => errors::errors_table_area(body),
         Tab::Inventory => inventory::table_area(body, ui),
         Tab::Dashboard => return None,
         _ => body,
@@ -417,8 +418,11 @@ fn panel_hints(v: &View) -> Vec<(Action, &'static str)> {
             hints.push((Action::Open, if v.ui.zoom { "unzoom" } else { "zoom" }));
             hints.push((Action::ShowArchived, "archive"));
         }
-        Tab::Errors if acting => {
-            hints.extend([(Action::RetryJob, "retry"), (Action::DiscardJob, "discard")]);
+        Tab::Errors => {
+            if acting {
+                hints.extend([(Action::RetryJob, "retry"), (Action::DiscardJob, "discard")]);
+            }
+            hints.push((Action::Open, if v.ui.zoom { "back" } else { "attempts" }));
         }
         Tab::Conflicts if acting => hints.push((Action::Open, "resolve")),
         Tab::Dashboard => {

@@ -1,0 +1,215 @@
+//! The Errors panel: failing jobs by what they work on (an order number or SKU, not an internal id) and
+//! why they first failed as well as how they last failed; under them the selected job's detail, and on
+//! Enter that detail over the whole body with every attempt of its history (scrolled with the arrows).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+
+use super::panels::{nothing, page_title};
+use super::{View, block, clip, empty_state, sorted_header};
+use crate::domain::time::{age, to_short};
+use crate::store::JobState;
+use crate::store::jobs::Attempt;
+use crate::tui::state::Tab;
+
+/// How tall the pane under the table is (the selected job's failures and latest attempts).
+const JOB_DETAIL_HEIGHT: u16 = 11;
+/// How many of the selected job's attempts the pane lists (the newest; Enter lists them all).
+const JOB_DETAIL_ATTEMPTS: usize = 3;
+
+/// The Errors panel's table sits above a pane with the selected job's detail.
+pub fn errors_table_area(body: Rect) -> Rect {
+    Layout::vertical([Constraint::Min(5), Constraint::Length(JOB_DETAIL_HEIGHT)]).areas::<2>(body)
+        [0]
+}
+
+/// One attempt as a line: number, when, outcome and its own message.
+fn attempt_text(a: &Attempt) -> String {
+    format!(
+        "#{:<3} {} → {}  {:<9} {}",
+        a.attempt,
+        to_short(a.started_at),
+        &to_short(a.ended_at)[11..],
+        a.outcome,
+        a.message.as_deref().unwrap_or("")
+    )
+}
+
+fn attempt_style(a: &Attempt, v: &View) -> Style {
+    if a.outcome == "done" {
+        v.theme.ok
+    } else {
+        v.theme.warn
+    }
+}
+
+/// The selected job: what it works on, its first and last failure, its payload and attempts (`all`: every
+/// one, else the newest few).
+fn job_detail(frame: &mut Frame, area: Rect, v: &View, all: bool) {
+    let Some(j) = v.snap.jobs.get(v.ui.pos().cursor) else {
+        return;
+    };
+    let detail = v.snap.job_detail.as_ref().filter(|d| d.job.id == j.id);
+    let explained = v.snap.job_explained.get(&j.id);
+    let class = detail
+        .and_then(|d| d.error_class)
+        .map_or("error".to_string(), |c| c.as_str().to_string());
+    let mut head = format!(
+        "job {} · {} · {} · attempts {}/{}",
+        j.id,
+        j.kind,
+        j.state.as_str(),
+        j.attempts,
+        j.max_attempts,
+    );
+    if let Some(first) = detail.and_then(|d| d.first_failed_at) {
+        head.push_str(&format!(" · failing for {}", age(first, v.snap.now)));
+    }
+    head.push_str(&format!(
+        " · created {} · updated {}",
+        to_short(j.created_at),
+        &to_short(j.updated_at)[11..]
+    ));
+    let mut lines = vec![Line::raw(head)];
+    if let Some(e) = explained {
+        lines.push(Line::raw(format!("target: {}", e.target)));
+        if let Some(first) = &e.first_failure {
+            lines.push(Line::styled(
+                format!(
+                    "first failure (attempt {}, {}): {}: {}",
+                    first.attempt,
+                    to_short(first.ended_at),
+                    first.outcome,
+                    first.message.as_deref().unwrap_or("—")
+                ),
+                v.theme.error,
+            ));
+        }
+    }
+    lines.push(Line::styled(
+        format!("last {class}: {}", j.last_error.as_deref().unwrap_or("—")),
+        v.theme.error,
+    ));
+    lines.push(Line::styled(format!("payload: {}", j.payload), v.theme.dim));
+    if let Some(d) = detail {
+        let shown = if all {
+            d.history.len()
+        } else {
+            d.history.len().min(JOB_DETAIL_ATTEMPTS)
+        };
+        let more = if all { "" } else { "; enter lists all" };
+        lines.push(Line::styled(
+            format!(
+                "attempts ({shown} of {}, newest last{more}):",
+                d.history.len()
+            ),
+            v.theme.header,
+        ));
+        for a in &d.history[d.history.len() - shown..] {
+            lines.push(Line::styled(attempt_text(a), attempt_style(a, v)));
+        }
+    }
+    let title = if all {
+        format!("Job {} · every attempt", j.id)
+    } else {
+        "Selected job".to_string()
+    };
+    let scroll = if all { v.ui.detail_scroll } else { 0 };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .scroll((scroll, 0))
+            .block(block(title, v.theme)),
+        area,
+    );
+}
+
+pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
+    if v.ui.zoom {
+        job_detail(frame, body, v, true);
+        return;
+    }
+    let [area, detail] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(JOB_DETAIL_HEIGHT)]).areas(body);
+    job_detail(frame, detail, v, false);
+    let jobs = &v.snap.jobs;
+    // The same two numbers the tab and the Dashboard show: dead (✗, gave up) and retrying (↻, will try again).
+    let title = page_title(
+        &format!(
+            "Failing jobs · ✗ {} dead · ↻ {} retrying",
+            v.snap.dead_jobs, v.snap.retrying_jobs
+        ),
+        v,
+        jobs.len(),
+    );
+    if jobs.is_empty() {
+        let text = nothing(v, "No failing jobs: nothing is dead or waiting to retry.");
+        empty_state(frame, area, &title, text, v.theme);
+        return;
+    }
+    // Narrow, the first failure (the cause) keeps its column and the last one is in the pane below.
+    let narrow = area.width < 110;
+    let rows: Vec<Row> = jobs
+        .iter()
+        .map(|j| {
+            let next = match j.state {
+                JobState::Retrying if j.run_at >= v.snap.now + 1000 => {
+                    format!("in {}", age(v.snap.now, j.run_at))
+                }
+                JobState::Retrying => "due now".into(),
+                _ => "— (dead)".into(),
+            };
+            let explained = v.snap.job_explained.get(&j.id);
+            let first = explained
+                .and_then(|e| e.first_failure.as_ref())
+                .and_then(|a| a.message.clone())
+                .unwrap_or_default();
+            let mut cells = vec![
+                Line::raw(j.id.to_string()),
+                if j.state == JobState::Dead {
+                    Line::styled("✗ dead", v.theme.error)
+                } else {
+                    Line::styled("↻ retry", v.theme.warn)
+                },
+                Line::raw(j.kind.clone()),
+                Line::raw(clip(explained.map_or("—", |e| e.target.as_str()), 24)),
+                Line::raw(format!("{}/{}", j.attempts, j.max_attempts)),
+                Line::raw(first),
+            ];
+            if !narrow {
+                cells.push(Line::raw(j.last_error.clone().unwrap_or_default()));
+            }
+            cells.push(Line::raw(next));
+            Row::new(cells)
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(5),
+        Constraint::Length(7),
+        Constraint::Length(16),
+        Constraint::Length(if narrow { 12 } else { 18 }),
+        Constraint::Length(8),
+        Constraint::Min(12),
+    ];
+    let mut names = vec!["Id", "State", "Kind", "Target", "Attempts", "First failure"];
+    if !narrow {
+        widths.push(Constraint::Min(12));
+        names.push("Last error");
+    }
+    widths.push(Constraint::Length(9));
+    names.push("Next try");
+    let header = sorted_header(&names, Tab::Errors, v);
+    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block(title, v.theme))
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
+        area,
+        &mut state,
+    );
+}
