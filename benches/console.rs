@@ -1,9 +1,14 @@
 //! The console with a million orders in the store: time to first frame, keypress-to-frame while scrolling,
 //! switching statuses and panels and typing a filter, and resident memory.
 //!
-//! Run: `cargo bench --bench console`. The 1,000,000-order file is seeded once (≈1 minute) and kept under
-//! the target dir; a 10-order store is measured in the same run as the baseline ("opens and scrolls as fast
-//! as one with ten"). Targets at 1M: first frame < 300 ms, keypress-to-frame p99 < 30 ms, RSS < 150 MB.
+//! Then the Inventory panel (6) and a SKU's trace with 100,000 aligned SKUs and 1,000,000 sync log rows
+//! (the busiest SKU holding 100,000 of them): opening on the panel, scrolling, filtering, and the trace
+//! zoomed and scrolled to its oldest change.
+//!
+//! Run: `cargo bench --bench console`. The big files are seeded once (≈1 minute each) and kept under
+//! the target dir; a 10-order store (10 SKUs, 100 log rows) is measured in the same run as the baseline
+//! ("opens and scrolls as fast as one with ten"). Targets at 1M: first frame < 300 ms, keypress-to-frame
+//! p99 < 30 ms, RSS < 150 MB.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,7 +18,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use syncdesk::app::{Actor, App};
 use syncdesk::config::Config;
-use syncdesk::store::bulk::{self, BulkOrders};
+use syncdesk::store::bulk::{self, BulkInventory, BulkOrders};
 use syncdesk::tui::{Clock, Console, Options};
 
 const W: u16 = 160;
@@ -22,6 +27,42 @@ const H: u16 = 50;
 /// A store with `n` bulk orders: reused from an earlier run when its file is complete.
 fn seeded(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join(format!("console-bench-{n}-v1.db"));
+    seed_once(&path, |app| {
+        let spec = BulkOrders {
+            count: n,
+            ..BulkOrders::default()
+        };
+        let inserted = app
+            .store()
+            .write(|tx| bulk::insert_orders(tx, &spec))
+            .expect("seed orders");
+        assert_eq!(inserted, n, "seeded every order");
+        format!("{n} orders")
+    })
+}
+
+/// A store with `skus` aligned SKUs and `log_rows` sync log rows over them, reused like [`seeded`]'s.
+fn seeded_inventory(dir: &Path, skus: usize, log_rows: usize) -> PathBuf {
+    let path = dir.join(format!("console-bench-inventory-{skus}-{log_rows}-v1.db"));
+    seed_once(&path, |app| {
+        let spec = BulkInventory {
+            skus,
+            log_rows,
+            store_field: syncdesk::store::trace::store_field("woocommerce"),
+            now: 1_795_262_400_000,
+            spacing_ms: 1_000,
+            seed: 42,
+        };
+        app.store()
+            .write(|tx| bulk::insert_inventory(tx, &spec))
+            .expect("seed inventory");
+        format!("{skus} SKUs and {log_rows} sync log rows")
+    })
+}
+
+/// The file at `path`, seeded by `seed` unless an earlier run completed it (a `.done` file beside it).
+fn seed_once(path: &Path, seed: impl FnOnce(&mut App) -> String) -> PathBuf {
+    let path = path.to_path_buf();
     let done = path.with_extension("done");
     if path.exists() && done.exists() {
         return path;
@@ -30,17 +71,9 @@ fn seeded(dir: &Path, n: usize) -> PathBuf {
     let t = Instant::now();
     // Opening the app seeds the workflow's statuses the orders are spread over.
     let mut app = App::open(&path, Config::default(), Actor::operator("seed")).expect("open app");
-    let spec = BulkOrders {
-        count: n,
-        ..BulkOrders::default()
-    };
-    let inserted = app
-        .store()
-        .write(|tx| bulk::insert_orders(tx, &spec))
-        .expect("seed orders");
-    assert_eq!(inserted, n, "seeded every order");
+    let what = seed(&mut app);
     std::fs::write(&done, b"").expect("mark seeded");
-    eprintln!("seeded {n} orders in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!("seeded {what} in {:.1} s", t.elapsed().as_secs_f64());
     path
 }
 
@@ -157,6 +190,74 @@ fn measure(db: &Path) -> Figures {
     }
 }
 
+/// The Inventory panel: opened on it, scrolled, filtered, and the first SKU's trace (the busiest in the
+/// big store) zoomed and scrolled to its oldest change.
+fn measure_inventory(db: &Path) -> Figures {
+    let start = Instant::now();
+    let app = App::open(db, Config::default(), Actor::operator("bench")).expect("open app");
+    let mut c = Console::new(
+        app,
+        Options {
+            readonly: false,
+            no_color: false,
+            clock: Clock::System,
+        },
+    )
+    .expect("console");
+    c.spawn_metrics_worker();
+    c.resize(W, H);
+    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    c.handle_key(key('6'));
+    t.draw(|f| c.render(f)).expect("first frame");
+    let first_frame = start.elapsed();
+
+    let mut keys: Vec<KeyEvent> = Vec::new();
+    keys.extend(std::iter::repeat_n(key('j'), 120));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageDown), 20));
+    keys.push(key('G'));
+    keys.extend(std::iter::repeat_n(key('k'), 60));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageUp), 5));
+    keys.push(key('g'));
+    // The first SKU's trace, zoomed: down a line at a time, a page at a time, to the oldest change and back.
+    keys.push(code(KeyCode::Enter));
+    keys.extend(std::iter::repeat_n(key('j'), 60));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageDown), 20));
+    keys.push(key('G'));
+    keys.extend(std::iter::repeat_n(code(KeyCode::PageUp), 5));
+    keys.push(key('g'));
+    keys.push(code(KeyCode::Esc));
+    let mut scroll = Vec::new();
+    let mut slowest = (Duration::ZERO, String::new());
+    for k in keys {
+        let d = step(&mut c, &mut t, k);
+        if d > slowest.0 {
+            slowest = (d, format!("{:?} zoomed {}", k.code, c.ui.zoom));
+        }
+        scroll.push(d);
+    }
+    let mut filter = Vec::new();
+    for text in ["Lovelace", "sku-0123", "P-099999", "no. 4242", "zzz"] {
+        filter.push(step(&mut c, &mut t, key('/')));
+        for ch in text.chars() {
+            filter.push(step(&mut c, &mut t, key(ch)));
+        }
+        filter.push(step(&mut c, &mut t, code(KeyCode::Enter)));
+        for _ in 0..30 {
+            filter.push(step(&mut c, &mut t, key('j')));
+        }
+        filter.push(step(&mut c, &mut t, code(KeyCode::PageDown)));
+        filter.push(step(&mut c, &mut t, code(KeyCode::Esc)));
+    }
+    eprintln!("slowest inventory key: {} ({})", ms(slowest.0), slowest.1);
+    Figures {
+        first_frame,
+        scroll,
+        filter,
+        rss_kb: status_kb("VmRSS:"),
+        hwm_kb: status_kb("VmHWM:"),
+    }
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -180,47 +281,67 @@ fn summary(name: &str, v: &[Duration]) -> (Duration, Duration, Duration) {
     (p50, p99, max)
 }
 
+/// Prints one measured store's figures.
+fn report(label: &str, f: &Figures) {
+    println!("console with {label}:");
+    println!("  first frame                {}", ms(f.first_frame));
+    summary("scroll/status/panel keys", &f.scroll);
+    summary("filter keys", &f.filter);
+    let mut all = f.scroll.clone();
+    all.extend(&f.filter);
+    summary("every key", &all);
+    println!(
+        "  resident memory            {} MB (peak {} MB)",
+        f.rss_kb / 1024,
+        f.hwm_kb / 1024
+    );
+}
+
+fn p99(f: &Figures) -> Duration {
+    let mut all = f.scroll.clone();
+    all.extend(&f.filter);
+    all.sort();
+    pct(&all, 0.99)
+}
+
+/// The big store against the baseline, and whether it meets the targets.
+fn verdict(what: &str, big: &Figures, base: &Figures, base_rss: u64) {
+    println!(
+        "ratio {what} / baseline: first frame {:.1}×, key p99 {:.1}×, memory +{} MB over the baseline",
+        big.first_frame.as_secs_f64() / base.first_frame.as_secs_f64(),
+        p99(big).as_secs_f64() / p99(base).as_secs_f64(),
+        big.rss_kb.saturating_sub(base_rss) / 1024
+    );
+    let ok = big.first_frame < Duration::from_millis(300)
+        && p99(big) < Duration::from_millis(30)
+        && big.rss_kb < 150 * 1024;
+    println!(
+        "{what}: targets (first frame < 300 ms, p99 < 30 ms, RSS < 150 MB): {}",
+        if ok { "met" } else { "MISSED" }
+    );
+}
+
 fn main() {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let small_dir = tempfile::tempdir().expect("tempdir");
     let small = seeded(small_dir.path(), 10);
+    let small_inventory = seeded_inventory(small_dir.path(), 10, 100);
     let big = seeded(&cache, 1_000_000);
+    let big_inventory = seeded_inventory(&cache, 100_000, 1_000_000);
 
-    // The baseline first, so the big store's memory is not counted against it.
+    // The baselines first, so the big stores' memory is not counted against them.
     let base = measure(&small);
     let base_rss = base.rss_kb;
+    let base_inventory = measure_inventory(&small_inventory);
     let big_figures = measure(&big);
-    for (label, f) in [("10 orders", &base), ("1,000,000 orders", &big_figures)] {
-        println!("console with {label}:");
-        println!("  first frame                {}", ms(f.first_frame));
-        summary("scroll/status/panel keys", &f.scroll);
-        summary("filter keys", &f.filter);
-        let mut all = f.scroll.clone();
-        all.extend(&f.filter);
-        summary("every key", &all);
-        println!(
-            "  resident memory            {} MB (peak {} MB)",
-            f.rss_kb / 1024,
-            f.hwm_kb / 1024
-        );
-    }
-    let p99 = |f: &Figures| {
-        let mut all = f.scroll.clone();
-        all.extend(&f.filter);
-        all.sort();
-        pct(&all, 0.99)
-    };
-    println!(
-        "ratio 1M / 10: first frame {:.1}×, key p99 {:.1}×, memory +{} MB over the baseline",
-        big_figures.first_frame.as_secs_f64() / base.first_frame.as_secs_f64(),
-        p99(&big_figures).as_secs_f64() / p99(&base).as_secs_f64(),
-        big_figures.rss_kb.saturating_sub(base_rss) / 1024
+    let big_inventory_figures = measure_inventory(&big_inventory);
+    report("10 orders (baseline)", &base);
+    report("10 SKUs, 100 log rows: Inventory", &base_inventory);
+    report("1,000,000 orders", &big_figures);
+    report(
+        "100,000 SKUs, 1,000,000 log rows: Inventory",
+        &big_inventory_figures,
     );
-    let ok = big_figures.first_frame < Duration::from_millis(300)
-        && p99(&big_figures) < Duration::from_millis(30)
-        && big_figures.rss_kb < 150 * 1024;
-    println!(
-        "targets (first frame < 300 ms, p99 < 30 ms, RSS < 150 MB): {}",
-        if ok { "met" } else { "MISSED" }
-    );
+    verdict("1M orders", &big_figures, &base, base_rss);
+    verdict("Inventory 100k/1M", &big_inventory_figures, &base, base_rss);
 }

@@ -38,6 +38,9 @@ pub struct OpenAlerts {
     pub newest: Option<i64>,
 }
 
+/// Where the archive hint stops counting ("1000+ archived"): enough to say "look there", cheap on any store.
+pub const ARCHIVED_MATCHES_CAP: i64 = 1000;
+
 impl App {
     /// (archived, status id) of a group: a final status's orders are in the archive.
     pub fn order_group_scope(&self, group: OrderGroup<'_>) -> Result<(bool, Option<i64>)> {
@@ -89,6 +92,15 @@ impl App {
             }
         };
         Ok((self.with_badges(page)?, anchor))
+    }
+
+    /// How many archived orders `filter` finds, up to [`ARCHIVED_MATCHES_CAP`] (None: too short to search).
+    pub fn archived_matches(&mut self, filter: &str) -> Result<Option<i64>> {
+        Ok(panels::count_archived_matches(
+            self.store.conn(),
+            filter,
+            ARCHIVED_MATCHES_CAP,
+        )?)
     }
 
     /// How many orders the panel's query holds.

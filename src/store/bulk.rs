@@ -2,6 +2,8 @@
 //! a million orders in one transaction through prepared statements (the ordinary commands would take
 //! an hour). The spread is realistic: most orders are final and archived, the active ones sit in every open
 //! status, each has 1–4 lines over a few thousand SKUs, a customer and its creation in the history.
+//! The same for stock: aligned SKUs as passes leave them and a sync log of their changes, so the Inventory
+//! panel and a SKU's trace can be measured on a shop's worth of history.
 
 use rusqlite::{Connection, params};
 
@@ -165,4 +167,97 @@ pub fn insert_orders(conn: &Connection, spec: &BulkOrders) -> Result<usize> {
         history.execute(params![id, from, status_id, created])?;
     }
     Ok(spec.count)
+}
+
+/// What stock to generate: `skus` aligned pairs (`SKU-{n:06}` in the store, `P-{n:06}` at the POS) and
+/// `log_rows` sync log rows over them — every SKU a few, the first one (the busiest) a tenth of them all.
+#[derive(Debug, Clone)]
+pub struct BulkInventory {
+    pub skus: usize,
+    pub log_rows: usize,
+    /// The store side's field in the log (`trace::store_field` of the store's system).
+    pub store_field: String,
+    /// The newest change is at `now`, the others one every `spacing_ms` before it.
+    pub now: Millis,
+    pub spacing_ms: i64,
+    pub seed: u64,
+}
+
+/// Inserts the pairs and their sync log in the caller's transaction; returns (pairs, log rows).
+pub fn insert_inventory(conn: &Connection, spec: &BulkInventory) -> Result<(usize, usize)> {
+    let mut rng = fastrand::Rng::with_seed(spec.seed);
+    let mut pair = conn.prepare(
+        "INSERT INTO sku_alignment (pos_sku, store_sku, match_type, confidence, product_name, agreed,
+             pos_seen, store_seen, sync_state, last_pass_at, updated_at)
+         VALUES (?1, ?2, 'exact', 1.0, ?3, ?4, ?5, ?6, 'synced', ?7, ?7)",
+    )?;
+    for n in 0..spec.skus {
+        let base = rng.i64(0..200);
+        pair.execute(params![
+            format!("P-{n:06}"),
+            format!("SKU-{n:06}"),
+            format!(
+                "{} {} no. {n}",
+                FIRST[rng.usize(0..FIRST.len())],
+                LAST[rng.usize(0..LAST.len())]
+            ),
+            base,
+            base + rng.i64(-3..=3),
+            base + rng.i64(-3..=3),
+            spec.now
+        ])?;
+    }
+    let mut log = conn.prepare(
+        "INSERT INTO sync_log (at, source, entity, entity_key, field, old_value, new_value, reason, job_id,
+             actor)
+         VALUES (?1, ?2, 'stock', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for i in 0..spec.log_rows {
+        // Every tenth row is the busiest SKU's, the others spread over the rest.
+        let n = if i % 10 == 0 || spec.skus <= 1 {
+            0
+        } else {
+            rng.usize(1..spec.skus)
+        };
+        let old = rng.i64(0..200);
+        let (source, field, new, why, job, actor) = match rng.u8(0..4) {
+            0 => ("pos", "pos.stock_quantity", old - 1, "POS sale", None, None),
+            1 => (
+                "web_order",
+                spec.store_field.as_str(),
+                old - 1,
+                "web order",
+                None,
+                Some("R-1"),
+            ),
+            2 => (
+                "stock_pass",
+                spec.store_field.as_str(),
+                old + 2,
+                "merged both sides",
+                Some(i as i64),
+                None,
+            ),
+            _ => (
+                "operator",
+                "conflict.resolution",
+                old,
+                "counted on the shelf",
+                None,
+                Some("ops"),
+            ),
+        };
+        log.execute(params![
+            spec.now - (spec.log_rows - i) as i64 * spec.spacing_ms,
+            source,
+            format!("SKU-{n:06}"),
+            field,
+            old.to_string(),
+            new.to_string(),
+            why,
+            job,
+            actor
+        ])?;
+    }
+    Ok((spec.skus, spec.log_rows))
 }

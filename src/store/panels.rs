@@ -102,6 +102,23 @@ pub fn count_orders(conn: &Connection, q: &OrderQuery) -> Result<i64> {
     with_orders(q, |l, p| l.count(conn, p))
 }
 
+/// How many archived orders the filter's phrase finds, counting no further than `cap`: the search index
+/// drives and stops at `cap`, so a phrase that matches most of a million archived orders costs no more
+/// than one that matches a few. None: the filter is too short for the index.
+pub fn count_archived_matches(conn: &Connection, filter: &str, cap: i64) -> Result<Option<i64>> {
+    let Some(phrase) = listing::trigram_phrase(filter) else {
+        return Ok(None);
+    };
+    let n = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (
+                 SELECT 1 FROM order_search s JOIN orders o ON o.id = s.rowid
+                 WHERE order_search MATCH ?1 AND o.archived = 1 LIMIT ?2)",
+        )?
+        .query_row(rusqlite::params![phrase, cap], |r| r.get(0))?;
+    Ok(Some(n))
+}
+
 /// Rows `offset..offset + limit` of the query as list rows (`total` lets the far half be read from the end).
 pub fn order_page(
     conn: &Connection,

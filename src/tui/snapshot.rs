@@ -307,19 +307,10 @@ pub fn build(
             page.truncate(limit as usize);
             if q.filter.is_none() {
                 snap.total = Some(app.count_orders_panel(&q)?);
-            } else if !q.archived
-                && q.filter
-                    .as_deref()
-                    .and_then(crate::store::listing::trigram_phrase)
-                    .is_some()
-            {
-                // Matches in the archive, offered when the active list is not where the order is.
-                let archive = OrderQuery {
-                    archived: true,
-                    status_id: None,
-                    ..q.clone()
-                };
-                snap.archived_matches = Some(app.count_orders_panel(&archive)?);
+            } else if let (false, false, Some(filter)) = (q.archived, snap.has_more, &q.filter) {
+                // Matches in the archive, offered when the active matches fit on one page (the order
+                // looked for may be archived); a bounded count, so typing stays fast on any store.
+                snap.archived_matches = app.archived_matches(filter)?;
             }
             snap.detail = detail(app, &page, pos.cursor)?;
             snap.order_extras = order_extras(app, snap.detail.as_ref().map(|(d, _)| d))?;

@@ -164,8 +164,16 @@ fn table(frame: &mut Frame, area: Rect, v: &View, no_side: bool) {
     }
     let archive_key = v.keys.normal.short(Action::ShowArchived);
     let archived = v.snap.archived_matches.filter(|n| *n > 0);
+    // The archive count stops at a cap: "1000+" says there are at least that many.
+    let counted = |n: i64| {
+        if n >= crate::app::panels::ARCHIVED_MATCHES_CAP {
+            format!("{n}+")
+        } else {
+            n.to_string()
+        }
+    };
     if let (Some(n), false) = (archived, v.snap.orders.is_empty()) {
-        title.push_str(&format!(" · {n} archived ({archive_key})"));
+        title.push_str(&format!(" · {} archived ({archive_key})", counted(n)));
     }
     let pos = v.ui.pos();
     // The group's count is in the title already; the total joins it only to place a page ("1–20 of 75").
@@ -180,7 +188,8 @@ fn table(frame: &mut Frame, area: Rect, v: &View, no_side: bool) {
     if v.snap.orders.is_empty() {
         let text = match (v.ui.filter(), archived) {
             (Some(_), Some(n)) => format!(
-                "No active order matches the filter — {n} archived order{} match{}: {archive_key} shows them (Esc clears the filter).",
+                "No active order matches the filter — {} archived order{} match{}: {archive_key} shows them (Esc clears the filter).",
+                counted(n),
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "es" } else { "" },
             ),
