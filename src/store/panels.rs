@@ -102,9 +102,10 @@ pub fn count_orders(conn: &Connection, q: &OrderQuery) -> Result<i64> {
     with_orders(q, |l, p| l.count(conn, p))
 }
 
-/// How many archived orders the filter's phrase finds, counting no further than `cap`: the search index
-/// drives and stops at `cap`, so a phrase that matches most of a million archived orders costs no more
-/// than one that matches a few. None: the filter is too short for the index.
+/// How many archived orders the filter's phrase finds, counting no further than `cap`. The search index
+/// drives (CROSS JOIN keeps SQLite from walking the archive and probing the index per order) and stops at
+/// `cap`, so a phrase found in most of a million archived orders costs what a rare one does.
+/// None: the filter is too short for the index.
 pub fn count_archived_matches(conn: &Connection, filter: &str, cap: i64) -> Result<Option<i64>> {
     let Some(phrase) = listing::trigram_phrase(filter) else {
         return Ok(None);
@@ -112,7 +113,7 @@ pub fn count_archived_matches(conn: &Connection, filter: &str, cap: i64) -> Resu
     let n = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM (
-                 SELECT 1 FROM order_search s JOIN orders o ON o.id = s.rowid
+                 SELECT 1 FROM order_search s CROSS JOIN orders o ON o.id = s.rowid
                  WHERE order_search MATCH ?1 AND o.archived = 1 LIMIT ?2)",
         )?
         .query_row(rusqlite::params![phrase, cap], |r| r.get(0))?;

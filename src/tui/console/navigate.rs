@@ -68,7 +68,8 @@ impl Console {
     /// Keeps the cursor on the row the operator chose (`UiState::selected`) when the list around it
     /// changed — a filter cleared, a sort changed, rows added or removed by someone else: found on the
     /// page, or by its rank in the list (and that page read). A row that left the list leaves the cursor
-    /// where it was. Then remembers the row now under the cursor.
+    /// where it was. Then remembers the row now under the cursor. While a filter is on, the row is followed
+    /// on the page only: its rank in a filtered million-row list costs a scan on every key typed.
     pub(super) fn follow_selection(&mut self) {
         let tab = self.ui.tab;
         let i = tab.index();
@@ -80,7 +81,9 @@ impl Console {
             if let Some(at) = keys.iter().position(|k| *k == key) {
                 self.ui.pos[i].cursor = at;
                 self.refresh_selected_detail();
-            } else if let Some(rank) = self.rank_of(tab, key) {
+            } else if self.ui.filter().is_none()
+                && let Some(rank) = self.rank_of(tab, key)
+            {
                 // The row's new page, with the row on the screen line the cursor was on.
                 let page = self.ui.page_rows.max(1) as i64;
                 let offset = (rank - cursor as i64).max(rank - page + 1).max(0);
