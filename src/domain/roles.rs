@@ -40,7 +40,12 @@ impl Role {
             ),
             Role::Ops => matches!(
                 action,
-                ResolveConflicts | ManageJobs | RunSyncs | AlignSkus | AcknowledgeAlerts | RaiseAlerts
+                ResolveConflicts
+                    | ManageJobs
+                    | RunSyncs
+                    | AlignSkus
+                    | AcknowledgeAlerts
+                    | RaiseAlerts
             ),
             Role::Admin => true,
         }
