@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use super::{App, AppError, Result};
 use crate::config::Config;
 use crate::domain::JobKind;
+use crate::domain::Permission;
 use crate::domain::alerts::NewAlert;
 use crate::domain::time::{Millis, now_ms, to_short};
 use crate::store::alerts::{self, Alert};
@@ -45,6 +46,7 @@ pub fn raise_and_notify(
 impl App {
     /// Raises an alert in its own transaction (see [`raise_and_notify`]).
     pub fn raise_alert(&mut self, alert: &NewAlert) -> Result<Option<i64>> {
+        self.require(Permission::RaiseAlerts)?;
         let config = self.config.clone();
         self.store
             .write(|tx| Ok(raise_and_notify(tx, &config, alert, now_ms())?))
@@ -61,6 +63,7 @@ impl App {
 
     /// Closes an open alert as the current operator; the same condition can then raise a new one.
     pub fn acknowledge_alert(&mut self, id: i64) -> Result<Alert> {
+        self.require(Permission::AcknowledgeAlerts)?;
         let by = self.actor.name.clone();
         self.store.write(|tx| {
             let alert =

@@ -7,6 +7,7 @@ use super::stock::{STOCK_FULL, STOCK_INCREMENTAL, STOCK_PRICES};
 use super::{App, AppError, Result};
 use crate::config::Config;
 use crate::domain::JobKind;
+use crate::domain::Permission;
 use crate::domain::time::now_ms;
 use crate::integrations::{Integration, REGISTRY};
 use crate::store::jobs::JobDetail;
@@ -148,6 +149,7 @@ impl App {
 
     /// Runs a dead, cancelled or waiting job again now, with a fresh attempt budget.
     pub fn retry_job(&mut self, id: i64) -> Result<Job> {
+        self.require(Permission::ManageJobs)?;
         let by = self.actor.name.clone();
         self.store.write(|tx| {
             let job = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
@@ -170,6 +172,7 @@ impl App {
     }
 
     pub fn retry_all_dead(&mut self) -> Result<usize> {
+        self.require(Permission::ManageJobs)?;
         let by = self.actor.name.clone();
         self.store.write(|tx| {
             let now = now_ms();
@@ -197,6 +200,7 @@ impl App {
 
     /// Cancels a job that has not finished; a running job cannot be pulled back.
     pub fn discard_job(&mut self, id: i64) -> Result<Job> {
+        self.require(Permission::ManageJobs)?;
         let by = self.actor.name.clone();
         self.store.write(|tx| {
             let job = jobs::get(tx, id)?.ok_or(AppError::JobNotFound(id))?;
@@ -223,6 +227,7 @@ impl App {
     /// Has the engine run `pass` as soon as it can: the waiting scheduled job is moved up (or one enqueued);
     /// a pass already running is reported, not doubled. Refused when the pass's connector is not enabled.
     pub fn run_sync_now(&mut self, pass: SyncPass) -> Result<SyncRequested> {
+        self.require(Permission::RunSyncs)?;
         if let Some(why) = pass.disabled_reason(&self.config) {
             return Err(AppError::Rejected(why));
         }

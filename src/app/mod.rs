@@ -15,6 +15,7 @@ pub mod panels;
 mod passes;
 pub mod preview;
 pub mod report;
+mod roles;
 pub mod settle;
 pub mod stock;
 pub mod trace;
@@ -22,7 +23,7 @@ pub mod trace;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::domain::{ShipmentError, TransitionError, Workflow};
+use crate::domain::{Role, ShipmentError, TransitionError, Workflow};
 use crate::store::{Store, StoreError, StoreOptions, statuses};
 
 pub use alerts::{ALERTS_DIGEST, ALERTS_EMAIL_IMMEDIATE, raise_and_notify};
@@ -44,6 +45,9 @@ pub struct Actor {
     pub name: String,
     /// `operator`, `engine`, or a channel/system name (an integration's `name`).
     pub source: String,
+    /// What this actor may do. `None`: settled when an App takes the actor on — an operator's from `[roles]`,
+    /// the engine's and a system's admin; a face pins one with [`Actor::with_role`] (`--readonly`: viewer).
+    pub role: Option<Role>,
 }
 
 impl Actor {
@@ -51,6 +55,15 @@ impl Actor {
         Actor {
             name: name.into(),
             source: "operator".into(),
+            role: None,
+        }
+    }
+
+    /// The same actor pinned to `role`, whatever `[roles]` says.
+    pub fn with_role(self, role: Role) -> Self {
+        Actor {
+            role: Some(role),
+            ..self
         }
     }
 }
@@ -131,6 +144,7 @@ impl App {
                 Ok(statuses::load(tx)?)
             })?,
         };
+        let actor = roles::with_role(actor, &config);
         Ok(App {
             store,
             workflow,
@@ -151,8 +165,9 @@ impl App {
         &self.actor
     }
 
+    /// Acts as `actor` from now on, in the role `[roles]` gives them (or the one pinned on them).
     pub fn set_actor(&mut self, actor: Actor) {
-        self.actor = actor;
+        self.actor = roles::with_role(actor, &self.config);
     }
 
     pub fn store(&mut self) -> &mut Store {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Actor, App, AppError, Result, effects};
 use crate::config::Config;
+use crate::domain::Permission;
 use crate::domain::fulfilment::{is_fully_shipped, is_unshipped, plan_remaining, plan_shipment};
 use crate::domain::time::{Millis, now_ms, to_rfc3339};
 use crate::domain::{Status, StatusKind, Workflow};
@@ -117,6 +118,7 @@ impl App {
         channel: &str,
         lines: &[(String, i64)],
     ) -> Result<OrderDetail> {
+        self.require(Permission::AddOrders)?;
         let number = number.trim();
         if number.is_empty() {
             return Err(AppError::Rejected("--number: must not be empty".into()));
@@ -243,6 +245,11 @@ impl App {
         expected_version: Option<i64>,
     ) -> Result<StatusChange> {
         let to = self.workflow.by_name(status)?.clone();
+        self.require(if to.kind == StatusKind::Cancelled {
+            Permission::CancelOrders
+        } else {
+            Permission::ChangeStatuses
+        })?;
         if to.kind == StatusKind::Cancelled && note.is_none_or(|n| n.trim().is_empty()) {
             return Err(AppError::Rejected(format!(
                 "moving to {} needs a reason: give --note, or use `orders cancel --reason`",
@@ -266,6 +273,7 @@ impl App {
         reason: &str,
         expected_version: Option<i64>,
     ) -> Result<StatusChange> {
+        self.require(Permission::CancelOrders)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(AppError::Rejected(
@@ -309,6 +317,7 @@ impl App {
         details: &ShipmentDetails,
         expected_version: Option<i64>,
     ) -> Result<ShipOutcome> {
+        self.require(Permission::RecordShipments)?;
         let (workflow, config, actor) = (&self.workflow, &self.config, &self.actor);
         self.store.write(|tx| {
             let order = load_for_change(tx, reference, expected_version)?;

@@ -5,6 +5,7 @@
 
 use super::{App, Result};
 use crate::app::console::ConsoleOrder;
+use crate::domain::Permission;
 use crate::domain::time::now_ms;
 use crate::integrations::email::BACKORDER_EMAIL;
 use crate::integrations::email::client::EMAIL_ACCEPTED;
@@ -200,6 +201,7 @@ impl App {
     /// Acknowledges, as this operator, every open alert up to `newest_seen` (alerts raised after the
     /// operator looked stay open); returns how many were closed.
     pub fn acknowledge_all_alerts(&mut self, newest_seen: i64) -> Result<usize> {
+        self.require(Permission::AcknowledgeAlerts)?;
         let by = self.actor.name.clone();
         self.store.write(|tx| {
             Ok(panels::acknowledge_open_through(

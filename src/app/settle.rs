@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::orders::{claim_version, enter_status};
 use super::{Actor, App, AppError, Result};
 use crate::domain::LinkState;
+use crate::domain::Permission;
 use crate::domain::time::now_ms;
 use crate::store::sync_log::{self, Change};
 use crate::store::{jobs, links, orders};
@@ -46,6 +47,7 @@ pub struct Settled {
 impl App {
     /// Settles the conflict on `reference`'s channel link. Refused when there is none.
     pub fn settle(&mut self, reference: &str, keep: Keep) -> Result<Settled> {
+        self.require(Permission::ResolveConflicts)?;
         let config = self.config.clone();
         let workflow = self.workflow.clone();
         let operator = self.actor.clone();
@@ -85,6 +87,7 @@ impl App {
                     let actor = Actor {
                         name: operator.name.clone(),
                         source: link.system.clone(),
+                        role: operator.role,
                     };
                     if to.id != current.id {
                         claim_version(tx, &order, &actor, now)?;

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{App, AppError, Result};
 use crate::domain::JobKind;
+use crate::domain::Permission;
 use crate::domain::alignment::{self, LineError};
 use crate::domain::inventory::{self as merge, ConflictKind, Policy};
 use crate::domain::time::now_ms;
@@ -210,6 +211,7 @@ impl App {
     /// pair one SKU twice are all rejected, by line. A pair that changes or loses its store SKU gives up its
     /// merge base, which the report shows and the sync log keeps.
     pub fn import_alignment(&mut self, csv: &str) -> Result<AlignmentImport> {
+        self.require(Permission::AlignSkus)?;
         let (lines, mut errors) = alignment::parse_csv_lines(csv, store_label())
             .map_err(|e| AppError::Rejected(e.to_string()))?;
         let (lines, conflicts) = alignment::without_conflicts(lines, store_label());
@@ -309,6 +311,7 @@ impl App {
     /// by this actor, logs the decision and enqueues `stock.apply_resolution` to write the quantity to the
     /// store. Values come from the newest open conflict (what the last pass saw).
     pub fn resolve_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedConflict> {
+        self.require(Permission::ResolveConflicts)?;
         if let Resolution::Quantity(q) = how
             && q < 0
         {
@@ -411,6 +414,7 @@ impl App {
     /// store wins (the store keeps its price; the pass stops flagging this drift while both prices stay as
     /// they are now). A merge or a counted quantity is refused. Logged like a stock resolution.
     pub fn resolve_price_conflict(&mut self, sku: &str, how: Resolution) -> Result<ResolvedPrice> {
+        self.require(Permission::ResolveConflicts)?;
         let winner = match how {
             Resolution::Winner(w @ (Winner::Pos | Winner::Store)) => w,
             Resolution::Winner(Winner::Merge) | Resolution::Quantity(_) => {
@@ -489,6 +493,7 @@ impl App {
     /// Resolves by SKU alone: its open stock conflicts when it has any (a quantity resolution), else its
     /// open price_drift.
     pub fn resolve_any_conflict(&mut self, sku: &str, how: Resolution) -> Result<Resolved> {
+        self.require(Permission::ResolveConflicts)?;
         let open = {
             let conn = self.store.conn();
             let store_sku = store_sku(conn, sku)?;

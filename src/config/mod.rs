@@ -13,6 +13,7 @@ use serde::Deserialize;
 mod alerts;
 mod fields;
 mod jobs;
+mod roles;
 mod server;
 mod statuses;
 mod stock;
@@ -29,6 +30,7 @@ pub use crate::tui::ConsoleConfig;
 pub use alerts::AlertsConfig;
 pub(crate) use fields::{Ranges, check_api_url, check_webhook_url, units};
 pub use jobs::{DEFAULT_RETRY_FOR_SECS, EngineConfig, JobsConfig, MAX_RETRY_FOR_SECS};
+pub use roles::RolesConfig;
 pub use server::ServerConfig;
 pub use statuses::{StatusDef, StatusesConfig};
 pub use stock::{PriceSource, StockConfig};
@@ -72,6 +74,7 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub metakocka: MetakockaSection,
     pub cartona: CartonaSection,
+    pub roles: RolesConfig,
 }
 
 impl Config {
@@ -127,6 +130,7 @@ impl Config {
             }
         }
         self.alerts.validate()?;
+        self.roles.validate()?;
         if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(format!(
                 "email.from: '{}' is not an e-mail address",

@@ -329,6 +329,8 @@ pub struct UiState {
     pub mouse: bool,
     pub readonly: bool,
     pub operator: String,
+    /// The operator's role, shown next to their name (`app` enforces it).
+    pub role: crate::domain::Role,
     pub line: Option<InputLine>,
     pub modal: Option<Modal>,
     pub toasts: Vec<Toast>,
@@ -358,6 +360,7 @@ impl UiState {
             mouse,
             readonly,
             operator: operator.to_string(),
+            role: crate::domain::Role::Admin,
             line: None,
             modal: None,
             toasts: Vec::new(),

@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod erp;
 mod polish;
+mod roles;
 mod sync;
 
 // The support this area's tests share (tests/support/), declared once for the whole binary.

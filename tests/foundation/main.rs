@@ -7,6 +7,7 @@ mod backorder_email;
 mod job_endings;
 mod job_queue;
 mod migrations;
+mod roles;
 mod store_faults;
 mod support;
 mod workflow;

@@ -152,6 +152,7 @@ pub fn import(
     let actor = Actor {
         name: order.system.clone(),
         source: order.system.clone(),
+        role: None,
     };
     let ext = order.external_id.clone();
     let remote = order.remote_status.as_str();

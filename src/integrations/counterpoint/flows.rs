@@ -210,6 +210,7 @@ pub fn apply_changes(
         let actor = Actor {
             name: SYSTEM.into(),
             source: SYSTEM.into(),
+            role: None,
         };
         let now = now_ms();
         let mut outcomes = Vec::new();

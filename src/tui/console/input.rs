@@ -119,7 +119,8 @@ impl Console {
                 } else {
                     self.app.set_actor(Actor::operator(who.clone()));
                     self.ui.operator = who.clone();
-                    self.ok(format!("acting as {who}"));
+                    self.ui.role = self.app.role();
+                    self.ok(format!("acting as {who} ({})", self.ui.role));
                     None
                 }
             }

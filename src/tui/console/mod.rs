@@ -13,6 +13,7 @@ use tui_input::Input;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::domain::Role;
 use crate::domain::time::{Millis, now_ms};
 use crate::engine::EngineStatus;
 
@@ -70,11 +71,16 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(app: App, options: Options) -> Result<Console, String> {
+    pub fn new(mut app: App, options: Options) -> Result<Console, String> {
+        // `--readonly` is the viewer role: pinned on the actor, so `app` refuses every change.
+        if options.readonly {
+            app.set_actor(app.actor().clone().with_role(Role::Viewer));
+        }
         let config: &Config = app.config();
         let keymap = Keymap::from_config(&config.console.keys)?;
         let theme = Theme::for_terminal(&config.console.theme, options.no_color)?;
         let mut ui = UiState::new(&app.actor().name, options.readonly, config.console.mouse);
+        ui.role = app.role();
         // Nobody named at start: ask before anything can be recorded (a read-only console records nothing).
         if app.actor().name.trim().is_empty() && !options.readonly {
             ui.modal = Some(Modal::Operator {

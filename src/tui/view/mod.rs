@@ -166,7 +166,7 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
 fn header_flags(ui: &UiState) -> String {
     let mut flags = Vec::new();
     if !ui.operator.trim().is_empty() {
-        flags.push(ui.operator.clone());
+        flags.push(format!("{} · {}", ui.operator, ui.role));
     }
     if ui.readonly {
         flags.push("READ-ONLY".into());
