@@ -9,6 +9,7 @@ use super::Console;
 use crate::domain::StatusKind;
 use crate::domain::fulfilment::is_unshipped;
 use crate::store::OrderLine;
+use crate::tui::action::Action;
 use crate::tui::state::{Modal, Target};
 
 impl Console {
@@ -41,9 +42,12 @@ impl Console {
         if options.is_empty() {
             let status = self.app.workflow().get(targets[0].status_id).cloned();
             self.error(match (targets.len(), status) {
+                // The key first: at 80 columns the end of a toast is cut.
                 (1, Some(s)) if s.kind == StatusKind::Shipped => format!(
-                    "order {} is {}: it moves on by its shipments — record the shipment: F",
-                    targets[0].number, s.name
+                    "order {} is {}: record the shipment: {} — it moves on by its shipments",
+                    targets[0].number,
+                    s.name,
+                    self.keymap.normal.short(Action::Fulfil)
                 ),
                 (1, Some(s)) if s.kind.is_final() => {
                     format!("order {} is {}, which is final", targets[0].number, s.name)
