@@ -193,21 +193,10 @@ pub fn order_page(
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![archived, status_id, first, limit], |r| {
-        Ok(OrderSummary {
-            id: r.get(0)?,
-            number: r.get(1)?,
-            channel: r.get(2)?,
-            customer: r.get(3)?,
-            status_id: r.get(4)?,
-            archived: r.get(5)?,
-            items: r.get(6)?,
-            quantity: r.get(7)?,
-            quantity_shipped: r.get(8)?,
-            created_at: r.get(9)?,
-            updated_at: r.get(10)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![archived, status_id, first, limit],
+        super::orders::summary_from,
+    )?;
     let page: Vec<OrderSummary> = rows.collect::<rusqlite::Result<_>>()?;
     let anchor = PageAnchor {
         archived,

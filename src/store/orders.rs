@@ -123,6 +123,24 @@ pub struct OrderSummary {
     pub updated_at: Millis,
 }
 
+/// An [`OrderSummary`] from a row whose columns are: id, number, channel, customer, status_id, archived, the
+/// line count, the quantity, the quantity shipped, created_at, updated_at (every order list selects these).
+pub(crate) fn summary_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderSummary> {
+    Ok(OrderSummary {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        channel: r.get(2)?,
+        customer: r.get(3)?,
+        status_id: r.get(4)?,
+        archived: r.get(5)?,
+        items: r.get(6)?,
+        quantity: r.get(7)?,
+        quantity_shipped: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub status_id: Option<i64>,
@@ -544,21 +562,7 @@ pub fn list(conn: &Connection, filter: &OrderFilter) -> Result<Vec<OrderSummary>
             filter.limit,
             filter.offset
         ],
-        |r| {
-            Ok(OrderSummary {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                channel: r.get(2)?,
-                customer: r.get(3)?,
-                status_id: r.get(4)?,
-                archived: r.get(5)?,
-                items: r.get(6)?,
-                quantity: r.get(7)?,
-                quantity_shipped: r.get(8)?,
-                created_at: r.get(9)?,
-                updated_at: r.get(10)?,
-            })
-        },
+        summary_from,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -149,21 +149,7 @@ pub fn order_summary(conn: &Connection, id: i64) -> Result<Option<OrderSummary>>
                     o.created_at, o.updated_at
              FROM orders o WHERE o.id = ?1",
         )?
-        .query_row([id], |r| {
-            Ok(OrderSummary {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                channel: r.get(2)?,
-                customer: r.get(3)?,
-                status_id: r.get(4)?,
-                archived: r.get(5)?,
-                items: r.get(6)?,
-                quantity: r.get(7)?,
-                quantity_shipped: r.get(8)?,
-                created_at: r.get(9)?,
-                updated_at: r.get(10)?,
-            })
-        })
+        .query_row([id], super::orders::summary_from)
         .optional()?)
 }
 
