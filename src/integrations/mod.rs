@@ -63,6 +63,11 @@ pub fn names_a_channel(word: &str) -> bool {
     named(word).is_some_and(|i| i.channel.is_some())
 }
 
+/// Whether `word` names the web store (see [`named`]): the store side of a stock conflict.
+pub fn names_the_web_store(word: &str) -> bool {
+    named(word).is_some_and(|i| std::ptr::eq(i, WEB_STORE))
+}
+
 /// The enabled integrations.
 pub fn enabled(config: &crate::config::Config) -> impl Iterator<Item = &'static Integration> + '_ {
     REGISTRY.iter().copied().filter(|i| (i.enabled)(config))

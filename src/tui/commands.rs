@@ -84,7 +84,7 @@ pub fn parse(text: &str) -> Result<Command, String> {
             "pos" => Some(ResolveArg::Pos),
             "store" => Some(ResolveArg::Store),
             "merge" => Some(ResolveArg::Merge),
-            n if crate::integrations::names_a_channel(n) => Some(ResolveArg::Store),
+            n if crate::integrations::names_the_web_store(n) => Some(ResolveArg::Store),
             n => match n.parse::<i64>() {
                 Ok(q) => Some(ResolveArg::Quantity(q)),
                 Err(_) => {
@@ -193,6 +193,15 @@ mod tests {
             Command::Resolve(Some(ResolveArg::Quantity(12)))
         );
         assert!(parse("resolve lots").is_err());
+        // The web store's old names still mean its side; another channel is no side of a stock conflict.
+        for word in ["store", "woo", "WooCommerce"] {
+            assert_eq!(
+                parse(&format!("resolve {word}")).unwrap(),
+                Command::Resolve(Some(ResolveArg::Store)),
+                "{word}"
+            );
+        }
+        assert!(parse("resolve cartona").is_err());
         assert_eq!(complete("sync inc", &[]).0, "sync incremental");
         assert_eq!(complete("sync f", &[]).1, vec!["full", "fulfillments"]);
         assert!(parse("frobnicate").is_err());
