@@ -245,9 +245,16 @@ async fn an_operator_can_push_syncdesk_status_over_a_store_change() {
     })
     .await;
     assert_eq!(rig.sim.order_status(woo_id).as_deref(), Some("on-hold"));
-    // A retry of the stopped job alone does not push: the operator must choose.
-    let dead = app.jobs(Some(JobState::Dead), 10).unwrap();
-    app.retry_job(dead[0].id).unwrap();
+    // A retry of the stopped job alone does not push: the operator must choose. (The link shows the conflict
+    // a moment before the job that found it ends.)
+    let dead = eventually("the stopped push to end", || {
+        app.jobs(Some(JobState::Dead), 10)
+            .unwrap()
+            .first()
+            .map(|job| job.id)
+    })
+    .await;
+    app.retry_job(dead).unwrap();
     engine.wake();
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(rig.sim.order_status(woo_id).as_deref(), Some("on-hold"));
