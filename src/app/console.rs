@@ -262,6 +262,11 @@ impl App {
     }
 
     /// Every link of one order, for the detail pane.
+    /// Whether order `id` is archived (None: there is no such order): which group of the Orders panel holds it.
+    pub fn order_archived(&mut self, id: i64) -> Result<Option<bool>> {
+        Ok(crate::store::orders::get(self.store.conn(), id)?.map(|o| o.archived))
+    }
+
     pub fn order_links(&mut self, order_id: i64) -> Result<Vec<Link>> {
         Ok(links::for_local(self.store.conn(), "order", order_id)?)
     }

@@ -352,6 +352,24 @@ fn fulfilments_panel() {
 }
 
 #[test]
+fn enter_on_a_fulfilment_opens_its_order_on_the_orders_panel() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    // A filter on Orders that hides every order: the jump clears it rather than land on nothing.
+    keys(&mut c, "/zzz");
+    press(&mut c, KeyCode::Enter);
+    keys(&mut c, "2");
+    let rows = c.snapshot().fulfilments.clone();
+    assert!(rows.len() > 1, "the fixture has unsynced fulfilments");
+    keys(&mut c, "G");
+    let wanted = rows.last().unwrap().number.clone();
+    press(&mut c, KeyCode::Enter);
+    assert_eq!(c.ui.tab, Tab::Orders);
+    assert_eq!(c.ui.filter(), None);
+    assert_eq!(c.snapshot().detail.as_ref().unwrap().0.number, wanted);
+}
+
+#[test]
 fn conflicts_panel() {
     let f = Fixture::new();
     let mut c = f.console();

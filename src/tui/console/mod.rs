@@ -395,6 +395,12 @@ impl Console {
                 }
             }
             Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert(),
+            Action::Open if self.ui.tab == Tab::Fulfilments => {
+                let row = self.snapshot.fulfilments.get(self.ui.pos().cursor);
+                if let Some(order_id) = row.map(|f| f.order_id) {
+                    self.jump_to_order(order_id);
+                }
+            }
             Action::Open => self.zoom(),
             Action::Back => self.back(),
             Action::Filter => self.open_filter(),

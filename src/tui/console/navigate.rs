@@ -15,6 +15,30 @@ impl Console {
         self.reload();
     }
 
+    /// Enter on a row that belongs to an order (Fulfilments): that order on the Orders panel — in the group
+    /// that holds it (all active, or the archive), the panel's filter cleared, the cursor on the order.
+    pub(super) fn jump_to_order(&mut self, order_id: i64) {
+        let archived = match self.app.order_archived(order_id) {
+            Ok(Some(archived)) => archived,
+            Ok(None) => return self.error("that order is no longer in the database"),
+            Err(e) => return self.error(e.to_string()),
+        };
+        let i = Tab::Orders.index();
+        self.ui.tab = Tab::Orders;
+        self.ui.zoom = false;
+        self.ui.filters[i] = None;
+        self.ui.status_index = if archived {
+            self.snapshot.order_groups() - 1
+        } else {
+            0
+        };
+        self.ui.pos[i] = Default::default();
+        self.ui.selected[i] = Some(order_id);
+        self.fit_page();
+        self.reload();
+        self.follow_selection();
+    }
+
     /// Sorts the panel by its next column, or reverses the sort; the selected row stays selected.
     pub(super) fn sort(&mut self, action: Action) {
         let tab = self.ui.tab;
