@@ -343,5 +343,10 @@ fn main() {
         &big_inventory_figures,
     );
     verdict("1M orders", &big_figures, &base, base_rss);
-    verdict("Inventory 100k/1M", &big_inventory_figures, &base, base_rss);
+    verdict(
+        "Inventory 100k/1M",
+        &big_inventory_figures,
+        &base_inventory,
+        base_inventory.rss_kb,
+    );
 }
