@@ -376,8 +376,10 @@ pub async fn run_standalone(config: SimConfig) -> Result<(), SimError> {
         "  shop: {} open documents ({} shipped), {} posted to history",
         documents.open, documents.shipped, documents.posted
     );
+    // Listen before saying so: a SIGTERM sent the moment this line is read must find the handler.
+    let stop = StopSignals::listen()?;
     println!("  stop with Ctrl-C or SIGTERM");
-    wait_for_stop_signal().await?;
+    stop.wait().await;
     sim.shutdown().await;
     if let Some(path) = certificate_file {
         let _ = std::fs::remove_file(path);
@@ -397,19 +399,43 @@ fn describe(encryption: ServerEncryption) -> &'static str {
     }
 }
 
-/// Ctrl-C, or SIGTERM where there is one (what `kill` and service managers send).
-async fn wait_for_stop_signal() -> std::io::Result<()> {
+/// Ctrl-C, or SIGTERM where there is one (what `kill` and service managers send). The handlers are
+/// installed by `listen`, before the banner tells anyone how to stop the simulator.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = term.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
