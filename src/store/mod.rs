@@ -16,6 +16,7 @@ pub mod listing;
 pub mod marketplace;
 pub mod orders;
 pub mod panels;
+pub mod pass_lease;
 pub mod pos_reductions;
 pub mod report;
 pub mod schema;

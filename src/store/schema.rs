@@ -393,6 +393,16 @@ pub const MIGRATIONS: &[&str] = &[
     // 13: order numbers are found whatever their case (`r-1001` finds `R-1001`), through an index, not a
     // scan of every order.
     "CREATE INDEX orders_by_number_nocase ON orders (number COLLATE NOCASE);",
+    // 14: one stock pass at a time per database (any process), and what a finished job reported.
+    r#"
+    CREATE TABLE pass_leases (
+        name          TEXT PRIMARY KEY,
+        holder        TEXT NOT NULL,
+        taken_at      INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+    );
+    ALTER TABLE jobs ADD COLUMN outcome TEXT;
+    "#,
 ];
 
 pub fn current_version() -> i64 {
