@@ -19,7 +19,7 @@ pub use handler::{
     BoxFuture, ConnectorFailure, ErrorClass, HandlerRegistry, JobContext, JobError, JobHandler,
     SharedClient, handler_fn, job_error, job_payload,
 };
-pub use runner::{Engine, EngineHandle, EngineStatus, Schedule};
+pub use runner::{Engine, EngineHandle, EngineStatus, Schedule, hostname};
 
 use crate::config::Config;
 use crate::integrations::REGISTRY;

@@ -18,7 +18,9 @@ pub use crate::stock::{
     DetectedConflict, PassMode, PosSource, SkuNote, StockChange, StockPassReport, StoreProduct,
     StoreSide, failed_skus, notes, pos_source, run_stock_pass, stock_pass, store_side, summarize,
 };
-use crate::stock::{StoreUpdate, back_office_has_prices, back_office_sections, store_integration};
+use crate::stock::{
+    StockLease, StoreUpdate, back_office_has_prices, back_office_sections, store_integration,
+};
 use crate::store::inventory as stock_rows;
 use crate::store::sync_log::{self, Change};
 use crate::store::{Job, StoreError};
@@ -102,6 +104,23 @@ pub async fn apply_resolution(
     quantity: i64,
     pos_seen: Option<i64>,
 ) -> Result<(), JobError> {
+    // A pass planning from the old base meanwhile would write its stale quantity over this one.
+    let who = job_id.map_or_else(|| format!("resolution of {sku}"), |id| format!("job {id}"));
+    let lease = StockLease::take(ctx, &who).await?;
+    let result = resolve_under_lease(store, ctx, &lease, job_id, sku, quantity, pos_seen).await;
+    lease.release(ctx).await;
+    result
+}
+
+async fn resolve_under_lease(
+    store: &dyn StoreSide,
+    ctx: &JobContext,
+    lease: &StockLease,
+    job_id: Option<i64>,
+    sku: &str,
+    quantity: i64,
+    pos_seen: Option<i64>,
+) -> Result<(), JobError> {
     let db = |e: StoreError| JobError::retry(e.to_string());
     let pair = ctx
         .with_store({
@@ -117,6 +136,7 @@ pub async fn apply_resolution(
         .find(|p| p.sku.eq_ignore_ascii_case(&pair.store_sku))
         .ok_or_else(|| JobError::permanent(format!("{sku}: the store has no such product")))?;
     let old = product.stock_quantity;
+    lease.still_held(ctx).await?;
     if old != Some(quantity) {
         let update = StoreUpdate {
             stock_quantity: Some(quantity),

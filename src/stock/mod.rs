@@ -8,6 +8,7 @@
 //! (`engine/price_flows.rs`) shares the store side.
 
 mod apply;
+mod lease;
 mod load;
 mod pass;
 mod record;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use lease::StockLease;
 pub use pass::{run_stock_pass, stock_pass};
 pub use source::{
     ItemPrices, MemoRows, OrderAccounting, PosLevel, PosQuery, PosReading, PosSource, SourceMemo,

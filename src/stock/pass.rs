@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use rust_decimal::prelude::ToPrimitive;
 
 use super::apply::{self, Applied};
+use super::lease::StockLease;
 use super::load::{self, Loaded, db};
 use super::record::{self, Recording};
 use super::{
@@ -59,12 +60,36 @@ pub async fn stock_pass(
 }
 
 /// A stock pass; `job_id` (the engine's job running it) is recorded on every sync-log row it writes.
+/// A pass that writes holds the stock lease from before it reads until it has recorded (one at a time
+/// per database); a dry run writes nothing and takes no lease.
 pub async fn run_stock_pass(
     pos: &dyn PosSource,
     store: &dyn StoreSide,
     ctx: &JobContext,
     mode: PassMode,
     dry_run: bool,
+    job_id: Option<i64>,
+) -> Result<StockPassReport, JobError> {
+    if dry_run {
+        return pass_steps(pos, store, ctx, mode, None, job_id).await;
+    }
+    let who = job_id.map_or_else(
+        || "a stock pass run now".to_string(),
+        |id| format!("job {id}"),
+    );
+    let lease = StockLease::take(ctx, &who).await?;
+    let result = pass_steps(pos, store, ctx, mode, Some(&lease), job_id).await;
+    lease.release(ctx).await;
+    result
+}
+
+/// The pass's steps; `lease` is None for a dry run, which stops before writing.
+async fn pass_steps(
+    pos: &dyn PosSource,
+    store: &dyn StoreSide,
+    ctx: &JobContext,
+    mode: PassMode,
+    lease: Option<&StockLease>,
     job_id: Option<i64>,
 ) -> Result<StockPassReport, JobError> {
     let counted = store.counting();
@@ -90,10 +115,11 @@ pub async fn run_stock_pass(
             message: e.to_string(),
         }));
     let steps = plan_pairs(ctx, mode, &loaded, sides, &mut report);
-    if dry_run {
+    let Some(lease) = lease else {
         report.store_requests = store.requests();
         return Ok(report);
-    }
+    };
+    lease.still_held(ctx).await?;
     let pos_items_read = (mode == PassMode::Full).then_some(reading.levels.len());
     let applied = apply::apply(ctx, store, &steps).await?;
     settle_report(&mut report, &applied);

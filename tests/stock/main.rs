@@ -3,6 +3,7 @@
 
 mod alignment_import;
 mod conflicts;
+mod one_pass_at_a_time;
 mod passes;
 mod pos_csv;
 mod prices;

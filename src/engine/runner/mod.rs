@@ -447,7 +447,8 @@ fn idle_for(poll: Duration, next_heartbeat: Instant, next_run_at: Option<Millis>
     sleep_for
 }
 
-fn hostname() -> String {
+/// This machine's name, for lease holders (who holds it, where).
+pub fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
