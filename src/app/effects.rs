@@ -54,7 +54,7 @@ pub fn on_status_entered(
                     hold_back(conn, actor, order_id, link, status, state, &reason, now)?;
                 }
             }
-            Outbound::Push | Outbound::Nothing => {}
+            Outbound::Push | Outbound::PushHeld { .. } | Outbound::Nothing => {}
         }
     }
     push_to_channels(
@@ -142,7 +142,9 @@ fn push_to_channels(
             continue;
         };
         match (channel.check)(conn, config, status, link)? {
-            Outbound::Push => (channel.enqueue)(conn, config, order_id, link, now)?,
+            Outbound::Push | Outbound::PushHeld { .. } => {
+                (channel.enqueue)(conn, config, order_id, link, now)?
+            }
             Outbound::Job { kind, key, payload } => {
                 enqueue(conn, config, kind, key, payload, now)?;
             }

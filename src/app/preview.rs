@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::orders::{check_move, claim_version, enter_status, load_for_change};
+use super::orders::{check_move, claim_version, enter_status, load_for_change, ship_in};
 use super::{App, AppError, Result};
 use crate::domain::time::now_ms;
 use crate::domain::{LinkState, StatusKind};
@@ -38,26 +38,42 @@ impl App {
             let now = now_ms();
             claim_version(tx, &order, actor, now)?;
             enter_status(tx, workflow, config, actor, &order, &to, None, now)?;
-            // The order now stands in `to`: ask each linked channel what the outbox just asked it.
-            let mut channel_refusals = Vec::new();
-            for link in links::for_local(tx, "order", order.id)? {
-                let Some(channel) = super::effects::channel(&link.system) else {
-                    continue;
-                };
-                if let Outbound::Skip {
-                    state: LinkState::Blocked,
-                    reason,
-                } = (channel.check)(tx, config, &to, &link)?
-                {
-                    let title = crate::integrations::by_name(&link.system)
-                        .map_or(link.system.as_str(), |i| i.title);
-                    channel_refusals.push(format!("{title} will not take it: {reason}"));
-                }
-            }
+            let channel_refusals = channel_refusals(tx, config, &to, order.id)?;
             Ok(StatusPreview {
                 order: order.number.clone(),
                 to: to.name.clone(),
                 channel_refusals,
+            })
+        })
+    }
+
+    /// What [`App::fulfill`] (`lines` None) or [`App::ship`] would do: `Err` with its refusal, or the
+    /// channels that will not take the status the shipment leaves the order in. Nothing is changed.
+    pub fn preview_shipment(
+        &mut self,
+        reference: &str,
+        lines: Option<&[(String, i64)]>,
+        expected_version: Option<i64>,
+    ) -> Result<StatusPreview> {
+        let (workflow, config, actor) = (&self.workflow, &self.config, &self.actor);
+        self.store.dry_run(|tx| {
+            let order = load_for_change(tx, reference, expected_version)?;
+            let details = super::ShipmentDetails::default();
+            let out = ship_in(
+                tx,
+                workflow,
+                config,
+                actor,
+                &order,
+                lines,
+                &details,
+                now_ms(),
+            )?;
+            let to = workflow.by_name(&out.status)?.clone();
+            Ok(StatusPreview {
+                order: order.number.clone(),
+                to: to.name.clone(),
+                channel_refusals: channel_refusals(tx, config, &to, order.id)?,
             })
         })
     }
@@ -76,4 +92,32 @@ impl App {
             .clone();
         self.preview_status_change(reference, &cancelled, expected_version)
     }
+}
+
+/// The order now stands in `to`: each linked channel that will not take it (by its rules) or will refuse
+/// it as things stand, by its title, with the reason the real change would record.
+fn channel_refusals(
+    tx: &rusqlite::Connection,
+    config: &crate::config::Config,
+    to: &crate::domain::Status,
+    order_id: i64,
+) -> Result<Vec<String>> {
+    let mut refusals = Vec::new();
+    for link in links::for_local(tx, "order", order_id)? {
+        let Some(channel) = super::effects::channel(&link.system) else {
+            continue;
+        };
+        let (said, reason) = match (channel.check)(tx, config, to, &link)? {
+            Outbound::Skip {
+                state: LinkState::Blocked,
+                reason,
+            } => ("will not take it", reason),
+            Outbound::PushHeld { reason } => ("will refuse it for now", reason),
+            _ => continue,
+        };
+        let title =
+            crate::integrations::by_name(&link.system).map_or(link.system.as_str(), |i| i.title);
+        refusals.push(format!("{title} {said}: {reason}"));
+    }
+    Ok(refusals)
 }

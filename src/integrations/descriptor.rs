@@ -105,6 +105,10 @@ pub struct Webhook {
 pub enum Outbound {
     /// Send it: the channel's `enqueue` does.
     Push,
+    /// Due, as `Push`, but the system will refuse it as things stand (a required code is missing, or it
+    /// does not take this move from the order's current status there): the push pass says why on the
+    /// order until it can be sent, and a dialog warns before the operator commits.
+    PushHeld { reason: String },
     /// Run this job (kind, key, payload).
     Job {
         kind: JobKind,

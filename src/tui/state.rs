@@ -171,6 +171,8 @@ pub struct FulfilForm {
     /// (SKU, still open, quantity to ship now)
     pub lines: Vec<(String, i64, Input)>,
     pub focus: usize,
+    /// Said before the operator commits: the channels that will not take what shipping everything does.
+    pub warnings: Vec<String>,
 }
 
 impl FulfilForm {
@@ -338,6 +340,8 @@ pub struct UiState {
     pub engine: Option<crate::engine::EngineStatus>,
     /// Sync passes asked for from this console whose jobs have not finished.
     pub syncs: Vec<PendingSync>,
+    /// The carrier of the last shipment recorded here: the next parcel's dialog starts with it.
+    pub last_carrier: Option<String>,
     /// Advances each tick while `syncs` is not empty (the spinner's frame).
     pub spin: usize,
 }
@@ -366,6 +370,7 @@ impl UiState {
             toasts: Vec::new(),
             engine: None,
             syncs: Vec::new(),
+            last_carrier: None,
             spin: 0,
         }
     }

@@ -606,3 +606,42 @@ async fn a_refused_push_ends_dead_with_cartonas_reason_and_is_not_sent_again() {
     assert!(retrying.is_empty(), "nothing left retrying: {retrying:?}");
     rig.engine.unwrap().shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_order_shipped_in_full_is_not_sent_as_delivered_and_the_order_says_why() {
+    let rig = Rig::start(MappingKind::Basic, true).await;
+    let id = rig.sim.create_order(order("supplier", false));
+    rig.pull().await;
+    assert_eq!(rig.link(&id).remote_status.as_deref(), Some("pending"));
+    rig.sim.reset_request_counts();
+
+    // Everything left the warehouse while Cartona still shows the order pending.
+    rig.app()
+        .fulfill(&id, &ShipmentDetails::default(), None)
+        .unwrap();
+    rig.wake();
+    let link = eventually("the held push's error", Duration::from_secs(10), || {
+        let link = rig.link(&id);
+        (link.sync_state == "error").then_some(link)
+    })
+    .await;
+    let why = link.last_error.clone().unwrap_or_default();
+    assert!(
+        why.contains("cartona takes a pending order only to approved"),
+        "{why}"
+    );
+    assert_eq!(
+        (rig.sim.request_count(BULK), rig.sim.request_count(SINGLE)),
+        (0, 0),
+        "pending → delivered, which Cartona refuses, is never sent"
+    );
+    assert_eq!(rig.sim.order_status(&id).as_deref(), Some("pending"));
+    assert!(
+        rig.log(&id).iter().any(|e| e
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("approve it first"))),
+        "the sync log says what to do"
+    );
+    rig.engine.unwrap().shutdown().await.unwrap();
+}

@@ -113,6 +113,13 @@ pub fn plan(
         problem: None,
         remote_created_at: facts.remote_created_at.clone(),
     };
+    if let Some(refusal) = plan
+        .to_send()
+        .and_then(|to| marketplace::move_refused(plan.remote_status.as_deref(), to))
+    {
+        plan.problem = Some(format!("order {}: {refusal}", order.number));
+        return Ok(Some(plan));
+    }
     match plan.to_send() {
         Some(marketplace::DELIVERED) => {
             // One typed with `orders otp` wins over one found in a note: it was entered for this purpose.
@@ -176,7 +183,12 @@ fn check(
     debug_assert_eq!(plan.status, status.name);
     Ok(match &plan.verdict {
         Verdict::Allowed { .. } if plan.to_send().is_none() => Outbound::Nothing,
-        Verdict::Allowed { .. } => Outbound::Push,
+        Verdict::Allowed { .. } => match &plan.problem {
+            Some(problem) => Outbound::PushHeld {
+                reason: problem.clone(),
+            },
+            None => Outbound::Push,
+        },
         Verdict::Blocked { reason, .. } => Outbound::Skip {
             state: LinkState::Blocked,
             reason: reason.clone(),

@@ -102,6 +102,20 @@ impl Verdict {
     }
 }
 
+/// Why Cartona will refuse moving an order from `from` to `to`, when that is known in advance: it answers
+/// "Cannot change order status from pending to delivered" (422) — a supplier takes a pending order only
+/// to approved or cancels it. Other moves are left to Cartona to judge.
+pub fn move_refused(from: Option<&str>, to: &str) -> Option<String> {
+    let from = from?;
+    if from.eq_ignore_ascii_case("pending") && !["approved", CANCELLED].contains(&to) {
+        return Some(format!(
+            "cartona takes a pending order only to approved or {CANCELLED}, not {to}: approve it first \
+             (a status mapped to approved, or on cartona); the push is tried again"
+        ));
+    }
+    None
+}
+
 /// Looks `key` up case-insensitively among `table`'s keys.
 fn lookup<'a>(table: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
     table
@@ -211,6 +225,20 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_pending_order_moves_only_to_approved_or_cancelled() {
+        assert!(move_refused(Some("pending"), "delivered").is_some());
+        assert!(move_refused(Some("pending"), "assigned_to_salesman").is_some());
+        assert_eq!(move_refused(Some("pending"), "approved"), None);
+        assert_eq!(move_refused(Some("pending"), CANCELLED), None);
+        assert_eq!(move_refused(Some("approved"), "delivered"), None);
+        assert_eq!(
+            move_refused(None, "delivered"),
+            None,
+            "unknown: Cartona judges"
+        );
     }
 
     #[test]

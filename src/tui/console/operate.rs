@@ -88,13 +88,29 @@ impl Console {
             ));
             return;
         }
+        // The second parcel usually goes with the first one's carrier.
+        let carrier = detail
+            .shipments
+            .iter()
+            .rev()
+            .find_map(|s| s.carrier.clone())
+            .or_else(|| self.ui.last_carrier.clone())
+            .unwrap_or_default();
+        let warnings = match self
+            .app
+            .preview_shipment(&target.number, None, Some(target.version))
+        {
+            Ok(p) => p.channel_refusals,
+            Err(e) => vec![format!("refused: {e}")],
+        };
         self.ui.modal = Some(Modal::Fulfil(Box::new(FulfilForm {
             target,
             tracking: Input::default(),
-            carrier: Input::default(),
+            carrier: Input::new(carrier),
             notes: Input::default(),
             lines,
             focus: 0,
+            warnings,
         })));
     }
 
@@ -237,6 +253,9 @@ impl Console {
         };
         let closed = match result {
             Ok(out) => {
+                if details.carrier.is_some() {
+                    self.ui.last_carrier = details.carrier.clone();
+                }
                 let what = if out.completed {
                     format!("order {} fulfilled and {}", out.order, out.status)
                 } else {

@@ -285,7 +285,8 @@ fn field(frame: &mut Frame, area: Rect, v: &View, label: &str, input: &Input, fo
 }
 
 fn fulfil(frame: &mut Frame, body: Rect, v: &View, f: &FulfilForm) {
-    let height = 3 + 3 + 2 + f.lines.len() as u16 + 3;
+    let warning_rows = 2 * f.warnings.len() as u16;
+    let height = 3 + 3 + 2 + f.lines.len() as u16 + 3 + warning_rows;
     let area = centered(body, 64, height);
     frame.render_widget(Clear, area);
     let b = block(format!("Fulfil order {}", f.target.number), v.theme);
@@ -295,6 +296,7 @@ fn fulfil(frame: &mut Frame, body: Rect, v: &View, f: &FulfilForm) {
     constraints.push(Constraint::Length(1));
     constraints.push(Constraint::Length(1));
     constraints.extend(std::iter::repeat_n(Constraint::Length(1), f.lines.len()));
+    constraints.push(Constraint::Length(warning_rows));
     constraints.push(Constraint::Length(1));
     constraints.push(Constraint::Min(1));
     let rows = Layout::vertical(constraints).split(inner);
@@ -312,6 +314,16 @@ fn fulfil(frame: &mut Frame, body: Rect, v: &View, f: &FulfilForm) {
         let label = format!("{sku} (open {open})");
         field(frame, rows[5 + i], v, &label, qty, f.focus == 3 + i);
     }
+    // What the channels will make of it, before the operator commits (a shipment still records what left).
+    let warnings: Vec<Line> = f
+        .warnings
+        .iter()
+        .map(|w| Line::styled(format!("! {w}"), v.theme.warn))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(warnings).wrap(Wrap { trim: true }),
+        rows[5 + f.lines.len()],
+    );
     let last = rows[rows.len() - 1];
     frame.render_widget(
         Paragraph::new(format!(

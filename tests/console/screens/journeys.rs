@@ -177,3 +177,107 @@ fn a_channel_rule_known_in_advance_is_named_in_the_status_picker() {
     // Seeing it did not change it; committing is still the operator's choice.
     assert_eq!(f.app("x").order("M-1").unwrap().status, "Pending");
 }
+
+/// A pending marketplace order (Cartona delivers it itself only when the supplier does: here, the supplier)
+/// linked as `pending` there: Cartona refuses pending → delivered, which shipping everything would send.
+fn pending_supplier_delivered_marketplace_order(f: &Fixture, number: &str) {
+    let mut app = f.app("alice");
+    app.add_order(
+        number,
+        Some("Corner shop"),
+        "cartona",
+        &[("SKU-A".into(), 3)],
+    )
+    .unwrap();
+    let id = app.order(number).unwrap().id;
+    app.store()
+        .write(|tx| -> syncdesk::store::Result<()> {
+            let link = links::insert(
+                tx,
+                "order",
+                id,
+                "cartona",
+                &format!("hx-{number}"),
+                Some("pending"),
+                None,
+                NOW - HOUR,
+            )?;
+            marketplace::upsert(tx, link, DeliveredBy::Supplier, false, None, NOW - HOUR)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_fulfil_dialog_says_before_shipping_that_the_marketplace_refuses_a_pending_order() {
+    let f = Fixture::new();
+    pending_supplier_delivered_marketplace_order(&f, "M-2");
+    let mut c = f.console();
+    select(&mut c, "M-2");
+    keys(&mut c, "F");
+    let warnings = match &c.ui.modal {
+        Some(Modal::Fulfil(form)) => form.warnings.clone(),
+        other => panic!("expected the fulfil dialog, got {other:?}"),
+    };
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("Cartona will refuse it for now: order M-2: cartona takes a pending order only to approved"),
+        "{}",
+        warnings[0]
+    );
+    let screen = shot(&mut c);
+    assert!(
+        screen.contains("Cartona will refuse it for now"),
+        "{screen}"
+    );
+    // Seeing it did not ship anything; recording what left is still the operator's choice.
+    assert_eq!(f.app("x").order("M-2").unwrap().status, "Pending");
+    press(&mut c, KeyCode::Enter);
+    let order = f.app("x").order("M-2").unwrap();
+    assert_eq!(order.status, "Completed", "the shipment is recorded here");
+}
+
+#[test]
+fn the_second_parcel_starts_with_the_first_ones_carrier() {
+    let f = Fixture::new();
+    f.app("alice")
+        .add_order(
+            "P-1",
+            None,
+            "web",
+            &[("SKU-A".into(), 2), ("SKU-B".into(), 1)],
+        )
+        .unwrap();
+    let mut c = f.console();
+    select(&mut c, "P-1");
+    keys(&mut c, "F");
+    // Tracking, the carrier, then notes, SKU-A's and SKU-B's quantities: ship SKU-A only.
+    keys(&mut c, "TRK1");
+    press(&mut c, KeyCode::Tab);
+    keys(&mut c, "DHL");
+    press(&mut c, KeyCode::Tab);
+    press(&mut c, KeyCode::Tab);
+    press(&mut c, KeyCode::Tab);
+    press(&mut c, KeyCode::Backspace);
+    keys(&mut c, "0");
+    press(&mut c, KeyCode::Enter);
+    let order = f.app("x").order("P-1").unwrap();
+    assert_eq!(order.shipments.len(), 1, "{}", last_toast(&c));
+    assert_eq!(order.shipments[0].carrier.as_deref(), Some("DHL"));
+    assert_ne!(order.status, "Completed", "SKU-B is still open");
+    keys(&mut c, "F");
+    match &c.ui.modal {
+        Some(Modal::Fulfil(form)) => {
+            assert_eq!(form.carrier.value(), "DHL");
+            assert_eq!(
+                form.tracking.value(),
+                "",
+                "a new parcel has its own tracking"
+            );
+        }
+        other => panic!(
+            "expected the fulfil dialog, got {other:?}: {}",
+            last_toast(&c)
+        ),
+    }
+}
