@@ -263,8 +263,12 @@ pub enum Modal {
         targets: Vec<Target>,
         options: Vec<String>,
         /// Per option, what choosing it will meet (the app's refusal, a channel's rule), said beforehand.
-        notes: Vec<Option<String>>,
+        warnings: Vec<Option<String>>,
         cursor: usize,
+        /// Recorded with the change in the order's history (and read by channels: an OTP, a reason).
+        note: Input,
+        /// Keys go to the note (Tab switches between the list and the note).
+        typing: bool,
     },
     Fulfil(Box<FulfilForm>),
     Cancel {

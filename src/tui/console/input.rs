@@ -1,7 +1,7 @@
 //! Keys while a dialog or the bottom line is open: each mode reads its own keymap (form, confirm), and
 //! everything else goes to the focused text field; `:` commands are parsed and run here.
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -47,9 +47,22 @@ impl Console {
             Modal::StatusPicker {
                 targets,
                 options,
-                notes,
+                warnings,
                 cursor,
-            } => self.status_picker_key(targets, options, notes, cursor, form, &key),
+                note,
+                typing,
+            } => self.status_picker_key(
+                StatusPick {
+                    targets,
+                    options,
+                    warnings,
+                    cursor,
+                    note,
+                    typing,
+                },
+                form,
+                key,
+            ),
             Modal::Cancel {
                 targets,
                 mut reason,
@@ -136,32 +149,47 @@ impl Console {
         }
     }
 
-    /// The status picker: move the cursor, then pick.
+    /// The status picker: move the cursor, Tab to the note and back, then pick.
     fn status_picker_key(
         &mut self,
-        targets: Vec<Target>,
-        options: Vec<String>,
-        notes: Vec<Option<String>>,
-        mut cursor: usize,
+        mut p: StatusPick,
         form: Option<Action>,
-        key: &KeyEvent,
+        key: KeyEvent,
     ) -> Option<Modal> {
-        match (form, self.keymap.normal.action(key)) {
+        let n = p.options.len();
+        let arrow = match key.code {
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Down => Some(Action::Down),
+            _ => None,
+        };
+        let moved = arrow.or_else(|| {
+            (!p.typing)
+                .then(|| self.keymap.normal.action(&key))
+                .flatten()
+        });
+        match (form, moved) {
             (Some(Action::Back), _) => return None,
-            (Some(Action::Submit), _) => return self.pick_status(targets, &options[cursor]),
-            (Some(Action::NextField), _) | (_, Some(Action::Down)) => {
-                cursor = (cursor + 1) % options.len();
+            (Some(Action::Submit), _) => {
+                let note = p.note.value().trim().to_string();
+                let note = (!note.is_empty()).then_some(note.as_str());
+                return self.pick_status(p.targets, &p.options[p.cursor], note);
             }
-            (Some(Action::PrevField), _) | (_, Some(Action::Up)) => {
-                cursor = (cursor + options.len() - 1) % options.len();
+            // Before Tab: a form may also read the arrows as "next field".
+            (_, Some(Action::Down)) => p.cursor = (p.cursor + 1) % n,
+            (_, Some(Action::Up)) => p.cursor = (p.cursor + n - 1) % n,
+            (Some(Action::NextField | Action::PrevField), _) => p.typing = !p.typing,
+            _ if p.typing => {
+                p.note.handle_event(&Event::Key(key));
             }
             _ => {}
         }
         Some(Modal::StatusPicker {
-            targets,
-            options,
-            notes,
-            cursor,
+            targets: p.targets,
+            options: p.options,
+            warnings: p.warnings,
+            cursor: p.cursor,
+            note: p.note,
+            typing: p.typing,
         })
     }
 
@@ -327,7 +355,7 @@ impl Console {
                     self.error(format!("unknown status '{name}'"));
                     return;
                 };
-                if let Some(modal) = self.pick_status(targets, &status.name) {
+                if let Some(modal) = self.pick_status(targets, &status.name, None) {
                     self.ui.modal = Some(modal);
                 }
             }
@@ -379,4 +407,14 @@ impl Console {
             }
         }
     }
+}
+
+/// The status picker's state while a key is handled.
+struct StatusPick {
+    targets: Vec<Target>,
+    options: Vec<String>,
+    warnings: Vec<Option<String>>,
+    cursor: usize,
+    note: Input,
+    typing: bool,
 }

@@ -197,9 +197,9 @@ impl Console {
         self.reload();
     }
 
-    pub(super) fn change_status(&mut self, targets: &[Target], status: &str) {
+    pub(super) fn change_status(&mut self, targets: &[Target], status: &str, note: Option<&str>) {
         self.for_each_target(targets, "status changed", |app, t| {
-            let c = app.change_status(&t.number, status, None, Some(t.version))?;
+            let c = app.change_status(&t.number, status, note, Some(t.version))?;
             Ok(format!("{} {} → {}", c.order, c.from, c.to))
         });
     }

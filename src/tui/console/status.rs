@@ -57,15 +57,17 @@ impl Console {
             });
             return;
         }
-        let notes = options
+        let warnings = options
             .iter()
             .map(|o| self.status_note(&targets, o))
             .collect();
         self.ui.modal = Some(Modal::StatusPicker {
             targets,
             options,
-            notes,
+            warnings,
             cursor: 0,
+            note: Input::default(),
+            typing: false,
         });
     }
 
@@ -117,19 +119,33 @@ impl Console {
 
     /// Applies a picked status: a cancellation first asks for its reason, a shipped status with nothing
     /// shipped opens the shipment dialog instead.
-    pub(super) fn pick_status(&mut self, targets: Vec<Target>, status: &str) -> Option<Modal> {
+    /// The note (if any) goes with the change: into the cancellation's reason or the shipment's notes.
+    pub(super) fn pick_status(
+        &mut self,
+        targets: Vec<Target>,
+        status: &str,
+        note: Option<&str>,
+    ) -> Option<Modal> {
         let kind = self.app.workflow().by_name(status).map(|s| s.kind).ok();
         if self.opens_shipment(&targets, status) {
             self.info(format!(
                 "{status} is recorded by a shipment: what left, and its tracking"
             ));
             self.open_fulfil();
-            return self.ui.modal.take();
+            let mut modal = self.ui.modal.take();
+            if let (Some(Modal::Fulfil(form)), Some(note)) = (&mut modal, note) {
+                form.notes = Input::new(note.to_string());
+            }
+            return modal;
         }
         if kind == Some(StatusKind::Cancelled) {
-            return self.cancel_dialog(targets);
+            let mut modal = self.cancel_dialog(targets);
+            if let (Some(Modal::Cancel { reason, .. }), Some(note)) = (&mut modal, note) {
+                *reason = Input::new(note.to_string());
+            }
+            return modal;
         }
-        self.change_status(&targets, status);
+        self.change_status(&targets, status, note);
         None
     }
 

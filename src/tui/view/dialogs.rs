@@ -23,9 +23,23 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
         Modal::StatusPicker {
             targets,
             options,
-            notes,
+            warnings,
             cursor,
-        } => picker(frame, body, v, targets, options, notes, *cursor),
+            note,
+            typing,
+        } => picker(
+            frame,
+            body,
+            v,
+            Picker {
+                targets,
+                options,
+                warnings,
+                cursor: *cursor,
+                note,
+                typing: *typing,
+            },
+        ),
         Modal::Fulfil(form) => fulfil(frame, body, v, form),
         Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
         Modal::Confirm { message, .. } => confirm(frame, body, v, message),
@@ -185,28 +199,31 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
 
 /// The status picker: the allowed moves, and under them what the highlighted one will meet (a refusal, a
 /// channel's rule) before the operator commits.
-fn picker(
-    frame: &mut Frame,
-    body: Rect,
-    v: &View,
-    targets: &[Target],
-    options: &[String],
-    notes: &[Option<String>],
+/// What the status picker shows.
+struct Picker<'a> {
+    targets: &'a [Target],
+    options: &'a [String],
+    warnings: &'a [Option<String>],
     cursor: usize,
-) {
-    let note = notes.get(cursor).cloned().flatten();
+    note: &'a Input,
+    typing: bool,
+}
+
+fn picker(frame: &mut Frame, body: Rect, v: &View, p: Picker) {
+    let warning = p.warnings.get(p.cursor).cloned().flatten();
     let width = 46u16.max(body.width.saturating_sub(4).min(72));
-    let note_rows = match &note {
+    let warning_rows = match &warning {
         Some(n) => (n.chars().count() as u16 / width.saturating_sub(4).max(1) + 2).min(6),
         None => 0,
     };
-    let width = if note.is_some() { width } else { 46 };
-    let height = options.len() as u16 + 4 + note_rows;
+    let width = if warning.is_some() { width } else { 56 };
+    let height = p.options.len() as u16 + 6 + warning_rows;
     let area = centered(body, width, height);
     frame.render_widget(Clear, area);
-    let items: Vec<ListItem> = options
+    let items: Vec<ListItem> = p
+        .options
         .iter()
-        .zip(notes.iter().chain(std::iter::repeat(&None)))
+        .zip(p.warnings.iter().chain(std::iter::repeat(&None)))
         .map(|(o, n)| {
             ListItem::new(if n.is_some() {
                 format!("{o}  ⚠")
@@ -215,13 +232,15 @@ fn picker(
             })
         })
         .collect();
-    let mut state = ListState::default().with_selected(Some(cursor));
-    let b = block(format!("Change status · {}", who(targets)), v.theme);
+    let mut state = ListState::default().with_selected(Some(p.cursor));
+    let b = block(format!("Change status · {}", who(p.targets)), v.theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let [list, said, hint] = Layout::vertical([
+    let [list, said, _, note, hint] = Layout::vertical([
         Constraint::Min(1),
-        Constraint::Length(note_rows),
+        Constraint::Length(warning_rows),
+        Constraint::Length(1),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(inner);
@@ -232,7 +251,7 @@ fn picker(
         list,
         &mut state,
     );
-    if let Some(n) = note {
+    if let Some(n) = warning {
         frame.render_widget(
             Paragraph::new(n)
                 .style(v.theme.warn)
@@ -240,11 +259,13 @@ fn picker(
             said,
         );
     }
+    field(frame, note, v, "Note (optional)", p.note, p.typing);
     frame.render_widget(
         Line::styled(
             format!(
-                "{} choose · {} cancel",
+                "{} choose · {} note · {} cancel",
                 v.keys.form.short(Action::Submit),
+                v.keys.form.short(Action::NextField),
                 v.keys.form.short(Action::Back)
             ),
             v.theme.dim,

@@ -27,7 +27,11 @@ fn choosing_shipped_with_nothing_shipped_opens_the_shipment_dialog_and_the_shipm
     select(&mut c, "R-2");
     keys(&mut c, "s");
     match &c.ui.modal {
-        Some(Modal::StatusPicker { options, notes, .. }) => {
+        Some(Modal::StatusPicker {
+            options,
+            warnings: notes,
+            ..
+        }) => {
             assert_eq!(options, &["Shipped", "Cancelled"]);
             let said = notes[0].as_deref().unwrap_or("");
             assert!(said.contains("opens the shipment dialog (F)"), "{said}");
@@ -157,7 +161,11 @@ fn a_channel_rule_known_in_advance_is_named_in_the_status_picker() {
     select(&mut c, "M-1");
     keys(&mut c, "s");
     let notes = match &c.ui.modal {
-        Some(Modal::StatusPicker { options, notes, .. }) => {
+        Some(Modal::StatusPicker {
+            options,
+            warnings: notes,
+            ..
+        }) => {
             assert_eq!(options, &["Processing", "Backorder", "Cancelled"]);
             notes.clone()
         }
@@ -280,4 +288,31 @@ fn the_second_parcel_starts_with_the_first_ones_carrier() {
             last_toast(&c)
         ),
     }
+}
+
+#[test]
+fn a_note_typed_in_the_status_dialog_is_recorded_with_the_change() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    select(&mut c, "R-1");
+    keys(&mut c, "s");
+    // Tab to the note: letters that move the list elsewhere (j, k) are text here.
+    press(&mut c, KeyCode::Tab);
+    keys(&mut c, "customer ok'd the jk delay");
+    match &c.ui.modal {
+        Some(Modal::StatusPicker { cursor, note, .. }) => {
+            assert_eq!(*cursor, 0, "typing did not move the list");
+            assert_eq!(note.value(), "customer ok'd the jk delay");
+        }
+        other => panic!("expected the picker, got {other:?}"),
+    }
+    let screen = shot(&mut c);
+    assert!(screen.contains("Note (optional)"), "{screen}");
+    // The arrows still choose while the note has the keys: Backorder is the second option.
+    press(&mut c, KeyCode::Down);
+    press(&mut c, KeyCode::Enter);
+    let order = f.app("x").order("R-1").unwrap();
+    assert_eq!(order.status, "Backorder");
+    let last = order.history.last().unwrap();
+    assert_eq!(last.note.as_deref(), Some("customer ok'd the jk delay"));
 }
