@@ -14,6 +14,7 @@ use syncdesk::tui::{Clock, Console, Options};
 
 mod errors;
 mod journeys;
+mod keys;
 mod round2;
 
 /// 2026-11-21 12:00:00 UTC: every age on screen is measured from here.

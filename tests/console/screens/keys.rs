@@ -1,0 +1,86 @@
+//! Keys a k9s or lazygit user reaches for: `o`/`O` sort the panel by its next column and reverse it, `v`
+//! flips the Orders panel between active orders and the archive, and a console started with nobody named
+//! asks who is at the keyboard before anything is recorded.
+
+use crossterm::event::KeyCode;
+use syncdesk::tui::Console;
+use syncdesk::tui::state::Modal;
+
+use super::{Fixture, keys, last_toast, press, select, shot};
+
+fn numbers(c: &Console) -> Vec<String> {
+    c.snapshot()
+        .orders
+        .iter()
+        .map(|o| o.summary.number.clone())
+        .collect()
+}
+
+#[test]
+fn o_sorts_the_orders_by_the_next_column_and_capital_o_reverses_it() {
+    let f = Fixture::new();
+    let mut c = f.console();
+    let youngest_first = numbers(&c);
+    assert!(youngest_first.len() >= 3, "{youngest_first:?}");
+    keys(&mut c, "o");
+    assert_eq!(last_toast(&c), "Orders sorted by Number ▲");
+    let by_number = numbers(&c);
+    let mut sorted = by_number.clone();
+    sorted.sort();
+    assert_eq!(by_number, sorted);
+    assert_ne!(by_number, youngest_first, "the order changed");
+    assert!(
+        shot(&mut c).contains("Number▲"),
+        "the column says how it sorts"
+    );
+    keys(&mut c, "O");
+    assert_eq!(last_toast(&c), "Orders sorted by Number ▼");
+    let reversed: Vec<String> = by_number.iter().rev().cloned().collect();
+    assert_eq!(numbers(&c), reversed);
+    // Round the columns back to Age: the youngest order first again.
+    keys(&mut c, "ooo");
+    assert_eq!(last_toast(&c), "Orders sorted by Age ▲");
+    assert_eq!(numbers(&c), youngest_first);
+}
+
+#[test]
+fn v_shows_the_archive_and_v_again_the_active_orders() {
+    let f = Fixture::new();
+    f.app("alice")
+        .cancel("R-1", "customer changed their mind", None)
+        .unwrap();
+    let mut c = f.console();
+    assert!(!numbers(&c).contains(&"R-1".to_string()), "R-1 is archived");
+    keys(&mut c, "v");
+    let archive = numbers(&c);
+    assert!(archive.contains(&"R-1".to_string()), "{archive:?}");
+    assert!(
+        c.snapshot().orders.iter().all(|o| o.summary.archived),
+        "only the archive"
+    );
+    keys(&mut c, "v");
+    let active = numbers(&c);
+    assert!(!active.contains(&"R-1".to_string()) && !active.is_empty());
+}
+
+#[test]
+fn a_console_with_nobody_named_asks_who_acts_and_records_them() {
+    let f = Fixture::new();
+    let mut c = f.console_with("", false, false);
+    assert!(matches!(c.ui.modal, Some(Modal::Operator { .. })));
+    // Nothing can be done before a name is given: keys go to the name.
+    keys(&mut c, "dave");
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none(), "{:?}", c.ui.modal);
+    assert!(shot(&mut c).contains("dave · admin"));
+    select(&mut c, "R-2");
+    keys(&mut c, "s");
+    press(&mut c, KeyCode::Enter);
+    let order = f.app("x").order("R-2").unwrap();
+    assert_eq!(order.history.last().unwrap().by, "dave");
+
+    // Esc at the question leaves the console: nothing is recorded by nobody.
+    let mut c = f.console_with("", false, false);
+    press(&mut c, KeyCode::Esc);
+    assert!(c.should_quit());
+}
