@@ -53,6 +53,18 @@ impl Tab {
         }
     }
 
+    /// The title where even `short` does not fit (80 columns with the operator's name and role).
+    pub fn tiny(self) -> &'static str {
+        match self {
+            Tab::Orders => "Ord",
+            Tab::Fulfilments => "Ful",
+            Tab::Conflicts => "Con",
+            Tab::Errors => "Err",
+            Tab::Dashboard => "Dash",
+            Tab::Inventory => "Inv",
+        }
+    }
+
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }

@@ -167,40 +167,80 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
                 .and_then(|e| e.first_failure.as_ref())
                 .and_then(|a| a.message.clone())
                 .unwrap_or_default();
-            let mut cells = vec![
-                Line::raw(j.id.to_string()),
-                if j.state == JobState::Dead {
-                    Line::styled("✗ dead", v.theme.error)
+            let dead = j.state == JobState::Dead;
+            let state = |text: String| {
+                if dead {
+                    Line::styled(text, v.theme.error)
                 } else {
-                    Line::styled("↻ retry", v.theme.warn)
-                },
-                Line::raw(j.kind.clone()),
-                Line::raw(clip(explained.map_or("—", |e| e.target.as_str()), 24)),
-                Line::raw(format!("{}/{}", j.attempts, j.max_attempts)),
-                Line::raw(first),
-            ];
-            if !narrow {
-                cells.push(Line::raw(j.last_error.clone().unwrap_or_default()));
+                    Line::styled(text, v.theme.warn)
+                }
+            };
+            let target = Line::raw(clip(explained.map_or("—", |e| e.target.as_str()), 24));
+            let tries = Line::raw(format!("{}/{}", j.attempts, j.max_attempts));
+            if narrow {
+                // One State column says both what it is and when it is tried next: the cause gets the room.
+                let when = if dead {
+                    "✗ dead".to_string()
+                } else {
+                    format!("↻ {}", next.trim_start_matches("in "))
+                };
+                return Row::new(vec![
+                    Line::raw(j.id.to_string()),
+                    Line::raw(j.kind.clone()),
+                    target,
+                    tries,
+                    Line::raw(first),
+                    state(when),
+                ]);
             }
-            cells.push(Line::raw(next));
-            Row::new(cells)
+            Row::new(vec![
+                Line::raw(j.id.to_string()),
+                state(if dead { "✗ dead" } else { "↻ retry" }.to_string()),
+                Line::raw(j.kind.clone()),
+                target,
+                tries,
+                Line::raw(first),
+                Line::raw(j.last_error.clone().unwrap_or_default()),
+                Line::raw(next),
+            ])
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(5),
-        Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Length(if narrow { 12 } else { 18 }),
-        Constraint::Length(8),
-        Constraint::Min(12),
-    ];
-    let mut names = vec!["Id", "State", "Kind", "Target", "Attempts", "First failure"];
-    if !narrow {
-        widths.push(Constraint::Min(12));
-        names.push("Last error");
-    }
-    widths.push(Constraint::Length(9));
-    names.push("Next try");
+    let (widths, names) = if narrow {
+        (
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(16),
+                Constraint::Length(12),
+                Constraint::Length(8),
+                Constraint::Min(12),
+                Constraint::Length(9),
+            ],
+            vec!["Id", "Kind", "Target", "Attempts", "First failure", "State"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(7),
+                Constraint::Length(16),
+                Constraint::Length(18),
+                Constraint::Length(8),
+                Constraint::Min(12),
+                Constraint::Min(12),
+                Constraint::Length(9),
+            ],
+            vec![
+                "Id",
+                "State",
+                "Kind",
+                "Target",
+                "Attempts",
+                "First failure",
+                "Last error",
+                "Next try",
+            ],
+        )
+    };
     let header = sorted_header(&names, Tab::Errors, v);
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
     frame.render_stateful_widget(

@@ -145,6 +145,11 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
     };
     let full: Vec<String> = Tab::ALL.iter().map(|t| label(*t, t.title())).collect();
     let short: Vec<String> = Tab::ALL.iter().map(|t| label(*t, t.short())).collect();
+    // The panel you are on keeps its longer name; the others shrink first.
+    let tiny: Vec<String> = Tab::ALL
+        .iter()
+        .map(|t| label(*t, if *t == ui.tab { t.short() } else { t.tiny() }))
+        .collect();
     let keys_only: Vec<String> = Tab::ALL
         .iter()
         .map(|t| label(*t, if *t == ui.tab { t.short() } else { "" }))
@@ -154,6 +159,7 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
         (false, &full),
         (true, &short),
         (false, &short),
+        (false, &tiny),
     ] {
         if fits(labels, brand) {
             return (brand, labels.clone());
