@@ -173,6 +173,20 @@ pub struct InputLine {
     pub restore: Option<String>,
 }
 
+/// The status picker: the statuses every target may move to, what each will meet, and a note.
+#[derive(Debug, Clone)]
+pub struct StatusPicker {
+    pub targets: Vec<Target>,
+    pub options: Vec<String>,
+    /// Per option, what choosing it will meet (the app's refusal, a channel's rule), said beforehand.
+    pub warnings: Vec<Option<String>>,
+    pub cursor: usize,
+    /// Recorded with the change in the order's history (and read by channels: an OTP, a reason).
+    pub note: Input,
+    /// Keys go to the note (Tab switches between the list and the note).
+    pub typing: bool,
+}
+
 /// The fulfil dialog: shipment details and a quantity per open line (all open by default = fulfil).
 #[derive(Debug, Clone)]
 pub struct FulfilForm {
@@ -271,17 +285,7 @@ pub enum Modal {
     Help {
         scroll: u16,
     },
-    StatusPicker {
-        targets: Vec<Target>,
-        options: Vec<String>,
-        /// Per option, what choosing it will meet (the app's refusal, a channel's rule), said beforehand.
-        warnings: Vec<Option<String>>,
-        cursor: usize,
-        /// Recorded with the change in the order's history (and read by channels: an OTP, a reason).
-        note: Input,
-        /// Keys go to the note (Tab switches between the list and the note).
-        typing: bool,
-    },
+    StatusPicker(Box<StatusPicker>),
     Fulfil(Box<FulfilForm>),
     Cancel {
         targets: Vec<Target>,

@@ -412,7 +412,7 @@ fn status_picker_dialog() {
     keys(&mut c, "s");
     // Ready to Ship → Shipped or Cancelled; Completed is never offered.
     match &c.ui.modal {
-        Some(Modal::StatusPicker { options, .. }) => assert_eq!(options, &["Shipped", "Cancelled"]),
+        Some(Modal::StatusPicker(p)) => assert_eq!(p.options, ["Shipped", "Cancelled"]),
         other => panic!("expected the picker, got {other:?}"),
     }
     insta::assert_snapshot!(shot(&mut c));
@@ -943,7 +943,7 @@ fn keys_come_from_the_config_and_help_shows_them() {
     );
     press(&mut c, KeyCode::Esc);
     c.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-    assert!(matches!(c.ui.modal, Some(Modal::StatusPicker { .. })));
+    assert!(matches!(c.ui.modal, Some(Modal::StatusPicker(_))));
 }
 
 #[test]
@@ -1032,10 +1032,10 @@ fn bulk_change_reports_each_refusal_and_applies_the_rest() {
         .unwrap();
     keys(&mut c, "s");
     match &c.ui.modal {
-        Some(Modal::StatusPicker { options, .. }) => {
+        Some(Modal::StatusPicker(p)) => {
             assert_eq!(
-                options,
-                &["Backorder", "Cancelled"],
+                p.options,
+                ["Backorder", "Cancelled"],
                 "only moves both orders allow"
             )
         }

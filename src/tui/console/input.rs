@@ -10,7 +10,7 @@ use crate::app::{Actor, Resolution, Winner};
 use crate::store::alerts::Alert;
 use crate::tui::action::Action;
 use crate::tui::commands;
-use crate::tui::state::{FulfilForm, LineKind, Modal, ResolveChoice, ResolveForm, Target};
+use crate::tui::state::{FulfilForm, LineKind, Modal, ResolveChoice, ResolveForm, StatusPicker};
 
 impl Console {
     pub(super) fn modal_key(&mut self, key: KeyEvent) {
@@ -44,25 +44,7 @@ impl Console {
                 }
                 _ => Some(Modal::Confirm { message, then }),
             },
-            Modal::StatusPicker {
-                targets,
-                options,
-                warnings,
-                cursor,
-                note,
-                typing,
-            } => self.status_picker_key(
-                StatusPick {
-                    targets,
-                    options,
-                    warnings,
-                    cursor,
-                    note,
-                    typing,
-                },
-                form,
-                key,
-            ),
+            Modal::StatusPicker(p) => self.status_picker_key(p, form, key),
             Modal::Cancel {
                 targets,
                 mut reason,
@@ -152,7 +134,7 @@ impl Console {
     /// The status picker: move the cursor, Tab to the note and back, then pick.
     fn status_picker_key(
         &mut self,
-        mut p: StatusPick,
+        mut p: Box<StatusPicker>,
         form: Option<Action>,
         key: KeyEvent,
     ) -> Option<Modal> {
@@ -172,7 +154,7 @@ impl Console {
             (Some(Action::Submit), _) => {
                 let note = p.note.value().trim().to_string();
                 let note = (!note.is_empty()).then_some(note.as_str());
-                return self.pick_status(p.targets, &p.options[p.cursor], note);
+                return self.pick_status(p.targets.clone(), &p.options[p.cursor], note);
             }
             // Before Tab: a form may also read the arrows as "next field".
             (_, Some(Action::Down)) => p.cursor = (p.cursor + 1) % n,
@@ -183,14 +165,7 @@ impl Console {
             }
             _ => {}
         }
-        Some(Modal::StatusPicker {
-            targets: p.targets,
-            options: p.options,
-            warnings: p.warnings,
-            cursor: p.cursor,
-            note: p.note,
-            typing: p.typing,
-        })
+        Some(Modal::StatusPicker(p))
     }
 
     /// The fulfil form: fields, then submit (the form stays open when fulfilling fails).
@@ -407,14 +382,4 @@ impl Console {
             }
         }
     }
-}
-
-/// The status picker's state while a key is handled.
-struct StatusPick {
-    targets: Vec<Target>,
-    options: Vec<String>,
-    warnings: Vec<Option<String>>,
-    cursor: usize,
-    note: Input,
-    typing: bool,
 }

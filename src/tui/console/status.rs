@@ -10,7 +10,7 @@ use crate::domain::StatusKind;
 use crate::domain::fulfilment::is_unshipped;
 use crate::store::OrderLine;
 use crate::tui::action::Action;
-use crate::tui::state::{Modal, Target};
+use crate::tui::state::{Modal, StatusPicker, Target};
 
 impl Console {
     /// Statuses every target may move to (Completed is never offered: shipments complete orders).
@@ -61,14 +61,14 @@ impl Console {
             .iter()
             .map(|o| self.status_note(&targets, o))
             .collect();
-        self.ui.modal = Some(Modal::StatusPicker {
+        self.ui.modal = Some(Modal::StatusPicker(Box::new(StatusPicker {
             targets,
             options,
             warnings,
             cursor: 0,
             note: Input::default(),
             typing: false,
-        });
+        })));
     }
 
     /// What the picker says beside `status` before it is chosen: why the app would refuse it, or which

@@ -12,7 +12,7 @@ use crate::domain::time::{age, to_short};
 use crate::store::alerts::Alert;
 use crate::tui::action::Action;
 use crate::tui::keymap::ModeMap;
-use crate::tui::state::{FulfilForm, Modal, ResolveChoice, ResolveForm, Target};
+use crate::tui::state::{FulfilForm, Modal, ResolveChoice, ResolveForm, StatusPicker, Target};
 
 pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
     let Some(modal) = &v.ui.modal else {
@@ -20,26 +20,7 @@ pub fn draw(frame: &mut Frame, body: Rect, v: &View) {
     };
     match modal {
         Modal::Help { scroll } => help(frame, body, v, *scroll),
-        Modal::StatusPicker {
-            targets,
-            options,
-            warnings,
-            cursor,
-            note,
-            typing,
-        } => picker(
-            frame,
-            body,
-            v,
-            Picker {
-                targets,
-                options,
-                warnings,
-                cursor: *cursor,
-                note,
-                typing: *typing,
-            },
-        ),
+        Modal::StatusPicker(p) => picker(frame, body, v, p),
         Modal::Fulfil(form) => fulfil(frame, body, v, form),
         Modal::Cancel { targets, reason } => cancel(frame, body, v, targets, reason),
         Modal::Confirm { message, .. } => confirm(frame, body, v, message),
@@ -199,17 +180,7 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
 
 /// The status picker: the allowed moves, and under them what the highlighted one will meet (a refusal, a
 /// channel's rule) before the operator commits.
-/// What the status picker shows.
-struct Picker<'a> {
-    targets: &'a [Target],
-    options: &'a [String],
-    warnings: &'a [Option<String>],
-    cursor: usize,
-    note: &'a Input,
-    typing: bool,
-}
-
-fn picker(frame: &mut Frame, body: Rect, v: &View, p: Picker) {
+fn picker(frame: &mut Frame, body: Rect, v: &View, p: &StatusPicker) {
     let warning = p.warnings.get(p.cursor).cloned().flatten();
     let width = 46u16.max(body.width.saturating_sub(4).min(72));
     let warning_rows = match &warning {
@@ -233,7 +204,7 @@ fn picker(frame: &mut Frame, body: Rect, v: &View, p: Picker) {
         })
         .collect();
     let mut state = ListState::default().with_selected(Some(p.cursor));
-    let b = block(format!("Change status · {}", who(p.targets)), v.theme);
+    let b = block(format!("Change status · {}", who(&p.targets)), v.theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let [list, said, _, note, hint] = Layout::vertical([
@@ -259,7 +230,7 @@ fn picker(frame: &mut Frame, body: Rect, v: &View, p: Picker) {
             said,
         );
     }
-    field(frame, note, v, "Note (optional)", p.note, p.typing);
+    field(frame, note, v, "Note (optional)", &p.note, p.typing);
     frame.render_widget(
         Line::styled(
             format!(

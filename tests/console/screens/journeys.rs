@@ -27,13 +27,9 @@ fn choosing_shipped_with_nothing_shipped_opens_the_shipment_dialog_and_the_shipm
     select(&mut c, "R-2");
     keys(&mut c, "s");
     match &c.ui.modal {
-        Some(Modal::StatusPicker {
-            options,
-            warnings: notes,
-            ..
-        }) => {
-            assert_eq!(options, &["Shipped", "Cancelled"]);
-            let said = notes[0].as_deref().unwrap_or("");
+        Some(Modal::StatusPicker(p)) => {
+            assert_eq!(p.options, ["Shipped", "Cancelled"]);
+            let said = p.warnings[0].as_deref().unwrap_or("");
             assert!(said.contains("opens the shipment dialog (F)"), "{said}");
         }
         other => panic!("expected the picker, got {other:?}"),
@@ -132,42 +128,14 @@ fn a_shipped_order_says_press_f_and_its_cancel_is_refused_before_a_reason_is_typ
 #[test]
 fn a_channel_rule_known_in_advance_is_named_in_the_status_picker() {
     let f = Fixture::new();
-    let mut app = f.app("alice");
-    app.add_order(
-        "M-1",
-        Some("Corner shop"),
-        "cartona",
-        &[("SKU-A".into(), 3)],
-    )
-    .unwrap();
-    let id = app.order("M-1").unwrap().id;
-    app.store()
-        .write(|tx| -> syncdesk::store::Result<()> {
-            let link = links::insert(
-                tx,
-                "order",
-                id,
-                "cartona",
-                "hx-1",
-                Some("pending"),
-                None,
-                NOW - HOUR,
-            )?;
-            marketplace::upsert(tx, link, DeliveredBy::Marketplace, false, None, NOW - HOUR)?;
-            Ok(())
-        })
-        .unwrap();
+    pending_marketplace_order(&f, "M-1", DeliveredBy::Marketplace);
     let mut c = f.console();
     select(&mut c, "M-1");
     keys(&mut c, "s");
     let notes = match &c.ui.modal {
-        Some(Modal::StatusPicker {
-            options,
-            warnings: notes,
-            ..
-        }) => {
-            assert_eq!(options, &["Processing", "Backorder", "Cancelled"]);
-            notes.clone()
+        Some(Modal::StatusPicker(p)) => {
+            assert_eq!(p.options, ["Processing", "Backorder", "Cancelled"]);
+            p.warnings.clone()
         }
         other => panic!("expected the picker, got {other:?}"),
     };
@@ -186,9 +154,8 @@ fn a_channel_rule_known_in_advance_is_named_in_the_status_picker() {
     assert_eq!(f.app("x").order("M-1").unwrap().status, "Pending");
 }
 
-/// A pending marketplace order (Cartona delivers it itself only when the supplier does: here, the supplier)
-/// linked as `pending` there: Cartona refuses pending → delivered, which shipping everything would send.
-fn pending_supplier_delivered_marketplace_order(f: &Fixture, number: &str) {
+/// A Cartona order linked as `pending` there, delivered by `delivered_by`.
+fn pending_marketplace_order(f: &Fixture, number: &str, delivered_by: DeliveredBy) {
     let mut app = f.app("alice");
     app.add_order(
         number,
@@ -210,7 +177,7 @@ fn pending_supplier_delivered_marketplace_order(f: &Fixture, number: &str) {
                 None,
                 NOW - HOUR,
             )?;
-            marketplace::upsert(tx, link, DeliveredBy::Supplier, false, None, NOW - HOUR)?;
+            marketplace::upsert(tx, link, delivered_by, false, None, NOW - HOUR)?;
             Ok(())
         })
         .unwrap();
@@ -219,7 +186,9 @@ fn pending_supplier_delivered_marketplace_order(f: &Fixture, number: &str) {
 #[test]
 fn the_fulfil_dialog_says_before_shipping_that_the_marketplace_refuses_a_pending_order() {
     let f = Fixture::new();
-    pending_supplier_delivered_marketplace_order(&f, "M-2");
+    // The supplier delivers it, so every status syncs: but Cartona refuses pending → delivered, which
+    // shipping everything would send.
+    pending_marketplace_order(&f, "M-2", DeliveredBy::Supplier);
     let mut c = f.console();
     select(&mut c, "M-2");
     keys(&mut c, "F");
@@ -300,9 +269,9 @@ fn a_note_typed_in_the_status_dialog_is_recorded_with_the_change() {
     press(&mut c, KeyCode::Tab);
     keys(&mut c, "customer ok'd the jk delay");
     match &c.ui.modal {
-        Some(Modal::StatusPicker { cursor, note, .. }) => {
-            assert_eq!(*cursor, 0, "typing did not move the list");
-            assert_eq!(note.value(), "customer ok'd the jk delay");
+        Some(Modal::StatusPicker(p)) => {
+            assert_eq!(p.cursor, 0, "typing did not move the list");
+            assert_eq!(p.note.value(), "customer ok'd the jk delay");
         }
         other => panic!("expected the picker, got {other:?}"),
     }
