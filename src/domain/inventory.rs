@@ -74,6 +74,18 @@ impl ConflictKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// What a narrow screen calls it (at most 11 cells).
+    pub fn short(self) -> &'static str {
+        match self {
+            ConflictKind::NegativeStock => "oversold",
+            ConflictKind::UnexplainedChange => "unexplained",
+            ConflictKind::QuantityMismatch => "mismatch",
+            ConflictKind::PriceDrift => "price drift",
+            ConflictKind::MissingAlignment => "missing",
+            ConflictKind::UnconfirmedWrite => "unconfirmed",
+        }
+    }
 }
 
 /// A stock write whose answer never came (timeout, dropped connection, store restarted mid-batch): the

@@ -16,6 +16,7 @@ mod errors;
 mod journeys;
 mod keys;
 mod round2;
+mod small;
 
 /// 2026-11-21 12:00:00 UTC: every age on screen is measured from here.
 const NOW: i64 = 1_795_262_400_000;

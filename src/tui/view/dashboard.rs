@@ -36,12 +36,22 @@ pub fn draw(frame: &mut Frame, area: Rect, v: &View) {
         return;
     };
     let [top, middle, bottom] = rows(area);
-    let [queue, engine, restock] = Layout::horizontal([
-        Constraint::Percentage(40),
-        Constraint::Percentage(28),
-        Constraint::Percentage(32),
-    ])
-    .areas(top);
+    // Narrow (80 columns), the metrics keep the width their lines need and the queue chart takes the rest.
+    let [queue, engine, restock] = if top.width < 110 {
+        Layout::horizontal([
+            Constraint::Min(26),
+            Constraint::Length(22),
+            Constraint::Length(29),
+        ])
+        .areas(top)
+    } else {
+        Layout::horizontal([
+            Constraint::Percentage(40),
+            Constraint::Percentage(28),
+            Constraint::Percentage(32),
+        ])
+        .areas(top)
+    };
     queue_chart(frame, queue, d, v);
     engine_box(frame, engine, d, v);
     restock_box(frame, restock, d, v);
@@ -159,7 +169,7 @@ fn queue_chart(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
             .bar_gap(1)
             .block(block(
                 format!(
-                    "Job queue · {} waiting · {} dead",
+                    "Jobs · {} waiting · {} dead",
                     d.job_counts
                         .iter()
                         .filter(|(s, _)| s == "queued" || s == "retrying")
@@ -253,7 +263,11 @@ fn restock_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
             d.avg_to_shipped_ms.map_or("—".into(), span)
         )),
         Line::styled(
-            format!("                over {} orders", d.shipped_orders),
+            format!(
+                "  over {} order{}",
+                d.shipped_orders,
+                if d.shipped_orders == 1 { "" } else { "s" }
+            ),
             v.theme.dim,
         ),
         Line::raw(format!(

@@ -163,6 +163,17 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
     frame.render_widget(Clear, area);
     frame.render_widget(b, area);
     let normal = key_lines(&v.keys.normal, v, 14);
+    let mut rest = vec![Line::styled("In dialogs", v.theme.header)];
+    rest.extend(key_lines(&v.keys.form, v, 14));
+    rest.push(Line::styled("In confirmations", v.theme.header));
+    rest.extend(key_lines(&v.keys.confirm, v, 14));
+    // Two columns need about 100 cells to keep each line whole; narrower, one column scrolls (j/k).
+    if inner.width < 96 {
+        let mut all = normal;
+        all.extend(rest);
+        frame.render_widget(Paragraph::new(all).scroll((scroll, 0)), inner);
+        return;
+    }
     let half = normal.len().div_ceil(2);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
@@ -170,12 +181,9 @@ fn help(frame: &mut Frame, body: Rect, v: &View, scroll: u16) {
         Paragraph::new(normal[..half].to_vec()).scroll((scroll, 0)),
         left,
     );
-    let mut rest = normal[half..].to_vec();
-    rest.push(Line::styled("In dialogs", v.theme.header));
-    rest.extend(key_lines(&v.keys.form, v, 14));
-    rest.push(Line::styled("In confirmations", v.theme.header));
-    rest.extend(key_lines(&v.keys.confirm, v, 14));
-    frame.render_widget(Paragraph::new(rest).scroll((scroll, 0)), right);
+    let mut right_lines = normal[half..].to_vec();
+    right_lines.extend(rest);
+    frame.render_widget(Paragraph::new(right_lines).scroll((scroll, 0)), right);
 }
 
 /// The status picker: the allowed moves, and under them what the highlighted one will meet (a refusal, a

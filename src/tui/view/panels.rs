@@ -1,6 +1,7 @@
 //! The list panels besides Orders, Errors and Inventory: fulfilments waiting to sync and stock conflicts (with
 //! product names) — each filtered and sorted on its own, its title saying how many rows it holds.
 
+use crate::domain::inventory::ConflictKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
@@ -112,47 +113,57 @@ pub fn conflicts(frame: &mut Frame, area: Rect, v: &View) {
         }
         ConflictsView::Rows(rows, _) => rows,
     };
-    // Narrow, the detected time drops to its clock and the why takes what is left.
+    // Narrow, the type takes its short name, the detected time goes (the list is newest first), the product
+    // gets only what the why leaves (the why says what to decide; the name is in the resolve dialog).
     let narrow = area.width < 110;
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|c| {
             let detected = to_short(c.detected_at);
-            Row::new(vec![
-                c.kind.clone(),
+            let kind = match ConflictKind::parse(&c.kind) {
+                Some(k) if narrow => k.short().to_string(),
+                _ => c.kind.clone(),
+            };
+            let mut cells = vec![
+                kind,
                 c.sku.clone(),
                 c.name.clone().unwrap_or_else(|| "—".into()),
                 c.pos_value.clone(),
                 c.store_value.clone(),
                 c.base.clone(),
                 c.proposed.clone(),
-                if narrow {
-                    detected[11..].to_string()
-                } else {
-                    detected
-                },
+                detected,
                 c.detail.clone(),
-            ])
+            ];
+            if narrow {
+                cells.remove(7);
+            }
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(if narrow { 12 } else { 18 }),
+    let mut widths = vec![
+        Constraint::Length(if narrow { 11 } else { 18 }),
         Constraint::Length(if narrow { 9 } else { 12 }),
-        Constraint::Min(8),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(if narrow { 6 } else { 8 }),
-        Constraint::Length(if narrow { 5 } else { 16 }),
-        Constraint::Min(if narrow { 8 } else { 16 }),
+        if narrow {
+            Constraint::Max(10)
+        } else {
+            Constraint::Min(8)
+        },
+        Constraint::Length(if narrow { 5 } else { 6 }),
+        Constraint::Length(if narrow { 5 } else { 6 }),
+        Constraint::Length(if narrow { 4 } else { 5 }),
+        Constraint::Length(if narrow { 7 } else { 8 }),
+        Constraint::Length(16),
+        Constraint::Min(if narrow { 14 } else { 16 }),
     ];
-    let header = sorted_header(
-        &[
-            "Type", "SKU", "Product", "POS", "Store", "Base", "Propose", "Detected", "Why",
-        ],
-        Tab::Conflicts,
-        v,
-    );
+    let mut names = vec![
+        "Type", "SKU", "Product", "POS", "Store", "Base", "Propose", "Detected", "Why",
+    ];
+    if narrow {
+        widths.remove(7);
+        names.remove(7);
+    }
+    let header = sorted_header(&names, Tab::Conflicts, v);
     let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
     frame.render_stateful_widget(
         Table::new(table_rows, widths)
