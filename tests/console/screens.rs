@@ -14,6 +14,7 @@ use syncdesk::tui::{Clock, Console, Options};
 
 mod errors;
 mod journeys;
+mod outcomes;
 mod round2;
 
 /// 2026-11-21 12:00:00 UTC: every age on screen is measured from here.
@@ -24,7 +25,7 @@ const W: u16 = 120;
 const H: u16 = 36;
 
 struct Fixture {
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Fixture {

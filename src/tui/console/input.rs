@@ -39,7 +39,7 @@ impl Console {
                     None
                 }
                 Some(Action::No) => {
-                    self.info("nothing changed");
+                    self.declined(then);
                     None
                 }
                 _ => Some(Modal::Confirm { message, then }),

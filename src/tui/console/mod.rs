@@ -5,6 +5,7 @@
 mod input;
 mod navigate;
 mod operate;
+mod run_here;
 mod status;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
@@ -65,6 +66,8 @@ pub struct Console {
     size: (u16, u16),
     /// An engine running in this process, when there is one (`demo`): its status shows in the header.
     engine: Option<tokio::sync::watch::Receiver<EngineStatus>>,
+    /// Passes running in this process because no engine was (`:sync` answered yes).
+    here: Vec<run_here::PassThread>,
     /// Something changed since the last draw.
     dirty: bool,
     quit: bool,
@@ -100,6 +103,7 @@ impl Console {
             size: (0, 0),
             metrics: None,
             engine: None,
+            here: Vec::new(),
             dirty: true,
             quit: false,
         };
@@ -208,6 +212,7 @@ impl Console {
             // The spinner turns every tick while a pass the operator asked for is pending.
             self.ui.spin = self.ui.spin.wrapping_add(1);
             self.follow_syncs();
+            self.follow_passes_here();
             self.dirty = true;
         }
         let mut engine_moved = false;
