@@ -47,6 +47,8 @@ pub enum Action {
     DiscardJob,
     Acknowledge,
     AcknowledgeAll,
+    /// Errors (and Dashboard): the order or SKU the selected job (alert) is about, on its panel.
+    OpenTarget,
     // Dialogs.
     Submit,
     NextField,
@@ -77,7 +79,7 @@ impl Action {
             Action::PageDown => "page down",
             Action::PrevGroup => "previous status",
             Action::NextGroup => "next status",
-            Action::Open => "open: zoom, resolve, trace, alert",
+            Action::Open => "zoom, resolve, trace, alert target",
             Action::Back => "back / close / clear the filter",
             Action::Filter => "filter this panel",
             Action::SortNext => "sort by the next column",
@@ -95,6 +97,7 @@ impl Action {
             Action::DiscardJob => "discard the job",
             Action::Acknowledge => "acknowledge the alert",
             Action::AcknowledgeAll => "acknowledge all open alerts",
+            Action::OpenTarget => "Errors: the job's order or SKU",
             Action::Submit => "confirm the dialog",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

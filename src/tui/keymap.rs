@@ -65,6 +65,7 @@ impl Default for KeyConfig {
                 (DiscardJob, &["x"]),
                 (Acknowledge, &["a"]),
                 (AcknowledgeAll, &["A"]),
+                (OpenTarget, &["t"]),
             ]),
             form: table(&[
                 (Submit, &["enter"]),

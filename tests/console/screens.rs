@@ -14,6 +14,7 @@ use syncdesk::tui::{Clock, Console, Options};
 
 mod errors;
 mod journeys;
+mod jumps;
 mod outcomes;
 mod round2;
 

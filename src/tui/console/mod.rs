@@ -399,7 +399,7 @@ impl Console {
                     self.open_resolve();
                 }
             }
-            Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert(),
+            Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert_target(),
             Action::Open if self.ui.tab == Tab::Fulfilments => {
                 let row = self.snapshot.fulfilments.get(self.ui.pos().cursor);
                 if let Some(order_id) = row.map(|f| f.order_id) {
@@ -446,6 +446,11 @@ impl Console {
             Action::DiscardJob => self.ask_discard(),
             Action::Acknowledge => self.acknowledge(),
             Action::AcknowledgeAll => self.ask_acknowledge_all(),
+            Action::OpenTarget => match self.ui.tab {
+                Tab::Errors => self.open_job_target(),
+                Tab::Dashboard => self.open_alert_target(),
+                _ => self.info("on the Errors panel this opens the selected job's order or SKU"),
+            },
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }
