@@ -351,6 +351,7 @@ async fn a_document_cancelled_in_counterpoint_is_a_visible_sync_error() {
         last_error: None,
         created_at: 0,
         updated_at: 0,
+        outcome: None,
     };
     syncdesk::engine::JobHandler::run(&handler, &job, &rig.ctx())
         .await

@@ -3,6 +3,7 @@
 
 mod alignment_import;
 mod conflicts;
+mod outcomes;
 mod passes;
 mod pos_csv;
 mod prices;
