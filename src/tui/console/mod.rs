@@ -446,11 +446,7 @@ impl Console {
             Action::DiscardJob => self.ask_discard(),
             Action::Acknowledge => self.acknowledge(),
             Action::AcknowledgeAll => self.ask_acknowledge_all(),
-            Action::OpenTarget => match self.ui.tab {
-                Tab::Errors => self.open_job_target(),
-                Tab::Dashboard => self.open_alert_target(),
-                _ => self.info("on the Errors panel this opens the selected job's order or SKU"),
-            },
+            Action::OpenTarget => self.open_target(),
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }

@@ -74,6 +74,15 @@ impl Console {
         }
     }
 
+    /// `t`: what the selected row is about, where a panel knows (Errors: the job's; Dashboard: the alert's).
+    pub(super) fn open_target(&mut self) {
+        match self.ui.tab {
+            Tab::Errors => self.open_job_target(),
+            Tab::Dashboard => self.open_alert_target(),
+            _ => self.info("on the Errors panel this opens the selected job's order or SKU"),
+        }
+    }
+
     /// Errors: the selected job's order or SKU (as its Target column names it).
     pub(super) fn open_job_target(&mut self) {
         let Some(id) = self.selected_job() else {
