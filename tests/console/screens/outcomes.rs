@@ -125,6 +125,10 @@ fn with_no_engine_yes_runs_the_pass_here_and_no_leaves_it_queued() {
         "{screen}"
     );
     assert!(
+        screen.contains("y yes · n/esc no"),
+        "the keys show: {screen}"
+    );
+    assert!(
         poll_jobs(&mut f.app("x")).is_empty(),
         "nothing queued while asking"
     );
