@@ -252,6 +252,8 @@ pub enum Pending {
     },
     /// No engine runs this database: yes runs the pass in this console, no queues it for an engine.
     RunHere(crate::app::SyncPass),
+    /// Quit although a pass still runs in this console (it stops where it is).
+    Quit,
 }
 
 #[derive(Debug, Clone)]

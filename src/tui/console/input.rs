@@ -308,7 +308,7 @@ impl Console {
         use commands::Command as C;
         match commands::parse(text) {
             Err(e) => self.error(e),
-            Ok(C::Quit) => self.quit = true,
+            Ok(C::Quit) => self.request_quit(),
             Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
             Ok(C::Filter(f)) => self.apply_filter(f),

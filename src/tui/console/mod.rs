@@ -337,7 +337,7 @@ impl Console {
             return;
         }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Action::NextTab => self.switch_tab((self.ui.tab.index() + 1) % Tab::ALL.len()),
             Action::PrevTab => {

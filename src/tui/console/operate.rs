@@ -138,6 +138,7 @@ impl Console {
                 self.reload();
             }
             Pending::RunHere(pass) => self.run_here(pass),
+            Pending::Quit => self.quit = true,
             Pending::AcknowledgeAll { newest, .. } => {
                 match self.app.acknowledge_all_alerts(newest) {
                     Ok(n) => self.ok(format!(

@@ -111,6 +111,23 @@ impl Console {
         }
     }
 
+    /// Quits, asking first while a pass runs here: quitting stops it part-way (what it wrote stays
+    /// recorded, as after any interrupted pass; the next pass finishes the work).
+    pub(super) fn request_quit(&mut self) {
+        let running: Vec<&str> = self.here.iter().map(|t| t.pass.name()).collect();
+        if running.is_empty() {
+            self.quit = true;
+            return;
+        }
+        self.ui.modal = Some(Modal::Confirm {
+            message: format!(
+                "sync {} is still running here. Quit and stop it part-way?",
+                running.join(", ")
+            ),
+            then: Pending::Quit,
+        });
+    }
+
     /// Collects the reports of passes running here that have ended: their counts, or why they failed.
     pub(super) fn follow_passes_here(&mut self) {
         let mut ended = Vec::new();
@@ -128,6 +145,10 @@ impl Console {
                 .retain(|s| !(s.job_id.is_none() && s.name == name));
             match result {
                 Ok(report) => {
+                    // The toast has room for the counts; the log keeps every line `sync run` prints.
+                    for line in &report.lines {
+                        tracing::info!(pass = name, "{line}");
+                    }
                     let counts = report.summary().unwrap_or("nothing to report").to_string();
                     match &report.failed {
                         Some(why) => self.error(format!("sync {name} ran here: {why} — {counts}")),

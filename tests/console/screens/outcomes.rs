@@ -1,6 +1,7 @@
 //! What `:sync <pass>` ends with (#15 point 4): with an engine running, the toast carries the counts the
 //! pass job recorded; with none, the console says so and offers to run the pass itself — yes runs it here
-//! (the store shows its effect, nothing is left queued), no leaves it queued for the engine.
+//! (the store shows its effect, nothing is left queued; quitting meanwhile asks first), no leaves it queued
+//! for the engine.
 
 use std::time::{Duration, Instant};
 
@@ -138,6 +139,19 @@ fn with_no_engine_yes_runs_the_pass_here_and_no_leaves_it_queued() {
         shot(&mut c).contains("sync orders running here"),
         "the header shows it running"
     );
+    // Quitting now would stop it part-way: asked first (its report arrives on a tick, none ran yet).
+    keys(&mut c, "q");
+    match &c.ui.modal {
+        Some(Modal::Confirm { message, .. }) => {
+            assert!(
+                message.contains("sync orders is still running here"),
+                "{message}"
+            )
+        }
+        other => panic!("expected a question, got {other:?}"),
+    }
+    keys(&mut c, "n");
+    assert!(!c.should_quit());
     tick_until_settled(&mut c);
     let toast = last_toast(&c);
     assert!(
@@ -169,6 +183,8 @@ fn with_no_engine_yes_runs_the_pass_here_and_no_leaves_it_queued() {
     );
     c.tick();
     assert!(shot(&mut c).contains("sync orders queued"));
+    keys(&mut c, "q");
+    assert!(c.should_quit(), "nothing runs here any more: no question");
 }
 
 #[test]
