@@ -66,29 +66,18 @@ mod tests {
     #[test]
     fn a_held_lease_refuses_others_until_it_expires_or_is_released() {
         let dir = tempfile::tempdir().unwrap();
-        let store =
-            Store::open(&dir.path().join("s.db"), std::time::Duration::from_secs(1)).unwrap();
+        let store = Store::open(&dir.path().join("s.db"), std::time::Duration::from_secs(1)).unwrap();
         let conn = store.conn();
         assert!(take(conn, "stock", "a", 1_000, 0).unwrap());
         assert!(!take(conn, "stock", "b", 1_000, 500).unwrap(), "held by a");
         assert!(take(conn, "stock", "a", 1_000, 600).unwrap(), "a renews");
         assert_eq!(current(conn, "stock").unwrap().unwrap().taken_at, 0);
-        assert!(
-            !take(conn, "stock", "b", 1_000, 1_500).unwrap(),
-            "renewed to 1600"
-        );
+        assert!(!take(conn, "stock", "b", 1_000, 1_500).unwrap(), "renewed to 1600");
         assert!(take(conn, "stock", "b", 1_000, 1_601).unwrap(), "expired");
         release(conn, "stock", "a").unwrap();
-        assert_eq!(
-            current(conn, "stock").unwrap().unwrap().holder,
-            "b",
-            "a's release is a no-op"
-        );
+        assert_eq!(current(conn, "stock").unwrap().unwrap().holder, "b", "a's release is a no-op");
         release(conn, "stock", "b").unwrap();
         assert!(take(conn, "stock", "c", 1_000, 1_700).unwrap());
-        assert!(
-            take(conn, "price", "a", 1_000, 1_700).unwrap(),
-            "names are separate"
-        );
+        assert!(take(conn, "price", "a", 1_000, 1_700).unwrap(), "names are separate");
     }
 }
