@@ -227,16 +227,29 @@ impl App {
     /// Has the engine run `pass` as soon as it can: the waiting scheduled job is moved up (or one enqueued);
     /// a pass already running is reported, not doubled. Refused when the pass's connector is not enabled.
     pub fn run_sync_now(&mut self, pass: SyncPass) -> Result<SyncRequested> {
-        self.require(Permission::RunSyncs)?;
-        if let Some(why) = pass.disabled_reason(&self.config) {
-            return Err(AppError::Rejected(why));
-        }
+        self.may_sync(pass)?;
         let kind = pass.job_kind();
         let max_attempts = self.config.jobs.max_attempts_for(kind);
         self.store.write(|tx| {
             let (job_id, how) = jobs::run_now(tx, kind.as_str(), max_attempts, now_ms())?;
             Ok(SyncRequested { pass, job_id, how })
         })
+    }
+
+    /// Whether this operator may run `pass` with this configuration (the role, then its connector).
+    pub fn may_sync(&self, pass: SyncPass) -> Result<()> {
+        self.require(Permission::RunSyncs)?;
+        match pass.disabled_reason(&self.config) {
+            Some(why) => Err(AppError::Rejected(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether an engine holds this database's lease at `now` (its heartbeat keeps the lease from
+    /// expiring): if none does, a queued job waits until one starts.
+    pub fn engine_running(&mut self, now: crate::domain::time::Millis) -> Result<bool> {
+        Ok(crate::store::engine_lease::current(self.store.conn())?
+            .is_some_and(|lease| lease.expires_at >= now))
     }
 
     /// One job, for following a pass the operator asked for.

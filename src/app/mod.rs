@@ -31,7 +31,7 @@ pub use channel_orders::{ChannelOrder, ImportOutcome};
 pub(crate) use effects::push_again;
 pub use jobs::{SyncPass, SyncRequested};
 pub use orders::{HistoryView, OrderDetail, ShipmentDetails, StatusChange, StatusSummary};
-pub use passes::check_all;
+pub use passes::{PassHere, check_all};
 pub use preview::StatusPreview;
 pub use settle::{Keep, Settled};
 pub use stock::{

@@ -17,7 +17,29 @@ pub async fn check_all(config: Config, options: CheckOptions) -> Vec<CheckLine> 
     passes::check_all(Arc::new(config), options).await
 }
 
+/// A pass ready to run in this process on another thread (the console's "run it here"): it holds its own
+/// connection and the config, nothing of the `App` that prepared it.
+pub struct PassHere {
+    pub pass: SyncPass,
+    ctx: JobContext,
+}
+
+impl PassHere {
+    /// Runs the pass through the one entry `sync run` uses, and reports what it did.
+    pub async fn run(self) -> Result<PassReport, PassError> {
+        passes::run_pass(&self.ctx, self.pass, PassOptions::default()).await
+    }
+}
+
 impl App {
+    /// `pass`, checked (the role, its connector) and ready to run in this process off the caller's
+    /// thread — for when no engine runs this database's jobs.
+    pub fn pass_here(&self, pass: SyncPass) -> super::Result<PassHere> {
+        self.may_sync(pass)?;
+        let ctx = self.job_context()?;
+        Ok(PassHere { pass, ctx })
+    }
+
     /// Runs `pass` now, in the foreground, and reports what it did (or, dry, would do).
     pub async fn run_pass(
         &self,

@@ -190,6 +190,11 @@ impl App {
         Ok(rows::inventory_rank(self.store.conn(), query, id)?)
     }
 
+    /// The aligned pair a SKU (either side's) belongs to: the Inventory panel's row for it.
+    pub fn inventory_pair(&mut self, sku: &str) -> Result<Option<i64>> {
+        Ok(rows::pair_id(self.store.conn(), sku.trim())?)
+    }
+
     /// The trace of a SKU named by either side: `limit` changes from the `offset`-th newest.
     pub fn stock_trace(&mut self, sku: &str, limit: i64, offset: i64) -> Result<StockTrace> {
         let conn = self.store.conn();

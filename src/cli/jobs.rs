@@ -148,6 +148,9 @@ pub fn show(d: &JobDetail, now: i64) -> String {
     if matches!(j.state, JobState::Queued | JobState::Retrying) {
         out.push_str(&format!("next try {}\n", to_rfc3339(j.run_at)));
     }
+    if let Some(outcome) = &j.outcome {
+        out.push_str(&format!("outcome: {outcome}\n"));
+    }
     if let Some(e) = &j.last_error {
         let class = d.error_class.map(|c| c.as_str()).unwrap_or("error");
         out.push_str(&format!("error ({class}): {e}\n"));

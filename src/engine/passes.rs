@@ -13,6 +13,7 @@ use crate::app::{ImportOutcome, SyncPass};
 use crate::config::{Config, ImportSince};
 use crate::domain::JobKind;
 use crate::integrations::{CheckLine, CheckOptions, REGISTRY};
+use crate::store::jobs;
 
 /// How a pass is asked to run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +105,32 @@ pub async fn check_all(config: Arc<Config>, options: CheckOptions) -> Vec<CheckL
     lines
 }
 
+/// Records `summary` (a pass's counts, as its report ends) as the outcome of the pass job `job_id`. The
+/// pass's work is already recorded: a failure to note its counts is logged, not a reason to run it again.
+pub async fn record_outcome(ctx: &JobContext, job_id: i64, summary: Option<&str>) {
+    let Some(summary) = summary.map(str::to_string) else {
+        return;
+    };
+    let written = ctx
+        .with_store(move |s| {
+            s.write(|tx| jobs::set_outcome(tx, job_id, &summary))
+                .map_err(|e| JobError::store(&e))
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(job_id, error = %e.message, "pass outcome not recorded");
+    }
+}
+
+/// `3 changes, 1 conflicts, 120 examined` — a pass's counts (`stock::summarize`) as `sync run` prints them.
+pub fn counts_line<'a>(counts: impl IntoIterator<Item = (&'a &'a str, &'a usize)>) -> String {
+    let parts: Vec<String> = counts
+        .into_iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    parts.join(", ")
+}
+
 /// ` — dry run, nothing written` after a dry run's summary.
 pub fn dry_note(dry_run: bool, what: &str) -> String {
     if dry_run {
@@ -114,6 +141,12 @@ pub fn dry_note(dry_run: bool, what: &str) -> String {
 }
 
 impl PassReport {
+    /// The counts the report ends with (what `sync run` prints last): what a finished pass job records
+    /// as its outcome.
+    pub fn summary(&self) -> Option<&str> {
+        self.lines.last().map(String::as_str)
+    }
+
     /// A report of `value` under `key` (`{"dry_run": …, key: value}`), with these lines.
     pub fn of(dry_run: bool, key: &str, value: impl Serialize, lines: Vec<String>) -> Self {
         let mut json = json!({ "dry_run": dry_run });

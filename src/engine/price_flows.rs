@@ -54,6 +54,21 @@ pub struct PricePassReport {
     pub note: Option<String>,
 }
 
+impl PricePassReport {
+    /// Its counts, as `sync run prices` ends and a price pass job records them.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} examined, {} changes, {} conflicts, {} skipped, {} failed, {} store requests",
+            self.examined,
+            self.changes.len(),
+            self.conflicts.len(),
+            self.skipped.len(),
+            self.failed.len(),
+            self.store_requests,
+        )
+    }
+}
+
 /// The note a report carries when the store is the price source.
 pub const STORE_SOURCE_NOTE: &str = "price_source = store: the POS is not written (syncdesk cannot write prices \
      into a back office); the changes are the differences to apply in the POS, and no conflicts are raised";
@@ -499,11 +514,7 @@ impl PricePassJob {
 }
 
 impl JobHandler for PricePassJob {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let (pos, store) = self
                 .sides
@@ -523,6 +534,7 @@ impl JobHandler for PricePassJob {
                     "price pass"
                 );
             }
+            super::passes::record_outcome(ctx, job.id, Some(&report.summary())).await;
             Ok(())
         })
     }
@@ -556,13 +568,8 @@ pub(super) async fn run_now(
         lines.push(format!("note: {note}"));
     }
     lines.push(format!(
-        "{} examined, {} changes, {} conflicts, {} skipped, {} failed, {} store requests{}",
-        report.examined,
-        report.changes.len(),
-        report.conflicts.len(),
-        report.skipped.len(),
-        report.failed.len(),
-        report.store_requests,
+        "{}{}",
+        report.summary(),
         dry_note(dry_run, "written")
     ));
     let mut out = PassReport::of(dry_run, "report", &report, lines);

@@ -76,6 +76,8 @@ impl JobHandler for StockPassJob {
                     "stock pass"
                 );
             }
+            let summary = super::passes::counts_line(&summarize(&report));
+            super::passes::record_outcome(ctx, job.id, Some(&summary)).await;
             Ok(())
         })
     }

@@ -38,6 +38,8 @@ pub enum Action {
     Freeze,
     ToggleMouse,
     Refresh,
+    /// Dashboard: the selected alert in full (Enter opens what it is about).
+    Details,
     // Acting (none of these exist in a read-only console).
     Mark,
     ChangeStatus,
@@ -47,6 +49,8 @@ pub enum Action {
     DiscardJob,
     Acknowledge,
     AcknowledgeAll,
+    /// Errors (and Dashboard): the order or SKU the selected job (alert) is about, on its panel.
+    OpenTarget,
     // Dialogs.
     Submit,
     NextField,
@@ -77,7 +81,7 @@ impl Action {
             Action::PageDown => "page down",
             Action::PrevGroup => "previous status",
             Action::NextGroup => "next status",
-            Action::Open => "open: zoom, resolve, trace, alert",
+            Action::Open => "zoom, resolve, trace, alert target",
             Action::Back => "back / close / clear the filter",
             Action::Filter => "filter this panel",
             Action::SortNext => "sort by the next column",
@@ -87,6 +91,7 @@ impl Action {
             Action::Freeze => "freeze / resume refresh",
             Action::ToggleMouse => "mouse on / off",
             Action::Refresh => "re-read now",
+            Action::Details => "Dashboard: the alert in full",
             Action::Mark => "mark row for a bulk change",
             Action::ChangeStatus => "change status",
             Action::Fulfil => "fulfil (ship) the order",
@@ -95,6 +100,7 @@ impl Action {
             Action::DiscardJob => "discard the job",
             Action::Acknowledge => "acknowledge the alert",
             Action::AcknowledgeAll => "acknowledge all open alerts",
+            Action::OpenTarget => "Errors, Dashboard: the job's or alert's order or SKU",
             Action::Submit => "confirm the dialog",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

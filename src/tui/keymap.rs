@@ -57,6 +57,7 @@ impl Default for KeyConfig {
                 (Freeze, &["f"]),
                 (ToggleMouse, &["m"]),
                 (Refresh, &["ctrl-r"]),
+                (Details, &["d"]),
                 (Mark, &["space"]),
                 (ChangeStatus, &["s"]),
                 (Fulfil, &["F"]),
@@ -65,6 +66,7 @@ impl Default for KeyConfig {
                 (DiscardJob, &["x"]),
                 (Acknowledge, &["a"]),
                 (AcknowledgeAll, &["A"]),
+                (OpenTarget, &["t"]),
             ]),
             form: table(&[
                 (Submit, &["enter"]),

@@ -259,12 +259,13 @@ impl ResolveForm {
     }
 }
 
-/// A sync pass the operator asked for, followed until its job finishes (spinner, then a toast).
+/// A sync pass the operator asked for, followed until it finishes (spinner, then a toast).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSync {
     pub name: String,
-    pub job_id: i64,
-    /// queued, running or retrying, as last read.
+    /// The engine's job; None while the pass runs in this console (no engine was running).
+    pub job_id: Option<i64>,
+    /// queued, running or retrying, as last read ("running here" in this console).
     pub state: String,
 }
 
@@ -277,6 +278,10 @@ pub enum Pending {
         newest: i64,
         count: i64,
     },
+    /// No engine runs this database: yes runs the pass in this console, no queues it for an engine.
+    RunHere(crate::app::SyncPass),
+    /// Quit although a pass still runs in this console (it stops where it is).
+    Quit,
 }
 
 #[derive(Debug, Clone)]

@@ -645,3 +645,24 @@ async fn a_pending_order_shipped_in_full_is_not_sent_as_delivered_and_the_order_
     );
     rig.engine.unwrap().shutdown().await.unwrap();
 }
+
+/// The engine's marketplace pull (`:sync marketplace`) ends with its counts on the job — the import
+/// count every order pull reports — which the console's toast shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_job_records_its_counts() {
+    let rig = Rig::start(MappingKind::Basic, true).await;
+    rig.sim.create_order(order("supplier", true));
+    let asked = rig
+        .app()
+        .run_sync_now(syncdesk::app::SyncPass::Marketplace)
+        .unwrap();
+    rig.wake();
+    let job = eventually("the pull job done", Duration::from_secs(15), || {
+        rig.app()
+            .job(asked.job_id)
+            .ok()
+            .filter(|j| j.state == JobState::Done)
+    })
+    .await;
+    assert_eq!(job.outcome.as_deref(), Some("1 order(s) read, 1 change(s)"));
+}

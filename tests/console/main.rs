@@ -2,3 +2,5 @@
 //! `console__screens__<test>.snap` after the module that asserts them.
 
 mod screens;
+#[path = "../support/sim_config.rs"]
+mod sim_config;

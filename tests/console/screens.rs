@@ -14,7 +14,9 @@ use syncdesk::tui::{Clock, Console, Options};
 
 mod errors;
 mod journeys;
+mod jumps;
 mod keys;
+mod outcomes;
 mod round2;
 mod small;
 
@@ -26,7 +28,7 @@ const W: u16 = 120;
 const H: u16 = 36;
 
 struct Fixture {
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Fixture {

@@ -351,6 +351,7 @@ async fn a_document_cancelled_in_counterpoint_is_a_visible_sync_error() {
         last_error: None,
         created_at: 0,
         updated_at: 0,
+        outcome: None,
     };
     syncdesk::engine::JobHandler::run(&handler, &job, &rig.ctx())
         .await
@@ -363,4 +364,26 @@ async fn a_document_cancelled_in_counterpoint_is_a_visible_sync_error() {
         "Processing",
         "no silent guess"
     );
+}
+
+/// The engine's fulfilment pass (`:sync fulfillments`) ends with its counts on the job, in the words
+/// `sync run fulfillments` prints last — what the console's toast shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fulfilment_pass_job_records_its_counts() {
+    let rig = Rig::start().await;
+    let (_, _, doc) = rig.staged_order(2).await;
+    rig.cp.shop().ship_document(doc).unwrap();
+    let asked = rig
+        .app()
+        .run_sync_now(syncdesk::app::SyncPass::Fulfillments)
+        .unwrap();
+    rig.engine.wake();
+    let job = eventually("the pass job done", || {
+        rig.app()
+            .job(asked.job_id)
+            .ok()
+            .filter(|j| j.state == JobState::Done)
+    })
+    .await;
+    assert_eq!(job.outcome.as_deref(), Some("1 shipment(s)"));
 }

@@ -512,3 +512,27 @@ fn only_one_back_office_may_be_enabled() {
         "metakocka.status_out.\"Shiped\": unknown syncdesk status"
     );
 }
+
+/// The engine's ERP pull (`:sync erp`) ends with its counts on the job, in the words `sync run erp`
+/// prints last — what the console's toast shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_job_records_its_counts() {
+    let rig = Rig::start().await;
+    let asked = rig
+        .app()
+        .run_sync_now(syncdesk::app::SyncPass::Erp)
+        .unwrap();
+    rig.engine.wake();
+    let job = eventually("the pull job done", || {
+        rig.app()
+            .job(asked.job_id)
+            .ok()
+            .filter(|j| j.state == JobState::Done)
+    })
+    .await;
+    let counts = job.outcome.unwrap_or_default();
+    assert!(
+        counts.contains(" sales order(s) read, ") && counts.ends_with(" change(s)"),
+        "{counts:?}"
+    );
+}

@@ -4,6 +4,7 @@
 mod alignment_import;
 mod conflicts;
 mod one_pass_at_a_time;
+mod outcomes;
 mod passes;
 mod pos_csv;
 mod prices;

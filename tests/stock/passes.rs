@@ -506,6 +506,7 @@ async fn incremental_passes_poll_the_store_and_record_their_job_in_the_sync_log(
         last_error: None,
         created_at: 0,
         updated_at: 0,
+        outcome: None,
     };
     syncdesk::engine::JobHandler::run(&handler, &job, &rig.ctx())
         .await

@@ -31,6 +31,7 @@ fn job(id: i64) -> Job {
         last_error: None,
         created_at: 0,
         updated_at: 0,
+        outcome: None,
     }
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::app::channel_orders::{self, ChannelOrder, ImportOutcome};
 use crate::config::{CartonaSection, Config};
 use crate::domain::time::now_ms;
+use crate::engine::passes::PassReport;
 use crate::engine::{
     BoxFuture, ConnectorFailure, ErrorClass, JobContext, JobError, JobHandler, SharedClient,
 };
@@ -528,13 +529,13 @@ impl PushStatuses {
 }
 
 impl JobHandler for PullOrders {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let report = pull(self.0.get()?, ctx, false).await?;
+            // The job only pulls (pushes are jobs of their own): its counts are the pull's, in the words
+            // every order import reports.
+            let counts = PassReport::imports(&report.outcomes, false, "cartona ", "order(s)");
+            crate::engine::passes::record_outcome(ctx, job.id, counts.summary()).await;
             let changed = report
                 .outcomes
                 .iter()

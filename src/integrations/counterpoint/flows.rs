@@ -341,13 +341,11 @@ fn shipment_deltas(
 }
 
 impl JobHandler for FulfilmentPass {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let outcomes = fulfilment_pass(self.0.get()?, ctx, false).await?;
+            let report = super::fulfilment_report(&outcomes, false);
+            crate::engine::passes::record_outcome(ctx, job.id, report.summary()).await;
             if !outcomes.is_empty() {
                 tracing::info!(
                     documents = outcomes.len(),

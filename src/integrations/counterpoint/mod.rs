@@ -118,6 +118,11 @@ async fn fulfilments_pass(ctx: JobContext, options: PassOptions) -> Result<PassR
     let outcomes = flows::fulfilment_pass(&client, &ctx, dry_run)
         .await
         .map_err(PassError::failed)?;
+    Ok(fulfilment_report(&outcomes, dry_run))
+}
+
+/// What a fulfilment pass did, as `sync run fulfillments` prints it (and its job records the last line).
+fn fulfilment_report(outcomes: &[flows::FulfilmentOutcome], dry_run: bool) -> PassReport {
     let verb = if dry_run { "would record" } else { "recorded" };
     let mut lines: Vec<String> = outcomes
         .iter()
@@ -146,7 +151,7 @@ async fn fulfilments_pass(ctx: JobContext, options: PassOptions) -> Result<PassR
         outcomes.len(),
         dry_note(dry_run, "written")
     ));
-    Ok(PassReport::of(dry_run, "outcomes", &outcomes, lines))
+    PassReport::of(dry_run, "outcomes", outcomes, lines)
 }
 
 impl ConnectorFailure for client::CounterpointError {

@@ -16,6 +16,7 @@ pub use config::MetakockaSection;
 pub use flows::client;
 
 use crate::app::SyncPass;
+use crate::app::channel_orders::ImportOutcome;
 use crate::config::Config;
 use crate::domain::JobKind;
 use crate::engine::passes::{PassEntry, PassError, PassOptions, PassReport};
@@ -93,12 +94,12 @@ async fn erp_pass(ctx: JobContext, options: PassOptions) -> Result<PassReport, P
             rejected: !e.is_retryable(),
             message: e.message,
         })?;
-    Ok(PassReport::imports(
-        &outcomes,
-        options.dry_run,
-        "Metakocka ",
-        "sales order(s)",
-    ))
+    Ok(pull_report(&outcomes, options.dry_run))
+}
+
+/// What a pull of sales orders did, as `sync run erp` prints it (and its job records the last line).
+fn pull_report(outcomes: &[ImportOutcome], dry_run: bool) -> PassReport {
+    PassReport::imports(outcomes, dry_run, "Metakocka ", "sales order(s)")
 }
 
 impl ConnectorFailure for client::MetakockaError {

@@ -87,10 +87,15 @@ async fn orders_pass(ctx: JobContext, options: PassOptions) -> Result<PassReport
     let report = orders::poll(&client, &ctx, options.since, options.dry_run)
         .await
         .map_err(PassError::failed)?;
-    let mut out = PassReport::imports(&report.outcomes, options.dry_run, "woo #", "order(s)");
+    Ok(poll_report(&report, options.dry_run))
+}
+
+/// What an order poll did, as `sync run orders` prints it (and its job records the last line).
+fn poll_report(report: &orders::PollReport, dry_run: bool) -> PassReport {
+    let mut out = PassReport::imports(&report.outcomes, dry_run, "woo #", "order(s)");
     out.lines
         .insert(0, format!("{} request(s) to the store", report.requests));
-    Ok(out)
+    out
 }
 
 impl ConnectorFailure for client::WooError {

@@ -17,7 +17,8 @@ pub fn due_by_kind(conn: &Connection, now: Millis) -> Result<Vec<(String, i64)>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Claims up to `limit` due jobs of one kind for `holder`, oldest first, counting an attempt each.
+/// Claims up to `limit` due jobs of one kind for `holder`, oldest first, counting an attempt each (an
+/// outcome left by an earlier attempt is cleared: it reports this run or nothing).
 pub fn claim(
     conn: &Connection,
     kind: &str,
@@ -28,7 +29,7 @@ pub fn claim(
 ) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(&format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?3, leased_by = ?4, updated_at = ?5,
-             started_at = ?5
+             started_at = ?5, outcome = NULL
          WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'retrying') AND run_at <= ?5 AND kind = ?1
                       ORDER BY run_at, id LIMIT ?2)
          RETURNING {JOB_COLUMNS}"
@@ -147,7 +148,7 @@ fn abandoned_where(
     let rows = stmt.query_map([value], |r| {
         Ok(Abandoned {
             job: job_from(r)?,
-            first_failed_at: r.get(13)?,
+            first_failed_at: r.get("first_failed_at")?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

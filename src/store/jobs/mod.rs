@@ -113,9 +113,12 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// What the job reported when it finished (a pass: its counts, as `sync run` prints them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
-const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, max_attempts, run_at, lease_until, leased_by, last_error, created_at, updated_at";
+const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, max_attempts, run_at, lease_until, leased_by, last_error, created_at, updated_at, outcome";
 
 fn job_from(r: &Row<'_>) -> rusqlite::Result<Job> {
     let state: String = r.get(4)?;
@@ -133,6 +136,7 @@ fn job_from(r: &Row<'_>) -> rusqlite::Result<Job> {
         last_error: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        outcome: r.get(13)?,
     })
 }
 
@@ -277,6 +281,22 @@ pub fn next_run_at(conn: &Connection) -> Result<Option<Millis>> {
         [],
         |r| r.get(0),
     )?)
+}
+
+/// Records what a running job did, for whoever follows it (the console's toast, the job's detail).
+pub fn set_outcome(conn: &Connection, id: i64, outcome: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE jobs SET outcome = ?2 WHERE id = ?1")?
+        .execute(params![id, outcome])?;
+    Ok(())
+}
+
+/// What a job reported when it finished, if it did.
+pub fn outcome(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT outcome FROM jobs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// Keeps one job of a recurring kind waiting: if none is queued, retrying or running, enqueues one due

@@ -39,7 +39,7 @@ impl Console {
                     None
                 }
                 Some(Action::No) => {
-                    self.info("nothing changed");
+                    self.declined(then);
                     None
                 }
                 _ => Some(Modal::Confirm { message, then }),
@@ -311,7 +311,7 @@ impl Console {
         use commands::Command as C;
         match commands::parse(text) {
             Err(e) => self.error(e),
-            Ok(C::Quit) => self.quit = true,
+            Ok(C::Quit) => self.request_quit(),
             Ok(C::Help) => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Ok(C::Tab(tab)) => self.switch_tab(tab.index()),
             Ok(C::Filter(f)) => self.apply_filter(f),

@@ -5,6 +5,7 @@
 mod input;
 mod navigate;
 mod operate;
+mod run_here;
 mod status;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
@@ -65,6 +66,8 @@ pub struct Console {
     size: (u16, u16),
     /// An engine running in this process, when there is one (`demo`): its status shows in the header.
     engine: Option<tokio::sync::watch::Receiver<EngineStatus>>,
+    /// Passes running in this process because no engine was (`:sync` answered yes).
+    here: Vec<run_here::PassThread>,
     /// Something changed since the last draw.
     dirty: bool,
     quit: bool,
@@ -100,6 +103,7 @@ impl Console {
             size: (0, 0),
             metrics: None,
             engine: None,
+            here: Vec::new(),
             dirty: true,
             quit: false,
         };
@@ -208,6 +212,7 @@ impl Console {
             // The spinner turns every tick while a pass the operator asked for is pending.
             self.ui.spin = self.ui.spin.wrapping_add(1);
             self.follow_syncs();
+            self.follow_passes_here();
             self.dirty = true;
         }
         let mut engine_moved = false;
@@ -332,7 +337,7 @@ impl Console {
             return;
         }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => self.ui.modal = Some(Modal::Help { scroll: 0 }),
             Action::NextTab => self.switch_tab((self.ui.tab.index() + 1) % Tab::ALL.len()),
             Action::PrevTab => {
@@ -394,7 +399,7 @@ impl Console {
                     self.open_resolve();
                 }
             }
-            Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert(),
+            Action::Open if self.ui.tab == Tab::Dashboard => self.open_alert_target(),
             Action::Open if self.ui.tab == Tab::Fulfilments => {
                 let row = self.snapshot.fulfilments.get(self.ui.pos().cursor);
                 if let Some(order_id) = row.map(|f| f.order_id) {
@@ -441,6 +446,12 @@ impl Console {
             Action::DiscardJob => self.ask_discard(),
             Action::Acknowledge => self.acknowledge(),
             Action::AcknowledgeAll => self.ask_acknowledge_all(),
+            Action::OpenTarget => self.open_target(),
+            Action::Details if self.ui.tab == Tab::Dashboard => self.open_alert(),
+            Action::Details => {
+                let key = self.keymap.normal.short(Action::Details);
+                self.info(format!("{key} shows an alert in full on the Dashboard"))
+            }
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }

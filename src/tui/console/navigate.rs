@@ -2,6 +2,7 @@
 //! row the operator chose when the list around it changes (a filter cleared, a sort, rows arriving).
 
 use super::Console;
+use crate::app::job_targets::Subject;
 use crate::tui::action::Action;
 use crate::tui::snapshot;
 use crate::tui::state::{ListPos, SortState, Tab};
@@ -37,6 +38,92 @@ impl Console {
         self.fit_page();
         self.reload();
         self.follow_selection();
+    }
+
+    /// A SKU's row on the Inventory panel: the panel's filter cleared, the cursor on the aligned pair.
+    /// False (nothing moved) when no aligned pair has that SKU.
+    pub(super) fn jump_to_sku(&mut self, sku: &str) -> bool {
+        let pair = match self.app.inventory_pair(sku) {
+            Ok(Some(pair)) => pair,
+            Ok(None) => return false,
+            Err(e) => {
+                self.error(e.to_string());
+                return true;
+            }
+        };
+        let i = Tab::Inventory.index();
+        self.ui.tab = Tab::Inventory;
+        self.ui.zoom = false;
+        self.ui.filters[i] = None;
+        self.ui.pos[i] = Default::default();
+        self.ui.selected[i] = Some(pair);
+        self.fit_page();
+        self.reload();
+        self.follow_selection();
+        true
+    }
+
+    /// What a job or an alert is about, on its own panel; false when its SKU is on no panel.
+    pub(super) fn jump_to(&mut self, subject: &Subject) -> bool {
+        match subject {
+            Subject::Order { id, .. } => {
+                self.jump_to_order(*id);
+                true
+            }
+            Subject::Sku(sku) => self.jump_to_sku(sku),
+        }
+    }
+
+    /// `t`: what the selected row is about, where a panel knows (Errors: the job's; Dashboard: the alert's).
+    pub(super) fn open_target(&mut self) {
+        match self.ui.tab {
+            Tab::Errors => self.open_job_target(),
+            Tab::Dashboard => self.open_alert_target(),
+            _ => self.info("on the Errors panel this opens the selected job's order or SKU"),
+        }
+    }
+
+    /// Errors: the selected job's order or SKU (as its Target column names it).
+    pub(super) fn open_job_target(&mut self) {
+        let Some(id) = self.selected_job() else {
+            return self.info("select a job first (Errors panel)");
+        };
+        let Some(explained) = self.snapshot.job_explained.get(&id).cloned() else {
+            return;
+        };
+        match &explained.subject {
+            Some(subject) => {
+                if !self.jump_to(subject) {
+                    self.info(format!(
+                        "{}: not aligned, so not on the Inventory panel",
+                        explained.target
+                    ));
+                }
+            }
+            None => self.info(format!(
+                "job {id} names no order or SKU ({})",
+                explained.target
+            )),
+        }
+    }
+
+    /// Dashboard: the selected alert's order or SKU; an alert that names neither opens in full.
+    pub(super) fn open_alert_target(&mut self) {
+        let alert = self
+            .snapshot
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
+            .cloned();
+        let subject = match alert.as_ref().map(|a| self.app.alert_subject(a)) {
+            Some(Ok(subject)) => subject,
+            Some(Err(e)) => return self.error(e.to_string()),
+            None => None,
+        };
+        // A SKU no pair aligns any more is on no panel: the alert itself says what happened.
+        if !subject.is_some_and(|s| self.jump_to(&s)) {
+            self.open_alert();
+        }
     }
 
     /// Sorts the panel by its next column, or reverses the sort; the selected row stays selected.

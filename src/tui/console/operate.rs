@@ -153,6 +153,8 @@ impl Console {
                 }
                 self.reload();
             }
+            Pending::RunHere(pass) => self.run_here(pass),
+            Pending::Quit => self.quit = true,
             Pending::AcknowledgeAll { newest, .. } => {
                 match self.app.acknowledge_all_alerts(newest) {
                     Ok(n) => self.ok(format!(
@@ -164,6 +166,14 @@ impl Console {
                 }
                 self.reload();
             }
+        }
+    }
+
+    /// The operator said no: a pass offered to run here is queued for an engine instead.
+    pub(super) fn declined(&mut self, then: Pending) {
+        match then {
+            Pending::RunHere(pass) => self.queue_sync(pass),
+            _ => self.info("nothing changed"),
         }
     }
 
@@ -427,8 +437,23 @@ impl Console {
         }
     }
 
-    /// Asks the engine to run a pass now and follows its job until it finishes.
+    /// `:sync X`: asks the engine to run a pass now and follows its job until it finishes; with no engine
+    /// running, first asks whether to run it here instead (nothing is queued until the operator says no).
     pub(super) fn sync_now(&mut self, pass: SyncPass) {
+        if let Err(e) = self.app.may_sync(pass) {
+            return self.error(e.to_string());
+        }
+        if self.running_here(pass) {
+            return self.info(format!("sync {} is already running here", pass.name()));
+        }
+        if !self.engine_alive() {
+            return self.ask_run_here(pass);
+        }
+        self.queue_sync(pass);
+    }
+
+    /// Has the engine run `pass` now (its waiting job moved up, or one queued) and follows the job.
+    pub(super) fn queue_sync(&mut self, pass: SyncPass) {
         match self.app.run_sync_now(pass) {
             Ok(r) => {
                 let how = match r.how {
@@ -437,10 +462,10 @@ impl Console {
                     RunNow::Enqueued => "queued to run now",
                 };
                 self.info(format!("sync {}: job {} {how}", pass.name(), r.job_id));
-                if !self.ui.syncs.iter().any(|s| s.job_id == r.job_id) {
+                if !self.ui.syncs.iter().any(|s| s.job_id == Some(r.job_id)) {
                     self.ui.syncs.push(PendingSync {
                         name: pass.name().to_string(),
-                        job_id: r.job_id,
+                        job_id: Some(r.job_id),
                         state: "queued".into(),
                     });
                 }
@@ -454,7 +479,12 @@ impl Console {
     pub(super) fn follow_syncs(&mut self) {
         let pending = std::mem::take(&mut self.ui.syncs);
         for mut sync in pending {
-            let job = match self.app.job(sync.job_id) {
+            // A pass running in this console reports through its thread (`follow_passes_here`).
+            let Some(job_id) = sync.job_id else {
+                self.ui.syncs.push(sync);
+                continue;
+            };
+            let job = match self.app.job(job_id) {
                 Ok(job) => job,
                 Err(e) => {
                     self.error(format!("sync {}: {e}", sync.name));
@@ -467,7 +497,13 @@ impl Console {
                     sync.state = job.state.as_str().to_string();
                     self.ui.syncs.push(sync);
                 }
-                JobState::Done => self.ok(format!("sync {} finished (job {})", sync.name, job.id)),
+                // The pass's counts, as it recorded them (a job that reported nothing ends the line here).
+                JobState::Done => self.ok(match &job.outcome {
+                    Some(counts) => {
+                        format!("sync {} finished (job {}): {counts}", sync.name, job.id)
+                    }
+                    None => format!("sync {} finished (job {})", sync.name, job.id),
+                }),
                 JobState::Dead => self.error(format!(
                     "sync {} failed (job {}, {} attempts): {error}",
                     sync.name, job.id, job.attempts

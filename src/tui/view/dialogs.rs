@@ -370,7 +370,9 @@ fn cancel(frame: &mut Frame, body: Rect, v: &View, targets: &[Target], reason: &
 }
 
 fn confirm(frame: &mut Frame, body: Rect, v: &View, message: &str) {
-    let area = centered(body, 56, 6);
+    // Tall enough for the wrapped question (with room for words that do not fill a line) and the keys.
+    let lines = message.chars().count().div_ceil(50).max(1) as u16;
+    let area = centered(body, 56, lines + 4);
     frame.render_widget(Clear, area);
     let text = vec![
         Line::raw(message.to_string()),

@@ -429,10 +429,12 @@ fn panel_hints(v: &View) -> Vec<(Action, &'static str)> {
                 hints.extend([(Action::RetryJob, "retry"), (Action::DiscardJob, "discard")]);
             }
             hints.push((Action::Open, if v.ui.zoom { "back" } else { "attempts" }));
+            hints.push((Action::OpenTarget, "order/SKU"));
         }
         Tab::Conflicts if acting => hints.push((Action::Open, "resolve")),
         Tab::Dashboard => {
-            hints.push((Action::Open, "alert"));
+            hints.push((Action::Open, "order/SKU"));
+            hints.push((Action::Details, "alert"));
             if acting {
                 hints.extend([
                     (Action::Acknowledge, "ack"),

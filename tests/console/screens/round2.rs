@@ -24,7 +24,7 @@ impl Fixture {
     /// Three aligned SKUs as passes left them (SKU-A with an open negative_stock conflict once
     /// `raise_conflicts` ran, SKU-G never synced), and SKU-A's trace: a POS sale, web order R-1, the pass
     /// that merged them (job 77) and an operator's resolution.
-    fn align(&self) {
+    pub(super) fn align(&self) {
         let store = store_field("woocommerce");
         self.app("x")
             .store()

@@ -192,13 +192,11 @@ pub async fn missing_in_syncdesk(
 }
 
 impl JobHandler for PullOrders {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let outcomes = pull(self.0.get()?, ctx, None, false).await?;
+            let report = super::super::pull_report(&outcomes, false);
+            crate::engine::passes::record_outcome(ctx, job.id, report.summary()).await;
             let changed = outcomes
                 .iter()
                 .filter(|o| !matches!(o, ImportOutcome::Unchanged { .. }))

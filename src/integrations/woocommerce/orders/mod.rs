@@ -451,13 +451,11 @@ impl JobHandler for RefreshOrder {
 }
 
 impl JobHandler for ReconcileOrders {
-    fn run<'a>(
-        &'a self,
-        _job: &'a Job,
-        ctx: &'a JobContext,
-    ) -> BoxFuture<'a, Result<(), JobError>> {
+    fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let report = poll(self.0.get()?, ctx, None, false).await?;
+            let summary = super::poll_report(&report, false);
+            crate::engine::passes::record_outcome(ctx, job.id, summary.summary()).await;
             let changed = report
                 .outcomes
                 .iter()
