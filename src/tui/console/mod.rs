@@ -447,11 +447,7 @@ impl Console {
             Action::Acknowledge => self.acknowledge(),
             Action::AcknowledgeAll => self.ask_acknowledge_all(),
             Action::OpenTarget => self.open_target(),
-            Action::Details if self.ui.tab == Tab::Dashboard => self.open_alert(),
-            Action::Details => {
-                let key = self.keymap.normal.short(Action::Details);
-                self.info(format!("{key} shows an alert in full on the Dashboard"))
-            }
+            Action::Details => self.show_details(),
             Action::Submit | Action::NextField | Action::PrevField | Action::Yes | Action::No => {}
         }
     }

@@ -83,6 +83,15 @@ impl Console {
         }
     }
 
+    /// `d`: the selected alert in full (the Dashboard's Enter opens what it is about instead).
+    pub(super) fn show_details(&mut self) {
+        if self.ui.tab == Tab::Dashboard {
+            return self.open_alert();
+        }
+        let key = self.keymap.normal.short(Action::Details);
+        self.info(format!("{key} shows an alert in full on the Dashboard"));
+    }
+
     /// Errors: the selected job's order or SKU (as its Target column names it).
     pub(super) fn open_job_target(&mut self) {
         let Some(id) = self.selected_job() else {

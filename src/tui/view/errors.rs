@@ -11,8 +11,8 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use super::panels::{nothing, page_title};
 use super::{View, block, clip, empty_state, sorted_header};
 use crate::domain::time::{age, to_short};
-use crate::store::JobState;
 use crate::store::jobs::Attempt;
+use crate::store::{Job, JobState};
 use crate::tui::state::Tab;
 
 /// How tall the pane under the table is (the selected job's failures and latest attempts).
@@ -152,59 +152,7 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
     }
     // Narrow, the first failure (the cause) keeps its column and the last one is in the pane below.
     let narrow = area.width < 110;
-    let rows: Vec<Row> = jobs
-        .iter()
-        .map(|j| {
-            let next = match j.state {
-                JobState::Retrying if j.run_at >= v.snap.now + 1000 => {
-                    format!("in {}", age(v.snap.now, j.run_at))
-                }
-                JobState::Retrying => "due now".into(),
-                _ => "— (dead)".into(),
-            };
-            let explained = v.snap.job_explained.get(&j.id);
-            let first = explained
-                .and_then(|e| e.first_failure.as_ref())
-                .and_then(|a| a.message.clone())
-                .unwrap_or_default();
-            let dead = j.state == JobState::Dead;
-            let state = |text: String| {
-                if dead {
-                    Line::styled(text, v.theme.error)
-                } else {
-                    Line::styled(text, v.theme.warn)
-                }
-            };
-            let target = Line::raw(clip(explained.map_or("—", |e| e.target.as_str()), 24));
-            let tries = Line::raw(format!("{}/{}", j.attempts, j.max_attempts));
-            if narrow {
-                // One State column says both what it is and when it is tried next: the cause gets the room.
-                let when = if dead {
-                    "✗ dead".to_string()
-                } else {
-                    format!("↻ {}", next.trim_start_matches("in "))
-                };
-                return Row::new(vec![
-                    Line::raw(j.id.to_string()),
-                    Line::raw(j.kind.clone()),
-                    target,
-                    tries,
-                    Line::raw(first),
-                    state(when),
-                ]);
-            }
-            Row::new(vec![
-                Line::raw(j.id.to_string()),
-                state(if dead { "✗ dead" } else { "↻ retry" }.to_string()),
-                Line::raw(j.kind.clone()),
-                target,
-                tries,
-                Line::raw(first),
-                Line::raw(j.last_error.clone().unwrap_or_default()),
-                Line::raw(next),
-            ])
-        })
-        .collect();
+    let rows: Vec<Row> = jobs.iter().map(|j| job_row(j, v, narrow)).collect();
     let (widths, names) = if narrow {
         (
             vec![
@@ -252,4 +200,56 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
         area,
         &mut state,
     );
+}
+
+/// One failing job's row; `narrow` folds State and Next try into one column so the cause gets the room.
+fn job_row<'a>(j: &Job, v: &View, narrow: bool) -> Row<'a> {
+    let next = match j.state {
+        JobState::Retrying if j.run_at >= v.snap.now + 1000 => {
+            format!("in {}", age(v.snap.now, j.run_at))
+        }
+        JobState::Retrying => "due now".into(),
+        _ => "— (dead)".into(),
+    };
+    let explained = v.snap.job_explained.get(&j.id);
+    let first = explained
+        .and_then(|e| e.first_failure.as_ref())
+        .and_then(|a| a.message.clone())
+        .unwrap_or_default();
+    let dead = j.state == JobState::Dead;
+    let state = |text: String| {
+        if dead {
+            Line::styled(text, v.theme.error)
+        } else {
+            Line::styled(text, v.theme.warn)
+        }
+    };
+    let target = Line::raw(clip(explained.map_or("—", |e| e.target.as_str()), 24));
+    let tries = Line::raw(format!("{}/{}", j.attempts, j.max_attempts));
+    if narrow {
+        // One State column says both what it is and when it is tried next: the cause gets the room.
+        let when = if dead {
+            "✗ dead".to_string()
+        } else {
+            format!("↻ {}", next.trim_start_matches("in "))
+        };
+        return Row::new(vec![
+            Line::raw(j.id.to_string()),
+            Line::raw(j.kind.clone()),
+            target,
+            tries,
+            Line::raw(first),
+            state(when),
+        ]);
+    }
+    Row::new(vec![
+        Line::raw(j.id.to_string()),
+        state(if dead { "✗ dead" } else { "↻ retry" }.to_string()),
+        Line::raw(j.kind.clone()),
+        target,
+        tries,
+        Line::raw(first),
+        Line::raw(j.last_error.clone().unwrap_or_default()),
+        Line::raw(next),
+    ])
 }
