@@ -342,13 +342,9 @@ async fn run_now(
         ));
     }
     lines.extend(notes(&report.conflicts, &report.failed));
-    let summary: Vec<String> = summarize(&report)
-        .iter()
-        .map(|(k, v)| format!("{v} {k}"))
-        .collect();
     lines.push(format!(
         "{}{}",
-        summary.join(", "),
+        super::passes::counts_line(&summarize(&report)),
         dry_note(dry_run, "written")
     ));
     let mut out = PassReport::of(dry_run, "report", &report, lines);
