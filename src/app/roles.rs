@@ -26,6 +26,12 @@ impl App {
         self.actor.role.unwrap_or(Role::Admin)
     }
 
+    /// Whether the operator may take `action`, asked before a dialog opens so nobody fills one in for a
+    /// refusal; the command itself still checks (`require`).
+    pub fn may(&self, action: Permission) -> Result<()> {
+        self.require(action)
+    }
+
     /// Refuses `action` unless the actor's role may take it: "viewer may not change statuses (acting as ana)".
     pub(super) fn require(&self, action: Permission) -> Result<()> {
         let role = self.role();

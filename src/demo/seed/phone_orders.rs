@@ -98,8 +98,8 @@ fn plan(sellable: &[Item], now: Millis, rng: &mut fastrand::Rng) -> Vec<PhoneOrd
     let mut stock: BTreeMap<String, i64> =
         sellable.iter().map(|i| (i.sku.clone(), 1_000)).collect();
     let total: u32 = FATES.iter().map(|(_, w)| w).sum();
-    (0..PHONE_ORDERS)
-        .map(|n| {
+    let mut plans: Vec<PhoneOrder> = (0..PHONE_ORDERS)
+        .map(|_| {
             let mut pick = rng.u32(..total);
             let fate = FATES
                 .iter()
@@ -115,14 +115,20 @@ fn plan(sellable: &[Item], now: Millis, rng: &mut fastrand::Rng) -> Vec<PhoneOrd
             };
             let c = customer(rng);
             PhoneOrder {
-                number: format!("R-{}", 1001 + n),
+                number: String::new(),
                 customer: format!("{} {}", c.first_name, c.last_name),
                 fate,
                 created: now - age_hours * HOUR - rng.i64(0..HOUR),
                 lines: pick_lines(rng, sellable, &mut stock),
             }
         })
-        .collect()
+        .collect();
+    // Taken in the order they were phoned in, as a real shop's are: numbers and arrival follow age.
+    plans.sort_by_key(|p| p.created);
+    for (n, p) in plans.iter_mut().enumerate() {
+        p.number = format!("R-{}", 1001 + n);
+    }
+    plans
 }
 
 /// Takes one order by phone, then through its fate's moves and shipments, each a little later.

@@ -5,6 +5,7 @@ use tui_input::Input;
 
 use super::Console;
 use crate::app::{App, AppError, Resolution, ShipmentDetails, SyncPass, Winner};
+use crate::domain::Permission;
 use crate::store::JobState;
 use crate::store::jobs::RunNow;
 use crate::tui::conflicts::{ConflictRow, ConflictsView};
@@ -52,7 +53,21 @@ impl Console {
         self.move_by(1);
     }
 
+    /// Whether the operator's role may take `action`; if not, says so (role and name) and opens nothing.
+    pub(super) fn may(&mut self, action: Permission) -> bool {
+        match self.app.may(action) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error(e.to_string());
+                false
+            }
+        }
+    }
+
     pub(super) fn open_fulfil(&mut self) {
+        if !self.may(Permission::RecordShipments) {
+            return;
+        }
         let Some(target) = self.selected_order() else {
             self.info("select an order first (Orders panel)");
             return;
@@ -306,6 +321,9 @@ impl Console {
     }
 
     pub(super) fn open_resolve(&mut self) {
+        if !self.may(Permission::ResolveConflicts) {
+            return;
+        }
         let Some(conflict) = self.selected_conflict() else {
             self.info("select a conflict first (Conflicts panel)");
             return;

@@ -6,8 +6,8 @@
 use tui_input::Input;
 
 use super::Console;
-use crate::domain::StatusKind;
 use crate::domain::fulfilment::is_unshipped;
+use crate::domain::{Permission, StatusKind};
 use crate::store::OrderLine;
 use crate::tui::action::Action;
 use crate::tui::state::{Modal, StatusPicker, Target};
@@ -33,6 +33,9 @@ impl Console {
     }
 
     pub(super) fn open_status_picker(&mut self) {
+        if !self.may(Permission::ChangeStatuses) {
+            return;
+        }
         let targets = self.targets();
         if targets.is_empty() {
             self.info("select an order first (Orders panel)");
@@ -150,6 +153,9 @@ impl Console {
     }
 
     pub(super) fn open_cancel(&mut self) {
+        if !self.may(Permission::CancelOrders) {
+            return;
+        }
         let targets = self.targets();
         if targets.is_empty() {
             self.info("select an order first (Orders panel)");

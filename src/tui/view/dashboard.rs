@@ -281,11 +281,18 @@ fn restock_box(frame: &mut Frame, area: Rect, d: &Dashboard, v: &View) {
     ];
     frame.render_widget(Paragraph::new(lines), text);
     let rate = percent(d.completed, d.completed + d.cancelled);
-    frame.render_widget(Line::raw("completion rate"), gauge_label);
+    // The figure beside its name, not drawn over the bar.
+    frame.render_widget(
+        Line::raw(format!(
+            "completion rate {}",
+            rate.map_or("—".into(), |r| format!("{:.0}%", r * 100.0))
+        )),
+        gauge_label,
+    );
     frame.render_widget(
         Gauge::default()
             .ratio(rate.unwrap_or(0.0).clamp(0.0, 1.0))
-            .label(rate.map_or("—".into(), |r| format!("{:.0}%", r * 100.0)))
+            .label("")
             .gauge_style(v.theme.ok)
             .use_unicode(true),
         gauge,

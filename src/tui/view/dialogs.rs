@@ -285,7 +285,12 @@ fn field(frame: &mut Frame, area: Rect, v: &View, label: &str, input: &Input, fo
 }
 
 fn fulfil(frame: &mut Frame, body: Rect, v: &View, f: &FulfilForm) {
-    let warning_rows = 2 * f.warnings.len() as u16;
+    // Each warning wraps at the dialog's inner width (62 cells); give it every line it needs, up to 5.
+    let warning_rows: u16 = f
+        .warnings
+        .iter()
+        .map(|w| ((w.chars().count() + 2).div_ceil(60) as u16).clamp(1, 5))
+        .sum();
     let height = 3 + 3 + 2 + f.lines.len() as u16 + 3 + warning_rows;
     let area = centered(body, 64, height);
     frame.render_widget(Clear, area);

@@ -117,7 +117,7 @@ const BRAND: &str = " syncdesk";
 /// The header's pieces for a width: whether the brand shows, and each tab's label. Full titles when they
 /// fit beside the flags, else short ones, else only the active tab's title (the others by their key).
 fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool, Vec<String>) {
-    let flags = header_flags(ui).chars().count();
+    let flags = header_flags(ui, width).chars().count();
     let errors = match (snap.dead_jobs, snap.retrying_jobs) {
         (0, 0) => String::new(),
         (dead, 0) => format!(" ✗{dead}"),
@@ -150,6 +150,7 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
         .iter()
         .map(|t| label(*t, if *t == ui.tab { t.short() } else { t.tiny() }))
         .collect();
+    let all_tiny: Vec<String> = Tab::ALL.iter().map(|t| label(*t, t.tiny())).collect();
     let keys_only: Vec<String> = Tab::ALL
         .iter()
         .map(|t| label(*t, if *t == ui.tab { t.short() } else { "" }))
@@ -160,6 +161,7 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
         (true, &short),
         (false, &short),
         (false, &tiny),
+        (false, &all_tiny),
     ] {
         if fits(labels, brand) {
             return (brand, labels.clone());
@@ -168,8 +170,10 @@ fn tab_labels(width: u16, snap: &Snapshot, ui: &UiState, keys: &Keymap) -> (bool
     (false, keys_only)
 }
 
-/// The right side of the header: who, and the console's state.
-fn header_flags(ui: &UiState) -> String {
+/// The right side of the header: who, and the console's state (in fewer words below 110 columns, so the
+/// panels' names keep their room at 80).
+fn header_flags(ui: &UiState, width: u16) -> String {
+    let narrow = width < 110;
     let mut flags = Vec::new();
     if !ui.operator.trim().is_empty() {
         flags.push(format!("{} · {}", ui.operator, ui.role));
@@ -187,10 +191,10 @@ fn header_flags(ui: &UiState) -> String {
         flags.push(format!("STORE {}", o.condition.as_str().to_uppercase()));
     }
     if let Some(e) = &ui.engine {
-        flags.push(if e.holds_lease {
-            format!("engine: {} running", e.running)
-        } else {
-            "engine: standby".into()
+        flags.push(match (e.holds_lease, narrow) {
+            (true, false) => format!("engine: {} running", e.running),
+            (true, true) => format!("eng {}", e.running),
+            (false, _) => "engine: standby".into(),
         });
     }
     const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -262,7 +266,7 @@ pub fn hit(
 fn draw_header(frame: &mut Frame, area: Rect, v: &View) {
     let (brand, labels) = tab_labels(area.width, v.snap, v.ui, v.keys);
     let titles: Vec<Line> = labels.into_iter().map(Line::raw).collect();
-    let right = header_flags(v.ui);
+    let right = header_flags(v.ui, area.width);
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(right.chars().count() as u16),

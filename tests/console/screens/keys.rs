@@ -84,3 +84,35 @@ fn a_console_with_nobody_named_asks_who_acts_and_records_them() {
     press(&mut c, KeyCode::Esc);
     assert!(c.should_quit());
 }
+
+#[test]
+fn a_dialog_the_role_may_not_use_is_refused_before_it_opens() {
+    let f = Fixture::new();
+    f.raise_conflicts();
+    let mut config = syncdesk::config::Config::default();
+    config.roles.warehouse = vec!["carol".into()];
+    let mut c = f.console_config(config, false);
+    // Warehouse staff ship and change statuses, but conflicts are for ops: no dialog to fill in for nothing.
+    keys(&mut c, "3");
+    press(&mut c, KeyCode::Enter);
+    assert!(c.ui.modal.is_none(), "{:?}", c.ui.modal);
+    assert_eq!(
+        last_toast(&c),
+        "warehouse may not resolve conflicts (acting as carol)"
+    );
+
+    let mut config = syncdesk::config::Config::default();
+    config.roles.ops = vec!["carol".into()];
+    let mut c = f.console_config(config, false);
+    select(&mut c, "R-1");
+    for key in ["s", "F", "c"] {
+        keys(&mut c, key);
+        assert!(c.ui.modal.is_none(), "{key}: {:?}", c.ui.modal);
+        assert!(
+            last_toast(&c).starts_with("ops may not "),
+            "{key}: {}",
+            last_toast(&c)
+        );
+    }
+    assert_eq!(f.app("x").order("R-1").unwrap().status, "Pending");
+}
