@@ -94,7 +94,9 @@ impl ResolvedPrice {
         };
         format!(
             "{} price resolved by {} ({}): {outcome}",
-            self.sku, self.resolved_by, self.resolution
+            self.sku,
+            self.resolved_by,
+            Policy::said(&self.resolution)
         )
     }
 }
@@ -364,8 +366,9 @@ impl App {
             let ids: Vec<i64> = open.iter().map(|c| c.id).collect();
             let kinds: Vec<String> = open.iter().map(|c| c.kind.clone()).collect();
             let reason = format!(
-                "{} resolved by {actor} ({resolution}): POS {}, store {}",
+                "{} resolved by {actor} ({}): POS {}, store {}",
                 kinds.join(", "),
+                Policy::said(resolution),
                 latest.pos_value.as_deref().unwrap_or("-"),
                 latest.store_value.as_deref().unwrap_or("-"),
             );
@@ -450,7 +453,8 @@ impl App {
             let now = now_ms();
             inventory::resolve(tx, drift.id, &actor, resolution, cents, now)?;
             let reason = format!(
-                "price_drift resolved by {actor} ({resolution}): POS {}, store {}",
+                "price_drift resolved by {actor} ({}): POS {}, store {}",
+                Policy::said(resolution),
                 drift.pos_value.as_deref().unwrap_or("-"),
                 drift.store_value.as_deref().unwrap_or("-"),
             );

@@ -142,6 +142,26 @@ impl Policy {
         }
     }
 
+    /// How screens and the CLI say it ("store wins"): one word for the store everywhere, whatever the
+    /// recorded name (`woo_wins` stays in the data for the files and scripts that read it).
+    pub fn words(self) -> &'static str {
+        match self {
+            Policy::PosWins => "POS wins",
+            Policy::StoreWins => "store wins",
+            Policy::Merge => "merge",
+            Policy::Manual => "manual",
+        }
+    }
+
+    /// A recorded resolution ("pos_wins", "woo_wins", "merge", "quantity") in the words screens use.
+    pub fn said(recorded: &str) -> &str {
+        match (Policy::parse(recorded), recorded) {
+            (Some(p), _) => p.words(),
+            (None, "quantity") => "counted quantity",
+            (None, other) => other,
+        }
+    }
+
     /// A configured or recorded name; `store_wins` and its legacy name are the same policy.
     pub fn parse(name: &str) -> Option<Policy> {
         match name {

@@ -128,7 +128,10 @@ fn operator_decision(
             "{} resolved by {} ({})",
             ConflictKind::PriceDrift.as_str(),
             latest.resolved_by.as_deref().unwrap_or("?"),
-            latest.resolution.as_deref().unwrap_or("?")
+            latest
+                .resolution
+                .as_deref()
+                .map_or("?", crate::domain::inventory::Policy::said)
         ),
     })
 }

@@ -1253,7 +1253,7 @@ fn conflict_resolved_by_the_operator_leaves_the_panel_and_enqueues_the_write() {
     press(&mut c, KeyCode::Enter);
     assert!(c.ui.modal.is_none(), "{}", last_toast(&c));
     assert!(
-        last_toast(&c).contains("SKU-C resolved by carol (woo_wins): 9 goes to the store"),
+        last_toast(&c).contains("SKU-C resolved by carol (store wins): 9 goes to the store"),
         "{}",
         last_toast(&c)
     );
@@ -1315,7 +1315,7 @@ fn a_price_conflict_resolved_from_the_console_sends_the_pos_price_and_leaves_the
     assert!(c.ui.modal.is_none(), "{}", last_toast(&c));
     assert!(
         last_toast(&c)
-            .contains("SKU-C price resolved by carol (pos_wins): 32.60 goes to the store"),
+            .contains("SKU-C price resolved by carol (POS wins): 32.60 goes to the store"),
         "{}",
         last_toast(&c)
     );
@@ -1342,7 +1342,7 @@ fn a_price_conflict_resolved_from_the_console_sends_the_pos_price_and_leaves_the
     press(&mut c, KeyCode::Down); // store wins → 9
     press(&mut c, KeyCode::Enter);
     assert!(
-        last_toast(&c).contains("SKU-C resolved by carol (woo_wins): 9 goes to the store"),
+        last_toast(&c).contains("SKU-C resolved by carol (store wins): 9 goes to the store"),
         "{}",
         last_toast(&c)
     );

@@ -250,10 +250,15 @@ async fn a_signed_stock_webhook_reaches_the_store_through_an_incremental_pass() 
         rig.mk.set_stock(MAIN, &rig.pairs[i].1, 6.0);
     }
     rig.spawn_engine(true);
-    // The engine's first passes agree on 6 and remember the store's product ids (what hints name).
+    // The engine's first passes (a full and an incremental one, one after the other: one stock pass at a
+    // time) agree on 6 and remember the store's product ids (what hints name).
     eventually("the first sync", || {
         let pair = inventory::find(rig.store().conn(), &rig.pairs[0].0).unwrap()?;
-        (pair.base.is_some() && pair.store_product_id.is_some()).then_some(())
+        let full_done = jobs::list(rig.store().conn(), Some(jobs::JobState::Done), 100)
+            .unwrap()
+            .iter()
+            .any(|j| j.kind == syncdesk::app::STOCK_FULL);
+        (full_done && pair.base.is_some() && pair.store_product_id.is_some()).then_some(())
     })
     .await;
 

@@ -100,14 +100,21 @@ async fn eventually<T>(what: &str, timeout: Duration, mut probe: impl FnMut() ->
 }
 
 /// Resolves pair `i` through the CLI, lets the engine apply it and checks the outcome; returns the quantity.
-async fn resolve_and_apply(rig: &Rig, i: usize, args: &[&str], how: &str, expected: i64) {
+/// `how` is the resolution as recorded, `said` as the CLI words it.
+async fn resolve_and_apply(
+    rig: &Rig,
+    i: usize,
+    args: &[&str],
+    (how, said): (&str, &str),
+    expected: i64,
+) {
     let sku = rig.pairs[i].0.clone();
     let mut cmd = vec!["conflicts", "resolve", sku.as_str()];
     cmd.extend_from_slice(args);
     let (code, out, err) = rig.cli(&cmd);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains(how) && out.contains(&expected.to_string()),
+        out.contains(said) && out.contains(&expected.to_string()),
         "{out}"
     );
 
@@ -193,7 +200,14 @@ async fn a_manual_conflict_resolved_with_the_pos_as_winner_puts_the_pos_quantity
         Some(&*pos.to_string()),
         "the POS value is recorded"
     );
-    resolve_and_apply(&rig, 1, &["--winner", "pos"], "pos_wins", pos).await;
+    resolve_and_apply(
+        &rig,
+        1,
+        &["--winner", "pos"],
+        ("pos_wins", "(POS wins)"),
+        pos,
+    )
+    .await;
     let base = {
         let store = Store::open(&rig.db, Duration::from_secs(5)).unwrap();
         stock_rows::find(store.conn(), &rig.pairs[1].0)
@@ -209,7 +223,14 @@ async fn a_manual_conflict_resolved_with_the_pos_as_winner_puts_the_pos_quantity
 async fn a_counted_quantity_settles_the_conflict() {
     let rig = start(5).await;
     rig.manual_conflict(2).await;
-    resolve_and_apply(&rig, 2, &["--qty", "7"], "quantity", 7).await;
+    resolve_and_apply(
+        &rig,
+        2,
+        &["--qty", "7"],
+        ("quantity", "(counted quantity)"),
+        7,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -480,7 +480,7 @@ async fn an_operator_siding_with_the_pos_price_gets_it_written_by_the_next_pass_
         .unwrap();
     assert_eq!(
         done.summary(),
-        format!("{sku} price resolved by dana (pos_wins): {far:.2} goes to the store")
+        format!("{sku} price resolved by dana (POS wins): {far:.2} goes to the store")
     );
     // The price pass is asked to run now, in the same transaction.
     let job = app.job(done.job_id.expect("a price pass job")).unwrap();
@@ -494,7 +494,7 @@ async fn an_operator_siding_with_the_pos_price_gets_it_written_by_the_next_pass_
     let report = rig.price_pass(false).await;
     assert!(report.conflicts.is_empty(), "{:?}", report.conflicts);
     let change = report.changes.iter().find(|c| c.sku == sku).unwrap();
-    assert_eq!(change.why, "price_drift resolved by dana (pos_wins)");
+    assert_eq!(change.why, "price_drift resolved by dana (POS wins)");
     assert_eq!(rig.store().await[&sku].regular_price, format!("{far:.2}"));
     let store = rig.store_db();
     assert!(
@@ -552,7 +552,7 @@ async fn keeping_the_store_price_from_the_command_line_silences_that_drift_until
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!(
-            "{sku} price resolved by ops (woo_wins): the store keeps {store_price}"
+            "{sku} price resolved by ops (store wins): the store keeps {store_price}"
         )),
         "{out}"
     );

@@ -6,6 +6,7 @@ use tui_input::Input;
 use super::Console;
 use crate::app::{App, AppError, Resolution, ShipmentDetails, SyncPass, Winner};
 use crate::domain::Permission;
+use crate::domain::inventory::Policy;
 use crate::store::JobState;
 use crate::store::jobs::RunNow;
 use crate::tui::conflicts::{ConflictRow, ConflictsView};
@@ -366,7 +367,11 @@ impl Console {
             self.app.resolve_conflict(sku, how).map(|r| {
                 format!(
                     "{} resolved by {} ({}): {} goes to the store (job {})",
-                    r.sku, r.resolved_by, r.resolution, r.quantity, r.job_id
+                    r.sku,
+                    r.resolved_by,
+                    Policy::said(&r.resolution),
+                    r.quantity,
+                    r.job_id
                 )
             })
         };
