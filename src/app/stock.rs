@@ -96,7 +96,7 @@ impl ResolvedPrice {
             "{} price resolved by {} ({}): {outcome}",
             self.sku,
             self.resolved_by,
-            Policy::said(&self.resolution)
+            Policy::said(self.resolution)
         )
     }
 }

@@ -237,7 +237,7 @@ pub fn conflicts(context: &Context, command: ConflictsCommand) -> CliResult {
                     done.sku,
                     done.kinds.join(", "),
                     done.resolved_by,
-                    crate::domain::inventory::Policy::said(&done.resolution),
+                    crate::domain::inventory::Policy::said(done.resolution),
                     done.quantity,
                     done.job_id
                 )?,

@@ -369,7 +369,7 @@ impl Console {
                     "{} resolved by {} ({}): {} goes to the store (job {})",
                     r.sku,
                     r.resolved_by,
-                    Policy::said(&r.resolution),
+                    Policy::said(r.resolution),
                     r.quantity,
                     r.job_id
                 )
