@@ -110,6 +110,20 @@ impl Action {
     }
 
     /// Whether the action changes anything (hidden and refused in a read-only console).
+    /// What the operator's role must allow for this key to do anything (`app` enforces it; the console
+    /// only leaves out hints that would end in a refusal).
+    pub fn permission(self) -> Option<crate::domain::Permission> {
+        use crate::domain::Permission as P;
+        match self {
+            Action::Mark | Action::ChangeStatus => Some(P::ChangeStatuses),
+            Action::Fulfil => Some(P::RecordShipments),
+            Action::CancelOrder => Some(P::CancelOrders),
+            Action::RetryJob | Action::DiscardJob => Some(P::ManageJobs),
+            Action::Acknowledge | Action::AcknowledgeAll => Some(P::AcknowledgeAlerts),
+            _ => None,
+        }
+    }
+
     pub fn is_command(self) -> bool {
         matches!(
             self,

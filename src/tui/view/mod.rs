@@ -435,7 +435,9 @@ fn panel_hints(v: &View) -> Vec<(Action, &'static str)> {
             hints.push((Action::Open, if v.ui.zoom { "back" } else { "attempts" }));
             hints.push((Action::OpenTarget, "order/SKU"));
         }
-        Tab::Conflicts if acting => hints.push((Action::Open, "resolve")),
+        Tab::Conflicts if acting && v.ui.role.may(crate::domain::Permission::ResolveConflicts) => {
+            hints.push((Action::Open, "resolve"))
+        }
         Tab::Dashboard => {
             hints.push((Action::Open, "order/SKU"));
             hints.push((Action::Details, "alert"));
@@ -463,6 +465,8 @@ fn panel_hints(v: &View) -> Vec<(Action, &'static str)> {
         ),
         (Action::Quit, "quit"),
     ]);
+    // A key the role may not use would only meet a refusal: leave it out (help still lists it).
+    hints.retain(|(a, _)| a.permission().is_none_or(|p| v.ui.role.may(p)));
     hints
 }
 

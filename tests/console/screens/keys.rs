@@ -100,6 +100,12 @@ fn a_dialog_the_role_may_not_use_is_refused_before_it_opens() {
         last_toast(&c),
         "warehouse may not resolve conflicts (acting as carol)"
     );
+    c.ui.toasts.clear();
+    let footer = shot(&mut c).lines().last().unwrap_or_default().to_string();
+    assert!(
+        !footer.contains("resolve"),
+        "no hint to a refusal: {footer}"
+    );
 
     let mut config = syncdesk::config::Config::default();
     config.roles.ops = vec!["carol".into()];
@@ -115,4 +121,10 @@ fn a_dialog_the_role_may_not_use_is_refused_before_it_opens() {
         );
     }
     assert_eq!(f.app("x").order("R-1").unwrap().status, "Pending");
+    c.ui.toasts.clear();
+    let footer = shot(&mut c).lines().last().unwrap_or_default().to_string();
+    assert!(
+        !footer.contains("status") && !footer.contains("fulfil") && footer.contains("zoom"),
+        "{footer}"
+    );
 }
