@@ -143,7 +143,7 @@ impl Policy {
     }
 
     /// How screens and the CLI say it ("store wins"): one word for the store everywhere, whatever the
-    /// recorded name (`woo_wins` stays in the data for the files and scripts that read it).
+    /// recorded name (the legacy name stays in the data for the files and scripts that read it).
     pub fn words(self) -> &'static str {
         match self {
             Policy::PosWins => "POS wins",
@@ -153,7 +153,7 @@ impl Policy {
         }
     }
 
-    /// A recorded resolution ("pos_wins", "woo_wins", "merge", "quantity") in the words screens use.
+    /// A recorded resolution (a policy's recorded name, or "quantity") in the words screens use.
     pub fn said(recorded: &str) -> &str {
         match (Policy::parse(recorded), recorded) {
             (Some(p), _) => p.words(),
