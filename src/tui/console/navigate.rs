@@ -118,12 +118,7 @@ impl Console {
 
     /// Dashboard: the selected alert's order or SKU; an alert that names neither opens in full.
     pub(super) fn open_alert_target(&mut self) {
-        let alert = self
-            .snapshot
-            .dashboard
-            .as_ref()
-            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
-            .cloned();
+        let alert = self.selected_alert();
         let subject = match alert.as_ref().map(|a| self.app.alert_subject(a)) {
             Some(Ok(subject)) => subject,
             Some(Err(e)) => return self.error(e.to_string()),

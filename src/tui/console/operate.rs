@@ -8,6 +8,7 @@ use crate::app::{App, AppError, Resolution, ShipmentDetails, SyncPass, Winner};
 use crate::domain::Permission;
 use crate::domain::inventory::Policy;
 use crate::store::JobState;
+use crate::store::alerts::Alert;
 use crate::store::jobs::RunNow;
 use crate::tui::conflicts::{ConflictRow, ConflictsView};
 use crate::tui::state::{
@@ -26,6 +27,15 @@ impl Console {
             version: row.version,
             status_id: row.summary.status_id,
         })
+    }
+
+    /// The Dashboard's selected open alert.
+    pub(super) fn selected_alert(&self) -> Option<Alert> {
+        self.snapshot
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
+            .cloned()
     }
 
     pub(super) fn selected_job(&self) -> Option<i64> {
@@ -394,12 +404,7 @@ impl Console {
             self.info("alerts are listed on the Dashboard: select one there to acknowledge it");
             return;
         }
-        let alert = self
-            .snapshot
-            .dashboard
-            .as_ref()
-            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
-            .map(|a| a.id);
+        let alert = self.selected_alert().map(|a| a.id);
         let Some(id) = alert else {
             self.info("no open alert to acknowledge");
             return;
@@ -443,13 +448,7 @@ impl Console {
 
     /// The selected alert in full.
     pub(super) fn open_alert(&mut self) {
-        let alert = self
-            .snapshot
-            .dashboard
-            .as_ref()
-            .and_then(|d| d.alerts.get(self.ui.pos().cursor))
-            .cloned();
-        match alert {
+        match self.selected_alert() {
             Some(alert) => {
                 self.ui.modal = Some(Modal::Alert {
                     alert: Box::new(alert),
