@@ -28,7 +28,9 @@ fn text(filter: Option<&str>) -> Text {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderSort {
-    /// Creation (newest first by default): the order the store already keeps.
+    /// Arrival in syncdesk (newest first by default): the order the store keeps, read by keyset.
+    Received,
+    /// The order's creation time in its channel: how long the customer has waited.
     Age,
     Number,
     Customer,
@@ -49,7 +51,7 @@ pub struct OrderQuery {
 impl OrderQuery {
     /// Newest first without a filter: the keyset path of `store::console::order_page` serves it.
     pub fn is_default_order(&self) -> bool {
-        self.sort == OrderSort::Age && self.descending
+        self.sort == OrderSort::Received && self.descending
     }
 }
 
@@ -73,7 +75,8 @@ fn with_orders<T>(
         );
     }
     let sort = match q.sort {
-        OrderSort::Age => "o.id",
+        OrderSort::Received => "o.id",
+        OrderSort::Age => "o.created_at",
         OrderSort::Number => "o.number",
         OrderSort::Customer => "COALESCE(o.customer, '')",
         OrderSort::Status => "o.status_id",

@@ -403,6 +403,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE jobs ADD COLUMN outcome TEXT;
     "#,
+    // 15: orders by age (the channel's creation time), which differs from arrival after an import of history.
+    r#"
+    CREATE INDEX orders_by_age ON orders (archived, created_at, id);
+    CREATE INDEX orders_by_status_age ON orders (archived, status_id, created_at, id);
+    "#,
 ];
 
 pub fn current_version() -> i64 {

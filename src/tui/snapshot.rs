@@ -141,10 +141,11 @@ pub fn order_query(app: &App, snap: &Snapshot, ui: &UiState) -> Result<OrderQuer
     let (archived, status_id) = app.order_group_scope(snap.order_group(ui))?;
     let sort = ui.sorts[Tab::Orders.index()];
     let (sort, descending) = match sort.column {
-        // Age ▲ (youngest first) is the newest order first.
-        0 => (OrderSort::Age, !sort.descending),
-        1 => (OrderSort::Number, sort.descending),
-        2 => (OrderSort::Customer, sort.descending),
+        // Received ▲ is the newest arrival first; Age ▲ (youngest first) the newest creation first.
+        0 => (OrderSort::Received, !sort.descending),
+        1 => (OrderSort::Age, !sort.descending),
+        2 => (OrderSort::Number, sort.descending),
+        3 => (OrderSort::Customer, sort.descending),
         _ => (OrderSort::Status, sort.descending),
     };
     Ok(OrderQuery {

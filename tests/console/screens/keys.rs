@@ -19,28 +19,46 @@ fn numbers(c: &Console) -> Vec<String> {
 #[test]
 fn o_sorts_the_orders_by_the_next_column_and_capital_o_reverses_it() {
     let f = Fixture::new();
+    // An order imported late with its history: it arrives last but was placed a day ago.
+    let mut app = f.app("alice");
+    app.add_order("R-0", Some("Old Import"), "web", &[("SKU-A".into(), 1)])
+        .unwrap();
+    app.store()
+        .write(|tx| -> syncdesk::store::Result<usize> {
+            Ok(tx.execute(
+                "UPDATE orders SET created_at = ?1 WHERE number = 'R-0'",
+                [super::NOW - 24 * super::HOUR],
+            )?)
+        })
+        .unwrap();
     let mut c = f.console();
+    let newest_received_first = numbers(&c);
+    assert_eq!(newest_received_first[0], "R-0", "the latest arrival on top");
+    keys(&mut c, "o");
+    assert_eq!(last_toast(&c), "Orders sorted by Age ▲");
     let youngest_first = numbers(&c);
-    assert!(youngest_first.len() >= 3, "{youngest_first:?}");
+    assert_eq!(
+        youngest_first.last().map(String::as_str),
+        Some("R-0"),
+        "by age the day-old order is last: {youngest_first:?}"
+    );
+    assert!(shot(&mut c).contains("Age▲"), "the column says how it sorts");
+    keys(&mut c, "O");
+    assert_eq!(last_toast(&c), "Orders sorted by Age ▼");
+    assert_eq!(numbers(&c)[0], "R-0", "the longest-waiting order first");
     keys(&mut c, "o");
     assert_eq!(last_toast(&c), "Orders sorted by Number ▲");
     let by_number = numbers(&c);
     let mut sorted = by_number.clone();
     sorted.sort();
     assert_eq!(by_number, sorted);
-    assert_ne!(by_number, youngest_first, "the order changed");
-    assert!(
-        shot(&mut c).contains("Number▲"),
-        "the column says how it sorts"
-    );
     keys(&mut c, "O");
-    assert_eq!(last_toast(&c), "Orders sorted by Number ▼");
     let reversed: Vec<String> = by_number.iter().rev().cloned().collect();
     assert_eq!(numbers(&c), reversed);
-    // Round the columns back to Age: the youngest order first again.
+    // Round the columns back to the start: the newest arrival on top again.
     keys(&mut c, "ooo");
-    assert_eq!(last_toast(&c), "Orders sorted by Age ▲");
-    assert_eq!(numbers(&c), youngest_first);
+    assert_eq!(last_toast(&c), "Orders sorted by Received ▲");
+    assert_eq!(numbers(&c), newest_received_first);
 }
 
 #[test]
