@@ -181,7 +181,11 @@ impl App {
     ) -> Result<InventoryPage> {
         let conn = self.store.conn();
         let total = rows::count_inventory(conn, query)?;
-        let rows = rows::inventory_page(conn, query, limit, offset, Some(total))?;
+        // Nothing matches (a filter being typed): the page would scan every pair again to find nothing.
+        let rows = match total {
+            0 => Vec::new(),
+            _ => rows::inventory_page(conn, query, limit, offset, Some(total))?,
+        };
         Ok(InventoryPage { rows, total })
     }
 

@@ -70,8 +70,8 @@ fn with_orders<T>(
         );
     } else if t.like.is_some() {
         scope.push_str(
-            " AND (lower(o.number) LIKE :like ESCAPE '\\' OR lower(COALESCE(o.customer, '')) LIKE :like ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND lower(l.sku) LIKE :like ESCAPE '\\'))",
+            " AND (o.number LIKE :like ESCAPE '\\' OR COALESCE(o.customer, '') LIKE :like ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku LIKE :like ESCAPE '\\'))",
         );
     }
     let sort = match q.sort {
@@ -181,10 +181,10 @@ fn with_conflicts<T>(
     let mut scope = String::from("stock_conflicts c WHERE c.resolved_at IS NULL");
     if t.like.is_some() {
         scope.push_str(
-            " AND (lower(c.sku) LIKE :like ESCAPE '\\' OR lower(c.kind) LIKE :like ESCAPE '\\'
-                   OR lower(c.detail) LIKE :like ESCAPE '\\'
+            " AND (c.sku LIKE :like ESCAPE '\\' OR c.kind LIKE :like ESCAPE '\\'
+                   OR c.detail LIKE :like ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.store_sku = c.sku
-                              AND (lower(a.pos_sku) LIKE :like ESCAPE '\\' OR lower(a.product_name) LIKE :like ESCAPE '\\')))",
+                              AND (a.pos_sku LIKE :like ESCAPE '\\' OR a.product_name LIKE :like ESCAPE '\\')))",
         );
     }
     let sort = match q.sort {
@@ -250,8 +250,8 @@ fn with_jobs<T>(q: &JobQuery, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result
     let mut scope = String::from("jobs j WHERE j.state IN ('dead', 'retrying')");
     if t.like.is_some() {
         scope.push_str(
-            " AND (lower(j.kind) LIKE :like ESCAPE '\\' OR lower(COALESCE(j.key, '')) LIKE :like ESCAPE '\\'
-                   OR lower(COALESCE(j.last_error, '')) LIKE :like ESCAPE '\\' OR CAST(j.id AS TEXT) = :exact)",
+            " AND (j.kind LIKE :like ESCAPE '\\' OR COALESCE(j.key, '') LIKE :like ESCAPE '\\'
+                   OR COALESCE(j.last_error, '') LIKE :like ESCAPE '\\' OR CAST(j.id AS TEXT) = :exact)",
         );
     }
     let sort = match q.sort {
@@ -329,8 +329,8 @@ fn with_fulfilments<T>(
     );
     if t.like.is_some() {
         scope.push_str(
-            " AND (lower(o.number) LIKE :like ESCAPE '\\' OR lower(o.channel) LIKE :like ESCAPE '\\'
-                   OR lower(l.system) LIKE :like ESCAPE '\\')",
+            " AND (o.number LIKE :like ESCAPE '\\' OR o.channel LIKE :like ESCAPE '\\'
+                   OR l.system LIKE :like ESCAPE '\\')",
         );
     }
     let sort = match q.sort {

@@ -100,8 +100,8 @@ fn inventory_listing(q: &InventoryQuery) -> (String, Option<String>) {
                 Some(phrase),
             ),
             None => (
-                "sku_alignment a WHERE (lower(a.pos_sku) LIKE :text ESCAPE '\\'
-                     OR lower(a.store_sku) LIKE :text ESCAPE '\\' OR lower(a.product_name) LIKE :text ESCAPE '\\')"
+                "sku_alignment a WHERE (a.pos_sku LIKE :text ESCAPE '\\'
+                     OR a.store_sku LIKE :text ESCAPE '\\' OR a.product_name LIKE :text ESCAPE '\\')"
                     .to_string(),
                 Some(listing::like_pattern(text)),
             ),

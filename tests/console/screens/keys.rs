@@ -42,7 +42,10 @@ fn o_sorts_the_orders_by_the_next_column_and_capital_o_reverses_it() {
         Some("R-0"),
         "by age the day-old order is last: {youngest_first:?}"
     );
-    assert!(shot(&mut c).contains("Age▲"), "the column says how it sorts");
+    assert!(
+        shot(&mut c).contains("Age▲"),
+        "the column says how it sorts"
+    );
     keys(&mut c, "O");
     assert_eq!(last_toast(&c), "Orders sorted by Age ▼");
     assert_eq!(numbers(&c)[0], "R-0", "the longest-waiting order first");
