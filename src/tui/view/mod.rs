@@ -321,8 +321,14 @@ fn draw_footer(frame: &mut Frame, area: Rect, v: &View) {
             ToastKind::Ok => ("✓", v.theme.ok),
             ToastKind::Error => ("✗", v.theme.error),
         };
+        // An error's cause is usually at its end ("…: connection refused"): keep both ends when it is cut.
+        let room = usize::from(area.width).saturating_sub(3);
+        let text = match toast.kind {
+            ToastKind::Error => clip_middle(&toast.text, room),
+            _ => clip(&toast.text, room),
+        };
         frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {mark} {}", toast.text), style)),
+            Paragraph::new(Line::styled(format!(" {mark} {text}"), style)),
             area,
         );
         return;
@@ -488,6 +494,19 @@ pub fn clip(text: &str, width: usize) -> String {
     }
 }
 
+/// `text` in `width` cells, cut in the middle (its start and its end kept, 1:2) when it is longer.
+pub fn clip_middle(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width || width < 3 {
+        return clip(text, width);
+    }
+    let head = (width - 1) / 3;
+    let tail = width - 1 - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// A centered empty-state message inside a block.
 pub fn empty_state(frame: &mut Frame, area: Rect, title: &str, text: &str, theme: &Theme) {
     let inner_top = area.height.saturating_sub(2) / 2;
@@ -545,4 +564,19 @@ pub fn sorted_header<'a>(names: &[&'a str], tab: Tab, v: &View) -> Row<'a> {
             .collect::<Vec<_>>(),
     )
     .style(v.theme.header)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_middle_keeps_both_ends() {
+        let e = "sync incremental failed here: GET http://127.0.0.1:45035/wp-json/wc/v3/products: connection refused";
+        let cut = super::clip_middle(e, 60);
+        assert_eq!(cut.chars().count(), 60);
+        assert!(
+            cut.starts_with("sync incremental") && cut.ends_with("connection refused"),
+            "{cut}"
+        );
+        assert_eq!(super::clip_middle("short", 40), "short");
+    }
 }
