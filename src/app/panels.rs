@@ -12,6 +12,7 @@ use crate::integrations::email::client::EMAIL_ACCEPTED;
 use crate::store::alerts::{self, Alert};
 use crate::store::console::{self as queries, PageAnchor, UnsyncedFulfilment};
 use crate::store::inventory::{self, StockConflict};
+use crate::store::listing::Listed;
 use crate::store::panels::{
     self, BackorderNotice, ConflictQuery, FulfilmentQuery, JobQuery, OrderQuery,
 };
@@ -85,7 +86,7 @@ impl App {
                 None,
             ),
             (false, _) => {
-                let total = panels::count_orders(conn, q)?;
+                let total = q.count(conn)?;
                 (
                     panels::order_page(conn, q, limit, offset, Some(total))?,
                     None,
@@ -109,13 +110,13 @@ impl App {
         let conn = self.store.conn();
         match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
             None => Ok(queries::count_orders(conn, q.archived, q.status_id, None)?),
-            Some(_) => Ok(panels::count_orders(conn, q)?),
+            Some(_) => Ok(q.count(conn)?),
         }
     }
 
     /// Where order `id` sits in the panel's query (None: the query leaves it out).
     pub fn order_rank(&mut self, q: &OrderQuery, id: i64) -> Result<Option<i64>> {
-        Ok(panels::order_rank(self.store.conn(), q, id)?)
+        Ok(q.rank(self.store.conn(), id)?)
     }
 
     /// A page of open conflicts with each SKU's product name.
@@ -126,9 +127,9 @@ impl App {
         offset: i64,
     ) -> Result<Page<(StockConflict, Option<String>)>> {
         let conn = self.store.conn();
-        let total = panels::count_conflicts(conn, q)?;
+        let total = q.count(conn)?;
         let mut rows = Vec::new();
-        for id in panels::conflict_page(conn, q, limit, offset, Some(total))? {
+        for id in q.page(conn, limit, offset, Some(total))? {
             if let Some(c) = inventory::conflict(conn, id)? {
                 let name = trace::product_name(conn, &c.sku)?;
                 rows.push((c, name));
@@ -138,22 +139,22 @@ impl App {
     }
 
     pub fn conflict_rank(&mut self, q: &ConflictQuery, id: i64) -> Result<Option<i64>> {
-        Ok(panels::conflict_rank(self.store.conn(), q, id)?)
+        Ok(q.rank(self.store.conn(), id)?)
     }
 
     /// A page of dead and retrying jobs.
     pub fn jobs_panel(&mut self, q: &JobQuery, limit: i64, offset: i64) -> Result<Page<Job>> {
         let conn = self.store.conn();
-        let total = panels::count_jobs(conn, q)?;
+        let total = q.count(conn)?;
         let mut rows = Vec::new();
-        for id in panels::job_page(conn, q, limit, offset, Some(total))? {
+        for id in q.page(conn, limit, offset, Some(total))? {
             rows.extend(jobs::get(conn, id)?);
         }
         Ok(Page { rows, total })
     }
 
     pub fn job_rank(&mut self, q: &JobQuery, id: i64) -> Result<Option<i64>> {
-        Ok(panels::job_rank(self.store.conn(), q, id)?)
+        Ok(q.rank(self.store.conn(), id)?)
     }
 
     /// A page of shipped orders whose link has not caught up.
@@ -164,16 +165,16 @@ impl App {
         offset: i64,
     ) -> Result<Page<UnsyncedFulfilment>> {
         let conn = self.store.conn();
-        let total = panels::count_fulfilments(conn, q)?;
+        let total = q.count(conn)?;
         let mut rows = Vec::new();
-        for id in panels::fulfilment_page(conn, q, limit, offset, Some(total))? {
+        for id in q.page(conn, limit, offset, Some(total))? {
             rows.extend(queries::unsynced_fulfilment(conn, id)?);
         }
         Ok(Page { rows, total })
     }
 
     pub fn fulfilment_rank(&mut self, q: &FulfilmentQuery, id: i64) -> Result<Option<i64>> {
-        Ok(panels::fulfilment_rank(self.store.conn(), q, id)?)
+        Ok(q.rank(self.store.conn(), id)?)
     }
 
     /// A page of open alerts, newest first, and how many are open.

@@ -14,6 +14,7 @@ use crate::domain::inventory::MergeBase;
 use crate::domain::time::Millis;
 use crate::store::StoreError;
 use crate::store::inventory::{self, StockConflict};
+use crate::store::listing::Listed;
 use crate::store::sync_log::{self, Change, SyncLogEntry};
 use crate::store::trace::{
     self as rows, FIELD_POS, InventoryQuery, InventoryRow, SOURCE_POS, SOURCE_STORE,
@@ -180,7 +181,7 @@ impl App {
         offset: i64,
     ) -> Result<InventoryPage> {
         let conn = self.store.conn();
-        let total = rows::count_inventory(conn, query)?;
+        let total = query.count(conn)?;
         // Nothing matches (a filter being typed): the page would scan every pair again to find nothing.
         let rows = match total {
             0 => Vec::new(),
@@ -191,7 +192,7 @@ impl App {
 
     /// Where pair `id` sits in the Inventory panel's list (None: the query leaves it out).
     pub fn inventory_rank(&mut self, query: &InventoryQuery, id: i64) -> Result<Option<i64>> {
-        Ok(rows::inventory_rank(self.store.conn(), query, id)?)
+        Ok(query.rank(self.store.conn(), id)?)
     }
 
     /// The aligned pair a SKU (either side's) belongs to: the Inventory panel's row for it.

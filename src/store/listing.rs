@@ -23,6 +23,34 @@ pub struct Listing<'a> {
 /// Named parameters the scope uses (`:status`, `:phrase`…).
 pub type Params<'a> = [(&'a str, &'a dyn ToSql)];
 
+/// A panel's query: the listing it reads (scope, sort, key) and the values it binds. Counting, paging and
+/// ranking are then the same for every panel.
+pub trait Listed {
+    /// Calls `f` with the listing and its bound parameters (which live only as long as the call).
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T>;
+
+    /// How many rows the query holds.
+    fn count(&self, conn: &Connection) -> Result<i64> {
+        self.with_listing(|l, p| l.count(conn, p))
+    }
+
+    /// The keys of rows `offset..offset + limit` (`total` lets the far half be read from the end).
+    fn page(
+        &self,
+        conn: &Connection,
+        limit: i64,
+        offset: i64,
+        total: Option<i64>,
+    ) -> Result<Vec<i64>> {
+        self.with_listing(|l, p| l.page(conn, p, limit, offset, total))
+    }
+
+    /// Where row `key` sits in the list, `None` when the query leaves it out.
+    fn rank(&self, conn: &Connection, key: i64) -> Result<Option<i64>> {
+        self.with_listing(|l, p| l.rank(conn, p, key))
+    }
+}
+
 impl Listing<'_> {
     fn order(&self, reversed: bool) -> &'static str {
         if self.descending != reversed {

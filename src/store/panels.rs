@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::Result;
-use super::listing::{self, Listing, Params};
+use super::listing::{self, Listed, Listing, Params};
 use super::orders::OrderSummary;
 
 /// A filter's text bound as a LIKE pattern or a trigram phrase.
@@ -55,54 +55,64 @@ impl OrderQuery {
     }
 }
 
-fn with_orders<T>(
-    q: &OrderQuery,
-    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
-) -> Result<T> {
-    let t = text(q.filter.as_deref());
-    let mut scope = String::from("orders o WHERE o.archived = :archived");
-    if q.status_id.is_some() {
-        scope.push_str(" AND o.status_id = :status");
-    }
-    if t.phrase.is_some() {
-        scope.push_str(
-            " AND o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH :phrase)",
-        );
-    } else if t.like.is_some() {
-        scope.push_str(
+impl Listed for OrderQuery {
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+        let q = self;
+        let t = text(q.filter.as_deref());
+        let mut scope = String::from("orders o WHERE o.archived = :archived");
+        if q.status_id.is_some() {
+            scope.push_str(" AND o.status_id = :status");
+        }
+        if t.phrase.is_some() {
+            scope.push_str(
+                " AND o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH :phrase)",
+            );
+        } else if t.like.is_some() {
+            scope.push_str(
             " AND (o.number LIKE :like ESCAPE '\\' OR COALESCE(o.customer, '') LIKE :like ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku LIKE :like ESCAPE '\\'))",
         );
+        }
+        let sort = match q.sort {
+            OrderSort::Received => "o.id",
+            OrderSort::Age => "o.created_at",
+            OrderSort::Number => "o.number",
+            OrderSort::Customer => "COALESCE(o.customer, '')",
+            OrderSort::Status => "o.status_id",
+        };
+        let mut p: Vec<(&str, &dyn ToSql)> = vec![(":archived", &q.archived)];
+        if let Some(s) = &q.status_id {
+            p.push((":status", s));
+        }
+        if let Some(phrase) = &t.phrase {
+            p.push((":phrase", phrase));
+        } else if let Some(like) = &t.like {
+            p.push((":like", like));
+        }
+        f(
+            Listing {
+                scope: &scope,
+                sort,
+                key: "o.id",
+                descending: q.descending,
+            },
+            &p,
+        )
     }
-    let sort = match q.sort {
-        OrderSort::Received => "o.id",
-        OrderSort::Age => "o.created_at",
-        OrderSort::Number => "o.number",
-        OrderSort::Customer => "COALESCE(o.customer, '')",
-        OrderSort::Status => "o.status_id",
-    };
-    let mut p: Vec<(&str, &dyn ToSql)> = vec![(":archived", &q.archived)];
-    if let Some(s) = &q.status_id {
-        p.push((":status", s));
-    }
-    if let Some(phrase) = &t.phrase {
-        p.push((":phrase", phrase));
-    } else if let Some(like) = &t.like {
-        p.push((":like", like));
-    }
-    f(
-        Listing {
-            scope: &scope,
-            sort,
-            key: "o.id",
-            descending: q.descending,
-        },
-        &p,
-    )
 }
 
-pub fn count_orders(conn: &Connection, q: &OrderQuery) -> Result<i64> {
-    with_orders(q, |l, p| l.count(conn, p))
+/// Rows `offset..offset + limit` of the query as list rows (`total` lets the far half be read from the end).
+pub fn order_page(
+    conn: &Connection,
+    q: &OrderQuery,
+    limit: i64,
+    offset: i64,
+    total: Option<i64>,
+) -> Result<Vec<OrderSummary>> {
+    q.page(conn, limit, offset, total)?
+        .into_iter()
+        .filter_map(|id| order_summary(conn, id).transpose())
+        .collect()
 }
 
 /// How many archived orders the filter's phrase finds, counting no further than `cap`. The search index
@@ -121,24 +131,6 @@ pub fn count_archived_matches(conn: &Connection, filter: &str, cap: i64) -> Resu
         )?
         .query_row(rusqlite::params![phrase, cap], |r| r.get(0))?;
     Ok(Some(n))
-}
-
-/// Rows `offset..offset + limit` of the query as list rows (`total` lets the far half be read from the end).
-pub fn order_page(
-    conn: &Connection,
-    q: &OrderQuery,
-    limit: i64,
-    offset: i64,
-    total: Option<i64>,
-) -> Result<Vec<OrderSummary>> {
-    let ids = with_orders(q, |l, p| l.page(conn, p, limit, offset, total))?;
-    ids.into_iter()
-        .filter_map(|id| order_summary(conn, id).transpose())
-        .collect()
-}
-
-pub fn order_rank(conn: &Connection, q: &OrderQuery, id: i64) -> Result<Option<i64>> {
-    with_orders(q, |l, p| l.rank(conn, p, id))
 }
 
 /// One order as a list row, with its line totals.
@@ -173,58 +165,39 @@ pub struct ConflictQuery {
     pub descending: bool,
 }
 
-fn with_conflicts<T>(
-    q: &ConflictQuery,
-    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
-) -> Result<T> {
-    let t = text(q.filter.as_deref());
-    let mut scope = String::from("stock_conflicts c WHERE c.resolved_at IS NULL");
-    if t.like.is_some() {
-        scope.push_str(
+impl Listed for ConflictQuery {
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+        let q = self;
+        let t = text(q.filter.as_deref());
+        let mut scope = String::from("stock_conflicts c WHERE c.resolved_at IS NULL");
+        if t.like.is_some() {
+            scope.push_str(
             " AND (c.sku LIKE :like ESCAPE '\\' OR c.kind LIKE :like ESCAPE '\\'
                    OR c.detail LIKE :like ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.store_sku = c.sku
                               AND (a.pos_sku LIKE :like ESCAPE '\\' OR a.product_name LIKE :like ESCAPE '\\')))",
         );
+        }
+        let sort = match q.sort {
+            ConflictSort::Detected => "c.id",
+            ConflictSort::Sku => "c.sku",
+            ConflictSort::Kind => "c.kind",
+        };
+        let like = t.like;
+        let p: Vec<(&str, &dyn ToSql)> = match &like {
+            Some(l) => vec![(":like", l)],
+            None => Vec::new(),
+        };
+        f(
+            Listing {
+                scope: &scope,
+                sort,
+                key: "c.id",
+                descending: q.descending,
+            },
+            &p,
+        )
     }
-    let sort = match q.sort {
-        ConflictSort::Detected => "c.id",
-        ConflictSort::Sku => "c.sku",
-        ConflictSort::Kind => "c.kind",
-    };
-    let like = t.like;
-    let p: Vec<(&str, &dyn ToSql)> = match &like {
-        Some(l) => vec![(":like", l)],
-        None => Vec::new(),
-    };
-    f(
-        Listing {
-            scope: &scope,
-            sort,
-            key: "c.id",
-            descending: q.descending,
-        },
-        &p,
-    )
-}
-
-pub fn count_conflicts(conn: &Connection, q: &ConflictQuery) -> Result<i64> {
-    with_conflicts(q, |l, p| l.count(conn, p))
-}
-
-/// Conflict ids `offset..offset + limit` of the query.
-pub fn conflict_page(
-    conn: &Connection,
-    q: &ConflictQuery,
-    limit: i64,
-    offset: i64,
-    total: Option<i64>,
-) -> Result<Vec<i64>> {
-    with_conflicts(q, |l, p| l.page(conn, p, limit, offset, total))
-}
-
-pub fn conflict_rank(conn: &Connection, q: &ConflictQuery, id: i64) -> Result<Option<i64>> {
-    with_conflicts(q, |l, p| l.rank(conn, p, id))
 }
 
 /// The columns the Errors panel sorts by.
@@ -245,59 +218,44 @@ pub struct JobQuery {
     pub descending: bool,
 }
 
-fn with_jobs<T>(q: &JobQuery, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
-    let t = text(q.filter.as_deref());
-    let mut scope = String::from("jobs j WHERE j.state IN ('dead', 'retrying')");
-    if t.like.is_some() {
-        scope.push_str(
+impl Listed for JobQuery {
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+        let q = self;
+        let t = text(q.filter.as_deref());
+        let mut scope = String::from("jobs j WHERE j.state IN ('dead', 'retrying')");
+        if t.like.is_some() {
+            scope.push_str(
             " AND (j.kind LIKE :like ESCAPE '\\' OR COALESCE(j.key, '') LIKE :like ESCAPE '\\'
                    OR COALESCE(j.last_error, '') LIKE :like ESCAPE '\\' OR CAST(j.id AS TEXT) = :exact)",
         );
+        }
+        let sort = match q.sort {
+            JobSort::Id => "j.id",
+            JobSort::State => "j.state",
+            JobSort::Kind => "j.kind",
+            JobSort::Attempts => "j.attempts",
+        };
+        let exact = q
+            .filter
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        let like = t.like;
+        let p: Vec<(&str, &dyn ToSql)> = match &like {
+            Some(l) => vec![(":like", l), (":exact", &exact)],
+            None => Vec::new(),
+        };
+        f(
+            Listing {
+                scope: &scope,
+                sort,
+                key: "j.id",
+                descending: q.descending,
+            },
+            &p,
+        )
     }
-    let sort = match q.sort {
-        JobSort::Id => "j.id",
-        JobSort::State => "j.state",
-        JobSort::Kind => "j.kind",
-        JobSort::Attempts => "j.attempts",
-    };
-    let exact = q
-        .filter
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_string();
-    let like = t.like;
-    let p: Vec<(&str, &dyn ToSql)> = match &like {
-        Some(l) => vec![(":like", l), (":exact", &exact)],
-        None => Vec::new(),
-    };
-    f(
-        Listing {
-            scope: &scope,
-            sort,
-            key: "j.id",
-            descending: q.descending,
-        },
-        &p,
-    )
-}
-
-pub fn count_jobs(conn: &Connection, q: &JobQuery) -> Result<i64> {
-    with_jobs(q, |l, p| l.count(conn, p))
-}
-
-pub fn job_page(
-    conn: &Connection,
-    q: &JobQuery,
-    limit: i64,
-    offset: i64,
-    total: Option<i64>,
-) -> Result<Vec<i64>> {
-    with_jobs(q, |l, p| l.page(conn, p, limit, offset, total))
-}
-
-pub fn job_rank(conn: &Connection, q: &JobQuery, id: i64) -> Result<Option<i64>> {
-    with_jobs(q, |l, p| l.rank(conn, p, id))
 }
 
 /// The columns the Fulfilments panel sorts by.
@@ -317,62 +275,43 @@ pub struct FulfilmentQuery {
     pub descending: bool,
 }
 
-fn with_fulfilments<T>(
-    q: &FulfilmentQuery,
-    f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
-) -> Result<T> {
-    let t = text(q.filter.as_deref());
-    let mut scope = String::from(
-        "links l JOIN orders o ON o.id = l.local_id
+impl Listed for FulfilmentQuery {
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+        let q = self;
+        let t = text(q.filter.as_deref());
+        let mut scope = String::from(
+            "links l JOIN orders o ON o.id = l.local_id
          WHERE l.entity = 'order' AND (l.sync_state <> 'synced' OR l.last_error IS NOT NULL)
            AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = l.local_id)",
-    );
-    if t.like.is_some() {
-        scope.push_str(
-            " AND (o.number LIKE :like ESCAPE '\\' OR o.channel LIKE :like ESCAPE '\\'
-                   OR l.system LIKE :like ESCAPE '\\')",
         );
-    }
-    let sort = match q.sort {
-        FulfilmentSort::Shipped => {
-            "(SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id)"
+        if t.like.is_some() {
+            scope.push_str(
+                " AND (o.number LIKE :like ESCAPE '\\' OR o.channel LIKE :like ESCAPE '\\'
+                   OR l.system LIKE :like ESCAPE '\\')",
+            );
         }
-        FulfilmentSort::Number => "o.number",
-        FulfilmentSort::System => "l.system",
-    };
-    let like = t.like;
-    let p: Vec<(&str, &dyn ToSql)> = match &like {
-        Some(l) => vec![(":like", l)],
-        None => Vec::new(),
-    };
-    f(
-        Listing {
-            scope: &scope,
-            sort,
-            key: "l.id",
-            descending: q.descending,
-        },
-        &p,
-    )
-}
-
-pub fn count_fulfilments(conn: &Connection, q: &FulfilmentQuery) -> Result<i64> {
-    with_fulfilments(q, |l, p| l.count(conn, p))
-}
-
-/// Link ids `offset..offset + limit` of the query.
-pub fn fulfilment_page(
-    conn: &Connection,
-    q: &FulfilmentQuery,
-    limit: i64,
-    offset: i64,
-    total: Option<i64>,
-) -> Result<Vec<i64>> {
-    with_fulfilments(q, |l, p| l.page(conn, p, limit, offset, total))
-}
-
-pub fn fulfilment_rank(conn: &Connection, q: &FulfilmentQuery, id: i64) -> Result<Option<i64>> {
-    with_fulfilments(q, |l, p| l.rank(conn, p, id))
+        let sort = match q.sort {
+            FulfilmentSort::Shipped => {
+                "(SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id)"
+            }
+            FulfilmentSort::Number => "o.number",
+            FulfilmentSort::System => "l.system",
+        };
+        let like = t.like;
+        let p: Vec<(&str, &dyn ToSql)> = match &like {
+            Some(l) => vec![(":like", l)],
+            None => Vec::new(),
+        };
+        f(
+            Listing {
+                scope: &scope,
+                sort,
+                key: "l.id",
+                descending: q.descending,
+            },
+            &p,
+        )
+    }
 }
 
 /// How many alerts are open (the Dashboard lists a page of them).

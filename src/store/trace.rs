@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::Result;
-use super::listing::{self, Listing};
+use super::listing::{self, Listed, Listing};
 use super::sync_log::SyncLogEntry;
 use crate::domain::time::Millis;
 
@@ -109,28 +109,27 @@ fn inventory_listing(q: &InventoryQuery) -> (String, Option<String>) {
     }
 }
 
-fn with_listing<T>(
-    q: &InventoryQuery,
-    f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
-) -> Result<T> {
-    let (scope, text) = inventory_listing(q);
-    let l = Listing {
-        scope: &scope,
-        sort: q.sort.expr(),
-        key: "a.id",
-        descending: q.descending,
-    };
-    match &text {
-        Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
-        None => f(l, &[]),
+impl Listed for InventoryQuery {
+    fn with_listing<T>(
+        &self,
+        f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let q = self;
+        let (scope, text) = inventory_listing(q);
+        let l = Listing {
+            scope: &scope,
+            sort: q.sort.expr(),
+            key: "a.id",
+            descending: q.descending,
+        };
+        match &text {
+            Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
+            None => f(l, &[]),
+        }
     }
 }
 
-pub fn count_inventory(conn: &Connection, q: &InventoryQuery) -> Result<i64> {
-    with_listing(q, |l, p| l.count(conn, p))
-}
-
-/// Rows `offset..offset + limit` of the panel (`total` from [`count_inventory`] lets the far half be read
+/// Rows `offset..offset + limit` of the panel (`total`, from [`Listed::count`], lets the far half be read
 /// from the end).
 pub fn inventory_page(
     conn: &Connection,
@@ -139,15 +138,10 @@ pub fn inventory_page(
     offset: i64,
     total: Option<i64>,
 ) -> Result<Vec<InventoryRow>> {
-    let ids = with_listing(q, |l, p| l.page(conn, p, limit, offset, total))?;
+    let ids = q.page(conn, limit, offset, total)?;
     ids.into_iter()
         .filter_map(|id| inventory_row(conn, id).transpose())
         .collect()
-}
-
-/// Where pair `id` sits in the panel's list, `None` when the query leaves it out.
-pub fn inventory_rank(conn: &Connection, q: &InventoryQuery, id: i64) -> Result<Option<i64>> {
-    with_listing(q, |l, p| l.rank(conn, p, id))
 }
 
 fn number(v: Option<String>) -> Option<i64> {
