@@ -119,26 +119,94 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn measure(db: &Path) -> Figures {
-    let start = Instant::now();
-    let app = App::open(db, Config::default(), Actor::operator("bench")).expect("open app");
-    let mut c = Console::new(
-        app,
-        Options {
-            readonly: false,
-            no_color: false,
-            clock: Clock::System,
-        },
-    )
-    .expect("console");
-    // As the terminal loop does: the dashboard's history-wide numbers come from a thread of their own.
-    c.spawn_metrics_worker();
-    c.resize(W, H);
-    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
-    t.draw(|f| c.render(f)).expect("first frame");
-    let first_frame = start.elapsed();
+/// A console on a store at W×H, as the terminal loop runs it, with the time from opening the store to its
+/// first frame.
+struct Session {
+    c: Console,
+    t: Terminal<TestBackend>,
+    first_frame: Duration,
+}
 
-    let mut scroll = Vec::new();
+impl Session {
+    /// Opens the console on `db`; `first` (e.g. a panel's key) is pressed before the first frame.
+    fn open(db: &Path, first: Option<KeyEvent>) -> Session {
+        let start = Instant::now();
+        let app = App::open(db, Config::default(), Actor::operator("bench")).expect("open app");
+        let mut c = Console::new(
+            app,
+            Options {
+                readonly: false,
+                no_color: false,
+                clock: Clock::System,
+            },
+        )
+        .expect("console");
+        // As the terminal loop does: the dashboard's history-wide numbers come from a thread of their own.
+        c.spawn_metrics_worker();
+        c.resize(W, H);
+        let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+        if let Some(k) = first {
+            c.handle_key(k);
+        }
+        t.draw(|f| c.render(f)).expect("first frame");
+        Session {
+            c,
+            t,
+            first_frame: start.elapsed(),
+        }
+    }
+
+    /// Each key's time to its frame, and the slowest named by `what` (the key and where it was pressed).
+    fn keys(
+        &mut self,
+        keys: Vec<KeyEvent>,
+        what: impl Fn(&KeyEvent, &Console) -> String,
+    ) -> (Vec<Duration>, (Duration, String)) {
+        let mut times = Vec::new();
+        let mut slowest = (Duration::ZERO, String::new());
+        for k in keys {
+            let d = step(&mut self.c, &mut self.t, k);
+            if d > slowest.0 {
+                slowest = (d, what(&k, &self.c));
+            }
+            times.push(d);
+        }
+        (times, slowest)
+    }
+
+    /// Types each filter a key at a time, scrolls what it found, then clears it.
+    fn filters(&mut self, texts: &[&str]) -> Vec<Duration> {
+        let (c, t) = (&mut self.c, &mut self.t);
+        let mut filter = Vec::new();
+        for text in texts {
+            filter.push(step(c, t, key('/')));
+            for ch in text.chars() {
+                filter.push(step(c, t, key(ch)));
+            }
+            filter.push(step(c, t, code(KeyCode::Enter)));
+            for _ in 0..30 {
+                filter.push(step(c, t, key('j')));
+            }
+            filter.push(step(c, t, code(KeyCode::PageDown)));
+            filter.push(step(c, t, code(KeyCode::Esc)));
+        }
+        filter
+    }
+
+    fn figures(self, scroll: Vec<Duration>, filter: Vec<Duration>) -> Figures {
+        Figures {
+            first_frame: self.first_frame,
+            scroll,
+            filter,
+            rss_kb: status_kb("VmRSS:"),
+            hwm_kb: status_kb("VmHWM:"),
+        }
+    }
+}
+
+/// Scrolling, every status group and panel, and five filters, on the Orders panel.
+fn measure(db: &Path) -> Figures {
+    let mut s = Session::open(db, None);
     let mut keys: Vec<KeyEvent> = Vec::new();
     keys.extend(std::iter::repeat_n(key('j'), 120));
     keys.extend(std::iter::repeat_n(code(KeyCode::PageDown), 20));
@@ -157,60 +225,16 @@ fn measure(db: &Path) -> Figures {
     // Every panel and back.
     keys.extend(std::iter::repeat_n(code(KeyCode::Tab), 5));
     keys.extend(['2', '3', '4', '5', '1'].map(key));
-    let mut slowest = (Duration::ZERO, String::new());
-    for k in keys {
-        let d = step(&mut c, &mut t, k);
-        if d > slowest.0 {
-            slowest = (d, format!("{:?} on {:?}", k.code, c.ui.tab));
-        }
-        scroll.push(d);
-    }
-
-    let mut filter = Vec::new();
-    for text in ["Lovelace", "sku-0123", "B-0912345", "ada", "zzz"] {
-        filter.push(step(&mut c, &mut t, key('/')));
-        for ch in text.chars() {
-            filter.push(step(&mut c, &mut t, key(ch)));
-        }
-        filter.push(step(&mut c, &mut t, code(KeyCode::Enter)));
-        // Scroll the filtered list, then clear the filter.
-        for _ in 0..30 {
-            filter.push(step(&mut c, &mut t, key('j')));
-        }
-        filter.push(step(&mut c, &mut t, code(KeyCode::PageDown)));
-        filter.push(step(&mut c, &mut t, code(KeyCode::Esc)));
-    }
+    let (scroll, slowest) = s.keys(keys, |k, c| format!("{:?} on {:?}", k.code, c.ui.tab));
+    let filter = s.filters(&["Lovelace", "sku-0123", "B-0912345", "ada", "zzz"]);
     eprintln!("slowest scroll key: {} ({})", ms(slowest.0), slowest.1);
-    Figures {
-        first_frame,
-        scroll,
-        filter,
-        rss_kb: status_kb("VmRSS:"),
-        hwm_kb: status_kb("VmHWM:"),
-    }
+    s.figures(scroll, filter)
 }
 
 /// The Inventory panel: opened on it, scrolled, filtered, and the first SKU's trace (the busiest in the
 /// big store) zoomed and scrolled to its oldest change.
 fn measure_inventory(db: &Path) -> Figures {
-    let start = Instant::now();
-    let app = App::open(db, Config::default(), Actor::operator("bench")).expect("open app");
-    let mut c = Console::new(
-        app,
-        Options {
-            readonly: false,
-            no_color: false,
-            clock: Clock::System,
-        },
-    )
-    .expect("console");
-    c.spawn_metrics_worker();
-    c.resize(W, H);
-    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
-    c.handle_key(key('6'));
-    t.draw(|f| c.render(f)).expect("first frame");
-    let first_frame = start.elapsed();
-
+    let mut s = Session::open(db, Some(key('6')));
     let mut keys: Vec<KeyEvent> = Vec::new();
     keys.extend(std::iter::repeat_n(key('j'), 120));
     keys.extend(std::iter::repeat_n(code(KeyCode::PageDown), 20));
@@ -226,36 +250,10 @@ fn measure_inventory(db: &Path) -> Figures {
     keys.extend(std::iter::repeat_n(code(KeyCode::PageUp), 5));
     keys.push(key('g'));
     keys.push(code(KeyCode::Esc));
-    let mut scroll = Vec::new();
-    let mut slowest = (Duration::ZERO, String::new());
-    for k in keys {
-        let d = step(&mut c, &mut t, k);
-        if d > slowest.0 {
-            slowest = (d, format!("{:?} zoomed {}", k.code, c.ui.zoom));
-        }
-        scroll.push(d);
-    }
-    let mut filter = Vec::new();
-    for text in ["Lovelace", "sku-0123", "P-099999", "no. 4242", "zzz"] {
-        filter.push(step(&mut c, &mut t, key('/')));
-        for ch in text.chars() {
-            filter.push(step(&mut c, &mut t, key(ch)));
-        }
-        filter.push(step(&mut c, &mut t, code(KeyCode::Enter)));
-        for _ in 0..30 {
-            filter.push(step(&mut c, &mut t, key('j')));
-        }
-        filter.push(step(&mut c, &mut t, code(KeyCode::PageDown)));
-        filter.push(step(&mut c, &mut t, code(KeyCode::Esc)));
-    }
+    let (scroll, slowest) = s.keys(keys, |k, c| format!("{:?} zoomed {}", k.code, c.ui.zoom));
+    let filter = s.filters(&["Lovelace", "sku-0123", "P-099999", "no. 4242", "zzz"]);
     eprintln!("slowest inventory key: {} ({})", ms(slowest.0), slowest.1);
-    Figures {
-        first_frame,
-        scroll,
-        filter,
-        rss_kb: status_kb("VmRSS:"),
-        hwm_kb: status_kb("VmHWM:"),
-    }
+    s.figures(scroll, filter)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
