@@ -180,13 +180,7 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<InventoryPage> {
-        let conn = self.store.conn();
-        let total = query.count(conn)?;
-        // Nothing matches (a filter being typed): the page would scan every pair again to find nothing.
-        let rows = match total {
-            0 => Vec::new(),
-            _ => rows::inventory_page(conn, query, limit, offset, Some(total))?,
-        };
+        let (total, rows) = rows::inventory_page(self.store.conn(), query, limit, offset)?;
         Ok(InventoryPage { rows, total })
     }
 

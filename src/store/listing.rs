@@ -45,6 +45,29 @@ pub trait Listed {
         self.with_listing(|l, p| l.page(conn, p, limit, offset, total))
     }
 
+    /// The query's size and the keys of rows `offset..offset + limit`. A short list (a filter that matches
+    /// little) is read once, in order, and answers both: counting it, then paging it, scanned twice.
+    fn count_and_page(
+        &self,
+        conn: &Connection,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(i64, Vec<i64>)> {
+        const SHORT: i64 = 1_000;
+        let head = self.page(conn, SHORT + 1, 0, None)?;
+        if head.len() as i64 <= SHORT {
+            let total = head.len() as i64;
+            let page = head
+                .into_iter()
+                .skip(offset.max(0) as usize)
+                .take(limit.max(0) as usize)
+                .collect();
+            return Ok((total, page));
+        }
+        let total = self.count(conn)?;
+        Ok((total, self.page(conn, limit, offset, Some(total))?))
+    }
+
     /// Where row `key` sits in the list, `None` when the query leaves it out.
     fn rank(&self, conn: &Connection, key: i64) -> Result<Option<i64>> {
         self.with_listing(|l, p| l.rank(conn, p, key))
@@ -201,6 +224,50 @@ mod tests {
                 assert_eq!(l.rank(&conn, p, *key).unwrap(), Some(i as i64));
             }
             assert_eq!(l.rank(&conn, p, 3).unwrap(), None, "out of scope");
+        }
+    }
+
+    /// Rows of `t` whose `keep` is 1, by name.
+    struct Kept;
+
+    impl Listed for Kept {
+        fn with_listing<T>(
+            &self,
+            f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
+        ) -> Result<T> {
+            let l = Listing {
+                scope: "t WHERE keep = 1",
+                sort: "name",
+                key: "id",
+                descending: false,
+            };
+            f(l, &[])
+        }
+    }
+
+    #[test]
+    fn count_and_page_agrees_with_count_then_page_for_short_and_long_lists() {
+        for n in [7i64, 2_500] {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, keep INTEGER NOT NULL);")
+                .unwrap();
+            for i in 0..n {
+                conn.execute(
+                    "INSERT INTO t (name, keep) VALUES (?1, ?2)",
+                    (format!("n{:05}", (i * 7919) % n), (i % 3 != 0) as i64),
+                )
+                .unwrap();
+            }
+            let total = Kept.count(&conn).unwrap();
+            for (limit, offset) in [(5, 0), (5, 3), (40, total - 2), (10, total + 5)] {
+                let (t, page) = Kept.count_and_page(&conn, limit, offset).unwrap();
+                assert_eq!(t, total, "n={n}");
+                assert_eq!(
+                    page,
+                    Kept.page(&conn, limit, offset, Some(total)).unwrap(),
+                    "n={n} {limit}@{offset}"
+                );
+            }
         }
     }
 }

@@ -129,19 +129,19 @@ impl Listed for InventoryQuery {
     }
 }
 
-/// Rows `offset..offset + limit` of the panel (`total`, from [`Listed::count`], lets the far half be read
-/// from the end).
+/// The panel's size and its rows `offset..offset + limit`.
 pub fn inventory_page(
     conn: &Connection,
     q: &InventoryQuery,
     limit: i64,
     offset: i64,
-    total: Option<i64>,
-) -> Result<Vec<InventoryRow>> {
-    let ids = q.page(conn, limit, offset, total)?;
-    ids.into_iter()
+) -> Result<(i64, Vec<InventoryRow>)> {
+    let (total, ids) = q.count_and_page(conn, limit, offset)?;
+    let rows = ids
+        .into_iter()
         .filter_map(|id| inventory_row(conn, id).transpose())
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((total, rows))
 }
 
 fn number(v: Option<String>) -> Option<i64> {
