@@ -174,14 +174,17 @@ impl Session {
         (times, slowest)
     }
 
-    /// Types each filter a key at a time, scrolls what it found, then clears it.
+    /// Types each filter a key at a time, scrolls what it found, then clears it; prints the slowest keys.
     fn filters(&mut self, texts: &[&str]) -> Vec<Duration> {
         let (c, t) = (&mut self.c, &mut self.t);
         let mut filter = Vec::new();
+        let mut typed: Vec<(Duration, String)> = Vec::new();
         for text in texts {
             filter.push(step(c, t, key('/')));
-            for ch in text.chars() {
-                filter.push(step(c, t, key(ch)));
+            for (i, ch) in text.char_indices() {
+                let d = step(c, t, key(ch));
+                typed.push((d, format!("/{}", &text[..i + ch.len_utf8()])));
+                filter.push(d);
             }
             filter.push(step(c, t, code(KeyCode::Enter)));
             for _ in 0..30 {
@@ -190,6 +193,13 @@ impl Session {
             filter.push(step(c, t, code(KeyCode::PageDown)));
             filter.push(step(c, t, code(KeyCode::Esc)));
         }
+        typed.sort_by_key(|(d, _)| std::cmp::Reverse(*d));
+        let slowest: Vec<String> = typed
+            .iter()
+            .take(4)
+            .map(|(d, f)| format!("{f} {}", ms(*d)))
+            .collect();
+        eprintln!("slowest filter keys: {}", slowest.join(", "));
         filter
     }
 

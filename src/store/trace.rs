@@ -88,12 +88,13 @@ pub struct InventoryQuery {
     pub descending: bool,
 }
 
-/// The listing for a query and the parameters it binds (the filter text, as a trigram phrase or a LIKE).
-fn inventory_listing(q: &InventoryQuery) -> (String, Option<String>) {
+/// The listing for a query and the parameters it binds (the filter text, as a trigram phrase or a LIKE;
+/// `scan`: a LIKE whatever its length).
+fn inventory_listing(q: &InventoryQuery, scan: bool) -> (String, Option<String>) {
     let filter = q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty());
     match filter {
         None => ("sku_alignment a WHERE 1".to_string(), None),
-        Some(text) => match listing::trigram_phrase(text) {
+        Some(text) => match listing::trigram_phrase(text).filter(|_| !scan) {
             Some(phrase) => (
                 "sku_alignment a WHERE a.id IN (SELECT rowid FROM sku_search WHERE sku_search MATCH :text)"
                     .to_string(),
@@ -115,7 +116,31 @@ impl Listed for InventoryQuery {
         f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
     ) -> Result<T> {
         let q = self;
-        let (scope, text) = inventory_listing(q);
+        let (scope, text) = inventory_listing(q, false);
+        let l = Listing {
+            scope: &scope,
+            sort: q.sort.expr(),
+            key: "a.id",
+            descending: q.descending,
+        };
+        match &text {
+            Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
+            None => f(l, &[]),
+        }
+    }
+}
+
+/// The same query matched by LIKE over every pair: for a phrase most pairs contain (`sku`), one scan is
+/// cheaper than the search index handing back nearly every row.
+struct Scanned<'a>(&'a InventoryQuery);
+
+impl Listed for Scanned<'_> {
+    fn with_listing<T>(
+        &self,
+        f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let q = self.0;
+        let (scope, text) = inventory_listing(q, true);
         let l = Listing {
             scope: &scope,
             sort: q.sort.expr(),
@@ -136,12 +161,30 @@ pub fn inventory_page(
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<InventoryRow>)> {
-    let (total, ids) = q.count_and_page(conn, limit, offset)?;
+    let (total, ids) = if common_phrase(conn, q)? {
+        Scanned(q).count_and_page(conn, limit, offset)?
+    } else {
+        q.count_and_page(conn, limit, offset)?
+    };
     let rows = ids
         .into_iter()
         .filter_map(|id| inventory_row(conn, id).transpose())
         .collect::<Result<_>>()?;
     Ok((total, rows))
+}
+
+/// Whether the filter is a search-index phrase found in more than 2,000 pairs (the index is read no further).
+fn common_phrase(conn: &Connection, q: &InventoryQuery) -> Result<bool> {
+    const COMMON: i64 = 2_000;
+    let Some(phrase) = q.filter.as_deref().and_then(listing::trigram_phrase) else {
+        return Ok(false);
+    };
+    let found: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM sku_search WHERE sku_search MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(rusqlite::params![phrase, COMMON + 1], |r| r.get(0))?;
+    Ok(found > COMMON)
 }
 
 fn number(v: Option<String>) -> Option<i64> {

@@ -195,3 +195,63 @@ async fn an_operator_resolution_and_its_write_are_on_the_trace_with_who_decided(
     assert_eq!(decision.new.as_deref(), Some("11"));
     assert_eq!(trace.entries[0].source_label(), "resolution by carol");
 }
+
+/// A phrase found in most pairs ("sku-0") is matched by one scan rather than the search index; a rare one by
+/// the index. Both give the list a LIKE over every pair gives, in the panel's order.
+#[test]
+fn the_inventory_filter_finds_the_same_pairs_by_index_or_by_scan() {
+    use syncdesk::store::bulk::{self, BulkInventory};
+    use syncdesk::store::trace::{InventoryQuery, InventorySort};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::open(
+        &dir.path().join("t.db"),
+        syncdesk::config::Config::default(),
+        Actor::operator("ops"),
+    )
+    .unwrap();
+    app.store()
+        .write(|tx| {
+            bulk::insert_inventory(
+                tx,
+                &BulkInventory {
+                    skus: 2_500,
+                    log_rows: 10,
+                    store_field: "woocommerce.stock_quantity".into(),
+                    now: 1_795_262_400_000,
+                    spacing_ms: 1_000,
+                    seed: 7,
+                },
+            )
+        })
+        .unwrap();
+    for filter in ["sku-0", "SKU-0012", "p-0024", "no. 1"] {
+        let q = InventoryQuery {
+            filter: Some(filter.into()),
+            sort: InventorySort::StoreSku,
+            descending: false,
+        };
+        let page = app.inventory(&q, 50, 0).unwrap();
+        let like = format!("%{}%", filter.to_lowercase());
+        let expected: Vec<String> = {
+            let conn = app.store().conn();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT store_sku FROM sku_alignment WHERE pos_sku LIKE ?1 OR store_sku LIKE ?1
+                     OR product_name LIKE ?1 ORDER BY store_sku, id",
+                )
+                .unwrap();
+            stmt.query_map([&like], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert!(!expected.is_empty(), "{filter} finds something");
+        assert_eq!(page.total, expected.len() as i64, "{filter}");
+        let got: Vec<String> = page.rows.iter().map(|r| r.store_sku.clone()).collect();
+        assert_eq!(
+            got,
+            expected.into_iter().take(50).collect::<Vec<_>>(),
+            "{filter}"
+        );
+    }
+}
