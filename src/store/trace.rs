@@ -90,7 +90,26 @@ pub struct InventoryQuery {
 
 /// The listing for a query and the parameters it binds (the filter text, as a trigram phrase or a LIKE;
 /// `scan`: a LIKE whatever its length).
-fn inventory_listing(q: &InventoryQuery, scan: bool) -> (String, Option<String>) {
+fn inventory_listing<T>(
+    q: &InventoryQuery,
+    scan: bool,
+    f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
+) -> Result<T> {
+    let (scope, text) = inventory_scope(q, scan);
+    let l = Listing {
+        scope: &scope,
+        sort: q.sort.expr(),
+        key: "a.id",
+        descending: q.descending,
+    };
+    match &text {
+        Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
+        None => f(l, &[]),
+    }
+}
+
+/// The scope's SQL and the text it binds.
+fn inventory_scope(q: &InventoryQuery, scan: bool) -> (String, Option<String>) {
     let filter = q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty());
     match filter {
         None => ("sku_alignment a WHERE 1".to_string(), None),
@@ -115,18 +134,7 @@ impl Listed for InventoryQuery {
         &self,
         f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
     ) -> Result<T> {
-        let q = self;
-        let (scope, text) = inventory_listing(q, false);
-        let l = Listing {
-            scope: &scope,
-            sort: q.sort.expr(),
-            key: "a.id",
-            descending: q.descending,
-        };
-        match &text {
-            Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
-            None => f(l, &[]),
-        }
+        inventory_listing(self, false, f)
     }
 }
 
@@ -139,18 +147,7 @@ impl Listed for Scanned<'_> {
         &self,
         f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
     ) -> Result<T> {
-        let q = self.0;
-        let (scope, text) = inventory_listing(q, true);
-        let l = Listing {
-            scope: &scope,
-            sort: q.sort.expr(),
-            key: "a.id",
-            descending: q.descending,
-        };
-        match &text {
-            Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
-            None => f(l, &[]),
-        }
+        inventory_listing(self.0, true, f)
     }
 }
 
