@@ -88,8 +88,8 @@ pub struct InventoryQuery {
     pub descending: bool,
 }
 
-/// The listing for a query and the parameters it binds (the filter text, as a trigram phrase or a LIKE;
-/// `scan`: a LIKE whatever its length).
+/// Calls `f` with the listing for a query and the parameters it binds (the filter text, as a trigram phrase
+/// or a LIKE; `scan`: a LIKE whatever its length).
 fn inventory_listing<T>(
     q: &InventoryQuery,
     scan: bool,
