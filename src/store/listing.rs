@@ -4,7 +4,7 @@
 //! over the rows skipped, never a sort of the whole table), and a row's rank lets the console keep the
 //! cursor on the same row when the list around it changes (a filter cleared, rows added by someone else).
 
-use rusqlite::types::ToSql;
+use rusqlite::types::{ToSql, Value};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Result;
@@ -23,11 +23,38 @@ pub struct Listing<'a> {
 /// Named parameters the scope uses (`:status`, `:phrase`…).
 pub type Params<'a> = [(&'a str, &'a dyn ToSql)];
 
-/// A panel's query: the listing it reads (scope, sort, key) and the values it binds. Counting, paging and
-/// ranking are then the same for every panel.
+/// A panel's query as SQL: its scope (`table alias WHERE …`), sort expression, tie-breaking key, direction and
+/// the values its scope binds.
+pub struct Spec {
+    pub scope: String,
+    pub sort: &'static str,
+    pub key: &'static str,
+    pub descending: bool,
+    pub params: Vec<(&'static str, Value)>,
+}
+
+/// A panel's query: it says its [`Spec`]; counting, paging and ranking are then the same for every panel.
 pub trait Listed {
-    /// Calls `f` with the listing and its bound parameters (which live only as long as the call).
-    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T>;
+    fn spec(&self) -> Spec;
+
+    /// Calls `f` with the listing and its bound parameters.
+    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
+        let spec = self.spec();
+        let params: Vec<(&str, &dyn ToSql)> = spec
+            .params
+            .iter()
+            .map(|(name, value)| (*name, value as &dyn ToSql))
+            .collect();
+        f(
+            Listing {
+                scope: &spec.scope,
+                sort: spec.sort,
+                key: spec.key,
+                descending: spec.descending,
+            },
+            &params,
+        )
+    }
 
     /// How many rows the query holds.
     fn count(&self, conn: &Connection) -> Result<i64> {
@@ -231,17 +258,14 @@ mod tests {
     struct Kept;
 
     impl Listed for Kept {
-        fn with_listing<T>(
-            &self,
-            f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>,
-        ) -> Result<T> {
-            let l = Listing {
-                scope: "t WHERE keep = 1",
+        fn spec(&self) -> Spec {
+            Spec {
+                scope: "t WHERE keep = 1".into(),
                 sort: "name",
                 key: "id",
                 descending: false,
-            };
-            f(l, &[])
+                params: Vec::new(),
+            }
         }
     }
 

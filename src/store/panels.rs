@@ -2,12 +2,12 @@
 //! open alerts — each with its filter (a substring, through the trigram index where one exists) and the
 //! columns it sorts by, so every panel pages, sorts, filters and finds a row again the same way.
 
-use rusqlite::types::ToSql;
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::Result;
-use super::listing::{self, Listed, Listing, Params};
+use super::listing::{self, Listed, Spec};
 use super::orders::OrderSummary;
 
 /// A filter's text bound as a LIKE pattern or a trigram phrase.
@@ -56,48 +56,40 @@ impl OrderQuery {
 }
 
 impl Listed for OrderQuery {
-    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
-        let q = self;
-        let t = text(q.filter.as_deref());
+    fn spec(&self) -> Spec {
+        let t = text(self.filter.as_deref());
         let mut scope = String::from("orders o WHERE o.archived = :archived");
-        if q.status_id.is_some() {
+        let mut params = vec![(":archived", Value::from(self.archived))];
+        if let Some(status) = self.status_id {
             scope.push_str(" AND o.status_id = :status");
+            params.push((":status", Value::from(status)));
         }
-        if t.phrase.is_some() {
+        if let Some(phrase) = t.phrase {
             scope.push_str(
                 " AND o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH :phrase)",
             );
-        } else if t.like.is_some() {
+            params.push((":phrase", Value::from(phrase)));
+        } else if let Some(like) = t.like {
             scope.push_str(
-            " AND (o.number LIKE :like ESCAPE '\\' OR COALESCE(o.customer, '') LIKE :like ESCAPE '\\'
+                " AND (o.number LIKE :like ESCAPE '\\' OR COALESCE(o.customer, '') LIKE :like ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku LIKE :like ESCAPE '\\'))",
-        );
+            );
+            params.push((":like", Value::from(like)));
         }
-        let sort = match q.sort {
+        let sort = match self.sort {
             OrderSort::Received => "o.id",
             OrderSort::Age => "o.created_at",
             OrderSort::Number => "o.number",
             OrderSort::Customer => "COALESCE(o.customer, '')",
             OrderSort::Status => "o.status_id",
         };
-        let mut p: Vec<(&str, &dyn ToSql)> = vec![(":archived", &q.archived)];
-        if let Some(s) = &q.status_id {
-            p.push((":status", s));
+        Spec {
+            scope,
+            sort,
+            key: "o.id",
+            descending: self.descending,
+            params,
         }
-        if let Some(phrase) = &t.phrase {
-            p.push((":phrase", phrase));
-        } else if let Some(like) = &t.like {
-            p.push((":like", like));
-        }
-        f(
-            Listing {
-                scope: &scope,
-                sort,
-                key: "o.id",
-                descending: q.descending,
-            },
-            &p,
-        )
     }
 }
 
@@ -166,37 +158,30 @@ pub struct ConflictQuery {
 }
 
 impl Listed for ConflictQuery {
-    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
-        let q = self;
-        let t = text(q.filter.as_deref());
+    fn spec(&self) -> Spec {
         let mut scope = String::from("stock_conflicts c WHERE c.resolved_at IS NULL");
-        if t.like.is_some() {
+        let mut params = Vec::new();
+        if let Some(like) = text(self.filter.as_deref()).like {
             scope.push_str(
-            " AND (c.sku LIKE :like ESCAPE '\\' OR c.kind LIKE :like ESCAPE '\\'
+                " AND (c.sku LIKE :like ESCAPE '\\' OR c.kind LIKE :like ESCAPE '\\'
                    OR c.detail LIKE :like ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM sku_alignment a WHERE a.store_sku = c.sku
                               AND (a.pos_sku LIKE :like ESCAPE '\\' OR a.product_name LIKE :like ESCAPE '\\')))",
-        );
+            );
+            params.push((":like", Value::from(like)));
         }
-        let sort = match q.sort {
+        let sort = match self.sort {
             ConflictSort::Detected => "c.id",
             ConflictSort::Sku => "c.sku",
             ConflictSort::Kind => "c.kind",
         };
-        let like = t.like;
-        let p: Vec<(&str, &dyn ToSql)> = match &like {
-            Some(l) => vec![(":like", l)],
-            None => Vec::new(),
-        };
-        f(
-            Listing {
-                scope: &scope,
-                sort,
-                key: "c.id",
-                descending: q.descending,
-            },
-            &p,
-        )
+        Spec {
+            scope,
+            sort,
+            key: "c.id",
+            descending: self.descending,
+            params,
+        }
     }
 }
 
@@ -219,42 +204,36 @@ pub struct JobQuery {
 }
 
 impl Listed for JobQuery {
-    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
-        let q = self;
-        let t = text(q.filter.as_deref());
+    fn spec(&self) -> Spec {
         let mut scope = String::from("jobs j WHERE j.state IN ('dead', 'retrying')");
-        if t.like.is_some() {
+        let mut params = Vec::new();
+        if let Some(like) = text(self.filter.as_deref()).like {
             scope.push_str(
-            " AND (j.kind LIKE :like ESCAPE '\\' OR COALESCE(j.key, '') LIKE :like ESCAPE '\\'
+                " AND (j.kind LIKE :like ESCAPE '\\' OR COALESCE(j.key, '') LIKE :like ESCAPE '\\'
                    OR COALESCE(j.last_error, '') LIKE :like ESCAPE '\\' OR CAST(j.id AS TEXT) = :exact)",
-        );
+            );
+            let exact = self
+                .filter
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            params.push((":like", Value::from(like)));
+            params.push((":exact", Value::from(exact)));
         }
-        let sort = match q.sort {
+        let sort = match self.sort {
             JobSort::Id => "j.id",
             JobSort::State => "j.state",
             JobSort::Kind => "j.kind",
             JobSort::Attempts => "j.attempts",
         };
-        let exact = q
-            .filter
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string();
-        let like = t.like;
-        let p: Vec<(&str, &dyn ToSql)> = match &like {
-            Some(l) => vec![(":like", l), (":exact", &exact)],
-            None => Vec::new(),
-        };
-        f(
-            Listing {
-                scope: &scope,
-                sort,
-                key: "j.id",
-                descending: q.descending,
-            },
-            &p,
-        )
+        Spec {
+            scope,
+            sort,
+            key: "j.id",
+            descending: self.descending,
+            params,
+        }
     }
 }
 
@@ -276,41 +255,34 @@ pub struct FulfilmentQuery {
 }
 
 impl Listed for FulfilmentQuery {
-    fn with_listing<T>(&self, f: impl FnOnce(Listing<'_>, &Params<'_>) -> Result<T>) -> Result<T> {
-        let q = self;
-        let t = text(q.filter.as_deref());
+    fn spec(&self) -> Spec {
         let mut scope = String::from(
             "links l JOIN orders o ON o.id = l.local_id
          WHERE l.entity = 'order' AND (l.sync_state <> 'synced' OR l.last_error IS NOT NULL)
            AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = l.local_id)",
         );
-        if t.like.is_some() {
+        let mut params = Vec::new();
+        if let Some(like) = text(self.filter.as_deref()).like {
             scope.push_str(
                 " AND (o.number LIKE :like ESCAPE '\\' OR o.channel LIKE :like ESCAPE '\\'
                    OR l.system LIKE :like ESCAPE '\\')",
             );
+            params.push((":like", Value::from(like)));
         }
-        let sort = match q.sort {
+        let sort = match self.sort {
             FulfilmentSort::Shipped => {
                 "(SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id)"
             }
             FulfilmentSort::Number => "o.number",
             FulfilmentSort::System => "l.system",
         };
-        let like = t.like;
-        let p: Vec<(&str, &dyn ToSql)> = match &like {
-            Some(l) => vec![(":like", l)],
-            None => Vec::new(),
-        };
-        f(
-            Listing {
-                scope: &scope,
-                sort,
-                key: "l.id",
-                descending: q.descending,
-            },
-            &p,
-        )
+        Spec {
+            scope,
+            sort,
+            key: "l.id",
+            descending: self.descending,
+            params,
+        }
     }
 }
 
@@ -329,26 +301,29 @@ pub fn open_alerts_now(conn: &Connection) -> Result<(i64, Option<i64>)> {
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
+/// The Dashboard's open alerts, newest first.
+struct OpenAlerts;
+
+impl Listed for OpenAlerts {
+    fn spec(&self) -> Spec {
+        Spec {
+            scope: "alerts a WHERE a.acknowledged_at IS NULL".into(),
+            sort: "a.id",
+            key: "a.id",
+            descending: true,
+            params: Vec::new(),
+        }
+    }
+}
+
 /// A page of open alerts' ids, newest first.
 pub fn open_alert_page(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<i64>> {
-    let l = Listing {
-        scope: "alerts a WHERE a.acknowledged_at IS NULL",
-        sort: "a.id",
-        key: "a.id",
-        descending: true,
-    };
-    l.page(conn, &[], limit, offset, None)
+    OpenAlerts.page(conn, limit, offset, None)
 }
 
 /// Where an open alert sits in the Dashboard's list, newest first.
 pub fn open_alert_rank(conn: &Connection, id: i64) -> Result<Option<i64>> {
-    let l = Listing {
-        scope: "alerts a WHERE a.acknowledged_at IS NULL",
-        sort: "a.id",
-        key: "a.id",
-        descending: true,
-    };
-    l.rank(conn, &[], id)
+    OpenAlerts.rank(conn, id)
 }
 
 /// Acknowledges every open alert up to `newest` (the newest the operator saw): alerts raised after they

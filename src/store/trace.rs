@@ -4,12 +4,12 @@
 //! stock pass needs to name the sources of what it saw move: the web orders sold and the orders the back
 //! office took in since the last pass. Read-only apart from remembering a product's name.
 
-use rusqlite::types::ToSql;
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::Result;
-use super::listing::{self, Listed, Listing};
+use super::listing::{self, Listed, Spec};
 use super::sync_log::SyncLogEntry;
 use crate::domain::time::Millis;
 
@@ -88,53 +88,39 @@ pub struct InventoryQuery {
     pub descending: bool,
 }
 
-/// Calls `f` with the listing for a query and the parameters it binds (the filter text, as a trigram phrase
-/// or a LIKE; `scan`: a LIKE whatever its length).
-fn inventory_listing<T>(
-    q: &InventoryQuery,
-    scan: bool,
-    f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
-) -> Result<T> {
-    let (scope, text) = inventory_scope(q, scan);
-    let l = Listing {
-        scope: &scope,
-        sort: q.sort.expr(),
-        key: "a.id",
-        descending: q.descending,
-    };
-    match &text {
-        Some(t) => f(l, &[(":text", t as &dyn ToSql)]),
-        None => f(l, &[]),
-    }
-}
-
-/// The scope's SQL and the text it binds.
-fn inventory_scope(q: &InventoryQuery, scan: bool) -> (String, Option<String>) {
+/// The query as SQL: its filter text as a trigram phrase (three characters or more) or a LIKE; `scan`: a
+/// LIKE whatever its length.
+fn inventory_spec(q: &InventoryQuery, scan: bool) -> Spec {
     let filter = q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty());
-    match filter {
-        None => ("sku_alignment a WHERE 1".to_string(), None),
+    let (scope, text) = match filter {
+        None => ("sku_alignment a WHERE 1", None),
         Some(text) => match listing::trigram_phrase(text).filter(|_| !scan) {
             Some(phrase) => (
-                "sku_alignment a WHERE a.id IN (SELECT rowid FROM sku_search WHERE sku_search MATCH :text)"
-                    .to_string(),
+                "sku_alignment a WHERE a.id IN (SELECT rowid FROM sku_search WHERE sku_search MATCH :text)",
                 Some(phrase),
             ),
             None => (
                 "sku_alignment a WHERE (a.pos_sku LIKE :text ESCAPE '\\'
-                     OR a.store_sku LIKE :text ESCAPE '\\' OR a.product_name LIKE :text ESCAPE '\\')"
-                    .to_string(),
+                     OR a.store_sku LIKE :text ESCAPE '\\' OR a.product_name LIKE :text ESCAPE '\\')",
                 Some(listing::like_pattern(text)),
             ),
         },
+    };
+    Spec {
+        scope: scope.to_string(),
+        sort: q.sort.expr(),
+        key: "a.id",
+        descending: q.descending,
+        params: text
+            .map(|t| (":text", Value::from(t)))
+            .into_iter()
+            .collect(),
     }
 }
 
 impl Listed for InventoryQuery {
-    fn with_listing<T>(
-        &self,
-        f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
-    ) -> Result<T> {
-        inventory_listing(self, false, f)
+    fn spec(&self) -> Spec {
+        inventory_spec(self, false)
     }
 }
 
@@ -143,11 +129,8 @@ impl Listed for InventoryQuery {
 struct Scanned<'a>(&'a InventoryQuery);
 
 impl Listed for Scanned<'_> {
-    fn with_listing<T>(
-        &self,
-        f: impl FnOnce(Listing<'_>, &listing::Params<'_>) -> Result<T>,
-    ) -> Result<T> {
-        inventory_listing(self.0, true, f)
+    fn spec(&self) -> Spec {
+        inventory_spec(self.0, true)
     }
 }
 
