@@ -6,10 +6,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::panels::{nothing, page_title};
-use super::{View, block, clip, empty_state, sorted_header};
+use super::{View, block, clip, empty_state, panel_table};
 use crate::domain::time::{age, to_short};
 use crate::store::jobs::Attempt;
 use crate::store::{Job, JobState};
@@ -189,17 +189,7 @@ pub fn errors(frame: &mut Frame, body: Rect, v: &View) {
             ],
         )
     };
-    let header = sorted_header(&names, Tab::Errors, v);
-    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected)
-            .highlight_symbol("▸ "),
-        area,
-        &mut state,
-    );
+    panel_table(frame, area, v, Tab::Errors, title, &names, widths, rows);
 }
 
 /// One failing job's row; `narrow` folds State and Next try into one column so the cause gets the room.

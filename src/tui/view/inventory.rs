@@ -5,9 +5,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
-use super::{View, block, clip, empty_state, sorted_header};
+use super::{View, block, clip, empty_state, panel_table};
 use crate::app::trace::{Side, StockTrace, TraceEntry};
 use crate::domain::time::{age, to_short};
 use crate::store::trace::InventoryRow;
@@ -103,29 +103,25 @@ fn table(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(4),
         Constraint::Length(if narrow { 19 } else { 20 }),
     ];
-    let header = sorted_header(
-        &[
-            "POS SKU",
-            "Store SKU",
-            "Name",
-            "POS",
-            "Store",
-            "Base",
-            "Pass",
-            "State",
-        ],
-        Tab::Inventory,
-        v,
-    );
-    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
-    frame.render_stateful_widget(
-        Table::new(table_rows, widths)
-            .header(header)
-            .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected)
-            .highlight_symbol("▸ "),
+    let names = [
+        "POS SKU",
+        "Store SKU",
+        "Name",
+        "POS",
+        "Store",
+        "Base",
+        "Pass",
+        "State",
+    ];
+    panel_table(
+        frame,
         area,
-        &mut state,
+        v,
+        Tab::Inventory,
+        title,
+        &names,
+        widths.to_vec(),
+        table_rows,
     );
 }
 

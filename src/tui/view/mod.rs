@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Tabs, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Tabs, Wrap};
 
 use super::action::Action;
 use super::keymap::Keymap;
@@ -544,6 +544,30 @@ pub fn page_title(
         ),
         None => title.to_string(),
     }
+}
+
+/// A panel's table: its rows under a header with the sorted column marked, the cursor's row highlighted.
+#[allow(clippy::too_many_arguments)]
+pub fn panel_table<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    v: &View,
+    tab: Tab,
+    title: impl Into<String>,
+    names: &[&'a str],
+    widths: Vec<Constraint>,
+    rows: Vec<Row<'a>>,
+) {
+    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(sorted_header(names, tab, v))
+            .block(block(title, v.theme))
+            .row_highlight_style(v.theme.selected)
+            .highlight_symbol("▸ "),
+        area,
+        &mut state,
+    );
 }
 
 /// A table's header row with the sorted column marked ▲ or ▼.

@@ -5,9 +5,9 @@ use crate::domain::inventory::ConflictKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Row, Table, TableState};
+use ratatui::widgets::Row;
 
-use super::{View, block, empty_state, sorted_header};
+use super::{View, empty_state, panel_table};
 use crate::domain::time::{age, to_short};
 use crate::tui::conflicts::ConflictsView;
 use crate::tui::state::Tab;
@@ -75,22 +75,18 @@ pub fn fulfilments(frame: &mut Frame, area: Rect, v: &View) {
         Constraint::Length(5),
         Constraint::Min(16),
     ];
-    let header = sorted_header(
-        &[
-            "Number", "Channel", "System", "State", "Ships", "Age", "Reason",
-        ],
-        Tab::Fulfilments,
-        v,
-    );
-    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
-    frame.render_stateful_widget(
-        Table::new(table_rows, widths)
-            .header(header)
-            .block(block(title, v.theme))
-            .row_highlight_style(v.theme.selected)
-            .highlight_symbol("▸ "),
+    let names = [
+        "Number", "Channel", "System", "State", "Ships", "Age", "Reason",
+    ];
+    panel_table(
+        frame,
         area,
-        &mut state,
+        v,
+        Tab::Fulfilments,
+        title,
+        &names,
+        widths.to_vec(),
+        table_rows,
     );
 }
 
@@ -163,15 +159,15 @@ pub fn conflicts(frame: &mut Frame, area: Rect, v: &View) {
         widths.remove(7);
         names.remove(7);
     }
-    let header = sorted_header(&names, Tab::Conflicts, v);
-    let mut state = TableState::default().with_selected(Some(v.ui.pos().cursor));
-    frame.render_stateful_widget(
-        Table::new(table_rows, widths)
-            .header(header)
-            .block(block(page_title("Open conflicts", v, rows.len()), v.theme))
-            .row_highlight_style(v.theme.selected)
-            .highlight_symbol("▸ "),
+    let title = page_title("Open conflicts", v, rows.len());
+    panel_table(
+        frame,
         area,
-        &mut state,
+        v,
+        Tab::Conflicts,
+        title,
+        &names,
+        widths,
+        table_rows,
     );
 }
