@@ -141,7 +141,13 @@ pub fn inventory_page(
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<InventoryRow>)> {
-    let (total, ids) = if common_phrase(conn, q)? {
+    let filtered = q.filter.as_deref().is_some_and(|f| !f.trim().is_empty());
+    let (total, ids) = if !filtered {
+        // Every pair: counted from the table and paged by index, without reading a head of 1,001 rows on
+        // every scroll key to learn that the list is long.
+        let total = q.count(conn)?;
+        (total, q.page(conn, limit, offset, Some(total))?)
+    } else if common_phrase(conn, q)? {
         Scanned(q).count_and_page(conn, limit, offset)?
     } else {
         q.count_and_page(conn, limit, offset)?
